@@ -1,0 +1,43 @@
+# Helpers shared by the module CMakeLists files.
+
+# skyrun_module(NAME SOURCES ... DEPS ...) -> static library skyrun_NAME.
+function(skyrun_module name)
+  cmake_parse_arguments(M "" "" "SOURCES;DEPS" ${ARGN})
+  add_library(skyrun_${name} STATIC ${M_SOURCES})
+  target_include_directories(skyrun_${name} PUBLIC ${CMAKE_SOURCE_DIR}/src)
+  target_link_libraries(skyrun_${name} PUBLIC ${M_DEPS})
+endfunction()
+
+# skyrun_test(NAME SOURCES ... DEPS ... [LABELS ...]) -> gtest binary registered with ctest.
+# Unit tests live beside the code; the binary is discovered test-by-test.
+function(skyrun_test name)
+  cmake_parse_arguments(T "" "TIMEOUT" "SOURCES;DEPS;LABELS" ${ARGN})
+  if(SKYRUN_FUZZ_ONLY)
+    return()
+  endif()
+  add_executable(${name} ${T_SOURCES})
+  target_link_libraries(${name} PRIVATE ${T_DEPS} GTest::gtest GTest::gmock GTest::gtest_main)
+  if(NOT T_TIMEOUT)
+    set(T_TIMEOUT 120)
+  endif()
+  if(NOT T_LABELS)
+    set(T_LABELS unit)
+  endif()
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60
+    PROPERTIES TIMEOUT ${T_TIMEOUT} LABELS "${T_LABELS}"
+    ENVIRONMENT "SKYRUN_SOURCE_DIR=${CMAKE_SOURCE_DIR};SKYRUN_BINARY=${CMAKE_BINARY_DIR}/apps/skyrun/skyrun")
+endfunction()
+
+# skyrun_fuzzer(NAME SOURCE file DEPS ...) -> libFuzzer target (fuzz-only clang build),
+# and in the normal build a ctest smoke run of the clang-built binary.
+function(skyrun_fuzzer name)
+  cmake_parse_arguments(F "" "SOURCE" "DEPS" ${ARGN})
+  if(SKYRUN_FUZZ_ONLY)
+    add_executable(${name} ${F_SOURCE})
+    target_link_libraries(${name} PRIVATE ${F_DEPS})
+    target_compile_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
+    target_link_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
+  endif()
+endfunction()
+
+include(GoogleTest)

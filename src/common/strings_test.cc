@@ -1,0 +1,55 @@
+#include "common/strings.h"
+
+#include <gtest/gtest.h>
+
+namespace skyrun {
+namespace {
+
+TEST(StringsTest, MemorySizes) {
+  EXPECT_EQ(*ParseMemoryMiB("64"), 64 * 1024);
+  EXPECT_EQ(*ParseMemoryMiB("64GiB"), 64 * 1024);
+  EXPECT_EQ(*ParseMemoryMiB("64G"), 64 * 1024);
+  EXPECT_EQ(*ParseMemoryMiB("512MiB"), 512);
+  EXPECT_EQ(*ParseMemoryMiB("1.5GiB"), 1536);
+  EXPECT_EQ(*ParseMemoryMiB("1TiB"), 1024 * 1024);
+  EXPECT_FALSE(ParseMemoryMiB("lots").ok());
+  EXPECT_FALSE(ParseMemoryMiB("-4").ok());
+  EXPECT_FALSE(ParseMemoryMiB("").ok());
+  EXPECT_FALSE(ParseMemoryMiB("99999999999999999999999").ok());
+}
+
+TEST(StringsTest, Milli) {
+  EXPECT_EQ(*ParseMilli("8"), 8000);
+  EXPECT_EQ(*ParseMilli("0.5"), 500);
+  EXPECT_EQ(*ParseMilli("500m"), 500);
+  EXPECT_EQ(*ParseMilli("1.25"), 1250);
+  EXPECT_FALSE(ParseMilli("1.0001").ok());
+  EXPECT_FALSE(ParseMilli("x").ok());
+  EXPECT_FALSE(ParseMilli("1e3").ok());
+}
+
+TEST(StringsTest, Durations) {
+  EXPECT_EQ(*ParseDurationSeconds("90"), 90);
+  EXPECT_EQ(*ParseDurationSeconds("90s"), 90);
+  EXPECT_EQ(*ParseDurationSeconds("30m"), 1800);
+  EXPECT_EQ(*ParseDurationSeconds("6h"), 21600);
+  EXPECT_EQ(*ParseDurationSeconds("1h30m"), 5400);
+  EXPECT_FALSE(ParseDurationSeconds("6x").ok());
+  EXPECT_FALSE(ParseDurationSeconds("h").ok());
+}
+
+TEST(StringsTest, NearestName) {
+  std::vector<std::string> names = {"resources", "recovery", "priority", "num_nodes"};
+  EXPECT_EQ(NearestName("resorces", names).value(), "resources");
+  EXPECT_EQ(NearestName("prority", names).value(), "priority");
+  EXPECT_FALSE(NearestName("banana", names).has_value());
+}
+
+TEST(StringsTest, SplitJoinTrim) {
+  EXPECT_EQ(Split("a,b,,c", ',').size(), 4u);
+  EXPECT_EQ(Join({"a", "b"}, ", "), "a, b");
+  EXPECT_EQ(Trim("  x \n"), "x");
+}
+
+}  // namespace
+}  // namespace skyrun

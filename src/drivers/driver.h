@@ -1,0 +1,84 @@
+// Driver: the compatibility layer's contract. A driver turns a placed attempt
+// of a job into its engine's terms (supervised processes, an sbatch script, a
+// Volcano Job) and reports the state of each task back. The controller is its
+// only caller.
+//
+// Drivers are asynchronous: Launch returns as soon as the engine accepted the
+// work; Poll reports progress. A driver keeps no state that a server restart
+// would lose: everything it needs to find its work again is in the handle
+// (stored with the attempt) and in the engine itself.
+//
+// Thread-safety: implementations must allow concurrent calls.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/ids.h"
+#include "common/status.h"
+#include "model/job_spec.h"
+#include "model/job.h"
+#include "model/node.h"
+#include "model/placement.h"
+
+namespace skyrun {
+
+// Everything one task needs to start, already resolved by the controller.
+struct TaskLaunch {
+  int rank = 0;
+  std::string role;
+  TaskPlacement placement;
+  std::map<std::string, std::string> env;  // SKYRUN_*, MASTER_*, RANK, CUDA_VISIBLE_DEVICES, user envs
+  std::string setup;                       // shell, run once before run ("" = none)
+  std::string run;                         // shell
+  std::string image;                       // container image ("" = none)
+};
+
+struct AttemptLaunch {
+  JobId job_id;
+  int attempt_no = 1;
+  std::string job_name;
+  std::string tenant;
+  const JobSpec* spec = nullptr;  // for workdir, file_mounts, limits
+  std::string job_dir;            // STATE/jobs/<id>: logs and checkpoints live under it
+  std::string checkpoint_dir;     // kept across attempts
+  std::vector<TaskLaunch> tasks;  // by rank
+  int64_t kill_grace_seconds = 10;
+  std::optional<int64_t> time_limit_seconds;
+};
+
+struct TaskStatus {
+  int rank = 0;
+  RunState state = RunState::kPending;
+  std::optional<int> exit_code;
+  Micros started_at = 0;
+  Micros ended_at = 0;
+  std::string reason;  // "exit code 75", "killed by SIGKILL", "NODE_FAIL", ...
+};
+
+class Driver {
+ public:
+  virtual ~Driver() = default;
+  virtual std::string Name() const = 0;  // "local", "slurm/hpc1"
+  // The nodes this backend offers now.
+  virtual Result<std::vector<Node>> Inventory() = 0;
+  // Refuses what this backend cannot run at all (e.g. an image with no
+  // container runtime), before anything is placed. OK by default.
+  virtual Status CanRun(const JobSpec& spec) { return Status::Ok(); }
+  // Starts every task of the attempt. Returns one handle per task (by rank),
+  // to be stored with the attempt rows.
+  virtual Result<std::vector<std::string>> Launch(const AttemptLaunch& launch) = 0;
+  // The state of one task by its handle. Idempotent; safe after a restart.
+  virtual TaskStatus Poll(const std::string& handle) = 0;
+  // Asks the task to stop: SIGTERM (or the engine's cancel), then SIGKILL after the grace.
+  virtual Status Cancel(const std::string& handle) = 0;
+  // Path of the task's combined stdout/stderr log on this machine ("" if none yet).
+  virtual std::string LogPath(const std::string& handle) = 0;
+  // Releases whatever the driver keeps for a finished task (optional).
+  virtual void Forget(const std::string& handle) {}
+};
+
+}  // namespace skyrun

@@ -1,0 +1,32 @@
+#include "model/job_spec.h"
+
+namespace skyrun {
+
+const char* JobModeName(JobMode mode) {
+  switch (mode) {
+    case JobMode::kSingle: return "single";
+    case JobMode::kGang: return "gang";
+    case JobMode::kPsWorker: return "ps-worker";
+    case JobMode::kPipeline: return "pipeline";
+    case JobMode::kService: return "service";
+  }
+  return "single";
+}
+
+int64_t ResourceRequest::GpuMilliFor(const std::string& model) const {
+  if (gpu_milli > 0) return gpu_milli;
+  auto it = accelerators.find(model);
+  if (it == accelerators.end()) return 0;
+  return static_cast<int64_t>(it->second) * 1000;
+}
+
+int JobSpec::TaskCount() const {
+  if (mode == JobMode::kPsWorker && !roles.empty()) {
+    int n = 0;
+    for (const auto& r : roles) n += r.count;
+    return n;
+  }
+  return num_nodes;
+}
+
+}  // namespace skyrun

@@ -1,0 +1,97 @@
+// JobSpec: what a user asked for, as parsed and validated from YAML by
+// spec/ and stored verbatim (its source text) with the job. Plain data; the
+// parser guarantees every invariant noted here. Thread-safety: plain values.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace skyrun {
+
+enum class JobMode { kSingle, kGang, kPsWorker, kPipeline, kService };
+const char* JobModeName(JobMode mode);
+
+// A position in the source YAML (1-based), kept so later checks (placement,
+// admission) can point at the field that caused a refusal.
+struct SourcePos {
+  int line = 0;
+  int column = 0;
+};
+
+// resources: what one task needs. Quantities are integers.
+struct ResourceRequest {
+  int64_t cpus_milli = 1000;  // at least this many (the "+" form and the plain form both mean a floor)
+  bool cpus_exact = false;    // "8" without "+": exactly this; "8+": at least
+  int64_t memory_mib = 0;     // 0 = no explicit request (the driver uses a small default)
+  bool memory_exact = false;
+  // accelerators: any one of these models, with the count for that model.
+  // {"A100": 8} or {"A100": 8, "H100": 8}. Empty = no GPU.
+  std::map<std::string, int> accelerators;
+  int gpu_milli = 0;          // 1..1000: a share of one GPU; exclusive with accelerators count > 1
+  bool use_spot = false;
+  std::string requirements;   // expression language (expr/); empty = TRUE
+  std::string rank;           // expression language; empty = 0
+  std::vector<std::string> infra;  // allowed places: "local", "slurm/hpc1", "aws/us-east-1"; empty = all
+  std::optional<double> max_hourly_cost;  // USD
+
+  // GPUs a task needs in milli-units: gpu_milli, or 1000 x the count of the
+  // (first) accelerator choice. Multi-GPU tasks take whole GPUs.
+  int64_t GpuMilliFor(const std::string& model) const;
+  bool WantsGpu() const { return !accelerators.empty() || gpu_milli > 0; }
+};
+
+struct Role {
+  std::string name;  // "ps", "worker"
+  int count = 1;
+  ResourceRequest resources;
+  std::string image;  // overrides the job's image
+  std::string run;    // overrides the job's run
+};
+
+struct DataRef {
+  std::string uri;
+  double size_gb = 0;
+  std::string location;  // "aws/us-east-1"; empty = unknown
+};
+
+struct RecoveryPolicy {
+  std::string strategy = "failover";  // failover | none
+  int max_restarts_on_errors = 0;     // restarts after a task error (exit code in recover_on_exit_codes, or any if empty and > 0)
+  std::vector<int> recover_on_exit_codes;
+};
+
+struct JobSpec {
+  std::string name;
+  std::string queue = "default";
+  int priority = 0;
+  JobMode mode = JobMode::kSingle;
+  int num_nodes = 1;
+  std::vector<Role> roles;  // ps-worker only
+  ResourceRequest resources;
+  std::string image;
+  std::map<std::string, std::string> envs;
+  std::string workdir;                              // local directory staged into each task's cwd
+  std::map<std::string, std::string> file_mounts;  // task path -> local source path
+  std::vector<DataRef> inputs;
+  std::vector<DataRef> outputs;
+  std::string setup;
+  std::string run;
+  std::string checkpoint_dir;  // checkpoint.dir; empty = none requested (skyrun still provides one)
+  RecoveryPolicy recovery;
+  std::string objective = "cost";  // cost | time
+  std::optional<int64_t> deadline_seconds;
+  std::optional<double> budget_usd;
+  std::vector<std::string> depends_on;  // pipeline stages (multi-document files)
+
+  // Where relative workdir/file_mounts paths are resolved: the directory of
+  // the spec file at submission time (the CLI makes them absolute).
+  std::string base_dir;
+
+  // The number of tasks this job starts: num_nodes, or the sum of role counts.
+  int TaskCount() const;
+};
+
+}  // namespace skyrun

@@ -1,0 +1,49 @@
+// Nodes: what a backend offers to the scheduler. Quantities are integers
+// (milli-CPU, MiB, milli-GPU per device). Free-form attributes (region,
+// country, provider, labels) are what the expression language reads.
+// Thread-safety: plain values.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace skyrun {
+
+enum class GpuLink { kNvLink, kPcieSwitch, kSameSocket, kCrossSocket };
+
+struct GpuDevice {
+  int index = 0;
+  std::string model;      // "A100-80GB"
+  int64_t memory_mb = 0;  // device memory
+};
+
+enum class NodeState { kUp, kDrain, kDown };
+const char* NodeStateName(NodeState s);
+
+struct Node {
+  std::string name;        // unique within the fleet: "local-0", "slurm/hpc1/node1"
+  std::string backend;     // "local", "slurm/hpc1", "kubernetes/prod"
+  NodeState state = NodeState::kUp;
+  int64_t cpus_milli = 0;
+  int64_t memory_mib = 0;
+  std::vector<GpuDevice> gpus;
+  // links[i][j] between GPU i and j; empty = unknown (treated as cross-socket).
+  std::vector<std::vector<GpuLink>> links;
+  std::map<std::string, std::string> attributes;  // Region, Country, Zone, Provider, labels...
+  double price_per_gpu_hour = 0;  // USD
+  double price_per_cpu_hour = 0;  // USD, per whole CPU
+  bool limits_enforced = false;   // cgroup v2 limits available on this node
+  std::string limits_note;        // why not, for `skyrun nodes`
+  std::string address = "127.0.0.1";  // for SKYRUN_NODE_IPS / MASTER_ADDR
+};
+
+// What is in use on a node right now (the scheduler's bookkeeping).
+struct NodeUsage {
+  int64_t cpus_milli = 0;
+  int64_t memory_mib = 0;
+  std::vector<int64_t> gpu_milli_used;  // per device index, 0..1000
+};
+
+}  // namespace skyrun
