@@ -1,1 +1,28 @@
-int main() { return 0; }
+// skyrun: one binary, many subcommands. main() only wires modules together:
+// it builds the real clock and hands it down; nothing else here.
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <iostream>
+
+int main(int argc, char** argv) {
+  CLI::App app{"skyrun: run training, tuning and serving jobs where they are best served"};
+  app.require_subcommand(1);
+  app.fallthrough(false);
+  int exit_code = 0;
+
+  // --- subcommands, one registration per module (keep this list sorted by module) ---
+  // (modules add their Register*Commands(app, &exit_code) calls here)
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return 2;
+  }
+  return exit_code;
+}
