@@ -5,6 +5,13 @@
 #include <cstdio>
 #include <iostream>
 
+#include "cli/commands.h"
+#include "drivers/local/supervisor_cli.h"
+#include "expr/expr_cli.h"
+#include "partition/partition_cli.h"
+#include "server/server_cli.h"
+#include "spec/spec_cli.h"
+
 int main(int argc, char** argv) {
   CLI::App app{"skyrun: run training, tuning and serving jobs where they are best served"};
   app.require_subcommand(1);
@@ -13,6 +20,12 @@ int main(int argc, char** argv) {
 
   // --- subcommands, one registration per module (keep this list sorted by module) ---
   // (modules add their Register*Commands(app, &exit_code) calls here)
+  skyrun::RegisterClientCommands(app, &exit_code);
+  skyrun::RegisterSupervisorCommand(app, &exit_code);
+  skyrun::RegisterExprCommands(app, &exit_code);
+  skyrun::RegisterPartitionCommands(app, &exit_code);
+  skyrun::RegisterServerCommands(app, &exit_code);
+  skyrun::RegisterSpecCommands(app, &exit_code);
 
   try {
     app.parse(argc, argv);

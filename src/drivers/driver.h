@@ -29,6 +29,7 @@ namespace skyrun {
 // Everything one task needs to start, already resolved by the controller.
 struct TaskLaunch {
   int rank = 0;
+  std::string task_dir;                    // <job_dir>/attempt-<n>/rank-<r>: the task's files and log
   std::string role;
   TaskPlacement placement;
   std::map<std::string, std::string> env;  // SKYRUN_*, MASTER_*, RANK, CUDA_VISIBLE_DEVICES, user envs
@@ -77,6 +78,13 @@ class Driver {
   virtual Status Cancel(const std::string& handle) = 0;
   // Path of the task's combined stdout/stderr log on this machine ("" if none yet).
   virtual std::string LogPath(const std::string& handle) = 0;
+  // After a server restart, for a task whose launch was recorded but not yet
+  // confirmed: makes sure it will never start if it has not started yet.
+  // OK = voided (it never ran and never will); AlreadyExists = it was
+  // started, adopt it. Drivers that cannot tell answer AlreadyExists.
+  virtual Status VoidIfUnclaimed(const std::string& handle) {
+    return AlreadyExists("this backend cannot void a launch; the task is adopted");
+  }
   // Releases whatever the driver keeps for a finished task (optional).
   virtual void Forget(const std::string& handle) {}
 };

@@ -90,6 +90,12 @@ struct JobSpec {
   // the spec file at submission time (the CLI makes them absolute).
   std::string base_dir;
 
+  // Where each field was written in the source YAML, by dotted path as in
+  // spec/'s problems ("resources.requirements", "roles.worker.count",
+  // "depends_on[1]"), so that later checks (the expression language,
+  // admission) can point at the line. Empty for specs not parsed from YAML.
+  std::map<std::string, SourcePos> field_positions;
+
   // The number of tasks this job starts: num_nodes, or the sum of role counts.
   int TaskCount() const;
 };

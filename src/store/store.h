@@ -11,6 +11,8 @@
 // Thread-safety: all methods are thread-safe.
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -24,9 +26,11 @@
 
 namespace skyrun {
 
-enum class Role { kAdmin, kMember, kViewer };
-const char* RoleName(Role r);
-std::optional<Role> ParseRole(const std::string& s);
+// A token's role within its tenant. (Named AccessRole because model/job_spec.h
+// already has a `Role`: a ps-worker role of a job.)
+enum class AccessRole { kAdmin, kMember, kViewer };
+const char* RoleName(AccessRole r);                         // "admin"
+std::optional<AccessRole> ParseRole(const std::string& s);  // case-insensitive
 
 struct TenantRecord {
   TenantId id;
@@ -38,69 +42,106 @@ struct TokenRecord {
   TokenId id;
   TenantId tenant;
   std::string tenant_name;
-  Role role = Role::kViewer;
+  AccessRole role = AccessRole::kViewer;
   std::string description;
   Micros created_at = 0;
 };
 
 struct JobFilter {
-  std::optional<TenantId> tenant;      // unset = all tenants (admin views, controller)
-  std::vector<JobState> states;        // empty = all
-  bool live_only = false;              // non-terminal states only
-  int limit = 0;                       // 0 = no limit; newest first when set
+  std::optional<TenantId> tenant;  // unset = all tenants (admin views, controller)
+  std::vector<JobState> states;    // empty = all
+  bool live_only = false;          // non-terminal states only
+  int limit = 0;                   // 0 = no limit; newest first when set
 };
 
 // A state change: the job must be in `from` (else FailedPrecondition and
-// nothing is written). Optional fields are updated in the same transaction.
+// nothing is written), and from -> to must be legal (CanTransition, else
+// FailedPrecondition). Optional fields are updated in the same transaction,
+// together with the event (time from the store's Clock, reason, attempt
+// number: `attempt_no` if set, else the job's current one), started_at (first
+// RUNNING), finished_at (terminal state) and updated_at.
 struct Transition {
   JobId job;
   JobState from;
   JobState to;
   std::string reason;
-  std::optional<int> attempt_no;       // new current attempt number
-  std::optional<int> restarts;         // new restart count
+  std::optional<int> attempt_no;  // new current attempt number
+  std::optional<int> restarts;    // new restart count
   std::optional<std::string> placement;
   std::optional<double> add_cost_usd;  // added to the job's cost
-  // Attempt rows created (their ids are assigned) or updated with the move.
+  // Attempt rows created (their ids are assigned; job_id is the job's) or
+  // updated with the move. Updated rows are matched by id (NotFound, and
+  // nothing written, when one is missing); their job_id, attempt_no and rank
+  // are identity and are not changed.
   std::vector<AttemptRecord> new_attempts;
-  std::vector<AttemptRecord> updated_attempts;  // matched by id
+  std::vector<AttemptRecord> updated_attempts;
 };
+
+// Re-parses a stored spec (spec_yaml, spec_file) into a JobSpec. The store does
+// not serialise JobSpec; with a decoder, reads fill JobRecord::spec with it.
+using SpecDecoder = std::function<Result<JobSpec>(const std::string& yaml, const std::string& file)>;
 
 class Store {
  public:
-  // Opens (creating if needed) DIR/state.db and brings the schema up to date.
+  // Opens (creating if needed, mode 0700) DIR/state.db and brings the schema
+  // up to date. A database written by a newer skyrun, or a file that is not a
+  // database, is refused with a message saying what to do. `clock` must
+  // outlive the store.
+  //
+  // Without a decoder, JobRecord::spec on reads is default-constructed except
+  // name, queue and priority (columns); callers re-parse spec_yaml when they
+  // need the rest. With one, reads fill spec with decoder(spec_yaml, spec_file)
+  // and fail (Internal, naming the job) if it fails.
   static Result<std::unique_ptr<Store>> Open(const std::string& state_dir, Clock* clock);
+  static Result<std::unique_ptr<Store>> Open(const std::string& state_dir, Clock* clock, SpecDecoder decoder);
   virtual ~Store() = default;
 
   // --- jobs ---
-  // Stores the job in SUBMITTED with its tasks (one per rank: spec.TaskCount())
-  // and the first event; returns its id once the commit is durable. The
-  // record's id/state/times are assigned here.
+  // Stores the job in SUBMITTED with its tasks (one per rank: spec.TaskCount();
+  // for ps-worker the ranks take the roles' names in order) and the first
+  // event; returns its id once the commit is durable. The record's id, state,
+  // times, attempt_no, restarts, cost and cancel flag are assigned here; name
+  // and queue come from the record, or from its spec where the record's are
+  // empty (priority likewise where the record's is 0). `tenant` may be unset
+  // (single-user use); a set one must exist (NotFound otherwise).
+  // Concurrent calls share commits (see group_commit.h).
   virtual Result<JobId> CreateJob(const JobRecord& job) = 0;
   virtual Result<JobRecord> GetJob(JobId id) = 0;
+  // Ordered by id ascending; with filter.limit, the newest `limit` jobs,
+  // newest first.
   virtual Result<std::vector<JobRecord>> ListJobs(const JobFilter& filter) = 0;
   virtual Status ApplyTransition(const Transition& t) = 0;
-  // Marks that a user asked to cancel (the controller acts on it).
+  // Marks that a user asked to cancel (the controller acts on it). NotFound
+  // for an unknown job; FailedPrecondition once the job has finished.
+  // Asking twice is fine.
   virtual Status RequestCancel(JobId id) = 0;
   // Updates attempt rows without a job state change (e.g. a task started).
   virtual Status UpdateAttempts(const std::vector<AttemptRecord>& attempts) = 0;
   virtual Result<std::vector<TaskRecord>> ListTasks(JobId id) = 0;
   virtual Result<std::vector<AttemptRecord>> ListAttempts(JobId id) = 0;
   virtual Result<std::vector<EventRecord>> ListEvents(JobId id) = 0;
-  // Count of jobs per state (for /metrics).
+  // Count of jobs per state (for /metrics): every state, in enum order, with
+  // zeros.
   virtual Result<std::vector<std::pair<JobState, int64_t>>> CountJobsByState() = 0;
 
   // --- tenants and tokens ---
+  // Names are unique (AlreadyExists) and non-empty.
   virtual Result<TenantRecord> CreateTenant(const std::string& name) = 0;
   virtual Result<TenantRecord> GetTenantByName(const std::string& name) = 0;
   virtual Result<std::vector<TenantRecord>> ListTenants() = 0;
-  // Stores only the hash (hex SHA-256 of the secret).
-  virtual Result<TokenRecord> CreateToken(TenantId tenant, Role role, const std::string& token_hash,
+  // Stores only the hash (hex SHA-256 of the secret: 64 hex digits, checked so
+  // that a secret is never stored by mistake). Hashes are unique.
+  virtual Result<TokenRecord> CreateToken(TenantId tenant, AccessRole role, const std::string& token_hash,
                                           const std::string& description) = 0;
+  // NotFound for an unknown hash.
   virtual Result<TokenRecord> LookupToken(const std::string& token_hash) = 0;
 
   // --- nodes (inventory as last seen from each backend) ---
+  // Replaces all of `backend`'s nodes in one transaction. A node whose backend
+  // is empty takes `backend`; another backend is InvalidArgument. Node names
+  // are unique across backends (AlreadyExists).
   virtual Status ReplaceNodes(const std::string& backend, const std::vector<Node>& nodes) = 0;
+  // All nodes, by backend then name.
   virtual Result<std::vector<Node>> ListNodes() = 0;
 };
 

@@ -1,0 +1,17 @@
+// Fuzz target for the API request bodies: every parser must refuse garbage
+// with a Status, never crash, and never accept a body it cannot represent.
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "api/api.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  std::string_view body(reinterpret_cast<const char*>(data), size);
+  auto submit = skyrun::api::ParseSubmitRequest(body);
+  if (submit.ok() && submit->file.empty()) __builtin_trap();
+  (void)skyrun::api::ParseTenantCreateRequest(body);
+  auto token = skyrun::api::ParseTokenCreateRequest(body);
+  if (token.ok() && token->role.empty()) __builtin_trap();
+  return 0;
+}

@@ -1,0 +1,89 @@
+// libFuzzer target for the expression language: parse, print and re-parse
+// (the printed form must give the same tree), type-check in every role,
+// compile with and without optimization and evaluate both against fixed ads
+// (they must agree), and explain a failed match clause by clause. Any crash,
+// sanitizer report or abort() here is a bug.
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <cstdio>
+#include <string_view>
+
+#include "expr/check.h"
+#include "expr/compiled.h"
+#include "expr/matcher.h"
+#include "expr/parser.h"
+
+namespace {
+
+using namespace skyrun::expr;
+
+void Fill(Ad& ad, bool node_side) {
+  ad.SetInt("Cpus", node_side ? 64 : 8);
+  ad.SetInt("Gpus", node_side ? 8 : 1);
+  ad.SetInt("GpuMemoryMB", 81920);
+  ad.SetString("GpuModel", "A100-80GB");
+  ad.SetString("Country", "US");
+  ad.SetString("Tenant", node_side ? "acme" : "Rival");
+  ad.SetReal("HourlyPrice", 12.5);
+  ad.SetBool("Spot", !node_side);
+  ad.SetInt("Big", INT64_MAX);
+  ad.SetReal("Nan", std::nan(""));
+  ad.SetString("Pattern", "^A1[0-9]+|(x*)*y");
+  ad.SetString("Empty", "");
+  ad.SetStringList("Labels", {"nvme", "ib", "Fast"});
+  Value nested[2] = {Value::Int(1), Value::String("two")};
+  Value list[3] = {Value::List(nested, 2), Value::Undefined(), Value::Real(2.5)};
+  ad.Set("Mixed", Value::List(list, 3));
+  ad.Set("Err", Value::Error("fuzz error"));
+}
+
+[[noreturn]] void Fail(const char* what, std::string_view a, std::string_view b) {
+  std::fprintf(stderr, "expr_fuzz: %s\n  %.*s\n  %.*s\n", what, static_cast<int>(a.size()), a.data(),
+               static_cast<int>(b.size()), b.data());
+  std::abort();
+}
+
+bool TooLarge(const Value& v) { return v.IsError() && std::string_view(v.error_reason()) == "value too large"; }
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  std::string_view text(reinterpret_cast<const char*>(data), size);
+  auto expr = Parse(text);
+  if (!expr.ok()) return 0;
+  for (ExprRole role : {ExprRole::kRequirements, ExprRole::kRank, ExprRole::kPolicy}) (void)Check(*expr, role);
+
+  // Printing round-trips.
+  std::string printed = expr->ToString();
+  auto again = Parse(printed);
+  if (!again.ok()) Fail("the printed form does not parse", printed, again.status().message());
+  if (!again->SameTreeAs(*expr)) Fail("the printed form parses to another tree", text, printed);
+  if (again->ToString() != printed) Fail("printing is not stable", printed, again->ToString());
+
+  // Optimized and plain evaluation agree, with a target and without.
+  Schema my_schema, target_schema;
+  auto fast = Compile(*expr, my_schema, target_schema);
+  auto slow = Compile(*expr, my_schema, target_schema, {.optimize = false});
+  if (!fast.ok() || !slow.ok()) return 0;
+  Ad my(&my_schema), target(&target_schema);
+  Fill(my, false);
+  Fill(target, true);
+  EvalScratch s1, s2;
+  for (const Ad* t : {static_cast<const Ad*>(&target), static_cast<const Ad*>(nullptr)}) {
+    Value a = Evaluate(*fast, my, t, s1);
+    Value b = Evaluate(*slow, my, t, s2);
+    if (!TooLarge(a) && !TooLarge(b) && !Identical(a, b)) {
+      Fail("optimized and plain evaluation differ", a.ToString(), b.ToString());
+    }
+    (void)a.ToString();
+  }
+
+  // Matching and its explanation.
+  auto condition = Condition::Create(text, my_schema, target_schema);
+  if (condition.ok()) {
+    (void)condition->Explain(my, &target, s1);
+    (void)condition->Explain(my, nullptr, s1);
+  }
+  return 0;
+}

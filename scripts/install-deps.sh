@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs what skyrun needs from Debian 12 (run as root; apt must be reachable).
+#   scripts/install-deps.sh          build + run dependencies
+#   scripts/install-deps.sh --test   also what the test suite needs (Slurm, munge, clang/libFuzzer, torch)
+# Packages already present are left alone, so a second run is quick.
+set -euo pipefail
+want=(build-essential cmake ninja-build ccache pkg-config git
+      libyaml-cpp-dev nlohmann-json3-dev libcpp-httplib-dev libsqlite3-dev sqlite3 libcli11-dev
+      libspdlog-dev libfmt-dev libssl-dev libgtest-dev libgmock-dev libbenchmark-dev
+      python3 python3-numpy curl)
+if [ "${1:-}" = "--test" ]; then
+  want+=(clang libclang-rt-14-dev python3-torch python3-jsonschema python3-yaml slurm-wlm munge procps)
+fi
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#want[@]} packages present"
+  exit 0
+fi
+echo "install-deps: installing ${missing[*]}"
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"

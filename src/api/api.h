@@ -1,0 +1,54 @@
+// The REST API's wire format, shared by the server and the CLI client: request
+// bodies parsed with precise errors (the API body fuzz target drives these),
+// and records rendered as JSON with stable field names (docs/api.md).
+// Thread-safety: pure functions.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/status.h"
+#include "model/job.h"
+#include "model/node.h"
+
+namespace skyrun::api {
+
+constexpr size_t kMaxBodyBytes = 2 * 1024 * 1024;
+
+// POST /v1/jobs: {"spec": "<yaml text>", "file": "/abs/path/job.yaml"}
+struct SubmitRequest {
+  std::string spec_yaml;
+  std::string file;  // for messages and to resolve workdir/file_mounts
+};
+Result<SubmitRequest> ParseSubmitRequest(std::string_view body);
+
+// POST /v1/admin/tenants: {"name": "vision"}
+struct TenantCreateRequest {
+  std::string name;
+};
+Result<TenantCreateRequest> ParseTenantCreateRequest(std::string_view body);
+
+// POST /v1/admin/tokens: {"tenant": "vision", "role": "member", "description": "ci"}
+struct TokenCreateRequest {
+  std::string tenant;
+  std::string role;
+  std::string description;
+};
+Result<TokenCreateRequest> ParseTokenCreateRequest(std::string_view body);
+
+// Tenant names: [a-z0-9][a-z0-9-]{0,62}.
+bool IsValidTenantName(std::string_view name);
+
+nlohmann::json JobToJson(const JobRecord& job, const std::string& pending_reason = "");
+nlohmann::json AttemptToJson(const AttemptRecord& a);
+nlohmann::json EventToJson(const EventRecord& e);
+nlohmann::json NodeToJson(const Node& node, const NodeUsage& usage);
+
+// {"error": {"code": "INVALID_ARGUMENT", "message": "...", "problems": [...]}}
+nlohmann::json ErrorJson(const Status& status, const nlohmann::json& problems = nlohmann::json());
+int HttpStatusFor(StatusCode code);
+
+}  // namespace skyrun::api

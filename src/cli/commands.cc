@@ -1,0 +1,464 @@
+#include "cli/commands.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <thread>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/client.h"
+#include "cli/table.h"
+#include "common/clock.h"
+#include "common/strings.h"
+#include "spec/spec_parser.h"
+
+namespace skyrun {
+
+namespace {
+
+using nlohmann::json;
+
+// Exit codes: 0 ok, 1 failure (job failed, server error), 2 bad input.
+constexpr int kExitFailed = 1;
+constexpr int kExitBadInput = 2;
+
+struct Common {
+  ClientOptions client;
+  std::string output = "table";
+};
+
+void AddCommonFlags(CLI::App* cmd, Common* c, bool with_output = true) {
+  cmd->add_option("--server", c->client.server, "server URL (default $SKYRUN_SERVER or http://127.0.0.1:8787)");
+  cmd->add_option("--token", c->client.token, "bearer token (default $SKYRUN_TOKEN or STATE_DIR/admin.token)");
+  cmd->add_option("--state-dir", c->client.state_dir, "state directory holding admin.token (default ~/.skyrun)");
+  if (with_output) {
+    cmd->add_option("-o,--output", c->output, "output format: table or json")->check(CLI::IsMember({"table", "json"}));
+  }
+}
+
+int Fail(const Status& s, const ApiClient* client = nullptr) {
+  std::cerr << "error: " << s.message() << "\n";
+  if (client) {
+    const json& body = client->last_error().body;
+    if (body.contains("error") && body["error"].contains("problems")) {
+      for (const auto& p : body["error"]["problems"]) std::cerr << "  " << p.get<std::string>() << "\n";
+    }
+  }
+  switch (s.code()) {
+    case StatusCode::kInvalidArgument:
+    case StatusCode::kResourceExhausted:
+      return kExitBadInput;
+    default:
+      return kExitFailed;
+  }
+}
+
+std::string Str(const json& j, const char* key) {
+  if (!j.contains(key) || j[key].is_null()) return "";
+  if (j[key].is_string()) return j[key].get<std::string>();
+  return j[key].dump();
+}
+
+std::string Money(double usd) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, usd < 0.01 && usd > 0 ? "$%.4f" : "$%.2f", usd);
+  return buf;
+}
+
+// Seconds between two RFC 3339 stamps of the API ("" -> now is not known: "").
+std::string Elapsed(const std::string& from, const std::string& to) {
+  if (from.empty()) return "";
+  auto parse = [](const std::string& s) -> double {
+    struct tm tm {};
+    int ms = 0;
+    if (std::sscanf(s.c_str(), "%d-%d-%dT%d:%d:%d.%dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+                    &tm.tm_min, &tm.tm_sec, &ms) < 6)
+      return 0;
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    return static_cast<double>(timegm(&tm)) + ms / 1000.0;
+  };
+  double a = parse(from);
+  double b = to.empty() ? static_cast<double>(std::time(nullptr)) : parse(to);
+  if (a <= 0 || b < a) return "";
+  return FormatDuration(static_cast<Micros>((b - a) * kMicrosPerSecond));
+}
+
+bool IsTerminalName(const std::string& s) { return s == "SUCCEEDED" || s == "FAILED" || s == "CANCELLED"; }
+
+void PrintJobRecord(const json& j, std::ostream& out) {
+  out << "Job " << j["id"] << " (" << Str(j, "name") << ")  " << Str(j, "state") << "\n";
+  out << "  tenant/queue:  " << Str(j, "tenant") << " / " << Str(j, "queue") << "   priority " << j["priority"]
+      << "   mode " << Str(j, "mode") << " x" << j["num_tasks"] << "\n";
+  out << "  reason:        " << Str(j, "reason") << "\n";
+  if (!Str(j, "waiting_for").empty()) out << "  waiting for:   " << Str(j, "waiting_for") << "\n";
+  if (!Str(j, "placement").empty()) out << "  placement:     " << Str(j, "placement") << "\n";
+  out << "  submitted:     " << Str(j, "submitted_at") << "\n";
+  if (!Str(j, "started_at").empty()) out << "  started:       " << Str(j, "started_at") << "\n";
+  if (!Str(j, "finished_at").empty()) {
+    out << "  finished:      " << Str(j, "finished_at") << "  (ran "
+        << Elapsed(Str(j, "started_at"), Str(j, "finished_at")) << ")\n";
+  }
+  out << "  attempts:      " << j["attempt"] << " (restarts used: " << j["restarts"] << ")\n";
+  out << "  cost:          " << Money(j.value("cost_usd", 0.0)) << "\n";
+  if (j.contains("attempts") && !j["attempts"].empty()) {
+    out << "\nAttempts:\n";
+    Table t({"ATTEMPT", "RANK", "STATE", "NODE", "GPUS", "STARTED", "DURATION", "EXIT", "$/H", "COST", "REASON"});
+    for (const auto& a : j["attempts"]) {
+      char price[32];
+      std::snprintf(price, sizeof price, "%.4f", a.value("hourly_price_usd", 0.0));
+      t.AddRow({Str(a, "attempt"), Str(a, "rank"), Str(a, "state"), Str(a, "backend") + ":" + Str(a, "node"),
+                Str(a, "gpus"), Str(a, "started_at"), Elapsed(Str(a, "started_at"), Str(a, "ended_at")),
+                Str(a, "exit_code"), price, Money(a.value("cost_usd", 0.0)), Str(a, "reason")});
+    }
+    t.Print(out);
+  }
+  if (j.contains("events") && !j["events"].empty()) {
+    out << "\nEvents:\n";
+    Table t({"TIME", "FROM", "TO", "ATTEMPT", "REASON"});
+    for (const auto& e : j["events"]) {
+      t.AddRow({Str(e, "time"), Str(e, "from"), Str(e, "to"), Str(e, "attempt"), Str(e, "reason")});
+    }
+    t.Print(out);
+  }
+}
+
+// Streams logs of a job until it ends; returns the transport status.
+Status FollowLogs(ApiClient& client, int64_t id, const std::string& query) {
+  return client.Stream("/v1/jobs/" + std::to_string(id) + "/logs?follow=true" + query, [](const char* d, size_t n) {
+    std::cout.write(d, static_cast<std::streamsize>(n));
+    std::cout.flush();
+    return true;
+  });
+}
+
+int Launch(const std::string& file, bool detach, const Common& c) {
+  SpecParseResult parsed = ParseJobSpecFile(file);
+  if (!parsed.ok()) {
+    for (const auto& p : parsed.problems) std::cerr << p.ToString() << "\n";
+    return kExitBadInput;
+  }
+  auto client = ApiClient::Create(c.client);
+  if (!client.ok()) return Fail(client.status());
+  std::ifstream in(file);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string abs = std::filesystem::absolute(file).lexically_normal().string();
+  auto created = (*client)->Post("/v1/jobs", {{"spec", ss.str()}, {"file", abs}});
+  if (!created.ok()) return Fail(created.status(), client->get());
+  int64_t id = (*created)["id"].get<int64_t>();
+  bool json_out = c.output == "json";
+  if (!json_out) std::cout << "Job " << id << " (" << parsed.specs[0].name << ") submitted to " << (*client)->server() << "\n";
+  if (detach) {
+    if (json_out) std::cout << (*created)["job"].dump(2) << "\n";
+    return 0;
+  }
+  // Wait for placement, with a progress line, then follow the logs to the end.
+  bool tty = ::isatty(STDERR_FILENO);
+  auto start = std::chrono::steady_clock::now();
+  std::string last_state;
+  json job;
+  while (true) {
+    auto got = (*client)->Get("/v1/jobs/" + std::to_string(id));
+    if (!got.ok()) return Fail(got.status(), client->get());
+    job = *got;
+    std::string state = Str(job, "state");
+    if (state != "SUBMITTED" && state != "QUEUED" && state != "RECOVERING") break;
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    std::string line = "[" + state + " " + std::to_string(static_cast<int>(secs)) + "s] " +
+                       (Str(job, "waiting_for").empty() ? "waiting for a placement" : Str(job, "waiting_for"));
+    if (tty) {
+      std::cerr << "\r\033[K" << line.substr(0, 160) << std::flush;
+    } else if (state != last_state) {
+      std::cerr << line << "\n";
+    }
+    last_state = state;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  if (tty && !last_state.empty()) std::cerr << "\r\033[K";
+  if (!json_out) std::cout << "Placed: " << Str(job, "placement") << "\n";
+  Status streamed = FollowLogs(**client, id, "");
+  if (!streamed.ok()) return Fail(streamed, client->get());
+  // The stream ends when the job ends; read the final record.
+  for (int i = 0; i < 50; ++i) {
+    auto got = (*client)->Get("/v1/jobs/" + std::to_string(id));
+    if (!got.ok()) return Fail(got.status(), client->get());
+    job = *got;
+    if (IsTerminalName(Str(job, "state"))) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  std::string state = Str(job, "state");
+  if (json_out) {
+    std::cout << job.dump(2) << "\n";
+  } else {
+    std::cout << "Job " << id << " " << state << ": " << Str(job, "reason") << "\n";
+    std::cout << "  ran on:   " << Str(job, "placement") << "\n";
+    std::cout << "  took:     " << Elapsed(Str(job, "started_at"), Str(job, "finished_at")) << " over "
+              << job["attempt"] << " attempt(s)\n";
+    std::cout << "  cost:     " << Money(job.value("cost_usd", 0.0)) << "\n";
+  }
+  return state == "SUCCEEDED" ? 0 : kExitFailed;
+}
+
+int Queue(bool all, const std::string& state, int limit, const Common& c) {
+  auto client = ApiClient::Create(c.client);
+  if (!client.ok()) return Fail(client.status());
+  std::string q = "/v1/jobs?limit=" + std::to_string(limit);
+  if (!all) q += "&live=true";
+  if (!state.empty()) q += "&state=" + state;
+  auto got = (*client)->Get(q);
+  if (!got.ok()) return Fail(got.status(), client->get());
+  if (c.output == "json") {
+    std::cout << (*got)["jobs"].dump(2) << "\n";
+    return 0;
+  }
+  Table t({"ID", "NAME", "STATE", "QUEUE", "TASKS", "ATTEMPT", "SUBMITTED", "DURATION", "COST", "WHERE / WHY"});
+  for (const auto& j : (*got)["jobs"]) {
+    std::string where = Str(j, "placement");
+    if (!Str(j, "waiting_for").empty()) where = Str(j, "waiting_for");
+    if (IsTerminalName(Str(j, "state")) && Str(j, "state") != "SUCCEEDED") where = Str(j, "reason");
+    t.AddRow({Str(j, "id"), Str(j, "name"), Str(j, "state"), Str(j, "queue"), Str(j, "num_tasks"),
+              Str(j, "attempt"), Str(j, "submitted_at"), Elapsed(Str(j, "started_at"), Str(j, "finished_at")),
+              Money(j.value("cost_usd", 0.0)), where.substr(0, 80)});
+  }
+  t.Print(std::cout);
+  return 0;
+}
+
+int StatusCmd(int64_t id, const Common& c) {
+  auto client = ApiClient::Create(c.client);
+  if (!client.ok()) return Fail(client.status());
+  auto got = (*client)->Get("/v1/jobs/" + std::to_string(id));
+  if (!got.ok()) return Fail(got.status(), client->get());
+  if (c.output == "json") {
+    std::cout << got->dump(2) << "\n";
+  } else {
+    PrintJobRecord(*got, std::cout);
+  }
+  return 0;
+}
+
+int Logs(int64_t id, bool follow, int attempt, int rank, const Common& c) {
+  auto client = ApiClient::Create(c.client);
+  if (!client.ok()) return Fail(client.status());
+  std::string q;
+  if (attempt > 0) q += "&attempt=" + std::to_string(attempt);
+  if (rank >= 0) q += "&rank=" + std::to_string(rank);
+  if (follow) {
+    Status s = FollowLogs(**client, id, q);
+    return s.ok() ? 0 : Fail(s, client->get());
+  }
+  Status s = (*client)->Stream("/v1/jobs/" + std::to_string(id) + "/logs?follow=false" + q,
+                               [](const char* d, size_t n) {
+                                 std::cout.write(d, static_cast<std::streamsize>(n));
+                                 return true;
+                               });
+  return s.ok() ? 0 : Fail(s, client->get());
+}
+
+int Cancel(int64_t id, const Common& c) {
+  auto client = ApiClient::Create(c.client);
+  if (!client.ok()) return Fail(client.status());
+  auto got = (*client)->Post("/v1/jobs/" + std::to_string(id) + "/cancel", json::object());
+  if (!got.ok()) return Fail(got.status(), client->get());
+  if (c.output == "json") {
+    std::cout << got->dump(2) << "\n";
+  } else {
+    std::cout << "Job " << id << ": " << Str(*got, "message") << "\n";
+  }
+  return 0;
+}
+
+int NodesCmd(const Common& c) {
+  auto client = ApiClient::Create(c.client);
+  if (!client.ok()) return Fail(client.status());
+  auto got = (*client)->Get("/v1/nodes");
+  if (!got.ok()) return Fail(got.status(), client->get());
+  if (c.output == "json") {
+    std::cout << (*got)["nodes"].dump(2) << "\n";
+    return 0;
+  }
+  Table t({"NODE", "BACKEND", "STATE", "CPUS (USED)", "MEMORY MiB (USED)", "GPUS (USED milli)", "$/GPU-H", "LIMITS"});
+  for (const auto& n : (*got)["nodes"]) {
+    std::string gpus;
+    for (const auto& g : n["gpus"]) {
+      if (!gpus.empty()) gpus += " ";
+      gpus += std::to_string(g["index"].get<int>()) + ":" + g["model"].get<std::string>() + "(" +
+              std::to_string(g["used_milli"].get<int64_t>()) + ")";
+    }
+    char price[32];
+    std::snprintf(price, sizeof price, "%.2f", n.value("price_per_gpu_hour", 0.0));
+    t.AddRow({Str(n, "name"), Str(n, "backend"), Str(n, "state"), Str(n, "cpus") + " (" + Str(n, "cpus_used") + ")",
+              Str(n, "memory_mib") + " (" + Str(n, "memory_used_mib") + ")", gpus.empty() ? "-" : gpus, price,
+              n.value("limits_enforced", false) ? "cgroup v2" : "not enforced"});
+  }
+  t.Print(std::cout);
+  for (const auto& n : (*got)["nodes"]) {
+    if (!n.value("limits_enforced", false) && !Str(n, "limits_note").empty()) {
+      std::cout << "note (" << Str(n, "name") << "): " << Str(n, "limits_note") << "\n";
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+
+void RegisterClientCommands(CLI::App& app, int* exit_code) {
+  // launch
+  {
+    auto* cmd = app.add_subcommand("launch", "submit a job spec, then follow it to the end");
+    auto c = std::make_shared<Common>();
+    auto file = std::make_shared<std::string>();
+    auto detach = std::make_shared<bool>(false);
+    cmd->add_option("file", *file, "job spec (YAML)")->required();
+    cmd->add_flag("-d,--detach", *detach, "return once the job is submitted");
+    AddCommonFlags(cmd, c.get());
+    cmd->callback([=] { *exit_code = Launch(*file, *detach, *c); });
+  }
+  // queue
+  {
+    auto* cmd = app.add_subcommand("queue", "list jobs (live ones unless --all)");
+    auto c = std::make_shared<Common>();
+    auto all = std::make_shared<bool>(false);
+    auto state = std::make_shared<std::string>();
+    auto limit = std::make_shared<int>(200);
+    cmd->add_flag("-a,--all", *all, "include finished jobs");
+    cmd->add_option("--state", *state, "only these states (comma-separated)");
+    cmd->add_option("--limit", *limit, "at most this many jobs, newest first");
+    AddCommonFlags(cmd, c.get());
+    cmd->callback([=] { *exit_code = Queue(*all, *state, *limit, *c); });
+  }
+  // status
+  {
+    auto* cmd = app.add_subcommand("status", "a job's state, attempts, events and cost");
+    auto c = std::make_shared<Common>();
+    auto id = std::make_shared<int64_t>(0);
+    cmd->add_option("id", *id, "job id")->required();
+    AddCommonFlags(cmd, c.get());
+    cmd->callback([=] { *exit_code = StatusCmd(*id, *c); });
+  }
+  // logs
+  {
+    auto* cmd = app.add_subcommand("logs", "a job's output, each line prefixed by its rank");
+    auto c = std::make_shared<Common>();
+    auto id = std::make_shared<int64_t>(0);
+    auto follow = std::make_shared<bool>(false);
+    auto attempt = std::make_shared<int>(0);
+    auto rank = std::make_shared<int>(-1);
+    cmd->add_option("id", *id, "job id")->required();
+    cmd->add_flag("-f,--follow", *follow, "keep following until the job ends");
+    cmd->add_option("--attempt", *attempt, "attempt number (default: the current one)");
+    cmd->add_option("--rank", *rank, "only this rank");
+    AddCommonFlags(cmd, c.get(), false);
+    cmd->callback([=] { *exit_code = Logs(*id, *follow, *attempt, *rank, *c); });
+  }
+  // cancel
+  {
+    auto* cmd = app.add_subcommand("cancel", "cancel a job (SIGTERM, then SIGKILL after the grace period)");
+    auto c = std::make_shared<Common>();
+    auto id = std::make_shared<int64_t>(0);
+    cmd->add_option("id", *id, "job id")->required();
+    AddCommonFlags(cmd, c.get());
+    cmd->callback([=] { *exit_code = Cancel(*id, *c); });
+  }
+  // nodes
+  {
+    auto* cmd = app.add_subcommand("nodes", "the nodes of every backend and what is in use");
+    auto c = std::make_shared<Common>();
+    AddCommonFlags(cmd, c.get());
+    cmd->callback([=] { *exit_code = NodesCmd(*c); });
+  }
+  // admin
+  {
+    auto* admin = app.add_subcommand("admin", "tenants and tokens (admins only)");
+    admin->require_subcommand(1);
+    auto* tenant = admin->add_subcommand("tenant", "manage tenants");
+    tenant->require_subcommand(1);
+    {
+      auto* create = tenant->add_subcommand("create", "create a tenant");
+      auto c = std::make_shared<Common>();
+      auto name = std::make_shared<std::string>();
+      create->add_option("name", *name, "tenant name")->required();
+      AddCommonFlags(create, c.get());
+      create->callback([=] {
+        auto client = ApiClient::Create(c->client);
+        if (!client.ok()) {
+          *exit_code = Fail(client.status());
+          return;
+        }
+        auto got = (*client)->Post("/v1/admin/tenants", {{"name", *name}});
+        if (!got.ok()) {
+          *exit_code = Fail(got.status(), client->get());
+          return;
+        }
+        if (c->output == "json") std::cout << got->dump(2) << "\n";
+        else std::cout << "Tenant " << Str(*got, "name") << " created (id " << (*got)["id"] << ")\n";
+      });
+    }
+    {
+      auto* list = tenant->add_subcommand("list", "list tenants");
+      auto c = std::make_shared<Common>();
+      AddCommonFlags(list, c.get());
+      list->callback([=] {
+        auto client = ApiClient::Create(c->client);
+        if (!client.ok()) {
+          *exit_code = Fail(client.status());
+          return;
+        }
+        auto got = (*client)->Get("/v1/admin/tenants");
+        if (!got.ok()) {
+          *exit_code = Fail(got.status(), client->get());
+          return;
+        }
+        if (c->output == "json") {
+          std::cout << (*got)["tenants"].dump(2) << "\n";
+          return;
+        }
+        Table t({"ID", "NAME"});
+        for (const auto& x : (*got)["tenants"]) t.AddRow({Str(x, "id"), Str(x, "name")});
+        t.Print(std::cout);
+      });
+    }
+    auto* token = admin->add_subcommand("token", "manage tokens");
+    token->require_subcommand(1);
+    {
+      auto* create = token->add_subcommand("create", "create a token (shown once)");
+      auto c = std::make_shared<Common>();
+      auto tenant_name = std::make_shared<std::string>();
+      auto role = std::make_shared<std::string>("member");
+      auto description = std::make_shared<std::string>();
+      create->add_option("--tenant", *tenant_name, "tenant the token acts for")->required();
+      create->add_option("--role", *role, "admin, member or viewer")->check(CLI::IsMember({"admin", "member", "viewer"}));
+      create->add_option("--description", *description, "what the token is for");
+      AddCommonFlags(create, c.get());
+      create->callback([=] {
+        auto client = ApiClient::Create(c->client);
+        if (!client.ok()) {
+          *exit_code = Fail(client.status());
+          return;
+        }
+        auto got = (*client)->Post("/v1/admin/tokens",
+                                   {{"tenant", *tenant_name}, {"role", *role}, {"description", *description}});
+        if (!got.ok()) {
+          *exit_code = Fail(got.status(), client->get());
+          return;
+        }
+        if (c->output == "json") {
+          std::cout << got->dump(2) << "\n";
+        } else {
+          std::cout << Str(*got, "token") << "\n";
+          std::cerr << "Token for tenant " << Str(*got, "tenant") << " (" << Str(*got, "role")
+                    << "). It is shown only this once: store it now.\n";
+        }
+      });
+    }
+  }
+}
+
+}  // namespace skyrun

@@ -1,0 +1,14 @@
+// The client subcommands of `skyrun`: launch, queue, status, logs, cancel,
+// nodes, admin. Each talks to the server through ApiClient and prints a
+// table or record for people, or JSON with -o json for scripts.
+#pragma once
+
+namespace CLI {
+class App;
+}
+
+namespace skyrun {
+
+void RegisterClientCommands(CLI::App& app, int* exit_code);
+
+}  // namespace skyrun

@@ -1,0 +1,146 @@
+// Controller: the job lifecycle. It admits submitted jobs, asks the scheduler
+// for placements, hands placed attempts to drivers, follows their tasks, and
+// advances the state machine (retry, recover, finish, cancel), recording the
+// cost of every attempt at the price in force when it started.
+//
+// One loop thread does all of this; API threads only store submissions and
+// cancel requests and then Notify*(). On Start() the controller rebuilds its
+// picture from the store and re-adopts tasks that kept running while the
+// server was down (local tasks live under detached supervisors).
+//
+// Thread-safety: public methods are thread-safe.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/status.h"
+#include "drivers/driver.h"
+#include "model/job.h"
+#include "scheduler/scheduler.h"
+#include "store/store.h"
+
+namespace skyrun {
+
+// Turns stored spec text back into a JobSpec (the spec module's parser).
+using SpecDecoder = std::function<Result<JobSpec>(const std::string& yaml, const std::string& file)>;
+
+struct ControllerOptions {
+  std::string state_dir;              // jobs live under STATE/jobs/<id>
+  Micros poll_interval = 20 * kMicrosPerMilli;
+  Micros inventory_interval = 30 * kMicrosPerSecond;
+  int64_t kill_grace_seconds = 10;
+  int max_infra_recoveries = 10;      // LOST attempts (node failure, preemption) before giving up
+  int max_launch_failures = 3;
+};
+
+struct NodeView {
+  Node node;
+  NodeUsage usage;
+};
+
+struct ControllerMetrics {
+  int64_t queue_length = 0;
+  int64_t running_jobs = 0;
+  int64_t scheduling_cycles = 0;
+  // Submission-to-placement latency: count, sum and histogram buckets (seconds).
+  std::vector<double> latency_buckets = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+  std::vector<int64_t> latency_counts;  // cumulative per bucket
+  int64_t latency_count = 0;
+  double latency_sum_seconds = 0;
+};
+
+class Controller {
+ public:
+  Controller(Store* store, std::vector<Driver*> drivers, Clock* clock, SpecDecoder decoder,
+             ControllerOptions options);
+  ~Controller();
+
+  // Rebuilds state from the store (re-adopting live tasks), then starts the loop.
+  Status Start();
+  void Stop();
+
+  // Refuses at submission what can never run anywhere allowed (with the reason).
+  Status CheckSubmission(const JobSpec& spec);
+
+  void NotifySubmitted(JobId id);
+  void NotifyCancel(JobId id);
+
+  // Why a waiting job waits ("" if unknown or not waiting).
+  std::string PendingReason(JobId id);
+  std::vector<NodeView> Nodes();
+  // (rank, log path) of each task of an attempt (0 = the current one).
+  Result<std::vector<std::pair<int, std::string>>> LogPaths(JobId id, int attempt_no);
+  ControllerMetrics Metrics();
+
+  // One cycle, synchronously (tests; the loop calls it too).
+  void RunOnce();
+
+ private:
+  struct LiveJob {
+    JobRecord rec;
+    std::vector<AttemptRecord> attempts;  // current attempt's tasks, by rank
+    Driver* driver = nullptr;
+    bool cancel_requested = false;
+    bool stopping = false;                // other ranks are being stopped after a failure
+    bool reserved = false;                // its placement is held in the snapshot
+    int launch_failures = 0;
+    int infra_recoveries = 0;
+    std::string pending_reason;
+  };
+
+  void Loop();
+  Status Recover();
+  void RefreshInventory();
+  void DrainInbox();
+  void Admit(JobId id);
+  void ScheduleQueue();
+  bool TrySchedule(LiveJob& job);
+  void PollJob(LiveJob& job);
+  void Finish(LiveJob& job);
+  void HandleCancel(LiveJob& job);
+  void ReleasePlacement(LiveJob& job);
+  void ReservePlacement(LiveJob& job);
+  Driver* DriverFor(const std::string& backend);
+  std::string JobDir(JobId id) const;
+  Status Move(LiveJob& job, JobState to, const std::string& reason, Transition extra = {});
+  void RecordSchedulingLatency(Micros submitted_at);
+
+  Store* store_;
+  std::vector<Driver*> drivers_;
+  Clock* clock_;
+  SpecDecoder decoder_;
+  ControllerOptions options_;
+  Scheduler scheduler_;
+
+  std::mutex mu_;  // guards everything below
+  ClusterSnapshot snapshot_;
+  std::map<JobId, LiveJob> live_;
+  std::set<std::pair<std::pair<int, int64_t>, JobId>> queue_;  // (-priority, id): head first
+  ControllerMetrics metrics_;
+  Micros last_inventory_ = 0;
+
+  std::mutex inbox_mu_;
+  std::condition_variable inbox_cv_;
+  std::deque<JobId> submitted_inbox_;
+  std::deque<JobId> cancel_inbox_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+// The environment every task gets (SKYRUN_*, torch.distributed's variables,
+// CUDA_VISIBLE_DEVICES), before the user's envs are added.
+std::map<std::string, std::string> TaskEnvironment(const JobRecord& job, const Placement& placement, int rank,
+                                                   int attempt_no, const std::string& checkpoint_dir,
+                                                   int master_port);
+
+}  // namespace skyrun

@@ -1,0 +1,49 @@
+#include <algorithm>
+
+#include "common/quantities.h"
+#include "common/strings.h"
+#include "controller/controller.h"
+
+namespace skyrun {
+
+std::map<std::string, std::string> TaskEnvironment(const JobRecord& job, const Placement& placement, int rank,
+                                                   int attempt_no, const std::string& checkpoint_dir,
+                                                   int master_port) {
+  std::map<std::string, std::string> env;
+  const TaskPlacement& me = placement.tasks.at(rank);
+  int world = static_cast<int>(placement.tasks.size());
+  // Node IPs, one per distinct node in rank order (what SkyPilot users expect).
+  std::vector<std::string> ips;
+  for (const auto& t : placement.tasks) {
+    if (std::find(ips.begin(), ips.end(), t.node_address) == ips.end()) ips.push_back(t.node_address);
+  }
+  int local_rank = 0;
+  for (const auto& t : placement.tasks) {
+    if (t.rank == rank) break;
+    if (t.node == me.node) ++local_rank;
+  }
+  std::vector<std::string> gpus;
+  for (int g : me.gpu_indices) gpus.push_back(std::to_string(g));
+
+  env["SKYRUN_JOB_ID"] = job.id.ToString();
+  env["SKYRUN_JOB_NAME"] = job.name;
+  env["SKYRUN_TASK_ID"] = job.id.ToString() + "-" + std::to_string(rank);
+  env["SKYRUN_ATTEMPT"] = std::to_string(attempt_no);
+  env["SKYRUN_NODE_RANK"] = std::to_string(rank);
+  env["SKYRUN_NUM_NODES"] = std::to_string(world);
+  env["SKYRUN_NODE_IPS"] = Join(ips, "\n");
+  env["SKYRUN_NODE_NAME"] = me.node;
+  if (!me.role.empty()) env["SKYRUN_ROLE"] = me.role;
+  env["SKYRUN_CHECKPOINT_DIR"] = checkpoint_dir;
+  env["MASTER_ADDR"] = placement.tasks.front().node_address;
+  env["MASTER_PORT"] = std::to_string(master_port);
+  env["WORLD_SIZE"] = std::to_string(world);
+  env["RANK"] = std::to_string(rank);
+  env["LOCAL_RANK"] = std::to_string(local_rank);
+  // Always set: a task with no GPU must see none, not every GPU of the node.
+  env["CUDA_VISIBLE_DEVICES"] = Join(gpus, ",");
+  if (me.gpu_milli > 0 && me.gpu_milli < kMilliPerUnit) env["SKYRUN_GPU_MILLI"] = std::to_string(me.gpu_milli);
+  return env;
+}
+
+}  // namespace skyrun

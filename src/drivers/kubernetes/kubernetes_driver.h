@@ -1,0 +1,90 @@
+// KubernetesDriver: the Driver for one Kubernetes cluster with Volcano. It runs
+// a placed attempt as one Volcano Job and follows it with kubectl:
+//
+//   Launch     renders the Job (volcano_render.h), writes it to
+//              <job_dir>/volcano-attempt-<n>.json and each task's handle to
+//              <task_dir>/volcano.handle, then `kubectl apply -f FILE -o name`
+//   Poll       `kubectl get vcjob NAME -o json` and `kubectl get pods -l
+//              volcano.sh/job-name=NAME -o json`, mapped per rank
+//              (volcano_status.h); one observation serves every rank of the
+//              job for status_ttl
+//   Cancel     `kubectl delete vcjob NAME --ignore-not-found --wait=false`
+//              (the whole gang: Volcano runs a job all-or-nothing)
+//   LogPath    `kubectl logs POD -c TASK`, copied to <task_dir>/output.log
+//   Inventory  `kubectl get nodes -o json` (kube_inventory.h)
+//
+// Every kubectl call carries --kubeconfig, -n and --request-timeout from the
+// cluster config. Without a kubeconfig nothing is applied: Launch writes the
+// manifest and says so, Inventory reports that the cluster is not configured.
+//
+// A handle ("volcano:<ns>/<job>/<task>/<index>/<rank>:<task_dir>") is all the
+// driver needs after a server restart; a bare task directory (the controller's
+// handle before Launch returned) is resolved through its volcano.handle file.
+// What the driver keeps in memory (which jobs it cancelled, the last status of
+// each task, a short cache) only refines reasons: after a restart a cancelled
+// job whose Volcano Job is gone reads LOST instead of KILLED.
+//
+// Thread-safety: all methods may be called concurrently (the runner must allow it).
+#pragma once
+
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "drivers/driver.h"
+#include "drivers/kubernetes/kubectl_runner.h"
+#include "drivers/kubernetes/kubernetes_config.h"
+#include "drivers/kubernetes/volcano_names.h"
+#include "drivers/kubernetes/volcano_status.h"
+
+namespace skyrun {
+
+class KubernetesDriver final : public Driver {
+ public:
+  // `runner` and `clock` must outlive the driver. `status_ttl`: how long one
+  // kubectl observation of a job answers Poll for all of its ranks.
+  KubernetesDriver(KubernetesClusterConfig config, KubectlRunner* runner, Clock* clock,
+                   Micros status_ttl = kMicrosPerSecond);
+
+  std::string Name() const override { return config_.BackendName(); }
+  Result<std::vector<Node>> Inventory() override;
+  Status CanRun(const JobSpec& spec) override;
+  Result<std::vector<std::string>> Launch(const AttemptLaunch& launch) override;
+  TaskStatus Poll(const std::string& handle) override;
+  Status Cancel(const std::string& handle) override;
+  std::string LogPath(const std::string& handle) override;
+  Status VoidIfUnclaimed(const std::string& handle) override;
+  void Forget(const std::string& handle) override;
+
+  // The handle file Launch writes into each task directory.
+  static constexpr const char* kHandleFile = "volcano.handle";
+
+ private:
+  struct Cached {
+    Micros at = 0;
+    VolcanoObservation obs;
+  };
+
+  // kubectl <verb...> --kubeconfig K -n NS [--context C] --request-timeout=Ns <tail...>
+  std::vector<std::string> Kubectl(std::vector<std::string> verb, std::vector<std::string> tail = {}) const;
+  Result<KubectlResult> RunKubectl(const std::vector<std::string>& argv, const std::string& what) const;
+  Status NeedKubeconfig(const std::string& to_do) const;
+  Result<VolcanoTaskRef> Resolve(const std::string& handle) const;
+  Result<VolcanoObservation> Observe(const VolcanoTaskRef& ref);
+  static std::string JobKey(const VolcanoTaskRef& ref) { return ref.k8s_namespace + "/" + ref.job; }
+
+  const KubernetesClusterConfig config_;
+  KubectlRunner* runner_;
+  Clock* clock_;
+  const Micros status_ttl_;
+
+  std::mutex mu_;                           // guards the members below
+  std::map<std::string, Cached> cache_;     // by job key
+  std::set<std::string> cancelled_;         // job keys
+  std::map<std::string, TaskStatus> last_;  // by handle: last status read from the cluster
+};
+
+}  // namespace skyrun

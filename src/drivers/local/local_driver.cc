@@ -1,0 +1,472 @@
+#include "drivers/local/local_driver.h"
+
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cstring>
+#include <filesystem>
+#include <set>
+
+#include "common/strings.h"
+#include "drivers/local/container.h"
+#include "drivers/local/host_probe.h"
+#include "drivers/local/staging.h"
+#include "drivers/local/task_files.h"
+
+namespace skyrun {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr const char* kNoRuntime =
+    "no container runtime is configured for the local pool; set local.runtime in the server config or drop "
+    "`image`";
+
+Status ValidateConfig(const LocalPoolConfig& config) {
+  if (!config.runtime.empty()) {
+    const auto& known = KnownContainerRuntimes();
+    if (std::find(known.begin(), known.end(), config.runtime) == known.end()) {
+      std::string msg = "local.runtime: unknown container runtime '" + config.runtime + "'";
+      if (auto near = NearestName(config.runtime, known)) msg += "; did you mean '" + *near + "'?";
+      return InvalidArgument(msg + " (expected one of " + Join(known, ", ") + ")");
+    }
+  }
+  if (config.price_per_gpu_hour < 0 || config.price_per_cpu_hour < 0) {
+    return InvalidArgument("local.price_per_gpu_hour and local.price_per_cpu_hour must not be negative");
+  }
+  if (config.unclaimed_grace_seconds <= 0) {
+    return InvalidArgument("local.unclaimed_grace_seconds must be positive");
+  }
+  std::set<std::string> names;
+  for (size_t i = 0; i < config.nodes.size(); ++i) {
+    const LocalNodeConfig& n = config.nodes[i];
+    std::string where = "local.nodes[" + std::to_string(i) + "]";
+    if (n.name.empty()) return InvalidArgument(where + ": a node needs a name");
+    if (!names.insert(n.name).second)
+      return InvalidArgument(where + ": node name '" + n.name + "' is used twice");
+    if (n.cpus_milli <= 0) return InvalidArgument(where + " (" + n.name + "): cpus must be positive");
+    if (n.memory_mib <= 0) return InvalidArgument(where + " (" + n.name + "): memory must be positive");
+    for (const LocalGpuConfig& g : n.gpus) {
+      if (g.count < 0 || g.memory_mb < 0) {
+        return InvalidArgument(where + " (" + n.name + "): GPU count and memory must not be negative");
+      }
+      if (g.count > 0 && g.model.empty()) {
+        return InvalidArgument(where + " (" + n.name + "): declared GPUs need a model, e.g. A100-80GB");
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+Result<std::string> ResolveSupervisor(const std::string& configured) {
+  std::string bin = configured;
+  if (bin.empty()) {
+    std::error_code ec;
+    bin = fs::read_symlink("/proc/self/exe", ec).string();
+    if (ec) return Internal("cannot find this program through /proc/self/exe: " + ec.message());
+  }
+  if (bin.empty() || bin[0] != '/') {
+    return InvalidArgument("local.supervisor_binary must be an absolute path, got '" + bin + "'");
+  }
+  if (::access(bin.c_str(), X_OK) != 0) {
+    return FailedPrecondition("the supervisor binary " + bin +
+                              " is not executable; set local.supervisor_binary to the skyrun binary");
+  }
+  return bin;
+}
+
+Result<std::vector<Node>> BuildNodes(const LocalPoolConfig& config, const CgroupSupport& cgroups) {
+  std::vector<Node> nodes;
+  if (config.nodes.empty()) {
+    Node node;
+    node.name = "local";
+    node.cpus_milli = ProbeCpusMilli();
+    SKYRUN_ASSIGN_OR_RETURN(node.memory_mib, ProbeMemoryMiB());
+    SKYRUN_ASSIGN_OR_RETURN(node.gpus, ProbeNvidiaGpus());
+    nodes.push_back(std::move(node));
+  } else {
+    for (const LocalNodeConfig& n : config.nodes) {
+      Node node;
+      node.name = n.name;
+      node.cpus_milli = n.cpus_milli;
+      node.memory_mib = n.memory_mib;
+      node.attributes = n.attributes;
+      node.address = n.address;
+      for (const LocalGpuConfig& g : n.gpus) {
+        for (int i = 0; i < g.count; ++i) {
+          node.gpus.push_back(GpuDevice{static_cast<int>(node.gpus.size()), g.model, g.memory_mb});
+        }
+      }
+      nodes.push_back(std::move(node));
+    }
+  }
+  for (Node& node : nodes) {
+    node.backend = "local";
+    node.state = NodeState::kUp;
+    node.attributes.emplace("Provider", "local");
+    node.price_per_gpu_hour = config.price_per_gpu_hour;
+    node.price_per_cpu_hour = config.price_per_cpu_hour;
+    node.limits_enforced = cgroups.enforced;
+    node.limits_note = cgroups.note;
+  }
+  return nodes;
+}
+
+// "…/rank-3" -> 3; 0 when the name does not say.
+int RankFromHandle(const std::string& handle) {
+  std::string name = fs::path(handle).filename().string();
+  if (name.rfind("rank-", 0) != 0) return 0;
+  std::optional<int64_t> rank = ParseInt64(name.substr(5));
+  return rank && *rank >= 0 && *rank <= INT_MAX ? static_cast<int>(*rank) : 0;
+}
+
+// After a supervisor died (SIGKILL, OOM killer), its task's main process died
+// with it (PDEATHSIG) but processes it started in the background may live on.
+// Kills what is left of the group, but only processes whose cwd is inside the
+// task's directory, so that a reused group id can never hit a stranger.
+// Returns how many processes were signalled.
+int KillOrphansOfGroup(pid_t pgid, const std::string& task_dir) {
+  if (pgid <= 1) return 0;
+  int killed = 0;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator("/proc", ec)) {
+    std::optional<int64_t> pid = ParseInt64(entry.path().filename().string());
+    if (!pid || *pid <= 1) continue;
+    Result<std::string> stat = ReadWholeFile(entry.path().string() + "/stat");
+    if (!stat.ok()) continue;
+    size_t close = stat->rfind(')');
+    if (close == std::string::npos) continue;
+    std::vector<std::string> fields = Split(Trim(stat->substr(close + 1)), ' ');
+    if (fields.size() < 3 || ParseInt64(fields[2]) != int64_t{pgid}) continue;
+    std::error_code cwd_ec;
+    std::string cwd = fs::read_symlink(entry.path() / "cwd", cwd_ec).string();
+    if (cwd_ec || (cwd != task_dir && cwd.rfind(task_dir + "/", 0) != 0)) continue;
+    if (::kill(static_cast<pid_t>(*pid), SIGKILL) == 0) ++killed;
+  }
+  return killed;
+}
+
+bool IsNeverRanClaim(const std::string& claim) {
+  return claim == kClaimVoided || claim == kClaimCancelled;
+}
+
+TaskStatus FromExit(int rank, const ExitRecord& exit) {
+  TaskStatus st;
+  st.rank = rank;
+  st.exit_code = exit.exit_code;
+  st.started_at = exit.started_at;
+  st.ended_at = exit.ended_at;
+  st.reason = exit.reason;
+  if (exit.cancelled) {
+    st.state = RunState::kKilled;
+  } else if (exit.exit_code && *exit.exit_code == 0 && !exit.timed_out) {
+    st.state = RunState::kSucceeded;
+  } else {
+    st.state = RunState::kFailed;
+  }
+  return st;
+}
+
+// exit.json if it is there (a malformed one reads as a failure, with why).
+std::optional<TaskStatus> ReadExit(const TaskPaths& paths, int rank) {
+  Result<std::string> text = ReadWholeFile(paths.ExitJson());
+  if (!text.ok()) return std::nullopt;
+  Result<ExitRecord> exit = ExitRecordFromJson(*text);
+  if (!exit.ok()) {
+    TaskStatus st;
+    st.rank = rank;
+    st.state = RunState::kFailed;
+    st.reason = "unreadable exit status: " + exit.status().message();
+    return st;
+  }
+  return FromExit(rank, *exit);
+}
+
+}  // namespace
+
+LocalDriver::LocalDriver(LocalPoolConfig config, Clock& clock, std::unique_ptr<ProcessLauncher> launcher,
+                         std::vector<Node> nodes, std::string cgroup_parent)
+    : config_(std::move(config)),
+      clock_(clock),
+      launcher_(std::move(launcher)),
+      nodes_(std::move(nodes)),
+      cgroup_parent_(std::move(cgroup_parent)) {}
+
+Result<std::unique_ptr<LocalDriver>> LocalDriver::Create(LocalPoolConfig config, Clock& clock,
+                                                         std::unique_ptr<ProcessLauncher> launcher) {
+  SKYRUN_RETURN_IF_ERROR(ValidateConfig(config));
+  SKYRUN_ASSIGN_OR_RETURN(config.supervisor_binary, ResolveSupervisor(config.supervisor_binary));
+  CgroupSupport cgroups = DescribeCgroupSupport(ProbeCgroupFacts(config.cgroup_root));
+  Result<std::vector<Node>> nodes = BuildNodes(config, cgroups);
+  if (!nodes.ok()) return nodes.status().WithContext("local pool");
+  if (!launcher) launcher = std::make_unique<DetachedLauncher>();
+  return std::unique_ptr<LocalDriver>(new LocalDriver(std::move(config), clock, std::move(launcher),
+                                                      std::move(*nodes), cgroups.cgroup_parent));
+}
+
+Result<std::vector<Node>> LocalDriver::Inventory() {
+  return nodes_;
+}
+
+Status LocalDriver::CanRun(const JobSpec& spec) {
+  if (!config_.runtime.empty()) return Status::Ok();
+  if (!spec.image.empty()) return FailedPrecondition(kNoRuntime);
+  for (const Role& role : spec.roles) {
+    if (!role.image.empty()) return FailedPrecondition(std::string(kNoRuntime) + " (role " + role.name + ")");
+  }
+  return Status::Ok();
+}
+
+Result<std::string> LocalDriver::WriteTask(const AttemptLaunch& launch, const TaskLaunch& task,
+                                           const std::string& attempt_dir) {
+  if (Trim(task.run).empty()) {
+    return InvalidArgument("task rank " + std::to_string(task.rank) + " has nothing to run (empty `run`)");
+  }
+  std::string dir = attempt_dir + "/rank-" + std::to_string(task.rank);
+  if (!task.task_dir.empty()) {
+    std::error_code ec;
+    dir = fs::absolute(task.task_dir, ec).lexically_normal().string();
+    if (!ec) fs::create_directories(fs::path(dir).parent_path(), ec);
+    if (ec) return Internal("cannot create the parent of the task directory " + dir + ": " + ec.message());
+  }
+  TaskPaths paths(dir);
+  if (::mkdir(paths.dir().c_str(), 0755) != 0) {
+    if (errno == EEXIST) {
+      return AlreadyExists("task directory " + paths.dir() + " already exists: attempt " +
+                           std::to_string(launch.attempt_no) + " was launched before; launch a new attempt");
+    }
+    return Internal("cannot create " + paths.dir() + ": " + std::strerror(errno));
+  }
+  SKYRUN_ASSIGN_OR_RETURN(StagedFiles staged, StageTaskFiles(*launch.spec, paths.WorkDir()));
+
+  TaskFile file;
+  file.job_id = launch.job_id.ToString();
+  file.attempt_no = launch.attempt_no;
+  file.rank = task.rank;
+  file.role = task.role;
+  file.cwd = staged.cwd;
+  file.log_path = paths.OutputLog();
+  file.env = task.env;
+  std::vector<std::string> gpus;
+  for (int g : task.placement.gpu_indices) gpus.push_back(std::to_string(g));
+  // A task sees only its GPUs: none at all when it was given none.
+  file.env.emplace("CUDA_VISIBLE_DEVICES", Join(gpus, ","));
+  file.env.emplace("SKYRUN_MOUNT_ROOT", staged.cwd);
+  if (!launch.checkpoint_dir.empty()) file.env.emplace("SKYRUN_CHECKPOINT_DIR", launch.checkpoint_dir);
+  file.grace_seconds = std::max<int64_t>(0, launch.kill_grace_seconds);
+  file.time_limit_seconds = launch.time_limit_seconds;
+  file.limits.cpus_milli = task.placement.cpus_milli;
+  file.limits.memory_mib = task.placement.memory_mib;
+  file.limits.cgroup_parent = cgroup_parent_;
+  file.launched_at = clock_.Now();
+
+  ContainerContext ctx;
+  ctx.runtime = config_.runtime;
+  ctx.image = task.image;
+  ctx.cwd = staged.cwd;
+  for (const auto& [name, value] : file.env) ctx.env_names.push_back(name);
+  ctx.gpu_indices = task.placement.gpu_indices;
+  ctx.mounts = staged.mounts;
+  ctx.cpus_milli = file.limits.cgroup_parent.empty() ? task.placement.cpus_milli : 0;
+  ctx.memory_mib = file.limits.cgroup_parent.empty() ? task.placement.memory_mib : 0;
+  if (!Trim(task.setup).empty()) {
+    SKYRUN_ASSIGN_OR_RETURN(file.setup_argv, RenderTaskArgv(ctx, task.setup));
+  }
+  SKYRUN_ASSIGN_OR_RETURN(file.run_argv, RenderTaskArgv(ctx, task.run));
+  // Not fsynced: after a machine crash the controller voids or re-places the
+  // task anyway, and the fsync would sit on every launch's path.
+  SKYRUN_RETURN_IF_ERROR(WriteFileAtomic(paths.TaskJson(), TaskFileToJson(file), Durability::kAtomicOnly));
+  return paths.dir();
+}
+
+Result<std::vector<std::string>> LocalDriver::Launch(const AttemptLaunch& launch) {
+  if (launch.spec == nullptr) return InvalidArgument("local launch without a job spec");
+  if (launch.tasks.empty())
+    return InvalidArgument("local launch of job " + launch.job_id.ToString() + " has no task");
+  for (const TaskLaunch& task : launch.tasks) {
+    if (!task.image.empty() && config_.runtime.empty()) return FailedPrecondition(kNoRuntime);
+  }
+  std::string job_dir = launch.job_dir;
+  if (job_dir.empty()) {
+    if (config_.state_dir.empty())
+      return InvalidArgument("local launch without a job directory or local.state_dir");
+    job_dir = config_.state_dir + "/jobs/" + launch.job_id.ToString();
+  }
+  std::error_code ec;
+  std::string attempt_dir =
+      fs::absolute(fs::path(job_dir) / ("attempt-" + std::to_string(launch.attempt_no)), ec)
+          .lexically_normal();
+  if (!ec) fs::create_directories(attempt_dir, ec);
+  if (ec) return Internal("cannot create the attempt directory " + attempt_dir + ": " + ec.message());
+  if (!launch.checkpoint_dir.empty()) {
+    fs::create_directories(launch.checkpoint_dir, ec);
+    if (ec)
+      return Internal("cannot create the checkpoint directory " + launch.checkpoint_dir + ": " +
+                      ec.message());
+  }
+
+  // Every task dir first, then every supervisor: a gang starts close together,
+  // and a staging error starts nothing.
+  std::vector<std::string> handles;
+  for (const TaskLaunch& task : launch.tasks) {
+    Result<std::string> handle = WriteTask(launch, task, attempt_dir);
+    if (!handle.ok()) {
+      for (const std::string& h : handles) (void)VoidIfUnclaimed(h);
+      return handle.status().WithContext("launching job " + launch.job_id.ToString() + " rank " +
+                                         std::to_string(task.rank));
+    }
+    handles.push_back(*handle);
+  }
+  for (size_t i = 0; i < handles.size(); ++i) {
+    TaskPaths paths(handles[i]);
+    Status started =
+        launcher_->StartDetached({config_.supervisor_binary, "supervise", handles[i]}, paths.SupervisorLog());
+    if (!started.ok()) {
+      for (size_t j = 0; j < handles.size(); ++j) {
+        if (j < i) {
+          (void)Cancel(handles[j]);
+        } else {
+          (void)VoidIfUnclaimed(handles[j]);
+        }
+      }
+      return started.WithContext("launching job " + launch.job_id.ToString() + " rank " +
+                                 std::to_string(launch.tasks[i].rank));
+    }
+  }
+  return handles;
+}
+
+TaskStatus LocalDriver::Poll(const std::string& handle) {
+  TaskPaths paths(handle);
+  TaskStatus st;
+  Result<std::string> task_text = ReadWholeFile(paths.TaskJson());
+  Result<TaskFile> task =
+      task_text.ok() ? TaskFileFromJson(*task_text) : Result<TaskFile>(task_text.status());
+  if (!task.ok()) {
+    st.rank = RankFromHandle(handle);
+    Result<std::string> claim = ReadWholeFile(paths.Claim());
+    std::string owner = claim.ok() ? Trim(*claim) : "";
+    if (owner == kClaimVoided) {
+      st.state = RunState::kLost;
+      st.reason = "never started: voided before a supervisor claimed it";
+    } else if (owner == kClaimCancelled) {
+      st.state = RunState::kKilled;
+      st.reason = "cancelled before it started";
+    } else {
+      st.state = RunState::kLost;
+      st.reason = "task directory " + handle + " is unusable: " + task.status().message();
+    }
+    return st;
+  }
+  st.rank = task->rank;
+  if (auto done = ReadExit(paths, st.rank)) return *done;
+
+  Result<bool> held = IsLockHeld(paths.Lock());
+  // A failed probe is no proof of death: report the task as still going.
+  if (!held.ok() || *held) {
+    Result<std::string> started_text = ReadWholeFile(paths.Started());
+    Result<StartedRecord> started = started_text.ok() ? StartedRecordFromJson(*started_text)
+                                                      : Result<StartedRecord>(started_text.status());
+    if (started.ok()) {
+      st.state = RunState::kRunning;
+      st.started_at = started->time;
+    } else {
+      st.state = RunState::kLaunching;
+    }
+    return st;
+  }
+  // The lock is free. The supervisor writes exit.json before it lets go of
+  // the lock, so look again: it may have finished since the first look.
+  if (auto done = ReadExit(paths, st.rank)) return *done;
+  Result<std::string> claim = ReadWholeFile(paths.Claim());
+  if (!claim.ok()) {
+    Micros waited = clock_.Now() - task->launched_at;
+    if (waited < config_.unclaimed_grace_seconds * kMicrosPerSecond) {
+      st.state = RunState::kLaunching;
+      return st;
+    }
+    st.state = RunState::kLost;
+    st.reason = "no supervisor claimed the task within " + std::to_string(config_.unclaimed_grace_seconds) +
+                " s of its launch (see " + paths.SupervisorLog() + ")";
+    return st;
+  }
+  std::string owner = Trim(*claim);
+  if (owner == kClaimVoided) {
+    st.state = RunState::kLost;
+    st.reason = "never started: voided before a supervisor claimed it";
+  } else if (owner == kClaimCancelled) {
+    st.state = RunState::kKilled;
+    st.reason = "cancelled before it started";
+  } else {
+    st.state = RunState::kLost;
+    st.reason = "supervisor died without recording an exit status";
+    Result<std::string> started_text = ReadWholeFile(paths.Started());
+    if (started_text.ok()) {
+      Result<StartedRecord> started = StartedRecordFromJson(*started_text);
+      if (started.ok()) st.started_at = started->time;
+    }
+  }
+  return st;
+}
+
+Status LocalDriver::Cancel(const std::string& handle) {
+  TaskPaths paths(handle);
+  if (::access(paths.TaskJson().c_str(), F_OK) != 0) return NotFound("no local task at " + handle);
+  if (::access(paths.ExitJson().c_str(), F_OK) == 0) return Status::Ok();  // already over
+  Status claimed = CreateExclusive(paths.Claim(), std::string(kClaimCancelled) + "\n");
+  if (claimed.ok()) return Status::Ok();  // no supervisor will ever start it
+  if (claimed.code() != StatusCode::kAlreadyExists) return claimed;
+  SKYRUN_ASSIGN_OR_RETURN(std::string claim, ReadWholeFile(paths.Claim()));
+  std::string owner = Trim(claim);
+  if (IsNeverRanClaim(owner)) return Status::Ok();
+  std::optional<int64_t> pid = ParseInt64(owner);
+  if (!pid || *pid <= 1 || *pid > INT_MAX)
+    return Internal("the claim of " + handle + " is malformed: " + owner);
+  // Signal only a live supervisor: while the lock is held, the pid in the
+  // claim is that process and cannot have been reused.
+  SKYRUN_ASSIGN_OR_RETURN(bool held, IsLockHeld(paths.Lock()));
+  if (!held) {
+    // The supervisor is gone. With no exit.json it died (LOST): stop what it
+    // may have left behind, so that a re-placed task never runs beside it.
+    if (::access(paths.ExitJson().c_str(), F_OK) != 0) {
+      Result<std::string> started_text = ReadWholeFile(paths.Started());
+      Result<StartedRecord> started = started_text.ok() ? StartedRecordFromJson(*started_text)
+                                                        : Result<StartedRecord>(started_text.status());
+      if (started.ok()) KillOrphansOfGroup(started->pgid, paths.dir());
+    }
+    return Status::Ok();
+  }
+  if (::kill(static_cast<pid_t>(*pid), SIGTERM) != 0 && errno != ESRCH) {
+    return Internal("cannot signal the supervisor (pid " + owner + ") of " + handle + ": " +
+                    std::strerror(errno));
+  }
+  return Status::Ok();
+}
+
+std::string LocalDriver::LogPath(const std::string& handle) {
+  return TaskPaths(handle).OutputLog();
+}
+
+Status LocalDriver::VoidIfUnclaimed(const std::string& handle) {
+  TaskPaths paths(handle);
+  if (fs::path(handle).filename().string().rfind("rank-", 0) != 0 || !fs::path(handle).is_absolute()) {
+    return InvalidArgument("'" + handle +
+                           "' is not a local task handle (an absolute .../rank-<r> directory)");
+  }
+  // The launch may have been recorded but never carried out: the directory
+  // made here makes a late Launch of the same task fail instead of running it.
+  std::error_code ec;
+  fs::create_directories(handle, ec);
+  if (ec) return Internal("cannot create " + handle + " to void it: " + ec.message());
+  Status claimed = CreateExclusive(paths.Claim(), std::string(kClaimVoided) + "\n");
+  if (claimed.code() != StatusCode::kAlreadyExists) return claimed;
+  SKYRUN_ASSIGN_OR_RETURN(std::string claim, ReadWholeFile(paths.Claim()));
+  if (IsNeverRanClaim(Trim(claim))) return Status::Ok();
+  return AlreadyExists("task " + handle + " was already claimed by its supervisor (pid " + Trim(claim) + ")");
+}
+
+}  // namespace skyrun

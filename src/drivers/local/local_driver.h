@@ -1,0 +1,111 @@
+// LocalDriver: the "local" backend, where this machine (or the nodes declared
+// for it) is the node pool. Each task runs as a process group under its own
+// supervisor (`skyrun supervise <task_dir>`, supervisor.h), started detached
+// so that a server restart, even a SIGKILL, neither kills nor loses it: the
+// handle is the task directory, and everything Poll needs is in its files
+// (task_files.h). The controller calls it; after a restart it calls
+// VoidIfUnclaimed for launches it recorded but that no supervisor claimed.
+//
+// How Poll reads a task directory:
+//   exit.json            -> SUCCEEDED (exit code 0); KILLED (cancelled, also before
+//                           it started); FAILED (any other end: non-zero exit code,
+//                           a signal skyrun did not send (128+sig), time limit)
+//   lock held            -> RUNNING once `started` exists, else LAUNCHING
+//   lock free, no claim  -> LAUNCHING during unclaimed_grace_seconds after the
+//                           launch, then LOST
+//   claim "voided"       -> LOST (never ran); claim "cancelled" -> KILLED (never ran)
+//   claim by a pid       -> LOST: the supervisor died without recording an exit
+//
+// Thread-safety: every method may be called concurrently; the driver holds no
+// mutable state after Create (everything lives in the task directories).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/status.h"
+#include "drivers/driver.h"
+#include "drivers/local/detached_launcher.h"
+
+namespace skyrun {
+
+// GPUs declared for a node (for machines and tests without nvidia-smi).
+struct LocalGpuConfig {
+  std::string model;      // "A100-80GB"
+  int64_t memory_mb = 0;  // per device
+  int count = 0;
+};
+
+struct LocalNodeConfig {
+  std::string name;
+  int64_t cpus_milli = 0;
+  int64_t memory_mib = 0;
+  std::vector<LocalGpuConfig> gpus;  // indices are given in order: 0, 1, ...
+  std::map<std::string, std::string> attributes;
+  std::string address = "127.0.0.1";
+};
+
+struct LocalPoolConfig {
+  // Empty: one node "local" = this machine (CPUs from the affinity mask,
+  // memory from /proc/meminfo, GPUs from nvidia-smi where it exists).
+  std::vector<LocalNodeConfig> nodes;
+  std::string runtime;            // container runtime: "" (none), podman, docker, apptainer, singularity
+  double price_per_gpu_hour = 0;  // USD
+  double price_per_cpu_hour = 0;  // USD, per whole CPU
+  std::string supervisor_binary;  // "" = this program (/proc/self/exe), run as `<bin> supervise DIR`
+  std::string state_dir;          // job dirs go to <state_dir>/jobs/<id> when a launch names none
+  std::string cgroup_root = "/sys/fs/cgroup";
+  int64_t unclaimed_grace_seconds = 30;  // LAUNCHING before an unclaimed task counts as LOST
+};
+
+class LocalDriver final : public Driver {
+ public:
+  // Validates the config, probes this machine where no node is declared, and
+  // detects cgroup v2 support. `clock` must outlive the driver. `launcher`
+  // defaults to a DetachedLauncher (tests may hold launches back).
+  static Result<std::unique_ptr<LocalDriver>> Create(LocalPoolConfig config, Clock& clock,
+                                                     std::unique_ptr<ProcessLauncher> launcher = nullptr);
+
+  std::string Name() const override { return "local"; }
+  Result<std::vector<Node>> Inventory() override;
+  // Refuses an image (on the job or a role) when no container runtime is configured.
+  Status CanRun(const JobSpec& spec) override;
+  // Creates each task's directory (TaskLaunch::task_dir, by default
+  // <job_dir>/attempt-<n>/rank-<r>/) with task.json and the staged work/, then
+  // starts one detached supervisor per task. Handles are the task dirs.
+  Result<std::vector<std::string>> Launch(const AttemptLaunch& launch) override;
+  TaskStatus Poll(const std::string& handle) override;
+  // SIGTERM to the supervisor (which stops the task: SIGTERM, grace, SIGKILL);
+  // a task no supervisor claimed yet is claimed as "cancelled" so it never
+  // starts; for a LOST task (its supervisor died), SIGKILL to what is left of
+  // its process group (processes whose cwd is inside the task directory).
+  Status Cancel(const std::string& handle) override;
+  std::string LogPath(const std::string& handle) override;
+
+  // For a task whose launch was recorded but that may never have been claimed
+  // (server restart): claims it as "voided" so that it never runs, creating
+  // the task directory if the launch never got that far. OK if it is voided
+  // (now or before, or cancelled before it started); AlreadyExists if a
+  // supervisor claimed it first (then Poll tells how it is doing).
+  Status VoidIfUnclaimed(const std::string& handle) override;
+
+  const LocalPoolConfig& config() const { return config_; }
+
+ private:
+  LocalDriver(LocalPoolConfig config, Clock& clock, std::unique_ptr<ProcessLauncher> launcher,
+              std::vector<Node> nodes, std::string cgroup_parent);
+  Result<std::string> WriteTask(const AttemptLaunch& launch, const TaskLaunch& task,
+                                const std::string& attempt_dir);
+
+  const LocalPoolConfig config_;
+  Clock& clock_;
+  const std::unique_ptr<ProcessLauncher> launcher_;
+  const std::vector<Node> nodes_;
+  const std::string cgroup_parent_;  // "" = limits not enforced on this machine
+};
+
+}  // namespace skyrun

@@ -1,0 +1,82 @@
+#include "drivers/local/staging.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "drivers/local/local_test_util.h"
+
+namespace skyrun {
+namespace {
+
+using ::testing::HasSubstr;
+using testing_local::ReadFileOrEmpty;
+using testing_local::TempDir;
+
+TEST(StagingTest, MountTargetsLandUnderTheCwd) {
+  EXPECT_EQ(*MountTargetUnder("/w", "/data"), "/w/data");
+  EXPECT_EQ(*MountTargetUnder("/w", "//data/x/"), "/w/data/x/");
+  EXPECT_EQ(*MountTargetUnder("/w", "cfg/a.yaml"), "/w/cfg/a.yaml");
+  EXPECT_EQ(*MountTargetUnder("/w", "a/../b"), "/w/b");
+  for (const char* bad : {"../x", "/../x", "a/../../x", "/", ".", ""}) {
+    Result<std::string> r = MountTargetUnder("/w", bad);
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << bad;
+  }
+}
+
+TEST(StagingTest, CopiesWorkdirAndMountsRelativeToTheBaseDir) {
+  TempDir dir;
+  namespace fs = std::filesystem;
+  fs::create_directories(dir.Sub("spec/src/pkg"));
+  std::ofstream(dir.Sub("spec/src/pkg/m.py")) << "module\n";
+  std::ofstream(dir.Sub("spec/weights.bin")) << "w\n";
+  fs::create_symlink("pkg/m.py", dir.Sub("spec/src/link.py"));
+  JobSpec spec;
+  spec.base_dir = dir.Sub("spec");
+  spec.workdir = "./src";
+  spec.file_mounts = {{"/models/w.bin", "weights.bin"}};
+  Result<StagedFiles> staged = StageTaskFiles(spec, dir.Sub("task/work"));
+  ASSERT_TRUE(staged.ok()) << staged.status().ToString();
+  EXPECT_EQ(staged->cwd, dir.Sub("task/work"));
+  EXPECT_EQ(ReadFileOrEmpty(dir.Sub("task/work/pkg/m.py")), "module\n");
+  EXPECT_TRUE(fs::is_symlink(dir.Sub("task/work/link.py")));
+  EXPECT_EQ(ReadFileOrEmpty(dir.Sub("task/work/link.py")), "module\n");
+  EXPECT_EQ(ReadFileOrEmpty(dir.Sub("task/work/models/w.bin")), "w\n");
+  ASSERT_EQ(staged->mounts.size(), 1u);
+  EXPECT_TRUE(staged->mounts[0].absolute);
+  EXPECT_EQ(staged->mounts[0].target, "/models/w.bin");
+  EXPECT_EQ(staged->mounts[0].host_path, dir.Sub("task/work/models/w.bin"));
+}
+
+TEST(StagingTest, NothingToStageStillMakesAnEmptyCwd) {
+  TempDir dir;
+  Result<StagedFiles> staged = StageTaskFiles(JobSpec{}, dir.Sub("t/work"));
+  ASSERT_TRUE(staged.ok());
+  EXPECT_TRUE(std::filesystem::is_directory(dir.Sub("t/work")));
+  EXPECT_TRUE(std::filesystem::is_empty(dir.Sub("t/work")));
+}
+
+TEST(StagingTest, RefusesWhatItCannotStage) {
+  TempDir dir;
+  JobSpec spec;
+  spec.base_dir = dir.path();
+  spec.file_mounts = {{"/data", "s3://bucket/data"}};
+  Result<StagedFiles> r = StageTaskFiles(spec, dir.Sub("a"));
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(r.status().message(), HasSubstr("not a local path"));
+
+  spec.file_mounts = {{"/data", "missing"}};
+  r = StageTaskFiles(spec, dir.Sub("b"));
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(r.status().message(), HasSubstr(dir.Sub("missing") + " does not exist"));
+
+  std::ofstream(dir.Sub("f")) << "x";
+  spec.file_mounts = {{"../escape", "f"}};
+  r = StageTaskFiles(spec, dir.Sub("c"));
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace skyrun

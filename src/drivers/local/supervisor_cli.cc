@@ -1,0 +1,25 @@
+#include "drivers/local/supervisor_cli.h"
+
+#include <CLI/CLI.hpp>
+#include <memory>
+#include <string>
+
+#include "common/clock.h"
+#include "drivers/local/supervisor.h"
+
+namespace skyrun {
+
+void RegisterSupervisorCommand(CLI::App& app, int* exit_code) {
+  CLI::App* cmd = app.add_subcommand("supervise", "Supervise one local task (started by the server)");
+  cmd->group("");  // internal: not listed in --help
+  auto task_dir = std::make_shared<std::string>();
+  cmd->add_option("task_dir", *task_dir, "The task directory written by the local driver")->required();
+  cmd->callback([task_dir, exit_code] {
+    // The process entry point for a supervisor: the app layer, where the
+    // real clock is made and handed down.
+    SystemClock clock;
+    *exit_code = RunSupervisor(*task_dir, clock);
+  });
+}
+
+}  // namespace skyrun

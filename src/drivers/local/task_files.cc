@@ -1,0 +1,244 @@
+#include "drivers/local/task_files.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+namespace skyrun {
+namespace {
+
+using nlohmann::json;
+
+std::string ErrnoText(int err) {
+  return std::strerror(err);
+}
+
+std::string DirName(const std::string& path) {
+  size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+// Writes all of `content` to `fd`, retrying short writes and EINTR.
+bool WriteAll(int fd, const std::string& content) {
+  size_t done = 0;
+  while (done < content.size()) {
+    ssize_t n = ::write(fd, content.data() + done, content.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    done += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+// A temp file beside `path`, filled with `content` (and fsynced when
+// durable). Returns its name.
+Result<std::string> WriteTempBeside(const std::string& path, const std::string& content,
+                                    Durability durability) {
+  std::string tmpl = path + ".tmp.XXXXXX";
+  int fd = ::mkostemp(tmpl.data(), O_CLOEXEC);
+  if (fd < 0) return Internal("cannot create a temporary file beside " + path + ": " + ErrnoText(errno));
+  bool ok = WriteAll(fd, content) && (durability == Durability::kAtomicOnly || ::fsync(fd) == 0);
+  int err = errno;
+  ::close(fd);
+  if (!ok) {
+    ::unlink(tmpl.c_str());
+    return Internal("cannot write " + tmpl + ": " + ErrnoText(err));
+  }
+  return tmpl;
+}
+
+void FsyncDir(const std::string& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return;
+  (void)::fsync(fd);
+  ::close(fd);
+}
+
+// Parses JSON, turning the library's exceptions into a Status at this edge.
+template <typename T, typename F>
+Result<T> ParseJson(const std::string& text, const char* what, F&& convert) {
+  try {
+    json j = json::parse(text);
+    if (!j.is_object()) return InvalidArgument(std::string(what) + " is not a JSON object");
+    return convert(j);
+  } catch (const json::exception& e) {
+    return InvalidArgument(std::string("malformed ") + what + ": " + e.what());
+  }
+}
+
+}  // namespace
+
+std::string TaskFileToJson(const TaskFile& t) {
+  json j;
+  j["version"] = 1;
+  j["job_id"] = t.job_id;
+  j["attempt_no"] = t.attempt_no;
+  j["rank"] = t.rank;
+  j["role"] = t.role;
+  j["cwd"] = t.cwd;
+  j["log_path"] = t.log_path;
+  j["setup_argv"] = t.setup_argv;
+  j["run_argv"] = t.run_argv;
+  j["env"] = t.env;
+  j["grace_seconds"] = t.grace_seconds;
+  j["time_limit_seconds"] = t.time_limit_seconds ? json(*t.time_limit_seconds) : json(nullptr);
+  j["limits"] = {{"cpus_milli", t.limits.cpus_milli},
+                 {"memory_mib", t.limits.memory_mib},
+                 {"cgroup_parent", t.limits.cgroup_parent}};
+  j["launched_at"] = t.launched_at;
+  return j.dump(2) + "\n";
+}
+
+Result<TaskFile> TaskFileFromJson(const std::string& text) {
+  return ParseJson<TaskFile>(text, "task.json", [](const json& j) -> Result<TaskFile> {
+    if (j.value("version", 0) != 1) return InvalidArgument("task.json has an unsupported version");
+    TaskFile t;
+    t.job_id = j.at("job_id").get<std::string>();
+    t.attempt_no = j.at("attempt_no").get<int>();
+    t.rank = j.at("rank").get<int>();
+    t.role = j.value("role", "");
+    t.cwd = j.at("cwd").get<std::string>();
+    t.log_path = j.at("log_path").get<std::string>();
+    t.setup_argv = j.value("setup_argv", std::vector<std::string>{});
+    t.run_argv = j.at("run_argv").get<std::vector<std::string>>();
+    t.env = j.value("env", std::map<std::string, std::string>{});
+    t.grace_seconds = j.value("grace_seconds", int64_t{10});
+    if (j.contains("time_limit_seconds") && !j["time_limit_seconds"].is_null()) {
+      t.time_limit_seconds = j["time_limit_seconds"].get<int64_t>();
+    }
+    if (j.contains("limits")) {
+      const json& l = j["limits"];
+      t.limits.cpus_milli = l.value("cpus_milli", int64_t{0});
+      t.limits.memory_mib = l.value("memory_mib", int64_t{0});
+      t.limits.cgroup_parent = l.value("cgroup_parent", "");
+    }
+    t.launched_at = j.value("launched_at", Micros{0});
+    if (t.run_argv.empty()) return InvalidArgument("task.json has an empty run_argv");
+    if (t.grace_seconds < 0) return InvalidArgument("task.json has a negative grace_seconds");
+    return t;
+  });
+}
+
+std::string StartedRecordToJson(const StartedRecord& s) {
+  json j{{"pid", s.pid}, {"pgid", s.pgid}, {"time", s.time}, {"phase", s.phase}};
+  return j.dump() + "\n";
+}
+
+Result<StartedRecord> StartedRecordFromJson(const std::string& text) {
+  return ParseJson<StartedRecord>(text, "started", [](const json& j) -> Result<StartedRecord> {
+    StartedRecord s;
+    s.pid = j.at("pid").get<int>();
+    s.pgid = j.at("pgid").get<int>();
+    s.time = j.at("time").get<Micros>();
+    s.phase = j.value("phase", "run");
+    return s;
+  });
+}
+
+std::string ExitRecordToJson(const ExitRecord& e) {
+  json j;
+  j["exit_code"] = e.exit_code ? json(*e.exit_code) : json(nullptr);
+  j["signal"] = e.signal;
+  j["cancelled"] = e.cancelled;
+  j["timed_out"] = e.timed_out;
+  j["reason"] = e.reason;
+  j["started_at"] = e.started_at;
+  j["ended_at"] = e.ended_at;
+  return j.dump(2) + "\n";
+}
+
+Result<ExitRecord> ExitRecordFromJson(const std::string& text) {
+  return ParseJson<ExitRecord>(text, "exit.json", [](const json& j) -> Result<ExitRecord> {
+    ExitRecord e;
+    if (j.contains("exit_code") && !j["exit_code"].is_null()) e.exit_code = j["exit_code"].get<int>();
+    e.signal = j.value("signal", 0);
+    e.cancelled = j.value("cancelled", false);
+    e.timed_out = j.value("timed_out", false);
+    e.reason = j.value("reason", "");
+    e.started_at = j.value("started_at", Micros{0});
+    e.ended_at = j.value("ended_at", Micros{0});
+    return e;
+  });
+}
+
+Result<std::string> ReadWholeFile(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return NotFound(path + " does not exist");
+    return Internal("cannot open " + path + ": " + ErrnoText(errno));
+  }
+  std::string out;
+  char buf[8192];
+  while (true) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      int err = errno;
+      ::close(fd);
+      return Internal("cannot read " + path + ": " + ErrnoText(err));
+    }
+    if (n == 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return out;
+}
+
+Status WriteFileAtomic(const std::string& path, const std::string& content, Durability durability) {
+  SKYRUN_ASSIGN_OR_RETURN(std::string tmp, WriteTempBeside(path, content, durability));
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    return Internal("cannot rename " + tmp + " to " + path + ": " + ErrnoText(err));
+  }
+  if (durability == Durability::kDurable) FsyncDir(DirName(path));
+  return Status::Ok();
+}
+
+Status CreateExclusive(const std::string& path, const std::string& content, Durability durability) {
+  SKYRUN_ASSIGN_OR_RETURN(std::string tmp, WriteTempBeside(path, content, durability));
+  int rc = ::link(tmp.c_str(), path.c_str());
+  int err = errno;
+  ::unlink(tmp.c_str());
+  if (rc != 0) {
+    if (err == EEXIST) return AlreadyExists(path + " already exists");
+    return Internal("cannot create " + path + ": " + ErrnoText(err));
+  }
+  if (durability == Durability::kDurable) FsyncDir(DirName(path));
+  return Status::Ok();
+}
+
+Result<bool> IsLockHeld(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return false;
+    return Internal("cannot open " + path + ": " + ErrnoText(errno));
+  }
+  int rc;
+  do {
+    rc = ::flock(fd, LOCK_SH | LOCK_NB);
+  } while (rc != 0 && errno == EINTR);
+  int err = errno;
+  ::close(fd);  // releases the probe's lock, if it got one
+  if (rc == 0) return false;
+  if (err == EWOULDBLOCK) return true;
+  return Internal("cannot probe the lock " + path + ": " + ErrnoText(err));
+}
+
+std::string SignalName(int sig) {
+  const char* abbrev = ::sigabbrev_np(sig);
+  if (abbrev == nullptr) return "signal " + std::to_string(sig);
+  return std::string("SIG") + abbrev;
+}
+
+}  // namespace skyrun

@@ -1,0 +1,136 @@
+#include "drivers/local/task_files.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "drivers/local/local_test_util.h"
+
+namespace skyrun {
+namespace {
+
+using testing_local::TempDir;
+
+TEST(TaskFilesTest, TaskFileRoundTrips) {
+  TaskFile t;
+  t.job_id = "42";
+  t.attempt_no = 3;
+  t.rank = 2;
+  t.role = "worker";
+  t.cwd = "/x/work";
+  t.log_path = "/x/output.log";
+  t.setup_argv = {"/bin/bash", "-c", "pip install -r requirements.txt"};
+  t.run_argv = {"/bin/bash", "-c", "echo \"quoted\" 'and' $VAR"};
+  t.env = {{"A", "1"}, {"B", "two words"}};
+  t.grace_seconds = 7;
+  t.time_limit_seconds = 3600;
+  t.limits = {2500, 4096, "/sys/fs/cgroup/skyrun"};
+  t.launched_at = 123456789;
+  Result<TaskFile> back = TaskFileFromJson(TaskFileToJson(t));
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->job_id, "42");
+  EXPECT_EQ(back->attempt_no, 3);
+  EXPECT_EQ(back->rank, 2);
+  EXPECT_EQ(back->role, "worker");
+  EXPECT_EQ(back->setup_argv, t.setup_argv);
+  EXPECT_EQ(back->run_argv, t.run_argv);
+  EXPECT_EQ(back->env, t.env);
+  EXPECT_EQ(back->grace_seconds, 7);
+  EXPECT_EQ(back->time_limit_seconds, 3600);
+  EXPECT_EQ(back->limits.cpus_milli, 2500);
+  EXPECT_EQ(back->limits.memory_mib, 4096);
+  EXPECT_EQ(back->limits.cgroup_parent, "/sys/fs/cgroup/skyrun");
+  EXPECT_EQ(back->launched_at, 123456789);
+
+  t.time_limit_seconds.reset();
+  back = TaskFileFromJson(TaskFileToJson(t));
+  ASSERT_TRUE(back.ok());
+  EXPECT_FALSE(back->time_limit_seconds.has_value());
+}
+
+TEST(TaskFilesTest, BadTaskFilesAreRefused) {
+  EXPECT_EQ(TaskFileFromJson("[1]").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(TaskFileFromJson("{\"version\": 1}").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(TaskFileFromJson("{\"version\": 2}").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(TaskFileFromJson("{").status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST(TaskFilesTest, ExitAndStartedRecordsRoundTrip) {
+  ExitRecord e;
+  e.exit_code = 137;
+  e.signal = 9;
+  e.cancelled = true;
+  e.reason = "cancelled: killed by SIGKILL after the 10 s grace period";
+  e.started_at = 5;
+  e.ended_at = 9;
+  Result<ExitRecord> back = ExitRecordFromJson(ExitRecordToJson(e));
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->exit_code, 137);
+  EXPECT_EQ(back->signal, 9);
+  EXPECT_TRUE(back->cancelled);
+  EXPECT_FALSE(back->timed_out);
+  EXPECT_EQ(back->reason, e.reason);
+  EXPECT_EQ(back->started_at, 5);
+  EXPECT_EQ(back->ended_at, 9);
+  e.exit_code.reset();
+  EXPECT_FALSE(ExitRecordFromJson(ExitRecordToJson(e))->exit_code.has_value());
+
+  Result<StartedRecord> s = StartedRecordFromJson(StartedRecordToJson({11, 12, 13, "setup"}));
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->pid, 11);
+  EXPECT_EQ(s->pgid, 12);
+  EXPECT_EQ(s->time, 13);
+  EXPECT_EQ(s->phase, "setup");
+}
+
+TEST(TaskFilesTest, AtomicWriteReplacesAndLeavesNoTempFile) {
+  TempDir dir;
+  std::string path = dir.Sub("f.json");
+  ASSERT_TRUE(WriteFileAtomic(path, "one").ok());
+  ASSERT_TRUE(WriteFileAtomic(path, "two").ok());
+  EXPECT_EQ(*ReadWholeFile(path), "two");
+  int entries = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir.path())) {
+    (void)e;
+    ++entries;
+  }
+  EXPECT_EQ(entries, 1);
+  EXPECT_EQ(ReadWholeFile(dir.Sub("missing")).status().code(), StatusCode::kNotFound);
+  EXPECT_FALSE(WriteFileAtomic(dir.Sub("no/such/dir/f"), "x").ok());
+}
+
+TEST(TaskFilesTest, OnlyTheFirstExclusiveCreateWins) {
+  TempDir dir;
+  std::string path = dir.Sub("claim");
+  ASSERT_TRUE(CreateExclusive(path, "123\n").ok());
+  Status second = CreateExclusive(path, "voided\n");
+  EXPECT_EQ(second.code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(*ReadWholeFile(path), "123\n");
+}
+
+TEST(TaskFilesTest, LockProbeSeesAnExclusiveHolder) {
+  TempDir dir;
+  std::string path = dir.Sub("lock");
+  EXPECT_FALSE(*IsLockHeld(path));  // no file: nobody holds it
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  ASSERT_GE(fd, 0);
+  EXPECT_FALSE(*IsLockHeld(path));
+  ASSERT_EQ(::flock(fd, LOCK_EX | LOCK_NB), 0);
+  EXPECT_TRUE(*IsLockHeld(path));
+  EXPECT_TRUE(*IsLockHeld(path));  // probing does not disturb the holder
+  ::close(fd);
+  EXPECT_FALSE(*IsLockHeld(path));
+}
+
+TEST(TaskFilesTest, SignalsHaveTheirNames) {
+  EXPECT_EQ(SignalName(SIGKILL), "SIGKILL");
+  EXPECT_EQ(SignalName(SIGTERM), "SIGTERM");
+  EXPECT_EQ(SignalName(SIGSEGV), "SIGSEGV");
+}
+
+}  // namespace
+}  // namespace skyrun

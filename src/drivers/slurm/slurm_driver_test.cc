@@ -1,0 +1,400 @@
+// SlurmDriver against a real Slurm cluster: slurmctld, two slurmd nodes with
+// two fake GPUs each, munge, all on this machine (slurm_test_cluster.h). Each
+// test process starts its own cluster once and stops it at the end, whether
+// the tests passed or not. Nothing here is a stand-in: sbatch, srun, squeue,
+// scontrol and scancel are Slurm's own.
+#include "drivers/slurm/slurm_driver.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <sstream>
+#include <thread>
+
+#include "common/strings.h"
+#include "drivers/slurm/slurm_test_cluster.h"
+
+namespace skyrun {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+class SlurmClusterTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    unavailable_ = new std::string(SlurmTestCluster::Unavailability());
+    if (!unavailable_->empty()) return;
+    auto started = SlurmTestCluster::Start({});
+    if (started.ok()) {
+      cluster_ = started->release();
+    } else {
+      start_error_ = new std::string(started.status().message());
+    }
+  }
+
+  static void TearDownTestSuite() {
+    if (cluster_ != nullptr) {
+      Status s = cluster_->Stop();
+      EXPECT_TRUE(s.ok()) << s.message();
+      if (s.ok() && ::testing::UnitTest::GetInstance()->failed_test_count() == 0) cluster_->RemoveDirectory();
+      if (!s.ok() || ::testing::UnitTest::GetInstance()->failed_test_count() > 0) {
+        std::cerr << "Slurm test cluster logs kept in " << cluster_->dir() << "/log\n";
+      }
+      delete cluster_;
+      cluster_ = nullptr;
+    }
+    delete unavailable_;
+    unavailable_ = nullptr;
+    delete start_error_;
+    start_error_ = nullptr;
+  }
+
+  void SetUp() override {
+    if (!unavailable_->empty()) GTEST_SKIP() << "no Slurm test cluster on this machine: " << *unavailable_;
+    ASSERT_EQ(start_error_, nullptr) << *start_error_;
+    SlurmClusterConfig config;
+    config.name = "hpc1";
+    config.slurm_conf = cluster_->slurm_conf();
+    config.partition = "debug";
+    config.price_per_gpu_hour = 2.5;
+    driver_ = std::make_unique<SlurmDriver>(config, std::make_unique<ProcessCommandRunner>());
+  }
+
+  // An attempt whose ranks are placed on `nodes` (Slurm names), each rank
+  // with `gpus` GPUs and the same run command.
+  AttemptLaunch MakeLaunch(int64_t job_id, const std::vector<std::string>& nodes, int gpus,
+                           const std::string& run, const std::string& setup = "") {
+    spec_.name = "test-" + std::to_string(job_id);
+    spec_.mode = nodes.size() > 1 ? JobMode::kGang : JobMode::kSingle;
+    spec_.num_nodes = static_cast<int>(nodes.size());
+    AttemptLaunch launch;
+    launch.job_id = JobId(job_id);
+    launch.attempt_no = 1;
+    launch.job_name = spec_.name;
+    launch.tenant = "team";
+    launch.spec = &spec_;
+    launch.job_dir = cluster_->dir() + "/jobs/" + std::to_string(job_id);
+    launch.checkpoint_dir = launch.job_dir + "/checkpoints";
+    for (size_t r = 0; r < nodes.size(); ++r) {
+      TaskLaunch t;
+      t.rank = static_cast<int>(r);
+      t.task_dir = SlurmRankDir(launch.job_dir, 1, t.rank);
+      t.placement.rank = t.rank;
+      t.placement.node = "slurm/hpc1/" + nodes[r];
+      t.placement.node_address = "127.0.0.1";
+      for (int g = 0; g < gpus; ++g) t.placement.gpu_indices.push_back(g);
+      t.placement.gpu_milli = 1000LL * gpus;
+      t.placement.gpu_model = gpus > 0 ? "T4" : "";
+      t.placement.cpus_milli = 1000;
+      t.placement.memory_mib = 256;
+      t.env["SKYRUN_JOB_ID"] = std::to_string(job_id);
+      t.env["SKYRUN_TASK_ID"] = std::to_string(job_id) + "-" + std::to_string(r);
+      t.env["RANK"] = "999";  // the controller's guess; Slurm's SLURM_PROCID must win
+      t.env["GREETING"] = "hello from skyrun";
+      t.run = run;
+      t.setup = setup;
+      launch.tasks.push_back(t);
+    }
+    return launch;
+  }
+
+  // Polls until `done` holds for every handle, for at most about two minutes
+  // (a bound against hanging, not a timing assertion).
+  std::vector<TaskStatus> PollUntil(const std::vector<std::string>& handles,
+                                    const std::function<bool(const TaskStatus&)>& done) {
+    std::vector<TaskStatus> last;
+    for (int i = 0; i < 600; ++i) {
+      last.clear();
+      bool all = true;
+      for (const auto& h : handles) {
+        last.push_back(driver_->Poll(h));
+        all = all && done(last.back());
+      }
+      if (all) return last;
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    ADD_FAILURE() << "tasks did not reach the expected state; last: " << RunStateName(last.at(0).state) << " "
+                  << last.at(0).reason;
+    return last;
+  }
+
+  static std::vector<TaskStatus> Terminal(SlurmClusterTest* t, const std::vector<std::string>& handles) {
+    return t->PollUntil(handles, [](const TaskStatus& s) { return IsTerminal(s.state); });
+  }
+
+  std::string JobState(const std::string& handle) {
+    auto h = ParseSlurmHandle(handle);
+    EXPECT_TRUE(h.ok());
+    auto r = cluster_->Run({"scontrol", "show", "job", "-o", h->job_id});
+    EXPECT_TRUE(r.ok());
+    return ParseKeyValueLine(r->out)["JobState"];
+  }
+
+  static inline SlurmTestCluster* cluster_ = nullptr;
+  static inline std::string* unavailable_ = nullptr;
+  static inline std::string* start_error_ = nullptr;
+  JobSpec spec_;
+  std::unique_ptr<SlurmDriver> driver_;
+};
+
+TEST_F(SlurmClusterTest, InventoryShowsTwoNodesWithTheirGpus) {
+  auto nodes = driver_->Inventory();
+  ASSERT_TRUE(nodes.ok()) << nodes.status().message();
+  ASSERT_EQ(nodes->size(), 2u);
+  EXPECT_EQ(driver_->Name(), "slurm/hpc1");
+  for (int i = 0; i < 2; ++i) {
+    const Node& n = (*nodes)[i];
+    EXPECT_EQ(n.name, "slurm/hpc1/node" + std::to_string(i + 1));
+    EXPECT_EQ(n.backend, "slurm/hpc1");
+    EXPECT_EQ(n.state, NodeState::kUp);
+    EXPECT_EQ(n.cpus_milli, 4000);
+    EXPECT_EQ(n.memory_mib, 4096);
+    ASSERT_EQ(n.gpus.size(), 2u);
+    EXPECT_EQ(n.gpus[0].model, "T4");
+    EXPECT_EQ(n.gpus[1].index, 1);
+    EXPECT_EQ(n.attributes.at("Partition"), "debug");
+    EXPECT_EQ(n.attributes.at("Provider"), "slurm");
+    EXPECT_EQ(n.attributes.at("Cluster"), "hpc1");
+    EXPECT_EQ(n.address, "127.0.0.1");
+    EXPECT_DOUBLE_EQ(n.price_per_gpu_hour, 2.5);
+  }
+}
+
+TEST_F(SlurmClusterTest, SingleTaskSucceedsAndItsLogIsCollected) {
+  AttemptLaunch launch =
+      MakeLaunch(101, {"node1"}, 0,
+                 "echo \"out: $GREETING rank=$RANK task=$SKYRUN_TASK_ID\"; echo 'err: to stderr' >&2");
+  auto handles = driver_->Launch(launch);
+  ASSERT_TRUE(handles.ok()) << handles.status().message();
+  ASSERT_EQ(handles->size(), 1u);
+  auto st = Terminal(this, *handles);
+  EXPECT_EQ(st[0].state, RunState::kSucceeded) << st[0].reason;
+  ASSERT_TRUE(st[0].exit_code.has_value());
+  EXPECT_EQ(*st[0].exit_code, 0);
+  EXPECT_GT(st[0].started_at, 0);
+  EXPECT_GE(st[0].ended_at, st[0].started_at);
+  std::string log_path = driver_->LogPath((*handles)[0]);
+  EXPECT_EQ(log_path, launch.job_dir + "/attempt-1/rank-0/output.log");
+  std::string log = ReadFile(log_path);
+  EXPECT_NE(log.find("out: hello from skyrun rank=0 task=101-0"), std::string::npos) << log;
+  EXPECT_NE(log.find("err: to stderr"), std::string::npos) << log;
+  EXPECT_EQ(JobState((*handles)[0]), "COMPLETED");
+}
+
+TEST_F(SlurmClusterTest, ExitCodeOfARankIsReported) {
+  AttemptLaunch launch = MakeLaunch(102, {"node2"}, 0, "echo failing on purpose; exit 75");
+  auto handles = driver_->Launch(launch);
+  ASSERT_TRUE(handles.ok()) << handles.status().message();
+  auto st = Terminal(this, *handles);
+  EXPECT_EQ(st[0].state, RunState::kFailed);
+  ASSERT_TRUE(st[0].exit_code.has_value());
+  EXPECT_EQ(*st[0].exit_code, 75);
+  EXPECT_EQ(st[0].reason, "exit code 75");
+  EXPECT_EQ(JobState((*handles)[0]), "FAILED");
+}
+
+TEST_F(SlurmClusterTest, GangOnTwoNodesWithTwoGpusEachSeesItsRankAndGpus) {
+  AttemptLaunch launch = MakeLaunch(
+      103, {"node1", "node2"}, 2,
+      "echo \"RANK=$RANK NODE_RANK=$SKYRUN_NODE_RANK WORLD_SIZE=$WORLD_SIZE LOCAL_RANK=$LOCAL_RANK "
+      "CVD=$CUDA_VISIBLE_DEVICES NODE=$SKYRUN_NODE_NAME MASTER=$MASTER_ADDR:$MASTER_PORT "
+      "TASK=$SKYRUN_TASK_ID\"; "
+      "echo \"IPS=$(echo $SKYRUN_NODE_IPS)\"; echo \"CKPT=$SKYRUN_CHECKPOINT_DIR\"",
+      "echo \"setup on $SLURMD_NODENAME\"");
+  auto handles = driver_->Launch(launch);
+  ASSERT_TRUE(handles.ok()) << handles.status().message();
+  ASSERT_EQ(handles->size(), 2u);
+  auto st = Terminal(this, *handles);
+  std::set<std::string> nodes_seen;
+  for (int r = 0; r < 2; ++r) {
+    EXPECT_EQ(st[r].state, RunState::kSucceeded) << st[r].reason;
+    EXPECT_EQ(st[r].rank, r);
+    std::string log = ReadFile(driver_->LogPath((*handles)[r]));
+    std::string rs = std::to_string(r);
+    EXPECT_NE(log.find("RANK=" + rs + " NODE_RANK=" + rs + " WORLD_SIZE=2 LOCAL_RANK=0 CVD=0,1 "),
+              std::string::npos)
+        << log;
+    EXPECT_NE(log.find("MASTER=127.0.0.1:"), std::string::npos) << log;
+    EXPECT_NE(log.find("TASK=103-" + rs), std::string::npos) << log;
+    EXPECT_NE(log.find("IPS=127.0.0.1 127.0.0.1"), std::string::npos) << log;
+    EXPECT_NE(log.find("CKPT=" + launch.checkpoint_dir), std::string::npos) << log;
+    // Setup ran once on each node, by that node's only rank, before run.
+    auto setup_at = log.find("setup on node");
+    EXPECT_NE(setup_at, std::string::npos) << log;
+    EXPECT_LT(setup_at, log.find("RANK=")) << log;
+    auto node_at = log.find("NODE=slurm/hpc1/");
+    ASSERT_NE(node_at, std::string::npos) << log;
+    nodes_seen.insert(log.substr(node_at + 5, std::string("slurm/hpc1/nodeX").size()));
+  }
+  EXPECT_EQ(nodes_seen, (std::set<std::string>{"slurm/hpc1/node1", "slurm/hpc1/node2"}));
+  // Slurm itself allocated two GPUs of type T4 on each of the two nodes.
+  auto h = ParseSlurmHandle((*handles)[0]);
+  auto shown = cluster_->Run({"scontrol", "show", "job", "-o", h->job_id});
+  ASSERT_TRUE(shown.ok());
+  auto kv = ParseKeyValueLine(shown->out);
+  EXPECT_EQ(kv["NumNodes"], "2");
+  EXPECT_EQ(kv["TresPerNode"], "gres:gpu:T4:2");
+  EXPECT_EQ(kv["JobState"], "COMPLETED");
+}
+
+TEST_F(SlurmClusterTest, SetupRunsOncePerNodeAndRanksOnOneNodeGetTheirOwnGpus) {
+  AttemptLaunch launch = MakeLaunch(107, {"node1", "node1"}, 1,
+                                    "echo \"RANK=$RANK LOCAL_RANK=$LOCAL_RANK CVD=$CUDA_VISIBLE_DEVICES\"",
+                                    "echo ran >>\"$SKYRUN_ATTEMPT_DIR/setup-count\"; sleep 1");
+  auto handles = driver_->Launch(launch);
+  ASSERT_TRUE(handles.ok()) << handles.status().message();
+  auto st = Terminal(this, *handles);
+  std::set<std::string> gpus;
+  for (int r = 0; r < 2; ++r) {
+    EXPECT_EQ(st[r].state, RunState::kSucceeded) << st[r].reason;
+    std::string log = ReadFile(driver_->LogPath((*handles)[r]));
+    auto at = log.find("RANK=" + std::to_string(r) + " LOCAL_RANK=" + std::to_string(r) + " CVD=");
+    ASSERT_NE(at, std::string::npos) << log;
+    gpus.insert(log.substr(at + std::string("RANK=0 LOCAL_RANK=0 CVD=").size(), 1));
+  }
+  EXPECT_EQ(gpus, (std::set<std::string>{"0", "1"}));  // one GPU each, not both GPUs for both
+  EXPECT_EQ(ReadFile(launch.job_dir + "/attempt-1/setup-count"), "ran\n");
+}
+
+TEST_F(SlurmClusterTest, FailedSetupFailsTheRankWithoutRunning) {
+  AttemptLaunch launch = MakeLaunch(108, {"node2"}, 0, "echo should-not-run", "echo broken setup; exit 4");
+  auto handles = driver_->Launch(launch);
+  ASSERT_TRUE(handles.ok()) << handles.status().message();
+  auto st = Terminal(this, *handles);
+  EXPECT_EQ(st[0].state, RunState::kFailed);
+  EXPECT_EQ(st[0].exit_code, 4);
+  std::string log = ReadFile(driver_->LogPath((*handles)[0]));
+  EXPECT_NE(log.find("setup failed on node2 with exit code 4"), std::string::npos) << log;
+  EXPECT_EQ(log.find("should-not-run"), std::string::npos) << log;
+}
+
+TEST_F(SlurmClusterTest, CancelReachesScancelAndTheTaskIsKilled) {
+  AttemptLaunch launch = MakeLaunch(104, {"node1"}, 1, "echo started; sleep 300");
+  auto handles = driver_->Launch(launch);
+  ASSERT_TRUE(handles.ok()) << handles.status().message();
+  PollUntil(*handles, [](const TaskStatus& s) { return s.state == RunState::kRunning; });
+  Status c = driver_->Cancel((*handles)[0]);
+  ASSERT_TRUE(c.ok()) << c.message();
+  auto st = Terminal(this, *handles);
+  EXPECT_EQ(st[0].state, RunState::kKilled) << st[0].reason;
+  EXPECT_NE(st[0].reason.find("CANCELLED"), std::string::npos) << st[0].reason;
+  EXPECT_EQ(JobState((*handles)[0]), "CANCELLED");
+  // Cancelling again is harmless.
+  EXPECT_TRUE(driver_->Cancel((*handles)[0]).ok());
+}
+
+TEST_F(SlurmClusterTest, APendingLaunchCanBeVoidedAStartedOneIsAdopted) {
+  // The first job holds both GPUs of node1, so the second waits behind it.
+  AttemptLaunch running = MakeLaunch(109, {"node1"}, 2, "sleep 300");
+  auto first = driver_->Launch(running);
+  ASSERT_TRUE(first.ok()) << first.status().message();
+  PollUntil(*first, [](const TaskStatus& s) { return s.state == RunState::kRunning && s.started_at > 0; });
+  AttemptLaunch queued = MakeLaunch(110, {"node1"}, 1, "echo should-not-run");
+  auto second = driver_->Launch(queued);
+  ASSERT_TRUE(second.ok()) << second.status().message();
+  TaskStatus pending = driver_->Poll((*second)[0]);
+  EXPECT_EQ(pending.state, RunState::kLaunching);
+  EXPECT_NE(pending.reason.find("PENDING"), std::string::npos) << pending.reason;
+
+  Status voided = driver_->VoidIfUnclaimed((*second)[0]);
+  EXPECT_TRUE(voided.ok()) << voided.message();
+  EXPECT_EQ(JobState((*second)[0]), "CANCELLED");
+  Status adopted = driver_->VoidIfUnclaimed((*first)[0]);
+  EXPECT_EQ(adopted.code(), StatusCode::kAlreadyExists) << adopted.message();
+  EXPECT_EQ(JobState((*first)[0]), "RUNNING");
+  EXPECT_TRUE(driver_->Cancel((*first)[0]).ok());
+  Terminal(this, *first);
+}
+
+TEST_F(SlurmClusterTest, TooManyGpusPerTaskIsRefusedWithTheReason) {
+  JobSpec spec;
+  spec.name = "big";
+  spec.resources.accelerators = {{"T4", 4}};
+  Status s = driver_->CanRun(spec);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(s.message().find("4 T4 GPUs"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("the most any node of slurm/hpc1 has is 2 (node1: 2 x T4)"), std::string::npos)
+      << s.message();
+
+  spec.resources.accelerators = {{"T4", 2}};
+  EXPECT_TRUE(driver_->CanRun(spec).ok());
+  spec.mode = JobMode::kGang;
+  spec.num_nodes = 3;
+  Status gang = driver_->CanRun(spec);
+  EXPECT_FALSE(gang.ok());
+  EXPECT_NE(gang.message().find("needs 3 nodes"), std::string::npos) << gang.message();
+
+  JobSpec with_image;
+  with_image.name = "img";
+  with_image.image = "pytorch:2.3";
+  Status image = driver_->CanRun(with_image);
+  EXPECT_FALSE(image.ok());
+  EXPECT_NE(image.message().find("no container support"), std::string::npos) << image.message();
+}
+
+// examples/ddp: torch.distributed (gloo, CPU) across the two Slurm nodes,
+// meeting at MASTER_ADDR:MASTER_PORT as the script computed them.
+TEST_F(SlurmClusterTest, DdpExampleTrainsAcrossTwoNodes) {
+  const std::string example = std::string(SKYRUN_SLURM_TESTDATA) + "/../../examples/ddp";
+  if (!fs::exists(example + "/train.py")) GTEST_SKIP() << "no examples/ddp/train.py in this tree";
+  ProcessCommandRunner runner;
+  auto torch = runner.Run({"/usr/bin/python3", "-c", "import torch.distributed"}, {}, 120000);
+  if (!torch.ok() || torch->exit_code != 0) GTEST_SKIP() << "/usr/bin/python3 cannot import torch";
+  AttemptLaunch launch = MakeLaunch(106, {"node1", "node2"}, 0, "/usr/bin/python3 train.py");
+  spec_.workdir = fs::canonical(example).string();
+  for (auto& t : launch.tasks) {
+    t.env["EPOCHS"] = "30";
+    t.env["OMP_NUM_THREADS"] = "1";
+  }
+  auto handles = driver_->Launch(launch);
+  ASSERT_TRUE(handles.ok()) << handles.status().message();
+  auto st = Terminal(this, *handles);
+  for (int r = 0; r < 2; ++r) {
+    std::string log = ReadFile(driver_->LogPath((*handles)[r]));
+    EXPECT_EQ(st[r].state, RunState::kSucceeded) << st[r].reason << "\n" << log;
+    EXPECT_NE(log.find("rank " + std::to_string(r) + "/2 epoch  30"), std::string::npos) << log;
+    EXPECT_NE(log.find("weights in sync = True"), std::string::npos) << log;
+  }
+  EXPECT_TRUE(fs::exists(launch.checkpoint_dir + "/model.pt"));
+}
+
+// Last: it takes a node down (and brings it back).
+TEST_F(SlurmClusterTest, KilledSlurmdMakesARunningGangNodeFailAndLost) {
+  AttemptLaunch launch = MakeLaunch(105, {"node1", "node2"}, 0, "echo started; sleep 300");
+  auto handles = driver_->Launch(launch);
+  ASSERT_TRUE(handles.ok()) << handles.status().message();
+  // Both ranks have started (their wrappers wrote rank.json) before the node dies.
+  PollUntil(*handles, [](const TaskStatus& s) { return s.state == RunState::kRunning && s.started_at > 0; });
+  for (int i = 0; i < 300 && ReadFile(launch.job_dir + "/attempt-1/rank-1/output.log").find("started") ==
+                                 std::string::npos;
+       ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_TRUE(cluster_->KillSlurmd("node2").ok());
+  auto st = Terminal(this, *handles);
+  for (int r = 0; r < 2; ++r) {
+    EXPECT_EQ(st[r].state, RunState::kLost) << "rank " << r << ": " << st[r].reason;
+    EXPECT_NE(st[r].reason.find("NODE_FAIL"), std::string::npos) << st[r].reason;
+    EXPECT_NE(st[r].reason.find("node2"), std::string::npos) << st[r].reason;
+  }
+  EXPECT_EQ(JobState((*handles)[0]), "NODE_FAIL");
+  auto nodes = driver_->Inventory();
+  ASSERT_TRUE(nodes.ok());
+  EXPECT_EQ((*nodes)[1].state, NodeState::kDown);
+  Status back = cluster_->StartNode("node2");
+  EXPECT_TRUE(back.ok()) << back.message();
+}
+
+}  // namespace
+}  // namespace skyrun

@@ -1,0 +1,192 @@
+#include "server/config.h"
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include <yaml-cpp/yaml.h>
+
+#include "common/strings.h"
+
+namespace skyrun {
+
+namespace {
+
+std::string Where(const std::string& file, const YAML::Node& n, const std::string& field) {
+  const YAML::Mark m = n.Mark();
+  std::string pos = file;
+  if (m.line >= 0) pos += ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1);
+  return pos + ": " + field;
+}
+
+Status CheckKeys(const std::string& file, const YAML::Node& map, const std::string& path,
+                 const std::vector<std::string>& known) {
+  if (!map.IsMap()) return InvalidArgument(Where(file, map, path) + ": expected a mapping");
+  for (auto it = map.begin(); it != map.end(); ++it) {
+    std::string key = it->first.as<std::string>();
+    bool ok = false;
+    for (const auto& k : known) ok = ok || k == key;
+    if (!ok) {
+      std::string msg = Where(file, it->first, path.empty() ? key : path + "." + key) + ": unknown setting";
+      if (auto near = NearestName(key, known)) msg += "; did you mean '" + *near + "'?";
+      return InvalidArgument(msg);
+    }
+  }
+  return Status::Ok();
+}
+
+template <typename T>
+Status Get(const std::string& file, const YAML::Node& map, const char* key, const std::string& path, T* out) {
+  YAML::Node n = map[key];
+  if (!n) return Status::Ok();
+  try {
+    *out = n.as<T>();
+  } catch (const YAML::Exception&) {
+    return InvalidArgument(Where(file, n, path + key) + ": wrong type");
+  }
+  return Status::Ok();
+}
+
+Status ParseLocal(const std::string& file, const YAML::Node& n, LocalSettings* out) {
+  SKYRUN_RETURN_IF_ERROR(CheckKeys(file, n, "local",
+                                   {"enabled", "runtime", "price_per_gpu_hour", "price_per_cpu_hour",
+                                    "kill_grace_seconds", "nodes"}));
+  SKYRUN_RETURN_IF_ERROR(Get(file, n, "enabled", "local.", &out->enabled));
+  SKYRUN_RETURN_IF_ERROR(Get(file, n, "runtime", "local.", &out->runtime));
+  SKYRUN_RETURN_IF_ERROR(Get(file, n, "price_per_gpu_hour", "local.", &out->price_per_gpu_hour));
+  SKYRUN_RETURN_IF_ERROR(Get(file, n, "price_per_cpu_hour", "local.", &out->price_per_cpu_hour));
+  SKYRUN_RETURN_IF_ERROR(Get(file, n, "kill_grace_seconds", "local.", &out->kill_grace_seconds));
+  if (out->price_per_gpu_hour < 0 || out->price_per_cpu_hour < 0) {
+    return InvalidArgument(file + ": local prices must not be negative");
+  }
+  YAML::Node nodes = n["nodes"];
+  if (!nodes) return Status::Ok();
+  if (!nodes.IsSequence()) return InvalidArgument(Where(file, nodes, "local.nodes") + ": expected a list");
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    YAML::Node nd = nodes[i];
+    std::string path = "local.nodes[" + std::to_string(i) + "]";
+    SKYRUN_RETURN_IF_ERROR(CheckKeys(file, nd, path, {"name", "cpus", "memory", "gpus", "attributes", "address"}));
+    LocalNodeDecl decl;
+    SKYRUN_RETURN_IF_ERROR(Get(file, nd, "name", path + ".", &decl.name));
+    if (decl.name.empty()) decl.name = "local-" + std::to_string(i);
+    SKYRUN_RETURN_IF_ERROR(Get(file, nd, "address", path + ".", &decl.address));
+    if (nd["cpus"]) {
+      auto c = ParseMilli(nd["cpus"].as<std::string>());
+      if (!c.ok() || *c <= 0) return InvalidArgument(Where(file, nd["cpus"], path + ".cpus") + ": expected a positive CPU count");
+      decl.cpus_milli = *c;
+    }
+    if (nd["memory"]) {
+      auto m = ParseMemoryMiB(nd["memory"].as<std::string>());
+      if (!m.ok() || *m <= 0) return InvalidArgument(Where(file, nd["memory"], path + ".memory") + ": expected a memory size such as 64GiB");
+      decl.memory_mib = *m;
+    }
+    if (YAML::Node g = nd["gpus"]) {
+      std::vector<YAML::Node> items;
+      if (g.IsMap()) items.push_back(g);
+      else if (g.IsSequence()) for (const auto& x : g) items.push_back(x);
+      else return InvalidArgument(Where(file, g, path + ".gpus") + ": expected {model, count, memory_mb} or a list of them");
+      for (const auto& item : items) {
+        SKYRUN_RETURN_IF_ERROR(CheckKeys(file, item, path + ".gpus", {"model", "count", "memory_mb"}));
+        GpuDecl gd;
+        SKYRUN_RETURN_IF_ERROR(Get(file, item, "model", path + ".gpus.", &gd.model));
+        SKYRUN_RETURN_IF_ERROR(Get(file, item, "count", path + ".gpus.", &gd.count));
+        SKYRUN_RETURN_IF_ERROR(Get(file, item, "memory_mb", path + ".gpus.", &gd.memory_mb));
+        if (gd.model.empty() || gd.count <= 0 || gd.count > 64) {
+          return InvalidArgument(Where(file, item, path + ".gpus") + ": needs a model and a count of 1..64");
+        }
+        decl.gpus.push_back(gd);
+      }
+    }
+    if (YAML::Node a = nd["attributes"]) {
+      if (!a.IsMap()) return InvalidArgument(Where(file, a, path + ".attributes") + ": expected a mapping");
+      for (auto it = a.begin(); it != a.end(); ++it) {
+        decl.attributes[it->first.as<std::string>()] = it->second.as<std::string>();
+      }
+    }
+    out->nodes.push_back(decl);
+  }
+  return Status::Ok();
+}
+
+Status ParseSlurm(const std::string& file, const YAML::Node& n, std::vector<SlurmSettings>* out) {
+  if (!n.IsSequence()) return InvalidArgument(Where(file, n, "slurm") + ": expected a list of clusters");
+  for (size_t i = 0; i < n.size(); ++i) {
+    std::string path = "slurm[" + std::to_string(i) + "]";
+    SKYRUN_RETURN_IF_ERROR(CheckKeys(file, n[i], path,
+                                     {"name", "slurm_conf", "partition", "account", "qos", "container",
+                                      "price_per_gpu_hour", "price_per_cpu_hour"}));
+    SlurmSettings s;
+    SKYRUN_RETURN_IF_ERROR(Get(file, n[i], "name", path + ".", &s.name));
+    SKYRUN_RETURN_IF_ERROR(Get(file, n[i], "slurm_conf", path + ".", &s.slurm_conf));
+    SKYRUN_RETURN_IF_ERROR(Get(file, n[i], "partition", path + ".", &s.partition));
+    SKYRUN_RETURN_IF_ERROR(Get(file, n[i], "account", path + ".", &s.account));
+    SKYRUN_RETURN_IF_ERROR(Get(file, n[i], "qos", path + ".", &s.qos));
+    SKYRUN_RETURN_IF_ERROR(Get(file, n[i], "container", path + ".", &s.container));
+    SKYRUN_RETURN_IF_ERROR(Get(file, n[i], "price_per_gpu_hour", path + ".", &s.price_per_gpu_hour));
+    SKYRUN_RETURN_IF_ERROR(Get(file, n[i], "price_per_cpu_hour", path + ".", &s.price_per_cpu_hour));
+    if (s.name.empty()) return InvalidArgument(Where(file, n[i], path) + ": a Slurm cluster needs a name");
+    if (s.container != "none" && s.container != "pyxis" && s.container != "apptainer") {
+      return InvalidArgument(Where(file, n[i], path + ".container") + ": must be none, pyxis or apptainer");
+    }
+    out->push_back(s);
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<ServerConfig> ParseServerConfig(const std::string& text, const std::string& file) {
+  ServerConfig cfg;
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::ParserException& e) {
+    return InvalidArgument(file + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) +
+                           ": " + e.msg);
+  }
+  if (!root || root.IsNull()) return cfg;
+  try {
+    SKYRUN_RETURN_IF_ERROR(CheckKeys(file, root, "", {"listen", "state_dir", "local", "slurm"}));
+    SKYRUN_RETURN_IF_ERROR(Get(file, root, "listen", "", &cfg.listen));
+    SKYRUN_RETURN_IF_ERROR(Get(file, root, "state_dir", "", &cfg.state_dir));
+    if (root["local"]) SKYRUN_RETURN_IF_ERROR(ParseLocal(file, root["local"], &cfg.local));
+    if (root["slurm"]) SKYRUN_RETURN_IF_ERROR(ParseSlurm(file, root["slurm"], &cfg.slurm));
+  } catch (const YAML::Exception& e) {
+    return InvalidArgument(file + ": " + e.what());
+  }
+  std::string host;
+  int port;
+  SKYRUN_RETURN_IF_ERROR(ParseListen(cfg.listen, &host, &port));
+  return cfg;
+}
+
+Result<ServerConfig> LoadServerConfig(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return InvalidArgument("cannot read the server config " + path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ParseServerConfig(ss.str(), path);
+}
+
+Status ParseListen(const std::string& listen, std::string* host, int* port) {
+  size_t colon = listen.rfind(':');
+  if (colon == std::string::npos) {
+    return InvalidArgument("--listen '" + listen + "' must be HOST:PORT, e.g. 127.0.0.1:8787");
+  }
+  *host = listen.substr(0, colon);
+  if (host->size() >= 2 && host->front() == '[' && host->back() == ']') *host = host->substr(1, host->size() - 2);
+  auto p = ParseInt64(listen.substr(colon + 1));
+  if (host->empty() || !p || *p < 0 || *p > 65535) {
+    return InvalidArgument("--listen '" + listen + "' must be HOST:PORT with a port of 0..65535");
+  }
+  *port = static_cast<int>(*p);
+  return Status::Ok();
+}
+
+std::string DefaultStateDir() {
+  if (const char* d = std::getenv("SKYRUN_STATE_DIR"); d && *d) return d;
+  const char* home = std::getenv("HOME");
+  return std::string(home && *home ? home : "/tmp") + "/.skyrun";
+}
+
+}  // namespace skyrun

@@ -1,0 +1,67 @@
+// The server's configuration file (YAML, `skyrun server --config FILE`): where
+// it listens, where state lives, and which backends it brokers, with their
+// prices. Everything has an embedded default, so `skyrun server` with no file
+// runs on this machine alone. Unknown keys are refused with their place.
+// Thread-safety: plain values.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+
+namespace skyrun {
+
+struct GpuDecl {
+  std::string model;
+  int count = 0;
+  int64_t memory_mb = 0;
+};
+
+struct LocalNodeDecl {
+  std::string name;
+  int64_t cpus_milli = 0;    // 0 = this machine's
+  int64_t memory_mib = 0;    // 0 = this machine's
+  std::vector<GpuDecl> gpus;  // declared GPUs (machines and tests without real ones)
+  std::map<std::string, std::string> attributes;
+  std::string address = "127.0.0.1";
+};
+
+struct LocalSettings {
+  bool enabled = true;
+  std::string runtime;  // container runtime for `image` ("" = none: such jobs are refused)
+  double price_per_gpu_hour = 0;
+  double price_per_cpu_hour = 0;
+  int64_t kill_grace_seconds = 10;
+  std::vector<LocalNodeDecl> nodes;  // empty = one node, this machine
+};
+
+struct SlurmSettings {
+  std::string name;        // "hpc1" -> backend "slurm/hpc1"
+  std::string slurm_conf;  // SLURM_CONF for the commands
+  std::string partition;
+  std::string account;
+  std::string qos;
+  std::string container = "none";  // none | pyxis | apptainer
+  double price_per_gpu_hour = 0;
+  double price_per_cpu_hour = 0;
+};
+
+struct ServerConfig {
+  std::string listen = "127.0.0.1:8787";
+  std::string state_dir;  // "" = $HOME/.skyrun
+  LocalSettings local;
+  std::vector<SlurmSettings> slurm;
+};
+
+Result<ServerConfig> LoadServerConfig(const std::string& path);
+Result<ServerConfig> ParseServerConfig(const std::string& yaml_text, const std::string& file_name);
+
+// "127.0.0.1:8787" -> host, port.
+Status ParseListen(const std::string& listen, std::string* host, int* port);
+
+// $SKYRUN_STATE_DIR, else $HOME/.skyrun.
+std::string DefaultStateDir();
+
+}  // namespace skyrun

@@ -1,0 +1,410 @@
+#include "server/server.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include "api/api.h"
+#include "common/strings.h"
+#include "server/auth.h"
+#include "server/log_follower.h"
+#include "server/metrics.h"
+
+namespace skyrun {
+
+using nlohmann::json;
+
+class ApiServer::Routes {
+ public:
+  Routes(ApiServer* owner) : o_(owner) {}
+
+  void Install(httplib::Server& http) {
+    http.set_payload_max_length(api::kMaxBodyBytes + 1);
+    http.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
+      res.set_content(R"({"status":"ok"})", "application/json");
+    });
+    Route(http, "GET", "/metrics", [this](auto& req, auto& res, auto& who) { Metrics(req, res, who); });
+    Route(http, "GET", "/v1/whoami", [this](auto& req, auto& res, auto& who) { WhoAmI(req, res, who); });
+    Route(http, "POST", "/v1/jobs", [this](auto& req, auto& res, auto& who) { Submit(req, res, who); });
+    Route(http, "GET", "/v1/jobs", [this](auto& req, auto& res, auto& who) { ListJobs(req, res, who); });
+    Route(http, "GET", R"(/v1/jobs/(\d+))", [this](auto& req, auto& res, auto& who) { GetJob(req, res, who); });
+    Route(http, "POST", R"(/v1/jobs/(\d+)/cancel)",
+          [this](auto& req, auto& res, auto& who) { Cancel(req, res, who); });
+    Route(http, "GET", R"(/v1/jobs/(\d+)/attempts)",
+          [this](auto& req, auto& res, auto& who) { Attempts(req, res, who); });
+    Route(http, "GET", R"(/v1/jobs/(\d+)/events)",
+          [this](auto& req, auto& res, auto& who) { Events(req, res, who); });
+    Route(http, "GET", R"(/v1/jobs/(\d+)/logs)", [this](auto& req, auto& res, auto& who) { Logs(req, res, who); });
+    Route(http, "GET", "/v1/nodes", [this](auto& req, auto& res, auto& who) { Nodes(req, res, who); });
+    Route(http, "POST", "/v1/admin/tenants",
+          [this](auto& req, auto& res, auto& who) { CreateTenant(req, res, who); });
+    Route(http, "GET", "/v1/admin/tenants",
+          [this](auto& req, auto& res, auto& who) { ListTenants(req, res, who); });
+    Route(http, "POST", "/v1/admin/tokens",
+          [this](auto& req, auto& res, auto& who) { CreateToken(req, res, who); });
+    http.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+      if (!res.body.empty()) return;
+      Status s = res.status == 404 ? NotFound("no route for " + req.method + " " + req.path)
+                                   : Status(StatusCode::kInvalidArgument, "request failed with HTTP " +
+                                                                              std::to_string(res.status));
+      res.set_content(api::ErrorJson(s).dump(), "application/json");
+    });
+    http.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
+      std::string what = "internal error";
+      try {
+        if (ep) std::rethrow_exception(ep);
+      } catch (const std::exception& e) {
+        what = std::string("internal error: ") + e.what();
+      } catch (...) {
+      }
+      res.status = 500;
+      res.set_content(api::ErrorJson(Internal(what)).dump(), "application/json");
+    });
+  }
+
+  ApiMetrics& metrics() { return metrics_; }
+
+ private:
+  using Handler = std::function<void(const httplib::Request&, httplib::Response&, const TokenRecord&)>;
+
+  // Authenticates, times and guards every handler.
+  void Route(httplib::Server& http, const std::string& method, const std::string& pattern, Handler h) {
+    auto wrapped = [this, h, method, pattern](const httplib::Request& req, httplib::Response& res) {
+      auto start = std::chrono::steady_clock::now();
+      auto who = Authenticate(*o_->store_, req.get_header_value("Authorization"));
+      if (!who.ok()) {
+        Error(res, who.status());
+        res.set_header("WWW-Authenticate", "Bearer");
+      } else {
+        h(req, res, *who);
+      }
+      double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      metrics_.ObserveRequest(method + " " + pattern, res.status, secs);
+    };
+    if (method == "GET") http.Get(pattern, wrapped);
+    else if (method == "POST") http.Post(pattern, wrapped);
+  }
+
+  static void Error(httplib::Response& res, const Status& s, const json& problems = json()) {
+    res.status = api::HttpStatusFor(s.code());
+    res.set_content(api::ErrorJson(s, problems).dump(), "application/json");
+  }
+  static void Json(httplib::Response& res, const json& j, int status = 200) {
+    res.status = status;
+    res.set_content(j.dump(), "application/json");
+  }
+  static bool CanWrite(const TokenRecord& who) { return who.role == AccessRole::kAdmin || who.role == AccessRole::kMember; }
+  static bool IsPlatformAdmin(const TokenRecord& who) {
+    return who.role == AccessRole::kAdmin && who.tenant_name == kSystemTenant;
+  }
+
+  // The job if this token's tenant may see it; another tenant's job is 404.
+  Result<JobRecord> VisibleJob(const httplib::Request& req, const TokenRecord& who) {
+    auto id = ParseInt64(req.matches[1].str());
+    Status not_found = NotFound("job " + req.matches[1].str() + " not found");
+    if (!id) return not_found;
+    auto job = o_->store_->GetJob(JobId(*id));
+    if (!job.ok()) return job.status().code() == StatusCode::kNotFound ? not_found : job.status();
+    if (job->tenant != who.tenant && !IsPlatformAdmin(who)) return not_found;
+    return job;
+  }
+
+  JobRecord WithSpec(JobRecord job) {
+    auto spec = o_->decoder_(job.spec_yaml, job.spec_file);
+    if (spec.ok()) job.spec = std::move(spec).value();
+    return job;
+  }
+
+  void WhoAmI(const httplib::Request&, httplib::Response& res, const TokenRecord& who) {
+    Json(res, {{"tenant", who.tenant_name}, {"role", RoleName(who.role)}, {"token_id", who.id.value()}});
+  }
+
+  void Submit(const httplib::Request& req, httplib::Response& res, const TokenRecord& who) {
+    if (!CanWrite(who)) return Error(res, PermissionDenied("a viewer token cannot submit jobs"));
+    auto body = api::ParseSubmitRequest(req.body);
+    if (!body.ok()) return Error(res, body.status());
+    auto spec = o_->decoder_(body->spec_yaml, body->file);
+    if (!spec.ok()) {
+      // The decoder puts the full problem list in the message, one per line.
+      json problems = json::array();
+      for (const auto& line : Split(spec.status().message(), '\n'))
+        if (!line.empty()) problems.push_back(line);
+      return Error(res, InvalidArgument("the job spec has " + std::to_string(problems.size()) + " problem(s)"),
+                   problems);
+    }
+    Status feasible = o_->controller_->CheckSubmission(*spec);
+    if (!feasible.ok()) return Error(res, feasible);
+    JobRecord rec;
+    rec.tenant = who.tenant;
+    rec.tenant_name = who.tenant_name;
+    rec.name = spec->name;
+    rec.queue = spec->queue;
+    rec.priority = spec->priority;
+    rec.spec_yaml = body->spec_yaml;
+    rec.spec_file = body->file;
+    rec.spec = *spec;
+    auto id = o_->store_->CreateJob(rec);
+    if (!id.ok()) return Error(res, id.status().WithContext("storing the job"));
+    o_->controller_->NotifySubmitted(*id);
+    rec.id = *id;
+    rec.state = JobState::kSubmitted;
+    rec.submitted_at = o_->clock_->Now();
+    Json(res, {{"id", id->value()}, {"job", api::JobToJson(rec)}}, 201);
+  }
+
+  void ListJobs(const httplib::Request& req, httplib::Response& res, const TokenRecord& who) {
+    JobFilter filter;
+    bool all_tenants = req.get_param_value("all_tenants") == "true" && IsPlatformAdmin(who);
+    if (!all_tenants) filter.tenant = who.tenant;
+    if (req.has_param("state")) {
+      for (const auto& s : Split(req.get_param_value("state"), ',')) {
+        auto st = ParseJobState(Trim(s));
+        if (!st) return Error(res, InvalidArgument("unknown state '" + s + "' in ?state="));
+        filter.states.push_back(*st);
+      }
+    }
+    if (req.get_param_value("live") == "true") filter.live_only = true;
+    if (req.has_param("limit")) {
+      auto n = ParseInt64(req.get_param_value("limit"));
+      if (!n || *n < 0 || *n > 100000) return Error(res, InvalidArgument("?limit= must be 0..100000"));
+      filter.limit = static_cast<int>(*n);
+    }
+    auto jobs = o_->store_->ListJobs(filter);
+    if (!jobs.ok()) return Error(res, jobs.status());
+    json out = json::array();
+    for (auto& j : *jobs) {
+      JobRecord full = WithSpec(std::move(j));
+      out.push_back(api::JobToJson(full, o_->controller_->PendingReason(full.id)));
+    }
+    Json(res, {{"jobs", out}});
+  }
+
+  void GetJob(const httplib::Request& req, httplib::Response& res, const TokenRecord& who) {
+    auto job = VisibleJob(req, who);
+    if (!job.ok()) return Error(res, job.status());
+    JobRecord full = WithSpec(std::move(job).value());
+    json j = api::JobToJson(full, o_->controller_->PendingReason(full.id));
+    auto attempts = o_->store_->ListAttempts(full.id);
+    json arr = json::array();
+    if (attempts.ok())
+      for (const auto& a : *attempts) arr.push_back(api::AttemptToJson(a));
+    j["attempts"] = arr;
+    auto events = o_->store_->ListEvents(full.id);
+    json ev = json::array();
+    if (events.ok())
+      for (const auto& e : *events) ev.push_back(api::EventToJson(e));
+    j["events"] = ev;
+    Json(res, j);
+  }
+
+  void Cancel(const httplib::Request& req, httplib::Response& res, const TokenRecord& who) {
+    auto job = VisibleJob(req, who);
+    if (!job.ok()) return Error(res, job.status());
+    if (!CanWrite(who)) return Error(res, PermissionDenied("a viewer token cannot cancel jobs"));
+    if (IsTerminal(job->state)) {
+      return Json(res, {{"id", job->id.value()}, {"state", JobStateName(job->state)},
+                        {"message", std::string("job is already ") + JobStateName(job->state)}});
+    }
+    Status s = o_->store_->RequestCancel(job->id);
+    if (!s.ok()) return Error(res, s);
+    o_->controller_->NotifyCancel(job->id);
+    Json(res, {{"id", job->id.value()}, {"state", JobStateName(job->state)}, {"message", "cancel requested"}},
+         202);
+  }
+
+  void Attempts(const httplib::Request& req, httplib::Response& res, const TokenRecord& who) {
+    auto job = VisibleJob(req, who);
+    if (!job.ok()) return Error(res, job.status());
+    auto attempts = o_->store_->ListAttempts(job->id);
+    if (!attempts.ok()) return Error(res, attempts.status());
+    json arr = json::array();
+    for (const auto& a : *attempts) arr.push_back(api::AttemptToJson(a));
+    Json(res, {{"attempts", arr}});
+  }
+
+  void Events(const httplib::Request& req, httplib::Response& res, const TokenRecord& who) {
+    auto job = VisibleJob(req, who);
+    if (!job.ok()) return Error(res, job.status());
+    auto events = o_->store_->ListEvents(job->id);
+    if (!events.ok()) return Error(res, events.status());
+    json arr = json::array();
+    for (const auto& e : *events) arr.push_back(api::EventToJson(e));
+    Json(res, {{"events", arr}});
+  }
+
+  void Logs(const httplib::Request& req, httplib::Response& res, const TokenRecord& who) {
+    auto job = VisibleJob(req, who);
+    if (!job.ok()) return Error(res, job.status());
+    LogQuery q;
+    q.job = job->id;
+    q.follow = req.get_param_value("follow") == "true" || req.get_param_value("follow") == "1";
+    q.prefix = req.get_param_value("prefix") != "false";
+    if (req.has_param("attempt")) {
+      auto n = ParseInt64(req.get_param_value("attempt"));
+      if (!n || *n < 1) return Error(res, InvalidArgument("?attempt= must be a positive attempt number"));
+      q.attempt_no = static_cast<int>(*n);
+    }
+    if (req.has_param("rank")) {
+      auto n = ParseInt64(req.get_param_value("rank"));
+      if (!n || *n < 0) return Error(res, InvalidArgument("?rank= must be a rank number"));
+      q.rank = static_cast<int>(*n);
+    }
+    auto follower = std::make_shared<LogFollower>(o_->store_, o_->controller_, o_->clock_, q);
+    if (!q.follow) {
+      res.set_content(follower->ReadAll(), "text/plain; charset=utf-8");
+      return;
+    }
+    res.set_chunked_content_provider("text/plain; charset=utf-8",
+                                     [follower](size_t, httplib::DataSink& sink) {
+                                       std::string chunk;
+                                       bool more = follower->Next(&chunk);
+                                       if (!chunk.empty() && !sink.write(chunk.data(), chunk.size())) return false;
+                                       if (!more) sink.done();
+                                       return true;
+                                     });
+  }
+
+  void Nodes(const httplib::Request&, httplib::Response& res, const TokenRecord&) {
+    json arr = json::array();
+    for (const auto& v : o_->controller_->Nodes()) arr.push_back(api::NodeToJson(v.node, v.usage));
+    Json(res, {{"nodes", arr}});
+  }
+
+  void CreateTenant(const httplib::Request& req, httplib::Response& res, const TokenRecord& who) {
+    if (!IsPlatformAdmin(who)) return Error(res, PermissionDenied("only a platform admin can create tenants"));
+    auto body = api::ParseTenantCreateRequest(req.body);
+    if (!body.ok()) return Error(res, body.status());
+    auto t = o_->store_->CreateTenant(body->name);
+    if (!t.ok()) return Error(res, t.status());
+    Json(res, {{"id", t->id.value()}, {"name", t->name}}, 201);
+  }
+
+  void ListTenants(const httplib::Request&, httplib::Response& res, const TokenRecord& who) {
+    if (!IsPlatformAdmin(who)) return Error(res, PermissionDenied("only a platform admin can list tenants"));
+    auto ts = o_->store_->ListTenants();
+    if (!ts.ok()) return Error(res, ts.status());
+    json arr = json::array();
+    for (const auto& t : *ts) arr.push_back({{"id", t.id.value()}, {"name", t.name}});
+    Json(res, {{"tenants", arr}});
+  }
+
+  void CreateToken(const httplib::Request& req, httplib::Response& res, const TokenRecord& who) {
+    auto body = api::ParseTokenCreateRequest(req.body);
+    if (!body.ok()) return Error(res, body.status());
+    // Platform admins mint tokens for any tenant; a tenant admin only for its own.
+    bool allowed = IsPlatformAdmin(who) || (who.role == AccessRole::kAdmin && who.tenant_name == body->tenant);
+    if (!allowed) return Error(res, PermissionDenied("only an admin of tenant '" + body->tenant +
+                                                     "' or a platform admin can create its tokens"));
+    auto tenant = o_->store_->GetTenantByName(body->tenant);
+    if (!tenant.ok()) return Error(res, tenant.status());
+    auto token = GenerateToken();
+    if (!token.ok()) return Error(res, token.status());
+    auto rec = o_->store_->CreateToken(tenant->id, *ParseRole(body->role), HashToken(*token), body->description);
+    if (!rec.ok()) return Error(res, rec.status());
+    Json(res,
+         {{"token", *token}, {"tenant", tenant->name}, {"role", body->role}, {"id", rec->id.value()},
+          {"note", "this is the only time the token is shown; store it now"}},
+         201);
+  }
+
+  void Metrics(const httplib::Request&, httplib::Response& res, const TokenRecord&) {
+    std::ostringstream out;
+    auto counts = o_->store_->CountJobsByState();
+    out << "# HELP skyrun_jobs Jobs by state.\n# TYPE skyrun_jobs gauge\n";
+    std::map<JobState, int64_t> by_state;
+    if (counts.ok())
+      for (const auto& [st, n] : *counts) by_state[st] = n;
+    for (JobState st : {JobState::kSubmitted, JobState::kQueued, JobState::kScheduled, JobState::kRunning,
+                        JobState::kRecovering, JobState::kSucceeded, JobState::kFailed, JobState::kCancelled}) {
+      out << "skyrun_jobs{state=\"" << JobStateName(st) << "\"} " << by_state[st] << "\n";
+    }
+    ControllerMetrics cm = o_->controller_->Metrics();
+    out << "# HELP skyrun_queue_length Jobs waiting to be placed.\n# TYPE skyrun_queue_length gauge\n";
+    out << "skyrun_queue_length " << cm.queue_length << "\n";
+    out << "# HELP skyrun_scheduling_cycles_total Controller cycles run.\n"
+        << "# TYPE skyrun_scheduling_cycles_total counter\n";
+    out << "skyrun_scheduling_cycles_total " << cm.scheduling_cycles << "\n";
+    out << "# HELP skyrun_scheduling_latency_seconds From submission to placement.\n"
+        << "# TYPE skyrun_scheduling_latency_seconds histogram\n";
+    for (size_t i = 0; i < cm.latency_buckets.size(); ++i) {
+      out << "skyrun_scheduling_latency_seconds_bucket{le=\"" << cm.latency_buckets[i] << "\"} "
+          << cm.latency_counts[i] << "\n";
+    }
+    out << "skyrun_scheduling_latency_seconds_bucket{le=\"+Inf\"} " << cm.latency_count << "\n";
+    out << "skyrun_scheduling_latency_seconds_sum " << cm.latency_sum_seconds << "\n";
+    out << "skyrun_scheduling_latency_seconds_count " << cm.latency_count << "\n";
+    metrics_.Render(out);
+    res.set_content(out.str(), "text/plain; version=0.0.4");
+  }
+
+  ApiServer* o_;
+  ApiMetrics metrics_;
+};
+
+ApiServer::ApiServer(Store* store, Controller* controller, Clock* clock, SpecDecoder decoder,
+                     ApiServerOptions options)
+    : store_(store),
+      controller_(controller),
+      clock_(clock),
+      decoder_(std::move(decoder)),
+      options_(std::move(options)) {}
+
+ApiServer::~ApiServer() { Stop(); }
+
+Status ApiServer::Start() {
+  http_ = std::make_unique<httplib::Server>();
+  int threads = options_.threads;
+  http_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  routes_ = std::make_unique<Routes>(this);
+  routes_->Install(*http_);
+  if (options_.port == 0) {
+    bound_port_ = http_->bind_to_any_port(options_.host);
+    if (bound_port_ <= 0) return Unavailable("cannot bind to " + options_.host);
+  } else {
+    if (!http_->bind_to_port(options_.host, options_.port)) {
+      return Unavailable("cannot listen on " + options_.host + ":" + std::to_string(options_.port) +
+                         " (is another server running there? choose another with --listen HOST:PORT)");
+    }
+    bound_port_ = options_.port;
+  }
+  thread_ = std::thread([this] { http_->listen_after_bind(); });
+  return Status::Ok();
+}
+
+void ApiServer::Stop() {
+  if (http_) http_->stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+Result<std::string> EnsureAdminToken(Store& store, const std::string& state_dir) {
+  auto tenant = store.GetTenantByName(kSystemTenant);
+  if (!tenant.ok()) {
+    if (tenant.status().code() != StatusCode::kNotFound) return tenant.status();
+    tenant = store.CreateTenant(kSystemTenant);
+    if (!tenant.ok()) return tenant.status();
+  }
+  std::string path = state_dir + "/admin.token";
+  struct stat st;
+  if (::stat(path.c_str(), &st) == 0) return path;
+  SKYRUN_ASSIGN_OR_RETURN(std::string token, GenerateToken());
+  SKYRUN_RETURN_IF_ERROR(store.CreateToken(tenant->id, AccessRole::kAdmin, HashToken(token), "created at first start").status());
+  std::string tmp = path + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return Internal("cannot write the admin token file " + tmp);
+  std::string content = token + "\n";
+  bool ok = ::write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size());
+  ok = ok && ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) return Internal("cannot write the admin token file " + path);
+  return path;
+}
+
+}  // namespace skyrun

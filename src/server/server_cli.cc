@@ -1,0 +1,145 @@
+#include "server/server_cli.h"
+
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <atomic>
+#include <filesystem>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "common/strings.h"
+#include "server/backends.h"
+#include "server/config.h"
+#include "server/server.h"
+#include "spec/spec_parser.h"
+#include "store/store.h"
+
+namespace skyrun {
+
+namespace {
+
+std::atomic<bool> g_stop{false};  // set by the signal handler only
+
+void OnSignal(int) { g_stop = true; }
+
+struct ServerFlags {
+  std::string config;
+  std::string state_dir;
+  std::string listen;
+};
+
+int RunServer(const ServerFlags& flags) {
+  ServerConfig config;
+  if (!flags.config.empty()) {
+    auto loaded = LoadServerConfig(flags.config);
+    if (!loaded.ok()) {
+      std::cerr << "error: " << loaded.status().message() << "\n";
+      return 2;
+    }
+    config = *loaded;
+  }
+  if (!flags.listen.empty()) config.listen = flags.listen;
+  std::string state_dir = !flags.state_dir.empty() ? flags.state_dir
+                          : !config.state_dir.empty() ? config.state_dir
+                                                      : DefaultStateDir();
+  state_dir = std::filesystem::absolute(state_dir).lexically_normal().string();
+  std::string host;
+  int port = 0;
+  if (Status s = ParseListen(config.listen, &host, &port); !s.ok()) {
+    std::cerr << "error: " << s.message() << "\n";
+    return 2;
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(state_dir, ec);
+  ::chmod(state_dir.c_str(), 0700);
+
+  SystemClock clock;
+  SpecDecoder decoder = MakeSpecDecoder();
+  auto store = Store::Open(state_dir, &clock);
+  if (!store.ok()) {
+    std::cerr << "error: opening the state in " << state_dir << ": " << store.status().message() << "\n";
+    return 1;
+  }
+  auto token_file = EnsureAdminToken(**store, state_dir);
+  if (!token_file.ok()) {
+    std::cerr << "error: " << token_file.status().message() << "\n";
+    return 1;
+  }
+  auto drivers = BuildDrivers(config, state_dir, &clock);
+  if (!drivers.ok()) {
+    std::cerr << "error: " << drivers.status().message() << "\n";
+    return 2;
+  }
+  std::vector<Driver*> driver_ptrs;
+  for (auto& d : *drivers) driver_ptrs.push_back(d.get());
+  ControllerOptions copts;
+  copts.state_dir = state_dir;
+  copts.kill_grace_seconds = config.local.kill_grace_seconds;
+  Controller controller(store->get(), driver_ptrs, &clock, decoder, copts);
+  if (Status s = controller.Start(); !s.ok()) {
+    std::cerr << "error: starting the controller: " << s.message() << "\n";
+    return 1;
+  }
+  ApiServerOptions aopts;
+  aopts.host = host;
+  aopts.port = port;
+  ApiServer api(store->get(), &controller, &clock, decoder, aopts);
+  if (Status s = api.Start(); !s.ok()) {
+    std::cerr << "error: " << s.message() << "\n";
+    controller.Stop();
+    return 1;
+  }
+  struct sigaction sa {};
+  sa.sa_handler = OnSignal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+  std::vector<std::string> names;
+  for (Driver* d : driver_ptrs) names.push_back(d->Name());
+  std::cout << "skyrun server listening on http://" << host << ":" << api.port() << "\n"
+            << "  state:    " << state_dir << "\n"
+            << "  token:    " << *token_file << "\n"
+            << "  backends: " << Join(names, ", ") << std::endl;
+  while (!g_stop) clock.SleepFor(100 * kMicrosPerMilli);
+  std::cout << "skyrun server stopping (running tasks keep running and are re-adopted at the next start)"
+            << std::endl;
+  api.Stop();
+  controller.Stop();
+  return 0;
+}
+
+}  // namespace
+
+SpecDecoder MakeSpecDecoder() {
+  return [](const std::string& yaml, const std::string& file) -> Result<JobSpec> {
+    SpecParseResult parsed = ParseJobSpecs(yaml, file);
+    if (!parsed.ok()) {
+      std::string lines;
+      for (const auto& p : parsed.problems) lines += p.ToString() + "\n";
+      return InvalidArgument(lines);
+    }
+    if (parsed.specs.size() != 1) {
+      return InvalidArgument(file + ": holds " + std::to_string(parsed.specs.size()) +
+                             " jobs; multi-stage pipelines are placed by the broker, which is not available yet: "
+                             "submit one job per file\n");
+    }
+    JobSpec spec = parsed.specs.front();
+    std::filesystem::path p(file);
+    if (p.is_absolute()) spec.base_dir = p.parent_path().string();
+    return spec;
+  };
+}
+
+void RegisterServerCommands(CLI::App& app, int* exit_code) {
+  auto* cmd = app.add_subcommand("server", "run the control plane: REST API, controller, backends");
+  auto flags = std::make_shared<ServerFlags>();
+  cmd->add_option("--config", flags->config, "server config (YAML); embedded defaults without it");
+  cmd->add_option("--state-dir", flags->state_dir, "where state lives (default $SKYRUN_STATE_DIR or ~/.skyrun)");
+  cmd->add_option("--listen", flags->listen, "HOST:PORT to serve on (default 127.0.0.1:8787)");
+  cmd->callback([flags, exit_code] { *exit_code = RunServer(*flags); });
+}
+
+}  // namespace skyrun

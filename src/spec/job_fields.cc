@@ -1,0 +1,371 @@
+#include "spec/job_fields.h"
+
+#include <cctype>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <vector>
+
+#include "common/strings.h"
+#include "spec/resource_fields.h"
+
+namespace skyrun::spec_internal {
+namespace {
+
+// In reading order: resources before roles, since a role without resources takes the job's.
+const std::vector<std::string> kJobFields = {
+    "name",  "queue",      "priority", "mode",        "num_nodes", "resources", "roles",
+    "image", "envs",       "workdir",  "file_mounts", "inputs",    "outputs",   "setup",
+    "run",   "checkpoint", "recovery", "objective",   "deadline",  "budget",    "depends_on"};
+const std::vector<std::string> kRoleFields = {"count", "resources", "image", "run"};
+const std::vector<std::string> kDataFields = {"uri", "size_gb", "location"};
+const std::vector<std::string> kRecoveryFields = {"strategy", "max_restarts_on_errors",
+                                                  "recover_on_exit_codes"};
+const std::vector<std::string> kModes = {"single", "gang", "ps-worker", "pipeline", "service"};
+
+constexpr int64_t kMaxPriority = 1'000'000;
+constexpr const char* kNameRule =
+    "must be 1 to 63 characters of a-z, 0-9, '-', '_' and '.', starting with a letter or digit";
+constexpr const char* kRunHelp = "the command each task runs, such as python train.py";
+
+bool IsEnvName(const std::string& name) {
+  if (name.empty() || std::isdigit(static_cast<unsigned char>(name[0]))) return false;
+  for (char c : name)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_') return false;
+  return true;
+}
+
+// A role name: as a job name, but it also appears in env values and host names.
+bool IsRoleName(const std::string& name) {
+  return IsJobName(name) && name.size() <= 32 && name.find('.') == name.npos;
+}
+
+JobMode ModeFromName(const std::string& name) {
+  if (name == "gang") return JobMode::kGang;
+  if (name == "ps-worker") return JobMode::kPsWorker;
+  if (name == "pipeline") return JobMode::kPipeline;
+  if (name == "service") return JobMode::kService;
+  return JobMode::kSingle;
+}
+
+// A job/queue name with the rule in the message, and the lower-case form as a hint.
+std::optional<std::string> ReadName(FieldReader& reader, const Field& field) {
+  auto text = reader.NonEmptyString(field, "a name such as bert-finetune");
+  if (!text) return std::nullopt;
+  if (IsJobName(*text)) return text;
+  std::string message = std::string(kNameRule) + ", got " + Quote(*text);
+  if (IsJobName(ToLower(*text))) message += "; try '" + ToLower(*text) + "'";
+  reader.Problem(field, message);
+  return std::nullopt;
+}
+
+std::optional<std::string> ReadImage(FieldReader& reader, const Field& field) {
+  auto image = reader.NonEmptyString(field, "a container image such as registry.example.org/ml/pytorch:2.3");
+  if (!image) return std::nullopt;
+  std::string trimmed = Trim(*image);
+  for (char c : trimmed) {
+    if (std::isspace(static_cast<unsigned char>(c))) {
+      reader.Problem(field, "a container image name has no spaces, got " + Quote(*image));
+      return std::nullopt;
+    }
+  }
+  return trimmed;
+}
+
+void ReadEnvs(FieldReader& reader, const Field& field, std::map<std::string, std::string>* out) {
+  auto entries = reader.Entries(field, "a map of environment variables such as {MODEL: bert-large}");
+  if (!entries) return;
+  for (const auto& e : *entries) {
+    if (!IsEnvName(e.key)) {
+      reader.Problem(e.key_pos, field.path,
+                     Quote(e.key) +
+                         " is not an environment variable name: use letters, digits and '_', "
+                         "not starting with a digit");
+      continue;
+    }
+    if (e.key.rfind("SKYRUN_", 0) == 0) {
+      reader.Problem(e.key_pos, e.path,
+                     "names starting with SKYRUN_ are set by skyrun itself; choose another name");
+      continue;
+    }
+    if (e.IsNull()) {
+      (*out)[e.key] = "";
+      continue;
+    }
+    if (!e.value.IsScalar()) {
+      reader.Problem(e, "expected a string, number or boolean, got " + Describe(e.value));
+      continue;
+    }
+    (*out)[e.key] = e.value.Scalar();
+  }
+}
+
+void ReadFileMounts(FieldReader& reader, const Field& field, std::map<std::string, std::string>* out) {
+  auto entries = reader.Entries(field, "a map of task path to local path, such as {/data: ./data}");
+  if (!entries) return;
+  for (const auto& e : *entries) {
+    if (Trim(e.key).empty()) {
+      reader.Problem(e.key_pos, field.path, "a mount target is empty: expected a task path such as /data");
+      continue;
+    }
+    if (auto source = reader.NonEmptyString(e, "a source path such as ./data")) (*out)[e.key] = *source;
+  }
+}
+
+void ReadDataRefs(FieldReader& reader, const Field& field, std::vector<DataRef>* out) {
+  auto items = reader.List(field, "a list of data such as [{uri: s3://bucket/data, size_gb: 2}]", false);
+  if (!items) return;
+  for (const auto& item : *items) {
+    auto fields = reader.Fields(item, kDataFields, "a map with uri, size_gb and location");
+    if (!fields) {
+      if (item.IsNull()) reader.Problem(item, "is empty: expected a map such as {uri: s3://bucket/data}");
+      continue;
+    }
+    DataRef ref;
+    bool has_uri = false;
+    for (const auto& f : *fields) {
+      if (f.key == "uri") {
+        has_uri = true;
+        if (auto uri = reader.NonEmptyString(f, "a data location such as s3://bucket/data"))
+          ref.uri = Trim(*uri);
+      } else if (f.key == "size_gb") {
+        if (auto size = reader.NonNegativeNumber(f, "a size in GB such as 2 or 0.5")) ref.size_gb = *size;
+      } else if (f.key == "location") {
+        auto place = reader.String(f, PlaceNameHelp());
+        if (place && !IsPlaceName(Trim(*place))) {
+          reader.Problem(f, std::string("expected ") + PlaceNameHelp() + ", got " + Quote(*place));
+        } else if (place) {
+          ref.location = Trim(*place);
+        }
+      }
+    }
+    if (!has_uri)
+      reader.Problem(item.pos, JoinPath(item.path, "uri"),
+                     "is required: where the data is, such as s3://bucket/data");
+    out->push_back(std::move(ref));
+  }
+}
+
+void ReadCheckpoint(FieldReader& reader, const Field& field, JobSpec* spec) {
+  auto fields = reader.Fields(field, {"dir"}, "a map such as {dir: /ckpt}");
+  if (!fields) return;
+  bool has_dir = false;
+  for (const auto& f : *fields) {
+    has_dir = true;
+    if (auto dir = reader.NonEmptyString(f, "a directory such as /ckpt")) spec->checkpoint_dir = Trim(*dir);
+  }
+  if (!has_dir)
+    reader.Problem(field.pos, JoinPath(field.path, "dir"),
+                   "is required: where checkpoints go, such as /ckpt");
+}
+
+void ReadRecovery(FieldReader& reader, const Field& field, RecoveryPolicy* out) {
+  auto fields =
+      reader.Fields(field, kRecoveryFields, "a map such as {strategy: failover, max_restarts_on_errors: 3}");
+  if (!fields) return;
+  for (const auto& f : *fields) {
+    if (f.key == "strategy") {
+      if (auto v = reader.OneOf(f, {"failover", "none"})) out->strategy = *v;
+    } else if (f.key == "max_restarts_on_errors") {
+      if (auto v = reader.Int(f, 0, 100)) out->max_restarts_on_errors = static_cast<int>(*v);
+    } else if (f.key == "recover_on_exit_codes") {
+      auto items = reader.List(f, "a list of exit codes such as [75]", /*scalar_is_one_item=*/true);
+      if (!items) continue;
+      for (const auto& item : *items)
+        if (auto code = reader.Int(item, 0, 255))
+          out->recover_on_exit_codes.push_back(static_cast<int>(*code));
+    }
+  }
+}
+
+void ReadDependsOn(FieldReader& reader, const Field& field, std::vector<std::string>* out) {
+  auto items = reader.List(field, "a list of stage names such as [prepare]", /*scalar_is_one_item=*/true);
+  if (!items) return;
+  for (const auto& item : *items)
+    if (auto name = reader.NonEmptyString(item, "the name of another job in this file"))
+      out->push_back(Trim(*name));
+}
+
+// roles: {ps: {count: 1, resources: ...}, worker: {...}}. A role without its
+// own resources takes the job's; with its own, they replace the job's whole.
+void ReadRoles(FieldReader& reader, const Field& field, JobSpec* spec) {
+  auto entries = reader.Entries(field, "a map of roles such as {ps: {count: 1}, worker: {count: 4}}");
+  if (!entries) return;
+  for (const auto& entry : *entries) {
+    Role role;
+    role.name = entry.key;
+    role.resources = spec->resources;
+    if (!IsRoleName(entry.key)) {
+      reader.Problem(
+          entry.key_pos, entry.path,
+          "a role name must be 1 to 32 characters of a-z, 0-9, '-' and '_', got " + Quote(entry.key));
+      continue;
+    }
+    if (!entry.IsNull()) {
+      auto fields = reader.Fields(entry, kRoleFields, "a map of role fields (count, resources, image, run)");
+      if (!fields) continue;
+      for (const auto& f : *fields) {
+        if (f.key == "count") {
+          if (auto v = reader.Int(f, 1, kMaxRoleCount)) role.count = static_cast<int>(*v);
+        } else if (f.key == "resources") {
+          if (f.IsNull()) continue;
+          role.resources = ResourceRequest{};
+          ReadResources(reader, f, &role.resources);
+        } else if (f.key == "image") {
+          if (auto v = ReadImage(reader, f)) role.image = *v;
+        } else if (f.key == "run") {
+          if (auto v = reader.NonEmptyString(f, kRunHelp)) role.run = *v;
+        }
+      }
+    }
+    spec->roles.push_back(std::move(role));
+  }
+}
+
+// The checks between mode, num_nodes and roles.
+void CheckMode(FieldReader& reader, const std::map<std::string, Field>& given, JobSpec* spec) {
+  auto field = [&](const std::string& key) -> const Field* {
+    auto it = given.find(key);
+    return it == given.end() || it->second.IsNull() ? nullptr : &it->second;
+  };
+  const Field* num_nodes = field("num_nodes");
+  const Field* roles = field("roles");
+  const char* mode_name = JobModeName(spec->mode);
+  if (spec->mode == JobMode::kSingle && num_nodes != nullptr && spec->num_nodes != 1) {
+    reader.Problem(*num_nodes, "is " + std::to_string(spec->num_nodes) +
+                                   ", but mode single runs one task; set mode: gang to start " +
+                                   std::to_string(spec->num_nodes) + " tasks together");
+  }
+  if (spec->mode == JobMode::kPsWorker) {
+    if (num_nodes != nullptr) {
+      reader.Problem(*num_nodes, "is not used with mode ps-worker: the tasks are the roles' counts added up");
+    }
+    if (spec->roles.empty() && (roles == nullptr || roles->value.size() == 0)) {
+      const Field* mode = field("mode");
+      reader.Problem(mode != nullptr ? mode->pos : SourcePos{}, "roles",
+                     "mode ps-worker needs roles, such as roles: {ps: {count: 1}, worker: {count: 4}}");
+    }
+  } else if (roles != nullptr) {
+    reader.Problem(roles->key_pos, "roles",
+                   std::string("roles are for mode ps-worker, but mode is ") + mode_name +
+                       "; set mode: ps-worker or leave roles out");
+  }
+}
+
+// run is required, unless every ps-worker role has its own.
+void CheckRun(FieldReader& reader, const Field& root, const std::map<std::string, Field>& given,
+              const JobSpec& spec) {
+  if (given.count("run") != 0) return;
+  bool every_role_runs = spec.mode == JobMode::kPsWorker && !spec.roles.empty();
+  for (const auto& role : spec.roles) every_role_runs = every_role_runs && !role.run.empty();
+  if (!every_role_runs) reader.Problem(root.pos, "run", std::string("is required: ") + kRunHelp);
+}
+
+}  // namespace
+
+bool IsJobName(const std::string& name) {
+  if (name.empty() || name.size() > 63) return false;
+  auto lower_alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
+  if (!lower_alnum(name[0])) return false;
+  for (char c : name)
+    if (!lower_alnum(c) && c != '-' && c != '_' && c != '.') return false;
+  return true;
+}
+
+std::string DefaultJobName(const std::string& file_name) {
+  std::string stem = std::filesystem::path(file_name).stem().string();
+  std::string out;
+  for (char c : ToLower(stem)) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
+    if (out.empty() && !((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))) continue;
+    out += ok ? c : '-';
+  }
+  while (!out.empty() && out.back() == '-') out.pop_back();
+  if (out.size() > 63) out.resize(63);
+  return out.empty() ? "job" : out;
+}
+
+void ReadJobDocument(FieldReader& reader, const YAML::Node& doc, const std::string& default_name,
+                     JobSpec* spec) {
+  reader.set_positions(&spec->field_positions);
+  Field root = FieldReader::Root(doc);
+  if (!doc.IsMap()) {
+    reader.Problem(root, "a job spec is a map of fields such as `name:` and `run:`, got " + Describe(doc));
+    reader.set_positions(nullptr);
+    return;
+  }
+  auto fields = reader.Fields(root, kJobFields, "a map of fields");
+  std::map<std::string, Field> given;
+  for (const auto& f : *fields) given.emplace(f.key, f);
+  spec->name = default_name;
+
+  bool mode_ok = true;
+  for (const std::string& k : kJobFields) {
+    auto it = given.find(k);
+    if (it == given.end()) continue;
+    const Field& f = it->second;
+    if (k == "name") {
+      if (auto v = ReadName(reader, f)) spec->name = *v;
+    } else if (k == "queue") {
+      if (auto v = ReadName(reader, f)) spec->queue = *v;
+    } else if (k == "priority") {
+      if (auto v = reader.Int(f, -kMaxPriority, kMaxPriority)) spec->priority = static_cast<int>(*v);
+    } else if (k == "mode") {
+      auto v = reader.OneOf(f, kModes);
+      mode_ok = v.has_value() || f.IsNull();
+      if (v && *v == "service") {
+        reader.Problem(f, "service is on the roadmap and not available yet");
+        mode_ok = false;
+      }
+      if (v) spec->mode = ModeFromName(*v);
+    } else if (k == "num_nodes") {
+      if (auto v = reader.Int(f, 1, kMaxNodes)) spec->num_nodes = static_cast<int>(*v);
+    } else if (k == "resources") {
+      ReadResources(reader, f, &spec->resources);
+    } else if (k == "roles") {
+      ReadRoles(reader, f, spec);
+    } else if (k == "image") {
+      if (auto v = ReadImage(reader, f)) spec->image = *v;
+    } else if (k == "envs") {
+      ReadEnvs(reader, f, &spec->envs);
+    } else if (k == "workdir") {
+      if (auto v = reader.NonEmptyString(f, "a directory such as ./train")) spec->workdir = Trim(*v);
+    } else if (k == "file_mounts") {
+      ReadFileMounts(reader, f, &spec->file_mounts);
+    } else if (k == "inputs") {
+      ReadDataRefs(reader, f, &spec->inputs);
+    } else if (k == "outputs") {
+      ReadDataRefs(reader, f, &spec->outputs);
+    } else if (k == "setup") {
+      if (auto v = reader.String(f, "a shell command")) spec->setup = *v;
+    } else if (k == "run") {
+      if (auto v = reader.NonEmptyString(f, kRunHelp)) spec->run = *v;
+    } else if (k == "checkpoint") {
+      ReadCheckpoint(reader, f, spec);
+    } else if (k == "recovery") {
+      ReadRecovery(reader, f, &spec->recovery);
+    } else if (k == "objective") {
+      if (auto v = reader.OneOf(f, {"cost", "time"})) spec->objective = *v;
+    } else if (k == "deadline") {
+      if (auto text = reader.String(f, "a duration such as 6h or 90m")) {
+        auto seconds = ParseDurationSeconds(*text);
+        if (!seconds.ok()) {
+          reader.Problem(f, seconds.status().message());
+        } else if (*seconds <= 0) {
+          reader.Problem(f, "must be more than 0, got " + Quote(*text));
+        } else {
+          spec->deadline_seconds = *seconds;
+        }
+      }
+    } else if (k == "budget") {
+      if (auto v = reader.NonNegativeNumber(f, "an amount in USD such as 200")) spec->budget_usd = *v;
+    } else if (k == "depends_on") {
+      ReadDependsOn(reader, f, &spec->depends_on);
+    }
+  }
+  if (mode_ok) CheckMode(reader, given, spec);
+  CheckRun(reader, root, given, *spec);
+  reader.set_positions(nullptr);
+}
+
+}  // namespace skyrun::spec_internal

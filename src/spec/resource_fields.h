@@ -1,0 +1,28 @@
+// Readers for the parts of a job spec that describe what a task needs and
+// where it may run: `resources` (of the job and of each ps-worker role) and
+// the `infra`-shaped place names also used by inputs/outputs `location`.
+// Called by job_fields.cc only. Thread-safety: see FieldReader.
+#pragma once
+
+#include <string>
+
+#include "model/job_spec.h"
+#include "spec/field_reader.h"
+
+namespace skyrun::spec_internal {
+
+inline constexpr int kMaxGpusPerTask = 64;
+inline constexpr int64_t kMaxCpusMilli = 1'000'000LL * 1000;  // a million CPUs: beyond any node
+inline constexpr int64_t kMaxMemoryMiB = 1LL << 30;           // 1 PiB
+
+// Reads a `resources` map into *out (which keeps its defaults for fields not
+// set), reporting every problem, including gpu_milli with a multi-GPU count.
+void ReadResources(FieldReader& reader, const Field& field, ResourceRequest* out);
+
+// True if `place` has the shape of an allowed place: "local", "<kind>/<name>"
+// (slurm/hpc1, kubernetes/prod) or "<cloud>/<region>" (aws/us-east-1).
+bool IsPlaceName(const std::string& place);
+// The sentence that says what IsPlaceName accepts, for messages.
+const char* PlaceNameHelp();
+
+}  // namespace skyrun::spec_internal

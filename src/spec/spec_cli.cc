@@ -1,0 +1,63 @@
+#include "spec/spec_cli.h"
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+#include <iterator>
+#include <memory>
+#include <sstream>
+
+#include "spec/spec_parser.h"
+
+namespace skyrun {
+namespace {
+
+constexpr int kExitProblems = 2;
+
+// Reads stdin, at most one byte past the limit, so that ParseJobSpecs refuses an oversized spec.
+std::string ReadLimited(std::istream& in) {
+  std::string text;
+  char buf[64 * 1024];
+  while (text.size() <= kMaxSpecBytes && in.read(buf, sizeof buf).gcount() > 0) {
+    text.append(buf, static_cast<size_t>(in.gcount()));
+  }
+  return text;
+}
+
+}  // namespace
+
+int RunValidate(const std::string& path, bool json, std::istream& in, std::ostream& out, std::ostream& err) {
+  SpecParseResult result = path == "-" ? ParseJobSpecs(ReadLimited(in), "<stdin>") : ParseJobSpecFile(path);
+  if (json) {
+    nlohmann::json doc{
+        {"ok", result.ok()}, {"specs", nlohmann::json::array()}, {"problems", nlohmann::json::array()}};
+    for (const auto& spec : result.specs) doc["specs"].push_back(SpecToJson(spec));
+    for (const auto& problem : result.problems) doc["problems"].push_back(SpecProblemToJson(problem));
+    // The user's strings need not be UTF-8; replace what is not rather than fail.
+    out << doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+  } else if (result.ok()) {
+    out << path << ": ok (" << result.specs.size() << " job" << (result.specs.size() == 1 ? "" : "s")
+        << ")\n";
+    for (const auto& spec : result.specs) out << "  " << spec.name << ": " << SpecSummary(spec) << "\n";
+  } else {
+    for (const auto& problem : result.problems) err << problem.ToString() << "\n";
+  }
+  return result.ok() ? 0 : kExitProblems;
+}
+
+void RegisterSpecCommands(CLI::App& app, int* exit_code) {
+  struct Options {
+    std::string file;
+    std::string output = "text";
+  };
+  auto options = std::make_shared<Options>();
+  CLI::App* cmd = app.add_subcommand("validate", "Check a job spec file and list every problem in it");
+  cmd->add_option("FILE", options->file, "the job spec (YAML); - reads standard input")->required();
+  cmd->add_option("-o,--output", options->output, "text or json")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  cmd->callback([options, exit_code] {
+    *exit_code = RunValidate(options->file, options->output == "json", std::cin, std::cout, std::cerr);
+  });
+}
+
+}  // namespace skyrun

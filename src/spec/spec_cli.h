@@ -1,0 +1,25 @@
+// `skyrun validate FILE [-o json]`: checks a job spec file without submitting
+// it. Registered by apps/skyrun/main.cc; not part of the fuzz build.
+// Thread-safety: run from main() only.
+#pragma once
+
+#include <iosfwd>
+#include <string>
+
+namespace CLI {
+class App;
+}  // namespace CLI
+
+namespace skyrun {
+
+// Adds the `validate` subcommand; its callback sets *exit_code (0 ok, 2 problems).
+void RegisterSpecCommands(CLI::App& app, int* exit_code);
+
+// What `skyrun validate` does, with its streams passed in (for tests).
+// "-" reads the spec from `in`. Returns the exit status: 0 valid, 2 problems.
+// Text: "FILE: ok (N job(s))" and one summary line per job on `out`, or one
+// problem per line on `err`. JSON (on `out` either way):
+// {"ok": bool, "specs": [...], "problems": [{file, line, column, field, message}]}.
+int RunValidate(const std::string& path, bool json, std::istream& in, std::ostream& out, std::ostream& err);
+
+}  // namespace skyrun

@@ -1,0 +1,133 @@
+// SpecToJson, SpecProblemToJson and SpecSummary (declared in spec_parser.h):
+// how a parsed spec is shown to programs and to people.
+#include <string>
+#include <vector>
+
+#include "common/quantities.h"
+#include "common/strings.h"
+#include "spec/spec_parser.h"
+
+namespace skyrun {
+namespace {
+
+using nlohmann::json;
+
+json OptionalNumber(const std::optional<double>& v) {
+  return v ? json(*v) : json(nullptr);
+}
+
+json ResourcesToJson(const ResourceRequest& r) {
+  json accelerators = json::object();
+  for (const auto& [model, count] : r.accelerators) accelerators[model] = count;
+  return json{{"accelerators", accelerators},
+              {"gpu_milli", r.gpu_milli},
+              {"cpus_milli", r.cpus_milli},
+              {"cpus_exact", r.cpus_exact},
+              {"memory_mib", r.memory_mib},
+              {"memory_exact", r.memory_exact},
+              {"use_spot", r.use_spot},
+              {"requirements", r.requirements},
+              {"rank", r.rank},
+              {"infra", r.infra},
+              {"max_hourly_cost", OptionalNumber(r.max_hourly_cost)}};
+}
+
+json DataToJson(const std::vector<DataRef>& refs) {
+  json out = json::array();
+  for (const auto& d : refs)
+    out.push_back(json{{"uri", d.uri}, {"size_gb", d.size_gb}, {"location", d.location}});
+  return out;
+}
+
+// "8+ CPU, 64 GiB+, A100:8 or H100:8 (spot)"
+std::string ResourcesSummary(const ResourceRequest& r) {
+  std::vector<std::string> parts;
+  parts.push_back(FormatMilli(r.cpus_milli) + (r.cpus_exact ? "" : "+") + " CPU");
+  if (r.memory_mib > 0) {
+    std::string memory = r.memory_mib % 1024 == 0 ? std::to_string(r.memory_mib / 1024) + " GiB"
+                                                  : std::to_string(r.memory_mib) + " MiB";
+    parts.push_back(memory + (r.memory_exact ? "" : "+"));
+  }
+  std::vector<std::string> gpus, models;
+  for (const auto& [model, count] : r.accelerators) {
+    gpus.push_back(model + ":" + std::to_string(count));
+    models.push_back(model);
+  }
+  if (r.gpu_milli > 0) {
+    parts.push_back(std::to_string(r.gpu_milli) + " milli-GPU of " +
+                    (models.empty() ? std::string("any GPU") : "one " + Join(models, " or ")));
+  } else if (!gpus.empty()) {
+    parts.push_back(Join(gpus, " or "));
+  }
+  if (r.use_spot) parts.push_back("spot");
+  return Join(parts, ", ");
+}
+
+}  // namespace
+
+json SpecToJson(const JobSpec& spec) {
+  json roles = json::array();
+  for (const auto& role : spec.roles) {
+    roles.push_back(json{{"name", role.name},
+                         {"count", role.count},
+                         {"resources", ResourcesToJson(role.resources)},
+                         {"image", role.image},
+                         {"run", role.run}});
+  }
+  json recovery{{"strategy", spec.recovery.strategy},
+                {"max_restarts_on_errors", spec.recovery.max_restarts_on_errors},
+                {"recover_on_exit_codes", spec.recovery.recover_on_exit_codes}};
+  return json{{"name", spec.name},
+              {"queue", spec.queue},
+              {"priority", spec.priority},
+              {"mode", JobModeName(spec.mode)},
+              {"num_nodes", spec.num_nodes},
+              {"roles", roles},
+              {"resources", ResourcesToJson(spec.resources)},
+              {"image", spec.image},
+              {"envs", spec.envs},
+              {"workdir", spec.workdir},
+              {"file_mounts", spec.file_mounts},
+              {"inputs", DataToJson(spec.inputs)},
+              {"outputs", DataToJson(spec.outputs)},
+              {"setup", spec.setup},
+              {"run", spec.run},
+              {"checkpoint", json{{"dir", spec.checkpoint_dir}}},
+              {"recovery", recovery},
+              {"objective", spec.objective},
+              {"deadline_seconds", spec.deadline_seconds ? json(*spec.deadline_seconds) : json(nullptr)},
+              {"budget_usd", OptionalNumber(spec.budget_usd)},
+              {"depends_on", spec.depends_on},
+              {"base_dir", spec.base_dir}};
+}
+
+json SpecProblemToJson(const SpecProblem& problem) {
+  return json{{"file", problem.file},
+              {"line", problem.line},
+              {"column", problem.column},
+              {"field", problem.field},
+              {"message", problem.message}};
+}
+
+std::string SpecSummary(const JobSpec& spec) {
+  std::vector<std::string> parts;
+  std::string mode = JobModeName(spec.mode);
+  if (spec.mode == JobMode::kPsWorker) {
+    std::vector<std::string> roles;
+    for (const auto& role : spec.roles) {
+      roles.push_back(role.name + " x" + std::to_string(role.count) + " (" +
+                      ResourcesSummary(role.resources) + ")");
+    }
+    parts.push_back(mode + ": " + Join(roles, ", "));
+  } else {
+    parts.push_back(mode + (spec.num_nodes > 1 ? " x" + std::to_string(spec.num_nodes) : ""));
+    parts.push_back(ResourcesSummary(spec.resources));
+  }
+  parts.push_back("queue " + spec.queue);
+  if (spec.priority != 0) parts.push_back("priority " + std::to_string(spec.priority));
+  parts.push_back("objective " + spec.objective);
+  if (!spec.depends_on.empty()) parts.push_back("after " + Join(spec.depends_on, ", "));
+  return Join(parts, ", ");
+}
+
+}  // namespace skyrun

@@ -1,0 +1,150 @@
+#include "spec/spec_parser.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <system_error>
+#include <tuple>
+
+#include "spec/field_reader.h"
+#include "spec/job_fields.h"
+#include "spec/pipeline_checks.h"
+#include "spec/yaml_loader.h"
+
+namespace skyrun {
+namespace {
+
+using spec_internal::FieldReader;
+
+std::string FormatMiB(size_t bytes) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f MiB", static_cast<double>(bytes) / (1024.0 * 1024.0));
+  return buf;
+}
+
+void SortAndCap(std::vector<SpecProblem>* problems) {
+  std::stable_sort(problems->begin(), problems->end(), [](const SpecProblem& a, const SpecProblem& b) {
+    return std::tie(a.line, a.column) < std::tie(b.line, b.column);
+  });
+  if (problems->size() > kMaxSpecProblems) {
+    size_t more = problems->size() - kMaxSpecProblems;
+    std::string file = problems->front().file;
+    problems->resize(kMaxSpecProblems);
+    problems->push_back(SpecProblem{
+        file, 0, 0, "", "and " + std::to_string(more) + " more problems; fix these and validate again"});
+  }
+}
+
+// Why a file cannot be read, in words rather than errno.
+std::string Unreadable(const std::error_code& ec) {
+  if (ec == std::errc::no_such_file_or_directory) return "no such file; check the path";
+  if (ec == std::errc::permission_denied) return "permission denied; check the file's permissions";
+  if (ec == std::errc::is_a_directory) return "is a directory, not a spec file";
+  return "cannot be read (" + ec.message() + ")";
+}
+
+}  // namespace
+
+std::string SpecProblem::ToString() const {
+  std::string out = file;
+  if (line > 0) {
+    out += ":" + std::to_string(line);
+    if (column > 0) out += ":" + std::to_string(column);
+  }
+  out += ": ";
+  if (!field.empty()) out += field + ": ";
+  out += message;
+  return out;
+}
+
+SpecParseResult ParseJobSpecs(std::string_view text, const std::string& file_name) {
+  SpecParseResult result;
+  if (text.size() > kMaxSpecBytes) {
+    result.problems.push_back(SpecProblem{file_name, 0, 0, "",
+                                          "the file is " + FormatMiB(text.size()) +
+                                              "; a job spec may be at most 1 MiB (refer to data with inputs "
+                                              "or file_mounts instead of writing it into the spec)"});
+    return result;
+  }
+  std::vector<YAML::Node> documents = spec_internal::LoadYamlDocuments(text, file_name, &result.problems);
+  if (!result.problems.empty()) return result;
+
+  // Empty documents (a stray "---") are skipped; a file of nothing but is empty.
+  std::vector<YAML::Node> jobs;
+  for (const auto& doc : documents)
+    if (doc.IsDefined() && !doc.IsNull()) jobs.push_back(doc);
+  if (jobs.empty()) {
+    result.problems.push_back(
+        SpecProblem{file_name, 0, 0, "", "the file is empty: a job spec needs at least `run`"});
+    return result;
+  }
+
+  FieldReader reader(file_name, text, &result.problems);
+  std::string default_name = spec_internal::DefaultJobName(file_name);
+  std::vector<SourcePos> doc_pos;
+  try {
+    for (const auto& doc : jobs) {
+      JobSpec spec;
+      spec_internal::ReadJobDocument(reader, doc, default_name, &spec);
+      doc_pos.push_back(spec_internal::PosOf(doc));
+      result.specs.push_back(std::move(spec));
+    }
+    spec_internal::CheckPipeline(reader, result.specs, doc_pos);
+  } catch (const std::exception& e) {
+    // The readers only use yaml-cpp's non-throwing accessors; this is a backstop.
+    result.problems.push_back(
+        SpecProblem{file_name, 0, 0, "", std::string("could not read the spec: ") + e.what()});
+  }
+  if (!result.problems.empty()) {
+    result.specs.clear();
+    SortAndCap(&result.problems);
+  }
+  return result;
+}
+
+SpecParseResult ParseJobSpecFile(const std::string& path) {
+  SpecParseResult result;
+  auto refuse = [&](std::string message) {
+    result.problems.push_back(SpecProblem{path, 0, 0, "", std::move(message)});
+    return result;
+  };
+  std::error_code ec;
+  auto status = std::filesystem::status(path, ec);
+  if (ec) return refuse(Unreadable(ec));
+  if (std::filesystem::is_directory(status))
+    return refuse(Unreadable(std::make_error_code(std::errc::is_a_directory)));
+  if (!std::filesystem::is_regular_file(status))
+    return refuse("is not a regular file; give the path of a YAML spec");
+  auto size = std::filesystem::file_size(path, ec);
+  if (ec) return refuse(Unreadable(ec));
+  if (size > kMaxSpecBytes) {
+    return refuse(
+        "the file is " + FormatMiB(size) +
+        "; a job spec may be at most 1 MiB (refer to data with inputs or file_mounts instead of writing "
+        "it into the spec)");
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return refuse(Unreadable(std::error_code(errno, std::generic_category())));
+  std::string text;
+  text.resize(size);
+  in.read(text.data(), static_cast<std::streamsize>(size));
+  text.resize(static_cast<size_t>(in.gcount()));
+  if (in.bad()) return refuse(Unreadable(std::error_code(errno, std::generic_category())));
+  // The file may have grown since it was measured; read at most one byte past the limit.
+  if (in.peek() != std::char_traits<char>::eof())
+    return refuse("the file changed while it was read; try again");
+
+  result = ParseJobSpecs(text, path);
+  std::string base_dir = std::filesystem::absolute(path, ec).lexically_normal().parent_path().string();
+  for (auto& spec : result.specs) spec.base_dir = base_dir;
+  return result;
+}
+
+}  // namespace skyrun

@@ -1,0 +1,171 @@
+#include "store/schema.h"
+
+#include <string>
+
+#include "common/check.h"
+
+namespace skyrun {
+
+namespace {
+
+// Version 1. Times are microseconds since the Unix epoch (0 = not yet);
+// states are their names (JOB_STATE / RUN_STATE text), so the file reads well
+// in the sqlite3 shell and survives reordering of the enums.
+constexpr const char* kSchemaV1 = R"sql(
+CREATE TABLE tenants (
+  id          INTEGER PRIMARY KEY,
+  name        TEXT NOT NULL UNIQUE,
+  created_at  INTEGER NOT NULL
+);
+
+-- Bearer tokens: only the hex SHA-256 of the secret is kept.
+CREATE TABLE tokens (
+  id          INTEGER PRIMARY KEY,
+  tenant_id   INTEGER NOT NULL REFERENCES tenants(id),
+  role        TEXT NOT NULL,
+  hash        TEXT NOT NULL UNIQUE,
+  description TEXT NOT NULL DEFAULT '',
+  created_at  INTEGER NOT NULL
+);
+
+CREATE TABLE jobs (
+  id               INTEGER PRIMARY KEY,
+  tenant_id        INTEGER REFERENCES tenants(id),  -- NULL: no tenant (single-user use)
+  name             TEXT NOT NULL,
+  queue            TEXT NOT NULL,
+  priority         INTEGER NOT NULL,
+  state            TEXT NOT NULL,
+  reason           TEXT NOT NULL DEFAULT '',
+  spec_yaml        TEXT NOT NULL,
+  spec_file        TEXT NOT NULL DEFAULT '',
+  num_tasks        INTEGER NOT NULL,
+  submitted_at     INTEGER NOT NULL,
+  updated_at       INTEGER NOT NULL,
+  started_at       INTEGER NOT NULL DEFAULT 0,
+  finished_at      INTEGER NOT NULL DEFAULT 0,
+  attempt_no       INTEGER NOT NULL DEFAULT 0,
+  restarts         INTEGER NOT NULL DEFAULT 0,
+  placement        TEXT NOT NULL DEFAULT '',
+  cost_usd         REAL NOT NULL DEFAULT 0,
+  cancel_requested INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX jobs_by_tenant ON jobs(tenant_id, id);
+CREATE INDEX jobs_by_state ON jobs(state, id);
+-- The controller scans live jobs; finished ones pile up and stay out of this index.
+CREATE INDEX jobs_live ON jobs(id) WHERE state NOT IN ('SUCCEEDED', 'FAILED', 'CANCELLED');
+
+CREATE TABLE tasks (
+  id      INTEGER PRIMARY KEY,
+  job_id  INTEGER NOT NULL REFERENCES jobs(id),
+  rank    INTEGER NOT NULL,
+  role    TEXT NOT NULL DEFAULT '',
+  UNIQUE (job_id, rank)
+);
+
+CREATE TABLE attempts (
+  id            INTEGER PRIMARY KEY,
+  job_id        INTEGER NOT NULL REFERENCES jobs(id),
+  attempt_no    INTEGER NOT NULL,
+  rank          INTEGER NOT NULL,
+  node          TEXT NOT NULL DEFAULT '',
+  backend       TEXT NOT NULL DEFAULT '',
+  gpu_indices   TEXT NOT NULL DEFAULT '',  -- "0,1,3"
+  gpu_milli     INTEGER NOT NULL DEFAULT 0,
+  cpus_milli    INTEGER NOT NULL DEFAULT 0,
+  memory_mib    INTEGER NOT NULL DEFAULT 0,
+  handle        TEXT NOT NULL DEFAULT '',
+  state         TEXT NOT NULL,
+  started_at    INTEGER NOT NULL DEFAULT 0,
+  ended_at      INTEGER NOT NULL DEFAULT 0,
+  exit_code     INTEGER,                   -- NULL: not exited
+  reason        TEXT NOT NULL DEFAULT '',
+  hourly_price  REAL NOT NULL DEFAULT 0,
+  cost_usd      REAL NOT NULL DEFAULT 0
+);
+CREATE INDEX attempts_by_job ON attempts(job_id, attempt_no, rank);
+
+CREATE TABLE events (
+  id          INTEGER PRIMARY KEY,
+  job_id      INTEGER NOT NULL REFERENCES jobs(id),
+  time        INTEGER NOT NULL,
+  from_state  TEXT NOT NULL,
+  to_state    TEXT NOT NULL,
+  attempt_no  INTEGER NOT NULL,
+  reason      TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX events_by_job ON events(job_id, id);
+
+-- Inventory as last reported by each backend; the Node itself is JSON.
+CREATE TABLE nodes (
+  name        TEXT PRIMARY KEY,
+  backend     TEXT NOT NULL,
+  node_json   TEXT NOT NULL,
+  updated_at  INTEGER NOT NULL
+);
+CREATE INDEX nodes_by_backend ON nodes(backend);
+)sql";
+
+Status ApplyStep(SqliteDb& db, const Migration& step) {
+  // IMMEDIATE: two processes opening an old database at once must not both
+  // apply the step; the second sees the new version and skips it.
+  SKYRUN_RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE"));
+  auto fail = [&db](Status error) {
+    if (db.InTransaction()) (void)db.Exec("ROLLBACK");
+    return error;
+  };
+  auto current = db.QueryInt("PRAGMA user_version");
+  if (!current.ok()) return fail(current.status());
+  if (*current >= step.version) return db.Exec("COMMIT");
+  if (*current != step.version - 1) {
+    return fail(Internal("database is at schema version " + std::to_string(*current) + ", expected " +
+                         std::to_string(step.version - 1)));
+  }
+  Status applied = db.Exec(step.sql);
+  if (!applied.ok()) return fail(applied);
+  Status versioned = db.Exec("PRAGMA user_version = " + std::to_string(step.version));
+  if (!versioned.ok()) return fail(versioned);
+  Status committed = db.Exec("COMMIT");
+  if (!committed.ok()) return fail(committed);
+  return Status::Ok();
+}
+
+}  // namespace
+
+const std::vector<Migration>& StoreMigrations() {
+  static const std::vector<Migration> kSteps = {
+      {1, "initial schema: tenants, tokens, jobs, tasks, attempts, events, nodes", kSchemaV1},
+  };
+  return kSteps;
+}
+
+int LatestSchemaVersion() {
+  return StoreMigrations().back().version;
+}
+
+Status MigrateSchema(SqliteDb& db, const std::vector<Migration>& steps) {
+  for (size_t i = 0; i < steps.size(); ++i) SKYRUN_CHECK(steps[i].version == static_cast<int>(i) + 1);
+  const int latest = steps.empty() ? 0 : steps.back().version;
+  SKYRUN_ASSIGN_OR_RETURN(int64_t version, db.QueryInt("PRAGMA user_version"));
+  if (version > latest) {
+    return FailedPrecondition("the state database " + db.path() + " has schema version " +
+                              std::to_string(version) + ", but this skyrun knows versions up to " +
+                              std::to_string(latest) +
+                              ": it was written by a newer skyrun; run that version (or a newer "
+                              "one) against this state directory, or use another state directory");
+  }
+  if (version < 0) {
+    return FailedPrecondition("the state database " + db.path() + " has a negative schema version (" +
+                              std::to_string(version) + "): it was not written by skyrun");
+  }
+  for (const Migration& step : steps) {
+    if (step.version <= version) continue;
+    Status status = ApplyStep(db, step);
+    if (!status.ok()) {
+      return status.WithContext("upgrading the state database " + db.path() + " to schema version " +
+                                std::to_string(step.version) + " (" + step.description + ")");
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace skyrun

@@ -1,0 +1,122 @@
+// Schema migrations: from an empty file, from an older version, a failing
+// step, and a database newer than the binary.
+#include "store/schema.h"
+
+#include <gtest/gtest.h>
+
+#include "common/clock.h"
+#include "store/store.h"
+#include "store/store_test_util.h"
+
+namespace skyrun {
+namespace {
+
+int64_t UserVersion(SqliteDb& db) {
+  return db.QueryInt("PRAGMA user_version").value();
+}
+
+bool HasTable(SqliteDb& db, const std::string& name) {
+  auto query = db.Prepare("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = ?");
+  EXPECT_TRUE(query.ok());
+  query->Bind(1, name);
+  EXPECT_TRUE(query->Step().value());
+  return query->Int(0) == 1;
+}
+
+const std::vector<Migration> kTwoSteps = {
+    {1, "people", "CREATE TABLE people (id INTEGER PRIMARY KEY, name TEXT NOT NULL);"},
+    {2, "people get an age", "ALTER TABLE people ADD COLUMN age INTEGER NOT NULL DEFAULT 0;"},
+};
+
+TEST(SchemaTest, EmptyDatabaseGetsEveryStep) {
+  TempDir dir;
+  auto db = OpenRaw(dir.Sub("state.db"));
+  EXPECT_EQ(UserVersion(*db), 0);
+  ASSERT_TRUE(MigrateSchema(*db, StoreMigrations()).ok());
+  EXPECT_EQ(UserVersion(*db), LatestSchemaVersion());
+  for (const char* table : {"tenants", "tokens", "jobs", "tasks", "attempts", "events", "nodes"}) {
+    EXPECT_TRUE(HasTable(*db, table)) << table;
+  }
+  // Applying again is a no-op.
+  ASSERT_TRUE(MigrateSchema(*db, StoreMigrations()).ok());
+  EXPECT_EQ(UserVersion(*db), LatestSchemaVersion());
+}
+
+TEST(SchemaTest, OlderDatabaseIsUpgradedAndKeepsItsRows) {
+  TempDir dir;
+  auto db = OpenRaw(dir.Sub("state.db"));
+  const std::vector<Migration> first_only = {kTwoSteps[0]};
+  ASSERT_TRUE(MigrateSchema(*db, first_only).ok());
+  EXPECT_EQ(UserVersion(*db), 1);
+  ASSERT_TRUE(db->Exec("INSERT INTO people (name) VALUES ('ada')").ok());
+
+  // Step 1 would fail if it ran again ("table people already exists").
+  ASSERT_TRUE(MigrateSchema(*db, kTwoSteps).ok());
+  EXPECT_EQ(UserVersion(*db), 2);
+  EXPECT_EQ(db->QueryText("SELECT name || ':' || age FROM people").value(), "ada:0");
+}
+
+TEST(SchemaTest, FailingStepIsRolledBackAndNamed) {
+  TempDir dir;
+  auto db = OpenRaw(dir.Sub("state.db"));
+  const std::vector<Migration> broken = {
+      kTwoSteps[0],
+      {2, "half-done step", "CREATE TABLE pets (id INTEGER); INSERT INTO nowhere VALUES (1);"},
+  };
+  Status status = MigrateSchema(*db, broken);
+  ASSERT_FALSE(status.ok());
+  EXPECT_NE(status.message().find("schema version 2 (half-done step)"), std::string::npos)
+      << status.message();
+  EXPECT_NE(status.message().find("no such table: nowhere"), std::string::npos) << status.message();
+  EXPECT_EQ(UserVersion(*db), 1);  // step 1 stands, step 2 left nothing behind
+  EXPECT_TRUE(HasTable(*db, "people"));
+  EXPECT_FALSE(HasTable(*db, "pets"));
+  EXPECT_FALSE(db->InTransaction());
+}
+
+TEST(SchemaTest, NewerDatabaseIsRefused) {
+  TempDir dir;
+  auto db = OpenRaw(dir.Sub("state.db"));
+  ASSERT_TRUE(db->Exec("PRAGMA user_version = 3").ok());
+  Status status = MigrateSchema(*db, kTwoSteps);
+  ASSERT_EQ(status.code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(status.message().find("schema version 3"), std::string::npos) << status.message();
+  EXPECT_NE(status.message().find("newer skyrun"), std::string::npos) << status.message();
+  EXPECT_FALSE(HasTable(*db, "people"));
+}
+
+TEST(SchemaTest, StoreOpenUpgradesAnEmptyDatabaseFile) {
+  TempDir dir;
+  { auto db = OpenRaw(dir.Sub("state.db")); }  // an empty file at version 0
+  SimulatedClock clock(1);
+  {
+    auto store = Store::Open(dir.path(), &clock);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    EXPECT_TRUE((*store)->CreateTenant("t").ok());
+  }
+  auto db = OpenRaw(dir.Sub("state.db"));
+  EXPECT_EQ(UserVersion(*db), LatestSchemaVersion());
+}
+
+TEST(SchemaTest, StoreOpenRefusesAFutureVersion) {
+  TempDir dir;
+  SimulatedClock clock(1);
+  {
+    auto store = Store::Open(dir.path(), &clock);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+  }
+  {
+    auto db = OpenRaw(dir.Sub("state.db"));
+    ASSERT_TRUE(db->Exec("PRAGMA user_version = 1000").ok());
+  }
+  auto store = Store::Open(dir.path(), &clock);
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(store.status().message().find("schema version 1000"), std::string::npos)
+      << store.status().message();
+  EXPECT_NE(store.status().message().find(dir.Sub("state.db")), std::string::npos)
+      << store.status().message();
+}
+
+}  // namespace
+}  // namespace skyrun
