@@ -1,6 +1,8 @@
 #include "server/backends.h"
 
 #include "drivers/local/local_driver.h"
+#include "drivers/slurm/command_runner.h"
+#include "drivers/slurm/slurm_driver.h"
 
 namespace skyrun {
 
@@ -27,8 +29,17 @@ Result<std::vector<std::unique_ptr<Driver>>> BuildDrivers(const ServerConfig& co
     if (!local.ok()) return local.status().WithContext("configuring the local pool");
     drivers.push_back(std::move(local).value());
   }
-  if (!config.slurm.empty()) {
-    return InvalidArgument("Slurm clusters are configured, but this build has no Slurm driver yet");
+  for (const auto& s : config.slurm) {
+    SlurmClusterConfig c;
+    c.name = s.name;
+    c.slurm_conf = s.slurm_conf;
+    c.partition = s.partition;
+    c.account = s.account;
+    c.qos = s.qos;
+    c.container = s.container;
+    c.price_per_gpu_hour = s.price_per_gpu_hour;
+    c.price_per_cpu_hour = s.price_per_cpu_hour;
+    drivers.push_back(std::make_unique<SlurmDriver>(c, std::make_unique<ProcessCommandRunner>()));
   }
   if (drivers.empty()) return InvalidArgument("no backend is enabled: enable `local` or configure a cluster");
   return drivers;

@@ -152,7 +152,7 @@ class ApiServer::Routes {
     rec.spec_file = body->file;
     rec.spec = *spec;
     auto id = o_->store_->CreateJob(rec);
-    if (!id.ok()) return Error(res, id.status().WithContext("storing the job"));
+    if (!id.ok()) return Error(res, id.status());
     o_->controller_->NotifySubmitted(*id);
     rec.id = *id;
     rec.state = JobState::kSubmitted;

@@ -27,12 +27,12 @@ nlohmann::json HttpResult::Json() const {
 
 std::string ServerHarness::SkyrunBinary() {
   const char* b = std::getenv("SKYRUN_BINARY");
-  return b ? b : "skyrun";
+  return b ? b : SKYRUN_DEFAULT_BINARY;
 }
 
 std::string ServerHarness::SourceDir() {
   const char* s = std::getenv("SKYRUN_SOURCE_DIR");
-  return s ? s : ".";
+  return s ? s : SKYRUN_DEFAULT_SOURCE_DIR;
 }
 
 ServerHarness::ServerHarness(std::string config_yaml) : config_yaml_(std::move(config_yaml)) {
