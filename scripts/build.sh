@@ -4,5 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=${SKYRUN_JOBS:-2}
+# Let ccache share results between checkouts in different directories (CI clones).
+export CCACHE_BASEDIR=$PWD CCACHE_NOHASHDIR=true
 cmake -S . -B build -G Ninja "$@" >/dev/null
 cmake --build build -j"$jobs"

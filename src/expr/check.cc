@@ -163,7 +163,7 @@ class Checker {
         }
         return kAnything | kE;
       }
-      case NodeKind::kBinary: return InferBinary(id, n);
+      case NodeKind::kBinary: return InferBinary(n);
       case NodeKind::kTernary: {
         Mask c = Infer(n.kids[0]);
         Mismatch(n.kids[0], c, kB, "the condition of '? :' must be a boolean");
@@ -178,12 +178,12 @@ class Checker {
         Mismatch(n.kids[1], Infer(n.kids[1]), kI, "a list index must be an integer");
         return kAnything | kE;
       }
-      case NodeKind::kCall: return InferCall(id, n);
+      case NodeKind::kCall: return InferCall(n);
     }
     return kAnything | kE;
   }
 
-  Mask InferBinary(int id, const AstNode& n) {
+  Mask InferBinary(const AstNode& n) {
     Mask a = Infer(n.kids[0]);
     Mask b = Infer(n.kids[1]);
     Mask pass = (a | b) & (kU | kE);
@@ -240,7 +240,6 @@ class Checker {
     Mask out = pass | kE;
     if ((a & kI) && (b & kI)) out |= kI;
     if ((a & kNum) && (b & kNum) && ((a | b) & kR)) out |= kR;
-    (void)id;
     return out;
   }
 
@@ -255,7 +254,7 @@ class Checker {
                        "); that is ERROR on every ad");
   }
 
-  Mask InferCall(int id, const AstNode& n) {
+  Mask InferCall(const AstNode& n) {
     std::vector<Mask> args;
     for (int k : n.kids) args.push_back(Infer(k));
     const std::string fn = std::string(GetFunction(n.func).name) + "()";
@@ -369,7 +368,6 @@ class Checker {
         return kB | kU | kE;
       case FuncId::kNumFunctions: break;
     }
-    (void)id;
     return kAnything | kE;
   }
 

@@ -218,8 +218,15 @@ Value Evaluate(const CompiledExpr& expr, const Ad& my, const Ad* target, EvalScr
     return Value::Error("ad built on a different schema than the expression was compiled against");
   }
   scratch.Reset();
-  Frame f{my.values(),    my.size(),           target ? target->values() : nullptr, target ? target->size() : 0,
-          target != nullptr, &scratch, expr.nodes_.data(), expr.kids_.data(), expr.regexes_.data()};
+  const Frame f{.my = my.values(),
+                .my_n = my.size(),
+                .target = target ? target->values() : nullptr,
+                .target_n = target ? target->size() : 0,
+                .has_target = target != nullptr,
+                .scratch = &scratch,
+                .nodes = expr.nodes_.data(),
+                .kids = expr.kids_.data(),
+                .regexes = expr.regexes_.data()};
   const CNode& root = expr.nodes_[expr.root_];
   Value v = root.op == COp::kAnd ? EvalAnd(f, root) : Eval(f, expr.root_);  // Requirements: skip a hop
   if (scratch.OverBudget()) [[unlikely]] return Value::Error("value too large");
@@ -229,7 +236,15 @@ Value Evaluate(const CompiledExpr& expr, const Ad& my, const Ad* target, EvalScr
 // Evaluates one node with no ads (used by constant folding, whose operands
 // are all constants).
 Value EvaluateNode(const CompiledExpr& expr, uint32_t id, EvalScratch& scratch) {
-  Frame f{nullptr, 0, nullptr, 0, false, &scratch, expr.nodes_.data(), expr.kids_.data(), expr.regexes_.data()};
+  const Frame f{.my = nullptr,
+                .my_n = 0,
+                .target = nullptr,
+                .target_n = 0,
+                .has_target = false,
+                .scratch = &scratch,
+                .nodes = expr.nodes_.data(),
+                .kids = expr.kids_.data(),
+                .regexes = expr.regexes_.data()};
   Value v = Eval(f, id);
   if (scratch.OverBudget()) return Value::Error("value too large");
   return v;

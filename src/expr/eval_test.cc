@@ -143,6 +143,34 @@ TEST(EvalTest, ResultsOutliveTheAdsWhenCopiedIntoAnAd) {
   EXPECT_EQ(copy.Get("result").ToString(), "\"n1-x\"");
 }
 
+TEST(EvalTest, PatternsFromAdsGiveTheSameAnswersOnEveryUse) {
+  // The scratch matches a pattern seen once by NFA simulation and compiles it
+  // to a DFA when it comes again; the answers must not change.
+  Schema s, t;
+  auto e = Parse("regexp(Pattern, Model, \"i\")");
+  ASSERT_TRUE(e.ok());
+  auto c = Compile(*e, s, t);
+  ASSERT_TRUE(c.ok());
+  EvalScratch scratch;
+  const std::pair<const char*, const char*> cases[] = {
+      {"^a100", "A100-80GB"}, {"^a100", "H100"}, {"^a100", "a100"}, {"h100$", "NVIDIA H100"},
+      {"h100$", "H100-80GB"}, {"h100$", "h100"}, {"(", "x"},        {"(", "x"}, {"x", "X"}};
+  const bool want[] = {true, false, true, true, false, true, false, false, true};
+  for (int round = 0; round < 2; ++round) {
+    for (size_t k = 0; k < std::size(cases); ++k) {
+      Ad ad(&s);
+      ad.SetString("Pattern", cases[k].first);
+      ad.SetString("Model", cases[k].second);
+      Value v = Evaluate(*c, ad, nullptr, scratch);
+      if (std::string_view(cases[k].first) == "(") {
+        EXPECT_TRUE(v.IsError()) << k;
+      } else {
+        EXPECT_EQ(v.IsTrue(), want[k]) << cases[k].first << " " << cases[k].second;
+      }
+    }
+  }
+}
+
 TEST(EvalTest, RunawayStringGrowthIsErrorNotExhaustion) {
   // strcat of strcats of a 100 kB attribute: 91 x 91 copies, about 830 MB if
   // unchecked; the scratch budget turns it into ERROR.

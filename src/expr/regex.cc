@@ -10,10 +10,15 @@ namespace skyrun::expr {
 namespace {
 
 constexpr int kMaxNfaStates = 2000;
-constexpr int kMaxDfaStates = 1000;
-// Bounds the work of building a DFA (states x byte classes) so that a
-// pathological pattern falls back to NFA simulation instead of stalling.
-constexpr int kMaxDfaCells = 1 << 16;
+// Bound the work of building a DFA (states, and states x byte classes) so
+// that a pathological pattern falls back to NFA simulation instead of
+// stalling compilation. Real requirement patterns ("A100|H100") need tens of
+// cells.
+constexpr int kMaxDfaStates = 512;
+constexpr int kMaxDfaCells = 1 << 14;
+// ... and the total NFA states visited while building it (large patterns have
+// large closures; "A100|H100" needs about a thousand).
+constexpr uint64_t kMaxDfaWork = uint64_t{1} << 16;
 constexpr int kMaxGroupDepth = 100;
 constexpr int kMaxRepeat = 1000;
 
@@ -458,34 +463,58 @@ class RegexBuilder {
     ComputeByteClasses();
     std::unordered_map<std::pair<std::vector<int>, bool>, int, StateHash> ids;
     std::vector<std::pair<std::vector<int>, bool>> states;
-    auto intern = [&](std::vector<int> set, bool bol) -> int {
-      auto key = std::make_pair(std::move(set), bol);
-      auto it = ids.find(key);
+    std::pair<std::vector<int>, bool> probe;  // lookup key, reused to avoid allocating
+    auto intern = [&](const std::vector<int>& set, bool bol) -> int {
+      probe.first.assign(set.begin(), set.end());
+      probe.second = bol;
+      auto it = ids.find(probe);
       if (it != ids.end()) return it->second;
       int id = static_cast<int>(states.size());
-      ids.emplace(key, id);
-      states.push_back(key);
+      ids.emplace(probe, id);
+      states.push_back(probe);
       return id;
     };
-    std::vector<int> init = Closure({re_->start_}, true, false);
-    intern(init, true);
+    intern(Closure({re_->start_}, true, false), true);
+    // Most steps of an unanchored search consume nothing of the pattern and
+    // only restart it: their target is the start closure, computed once.
+    int restart[2] = {-1, -1};
+    const std::vector<int> restart_set[2] = {Closure({re_->start_}, false, false), Closure({re_->start_}, true, false)};
+
     std::vector<uint16_t> table;
     std::vector<uint8_t> flags;
+    std::vector<int> expanded, moved, next;
     for (size_t s = 0; s < states.size(); ++s) {
       if (states.size() > static_cast<size_t>(kMaxDfaStates) ||
-          states.size() * static_cast<size_t>(re_->classes_) > static_cast<size_t>(kMaxDfaCells)) {
+          states.size() * static_cast<size_t>(re_->classes_) > static_cast<size_t>(kMaxDfaCells) ||
+          work_ > kMaxDfaWork) {
         re_->transitions_.clear();
         re_->flags_.clear();
         return;  // too many states: Search() simulates the NFA instead
       }
-      const auto [set, bol] = states[s];
+      const std::vector<int> set = states[s].first;  // a copy: states may grow below
+      const bool bol = states[s].second;
       flags.push_back(Flags(set, bol));
+      const bool has_eol = Contains(set, Regex::NfaState::kEol);
+      if (re_->options_.multiline && has_eol) expanded = Closure(set, bol, true);
       table.resize((s + 1) * re_->classes_);
       for (int cls = 0; cls < re_->classes_; ++cls) {
-        uint8_t byte = representative_[cls];
-        bool next_bol = false;
-        std::vector<int> next = Step(set, bol, byte, &next_bol);
-        table[s * re_->classes_ + cls] = static_cast<uint16_t>(intern(std::move(next), next_bol));
+        const uint8_t byte = representative_[cls];
+        const bool newline = byte == '\n';
+        // A newline in multi-line mode first satisfies the pending $.
+        const std::vector<int>& cur = (re_->options_.multiline && newline && has_eol) ? expanded : set;
+        Moved(cur, byte, &moved);
+        const bool next_bol = re_->options_.multiline && newline;
+        int target;
+        if (moved.empty()) {
+          int& r = restart[next_bol ? 1 : 0];
+          if (r < 0) r = intern(restart_set[next_bol ? 1 : 0], next_bol);
+          target = r;
+        } else {
+          moved.push_back(re_->start_);
+          ClosureInto(moved, next_bol, false, &next);
+          target = intern(next, next_bol);
+        }
+        table[s * re_->classes_ + cls] = static_cast<uint16_t>(target);
       }
     }
     re_->transitions_ = std::move(table);
@@ -497,6 +526,12 @@ class RegexBuilder {
   // stay in the set (they are decided when the next byte is known).
   std::vector<int> Closure(const std::vector<int>& seeds, bool bol, bool eol) const {
     std::vector<int> out;
+    ClosureInto(seeds, bol, eol, &out);
+    return out;
+  }
+
+  void ClosureInto(const std::vector<int>& seeds, bool bol, bool eol, std::vector<int>* out) const {
+    out->clear();
     if (seen_.size() != re_->nfa_.size()) seen_.assign(re_->nfa_.size(), 0);
     if (++generation_ == 0) {  // wrapped: start the marks afresh
       std::fill(seen_.begin(), seen_.end(), 0);
@@ -509,6 +544,7 @@ class RegexBuilder {
       stack.pop_back();
       if (s < 0 || seen_[s] == generation_) continue;
       seen_[s] = generation_;
+      ++work_;
       const Regex::NfaState& st = re_->nfa_[s];
       switch (st.kind) {
         case Regex::NfaState::kSplit:
@@ -522,17 +558,16 @@ class RegexBuilder {
           if (eol) {
             stack.push_back(st.out);
           } else {
-            out.push_back(s);
+            out->push_back(s);
           }
           break;
         case Regex::NfaState::kByte:
         case Regex::NfaState::kMatch:
-          out.push_back(s);
+          out->push_back(s);
           break;
       }
     }
-    std::sort(out.begin(), out.end());
-    return out;
+    std::sort(out->begin(), out->end());
   }
 
   bool Contains(const std::vector<int>& set, Regex::NfaState::Kind kind) const {
@@ -544,26 +579,37 @@ class RegexBuilder {
 
   uint8_t Flags(const std::vector<int>& set, bool bol) const {
     uint8_t f = 0;
-    if (Contains(set, Regex::NfaState::kMatch)) f |= kAccepting;
-    if (Contains(Closure(set, bol, true), Regex::NfaState::kMatch)) f |= kAcceptAtEnd;
+    if (Contains(set, Regex::NfaState::kMatch)) f |= kAccepting | kAcceptAtEnd;
+    // At the end of the text every pending $ holds.
+    if (!(f & kAcceptAtEnd) && Contains(set, Regex::NfaState::kEol) &&
+        Contains(Closure(set, bol, true), Regex::NfaState::kMatch)) {
+      f |= kAcceptAtEnd;
+    }
     // Empty and unable to restart: only a multi-line ^ could revive it.
     if (set.empty() && !re_->options_.multiline) f |= kDead;
     return f;
   }
 
-  std::vector<int> Step(const std::vector<int>& set, bool bol, uint8_t byte, bool* next_bol) const {
-    const bool newline = byte == '\n';
-    std::vector<int> cur = set;
-    if (re_->options_.multiline && newline && Contains(set, Regex::NfaState::kEol)) {
-      cur = Closure(set, bol, true);
-    }
-    std::vector<int> moved;
+  // The states `byte` leads to from `cur` (the restart is added by the caller).
+  void Moved(const std::vector<int>& cur, uint8_t byte, std::vector<int>* moved) const {
+    moved->clear();
     for (int s : cur) {
       const Regex::NfaState& st = re_->nfa_[s];
-      if (st.kind == Regex::NfaState::kByte && re_->sets_[st.set][byte]) moved.push_back(st.out);
+      if (st.kind == Regex::NfaState::kByte && re_->sets_[st.set][byte]) moved->push_back(st.out);
       // A match completed before this byte (by a $ that the newline
       // satisfied) stays a match.
-      if (st.kind == Regex::NfaState::kMatch) moved.push_back(s);
+      if (st.kind == Regex::NfaState::kMatch) moved->push_back(s);
+    }
+  }
+
+  // One step of the search, for NFA simulation: the set after `byte`.
+  std::vector<int> Step(const std::vector<int>& set, bool bol, uint8_t byte, bool* next_bol) const {
+    const bool newline = byte == '\n';
+    std::vector<int> moved;
+    if (re_->options_.multiline && newline && Contains(set, Regex::NfaState::kEol)) {
+      Moved(Closure(set, bol, true), byte, &moved);
+    } else {
+      Moved(set, byte, &moved);
     }
     *next_bol = re_->options_.multiline && newline;
     moved.push_back(re_->start_);  // unanchored search: a match may start at any byte
@@ -628,6 +674,7 @@ class RegexBuilder {
   mutable std::vector<uint32_t> seen_;
   mutable uint32_t generation_ = 0;
   mutable std::vector<int> stack_;
+  mutable uint64_t work_ = 0;  // states visited by ClosureInto, to bound BuildDfa
 };
 
 Result<RegexOptions> ParseRegexOptions(std::string_view letters) {
@@ -657,7 +704,7 @@ Status Regex::Validate(std::string_view pattern, RegexOptions options) {
   return start.ok() ? Status::Ok() : start.status();
 }
 
-Result<Regex> Regex::Compile(std::string_view pattern, RegexOptions options) {
+Result<Regex> Regex::Compile(std::string_view pattern, RegexOptions options, bool build_dfa) {
   Regex re;
   re.pattern_ = std::string(pattern);
   re.options_ = options;
@@ -670,7 +717,7 @@ Result<Regex> Regex::Compile(std::string_view pattern, RegexOptions options) {
   auto start = builder.Build(nodes, *root, match);
   if (!start.ok()) return start.status();
   re.start_ = *start;
-  builder.BuildDfa();
+  if (build_dfa) builder.BuildDfa();
   return re;
 }
 
@@ -691,7 +738,9 @@ bool Regex::Search(std::string_view text) const {
 }
 
 bool Regex::SimulateNfa(std::string_view text) const {
-  // The same steps the DFA builder takes, done on the fly.
+  // The same steps the DFA builder takes, done on the fly. The builder only
+  // reads the NFA here (Closure, Step, Flags); it needs a non-const pointer
+  // for the building methods this path never calls.
   RegexBuilder b(const_cast<Regex*>(this));
   std::vector<int> set = b.Closure({start_}, true, false);
   bool bol = true;

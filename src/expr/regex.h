@@ -42,7 +42,9 @@ Result<RegexOptions> ParseRegexOptions(std::string_view letters);
 class Regex {
  public:
   // Errors say what is wrong and where: "missing ')' at offset 4 of the pattern".
-  static Result<Regex> Compile(std::string_view pattern, RegexOptions options);
+  // Without `build_dfa`, searches simulate the NFA: cheaper for a pattern
+  // used once, slower for one used many times.
+  static Result<Regex> Compile(std::string_view pattern, RegexOptions options, bool build_dfa = true);
   // The same checks as Compile() without building the DFA (for the type checker).
   static Status Validate(std::string_view pattern, RegexOptions options);
 
@@ -51,11 +53,15 @@ class Regex {
 
   const std::string& pattern() const { return pattern_; }
   const RegexOptions& options() const { return options_; }
-  // Number of DFA states, or 0 when the pattern was too large for a DFA and
-  // matching simulates the NFA instead (slower, still linear).
+  // Number of DFA states, or 0 when the pattern was too large for a DFA
+  // (over 512 states, 16384 states x byte classes, or too much work to build)
+  // and matching simulates the NFA instead: still linear, but slower and
+  // allocating.
   size_t dfa_states() const { return flags_.size(); }
 
-  // The NFA, exposed only to the builder in regex.cc.
+ private:
+  friend class RegexBuilder;  // regex.cc: builds the NFA and the DFA
+
   struct NfaState {
     enum Kind : uint8_t { kByte, kSplit, kBol, kEol, kMatch } kind;
     int out = -1;
@@ -63,8 +69,6 @@ class Regex {
     int set = -1;  // index into sets_ for kByte
   };
 
- private:
-  friend class RegexBuilder;
   bool SimulateNfa(std::string_view text) const;
 
   std::string pattern_;

@@ -9,7 +9,6 @@
 // the matcher, the CLI). Thread-safety: none; never share one between threads.
 #pragma once
 
-#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -47,28 +46,35 @@ class EvalScratch {
   }
 
   // The compiled regex for a pattern that is not a constant, or nullptr with
-  // *error set when it does not compile.
+  // *error set when it does not compile. A pattern seen once is matched by
+  // NFA simulation; when the same pattern comes again (one pattern from an
+  // ad, matched against many), it is compiled to a DFA.
   const Regex* DynamicRegex(std::string_view pattern, const RegexOptions& options, const char** error) {
-    if (!cached_ || cached_pattern_ != pattern || cached_options_.ignore_case != options.ignore_case ||
-        cached_options_.multiline != options.multiline || cached_options_.dot_all != options.dot_all) {
+    const bool same = have_cached_ && cached_pattern_ == pattern && cached_options_.ignore_case == options.ignore_case &&
+                      cached_options_.multiline == options.multiline && cached_options_.dot_all == options.dot_all;
+    if (!same || (cached_ && cached_->dfa_states() == 0 && !dfa_tried_)) {
+      dfa_tried_ = same;  // the second use in a row asks for the DFA
+      have_cached_ = true;
       cached_pattern_.assign(pattern);
       cached_options_ = options;
-      auto re = Regex::Compile(pattern, options);
-      cached_ = std::make_unique<std::optional<Regex>>();
-      if (re.ok()) cached_->emplace(std::move(re).value());
+      cached_.reset();
+      auto re = Regex::Compile(pattern, options, /*build_dfa=*/same);
+      if (re.ok()) cached_.emplace(std::move(re).value());
     }
-    if (!cached_->has_value()) {
+    if (!cached_) {
       *error = "invalid regular expression";
       return nullptr;
     }
-    return &cached_->value();
+    return &*cached_;
   }
 
  private:
   Arena arena_;
-  std::unique_ptr<std::optional<Regex>> cached_;
+  bool have_cached_ = false;
+  bool dfa_tried_ = false;  // the cached pattern was compiled with a DFA requested
   std::string cached_pattern_;
   RegexOptions cached_options_;
+  std::optional<Regex> cached_;  // empty when the cached pattern does not compile
 };
 
 }  // namespace skyrun::expr

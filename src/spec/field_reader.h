@@ -19,6 +19,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "model/job_spec.h"
@@ -28,6 +29,14 @@ namespace skyrun::spec_internal {
 
 // A value in the document with where it is and what it is called.
 struct Field {
+  Field(std::string path, std::string key, YAML::Node value, SourcePos pos, SourcePos key_pos)
+      : path(std::move(path)), key(std::move(key)), value(std::move(value)), pos(pos), key_pos(key_pos) {}
+  Field(const Field&) = default;
+  Field(Field&&) = default;
+  // Assigning a yaml-cpp Node that refers to a node rewrites that node in the
+  // document; Fields are built, never assigned.
+  Field& operator=(const Field&) = delete;
+
   std::string path;  // "resources.cpus", "inputs[0].uri", "envs.MODEL"
   std::string key;   // the last map key ("cpus"); empty for list items and the root
   YAML::Node value;

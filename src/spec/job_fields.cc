@@ -131,9 +131,9 @@ void ReadDataRefs(FieldReader& reader, const Field& field, std::vector<DataRef>*
       } else if (f.key == "size_gb") {
         if (auto size = reader.NonNegativeNumber(f, "a size in GB such as 2 or 0.5")) ref.size_gb = *size;
       } else if (f.key == "location") {
-        auto place = reader.String(f, PlaceNameHelp());
-        if (place && !IsPlaceName(Trim(*place))) {
-          reader.Problem(f, std::string("expected ") + PlaceNameHelp() + ", got " + Quote(*place));
+        auto place = reader.String(f, DataLocationHelp());
+        if (place && !IsDataLocation(Trim(*place))) {
+          reader.Problem(f, std::string("expected ") + DataLocationHelp() + ", got " + Quote(*place));
         } else if (place) {
           ref.location = Trim(*place);
         }

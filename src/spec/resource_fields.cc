@@ -192,11 +192,11 @@ void ReadInfra(FieldReader& reader, const Field& field, std::vector<std::string>
   auto items = reader.List(field, "a place or a list of places", /*scalar_is_one_item=*/true);
   if (!items) return;
   for (const auto& item : *items) {
-    auto place = reader.String(item, PlaceNameHelp());
+    auto place = reader.String(item, InfraPlaceHelp());
     if (!place) continue;
     std::string trimmed = Trim(*place);
-    if (!IsPlaceName(trimmed)) {
-      reader.Problem(item, std::string("expected ") + PlaceNameHelp() + ", got " + Quote(*place));
+    if (!IsInfraPlace(trimmed)) {
+      reader.Problem(item, std::string("expected ") + InfraPlaceHelp() + ", got " + Quote(*place));
       continue;
     }
     out->push_back(trimmed);
@@ -205,19 +205,38 @@ void ReadInfra(FieldReader& reader, const Field& field, std::vector<std::string>
 
 }  // namespace
 
-bool IsPlaceName(const std::string& place) {
-  if (place == "local") return true;
-  size_t slash = place.find('/');
-  if (slash == std::string::npos || slash == 0 || slash + 1 == place.size()) return false;
-  if (place.find('/', slash + 1) != std::string::npos) return false;
-  if (place.size() > 128) return false;
-  for (char c : place)
-    if (c != '/' && !IsNameChar(c)) return false;
+namespace {
+
+// One to `max_parts` non-empty parts of name characters, separated by '/'.
+bool HasPlaceShape(const std::string& place, size_t max_parts) {
+  if (place.empty() || place.size() > 128) return false;
+  std::vector<std::string> parts = Split(place, '/');
+  if (parts.size() > max_parts) return false;
+  for (const auto& part : parts) {
+    if (part.empty()) return false;
+    for (char c : part)
+      if (!IsNameChar(c)) return false;
+  }
   return true;
 }
 
-const char* PlaceNameHelp() {
-  return "'local', '<kind>/<name>' (slurm/hpc1, kubernetes/prod) or '<cloud>/<region>' (aws/us-east-1)";
+}  // namespace
+
+bool IsInfraPlace(const std::string& place) {
+  return HasPlaceShape(place, 2);
+}
+
+bool IsDataLocation(const std::string& place) {
+  return place == "local" || (HasPlaceShape(place, 2) && place.find('/') != std::string::npos);
+}
+
+const char* InfraPlaceHelp() {
+  return "'local', a kind of backend or a cloud ('slurm', 'aws'), '<kind>/<name>' (slurm/hpc1) or "
+         "'<cloud>/<region>' (aws/us-east-1)";
+}
+
+const char* DataLocationHelp() {
+  return "'local' or '<cloud>/<region>' such as aws/us-east-1";
 }
 
 void ReadResources(FieldReader& reader, const Field& field, ResourceRequest* out) {
@@ -230,7 +249,7 @@ void ReadResources(FieldReader& reader, const Field& field, ResourceRequest* out
     } else if (f.key == "gpu_milli") {
       if (auto v = reader.Int(f, 1, 1000)) {
         out->gpu_milli = static_cast<int>(*v);
-        gpu_milli_field = f;
+        gpu_milli_field.emplace(f);
       }
     } else if (f.key == "cpus") {
       ReadCpus(reader, f, out);

@@ -1,6 +1,6 @@
 // Readers for the parts of a job spec that describe what a task needs and
-// where it may run: `resources` (of the job and of each ps-worker role) and
-// the `infra`-shaped place names also used by inputs/outputs `location`.
+// where it may run: `resources` (of the job and of each ps-worker role), and
+// the shapes of place names (`infra`, and inputs/outputs `location`).
 // Called by job_fields.cc only. Thread-safety: see FieldReader.
 #pragma once
 
@@ -19,10 +19,14 @@ inline constexpr int64_t kMaxMemoryMiB = 1LL << 30;           // 1 PiB
 // set), reporting every problem, including gpu_milli with a multi-GPU count.
 void ReadResources(FieldReader& reader, const Field& field, ResourceRequest* out);
 
-// True if `place` has the shape of an allowed place: "local", "<kind>/<name>"
+// True if `place` has the shape of a place in `infra`: "local", a kind of
+// backend or a cloud ("slurm" = every Slurm cluster, "aws"), "<kind>/<name>"
 // (slurm/hpc1, kubernetes/prod) or "<cloud>/<region>" (aws/us-east-1).
-bool IsPlaceName(const std::string& place);
-// The sentence that says what IsPlaceName accepts, for messages.
-const char* PlaceNameHelp();
+bool IsInfraPlace(const std::string& place);
+// True if `place` has the shape of a data location: "local" or "<cloud>/<region>".
+bool IsDataLocation(const std::string& place);
+// The sentences that say what each accepts, for messages.
+const char* InfraPlaceHelp();
+const char* DataLocationHelp();
 
 }  // namespace skyrun::spec_internal
