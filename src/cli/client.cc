@@ -75,6 +75,7 @@ Status ApiClient::FromResponse(int status, const std::string& body, nlohmann::js
 Result<nlohmann::json> ApiClient::Get(const std::string& path) {
   httplib::Client cli(server_);
   cli.set_connection_timeout(5, 0);
+  cli.set_tcp_nodelay(true);
   cli.set_read_timeout(60, 0);
   httplib::Headers h = {{"Authorization", "Bearer " + token_}};
   auto res = cli.Get(path.c_str(), h);
@@ -87,6 +88,7 @@ Result<nlohmann::json> ApiClient::Get(const std::string& path) {
 Result<nlohmann::json> ApiClient::Post(const std::string& path, const nlohmann::json& body) {
   httplib::Client cli(server_);
   cli.set_connection_timeout(5, 0);
+  cli.set_tcp_nodelay(true);
   cli.set_read_timeout(60, 0);
   httplib::Headers h = {{"Authorization", "Bearer " + token_}};
   auto res = cli.Post(path.c_str(), h, body.dump(), "application/json");
@@ -99,6 +101,7 @@ Result<nlohmann::json> ApiClient::Post(const std::string& path, const nlohmann::
 Status ApiClient::Stream(const std::string& path, const std::function<bool(const char*, size_t)>& on_data) {
   httplib::Client cli(server_);
   cli.set_connection_timeout(5, 0);
+  cli.set_tcp_nodelay(true);
   cli.set_read_timeout(24 * 3600, 0);
   httplib::Headers h = {{"Authorization", "Bearer " + token_}};
   std::string error_body;

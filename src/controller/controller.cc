@@ -128,6 +128,10 @@ void Controller::RefreshInventory() {
     if (!inv.ok()) continue;  // a backend that cannot answer now offers nothing now
     for (auto& n : *inv) nodes.push_back(std::move(n));
   }
+  {
+    std::lock_guard<std::mutex> lock(nodes_mu_);
+    nodes_cache_ = nodes;
+  }
   snapshot_.SetNodes(nodes);
   last_inventory_ = clock_->MonotonicNow();
   for (Driver* d : drivers_) {
@@ -162,7 +166,7 @@ Status Controller::Move(LiveJob& job, JobState to, const std::string& reason, Tr
 }
 
 Status Controller::CheckSubmission(const JobSpec& spec) {
-  std::lock_guard<std::mutex> lock(mu_);
+  // Drivers are thread-safe and the node list is a copy: no cycle lock here.
   bool any_allowed = false;
   for (Driver* d : drivers_) {
     if (!InfraAllows(spec.resources.infra, d->Name())) continue;
@@ -175,7 +179,12 @@ Status Controller::CheckSubmission(const JobSpec& spec) {
     for (Driver* d : drivers_) names.push_back(d->Name());
     return InvalidArgument("resources.infra allows none of this server's backends (" + Join(names, ", ") + ")");
   }
-  return scheduler_.CheckFeasible(spec, snapshot_.nodes());
+  std::vector<Node> nodes;
+  {
+    std::lock_guard<std::mutex> lock(nodes_mu_);
+    nodes = nodes_cache_;
+  }
+  return scheduler_.CheckFeasible(spec, nodes);
 }
 
 // --- admission ---

@@ -129,6 +129,10 @@ class Controller {
   ControllerMetrics metrics_;
   Micros last_inventory_ = 0;
 
+  // What CheckSubmission reads, so that admission never waits for a cycle.
+  std::mutex nodes_mu_;
+  std::vector<Node> nodes_cache_;
+
   std::mutex inbox_mu_;
   std::condition_variable inbox_cv_;
   std::deque<JobId> submitted_inbox_;

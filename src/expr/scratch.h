@@ -3,7 +3,8 @@
 // depend on attributes) live in its arena until the next evaluation starts;
 // the arena keeps its blocks, so after the first few evaluations nothing is
 // allocated. It also remembers the last regexp() pattern that was not a
-// constant, so a pattern read from an ad is compiled once, not per call.
+// constant, so a pattern read from an ad is compiled once, not per call (to a
+// DFA from its second use on; see DynamicRegex).
 //
 // Owned by whoever evaluates (one per thread: the scheduler's filter workers,
 // the matcher, the CLI). Thread-safety: none; never share one between threads.

@@ -363,6 +363,7 @@ Status ApiServer::Start() {
   http_ = std::make_unique<httplib::Server>();
   int threads = options_.threads;
   http_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  http_->set_tcp_nodelay(true);  // small JSON answers: no Nagle + delayed-ACK stalls
   routes_ = std::make_unique<Routes>(this);
   routes_->Install(*http_);
   if (options_.port == 0) {
