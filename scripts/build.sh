@@ -7,4 +7,5 @@ jobs=${SKYRUN_JOBS:-2}
 # Let ccache share results between checkouts in different directories (CI clones).
 export CCACHE_BASEDIR=$PWD CCACHE_NOHASHDIR=true
 cmake -S . -B build -G Ninja "$@" >/dev/null
-cmake --build build -j"$jobs"
+# SKYRUN_TARGET=skyrun builds only the binary (the quickstart needs nothing else).
+cmake --build build -j"$jobs" ${SKYRUN_TARGET:+--target "$SKYRUN_TARGET"}

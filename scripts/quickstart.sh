@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
-scripts/build.sh
+SKYRUN_TARGET=skyrun scripts/build.sh
 bin=$PWD/build/apps/skyrun/skyrun
 state=${SKYRUN_STATE_DIR:-$HOME/.skyrun}
 listen=${SKYRUN_LISTEN:-127.0.0.1:8787}

@@ -43,8 +43,8 @@ long CountAllocations(const std::function<void()>& fn) {
 
 TEST(AllocationTest, EvaluationDoesNotAllocateAfterWarmUp) {
   const char* texts[] = {
-      "GpuMemoryMB >= 40000 && member(Country, {\"US\", \"DE\"}) && Cpus >= 8 && HourlyPrice < 30 && "
-      "regexp(\"A100|H100\", GpuModel)",
+      ("GpuMemoryMB >= 40000 && member(Country, {\"US\", \"DE\"}) && Cpus >= 8 && HourlyPrice < 30 && "
+       "regexp(\"A100|H100\", GpuModel)"),
       "strcat(toLower(GpuModel), \"-\", Cpus) == \"a100-80gb-16\" && size(union(Labels, {\"x\", Country})) > 1",
       "ifThenElse(Cpus > 4, {Cpus, Country}[1], substr(GpuModel, 1, 3)) ?: \"none\"",
   };
