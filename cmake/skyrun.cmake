@@ -26,6 +26,9 @@ function(skyrun_test name)
   endif()
   add_executable(${name} ${T_SOURCES})
   target_link_libraries(${name} PRIVATE ${T_DEPS} GTest::gtest GTest::gmock GTest::gtest_main)
+  # Test discovery runs the binary without the ENVIRONMENT below, and ccache's
+  # base_dir makes __FILE__ relative: tests find their data through this.
+  target_compile_definitions(${name} PRIVATE SKYRUN_SOURCE_DIR_DEFAULT="${CMAKE_SOURCE_DIR}")
   if(NOT T_TIMEOUT)
     set(T_TIMEOUT 120)
   endif()

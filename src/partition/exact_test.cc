@@ -106,7 +106,13 @@ INSTANTIATE_TEST_SUITE_P(PartitionSizes, PartitionExactVsBruteForce,
                          ::testing::Values(Case{2, 8, true, false}, Case{3, 10, true, true},
                                            Case{4, 12, true, false}, Case{4, 12, false, true},
                                            Case{5, 13, false, false}, Case{6, 14, true, true},
-                                           Case{6, 14, false, false}, Case{6, 14, true, false}));
+                                           Case{6, 14, false, false}, Case{6, 14, true, false}),
+                         // Stable names: the default prints the struct's bytes, padding included.
+                         [](const ::testing::TestParamInfo<Case>& info) {
+                           const Case& c = info.param;
+                           return std::to_string(c.devices) + "x" + std::to_string(c.units) +
+                                  (c.idle ? "_idle" : "_busy") + (c.tight ? "_tight" : "_loose");
+                         });
 
 TEST(PartitionExactTest, RandomOrdersToo) {
   Rng rng(77);

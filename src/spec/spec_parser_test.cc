@@ -20,7 +20,7 @@ namespace fs = std::filesystem;
 fs::path SpecsDir() {
   const char* source_dir = std::getenv("SKYRUN_SOURCE_DIR");
   fs::path root =
-      source_dir != nullptr ? fs::path(source_dir) : fs::path(__FILE__).parent_path() / ".." / "..";
+      source_dir != nullptr ? fs::path(source_dir) : fs::path(SKYRUN_SOURCE_DIR_DEFAULT);
   return (root / "tests" / "specs").lexically_normal();
 }
 
