@@ -133,6 +133,10 @@ void Controller::RefreshInventory() {
     nodes_cache_ = nodes;
   }
   snapshot_.SetNodes(nodes);
+  fleet_dirty_ = true;
+  fleet_has_policies_ = false;
+  for (const auto& n : nodes)
+    for (const auto& [key, value] : n.attributes) fleet_has_policies_ |= EqualsIgnoreCase(key, "Policy");
   last_inventory_ = clock_->MonotonicNow();
   for (Driver* d : drivers_) {
     std::vector<Node> mine;
@@ -165,7 +169,7 @@ Status Controller::Move(LiveJob& job, JobState to, const std::string& reason, Tr
   return Status::Ok();
 }
 
-Status Controller::CheckSubmission(const JobSpec& spec) {
+Status Controller::CheckSubmission(const JobSpec& spec, const std::string& tenant) {
   // Drivers are thread-safe and the node list is a copy: no cycle lock here.
   bool any_allowed = false;
   for (Driver* d : drivers_) {
@@ -184,7 +188,39 @@ Status Controller::CheckSubmission(const JobSpec& spec) {
     std::lock_guard<std::mutex> lock(nodes_mu_);
     nodes = nodes_cache_;
   }
-  return scheduler_.CheckFeasible(spec, nodes);
+  AdmissionMatch holder;
+  SKYRUN_ASSIGN_OR_RETURN(NodePredicate predicate, AdmissionPredicate(spec, tenant, nodes, holder));
+  return scheduler_.CheckFeasible(spec, nodes, predicate);
+}
+
+bool Controller::CompileMatch(LiveJob& job) {
+  auto m = JobMatch::Create(job.rec.spec, job.rec.tenant_name, job.rec.queue, fleet_);
+  if (m.ok()) {
+    job.match = std::move(m).value();
+    return true;
+  }
+  // Checked at submission; this means the language changed under a stored job.
+  (void)Move(job, JobState::kFailed, "its requirements or rank no longer compile: " + m.status().message());
+  return false;
+}
+
+NodePredicate Controller::PredicateFor(LiveJob& job) {
+  if (!job.match || (job.match->trivial() && !fleet_has_policies_)) return {};
+  if (fleet_dirty_) {
+    // RunningTenants: who has tasks on each node now (tenant-aware policies).
+    std::map<std::string, std::vector<std::string>> tenants_on;
+    for (const auto& [id, j] : live_) {
+      if (!j.reserved) continue;
+      for (const auto& a : j.attempts) {
+        auto& list = tenants_on[a.node];
+        if (std::find(list.begin(), list.end(), j.rec.tenant_name) == list.end())
+          list.push_back(j.rec.tenant_name);
+      }
+    }
+    fleet_.Rebuild(snapshot_.nodes(), &tenants_on);
+    fleet_dirty_ = false;
+  }
+  return job.match->Predicate(fleet_);
 }
 
 // --- admission ---
@@ -221,6 +257,10 @@ void Controller::Admit(JobId id) {
   job.cancel_requested = job.rec.cancel_requested;
   auto [it, inserted] = live_.emplace(id, std::move(job));
   LiveJob& j = it->second;
+  if (!CompileMatch(j)) {
+    live_.erase(it);
+    return;
+  }
   if (j.rec.state == JobState::kSubmitted) {
     if (!Move(j, JobState::kQueued, "admitted to queue " + j.rec.queue).ok()) {
       live_.erase(it);
@@ -261,11 +301,12 @@ void Controller::ScheduleQueue() {
 
 bool Controller::TrySchedule(LiveJob& job) {
   if (job.cancel_requested) return false;
-  PlaceOutcome out = scheduler_.Place(job.rec.spec, snapshot_);
+  PlaceOutcome out = scheduler_.Place(job.rec.spec, snapshot_, PredicateFor(job));
   if (!out.placement) {
     job.pending_reason = out.reason;
     return false;
   }
+  fleet_dirty_ = true;
   job.pending_reason.clear();
   Placement& placement = *out.placement;
   Driver* driver = DriverFor(placement.backend);
@@ -400,12 +441,14 @@ void Controller::ReservePlacement(LiveJob& job) {
   if (job.reserved) return;
   for (const auto& a : job.attempts) snapshot_.Reserve(PlacementFromAttempt(a, snapshot_));
   job.reserved = true;
+  fleet_dirty_ = true;
 }
 
 void Controller::ReleasePlacement(LiveJob& job) {
   if (!job.reserved) return;
   for (const auto& a : job.attempts) snapshot_.Release(PlacementFromAttempt(a, snapshot_));
   job.reserved = false;
+  fleet_dirty_ = true;
 }
 
 // --- following running attempts ---
@@ -578,6 +621,10 @@ Status Controller::Recover() {
     if (st == JobState::kSubmitted) {
       live_.erase(it);
       Admit(id);
+      continue;
+    }
+    if (!CompileMatch(j)) {
+      live_.erase(it);
       continue;
     }
     if (st == JobState::kQueued || st == JobState::kRecovering) {

@@ -24,6 +24,7 @@
 
 #include "common/clock.h"
 #include "common/status.h"
+#include "controller/matching.h"
 #include "drivers/driver.h"
 #include "model/job.h"
 #include "scheduler/scheduler.h"
@@ -69,8 +70,10 @@ class Controller {
   Status Start();
   void Stop();
 
-  // Refuses at submission what can never run anywhere allowed (with the reason).
-  Status CheckSubmission(const JobSpec& spec);
+  // Refuses at submission what can never run anywhere allowed (with the
+  // reason): resources no node has, requirements no node meets, a policy
+  // every node's says no to. `tenant` is what the job's ad publishes.
+  Status CheckSubmission(const JobSpec& spec, const std::string& tenant = "");
 
   void NotifySubmitted(JobId id);
   void NotifyCancel(JobId id);
@@ -96,6 +99,7 @@ class Controller {
     int launch_failures = 0;
     int infra_recoveries = 0;
     std::string pending_reason;
+    std::unique_ptr<JobMatch> match;      // requirements and rank, compiled against fleet_
   };
 
   void Loop();
@@ -110,6 +114,10 @@ class Controller {
   void HandleCancel(LiveJob& job);
   void ReleasePlacement(LiveJob& job);
   void ReservePlacement(LiveJob& job);
+  // Compiles the job's requirements and rank; false (job FAILED) if they do not.
+  bool CompileMatch(LiveJob& job);
+  // The scheduler's filter/score for this job, or none when nothing asks for matching.
+  NodePredicate PredicateFor(LiveJob& job);
   Driver* DriverFor(const std::string& backend);
   std::string JobDir(JobId id) const;
   Status Move(LiveJob& job, JobState to, const std::string& reason, Transition extra = {});
@@ -128,6 +136,9 @@ class Controller {
   std::set<std::pair<std::pair<int, int64_t>, JobId>> queue_;  // (-priority, id): head first
   ControllerMetrics metrics_;
   Micros last_inventory_ = 0;
+  FleetAds fleet_;            // node ads and policies over snapshot_'s nodes
+  bool fleet_dirty_ = true;   // what runs where changed since the ads were built
+  bool fleet_has_policies_ = false;  // some node publishes a Policy: every job is matched
 
   // What CheckSubmission reads, so that admission never waits for a cycle.
   std::mutex nodes_mu_;

@@ -92,7 +92,15 @@ struct Fit {
   std::string why_not;
   TaskPlacement placement;
   int64_t score = 0;  // lower is better (tighter fit)
+  NodeVerdict verdict;
 };
+
+// Rank first (higher, defined before undefined), then the tighter fit.
+bool Better(const Fit& a, const Fit& b) {
+  if (a.verdict.rank_defined != b.verdict.rank_defined) return a.verdict.rank_defined;
+  if (a.verdict.rank_defined && a.verdict.rank != b.verdict.rank) return a.verdict.rank > b.verdict.rank;
+  return a.score < b.score;
+}
 
 std::string DescribeRequest(const ResourceRequest& r) {
   std::vector<std::string> parts;
@@ -225,18 +233,20 @@ PlaceOutcome Scheduler::Place(const JobSpec& spec, ClusterSnapshot& snapshot, co
     std::vector<std::string> why;
     for (const auto& node : snapshot.nodes()) {
       if (!InfraAllows(spec.resources.infra, node.backend)) continue;
+      NodeVerdict verdict;
       if (predicate) {
-        std::string no = predicate(node);
-        if (!no.empty()) {
-          why.push_back(node.name + ": " + no);
+        verdict = predicate(node, task);
+        if (!verdict.reject.empty()) {
+          why.push_back(node.name + ": " + verdict.reject);
           continue;
         }
       }
       fits.push_back(FitTask(task, node, snapshot.UsageOf(node.name)));
+      fits.back().verdict = verdict;
       if (!fits.back().ok) why.push_back(node.name + ": " + fits.back().why_not);
     }
     for (const auto& f : fits)
-      if (f.ok && (!best || f.score < best->score)) best = &f;
+      if (f.ok && (!best || Better(f, *best))) best = &f;
     if (!best) {
       undo();
       outcome.reason = "no node has room for rank " + std::to_string(task.rank) + " (needs " +

@@ -45,9 +45,20 @@ class ClusterSnapshot {
   std::map<std::string, NodeUsage> usage_;
 };
 
-// Optional filter the controller plugs in (e.g. the expression language's
-// Requirements): returns "" if the node is acceptable, else why not.
-using NodePredicate = std::function<std::string(const Node&)>;
+struct TaskRequest;
+
+// What the controller's matching (the expression language: the job's
+// requirements and rank, the node's policy) says about one node for one task.
+struct NodeVerdict {
+  std::string reject;      // "" = acceptable; else why not, for people
+  double rank = 0;         // the job's rank on this node: higher is preferred
+  bool rank_defined = false;
+};
+
+// Optional filter and score the controller plugs in. Among the nodes where a
+// task fits, a higher defined rank wins over any packing preference; nodes
+// with an undefined rank come after those with one; ties go to best fit.
+using NodePredicate = std::function<NodeVerdict(const Node&, const TaskRequest&)>;
 
 struct PlaceOutcome {
   std::optional<Placement> placement;  // set when every task found room

@@ -98,5 +98,47 @@ TEST(SchedulerTest, InfraFiltersBackends) {
   EXPECT_FALSE(InfraAllows({"local"}, "slurm/hpc1"));
 }
 
+TEST(SchedulerTest, PredicateFiltersAndRankBeatsPacking) {
+  ClusterSnapshot snap;
+  // n-busy is the tighter fit (best fit would pick it); n-fast has the higher rank.
+  snap.SetNodes({MakeNode("n-busy", 8, 64, 2), MakeNode("n-fast", 8, 64, 4), MakeNode("n-no", 8, 64, 8)});
+  Scheduler sched;
+  NodePredicate pred = [](const Node& n, const TaskRequest&) {
+    NodeVerdict v;
+    if (n.name == "n-no") v.reject = "requirements: Country == \"US\" is FALSE";
+    v.rank_defined = n.name != "n-no";
+    v.rank = n.name == "n-fast" ? 10 : 1;
+    return v;
+  };
+  auto out = sched.Place(GpuJob(1, 1), snap, pred);
+  ASSERT_TRUE(out.placement) << out.reason;
+  EXPECT_EQ(out.placement->tasks[0].node, "n-fast");
+  // Without a predicate the tightest fit wins.
+  auto plain = sched.Place(GpuJob(1, 1), snap);
+  ASSERT_TRUE(plain.placement);
+  EXPECT_EQ(plain.placement->tasks[0].node, "n-busy");
+  // A job only the rejected node could hold says why that node is out.
+  auto big = sched.Place(GpuJob(1, 8), snap, pred);
+  EXPECT_FALSE(big.placement);
+  EXPECT_NE(big.reason.find("n-no: requirements: Country == \"US\" is FALSE"), std::string::npos) << big.reason;
+  Status feasible = sched.CheckFeasible(GpuJob(1, 8), snap.nodes(), pred);
+  EXPECT_FALSE(feasible.ok());
+}
+
+TEST(SchedulerTest, UndefinedRankComesAfterDefined) {
+  ClusterSnapshot snap;
+  snap.SetNodes({MakeNode("a", 8, 64, 1), MakeNode("b", 8, 64, 4)});
+  Scheduler sched;
+  NodePredicate pred = [](const Node& n, const TaskRequest&) {
+    NodeVerdict v;
+    v.rank_defined = n.name == "b";
+    v.rank = -100;  // a low rank still beats no rank
+    return v;
+  };
+  auto out = sched.Place(GpuJob(1, 1), snap, pred);
+  ASSERT_TRUE(out.placement);
+  EXPECT_EQ(out.placement->tasks[0].node, "b");
+}
+
 }  // namespace
 }  // namespace skyrun

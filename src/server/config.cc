@@ -7,6 +7,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "common/strings.h"
+#include "expr/check.h"
 
 namespace skyrun {
 
@@ -100,7 +101,15 @@ Status ParseLocal(const std::string& file, const YAML::Node& n, LocalSettings* o
     if (YAML::Node a = nd["attributes"]) {
       if (!a.IsMap()) return InvalidArgument(Where(file, a, path + ".attributes") + ": expected a mapping");
       for (auto it = a.begin(); it != a.end(); ++it) {
-        decl.attributes[it->first.as<std::string>()] = it->second.as<std::string>();
+        std::string key = it->first.as<std::string>();
+        std::string value = it->second.as<std::string>();
+        if (EqualsIgnoreCase(key, "Policy")) {
+          // A node's policy is an expression over the jobs that would run on it.
+          Status policy = expr::CheckPolicy(value);
+          if (!policy.ok()) return InvalidArgument(Where(file, it->second, path + ".attributes." + key) + ": " +
+                                                   policy.message());
+        }
+        decl.attributes[key] = value;
       }
     }
     out->nodes.push_back(decl);

@@ -140,7 +140,7 @@ class ApiServer::Routes {
       return Error(res, InvalidArgument("the job spec has " + std::to_string(problems.size()) + " problem(s)"),
                    problems);
     }
-    Status feasible = o_->controller_->CheckSubmission(*spec);
+    Status feasible = o_->controller_->CheckSubmission(*spec, who.tenant_name);
     if (!feasible.ok()) return Error(res, feasible);
     JobRecord rec;
     rec.tenant = who.tenant;

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "common/strings.h"
+#include "expr/check.h"
 
 namespace skyrun::spec_internal {
 namespace {
@@ -239,6 +240,18 @@ const char* DataLocationHelp() {
   return "'local' or '<cloud>/<region>' such as aws/us-east-1";
 }
 
+// The expression language's parse and type check; each error (with its
+// caret line) becomes a problem at the field.
+static bool CheckExpression(FieldReader& reader, const Field& f, const std::string& text, expr::ExprRole role) {
+  auto report = expr::CheckText(text, role);
+  if (!report.ok()) {
+    reader.Problem(f, report.status().message());
+    return false;
+  }
+  for (const std::string& e : report->errors) reader.Problem(f, e);
+  return report->ok();
+}
+
 void ReadResources(FieldReader& reader, const Field& field, ResourceRequest* out) {
   auto fields = reader.Fields(field, kResourceFields, "a map of resources (accelerators, cpus, memory, ...)");
   if (!fields) return;
@@ -258,10 +271,15 @@ void ReadResources(FieldReader& reader, const Field& field, ResourceRequest* out
     } else if (f.key == "use_spot") {
       if (auto v = reader.Bool(f)) out->use_spot = *v;
     } else if (f.key == "requirements") {
-      // Checked by the expression language when the job is admitted.
-      if (auto v = reader.String(f, "an expression such as 'GpuMemoryMB >= 40000'")) out->requirements = *v;
+      // Parsed and type-checked now, so a mistake is refused at submission
+      // with its place rather than leaving the job waiting for a node.
+      if (auto v = reader.String(f, "an expression such as 'GpuMemoryMB >= 40000'")) {
+        if (CheckExpression(reader, f, *v, expr::ExprRole::kRequirements)) out->requirements = *v;
+      }
     } else if (f.key == "rank") {
-      if (auto v = reader.String(f, "an expression such as '-HourlyPrice'")) out->rank = *v;
+      if (auto v = reader.String(f, "an expression such as '-HourlyPrice'")) {
+        if (CheckExpression(reader, f, *v, expr::ExprRole::kRank)) out->rank = *v;
+      }
     } else if (f.key == "infra") {
       ReadInfra(reader, f, &out->infra);
     } else if (f.key == "max_hourly_cost") {
