@@ -13,5 +13,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)skyrun::api::ParseTenantCreateRequest(body);
   auto token = skyrun::api::ParseTokenCreateRequest(body);
   if (token.ok() && token->role.empty()) __builtin_trap();
+  auto partition = skyrun::api::ParsePartitionRequest(body);
+  if (partition.ok() && (partition->model.empty() == partition->profile_csv.empty() ||
+                         partition->micro_batches < 1 || (partition->layers && partition->model.empty())))
+    __builtin_trap();
   return 0;
 }

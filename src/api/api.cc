@@ -81,6 +81,51 @@ Result<TenantCreateRequest> ParseTenantCreateRequest(std::string_view body) {
   return r;
 }
 
+Result<PartitionRequest> ParsePartitionRequest(std::string_view body) {
+  SKYRUN_ASSIGN_OR_RETURN(nlohmann::json j, ParseObject(body));
+  SKYRUN_RETURN_IF_ERROR(CheckKnownFields(
+      j, {"model", "layers", "profile_csv", "devices_csv", "links_csv", "algorithms", "micro_batches", "ref_tflops"}));
+  PartitionRequest r;
+  SKYRUN_RETURN_IF_ERROR(GetString(j, "model", false, &r.model));
+  SKYRUN_RETURN_IF_ERROR(GetString(j, "profile_csv", false, &r.profile_csv));
+  SKYRUN_RETURN_IF_ERROR(GetString(j, "devices_csv", true, &r.devices_csv));
+  SKYRUN_RETURN_IF_ERROR(GetString(j, "links_csv", false, &r.links_csv));
+  if (r.model.empty() == r.profile_csv.empty()) {
+    return InvalidArgument("give exactly one of 'model' (a built-in such as bert-large) and 'profile_csv'");
+  }
+  auto integer = [&](const char* key, int64_t lo, int64_t hi) -> Result<std::optional<int64_t>> {
+    auto it = j.find(key);
+    if (it == j.end() || it->is_null()) return std::optional<int64_t>();
+    if (!it->is_number_integer()) return InvalidArgument(std::string("field '") + key + "' must be an integer");
+    int64_t v = it->is_number_unsigned() && it->get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)
+                    ? INT64_MAX
+                    : it->get<int64_t>();
+    if (v < lo || v > hi) {
+      return InvalidArgument(std::string("field '") + key + "' must be between " + std::to_string(lo) + " and " +
+                             std::to_string(hi) + ", got " + std::to_string(v));
+    }
+    return std::optional<int64_t>(v);
+  };
+  SKYRUN_ASSIGN_OR_RETURN(r.layers, integer("layers", 1, 4096));
+  if (r.layers && r.model.empty()) return InvalidArgument("'layers' applies to a built-in model, not to profile_csv");
+  SKYRUN_ASSIGN_OR_RETURN(auto mb, integer("micro_batches", 1, 100000));
+  if (mb) r.micro_batches = static_cast<int>(*mb);
+  if (auto it = j.find("algorithms"); it != j.end() && !it->is_null()) {
+    if (!it->is_array()) return InvalidArgument("field 'algorithms' must be a list of names such as [\"exact\"]");
+    for (const auto& a : *it) {
+      if (!a.is_string()) return InvalidArgument("field 'algorithms' must be a list of names such as [\"exact\"]");
+      r.algorithms.push_back(a.get<std::string>());
+    }
+  }
+  if (auto it = j.find("ref_tflops"); it != j.end() && !it->is_null()) {
+    if (!it->is_number()) return InvalidArgument("field 'ref_tflops' must be a number");
+    double v = it->get<double>();
+    if (!(v > 0 && v <= 10000)) return InvalidArgument("field 'ref_tflops' must be above 0 and at most 10000");
+    r.ref_tflops = v;
+  }
+  return r;
+}
+
 Result<TokenCreateRequest> ParseTokenCreateRequest(std::string_view body) {
   SKYRUN_ASSIGN_OR_RETURN(nlohmann::json j, ParseObject(body));
   SKYRUN_RETURN_IF_ERROR(CheckKnownFields(j, {"tenant", "role", "description"}));

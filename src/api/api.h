@@ -4,6 +4,7 @@
 // Thread-safety: pure functions.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -38,6 +39,23 @@ struct TokenCreateRequest {
   std::string description;
 };
 Result<TokenCreateRequest> ParseTokenCreateRequest(std::string_view body);
+
+// POST /v1/partition: the partitioner as a service (docs/api.md). Exactly one
+// of model (a built-in, with optional layers) and profile_csv (the text of a
+// units CSV); devices_csv is the text of a devices CSV, links_csv optional.
+// {"model": "bert-large", "layers": 160, "devices_csv": "name,slowness,memory_mib\n...",
+//  "algorithms": ["all"], "micro_batches": 8}
+struct PartitionRequest {
+  std::string model;
+  std::optional<int64_t> layers;  // 1..4096
+  std::string profile_csv;
+  std::string devices_csv;
+  std::string links_csv;
+  std::vector<std::string> algorithms;  // empty = all
+  int micro_batches = 8;                // 1..100000
+  std::optional<double> ref_tflops;     // (0, 10000]
+};
+Result<PartitionRequest> ParsePartitionRequest(std::string_view body);
 
 // Tenant names: [a-z0-9][a-z0-9-]{0,62}.
 bool IsValidTenantName(std::string_view name);

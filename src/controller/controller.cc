@@ -4,6 +4,7 @@
 
 #include "common/net.h"
 #include "common/strings.h"
+#include "controller/pipeline.h"
 
 namespace skyrun {
 
@@ -188,6 +189,7 @@ Status Controller::CheckSubmission(const JobSpec& spec, const std::string& tenan
     std::lock_guard<std::mutex> lock(nodes_mu_);
     nodes = nodes_cache_;
   }
+  SKYRUN_RETURN_IF_ERROR(CheckPipeline(spec));
   AdmissionMatch holder;
   SKYRUN_ASSIGN_OR_RETURN(NodePredicate predicate, AdmissionPredicate(spec, tenant, nodes, holder));
   return scheduler_.CheckFeasible(spec, nodes, predicate);
@@ -331,16 +333,33 @@ bool Controller::TrySchedule(LiveJob& job) {
   launch.checkpoint_dir = checkpoint_dir;
   launch.kill_grace_seconds = options_.kill_grace_seconds;
   launch.time_limit_seconds = job.rec.spec.deadline_seconds;
-  std::vector<TaskRequest> requests = ExpandTasks(job.rec.spec);
+  // Mode pipeline: each task's range of the model's units, from the partitioner.
+  std::vector<std::map<std::string, std::string>> stage_env(placement.tasks.size());
+  if (job.rec.spec.mode == JobMode::kPipeline) {
+    std::vector<const Node*> nodes;
+    for (const auto& tp : placement.tasks) nodes.push_back(snapshot_.FindNode(tp.node));
+    auto env = PipelineEnvironment(job.rec.spec, placement, nodes);
+    if (!env.ok()) {
+      for (const auto& tp : placement.tasks) snapshot_.Release(tp);
+      JobId id = job.rec.id;
+      (void)Move(job, JobState::kFailed, "cannot split the model over " + placement.Describe() + ": " +
+                                             env.status().message());
+      live_.erase(id);
+      return true;  // leaves the queue
+    }
+    stage_env = std::move(env).value();
+  }
   std::vector<AttemptRecord> attempts;
-  for (const auto& tp : placement.tasks) {
+  for (size_t k = 0; k < placement.tasks.size(); ++k) {
+    const TaskPlacement& tp = placement.tasks[k];
     TaskLaunch tl;
     tl.rank = tp.rank;
     tl.role = tp.role;
     tl.placement = tp;
     tl.task_dir = job_dir + "/attempt-" + std::to_string(attempt_no) + "/rank-" + std::to_string(tp.rank);
     tl.env = TaskEnvironment(job.rec, placement, tp.rank, attempt_no, checkpoint_dir, master_port);
-    for (const auto& [k, v] : job.rec.spec.envs) tl.env[k] = v;
+    for (const auto& [name, v] : stage_env[k]) tl.env[name] = v;
+    for (const auto& [name, v] : job.rec.spec.envs) tl.env[name] = v;
     tl.setup = job.rec.spec.setup;
     tl.run = job.rec.spec.run;
     tl.image = job.rec.spec.image;

@@ -63,6 +63,17 @@ struct RecoveryPolicy {
   std::vector<int> recover_on_exit_codes;
 };
 
+// partition: for mode pipeline, how the model's units are split over the
+// job's tasks (src/partition). Each task gets its contiguous range as
+// SKYRUN_LAYER_START/END. Exactly one of model and profile is set.
+struct PartitionSpec {
+  std::string model;                 // a built-in profile ("bert-large")
+  int64_t layers = 0;                // encoder layers of the built-in model (0 = its own)
+  std::string profile;               // a user profile CSV, relative to the spec's directory
+  std::string algorithm = "auto";    // an allocator name, or auto (exact, with links exact-comm)
+  bool empty() const { return model.empty() && profile.empty(); }
+};
+
 struct JobSpec {
   std::string name;
   std::string queue = "default";
@@ -85,6 +96,7 @@ struct JobSpec {
   std::optional<int64_t> deadline_seconds;
   std::optional<double> budget_usd;
   std::vector<std::string> depends_on;  // pipeline stages (multi-document files)
+  PartitionSpec partition;              // mode pipeline only
 
   // Where relative workdir/file_mounts paths are resolved: the directory of
   // the spec file at submission time (the CLI makes them absolute).

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -14,6 +15,9 @@
 
 #include "api/api.h"
 #include "common/strings.h"
+#include "partition/bert.h"
+#include "partition/partition.h"
+#include "partition/profile_csv.h"
 #include "server/auth.h"
 #include "server/log_follower.h"
 #include "server/metrics.h"
@@ -44,6 +48,8 @@ class ApiServer::Routes {
           [this](auto& req, auto& res, auto& who) { Events(req, res, who); });
     Route(http, "GET", R"(/v1/jobs/(\d+)/logs)", [this](auto& req, auto& res, auto& who) { Logs(req, res, who); });
     Route(http, "GET", "/v1/nodes", [this](auto& req, auto& res, auto& who) { Nodes(req, res, who); });
+    Route(http, "POST", "/v1/partition",
+          [this](auto& req, auto& res, auto& who) { PartitionModel(req, res, who); });
     Route(http, "POST", "/v1/admin/tenants",
           [this](auto& req, auto& res, auto& who) { CreateTenant(req, res, who); });
     Route(http, "GET", "/v1/admin/tenants",
@@ -121,6 +127,33 @@ class ApiServer::Routes {
     auto spec = o_->decoder_(job.spec_yaml, job.spec_file);
     if (spec.ok()) job.spec = std::move(spec).value();
     return job;
+  }
+
+  // The partitioner as a service: the same report as `skyrun partition -o json`.
+  void PartitionModel(const httplib::Request& req, httplib::Response& res, const TokenRecord&) {
+    auto body = api::ParsePartitionRequest(req.body);
+    if (!body.ok()) return Error(res, body.status());
+    Result<partition::ModelProfile> model = [&]() -> Result<partition::ModelProfile> {
+      if (!body->profile_csv.empty()) return partition::ParseModelCsv(body->profile_csv, "profile_csv");
+      SKYRUN_ASSIGN_OR_RETURN(partition::BertConfig config, partition::BuiltinBertConfig(body->model));
+      if (body->layers) config.layers = *body->layers;
+      return partition::BertProfile(config);
+    }();
+    if (!model.ok()) return Error(res, model.status());
+    std::optional<int64_t> ref;
+    if (body->ref_tflops) ref = static_cast<int64_t>(std::llround(*body->ref_tflops * 1e12));
+    auto devices = partition::ParseDevicesCsv(body->devices_csv, "devices_csv", ref);
+    if (!devices.ok()) return Error(res, devices.status());
+    if (!body->links_csv.empty()) {
+      Status links = partition::ParseLinksCsv(body->links_csv, "links_csv", &*devices);
+      if (!links.ok()) return Error(res, links);
+    }
+    partition::PartitionOptions options;
+    if (!body->algorithms.empty()) options.algorithms = body->algorithms;
+    options.micro_batches = body->micro_batches;
+    auto report = partition::PartitionJson(*model, *devices, options);
+    if (!report.ok()) return Error(res, report.status());
+    Json(res, *report);
   }
 
   void WhoAmI(const httplib::Request&, httplib::Response& res, const TokenRecord& who) {

@@ -16,7 +16,8 @@ namespace {
 const std::vector<std::string> kJobFields = {
     "name",  "queue",      "priority", "mode",        "num_nodes", "resources", "roles",
     "image", "envs",       "workdir",  "file_mounts", "inputs",    "outputs",   "setup",
-    "run",   "checkpoint", "recovery", "objective",   "deadline",  "budget",    "depends_on"};
+    "run",   "checkpoint", "recovery", "objective",   "deadline",  "budget",    "depends_on", "partition"};
+const std::vector<std::string> kPartitionFields = {"model", "layers", "profile", "algorithm"};
 const std::vector<std::string> kRoleFields = {"count", "resources", "image", "run"};
 const std::vector<std::string> kDataFields = {"uri", "size_gb", "location"};
 const std::vector<std::string> kRecoveryFields = {"strategy", "max_restarts_on_errors",
@@ -178,6 +179,36 @@ void ReadRecovery(FieldReader& reader, const Field& field, RecoveryPolicy* out) 
   }
 }
 
+// partition: {model: bert-large, layers: 24} or {profile: layers.csv}. The
+// names are checked against the partitioner's when the job is admitted.
+void ReadPartition(FieldReader& reader, const Field& field, PartitionSpec* out) {
+  auto fields = reader.Fields(field, kPartitionFields,
+                              "a map such as {model: bert-large, layers: 24} or {profile: layers.csv}");
+  if (!fields) return;
+  std::optional<Field> model, profile, layers;
+  for (const auto& f : *fields) {
+    if (f.key == "model") {
+      if (auto v = reader.NonEmptyString(f, "a built-in model such as bert-large")) out->model = Trim(*v);
+      model.emplace(f);
+    } else if (f.key == "layers") {
+      if (auto v = reader.Int(f, 1, 4096)) out->layers = *v;
+      layers.emplace(f);
+    } else if (f.key == "profile") {
+      if (auto v = reader.NonEmptyString(f, "a profile CSV such as layers.csv")) out->profile = Trim(*v);
+      profile.emplace(f);
+    } else if (f.key == "algorithm") {
+      if (auto v = reader.NonEmptyString(f, "an algorithm such as exact, exact-comm, heuristic or even"))
+        out->algorithm = Trim(*v);
+    }
+  }
+  if (model && profile) {
+    reader.Problem(*profile, "give either model (a built-in profile) or profile (a CSV), not both");
+  } else if (!model && !profile) {
+    reader.Problem(field, "needs model (such as bert-large) or profile (a CSV of units)");
+  }
+  if (layers && profile) reader.Problem(*layers, "applies to a built-in model only; a profile lists its own units");
+}
+
 void ReadDependsOn(FieldReader& reader, const Field& field, std::vector<std::string>* out) {
   auto items = reader.List(field, "a list of stage names such as [prepare]", /*scalar_is_one_item=*/true);
   if (!items) return;
@@ -249,6 +280,17 @@ void CheckMode(FieldReader& reader, const std::map<std::string, Field>& given, J
     reader.Problem(roles->key_pos, "roles",
                    std::string("roles are for mode ps-worker, but mode is ") + mode_name +
                        "; set mode: ps-worker or leave roles out");
+  }
+  const Field* partition = field("partition");
+  if (spec->mode == JobMode::kPipeline && partition == nullptr) {
+    const Field* mode = field("mode");
+    reader.Problem(mode != nullptr ? mode->pos : SourcePos{}, "partition",
+                   "mode pipeline splits a model over its tasks and needs partition, such as "
+                   "partition: {model: bert-large, layers: 24}");
+  } else if (spec->mode != JobMode::kPipeline && partition != nullptr) {
+    reader.Problem(partition->key_pos, "partition",
+                   std::string("partition is for mode pipeline, but mode is ") + mode_name +
+                       "; set mode: pipeline or leave partition out");
   }
 }
 
@@ -361,6 +403,8 @@ void ReadJobDocument(FieldReader& reader, const YAML::Node& doc, const std::stri
       if (auto v = reader.NonNegativeNumber(f, "an amount in USD such as 200")) spec->budget_usd = *v;
     } else if (k == "depends_on") {
       ReadDependsOn(reader, f, &spec->depends_on);
+    } else if (k == "partition") {
+      ReadPartition(reader, f, &spec->partition);
     }
   }
   if (mode_ok) CheckMode(reader, given, spec);

@@ -77,7 +77,7 @@ json SpecToJson(const JobSpec& spec) {
   json recovery{{"strategy", spec.recovery.strategy},
                 {"max_restarts_on_errors", spec.recovery.max_restarts_on_errors},
                 {"recover_on_exit_codes", spec.recovery.recover_on_exit_codes}};
-  return json{{"name", spec.name},
+  json j{{"name", spec.name},
               {"queue", spec.queue},
               {"priority", spec.priority},
               {"mode", JobModeName(spec.mode)},
@@ -99,6 +99,13 @@ json SpecToJson(const JobSpec& spec) {
               {"budget_usd", OptionalNumber(spec.budget_usd)},
               {"depends_on", spec.depends_on},
               {"base_dir", spec.base_dir}};
+  if (!spec.partition.empty()) {
+    j["partition"] = json{{"model", spec.partition.model},
+                          {"layers", spec.partition.layers},
+                          {"profile", spec.partition.profile},
+                          {"algorithm", spec.partition.algorithm}};
+  }
+  return j;
 }
 
 json SpecProblemToJson(const SpecProblem& problem) {

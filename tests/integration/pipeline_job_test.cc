@@ -1,0 +1,117 @@
+// Mode pipeline end to end through the real server: the partitioner splits
+// BERT-large over the placed tasks by their nodes' declared speeds, and each
+// task gets its range as SKYRUN_LAYER_START/END (examples/pipeline).
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include <gtest/gtest.h>
+
+#include "server_harness.h"
+
+namespace skyrun::testing {
+namespace {
+
+const char* kFleet = R"(
+local:
+  nodes:
+    - name: fast
+      cpus: 1
+      memory: 2GiB
+      gpus: {model: V100, count: 1, memory_mb: 16384}
+      attributes: {Slowness: 1}
+    - name: mid
+      cpus: 1
+      memory: 2GiB
+      gpus: {model: V100, count: 1, memory_mb: 16384}
+      attributes: {Slowness: 2}
+    - name: slow
+      cpus: 1
+      memory: 2GiB
+      gpus: {model: V100, count: 1, memory_mb: 16384}
+      attributes: {Slowness: 4}
+)";
+
+struct Stage {
+  std::string node;
+  int first = -1, last = -1, stage = -1, stages = 0, units = 0;
+};
+
+TEST(PipelineJobTest, EachTaskGetsItsRangeSizedByItsNodesSpeed) {
+  ServerHarness server(kFleet);
+  server.Start();
+  std::string reports = server.state_dir() + "/reports";
+  std::filesystem::create_directories(reports);
+  // The example as it is, plus where its stages write what they were given.
+  std::string dir = server.state_dir() + "/example";
+  std::filesystem::copy(ServerHarness::SourceDir() + "/examples/pipeline", dir);
+  std::ofstream(dir + "/job.yaml", std::ios::app) << "envs: {STAGE_REPORT_DIR: " << reports << "}\n";
+  auto r = server.Cli({"launch", dir + "/job.yaml"}, 120);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("stage 0 of 3 on "), std::string::npos) << r.output;
+  std::map<std::string, Stage> by_node;
+  int next = 0;
+  for (int rank = 0; rank < 3; ++rank) {
+    std::ifstream in(reports + "/rank-" + std::to_string(rank) + ".txt");
+    Stage s;
+    ASSERT_TRUE(in >> s.node >> s.first >> s.last >> s.stage >> s.stages >> s.units) << "rank " << rank;
+    EXPECT_EQ(s.first, next) << "ranges are contiguous in rank order";
+    EXPECT_EQ(s.stage, rank);
+    EXPECT_EQ(s.stages, 3);
+    EXPECT_EQ(s.units, 75);
+    next = s.last + 1;
+    by_node[s.node] = s;
+  }
+  EXPECT_EQ(next, 75) << "every unit is somewhere";
+  ASSERT_EQ(by_node.size(), 3u);
+  auto units = [&](const std::string& n) { return by_node[n].last - by_node[n].first + 1; };
+  EXPECT_GT(units("fast"), units("mid"));
+  EXPECT_GT(units("mid"), units("slow"));
+}
+
+TEST(PipelineJobTest, AnUnknownModelIsRefusedAtSubmission) {
+  ServerHarness server(kFleet);
+  server.Start();
+  auto r = server.Post("/v1/jobs",
+                       {{"spec", "name: p\nmode: pipeline\nnum_nodes: 2\npartition: {model: gpt-17}\nrun: 'true'\n"},
+                        {"file", "/tmp/p.yaml"}},
+                       server.admin_token());
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_NE(r.body.find("partition.model"), std::string::npos) << r.body;
+  EXPECT_EQ(server.Get("/v1/jobs?live=false", server.admin_token()).Json()["jobs"].size(), 0u);
+}
+
+TEST(PipelineJobTest, ThePartitionerThroughTheApiMatchesTheCli) {
+  ServerHarness server(kFleet);
+  server.Start();
+  std::string dir = ServerHarness::SourceDir() + "/examples/partition";
+  std::ifstream in(dir + "/devices.csv");
+  std::stringstream devices;
+  devices << in.rdbuf();
+  auto r = server.Post("/v1/partition",
+                       {{"model", "bert-large"}, {"layers", 160}, {"devices_csv", devices.str()}, {"algorithms", {"all"}}},
+                       server.admin_token());
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto cli = server.Cli({"partition", "--model", "bert-large", "--layers", "160", "--devices", dir + "/devices.csv",
+                         "--algo", "all", "-o", "json"});
+  ASSERT_EQ(cli.exit_code, 0) << cli.output;
+  auto api = r.Json(), local = nlohmann::json::parse(cli.output);
+  ASSERT_TRUE(api.contains("results")) << r.body;
+  ASSERT_EQ(api["results"].size(), local["results"].size());
+  for (size_t k = 0; k < api["results"].size(); ++k) {
+    EXPECT_EQ(api["results"][k]["algo"], local["results"][k]["algo"]);
+    EXPECT_EQ(api["results"][k]["assignment"], local["results"][k]["assignment"]);
+    EXPECT_EQ(api["results"][k]["max_load"], local["results"][k]["max_load"]);
+  }
+  // Bad input: 400 with what and where; the server goes on.
+  auto bad = server.Post("/v1/partition", {{"model", "bert-large"}, {"devices_csv", "name,slowness\na,zero\n"}},
+                         server.admin_token());
+  EXPECT_EQ(bad.status, 400) << bad.body;
+  EXPECT_NE(bad.body.find("devices_csv"), std::string::npos) << bad.body;
+  EXPECT_EQ(server.Post("/v1/partition", {{"model", "bert-large"}}, "").status, 401);
+  EXPECT_EQ(server.Get("/healthz", "").status, 200);
+}
+
+}  // namespace
+}  // namespace skyrun::testing
