@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/measure.h"
 #include "drivers/local/supervisor_cli.h"
 #include "expr/expr_cli.h"
 #include "partition/partition_cli.h"
@@ -24,6 +25,7 @@ int main(int argc, char** argv) {
   skyrun::RegisterSupervisorCommand(app, &exit_code);
   skyrun::RegisterExprCommands(app, &exit_code);
   skyrun::RegisterPartitionCommands(app, &exit_code);
+  skyrun::RegisterMeasureCommand(app, &exit_code);  // cli: `partition measure` runs jobs through the server
   skyrun::RegisterServerCommands(app, &exit_code);
   skyrun::RegisterSpecCommands(app, &exit_code);
 

@@ -192,8 +192,9 @@ void RegisterPartitionCommands(CLI::App& app, int* exit_code) {
   experiment->callback(
       [exp, exit_code] { *exit_code = partition::RunExperimentCommand(*exp, std::cout, std::cerr); });
 
-  cmd->callback([experiment, args, exit_code] {
-    if (experiment->parsed()) return;
+  cmd->callback([cmd, args, exit_code] {
+    // `partition experiment` and `partition measure` (registered by cli/) run their own.
+    if (!cmd->get_subcommands().empty()) return;
     *exit_code = partition::RunPartitionCommand(*args, std::cout, std::cerr);
   });
 }

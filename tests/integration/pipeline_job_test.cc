@@ -113,5 +113,57 @@ TEST(PipelineJobTest, ThePartitionerThroughTheApiMatchesTheCli) {
   EXPECT_EQ(server.Get("/healthz", "").status, 200);
 }
 
+TEST(PipelineJobTest, MeasureRunsTheDeviceBenchmarkAsAJobOnEachNode) {
+  ServerHarness server(R"(
+local:
+  nodes:
+    - name: gpu-a
+      cpus: 1
+      memory: 2GiB
+      gpus: {model: V100, count: 1, memory_mb: 16384}
+    - name: gpu-b
+      cpus: 1
+      memory: 2GiB
+      gpus: {model: V100, count: 1, memory_mb: 16384}
+    - name: cpu-c
+      cpus: 1
+      memory: 3GiB
+)");
+  server.Start();
+  auto r = server.Cli({"partition", "measure", "--n", "128", "--iters", "2"}, 180);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  // A devices CSV: one row per node, with its measured seconds and memory.
+  std::string csv = r.output.substr(r.output.find("name,bench_seconds,memory_mib"));
+  std::istringstream rows(csv);
+  std::string line;
+  std::getline(rows, line);
+  std::map<std::string, std::string> memory;
+  while (std::getline(rows, line)) {
+    if (line.empty() || line.find(',') == std::string::npos) continue;
+    std::string name = line.substr(0, line.find(','));
+    double secs = std::stod(line.substr(line.find(',') + 1));
+    EXPECT_GT(secs, 0) << line;
+    memory[name] = line.substr(line.rfind(',') + 1);
+  }
+  EXPECT_EQ(memory, (std::map<std::string, std::string>{{"gpu-a", "16384"}, {"gpu-b", "16384"}, {"cpu-c", "3072"}}))
+      << r.output;
+  // Each measurement was a job pinned to its node.
+  auto jobs = server.Get("/v1/jobs?live=false", server.admin_token()).Json()["jobs"];
+  ASSERT_EQ(jobs.size(), 3u);
+  for (const auto& j : jobs) {
+    auto full = server.Job(j["id"].get<int64_t>());
+    EXPECT_EQ(full["state"], "SUCCEEDED") << full.dump(2);
+    std::string node = full["attempts"][0]["node"];
+    EXPECT_EQ(full["name"].get<std::string>(), "device-bench-" + node);
+  }
+  // One per device class.
+  auto per_model = server.Cli({"partition", "measure", "--per-model", "--n", "64", "--iters", "1", "-o", "json"}, 180);
+  ASSERT_EQ(per_model.exit_code, 0) << per_model.output;
+  auto doc = nlohmann::json::parse(per_model.output.substr(per_model.output.find("{\n")));
+  EXPECT_EQ(doc["devices"].size(), 2u) << per_model.output;
+  // A node that does not exist is refused.
+  EXPECT_EQ(server.Cli({"partition", "measure", "--nodes", "nope"}).exit_code, 2);
+}
+
 }  // namespace
 }  // namespace skyrun::testing
