@@ -417,13 +417,22 @@ do_stop() {
     pid_alive "$munged" && kill -KILL "$munged" 2>/dev/null
     sleep 0.1
   fi
-  left=$(cluster_pids)
-  for f in "$DIR"/run/*.pid; do
-    [ -f "$f" ] || continue
-    pid=$(read_pid "$f")
-    if pid_alive "$pid" && ! is_zombie "$pid" && ! is_ancestor "$pid"; then left="$left $pid"; fi
+  # The final check looks a few times: a process caught while it exits (one
+  # the daemons forked as they shut down) is gone a moment later, and one
+  # started meanwhile is killed too. Only what survives all of that fails.
+  for ((i = 0; i < 10; i++)); do
+    left=$(cluster_pids)
+    for f in "$DIR"/run/*.pid; do
+      [ -f "$f" ] || continue
+      pid=$(read_pid "$f")
+      if pid_alive "$pid" && ! is_zombie "$pid" && ! is_ancestor "$pid"; then left="$left $pid"; fi
+    done
+    left=$(echo $left)
+    [ -z "$left" ] && break
+    # shellcheck disable=SC2086
+    kill -KILL $left 2>/dev/null
+    sleep 0.2
   done
-  left=$(echo $left)
   if [ -n "$left" ]; then
     echo "slurm_cluster.sh: processes of the cluster in $DIR still running: $left" >&2
     ps -o pid,args -p "${left// /,}" >&2 || true
