@@ -219,7 +219,8 @@ Status Controller::CheckSubmission(const JobSpec& spec) {
     if (refusals.empty()) {
       std::vector<std::string> names;
       for (Driver* d : drivers_) names.push_back(d->Name());
-      return InvalidArgument("resources.infra allows none of this server's backends (" + Join(names, ", ") + ")");
+      return InvalidArgument("resources.infra allows none of this server's backends (" + Join(names, ", ") +
+                             ")");
     }
     // No backend allowed can run it: every reason, with the first one's code.
     std::vector<std::string> why;

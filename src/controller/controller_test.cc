@@ -39,7 +39,8 @@ class FakeDriver final : public Driver {
     return out;
   }
   Status CanRun(const JobSpec& spec) override {
-    if (refuse_) return FailedPrecondition(name_ + " cannot run job '" + spec.name + "': no container runtime");
+    if (refuse_)
+      return FailedPrecondition(name_ + " cannot run job '" + spec.name + "': no container runtime");
     return Status::Ok();
   }
   Result<std::vector<std::string>> Launch(const AttemptLaunch& launch) override {

@@ -112,10 +112,10 @@ Status ParseSlurm(const std::string& file, const YAML::Node& n, std::vector<Slur
   if (!n.IsSequence()) return InvalidArgument(Where(file, n, "slurm") + ": expected a list of clusters");
   for (size_t i = 0; i < n.size(); ++i) {
     std::string path = "slurm[" + std::to_string(i) + "]";
-    SKYRUN_RETURN_IF_ERROR(CheckKeys(file, n[i], path,
-                                     {"name", "slurm_conf", "partition", "account", "qos", "container",
-                                      "price_per_gpu_hour", "price_per_cpu_hour", "poll_interval_ms",
-                                      "inventory_interval_ms", "command_timeout_ms"}));
+    SKYRUN_RETURN_IF_ERROR(
+        CheckKeys(file, n[i], path,
+                  {"name", "slurm_conf", "partition", "account", "qos", "container", "price_per_gpu_hour",
+                   "price_per_cpu_hour", "poll_interval_ms", "inventory_interval_ms", "command_timeout_ms"}));
     SlurmSettings s;
     SKYRUN_RETURN_IF_ERROR(Get(file, n[i], "name", path + ".", &s.name));
     SKYRUN_RETURN_IF_ERROR(Get(file, n[i], "slurm_conf", path + ".", &s.slurm_conf));
@@ -154,7 +154,8 @@ Status ParseSlurm(const std::string& file, const YAML::Node& n, std::vector<Slur
   return Status::Ok();
 }
 
-Status ParseKubernetes(const std::string& file, const YAML::Node& n, std::vector<KubernetesClusterConfig>* out) {
+Status ParseKubernetes(const std::string& file, const YAML::Node& n,
+                       std::vector<KubernetesClusterConfig>* out) {
   if (!n.IsSequence()) return InvalidArgument(Where(file, n, "kubernetes") + ": expected a list of clusters");
   for (size_t i = 0; i < n.size(); ++i) {
     if (n[i].IsMap() && !n[i]["name"]) {
@@ -174,7 +175,9 @@ Status CheckUniqueBackends(const std::string& file, const ServerConfig& cfg) {
   if (cfg.local.enabled) seen.push_back("local");
   auto add = [&](const std::string& name) -> Status {
     for (const auto& s : seen)
-      if (s == name) return InvalidArgument(file + ": backend '" + name + "' is configured twice; give each cluster its own name");
+      if (s == name)
+        return InvalidArgument(file + ": backend '" + name +
+                               "' is configured twice; give each cluster its own name");
     seen.push_back(name);
     return Status::Ok();
   };
@@ -196,12 +199,14 @@ Result<ServerConfig> ParseServerConfig(const std::string& text, const std::strin
   }
   if (!root || root.IsNull()) return cfg;
   try {
-    SKYRUN_RETURN_IF_ERROR(CheckKeys(file, root, "", {"listen", "state_dir", "local", "slurm", "kubernetes"}));
+    SKYRUN_RETURN_IF_ERROR(
+        CheckKeys(file, root, "", {"listen", "state_dir", "local", "slurm", "kubernetes"}));
     SKYRUN_RETURN_IF_ERROR(Get(file, root, "listen", "", &cfg.listen));
     SKYRUN_RETURN_IF_ERROR(Get(file, root, "state_dir", "", &cfg.state_dir));
     if (root["local"]) SKYRUN_RETURN_IF_ERROR(ParseLocal(file, root["local"], &cfg.local));
     if (root["slurm"]) SKYRUN_RETURN_IF_ERROR(ParseSlurm(file, root["slurm"], &cfg.slurm));
-    if (root["kubernetes"]) SKYRUN_RETURN_IF_ERROR(ParseKubernetes(file, root["kubernetes"], &cfg.kubernetes));
+    if (root["kubernetes"])
+      SKYRUN_RETURN_IF_ERROR(ParseKubernetes(file, root["kubernetes"], &cfg.kubernetes));
     SKYRUN_RETURN_IF_ERROR(CheckUniqueBackends(file, cfg));
   } catch (const YAML::Exception& e) {
     return InvalidArgument(file + ": " + e.what());

@@ -47,7 +47,7 @@ struct SlurmSettings {
   std::string container = "none";  // none | pyxis | apptainer
   double price_per_gpu_hour = 0;
   double price_per_cpu_hour = 0;
-  int64_t poll_interval_ms = 2000;       // how often the controller asks squeue about its jobs
+  int64_t poll_interval_ms = 2000;        // how often the controller asks squeue about its jobs
   int64_t inventory_interval_ms = 10000;  // how often the nodes are read again
   int64_t command_timeout_ms = 30000;     // per Slurm command
 };

@@ -47,7 +47,8 @@ TEST(ServerConfigTest, SlurmPollIntervalOutOfBoundsIsRefusedWithItsPlace) {
   auto cfg = ParseServerConfig("slurm:\n  - name: hpc1\n    poll_interval_ms: 5\n", "server.yaml");
   ASSERT_FALSE(cfg.ok());
   EXPECT_EQ(cfg.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(cfg.status().message(), "server.yaml:3:23: slurm[0].poll_interval_ms: must be 100..60000 (milliseconds)");
+  EXPECT_EQ(cfg.status().message(),
+            "server.yaml:3:23: slurm[0].poll_interval_ms: must be 100..60000 (milliseconds)");
 }
 
 TEST(ServerConfigTest, KubernetesEntryIsReadWithTheDriversKeys) {
@@ -80,8 +81,9 @@ TEST(ServerConfigTest, KubernetesUnknownKeyIsRefusedWithItsPlaceAndASuggestion) 
   auto cfg = ParseServerConfig("kubernetes:\n  - name: prod\n    namespce: ml\n", "server.yaml");
   ASSERT_FALSE(cfg.ok());
   EXPECT_EQ(cfg.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(cfg.status().message(),
-            "server.yaml: kubernetes[0].namespce (line 3, column 5): unknown key (did you mean 'namespace'?)");
+  EXPECT_EQ(
+      cfg.status().message(),
+      "server.yaml: kubernetes[0].namespce (line 3, column 5): unknown key (did you mean 'namespace'?)");
 }
 
 TEST(ServerConfigTest, KubernetesBadValuesAreRefused) {
@@ -109,7 +111,8 @@ TEST(ServerConfigTest, KubernetesBadValuesAreRefused) {
 TEST(ServerConfigTest, UnknownTopLevelKeyIsRefusedWithASuggestion) {
   auto cfg = ParseServerConfig("kubernets: []\n", "server.yaml");
   ASSERT_FALSE(cfg.ok());
-  EXPECT_EQ(cfg.status().message(), "server.yaml:1:1: kubernets: unknown setting; did you mean 'kubernetes'?");
+  EXPECT_EQ(cfg.status().message(),
+            "server.yaml:1:1: kubernets: unknown setting; did you mean 'kubernetes'?");
 }
 
 TEST(ServerConfigTest, TwoBackendsWithOneNameAreRefused) {

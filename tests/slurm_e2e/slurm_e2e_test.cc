@@ -7,6 +7,7 @@
 // Each test process (ctest runs one test per process) starts its own cluster
 // and stops it at the end, passed or failed; a watchdog stops it if the
 // process dies. Timings are printed as figures, never asserted.
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -17,8 +18,6 @@
 #include <set>
 #include <sstream>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 #include "drivers/slurm/slurm_parse.h"
 #include "drivers/slurm/slurm_test_cluster.h"
@@ -274,8 +273,9 @@ TEST_F(SlurmE2eTest, MoreGpusThanAnyNodeHasIsRefusedAtSubmission) {
   server.Start();
   std::string token = server.admin_token();
   auto r = server.Post("/v1/jobs",
-                       {{"spec", "name: too-big\nmode: gang\nnum_nodes: 2\nresources: {accelerators: 'T4:8'}\n"
-                                 "run: 'true'\n"},
+                       {{"spec",
+                         "name: too-big\nmode: gang\nnum_nodes: 2\nresources: {accelerators: 'T4:8'}\n"
+                         "run: 'true'\n"},
                         {"file", "/tmp/too-big.yaml"}},
                        token);
   EXPECT_EQ(r.status, 400) << r.body;
@@ -301,9 +301,10 @@ TEST_F(SlurmE2eTest, MoreGpusThanAnyNodeHasIsRefusedAtSubmission) {
 TEST_F(SlurmE2eTest, CancelReachesScancel) {
   ServerHarness server(ServerConfig());
   server.Start();
-  int64_t id = server.Submit("name: sleeper\nresources: {cpus: 1, accelerators: T4:1}\n"
-                             "run: echo started; sleep 300\n",
-                             "/tmp/sleeper.yaml");
+  int64_t id = server.Submit(
+      "name: sleeper\nresources: {cpus: 1, accelerators: T4:1}\n"
+      "run: echo started; sleep 300\n",
+      "/tmp/sleeper.yaml");
   ASSERT_GT(id, 0);
   ASSERT_EQ(server.WaitForState(id, {"RUNNING"}, 60), "RUNNING") << server.Job(id).dump(2);
   std::string slurm_id = SlurmJobId(id, "sleeper", 1);
@@ -375,10 +376,11 @@ TEST_F(SlurmE2eTest, NodeFailureIsRecoveredOnTheOtherNodeFromTheCheckpoint) {
   Status crashed = cluster_->CrashNode(slurm_node);
   ASSERT_TRUE(crashed.ok()) << crashed.message();
   auto crashed_at = std::chrono::steady_clock::now();
-  WaitFor(server, id, [](const nlohmann::json& j) { return j["attempts"].size() >= 2; }, 120);
-  auto placed_again_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                             std::chrono::steady_clock::now() - crashed_at)
-                             .count();
+  WaitFor(
+      server, id, [](const nlohmann::json& j) { return j["attempts"].size() >= 2; }, 120);
+  auto placed_again_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - crashed_at)
+          .count();
 
   auto done = WaitFor(
       server, id,
@@ -405,7 +407,8 @@ TEST_F(SlurmE2eTest, NodeFailureIsRecoveredOnTheOtherNodeFromTheCheckpoint) {
   auto logs = server.Cli({"logs", std::to_string(id), "--attempt", "2"});
   EXPECT_NE(logs.output.find("resuming from checkpoint at step "), std::string::npos) << logs.output;
   EXPECT_EQ(logs.output.find("step 1 on"), std::string::npos) << "attempt 2 started afresh:\n" << logs.output;
-  EXPECT_NE(logs.output.find("finished all 40 steps on " + again["node"].get<std::string>()), std::string::npos)
+  EXPECT_NE(logs.output.find("finished all 40 steps on " + again["node"].get<std::string>()),
+            std::string::npos)
       << logs.output;
   auto nodes = nlohmann::json::parse(server.Cli({"nodes", "-o", "json"}).output);
   for (const auto& n : nodes) {
