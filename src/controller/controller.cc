@@ -1,6 +1,7 @@
 #include "controller/controller.h"
 
 #include <algorithm>
+#include <set>
 
 #include "common/net.h"
 #include "common/strings.h"
@@ -59,7 +60,7 @@ Controller::~Controller() { Stop(); }
 Status Controller::Start() {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    RefreshInventory();
+    RefreshInventory(/*all=*/true);
     SKYRUN_RETURN_IF_ERROR(Recover());
   }
   thread_ = std::thread([this] { Loop(); });
@@ -105,8 +106,17 @@ void Controller::Loop() {
 
 void Controller::RunOnce() {
   std::lock_guard<std::mutex> lock(mu_);
-  if (clock_->MonotonicNow() - last_inventory_ >= options_.inventory_interval) RefreshInventory();
+  RefreshInventory();
   DrainInbox();
+  // Backends are polled at their own pace: squeue every cycle would load slurmctld.
+  const Micros now = clock_->MonotonicNow();
+  std::set<const Driver*> poll_due;
+  for (Driver* d : drivers_) {
+    Micros& next = next_poll_[d->Name()];
+    if (now < next) continue;
+    poll_due.insert(d);
+    next = now + d->PollInterval();
+  }
   // Follow what runs (this frees resources), then place what waits.
   std::vector<JobId> ids;
   ids.reserve(live_.size());
@@ -116,35 +126,49 @@ void Controller::RunOnce() {
     if (it == live_.end()) continue;
     LiveJob& job = it->second;
     if (job.cancel_requested) HandleCancel(job);
-    if (live_.count(id) && !job.attempts.empty()) PollJob(job);
+    if (live_.count(id) && !job.attempts.empty() && poll_due.count(job.driver)) PollJob(job);
   }
+  // A lost attempt asked for its backend's inventory again (a node went
+  // down): read it before placing anything, so nothing goes back to that node.
+  RefreshInventory();
   ScheduleQueue();
   metrics_.scheduling_cycles++;
 }
 
-void Controller::RefreshInventory() {
+void Controller::RefreshInventory(bool all) {
+  const Micros now = clock_->MonotonicNow();
+  bool changed = false;
+  for (Driver* d : drivers_) {
+    const std::string name = d->Name();
+    auto next = next_inventory_.find(name);
+    if (!all && next != next_inventory_.end() && now < next->second) continue;
+    const Micros every = d->InventoryInterval() > 0 ? d->InventoryInterval() : options_.inventory_interval;
+    next_inventory_[name] = now + every;
+    std::vector<Node> mine;
+    auto inv = d->Inventory();
+    if (inv.ok()) {  // a backend that cannot answer now offers nothing now
+      for (auto& n : *inv)
+        if (n.backend == name) mine.push_back(std::move(n));
+    }
+    (void)store_->ReplaceNodes(name, mine);
+    inventory_[name] = std::move(mine);
+    changed = true;
+  }
+  if (!changed) return;
   std::vector<Node> nodes;
   for (Driver* d : drivers_) {
-    auto inv = d->Inventory();
-    if (!inv.ok()) continue;  // a backend that cannot answer now offers nothing now
-    for (auto& n : *inv) nodes.push_back(std::move(n));
+    const auto& mine = inventory_[d->Name()];
+    nodes.insert(nodes.end(), mine.begin(), mine.end());
   }
   {
     std::lock_guard<std::mutex> lock(nodes_mu_);
     nodes_cache_ = nodes;
   }
-  snapshot_.SetNodes(nodes);
   fleet_dirty_ = true;
   fleet_has_policies_ = false;
   for (const auto& n : nodes)
     for (const auto& [key, value] : n.attributes) fleet_has_policies_ |= EqualsIgnoreCase(key, "Policy");
-  last_inventory_ = clock_->MonotonicNow();
-  for (Driver* d : drivers_) {
-    std::vector<Node> mine;
-    for (const auto& n : nodes)
-      if (n.backend == d->Name()) mine.push_back(n);
-    (void)store_->ReplaceNodes(d->Name(), mine);
-  }
+  snapshot_.SetNodes(std::move(nodes));
 }
 
 Driver* Controller::DriverFor(const std::string& backend) {
@@ -170,19 +194,43 @@ Status Controller::Move(LiveJob& job, JobState to, const std::string& reason, Tr
   return Status::Ok();
 }
 
-Status Controller::CheckSubmission(const JobSpec& spec, const std::string& tenant) {
-  // Drivers are thread-safe and the node list is a copy: no cycle lock here.
-  bool any_allowed = false;
+std::vector<std::string> Controller::CapableBackends(const JobSpec& spec, std::vector<Status>* refusals) {
+  std::vector<std::string> capable;
   for (Driver* d : drivers_) {
     if (!InfraAllows(spec.resources.infra, d->Name())) continue;
-    any_allowed = true;
     Status can = d->CanRun(spec);
-    if (!can.ok()) return can.WithContext(d->Name());
+    if (can.ok()) {
+      capable.push_back(d->Name());
+    } else if (refusals) {
+      refusals->push_back(can.message().rfind(d->Name(), 0) == 0 ? can : can.WithContext(d->Name()));
+    }
   }
-  if (!any_allowed) {
-    std::vector<std::string> names;
-    for (Driver* d : drivers_) names.push_back(d->Name());
-    return InvalidArgument("resources.infra allows none of this server's backends (" + Join(names, ", ") + ")");
+  return capable;
+}
+
+void Controller::NarrowInfraToCapable(JobSpec& spec) {
+  std::vector<Status> refusals;
+  std::vector<std::string> capable = CapableBackends(spec, &refusals);
+  // Nothing refused: the spec stays as written. Everything refused: the
+  // scheduler reports that it fits nowhere (submission refuses such jobs).
+  if (!refusals.empty() && !capable.empty()) spec.resources.infra = capable;
+}
+
+Status Controller::CheckSubmission(const JobSpec& spec, const std::string& tenant) {
+  // Drivers are thread-safe and the node list is a copy: no cycle lock here.
+  std::vector<Status> refusals;
+  std::vector<std::string> capable = CapableBackends(spec, &refusals);
+  if (capable.empty()) {
+    if (refusals.empty()) {
+      std::vector<std::string> names;
+      for (Driver* d : drivers_) names.push_back(d->Name());
+      return InvalidArgument("resources.infra allows none of this server's backends (" + Join(names, ", ") +
+                             ")");
+    }
+    // No backend allowed can run it: every reason, with the first one's code.
+    std::vector<std::string> why;
+    for (const auto& r : refusals) why.push_back(r.message());
+    return Status(refusals.front().code(), Join(why, " | "));
   }
   std::vector<Node> nodes;
   {
@@ -190,9 +238,13 @@ Status Controller::CheckSubmission(const JobSpec& spec, const std::string& tenan
     nodes = nodes_cache_;
   }
   SKYRUN_RETURN_IF_ERROR(CheckPipeline(spec));
+  // It must fit on a backend that can run it, on nodes its requirements
+  // accept and whose policies accept it.
+  JobSpec narrowed = spec;
+  if (!refusals.empty()) narrowed.resources.infra = capable;
   AdmissionMatch holder;
-  SKYRUN_ASSIGN_OR_RETURN(NodePredicate predicate, AdmissionPredicate(spec, tenant, nodes, holder));
-  return scheduler_.CheckFeasible(spec, nodes, predicate);
+  SKYRUN_ASSIGN_OR_RETURN(NodePredicate predicate, AdmissionPredicate(narrowed, tenant, nodes, holder));
+  return scheduler_.CheckFeasible(narrowed, nodes, predicate);
 }
 
 bool Controller::CompileMatch(LiveJob& job) {
@@ -256,6 +308,7 @@ void Controller::Admit(JobId id) {
     return;
   }
   job.rec.spec = std::move(spec).value();
+  NarrowInfraToCapable(job.rec.spec);
   job.cancel_requested = job.rec.cancel_requested;
   auto [it, inserted] = live_.emplace(id, std::move(job));
   LiveJob& j = it->second;
@@ -564,6 +617,9 @@ void Controller::Finish(LiveJob& job) {
     // Infrastructure failure (node lost, preempted, supervisor died): not the
     // user's error, so it does not count against max_restarts_on_errors.
     job.infra_recoveries++;
+    // The backend's fleet changed under it (a node died, a VM was reclaimed):
+    // read its inventory again before the job is placed anew.
+    next_inventory_[first_failure->backend] = 0;
     if (policy.strategy == "none") {
       done(JobState::kFailed, failure + " (recovery.strategy is none)");
     } else if (job.infra_recoveries > options_.max_infra_recoveries) {
@@ -634,6 +690,7 @@ Status Controller::Recover() {
       continue;
     }
     job.rec.spec = std::move(spec).value();
+    NarrowInfraToCapable(job.rec.spec);
     JobState st = job.rec.state;
     auto [it, _] = live_.emplace(id, std::move(job));
     LiveJob& j = it->second;

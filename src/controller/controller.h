@@ -104,7 +104,15 @@ class Controller {
 
   void Loop();
   Status Recover();
-  void RefreshInventory();
+  // Reads the inventory of every backend whose turn it is (all with `all`),
+  // keeping the last answer of the others, and updates the snapshot.
+  void RefreshInventory(bool all = false);
+  // The backends allowed by the spec's infra that can run it (Driver::CanRun);
+  // the others' refusals go to *refusals as "backend: why".
+  std::vector<std::string> CapableBackends(const JobSpec& spec, std::vector<Status>* refusals);
+  // Keeps a job off the allowed backends that refuse it, so that one backend
+  // that cannot run a job does not stop the others from running it.
+  void NarrowInfraToCapable(JobSpec& spec);
   void DrainInbox();
   void Admit(JobId id);
   void ScheduleQueue();
@@ -135,7 +143,11 @@ class Controller {
   std::map<JobId, LiveJob> live_;
   std::set<std::pair<std::pair<int, int64_t>, JobId>> queue_;  // (-priority, id): head first
   ControllerMetrics metrics_;
-  Micros last_inventory_ = 0;
+  // Per-backend pacing, by backend name (Driver::PollInterval, InventoryInterval):
+  // when each is next polled / inventoried, and its last inventory.
+  std::map<std::string, Micros> next_poll_;
+  std::map<std::string, Micros> next_inventory_;
+  std::map<std::string, std::vector<Node>> inventory_;
   FleetAds fleet_;            // node ads and policies over snapshot_'s nodes
   bool fleet_dirty_ = true;   // what runs where changed since the ads were built
   bool fleet_has_policies_ = false;  // some node publishes a Policy: every job is matched

@@ -64,6 +64,12 @@ class Driver {
  public:
   virtual ~Driver() = default;
   virtual std::string Name() const = 0;  // "local", "slurm/hpc1"
+  // How often the controller asks this backend about its tasks (Poll): 0 =
+  // every cycle (local: reading files is cheap). Engines where each question
+  // is a round trip to their own controller (squeue, kubectl) ask for seconds.
+  virtual Micros PollInterval() const { return 0; }
+  // How often its inventory is read again: 0 = the controller's default.
+  virtual Micros InventoryInterval() const { return 0; }
   // The nodes this backend offers now.
   virtual Result<std::vector<Node>> Inventory() = 0;
   // Refuses what this backend cannot run at all (e.g. an image with no

@@ -1,5 +1,7 @@
 #include "server/backends.h"
 
+#include "drivers/kubernetes/kubectl_runner.h"
+#include "drivers/kubernetes/kubernetes_driver.h"
 #include "drivers/local/local_driver.h"
 #include "drivers/slurm/command_runner.h"
 #include "drivers/slurm/slurm_driver.h"
@@ -39,7 +41,15 @@ Result<std::vector<std::unique_ptr<Driver>>> BuildDrivers(const ServerConfig& co
     c.container = s.container;
     c.price_per_gpu_hour = s.price_per_gpu_hour;
     c.price_per_cpu_hour = s.price_per_cpu_hour;
+    c.poll_interval_ms = s.poll_interval_ms;
+    c.inventory_interval_ms = s.inventory_interval_ms;
+    c.command_timeout_ms = s.command_timeout_ms;
     drivers.push_back(std::make_unique<SlurmDriver>(c, std::make_unique<ProcessCommandRunner>()));
+  }
+  for (const auto& k : config.kubernetes) {
+    // Without a kubeconfig the driver renders manifests but applies nothing,
+    // and offers no nodes (its Inventory says why).
+    drivers.push_back(std::make_unique<KubernetesDriver>(k, std::make_unique<ProcessKubectlRunner>(), clock));
   }
   if (drivers.empty()) return InvalidArgument("no backend is enabled: enable `local` or configure a cluster");
   return drivers;

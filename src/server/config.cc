@@ -121,9 +121,10 @@ Status ParseSlurm(const std::string& file, const YAML::Node& n, std::vector<Slur
   if (!n.IsSequence()) return InvalidArgument(Where(file, n, "slurm") + ": expected a list of clusters");
   for (size_t i = 0; i < n.size(); ++i) {
     std::string path = "slurm[" + std::to_string(i) + "]";
-    SKYRUN_RETURN_IF_ERROR(CheckKeys(file, n[i], path,
-                                     {"name", "slurm_conf", "partition", "account", "qos", "container",
-                                      "price_per_gpu_hour", "price_per_cpu_hour"}));
+    SKYRUN_RETURN_IF_ERROR(
+        CheckKeys(file, n[i], path,
+                  {"name", "slurm_conf", "partition", "account", "qos", "container", "price_per_gpu_hour",
+                   "price_per_cpu_hour", "poll_interval_ms", "inventory_interval_ms", "command_timeout_ms"}));
     SlurmSettings s;
     SKYRUN_RETURN_IF_ERROR(Get(file, n[i], "name", path + ".", &s.name));
     SKYRUN_RETURN_IF_ERROR(Get(file, n[i], "slurm_conf", path + ".", &s.slurm_conf));
@@ -133,12 +134,64 @@ Status ParseSlurm(const std::string& file, const YAML::Node& n, std::vector<Slur
     SKYRUN_RETURN_IF_ERROR(Get(file, n[i], "container", path + ".", &s.container));
     SKYRUN_RETURN_IF_ERROR(Get(file, n[i], "price_per_gpu_hour", path + ".", &s.price_per_gpu_hour));
     SKYRUN_RETURN_IF_ERROR(Get(file, n[i], "price_per_cpu_hour", path + ".", &s.price_per_cpu_hour));
+    SKYRUN_RETURN_IF_ERROR(Get(file, n[i], "poll_interval_ms", path + ".", &s.poll_interval_ms));
+    SKYRUN_RETURN_IF_ERROR(Get(file, n[i], "inventory_interval_ms", path + ".", &s.inventory_interval_ms));
+    SKYRUN_RETURN_IF_ERROR(Get(file, n[i], "command_timeout_ms", path + ".", &s.command_timeout_ms));
     if (s.name.empty()) return InvalidArgument(Where(file, n[i], path) + ": a Slurm cluster needs a name");
+    if (s.price_per_gpu_hour < 0 || s.price_per_cpu_hour < 0) {
+      return InvalidArgument(Where(file, n[i], path) + ": prices must not be negative");
+    }
+    // Bounds: polling faster than every 100 ms would load slurmctld; slower
+    // than a minute would leave finished jobs holding their nodes for long.
+    if (s.poll_interval_ms < 100 || s.poll_interval_ms > 60000) {
+      return InvalidArgument(Where(file, n[i]["poll_interval_ms"], path + ".poll_interval_ms") +
+                             ": must be 100..60000 (milliseconds)");
+    }
+    if (s.inventory_interval_ms < 1000 || s.inventory_interval_ms > 3600000) {
+      return InvalidArgument(Where(file, n[i]["inventory_interval_ms"], path + ".inventory_interval_ms") +
+                             ": must be 1000..3600000 (milliseconds)");
+    }
+    if (s.command_timeout_ms < 1000) {
+      return InvalidArgument(Where(file, n[i]["command_timeout_ms"], path + ".command_timeout_ms") +
+                             ": must be at least 1000 (milliseconds)");
+    }
     if (s.container != "none" && s.container != "pyxis" && s.container != "apptainer") {
       return InvalidArgument(Where(file, n[i], path + ".container") + ": must be none, pyxis or apptainer");
     }
     out->push_back(s);
   }
+  return Status::Ok();
+}
+
+Status ParseKubernetes(const std::string& file, const YAML::Node& n,
+                       std::vector<KubernetesClusterConfig>* out) {
+  if (!n.IsSequence()) return InvalidArgument(Where(file, n, "kubernetes") + ": expected a list of clusters");
+  for (size_t i = 0; i < n.size(); ++i) {
+    if (n[i].IsMap() && !n[i]["name"]) {
+      return InvalidArgument(Where(file, n[i], "kubernetes[" + std::to_string(i) + "]") +
+                             ": a Kubernetes cluster needs a name");
+    }
+    auto c = ParseKubernetesClusterConfig(n[i], file + ": kubernetes[" + std::to_string(i) + "]");
+    if (!c.ok()) return c.status();
+    out->push_back(std::move(c).value());
+  }
+  return Status::Ok();
+}
+
+// Every backend's name must be unique: it is how attempts find their driver.
+Status CheckUniqueBackends(const std::string& file, const ServerConfig& cfg) {
+  std::vector<std::string> seen;
+  if (cfg.local.enabled) seen.push_back("local");
+  auto add = [&](const std::string& name) -> Status {
+    for (const auto& s : seen)
+      if (s == name)
+        return InvalidArgument(file + ": backend '" + name +
+                               "' is configured twice; give each cluster its own name");
+    seen.push_back(name);
+    return Status::Ok();
+  };
+  for (const auto& s : cfg.slurm) SKYRUN_RETURN_IF_ERROR(add("slurm/" + s.name));
+  for (const auto& k : cfg.kubernetes) SKYRUN_RETURN_IF_ERROR(add(k.BackendName()));
   return Status::Ok();
 }
 
@@ -155,11 +208,15 @@ Result<ServerConfig> ParseServerConfig(const std::string& text, const std::strin
   }
   if (!root || root.IsNull()) return cfg;
   try {
-    SKYRUN_RETURN_IF_ERROR(CheckKeys(file, root, "", {"listen", "state_dir", "local", "slurm"}));
+    SKYRUN_RETURN_IF_ERROR(
+        CheckKeys(file, root, "", {"listen", "state_dir", "local", "slurm", "kubernetes"}));
     SKYRUN_RETURN_IF_ERROR(Get(file, root, "listen", "", &cfg.listen));
     SKYRUN_RETURN_IF_ERROR(Get(file, root, "state_dir", "", &cfg.state_dir));
     if (root["local"]) SKYRUN_RETURN_IF_ERROR(ParseLocal(file, root["local"], &cfg.local));
     if (root["slurm"]) SKYRUN_RETURN_IF_ERROR(ParseSlurm(file, root["slurm"], &cfg.slurm));
+    if (root["kubernetes"])
+      SKYRUN_RETURN_IF_ERROR(ParseKubernetes(file, root["kubernetes"], &cfg.kubernetes));
+    SKYRUN_RETURN_IF_ERROR(CheckUniqueBackends(file, cfg));
   } catch (const YAML::Exception& e) {
     return InvalidArgument(file + ": " + e.what());
   }

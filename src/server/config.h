@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "drivers/kubernetes/kubernetes_config.h"
 
 namespace skyrun {
 
@@ -46,6 +47,9 @@ struct SlurmSettings {
   std::string container = "none";  // none | pyxis | apptainer
   double price_per_gpu_hour = 0;
   double price_per_cpu_hour = 0;
+  int64_t poll_interval_ms = 2000;        // how often the controller asks squeue about its jobs
+  int64_t inventory_interval_ms = 10000;  // how often the nodes are read again
+  int64_t command_timeout_ms = 30000;     // per Slurm command
 };
 
 struct ServerConfig {
@@ -53,6 +57,9 @@ struct ServerConfig {
   std::string state_dir;  // "" = $HOME/.skyrun
   LocalSettings local;
   std::vector<SlurmSettings> slurm;
+  // Kubernetes clusters with Volcano; each entry is read by the driver's own
+  // parser (drivers/kubernetes/kubernetes_config.h), so the keys are the same.
+  std::vector<KubernetesClusterConfig> kubernetes;
 };
 
 Result<ServerConfig> LoadServerConfig(const std::string& path);

@@ -67,7 +67,11 @@ bool LogFollower::Next(std::string* out) {
     offsets_.clear();
     partial_.clear();
   }
-  if (attempt_ > 0 && paths_.empty()) {
+  // Ask again while a rank has no log yet: a Slurm rank's log appears only
+  // once Slurm starts it, and its handle is known only once sbatch answered.
+  bool missing = paths_.empty();
+  for (const auto& entry : paths_) missing = missing || entry.second.empty();
+  if (attempt_ > 0 && missing) {
     auto paths = controller_->LogPaths(query_.job, attempt_);
     if (paths.ok())
       for (const auto& [rank, path] : *paths) paths_[rank] = path;

@@ -7,6 +7,8 @@
 #   slurm_cluster.sh status DIR        sinfo of the cluster
 #   slurm_cluster.sh env    DIR        the environment to use (SLURM_CONF=...)
 #   slurm_cluster.sh start-node DIR NAME   restart one node's slurmd (after a kill -9)
+#   slurm_cluster.sh crash-node DIR NAME   a machine failure: kill -9 the node's slurmd, its
+#                                          slurmstepds and its job processes
 #
 # Who calls it: the SlurmDriver tests (a gtest environment starts it in a temp dir
 # under the build tree and stops it in TearDown), the Slurm submit bench, people.
@@ -340,6 +342,36 @@ do_start_node() {
   wait_idle "$NODE_NAME" || die "node $NODE_NAME did not become idle again; see $DIR/log/slurmd-$NODE_NAME.log"
 }
 
+# A crashed machine takes its jobs with it. Killing only slurmd (kill -9)
+# leaves slurmstepd and the job running on, which a real node failure does
+# not: the job would go on writing its checkpoints while skyrun places it
+# again elsewhere. The node's job processes carry SLURMD_NODENAME=NAME and
+# this cluster's SLURM_CONF; their slurmstepd is their parent.
+do_crash_node() {
+  [ -n "$NODE_NAME" ] || die "crash-node needs a node name (node1, node2, ...)"
+  grep -q "^NodeName=$NODE_NAME " "$CONF" || die "no node '$NODE_NAME' in $CONF"
+  local slurmd f p parent steps="" victims
+  slurmd=$(read_pid "$DIR/run/slurmd-$NODE_NAME.pid")
+  pid_alive "$slurmd" || die "the slurmd of $NODE_NAME is not running"
+  kill -KILL "$slurmd" 2>/dev/null
+  for f in $(grep -lszxF "SLURMD_NODENAME=$NODE_NAME" /proc/[0-9]*/environ); do
+    grep -qszxF "SLURM_CONF=$CONF" "$f" || continue
+    p=${f#/proc/}
+    p=${p%/environ}
+    is_ancestor "$p" && continue
+    steps="$steps $p"
+    parent=$(awk '/^PPid:/ {print $2}' "/proc/$p/status" 2>/dev/null)
+    if [ -n "$parent" ] && [ "$(cat "/proc/$parent/comm" 2>/dev/null)" = slurmstepd ]; then
+      steps="$steps $parent"
+    fi
+  done
+  # shellcheck disable=SC2086
+  victims=$(descendants $steps | sort -un | tr '\n' ' ')
+  # shellcheck disable=SC2086
+  [ -z "$victims" ] || kill -KILL $victims 2>/dev/null
+  echo "crashed $NODE_NAME: slurmd $slurmd and ${victims:-no job processes} killed"
+}
+
 kill_pidfile() {
   local pid
   pid=$(read_pid "$1")
@@ -385,13 +417,22 @@ do_stop() {
     pid_alive "$munged" && kill -KILL "$munged" 2>/dev/null
     sleep 0.1
   fi
-  left=$(cluster_pids)
-  for f in "$DIR"/run/*.pid; do
-    [ -f "$f" ] || continue
-    pid=$(read_pid "$f")
-    if pid_alive "$pid" && ! is_zombie "$pid" && ! is_ancestor "$pid"; then left="$left $pid"; fi
+  # The final check looks a few times: a process caught while it exits (one
+  # the daemons forked as they shut down) is gone a moment later, and one
+  # started meanwhile is killed too. Only what survives all of that fails.
+  for ((i = 0; i < 10; i++)); do
+    left=$(cluster_pids)
+    for f in "$DIR"/run/*.pid; do
+      [ -f "$f" ] || continue
+      pid=$(read_pid "$f")
+      if pid_alive "$pid" && ! is_zombie "$pid" && ! is_ancestor "$pid"; then left="$left $pid"; fi
+    done
+    left=$(echo $left)
+    [ -z "$left" ] && break
+    # shellcheck disable=SC2086
+    kill -KILL $left 2>/dev/null
+    sleep 0.2
   done
-  left=$(echo $left)
   if [ -n "$left" ]; then
     echo "slurm_cluster.sh: processes of the cluster in $DIR still running: $left" >&2
     ps -o pid,args -p "${left// /,}" >&2 || true
@@ -407,5 +448,6 @@ case $cmd in
   status) do_status ;;
   env) do_env ;;
   start-node) do_start_node ;;
+  crash-node) do_crash_node ;;
   *) usage ;;
 esac

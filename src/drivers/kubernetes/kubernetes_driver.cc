@@ -56,6 +56,14 @@ KubernetesDriver::KubernetesDriver(KubernetesClusterConfig config, KubectlRunner
                                    Micros status_ttl)
     : config_(std::move(config)), runner_(runner), clock_(clock), status_ttl_(status_ttl) {}
 
+KubernetesDriver::KubernetesDriver(KubernetesClusterConfig config, std::unique_ptr<KubectlRunner> runner,
+                                   Clock* clock, Micros status_ttl)
+    : config_(std::move(config)),
+      owned_runner_(std::move(runner)),
+      runner_(owned_runner_.get()),
+      clock_(clock),
+      status_ttl_(status_ttl) {}
+
 std::vector<std::string> KubernetesDriver::Kubectl(std::vector<std::string> verb,
                                                    std::vector<std::string> tail) const {
   std::vector<std::string> argv = {config_.kubectl};

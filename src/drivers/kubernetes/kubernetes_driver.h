@@ -28,6 +28,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <string>
@@ -48,8 +49,13 @@ class KubernetesDriver final : public Driver {
   // kubectl observation of a job answers Poll for all of its ranks.
   KubernetesDriver(KubernetesClusterConfig config, KubectlRunner* runner, Clock* clock,
                    Micros status_ttl = kMicrosPerSecond);
+  // The same, owning its runner (the server's drivers own what they use).
+  KubernetesDriver(KubernetesClusterConfig config, std::unique_ptr<KubectlRunner> runner, Clock* clock,
+                   Micros status_ttl = kMicrosPerSecond);
 
   std::string Name() const override { return config_.BackendName(); }
+  // One kubectl observation answers for status_ttl: polling faster gains nothing.
+  Micros PollInterval() const override { return status_ttl_; }
   Result<std::vector<Node>> Inventory() override;
   Status CanRun(const JobSpec& spec) override;
   Result<std::vector<std::string>> Launch(const AttemptLaunch& launch) override;
@@ -77,6 +83,7 @@ class KubernetesDriver final : public Driver {
   static std::string JobKey(const VolcanoTaskRef& ref) { return ref.k8s_namespace + "/" + ref.job; }
 
   const KubernetesClusterConfig config_;
+  std::unique_ptr<KubectlRunner> owned_runner_;  // null when the caller owns the runner
   KubectlRunner* runner_;
   Clock* clock_;
   const Micros status_ttl_;

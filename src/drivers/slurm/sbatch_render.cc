@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <filesystem>
 #include <set>
 #include <sstream>
 
@@ -9,6 +10,8 @@
 
 namespace skyrun {
 namespace {
+
+namespace fs = std::filesystem;
 
 // Set by the script from Slurm at run time; the controller's values (computed
 // for its own idea of the placement) are not used for these. MASTER_PORT is
@@ -117,6 +120,18 @@ std::string RankBlock(const TaskLaunch& task, const TaskShape& shape,
   return b.str();
 }
 
+// A path of the spec as the nodes see it: relative ones are relative to the
+// spec file's directory (spec.base_dir), as on the local backend; the job
+// runs from the shared filesystem, not from the submitter's cwd.
+std::string SpecPath(const JobSpec& spec, const std::string& path) {
+  fs::path p(path);
+  std::string out = (p.is_absolute() || spec.base_dir.empty() ? p : fs::path(spec.base_dir) / p)
+                        .lexically_normal()
+                        .string();
+  if (out.size() > 1 && out.back() == '/') out.pop_back();  // "dir/." normalises to "dir/"
+  return out;
+}
+
 // Directories a container must see: the job's, the checkpoints, the workdir,
 // and the spec's file_mounts ("src:dst").
 std::vector<std::string> ContainerBinds(const AttemptLaunch& launch) {
@@ -127,8 +142,8 @@ std::vector<std::string> ContainerBinds(const AttemptLaunch& launch) {
   add(launch.job_dir);
   add(launch.checkpoint_dir);
   if (launch.spec != nullptr) {
-    add(launch.spec->workdir);
-    for (const auto& [dst, src] : launch.spec->file_mounts) add(src + ":" + dst);
+    if (!launch.spec->workdir.empty()) add(SpecPath(*launch.spec, launch.spec->workdir));
+    for (const auto& [dst, src] : launch.spec->file_mounts) add(SpecPath(*launch.spec, src) + ":" + dst);
   }
   return binds;
 }
@@ -345,8 +360,9 @@ Result<std::string> RenderSbatch(const AttemptLaunch& launch, const SbatchOption
   if (!options.account.empty()) o << "#SBATCH --account=" << options.account << "\n";
   if (!options.qos.empty()) o << "#SBATCH --qos=" << options.qos << "\n";
   if (all_named) o << "#SBATCH --nodelist=" << Join(node_order, ",") << "\n";
-  std::string chdir =
-      (launch.spec != nullptr && !launch.spec->workdir.empty()) ? launch.spec->workdir : attempt_dir;
+  std::string chdir = (launch.spec != nullptr && !launch.spec->workdir.empty())
+                          ? SpecPath(*launch.spec, launch.spec->workdir)
+                          : attempt_dir;
   o << "#SBATCH --chdir=" << chdir << "\n";
   o << "#SBATCH --output=" << attempt_dir << "/batch.log\n";
   o << "#SBATCH --no-requeue\n";

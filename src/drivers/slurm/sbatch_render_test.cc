@@ -140,6 +140,24 @@ TEST(SbatchRender, GangTwoNodesTwoGpusGolden) {
   ExpectGolden("gang", *script);
 }
 
+// A relative workdir is the spec file's directory's, as on the local
+// backend; "." once sent the job to slurmd's own cwd.
+TEST(SbatchRender, RelativeWorkdirIsResolvedAgainstTheSpecFile) {
+  JobSpec spec;
+  spec.name = "ddp";
+  spec.workdir = ".";
+  spec.base_dir = "/home/alice/ddp";
+  AttemptLaunch l = Launch(&spec, 11);
+  l.tasks.push_back(Task(11, spec.name, 0, 1, "slurm/hpc1/node1", {}, "", 1000, 1024));
+  auto script = RenderSbatch(l, Options());
+  ASSERT_TRUE(script.ok()) << script.status().message();
+  EXPECT_NE(script->find("#SBATCH --chdir=/home/alice/ddp\n"), std::string::npos) << *script;
+  spec.workdir = "train/../src";
+  script = RenderSbatch(l, Options());
+  ASSERT_TRUE(script.ok()) << script.status().message();
+  EXPECT_NE(script->find("#SBATCH --chdir=/home/alice/ddp/src\n"), std::string::npos) << *script;
+}
+
 TEST(SbatchRender, PsWorkerGolden) {
   JobSpec spec;
   spec.name = "ps-train";

@@ -21,8 +21,9 @@ struct SlurmClusterConfig {
   std::map<std::string, int64_t> gpu_memory_mb;  // skyrun GPU model -> device memory, for Node.gpus
   int64_t default_memory_mib_per_task = 1024;    // --mem when a task names no memory
   int64_t command_timeout_ms = 30000;            // per Slurm command
-  int64_t poll_interval_ms = 2000;               // advice to the controller: Slurm's own pace is seconds
-  double price_per_gpu_hour = 0;                 // USD, what skyrun bills for this cluster
+  int64_t poll_interval_ms = 2000;        // how often the controller polls (squeue): Slurm's pace is seconds
+  int64_t inventory_interval_ms = 10000;  // how often nodes are read again (scontrol show node)
+  double price_per_gpu_hour = 0;          // USD, what skyrun bills for this cluster
   double price_per_cpu_hour = 0;
 };
 

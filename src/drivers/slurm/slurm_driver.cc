@@ -152,7 +152,9 @@ Status SlurmDriver::CanRun(const JobSpec& spec) {
         ") need a container runtime to mount into, "
         "and this cluster has none (container: none). Use paths on the shared filesystem.");
   }
-  return CheckFits(spec);
+  // Not CheckFits: a job too big for this cluster may fit another backend,
+  // and the controller's feasibility check (HTTP 400) sees them all.
+  return Status::Ok();
 }
 
 SbatchOptions SlurmDriver::RenderOptions() const {

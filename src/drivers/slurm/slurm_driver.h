@@ -9,7 +9,9 @@
 //              attributes Provider=slurm, Cluster, Partition, State, SlurmNode.
 //   CanRun     refuses an image when the cluster has no container support,
 //              file_mounts without a container runtime, several images with
-//              pyxis, and (CheckFits) a task bigger than every node.
+//              pyxis. Whether the job fits is the scheduler's question, over
+//              the inventory of every backend (CheckFits answers it for this
+//              cluster alone, for tools and tests).
 //   Launch     renders the attempt as one sbatch script (sbatch_render.h),
 //              writes it to <job_dir>/attempt-<n>/job.sbatch, submits it with
 //              `sbatch --parsable`; returns one handle per rank.
@@ -62,6 +64,8 @@ class SlurmDriver final : public Driver {
   SlurmDriver(SlurmClusterConfig config, std::unique_ptr<CommandRunner> runner);
 
   std::string Name() const override { return "slurm/" + config_.name; }
+  Micros PollInterval() const override { return config_.poll_interval_ms * kMicrosPerMilli; }
+  Micros InventoryInterval() const override { return config_.inventory_interval_ms * kMicrosPerMilli; }
   Result<std::vector<Node>> Inventory() override;
   Status CanRun(const JobSpec& spec) override;
   Result<std::vector<std::string>> Launch(const AttemptLaunch& launch) override;

@@ -332,7 +332,10 @@ TEST_F(SlurmClusterTest, TooManyGpusPerTaskIsRefusedWithTheReason) {
   JobSpec spec;
   spec.name = "big";
   spec.resources.accelerators = {{"T4", 4}};
-  Status s = driver_->CanRun(spec);
+  // CanRun is about what the cluster can do at all; fitting is the
+  // scheduler's question over every backend (a bigger one may hold the job).
+  EXPECT_TRUE(driver_->CanRun(spec).ok());
+  Status s = driver_->CheckFits(spec);
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition);
   EXPECT_NE(s.message().find("4 T4 GPUs"), std::string::npos) << s.message();
@@ -340,10 +343,10 @@ TEST_F(SlurmClusterTest, TooManyGpusPerTaskIsRefusedWithTheReason) {
       << s.message();
 
   spec.resources.accelerators = {{"T4", 2}};
-  EXPECT_TRUE(driver_->CanRun(spec).ok());
+  EXPECT_TRUE(driver_->CheckFits(spec).ok());
   spec.mode = JobMode::kGang;
   spec.num_nodes = 3;
-  Status gang = driver_->CanRun(spec);
+  Status gang = driver_->CheckFits(spec);
   EXPECT_FALSE(gang.ok());
   EXPECT_NE(gang.message().find("needs 3 nodes"), std::string::npos) << gang.message();
 

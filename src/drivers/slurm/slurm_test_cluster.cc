@@ -112,6 +112,13 @@ Status SlurmTestCluster::KillSlurmd(const std::string& node) {
   return Status::Ok();
 }
 
+Status SlurmTestCluster::CrashNode(const std::string& node) {
+  auto r = Script({"crash-node", dir_, node}, kScriptTimeoutMs);
+  if (!r.ok()) return r.status();
+  if (r->exit_code != 0) return Internal("slurm_cluster.sh crash-node " + node + " failed: " + r->err);
+  return Status::Ok();
+}
+
 Status SlurmTestCluster::StartNode(const std::string& node) {
   auto r = Script({"start-node", dir_, node}, kScriptTimeoutMs);
   if (!r.ok()) return r.status();

@@ -4,7 +4,7 @@
 // script also watches the test process: if it dies without stopping the
 // cluster (a crash, a ctest timeout), the cluster stops itself.
 //
-// Used by slurm_driver_test.cc. Thread-safety: not thread-safe; one owner.
+// Used by slurm_driver_test.cc and tests/slurm_e2e. Thread-safety: not thread-safe; one owner.
 #pragma once
 
 #include <memory>
@@ -43,6 +43,9 @@ class SlurmTestCluster {
   Result<CommandResult> Run(const std::vector<std::string>& argv);
   // kill -9 of one node's slurmd (its pid file), as a crashed node.
   Status KillSlurmd(const std::string& node);
+  // A machine failure: kill -9 of the node's slurmd and of the job processes
+  // (and their slurmstepd) on it, which a dead machine would not keep running.
+  Status CrashNode(const std::string& node);
   // Starts that node's slurmd again and waits for the node to be idle.
   Status StartNode(const std::string& node);
 

@@ -1,0 +1,150 @@
+// The server's config file: the backends it brokers (local, slurm,
+// kubernetes), their settings, and the refusal of what it does not know.
+#include "server/config.h"
+
+#include <gtest/gtest.h>
+
+#include "common/clock.h"
+#include "server/backends.h"
+
+namespace skyrun {
+namespace {
+
+TEST(ServerConfigTest, EmptyFileGivesTheEmbeddedDefaults) {
+  auto cfg = ParseServerConfig("", "server.yaml");
+  ASSERT_TRUE(cfg.ok()) << cfg.status().message();
+  EXPECT_EQ(cfg->listen, "127.0.0.1:8787");
+  EXPECT_TRUE(cfg->local.enabled);
+  EXPECT_TRUE(cfg->slurm.empty());
+  EXPECT_TRUE(cfg->kubernetes.empty());
+}
+
+TEST(ServerConfigTest, SlurmEntryWithPacing) {
+  auto cfg = ParseServerConfig(R"(
+local: {enabled: false}
+slurm:
+  - name: hpc1
+    slurm_conf: /etc/slurm/hpc1.conf
+    partition: gpu
+    price_per_gpu_hour: 1.5
+    poll_interval_ms: 500
+    inventory_interval_ms: 5000
+  - name: hpc2
+)",
+                               "server.yaml");
+  ASSERT_TRUE(cfg.ok()) << cfg.status().message();
+  ASSERT_EQ(cfg->slurm.size(), 2u);
+  EXPECT_EQ(cfg->slurm[0].slurm_conf, "/etc/slurm/hpc1.conf");
+  EXPECT_EQ(cfg->slurm[0].poll_interval_ms, 500);
+  EXPECT_EQ(cfg->slurm[0].inventory_interval_ms, 5000);
+  EXPECT_DOUBLE_EQ(cfg->slurm[0].price_per_gpu_hour, 1.5);
+  // Defaults: Slurm is polled every 2 s, its nodes read every 10 s.
+  EXPECT_EQ(cfg->slurm[1].poll_interval_ms, 2000);
+  EXPECT_EQ(cfg->slurm[1].inventory_interval_ms, 10000);
+}
+
+TEST(ServerConfigTest, SlurmPollIntervalOutOfBoundsIsRefusedWithItsPlace) {
+  auto cfg = ParseServerConfig("slurm:\n  - name: hpc1\n    poll_interval_ms: 5\n", "server.yaml");
+  ASSERT_FALSE(cfg.ok());
+  EXPECT_EQ(cfg.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(cfg.status().message(),
+            "server.yaml:3:23: slurm[0].poll_interval_ms: must be 100..60000 (milliseconds)");
+}
+
+TEST(ServerConfigTest, KubernetesEntryIsReadWithTheDriversKeys) {
+  auto cfg = ParseServerConfig(R"(
+kubernetes:
+  - name: prod
+    namespace: ml
+    kubeconfig: /etc/skyrun/prod.kubeconfig
+    default_image: registry.example.org/ml/base:1
+    queues: {research: research-q}
+    price_per_gpu_hour: 2.25
+    price_per_cpu_hour: 0.05
+    checkpoint_volume: {claim: skyrun-ckpt}
+)",
+                               "server.yaml");
+  ASSERT_TRUE(cfg.ok()) << cfg.status().message();
+  ASSERT_EQ(cfg->kubernetes.size(), 1u);
+  const KubernetesClusterConfig& k = cfg->kubernetes[0];
+  EXPECT_EQ(k.BackendName(), "kubernetes/prod");
+  EXPECT_EQ(k.k8s_namespace, "ml");
+  EXPECT_EQ(k.kubeconfig, "/etc/skyrun/prod.kubeconfig");
+  EXPECT_EQ(k.default_image, "registry.example.org/ml/base:1");
+  EXPECT_EQ(k.queue_map.at("research"), "research-q");
+  EXPECT_DOUBLE_EQ(k.price_per_gpu_hour, 2.25);
+  EXPECT_DOUBLE_EQ(k.price_per_cpu_hour, 0.05);
+  EXPECT_EQ(k.checkpoint.claim, "skyrun-ckpt");
+}
+
+TEST(ServerConfigTest, KubernetesUnknownKeyIsRefusedWithItsPlaceAndASuggestion) {
+  auto cfg = ParseServerConfig("kubernetes:\n  - name: prod\n    namespce: ml\n", "server.yaml");
+  ASSERT_FALSE(cfg.ok());
+  EXPECT_EQ(cfg.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      cfg.status().message(),
+      "server.yaml: kubernetes[0].namespce (line 3, column 5): unknown key (did you mean 'namespace'?)");
+}
+
+TEST(ServerConfigTest, KubernetesBadValuesAreRefused) {
+  auto no_name = ParseServerConfig("kubernetes:\n  - namespace: ml\n", "server.yaml");
+  ASSERT_FALSE(no_name.ok());
+  EXPECT_EQ(no_name.status().message(), "server.yaml:2:5: kubernetes[0]: a Kubernetes cluster needs a name");
+
+  auto bad_ns = ParseServerConfig("kubernetes:\n  - name: prod\n    namespace: Not_A_Label\n", "server.yaml");
+  ASSERT_FALSE(bad_ns.ok());
+  EXPECT_NE(bad_ns.status().message().find("namespace 'Not_A_Label' must be a DNS label"), std::string::npos)
+      << bad_ns.status().message();
+
+  auto price = ParseServerConfig("kubernetes:\n  - name: prod\n    price_per_gpu_hour: -1\n", "server.yaml");
+  ASSERT_FALSE(price.ok());
+  EXPECT_NE(price.status().message().find("kubernetes[0].price_per_gpu_hour (line 3, column 25): expected a "
+                                          "non-negative number"),
+            std::string::npos)
+      << price.status().message();
+
+  auto not_list = ParseServerConfig("kubernetes: {name: prod}\n", "server.yaml");
+  ASSERT_FALSE(not_list.ok());
+  EXPECT_EQ(not_list.status().message(), "server.yaml:1:13: kubernetes: expected a list of clusters");
+}
+
+TEST(ServerConfigTest, UnknownTopLevelKeyIsRefusedWithASuggestion) {
+  auto cfg = ParseServerConfig("kubernets: []\n", "server.yaml");
+  ASSERT_FALSE(cfg.ok());
+  EXPECT_EQ(cfg.status().message(),
+            "server.yaml:1:1: kubernets: unknown setting; did you mean 'kubernetes'?");
+}
+
+TEST(ServerConfigTest, TwoBackendsWithOneNameAreRefused) {
+  auto cfg = ParseServerConfig("slurm:\n  - name: a\n  - name: a\n", "server.yaml");
+  ASSERT_FALSE(cfg.ok());
+  EXPECT_NE(cfg.status().message().find("backend 'slurm/a' is configured twice"), std::string::npos)
+      << cfg.status().message();
+}
+
+TEST(ServerConfigTest, EveryConfiguredBackendBecomesADriver) {
+  auto cfg = ParseServerConfig(R"(
+local: {enabled: false}
+slurm:
+  - {name: hpc1, slurm_conf: /nonexistent/slurm.conf, poll_interval_ms: 1500}
+kubernetes:
+  - {name: prod, namespace: ml}
+)",
+                               "server.yaml");
+  ASSERT_TRUE(cfg.ok()) << cfg.status().message();
+  SimulatedClock clock;
+  auto drivers = BuildDrivers(*cfg, "/tmp/unused-state", &clock);
+  ASSERT_TRUE(drivers.ok()) << drivers.status().message();
+  ASSERT_EQ(drivers->size(), 2u);
+  EXPECT_EQ((*drivers)[0]->Name(), "slurm/hpc1");
+  EXPECT_EQ((*drivers)[0]->PollInterval(), 1500 * kMicrosPerMilli);
+  EXPECT_EQ((*drivers)[0]->InventoryInterval(), 10 * kMicrosPerSecond);
+  EXPECT_EQ((*drivers)[1]->Name(), "kubernetes/prod");
+  // No kubeconfig: nothing is applied and no node is offered, with the reason.
+  auto nodes = (*drivers)[1]->Inventory();
+  ASSERT_FALSE(nodes.ok());
+  EXPECT_NE(nodes.status().message().find("kubeconfig"), std::string::npos) << nodes.status().message();
+}
+
+}  // namespace
+}  // namespace skyrun
