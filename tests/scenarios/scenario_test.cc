@@ -1,0 +1,297 @@
+// Scenario files for the scheduler (tests/scenarios/*.yaml): a fleet, the
+// tenants, and steps (submit, finish, fail, node-down, node-up); after each
+// step the controller runs a few cycles and the transcript lists what every
+// job did: placed where, waiting for what, refused why. The transcript is
+// compared with the golden file beside the scenario.
+//
+// File format:
+//   nodes: [...]        # as the server config's local.nodes (name, cpus, memory, gpus, attributes)
+//   tenants: [a, b]     # created before the first step
+//   steps:
+//     - submit: {tenant: a, spec: {name: x, run: y, ...}}   # a job spec, as in a spec file
+//     - finish: x       # every task of x exits 0
+//     - fail: x         # every task of x exits 1
+//     - node-down: n    # n stops answering; its tasks are lost (NODE_FAIL)
+//     - node-up: n
+#include <gtest/gtest.h>
+#include <yaml-cpp/yaml.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <set>
+#include <sstream>
+
+#include "controller/controller.h"
+#include "server/config.h"
+#include "spec/spec_parser.h"
+
+namespace skyrun {
+namespace {
+
+namespace fs = std::filesystem;
+
+fs::path ScenarioDir() { return fs::path(SKYRUN_SOURCE_DIR_DEFAULT) / "tests" / "scenarios"; }
+
+// A backend that runs nothing: tasks are RUNNING until the scenario ends them.
+class ScenarioDriver final : public Driver {
+ public:
+  explicit ScenarioDriver(std::vector<Node> nodes) : nodes_(std::move(nodes)) {}
+
+  std::string Name() const override { return "local"; }
+  Result<std::vector<Node>> Inventory() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::vector<Node> out = nodes_;
+    for (auto& n : out)
+      if (down_.count(n.name)) n.state = NodeState::kDown;
+    return out;
+  }
+  Result<std::vector<std::string>> Launch(const AttemptLaunch& launch) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::vector<std::string> handles;
+    for (const auto& t : launch.tasks) {
+      std::string h = launch.job_name + ":" + std::to_string(launch.attempt_no) + ":" + std::to_string(t.rank);
+      node_of_[h] = t.placement.node;
+      handles.push_back(h);
+    }
+    return handles;
+  }
+  TaskStatus Poll(const std::string& handle) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    TaskStatus s;
+    s.state = RunState::kRunning;
+    std::string job = handle.substr(0, handle.find(':'));
+    if (down_.count(node_of_[handle])) {
+      s.state = RunState::kLost;
+      s.reason = "NODE_FAIL (" + node_of_[handle] + " is down)";
+    } else if (auto it = exit_.find(job); it != exit_.end()) {
+      s.state = it->second == 0 ? RunState::kSucceeded : RunState::kFailed;
+      s.exit_code = it->second;
+    } else if (cancelled_.count(handle)) {
+      s.state = RunState::kKilled;
+    }
+    return s;
+  }
+  Status Cancel(const std::string& handle) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    cancelled_.insert(handle);
+    return Status::Ok();
+  }
+  std::string LogPath(const std::string&) override { return ""; }
+
+  void Exit(const std::string& job, int code) {
+    std::lock_guard<std::mutex> lock(mu_);
+    exit_[job] = code;
+  }
+  void SetDown(const std::string& node, bool down) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (down) down_.insert(node);
+    else down_.erase(node);
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<Node> nodes_;
+  std::set<std::string> down_, cancelled_;
+  std::map<std::string, std::string> node_of_;
+  std::map<std::string, int> exit_;
+};
+
+Node NodeFromDecl(const LocalNodeDecl& d) {
+  Node n;
+  n.name = d.name;
+  n.backend = "local";
+  n.cpus_milli = d.cpus_milli;
+  n.memory_mib = d.memory_mib;
+  int index = 0;
+  for (const GpuDecl& g : d.gpus)
+    for (int k = 0; k < g.count; ++k) n.gpus.push_back({index++, g.model, g.memory_mb});
+  n.attributes = d.attributes;
+  n.address = d.address;
+  return n;
+}
+
+std::string Emit(const YAML::Node& node) {
+  YAML::Emitter out;
+  out << node;
+  return out.c_str();
+}
+
+class Scenario {
+ public:
+  explicit Scenario(const fs::path& file) : file_(file) {}
+
+  // Replays the scenario; returns the transcript (or a line saying why it could not).
+  std::string Run() {
+    YAML::Node doc = YAML::LoadFile(file_.string());
+    YAML::Node config;
+    config["local"]["nodes"] = doc["nodes"];
+    auto cfg = ParseServerConfig(Emit(config), file_.filename().string());
+    if (!cfg.ok()) return "bad nodes: " + cfg.status().message() + "\n";
+    std::vector<Node> nodes;
+    for (const auto& d : cfg->local.nodes) nodes.push_back(NodeFromDecl(d));
+
+    char tmpl[] = "/tmp/skyrun-scenario-XXXXXX";
+    dir_ = ::mkdtemp(tmpl);
+    auto store = Store::Open(dir_, &clock_);
+    if (!store.ok()) return "store: " + store.status().message() + "\n";
+    store_ = std::move(store).value();
+    for (const auto& t : doc["tenants"]) {
+      auto rec = store_->CreateTenant(t.as<std::string>());
+      if (!rec.ok()) return "tenant: " + rec.status().message() + "\n";
+      tenants_[rec->name] = rec->id;
+    }
+    driver_ = std::make_unique<ScenarioDriver>(nodes);
+    SpecDecoder decoder = [](const std::string& yaml, const std::string& file) -> Result<JobSpec> {
+      SpecParseResult parsed = ParseJobSpecs(yaml, file);
+      if (!parsed.ok()) return InvalidArgument(parsed.problems.front().ToString());
+      return parsed.specs.front();
+    };
+    ControllerOptions options;
+    options.state_dir = dir_;
+    options.inventory_interval = kMicrosPerSecond;  // node-down is seen within a second
+    controller_ = std::make_unique<Controller>(store_.get(), std::vector<Driver*>{driver_.get()}, &clock_, decoder,
+                                               options);
+    controller_->RunOnce();  // reads the inventory (Start would, with a loop thread)
+    int n = 0;
+    for (const auto& step : doc["steps"]) {
+      ++n;
+      out_ << "step " << n << ": ";
+      Step(step);
+      Settle();
+      Report();
+    }
+    controller_.reset();
+    store_.reset();
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+    return out_.str();
+  }
+
+ private:
+  void Step(const YAML::Node& step) {
+    if (step["submit"]) {
+      const YAML::Node& s = step["submit"];
+      std::string tenant = s["tenant"] ? s["tenant"].as<std::string>() : tenants_.begin()->first;
+      std::string yaml = Emit(s["spec"]);
+      SpecParseResult parsed = ParseJobSpecs(yaml, "job.yaml");
+      if (!parsed.ok()) {
+        out_ << "submit: bad spec: " << parsed.problems.front().ToString() << "\n";
+        return;
+      }
+      JobRecord rec;
+      rec.tenant = tenants_.at(tenant);
+      rec.tenant_name = tenant;
+      rec.spec = parsed.specs.front();
+      rec.name = rec.spec.name;
+      rec.queue = rec.spec.queue;
+      rec.priority = rec.spec.priority;
+      rec.spec_yaml = yaml;
+      rec.spec_file = "job.yaml";
+      out_ << "submit " << rec.name << " (" << tenant << ")\n";
+      Status ok = controller_->CheckSubmission(rec.spec, tenant);
+      if (!ok.ok()) {
+        out_ << "  " << rec.name << ": refused: " << ok.message() << "\n";
+        return;
+      }
+      auto id = store_->CreateJob(rec);
+      if (!id.ok()) {
+        out_ << "  store: " << id.status().message() << "\n";
+        return;
+      }
+      ids_[rec.name] = *id;
+      order_.push_back(rec.name);
+      controller_->NotifySubmitted(*id);
+    } else if (step["finish"] || step["fail"]) {
+      bool ok = static_cast<bool>(step["finish"]);
+      std::string job = (ok ? step["finish"] : step["fail"]).as<std::string>();
+      out_ << (ok ? "finish " : "fail ") << job << "\n";
+      driver_->Exit(job, ok ? 0 : 1);
+    } else if (step["node-down"] || step["node-up"]) {
+      bool down = static_cast<bool>(step["node-down"]);
+      std::string node = (down ? step["node-down"] : step["node-up"]).as<std::string>();
+      out_ << (down ? "node-down " : "node-up ") << node << "\n";
+      driver_->SetDown(node, down);
+    } else {
+      out_ << "unknown step: " << Emit(step) << "\n";
+    }
+  }
+
+  // Enough cycles, a simulated second apart, for every consequence to land.
+  void Settle() {
+    for (int i = 0; i < 4; ++i) {
+      controller_->RunOnce();
+      clock_.Advance(kMicrosPerSecond);
+    }
+  }
+
+  // Every job whose state, placement or wait reason changed since the last step.
+  void Report() {
+    for (const std::string& name : order_) {
+      auto rec = store_->GetJob(ids_[name]);
+      if (!rec.ok()) continue;
+      std::string line = std::string(JobStateName(rec->state));
+      if (rec->state == JobState::kQueued || rec->state == JobState::kRecovering) {
+        std::string why = controller_->PendingReason(rec->id);
+        if (!why.empty()) line += ", waiting: " + why;
+      } else if (rec->state == JobState::kRunning || rec->state == JobState::kScheduled) {
+        line += " on " + rec->placement;
+      } else {
+        line += ": " + rec->reason;
+      }
+      if (rec->attempt_no > 1) line += " [attempt " + std::to_string(rec->attempt_no) + "]";
+      if (last_[name] == line) continue;
+      last_[name] = line;
+      out_ << "  " << name << ": " << line << "\n";
+    }
+  }
+
+  fs::path file_;
+  std::string dir_;
+  SimulatedClock clock_{1'800'000'000LL * kMicrosPerSecond};
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<ScenarioDriver> driver_;
+  std::unique_ptr<Controller> controller_;
+  std::map<std::string, TenantId> tenants_;
+  std::map<std::string, JobId> ids_;
+  std::vector<std::string> order_;
+  std::map<std::string, std::string> last_;
+  std::ostringstream out_;
+};
+
+std::vector<std::string> ScenarioNames() {
+  std::vector<std::string> names;
+  for (const auto& e : fs::directory_iterator(ScenarioDir()))
+    if (e.path().extension() == ".yaml") names.push_back(e.path().stem().string());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+class ScenarioTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(ScenarioTest, TranscriptMatchesGolden) {
+  fs::path file = ScenarioDir() / (GetParam() + ".yaml");
+  std::string actual = Scenario(file).Run();
+  fs::path golden = file.string() + ".golden";
+  if (std::getenv("SKYRUN_UPDATE_GOLDEN")) {
+    std::ofstream(golden, std::ios::binary) << actual;
+    return;
+  }
+  ASSERT_TRUE(fs::exists(golden)) << golden << " is missing; run with SKYRUN_UPDATE_GOLDEN=1 and review it";
+  std::ifstream in(golden, std::ios::binary);
+  std::stringstream expected;
+  expected << in.rdbuf();
+  EXPECT_EQ(expected.str(), actual) << "golden file: " << golden;
+}
+
+INSTANTIATE_TEST_SUITE_P(Scenarios, ScenarioTest, ::testing::ValuesIn(ScenarioNames()),
+                         [](const ::testing::TestParamInfo<std::string>& info) {
+                           std::string n = info.param;
+                           for (char& c : n)
+                             if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+                           return n;
+                         });
+
+}  // namespace
+}  // namespace skyrun
