@@ -20,7 +20,7 @@
 #include <thread>
 
 #include "drivers/slurm/slurm_parse.h"
-#include "drivers/slurm/slurm_test_cluster.h"
+#include "drivers/slurm/slurm_cluster_suite.h"
 #include "server_harness.h"
 
 namespace skyrun::testing {
@@ -65,43 +65,16 @@ std::string EventTime(const nlohmann::json& job, const std::string& state) {
   return "";
 }
 
-class SlurmE2eTest : public ::testing::Test {
+class SlurmE2eTest : public SlurmClusterSuite {
  protected:
   static void SetUpTestSuite() {
-    unavailable_ = new std::string(SlurmTestCluster::Unavailability());
-    if (!unavailable_->empty()) return;
     SlurmTestClusterOptions options;
     options.nodes = 2;
     options.gpus_per_node = 2;
     options.gpu_type = "T4";
-    auto started = SlurmTestCluster::Start(options);
-    if (started.ok()) {
-      cluster_ = started->release();
-    } else {
-      start_error_ = new std::string(started.status().message());
-    }
+    StartCluster(options);
   }
-
-  static void TearDownTestSuite() {
-    if (cluster_ != nullptr) {
-      Status s = cluster_->Stop();
-      EXPECT_TRUE(s.ok()) << s.message();
-      bool failed = ::testing::UnitTest::GetInstance()->failed_test_count() > 0;
-      if (s.ok() && !failed) cluster_->RemoveDirectory();
-      if (!s.ok() || failed) std::cerr << "Slurm test cluster logs kept in " << cluster_->dir() << "/log\n";
-      delete cluster_;
-      cluster_ = nullptr;
-    }
-    delete unavailable_;
-    unavailable_ = nullptr;
-    delete start_error_;
-    start_error_ = nullptr;
-  }
-
-  void SetUp() override {
-    if (!unavailable_->empty()) GTEST_SKIP() << "no Slurm test cluster on this machine: " << *unavailable_;
-    ASSERT_EQ(start_error_, nullptr) << *start_error_;
-  }
+  static void TearDownTestSuite() { StopCluster(); }
 
   // The server's config: the test cluster as slurm/hpc1, with prices, and
   // the local pool as given ("" = disabled: every job must go to Slurm).
@@ -202,9 +175,6 @@ class SlurmE2eTest : public ::testing::Test {
     return j;
   }
 
-  static inline SlurmTestCluster* cluster_ = nullptr;
-  static inline std::string* unavailable_ = nullptr;
-  static inline std::string* start_error_ = nullptr;
   std::string scratch_;
 };
 

@@ -30,7 +30,7 @@ class KubectlRunner {
   virtual Result<KubectlResult> Run(const std::vector<std::string>& argv) = 0;
 };
 
-// posix_spawn + pipes; stdin is /dev/null; both outputs are read concurrently.
+// common/process.h's RunProcess: posix_spawn + pipes; stdin is /dev/null.
 class ProcessKubectlRunner final : public KubectlRunner {
  public:
   Result<KubectlResult> Run(const std::vector<std::string>& argv) override;

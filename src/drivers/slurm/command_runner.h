@@ -2,15 +2,13 @@
 // scancel. One call runs one program (argv, no shell) to completion and returns
 // its exit code, stdout and stderr; the environment is the caller's plus a few
 // overrides (SLURM_CONF). A small interface, as LevelDB's Env, so that every
-// operating-system call of the driver goes through one place.
+// operating-system call of the driver goes through one place and tests can
+// substitute a recording fake.
 //
-// ProcessCommandRunner is the real implementation: posix_spawnp with pipes,
-// stdin from /dev/null, the child in its own process group, and a timeout
-// armed on a CLOCK_MONOTONIC timerfd (no wall-clock reads) after which the
-// whole group is killed with SIGKILL.
+// ProcessCommandRunner is the real implementation: common/process.h's
+// RunProcess (posix_spawnp, own process group, timeout on a monotonic timerfd).
 //
-// Thread-safety: ProcessCommandRunner::Run may be called from many threads at
-// once (pipes are close-on-exec, so one call's child never holds another's).
+// Thread-safety: ProcessCommandRunner::Run may be called from many threads at once.
 #pragma once
 
 #include <cstdint>
@@ -18,16 +16,12 @@
 #include <string>
 #include <vector>
 
+#include "common/process.h"
 #include "common/status.h"
 
 namespace skyrun {
 
-struct CommandResult {
-  int exit_code = 0;       // the program's exit status; 128 + N when killed by signal N
-  std::string out;         // stdout
-  std::string err;         // stderr
-  bool timed_out = false;  // killed by the runner after the timeout
-};
+using CommandResult = ProcessResult;
 
 class CommandRunner {
  public:
@@ -44,10 +38,9 @@ class ProcessCommandRunner final : public CommandRunner {
  public:
   Result<CommandResult> Run(const std::vector<std::string>& argv,
                             const std::map<std::string, std::string>& env_overrides,
-                            int64_t timeout_ms) override;
+                            int64_t timeout_ms) override {
+    return RunProcess(argv, env_overrides, timeout_ms);
+  }
 };
-
-// "sbatch --parsable /x/job.sbatch" for messages (arguments with spaces quoted).
-std::string FormatCommand(const std::vector<std::string>& argv);
 
 }  // namespace skyrun

@@ -15,7 +15,7 @@
 #include <thread>
 
 #include "common/strings.h"
-#include "drivers/slurm/slurm_test_cluster.h"
+#include "drivers/slurm/slurm_cluster_suite.h"
 
 namespace skyrun {
 namespace {
@@ -29,39 +29,14 @@ std::string ReadFile(const std::string& path) {
   return s.str();
 }
 
-class SlurmClusterTest : public ::testing::Test {
+class SlurmClusterTest : public SlurmClusterSuite {
  protected:
-  static void SetUpTestSuite() {
-    unavailable_ = new std::string(SlurmTestCluster::Unavailability());
-    if (!unavailable_->empty()) return;
-    auto started = SlurmTestCluster::Start({});
-    if (started.ok()) {
-      cluster_ = started->release();
-    } else {
-      start_error_ = new std::string(started.status().message());
-    }
-  }
-
-  static void TearDownTestSuite() {
-    if (cluster_ != nullptr) {
-      Status s = cluster_->Stop();
-      EXPECT_TRUE(s.ok()) << s.message();
-      if (s.ok() && ::testing::UnitTest::GetInstance()->failed_test_count() == 0) cluster_->RemoveDirectory();
-      if (!s.ok() || ::testing::UnitTest::GetInstance()->failed_test_count() > 0) {
-        std::cerr << "Slurm test cluster logs kept in " << cluster_->dir() << "/log\n";
-      }
-      delete cluster_;
-      cluster_ = nullptr;
-    }
-    delete unavailable_;
-    unavailable_ = nullptr;
-    delete start_error_;
-    start_error_ = nullptr;
-  }
+  static void SetUpTestSuite() { StartCluster({}); }
+  static void TearDownTestSuite() { StopCluster(); }
 
   void SetUp() override {
-    if (!unavailable_->empty()) GTEST_SKIP() << "no Slurm test cluster on this machine: " << *unavailable_;
-    ASSERT_EQ(start_error_, nullptr) << *start_error_;
+    SlurmClusterSuite::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
     SlurmClusterConfig config;
     config.name = "hpc1";
     config.slurm_conf = cluster_->slurm_conf();
@@ -152,9 +127,6 @@ class SlurmClusterTest : public ::testing::Test {
     return state;
   }
 
-  static inline SlurmTestCluster* cluster_ = nullptr;
-  static inline std::string* unavailable_ = nullptr;
-  static inline std::string* start_error_ = nullptr;
   JobSpec spec_;
   std::unique_ptr<SlurmDriver> driver_;
 };

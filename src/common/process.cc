@@ -1,4 +1,4 @@
-#include "drivers/slurm/command_runner.h"
+#include "common/process.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -74,9 +74,8 @@ int DecodeWaitStatus(int status) {
 
 }  // namespace
 
-Result<CommandResult> ProcessCommandRunner::Run(const std::vector<std::string>& argv,
-                                                const std::map<std::string, std::string>& env_overrides,
-                                                int64_t timeout_ms) {
+Result<ProcessResult> RunProcess(const std::vector<std::string>& argv,
+                                 const std::map<std::string, std::string>& env_overrides, int64_t timeout_ms) {
   if (argv.empty()) return InvalidArgument("no command to run");
   int out_pipe[2];
   int err_pipe[2];
@@ -134,7 +133,7 @@ Result<CommandResult> ProcessCommandRunner::Run(const std::vector<std::string>& 
   // A pidfd tells when the child exits even if it closed its pipes early.
   Fd pidfd(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));
 
-  CommandResult result;
+  ProcessResult result;
   bool out_open = true;
   bool err_open = true;
   bool exited = false;
