@@ -8,10 +8,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <unordered_map>
+#include <vector>
 
 namespace skyrun {
 
@@ -84,23 +86,16 @@ void AddressOf(int sock, bool peer, std::string& ip, int& port) {
 // 100 ms slices so that a stopping server is noticed.
 class HardenedHttpServer::ConnStream : public httplib::Stream {
  public:
-  ConnStream(int sock, const HttpLimits& limits, const std::atomic<bool>& stopping)
+  // `request`: the request as the gate read it (and perhaps the start of the next).
+  ConnStream(int sock, std::string request, const HttpLimits& limits, const std::atomic<bool>& stopping)
       : sock_(sock),
         limits_(limits),
         stopping_(stopping),
-        body_deadline_(SteadyClock::now() + std::chrono::milliseconds(limits.body_timeout_ms)) {}
+        body_deadline_(SteadyClock::now() + std::chrono::milliseconds(limits.body_timeout_ms)),
+        head_(std::move(request)) {}
 
-  // Takes the head (already complete in the socket buffer) off the socket.
-  bool Prefill(size_t head_bytes) {
-    head_.resize(head_bytes);
-    size_t got = 0;
-    while (got < head_bytes) {
-      ssize_t n = ::recv(sock_, head_.data() + got, head_bytes - got, MSG_DONTWAIT);
-      if (n <= 0) return false;
-      got += static_cast<size_t>(n);
-    }
-    return true;
-  }
+  // Bytes read from the socket that this request did not use.
+  std::string TakeLeftover() { return head_.substr(head_pos_); }
 
   bool is_readable() const override { return head_pos_ < head_.size() || Wait(POLLIN, ReadDeadline()); }
 
@@ -118,8 +113,8 @@ class HardenedHttpServer::ConnStream : public httplib::Stream {
       head_pos_ += n;
       return static_cast<ssize_t>(n);
     }
-    // Never read more than asked: bytes past this request belong to the next
-    // one, which the gate will wait for.
+    // Only when a handler reads past what the gate collected. Never read more
+    // than asked: bytes past this request belong to the next one.
     while (true) {
       if (!Wait(POLLIN, ReadDeadline())) return -1;
       ssize_t n = ::recv(sock_, ptr, size, MSG_DONTWAIT);
@@ -184,8 +179,10 @@ class HardenedHttpServer::ConnStream : public httplib::Stream {
   bool close_requested_ = false;
 };
 
-// The head gate: one epoll thread holding every connection that has not yet
-// sent a complete request head, with a deadline each.
+// The gate: one epoll thread holding every connection that has not yet sent
+// a complete request, head and body, with a deadline each. It reads what
+// arrives into the connection's buffer and dispatches the request to a
+// worker only when it is complete.
 class HardenedHttpServer::Gate {
  public:
   explicit Gate(HardenedHttpServer* owner) : owner_(owner) {
@@ -207,47 +204,78 @@ class HardenedHttpServer::Gate {
   // Closes every waiting connection; later Adds close theirs at once.
   void Stop() {
     if (stop_.exchange(true)) return;
-    uint64_t one = 1;
-    if (::write(wake_fd_, &one, sizeof one) < 0) {
-      // The eventfd cannot be full; the loop also wakes every 100 ms.
-    }
+    Wake();
     thread_.join();
     std::lock_guard<std::mutex> lock(mu_);
-    for (const auto& [sock, deadline] : pending_) CloseSocket(sock);
+    for (const auto& [sock, conn] : pending_) CloseSocket(sock);
     pending_.clear();
+    buffered_ = 0;
   }
 
-  // Parks a connection until its next request head is complete.
-  void Add(int sock) {
+  // Parks a connection until its next request is complete. `leftover`: bytes
+  // of that request already read (a pipelining client).
+  void Add(int sock, std::string leftover = "") {
     std::lock_guard<std::mutex> lock(mu_);
     if (stop_ || static_cast<int>(pending_.size()) >= owner_->limits_.max_pending_connections) {
       CloseSocket(sock);
       return;
     }
-    pending_[sock] = SteadyClock::now() + std::chrono::milliseconds(owner_->limits_.head_timeout_ms);
+    Conn& conn = pending_[sock];
+    conn.deadline = SteadyClock::now() + std::chrono::milliseconds(owner_->limits_.head_timeout_ms);
     epoll_event ev{};
-    // Edge-triggered: the head stays in the socket (peeked, not read), so a
-    // level-triggered wait would wake at once again.
+    // Edge-triggered: every arrival is read to EAGAIN.
     ev.events = EPOLLIN | EPOLLRDHUP | EPOLLET;
     ev.data.fd = sock;
     if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, sock, &ev) != 0) {
       pending_.erase(sock);
       CloseSocket(sock);
+      return;
+    }
+    if (!leftover.empty()) {
+      // No new bytes may come to wake the gate: look at these now.
+      buffered_ += leftover.size();
+      conn.buf = std::move(leftover);
+      recheck_.push_back(sock);
+      Wake();
     }
   }
 
  private:
+  struct Conn {
+    SteadyClock::time_point deadline;
+    std::string buf;
+    size_t need = 0;  // bytes of the whole request once its head is known; 0 before
+  };
+
+  void Wake() {
+    uint64_t one = 1;
+    if (::write(wake_fd_, &one, sizeof one) < 0) {
+      // The eventfd cannot be full; the loop also wakes every 100 ms.
+    }
+  }
+
   void Run() {
-    std::string peek(owner_->limits_.max_head_bytes, '\0');
     epoll_event events[256];
     auto next_sweep = SteadyClock::now();
     while (!stop_) {
       int n = ::epoll_wait(epoll_fd_, events, 256, 100);
+      std::vector<int> ready;
       for (int i = 0; i < n; ++i) {
-        int sock = events[i].data.fd;
-        if (sock == wake_fd_) continue;
-        Check(sock, peek);
+        if (events[i].data.fd == wake_fd_) {
+          uint64_t count;
+          if (::read(wake_fd_, &count, sizeof count) < 0) {
+            // Nothing to drain.
+          }
+          continue;
+        }
+        ready.push_back(events[i].data.fd);
       }
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        ready.insert(ready.end(), recheck_.begin(), recheck_.end());
+        recheck_.clear();
+      }
+      for (int sock : ready) Check(sock);
       if (SteadyClock::now() >= next_sweep) {
         Sweep();
         next_sweep = SteadyClock::now() + std::chrono::milliseconds(100);
@@ -255,33 +283,102 @@ class HardenedHttpServer::Gate {
     }
   }
 
-  // Dispatches the connection if its head is complete, closes it if the
-  // client left or the head is too large; else it keeps waiting.
-  void Check(int sock, std::string& peek) {
-    ssize_t n = ::recv(sock, peek.data(), peek.size(), MSG_PEEK | MSG_DONTWAIT);
-    if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
-    std::string_view seen(peek.data(), n > 0 ? static_cast<size_t>(n) : 0);
-    size_t end = seen.find("\r\n\r\n");
-    if (n > 0 && end == std::string_view::npos && seen.size() < peek.size()) return;  // not yet
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (pending_.erase(sock) == 0) return;
-      ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, sock, nullptr);
+  // Reads what arrived; dispatches the connection if its request is
+  // complete, closes it if the client left or broke a limit.
+  void Check(int sock) {
+    std::unique_lock<std::mutex> lock(mu_);
+    auto it = pending_.find(sock);
+    if (it == pending_.end()) return;
+    Conn& conn = it->second;
+    bool gone = false;
+    char chunk[65536];
+    while (true) {
+      ssize_t n = ::recv(sock, chunk, sizeof chunk, MSG_DONTWAIT);
+      if (n > 0) {
+        conn.buf.append(chunk, static_cast<size_t>(n));
+        buffered_ += static_cast<size_t>(n);
+        if (conn.buf.size() > owner_->limits_.max_head_bytes + owner_->limits_.max_body_bytes ||
+            buffered_ > owner_->limits_.max_buffered_bytes) {
+          break;  // more than any request may be: settled below
+        }
+        continue;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      gone = n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK);
+      break;
     }
-    if (n <= 0 || end == std::string_view::npos) {
-      CloseSocket(sock);  // gone, failed, or a head larger than max_head_bytes
+    if (conn.need == 0) {
+      size_t end = conn.buf.find("\r\n\r\n");
+      if (end == std::string::npos) {
+        if (gone || conn.buf.size() > owner_->limits_.max_head_bytes) return Drop(sock, lock);
+        return;
+      }
+      conn.need = end + 4 + BodyBytes(std::string_view(conn.buf).substr(0, end + 4), sock);
+      // The head is in: the body gets its own time.
+      conn.deadline = SteadyClock::now() + std::chrono::milliseconds(owner_->limits_.body_timeout_ms);
+    }
+    if (conn.buf.size() < conn.need) {
+      if (gone || buffered_ > owner_->limits_.max_buffered_bytes) return Drop(sock, lock);
       return;
     }
-    owner_->Dispatch(sock, end + 4, owner_->is_stream_ && owner_->is_stream_(seen.substr(0, end + 4)));
+    std::string buf = std::move(conn.buf);
+    size_t head_end = buf.find("\r\n\r\n") + 4;
+    buffered_ -= buf.size();
+    pending_.erase(it);
+    ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, sock, nullptr);
+    lock.unlock();
+    bool stream = owner_->is_stream_ && owner_->is_stream_(std::string_view(buf).substr(0, head_end));
+    owner_->Dispatch(sock, std::move(buf), stream);
+  }
+
+  // The body bytes to wait for: its Content-Length when the server will
+  // read it; 0 when a handler refuses the request first (no length, or over
+  // the limit: 411 and 413 are answered without the body).
+  size_t BodyBytes(std::string_view head, int sock) {
+    std::string lower(head);
+    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    size_t at = lower.find("\r\ncontent-length:");
+    if (at == std::string::npos) return 0;
+    size_t value = at + 17;
+    size_t eol = lower.find("\r\n", value);
+    uint64_t length = 0;
+    bool digits = false;
+    for (size_t i = value; i < eol; ++i) {
+      char c = lower[i];
+      if (c == ' ' || c == '\t') continue;
+      if (c < '0' || c > '9' || length > (1ULL << 40)) return 0;
+      length = length * 10 + static_cast<uint64_t>(c - '0');
+      digits = true;
+    }
+    if (!digits || length > owner_->limits_.max_body_bytes) return 0;
+    // A client that waits for "100 Continue" before sending its body gets
+    // it here (the library may send a second one, which HTTP allows).
+    if (length > 0 && lower.find("\r\nexpect: 100-continue") != std::string::npos) {
+      static const char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
+      if (::send(sock, kContinue, sizeof kContinue - 1, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
+        // The client is gone or stalled; the deadline settles it.
+      }
+    }
+    return static_cast<size_t>(length);
+  }
+
+  void Drop(int sock, std::unique_lock<std::mutex>& lock) {
+    auto it = pending_.find(sock);
+    buffered_ -= it->second.buf.size();
+    pending_.erase(it);
+    ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, sock, nullptr);
+    lock.unlock();
+    CloseSocket(sock);
   }
 
   void Sweep() {
     std::lock_guard<std::mutex> lock(mu_);
     auto now = SteadyClock::now();
     for (auto it = pending_.begin(); it != pending_.end();) {
-      if (it->second <= now) {
+      if (it->second.deadline <= now) {
         ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, it->first, nullptr);
         CloseSocket(it->first);
+        buffered_ -= it->second.buf.size();
         it = pending_.erase(it);
       } else {
         ++it;
@@ -294,7 +391,9 @@ class HardenedHttpServer::Gate {
   int wake_fd_ = -1;
   std::atomic<bool> stop_{false};
   std::mutex mu_;
-  std::unordered_map<int, SteadyClock::time_point> pending_;  // socket -> head deadline
+  std::unordered_map<int, Conn> pending_;  // socket -> what arrived so far
+  std::vector<int> recheck_;               // sockets added with bytes already read
+  size_t buffered_ = 0;                    // bytes held in all buffers
   std::thread thread_;
 };
 
@@ -352,20 +451,19 @@ bool HardenedHttpServer::process_and_close_socket(socket_t sock) {
   return true;
 }
 
-void HardenedHttpServer::Dispatch(socket_t sock, size_t head_bytes, bool stream) {
+void HardenedHttpServer::Dispatch(socket_t sock, std::string request, bool stream) {
   httplib::ThreadPool* pool = stream ? stream_pool_.get() : request_pool_.get();
-  pool->enqueue([this, sock, head_bytes] { Serve(sock, head_bytes); });
+  pool->enqueue([this, sock, request = std::move(request)]() mutable { Serve(sock, std::move(request)); });
 }
 
-void HardenedHttpServer::Serve(socket_t sock, size_t head_bytes) {
+void HardenedHttpServer::Serve(socket_t sock, std::string request) {
   if (stopping_) return CloseSocket(sock);
-  ConnStream strm(sock, limits_, stopping_);
-  if (!strm.Prefill(head_bytes)) return CloseSocket(sock);
+  ConnStream strm(sock, std::move(request), limits_, stopping_);
   bool connection_closed = false;
   bool ok = process_request(strm, /*close_connection=*/false, connection_closed, nullptr);
   if (strm.close_requested()) return LingerClose(sock);
   if (!ok || connection_closed || stopping_) return CloseSocket(sock);
-  gate_->Add(sock);
+  gate_->Add(sock, strm.TakeLeftover());
 }
 
 }  // namespace skyrun

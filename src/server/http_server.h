@@ -3,13 +3,13 @@
 // the API down.
 //
 //   * No worker waits for a client. Accepted connections, and keep-alive
-//     connections between requests, wait in one epoll "head gate" thread
-//     until their whole request head (up to the blank line) has arrived; a
-//     connection that has not delivered it within head_timeout is closed.
-//     Only then does a worker read it, so 1,000 slowloris connections cost
-//     file descriptors, not threads.
-//   * Reads of a body and every write have a time limit per call
-//     (io_timeout) and a body has a total limit (body_timeout).
+//     connections between requests, wait in one epoll "gate" thread that
+//     reads their request, head and Content-Length body, into a buffer; a
+//     head not complete within head_timeout, or a body not within
+//     body_timeout after it, closes the connection. Only a complete request
+//     goes to a worker, so 1,000 slowloris (or slow-body) connections cost
+//     file descriptors and bounded buffers, not threads.
+//   * Every write has a time limit per call (io_timeout).
 //   * Two pools: short requests, and long-lived streams (the classifier,
 //     given the request head, says which). A stream can never starve a
 //     request, and the stream pool's size bounds the streams served at once.
@@ -40,9 +40,11 @@ namespace skyrun {
 struct HttpLimits {
   int head_timeout_ms = 10'000;  // the whole request head must arrive within this
   int io_timeout_ms = 10'000;    // one read or write may stall no longer than this
-  int body_timeout_ms = 30'000;  // the whole body must arrive within this
+  int body_timeout_ms = 30'000;  // the whole body must arrive within this (after the head)
   size_t max_head_bytes = 64 * 1024;
-  int max_pending_connections = 4096;  // connections waiting for a head; more are closed
+  size_t max_body_bytes = 2 * 1024 * 1024;        // a larger body is not collected (the handler answers 413)
+  size_t max_buffered_bytes = 256 * 1024 * 1024;  // all incomplete requests together
+  int max_pending_connections = 4096;             // connections waiting for a head; more are closed
   int request_threads = 32;
   int stream_threads = 256;
   int backlog = 1024;
@@ -70,8 +72,8 @@ class HardenedHttpServer : public httplib::Server {
   bool process_and_close_socket(socket_t sock) override;
   // Serves requests on a connection whose head is complete; hands it back to
   // the gate for the next request, or closes it.
-  void Serve(socket_t sock, size_t head_bytes);
-  void Dispatch(socket_t sock, size_t head_bytes, bool stream);
+  void Serve(socket_t sock, std::string request);
+  void Dispatch(socket_t sock, std::string request, bool stream);
 
   HttpLimits limits_;
   StreamClassifier is_stream_;

@@ -200,6 +200,30 @@ TEST(ApiHardeningTest, Item8_HealthzAndCancelStayFastUnderSlowClientsAndIdleFoll
               p99 * 1000, took * 1000);
 }
 
+TEST(ApiHardeningTest, Item8_SlowRequestBodiesHoldNoWorker) {
+  ServerHarness server(kPool);
+  server.Start();
+  // 40 POSTs (more than the 32 request workers) that announce 1,000 bytes
+  // and trickle them.
+  std::vector<std::unique_ptr<RawConn>> slow;
+  for (int i = 0; i < 40; ++i) {
+    slow.push_back(std::make_unique<RawConn>(server.port()));
+    slow.back()->Send("POST /v1/jobs HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + server.admin_token() +
+                      "\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{");
+  }
+  for (int round = 0; round < 3; ++round) {
+    for (auto& c : slow) c->Send(" ");
+    httplib::Client cli(server.url());
+    cli.set_read_timeout(3, 0);
+    auto t = Clock::now();
+    auto r = cli.Get("/v1/whoami", {{"Authorization", "Bearer " + server.admin_token()}});
+    ASSERT_TRUE(r) << "an authenticated request got no answer while slow bodies arrive";
+    EXPECT_EQ(r->status, 200);
+    EXPECT_LT(SecondsSince(t), 1.0);
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+}
+
 TEST(ApiHardeningTest, Item8_AnIncompleteRequestHeadIsClosedAfterTheHeadTimeout) {
   ServerHarness server(std::string(kPool) + "api: {head_timeout_seconds: 1}\n");
   server.Start();
