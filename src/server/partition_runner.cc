@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 
 #include "api/api.h"
 #include "common/strings.h"
@@ -106,7 +107,17 @@ PartitionOutcome PartitionRunner::RunChild(const partition::ModelProfile& model,
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     ::close_range(3, static_cast<unsigned>(fds[1]) - 1, 0);
     ::close_range(static_cast<unsigned>(fds[1]) + 1, ~0U, 0);
-    rlimit mem{static_cast<rlim_t>(limits_.max_memory_bytes), static_cast<rlim_t>(limits_.max_memory_bytes)};
+    // The child starts with the server's address space (its threads' stacks
+    // included): the limit is on what it adds.
+    rlim_t mapped = 0;
+    if (FILE* statm = std::fopen("/proc/self/statm", "r")) {
+      unsigned long pages = 0;
+      if (std::fscanf(statm, "%lu", &pages) == 1)
+        mapped = static_cast<rlim_t>(pages) * ::sysconf(_SC_PAGESIZE);
+      std::fclose(statm);
+    }
+    rlim_t cap = mapped + static_cast<rlim_t>(limits_.max_memory_bytes);
+    rlimit mem{cap, cap};
     ::setrlimit(RLIMIT_AS, &mem);
     rlimit cpu{static_cast<rlim_t>(limits_.timeout_seconds + 1),
                static_cast<rlim_t>(limits_.timeout_seconds + 2)};

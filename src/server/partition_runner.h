@@ -33,7 +33,7 @@ struct PartitionLimits {
   int64_t max_exact_cells = 64 * 1024;
   int timeout_seconds = 20;
   int max_concurrent = 2;
-  int64_t max_memory_bytes = 2LL << 30;
+  int64_t max_memory_bytes = 2LL << 30;  // address space a partition may add
 };
 
 struct PartitionOutcome {
