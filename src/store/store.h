@@ -123,6 +123,8 @@ class Store {
   // Count of jobs per state (for /metrics): every state, in enum order, with
   // zeros.
   virtual Result<std::vector<std::pair<JobState, int64_t>>> CountJobsByState() = 0;
+  // The same, for one tenant's jobs (/metrics seen by a tenant's token).
+  virtual Result<std::vector<std::pair<JobState, int64_t>>> CountTenantJobsByState(TenantId tenant) = 0;
 
   // --- tenants and tokens ---
   // Names are unique (AlreadyExists) and non-empty.
