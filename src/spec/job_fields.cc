@@ -113,6 +113,17 @@ std::optional<std::string> ReadImage(FieldReader& reader, const Field& field) {
       return std::nullopt;
     }
   }
+  // An image reference ("registry/name:tag@sha256:...", "docker://x",
+  // "/shared/x.sif") needs no shell character; refusing them keeps the name
+  // a plain word for every runtime's command line.
+  for (char c : trimmed) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) &&
+        std::string_view("._-:/@+").find(c) == std::string_view::npos) {
+      reader.Problem(
+          field, "a container image name holds letters, digits and . _ - : / @ + only, got " + Quote(*image));
+      return std::nullopt;
+    }
+  }
   return trimmed;
 }
 
