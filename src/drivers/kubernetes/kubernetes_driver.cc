@@ -128,7 +128,9 @@ Result<std::vector<std::string>> KubernetesDriver::Launch(const AttemptLaunch& l
     return InvalidArgument("the attempt has no job directory to keep its manifest in");
   std::string manifest_path =
       launch.job_dir + "/volcano-attempt-" + std::to_string(launch.attempt_no) + ".json";
-  SKYRUN_RETURN_IF_ERROR(WriteFileAtomic(manifest_path, job.manifest.dump(2) + "\n"));
+  SKYRUN_RETURN_IF_ERROR(WriteFileAtomic(
+      manifest_path,
+      job.manifest.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n"));
   std::vector<std::string> handles;
   for (const auto& ref : job.tasks) {
     handles.push_back(FormatVolcanoHandle(ref));
