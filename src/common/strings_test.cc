@@ -1,4 +1,5 @@
 #include "common/strings.h"
+#include "common/text.h"
 
 #include <gtest/gtest.h>
 
@@ -49,6 +50,34 @@ TEST(StringsTest, SplitJoinTrim) {
   EXPECT_EQ(Split("a,b,,c", ',').size(), 4u);
   EXPECT_EQ(Join({"a", "b"}, ", "), "a, b");
   EXPECT_EQ(Trim("  x \n"), "x");
+}
+
+}  // namespace
+}  // namespace skyrun
+
+namespace skyrun {
+namespace {
+
+TEST(StringsTest, Item6_IntInRangeRefusesWhatANarrowerTypeWouldWrap) {
+  EXPECT_EQ(ParseInt64InRange("7", 0, 10), 7);
+  EXPECT_FALSE(ParseInt64InRange("4294967296", 0, 2147483647).has_value());
+  EXPECT_FALSE(ParseInt64InRange("-1", 0, 10).has_value());
+  EXPECT_FALSE(ParseInt64InRange("99999999999999999999", 0, 10).has_value());
+  EXPECT_FALSE(ParseInt64InRange(" 1", 0, 10).has_value());
+  EXPECT_FALSE(ParseInt64InRange("1x", 0, 10).has_value());
+}
+
+TEST(StringsTest, Item7_FindInvalidUtf8) {
+  EXPECT_FALSE(FindInvalidUtf8("plain ascii").has_value());
+  EXPECT_FALSE(FindInvalidUtf8("gr\xc3\xbc\xc3\x9f \xe2\x82\xac \xf0\x9f\x98\x80").has_value());
+  EXPECT_EQ(FindInvalidUtf8("ab\xff"), 2u);
+  EXPECT_EQ(FindInvalidUtf8("a\xc3"), 1u);             // cut short
+  EXPECT_EQ(FindInvalidUtf8("\xc0\xaf"), 0u);          // overlong '/'
+  EXPECT_EQ(FindInvalidUtf8("\xe0\x80\xaf"), 0u);      // overlong
+  EXPECT_EQ(FindInvalidUtf8("x\xed\xa0\x80"), 1u);     // a surrogate
+  EXPECT_EQ(FindInvalidUtf8("\xf4\x90\x80\x80"), 0u);  // above U+10FFFF
+  EXPECT_EQ(FindInvalidUtf8("\xe2\x82"), 0u);
+  EXPECT_EQ(FindInvalidUtf8("\xe2\x28\xa1"), 0u);  // bad continuation
 }
 
 }  // namespace

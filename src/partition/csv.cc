@@ -1,8 +1,10 @@
 #include "partition/csv.h"
 
 #include <algorithm>
+#include <cstdio>
 
 #include "common/strings.h"
+#include "common/text.h"
 
 namespace skyrun::partition {
 namespace {
@@ -49,6 +51,18 @@ std::optional<size_t> CsvTable::Column(std::string_view name) const {
 }
 
 Result<CsvTable> ParseCsv(std::string_view text, const std::string& source) {
+  // The units' names end up in JSON reports and error messages: refuse what
+  // JSON cannot carry, with its place, instead of failing while answering.
+  if (auto bad = FindInvalidUtf8(text)) {
+    size_t line_start = text.rfind('\n', *bad == 0 ? 0 : *bad - 1);
+    line_start = line_start == std::string_view::npos || *bad == 0 ? 0 : line_start + 1;
+    int line = 1 + static_cast<int>(
+                       std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(*bad), '\n'));
+    char hex[8];
+    std::snprintf(hex, sizeof hex, "0x%02x", static_cast<unsigned char>(text[*bad]));
+    return InvalidArgument(source + ":" + std::to_string(line) + ":" + std::to_string(*bad - line_start + 1) +
+                           ": not valid UTF-8 (byte " + hex + "); save the file as UTF-8");
+  }
   CsvTable table;
   table.source = source;
   int line_no = 0;

@@ -100,5 +100,15 @@ TEST(PartitionCsvTest, LinksPerDeviceAndExplicit) {
   EXPECT_NE(typo.message().find("did you mean 'b'"), std::string::npos) << typo.message();
 }
 
+TEST(PartitionCsvTest, Item7_BytesThatAreNotUtf8AreALocatedError) {
+  // A unit name with such a byte made the API answer 500 (its JSON could not be written).
+  auto m = ParseModelCsv("name,fwd_flops,bwd_flops,param_bytes,act_bytes\nemb\xff,1,1,1,1\n", "layers.csv");
+  ASSERT_FALSE(m.ok());
+  EXPECT_EQ(m.status().message(), "layers.csv:2:4: not valid UTF-8 (byte 0xff); save the file as UTF-8");
+  auto d = ParseDevicesCsv("# caf\xe9\nname,tflops,memory_gb\n", "devices.csv", std::nullopt);
+  ASSERT_FALSE(d.ok());
+  EXPECT_EQ(d.status().message(), "devices.csv:1:6: not valid UTF-8 (byte 0xe9); save the file as UTF-8");
+}
+
 }  // namespace
 }  // namespace skyrun::partition

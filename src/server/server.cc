@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cmath>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <regex>
 #include <sstream>
@@ -17,6 +18,7 @@
 
 #include "api/api.h"
 #include "common/strings.h"
+#include "common/text.h"
 #include "partition/bert.h"
 #include "partition/partition.h"
 #include "partition/profile_csv.h"
@@ -179,11 +181,13 @@ class ApiServer::Routes {
 
   static void Error(httplib::Response& res, const Status& s, const json& problems = json()) {
     res.status = api::HttpStatusFor(s.code());
-    res.set_content(api::ErrorJson(s, problems).dump(), "application/json");
+    // Messages may quote a caller's text: never let a byte that is not UTF-8 throw here.
+    res.set_content(api::ErrorJson(s, problems).dump(-1, ' ', false, json::error_handler_t::replace),
+                    "application/json");
   }
   static void Json(httplib::Response& res, const json& j, int status = 200) {
     res.status = status;
-    res.set_content(j.dump(), "application/json");
+    res.set_content(j.dump(-1, ' ', false, json::error_handler_t::replace), "application/json");
   }
   static bool CanWrite(const TokenRecord& who) { return who.role == AccessRole::kAdmin || who.role == AccessRole::kMember; }
   static bool IsPlatformAdmin(const TokenRecord& who) {
@@ -359,13 +363,17 @@ class ApiServer::Routes {
     q.follow = req.get_param_value("follow") == "true" || req.get_param_value("follow") == "1";
     q.prefix = req.get_param_value("prefix") != "false";
     if (req.has_param("attempt")) {
-      auto n = ParseInt64(req.get_param_value("attempt"));
-      if (!n || *n < 1) return Error(res, InvalidArgument("?attempt= must be a positive attempt number"));
+      auto n = ParseInt64InRange(req.get_param_value("attempt"), 1, std::numeric_limits<int>::max());
+      if (!n)
+        return Error(res, InvalidArgument("?attempt= must be an attempt number between 1 and " +
+                                          std::to_string(std::numeric_limits<int>::max())));
       q.attempt_no = static_cast<int>(*n);
     }
     if (req.has_param("rank")) {
-      auto n = ParseInt64(req.get_param_value("rank"));
-      if (!n || *n < 0) return Error(res, InvalidArgument("?rank= must be a rank number"));
+      auto n = ParseInt64InRange(req.get_param_value("rank"), 0, std::numeric_limits<int>::max());
+      if (!n)
+        return Error(res, InvalidArgument("?rank= must be a rank number between 0 and " +
+                                          std::to_string(std::numeric_limits<int>::max())));
       q.rank = static_cast<int>(*n);
     }
     if (Status s = ParseLogPosition(req, &q); !s.ok()) return Error(res, s);

@@ -92,6 +92,20 @@ bool LooksLikeDecimal(std::string_view s) {
 
 }  // namespace
 
+std::optional<std::string> ForbiddenCharacter(std::string_view text, TextKind kind) {
+  for (unsigned char c : text) {
+    if (c == 0) return "a NUL character (\\0), which no path, command or environment variable can carry";
+    bool line_break = c == '\n' || c == '\r' || c == '\t';
+    if (line_break && kind == TextKind::kScript) continue;
+    if (c == '\n' || c == '\r') {
+      return std::string("a line break (") + (c == '\n' ? "\\n" : "\\r") + "); this field must be one line";
+    }
+    if (c < 0x20 || c == 0x7f)
+      return "a control character (" + Quote(std::string(1, static_cast<char>(c))) + ")";
+  }
+  return std::nullopt;
+}
+
 std::string JoinPath(const std::string& parent, const std::string& child) {
   if (parent.empty()) return child;
   return parent + "." + child;
@@ -257,21 +271,30 @@ std::optional<std::vector<Field>> FieldReader::List(const Field& field, std::str
   return out;
 }
 
-std::optional<std::string> FieldReader::String(const Field& field, std::string_view what) {
+bool FieldReader::CheckText(SourcePos pos, const std::string& path, std::string_view text, TextKind kind) {
+  auto bad = ForbiddenCharacter(text, kind);
+  if (!bad) return true;
+  Problem(pos, path, "contains " + *bad + ", got " + Quote(text));
+  return false;
+}
+
+std::optional<std::string> FieldReader::String(const Field& field, std::string_view what, TextKind kind) {
   if (field.IsNull()) return std::nullopt;
   if (!field.value.IsScalar()) {
     Problem(field, "expected " + std::string(what) + ", got " + Describe(field.value));
     return std::nullopt;
   }
+  if (!CheckText(field.pos, field.path, field.value.Scalar(), kind)) return std::nullopt;
   return field.value.Scalar();
 }
 
-std::optional<std::string> FieldReader::NonEmptyString(const Field& field, std::string_view what) {
+std::optional<std::string> FieldReader::NonEmptyString(const Field& field, std::string_view what,
+                                                       TextKind kind) {
   if (field.IsNull()) {
     Problem(field, "is empty: expected " + std::string(what));
     return std::nullopt;
   }
-  auto text = String(field, what);
+  auto text = String(field, what, kind);
   if (!text) return std::nullopt;
   if (Trim(*text).empty()) {
     Problem(field, "is empty: expected " + std::string(what));

@@ -62,6 +62,16 @@ std::string Quote(std::string_view text);
 // The 1-based position of a node (0:0 where yaml-cpp has none).
 SourcePos PosOf(const YAML::Node& node);
 
+// What a string field may hold besides printable text. Every string field is
+// free of NUL and of control characters other than tab, newline and carriage
+// return; a kLine field (names, paths, images, URIs) holds none of those
+// either, so that it can never end a line of a script or a directive.
+enum class TextKind { kLine, kScript };
+
+// The first character of `text` that a field of `kind` must not hold, with
+// why, or nullopt: "a line break (\n)", "a NUL character (\0)", ...
+std::optional<std::string> ForbiddenCharacter(std::string_view text, TextKind kind);
+
 class FieldReader {
  public:
   // Problems are appended to *problems; positions of the fields read are
@@ -94,10 +104,15 @@ class FieldReader {
   // single scalar is accepted as a list of one ("infra: local").
   std::optional<std::vector<Field>> List(const Field& field, std::string_view what, bool scalar_is_one_item);
 
-  // Scalars. `what` describes the expected value for the type error.
-  std::optional<std::string> String(const Field& field, std::string_view what = "a string");
+  // Scalars. `what` describes the expected value for the type error. One
+  // line unless `kind` says the field is a script (run, setup, expressions).
+  std::optional<std::string> String(const Field& field, std::string_view what = "a string",
+                                    TextKind kind = TextKind::kLine);
   // A string that is not empty or blank.
-  std::optional<std::string> NonEmptyString(const Field& field, std::string_view what);
+  std::optional<std::string> NonEmptyString(const Field& field, std::string_view what,
+                                            TextKind kind = TextKind::kLine);
+  // Reports (at `pos`, as `path`) a character `text` must not hold; false then.
+  bool CheckText(SourcePos pos, const std::string& path, std::string_view text, TextKind kind);
   std::optional<int64_t> Int(const Field& field, int64_t min, int64_t max);
   std::optional<bool> Bool(const Field& field);
   // A finite decimal number >= 0 (USD, GB).

@@ -28,6 +28,49 @@ constexpr int64_t kMaxPriority = 1'000'000;
 constexpr const char* kNameRule =
     "must be 1 to 63 characters of a-z, 0-9, '-', '_' and '.', starting with a letter or digit";
 constexpr const char* kRunHelp = "the command each task runs, such as python train.py";
+// The longest deadline: a year. Longer ones are mistakes, and a limit in
+// seconds this large times a million (microseconds) would overflow.
+constexpr int64_t kMaxDeadlineSeconds = int64_t{365} * 24 * 3600;
+constexpr const char* kNoObjectStorage =
+    "object storage mounts are not supported yet; copy the data to a local path and name that path";
+
+bool LooksLikeUri(const std::string& s) {
+  return s.find("://") != std::string::npos;
+}
+
+// A path of the spec (workdir, a file_mounts source, checkpoint.dir): one
+// line (the String reader made sure), and not a URI.
+bool CheckLocalPath(FieldReader& reader, const Field& field, const std::string& path) {
+  if (!LooksLikeUri(path)) return true;
+  reader.Problem(field, std::string(kNoObjectStorage) + ", got " + Quote(path));
+  return false;
+}
+
+// A file_mounts target: inside the task's directory once staged. Absolute
+// targets (/data) are taken relative to it, as staging does
+// (drivers/local/staging.cc); '..' is refused anywhere, even where it would
+// stay inside, so that what a target means never depends on the links below it.
+std::optional<std::string> MountTargetProblem(const std::string& target) {
+  std::string rel = target;
+  while (!rel.empty() && rel.front() == '/') rel.erase(rel.begin());
+  bool names_something = false;
+  for (const std::string& part : Split(rel, '/')) {
+    if (part == "..")
+      return "holds '..', which is not allowed: a mount target stays inside the task's directory";
+    if (!part.empty() && part != ".") names_something = true;
+  }
+  if (!names_something)
+    return "names the task's directory itself; use a path inside it, such as /data or data/";
+  if (LooksLikeUri(target)) return "is a URI; a mount target is a path inside the task, such as /data";
+  return std::nullopt;
+}
+
+// Fields that parse but that nothing implements yet (issue 10, item 17): a
+// job that sets them is refused rather than run without what it asked for.
+// `message` says what is missing and what to do.
+void NotBuiltYet(FieldReader& reader, const Field& field, const std::string& message) {
+  reader.Problem(field.key_pos, field.path, message);
+}
 
 bool IsEnvName(const std::string& name) {
   if (name.empty() || std::isdigit(static_cast<unsigned char>(name[0]))) return false;
@@ -70,6 +113,17 @@ std::optional<std::string> ReadImage(FieldReader& reader, const Field& field) {
       return std::nullopt;
     }
   }
+  // An image reference ("registry/name:tag@sha256:...", "docker://x",
+  // "/shared/x.sif") needs no shell character; refusing them keeps the name
+  // a plain word for every runtime's command line.
+  for (char c : trimmed) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) &&
+        std::string_view("._-:/@+").find(c) == std::string_view::npos) {
+      reader.Problem(
+          field, "a container image name holds letters, digits and . _ - : / @ + only, got " + Quote(*image));
+      return std::nullopt;
+    }
+  }
   return trimmed;
 }
 
@@ -97,6 +151,9 @@ void ReadEnvs(FieldReader& reader, const Field& field, std::map<std::string, std
       reader.Problem(e, "expected a string, number or boolean, got " + Describe(e.value));
       continue;
     }
+    // A value may span lines (a certificate, a JSON document); it is passed
+    // as data, never as script text.
+    if (!reader.CheckText(e.pos, e.path, e.value.Scalar(), TextKind::kScript)) continue;
     (*out)[e.key] = e.value.Scalar();
   }
 }
@@ -109,7 +166,13 @@ void ReadFileMounts(FieldReader& reader, const Field& field, std::map<std::strin
       reader.Problem(e.key_pos, field.path, "a mount target is empty: expected a task path such as /data");
       continue;
     }
-    if (auto source = reader.NonEmptyString(e, "a source path such as ./data")) (*out)[e.key] = *source;
+    if (!reader.CheckText(e.key_pos, e.path, e.key, TextKind::kLine)) continue;
+    if (auto problem = MountTargetProblem(e.key)) {
+      reader.Problem(e.key_pos, e.path, "the mount target " + Quote(e.key) + " " + *problem);
+      continue;
+    }
+    auto source = reader.NonEmptyString(e, "a source path such as ./data");
+    if (source && CheckLocalPath(reader, e, *source)) (*out)[e.key] = *source;
   }
 }
 
@@ -153,7 +216,8 @@ void ReadCheckpoint(FieldReader& reader, const Field& field, JobSpec* spec) {
   bool has_dir = false;
   for (const auto& f : *fields) {
     has_dir = true;
-    if (auto dir = reader.NonEmptyString(f, "a directory such as /ckpt")) spec->checkpoint_dir = Trim(*dir);
+    auto dir = reader.NonEmptyString(f, "a directory such as /ckpt");
+    if (dir && CheckLocalPath(reader, f, Trim(*dir))) spec->checkpoint_dir = Trim(*dir);
   }
   if (!has_dir)
     reader.Problem(field.pos, JoinPath(field.path, "dir"),
@@ -245,7 +309,7 @@ void ReadRoles(FieldReader& reader, const Field& field, JobSpec* spec) {
         } else if (f.key == "image") {
           if (auto v = ReadImage(reader, f)) role.image = *v;
         } else if (f.key == "run") {
-          if (auto v = reader.NonEmptyString(f, kRunHelp)) role.run = *v;
+          if (auto v = reader.NonEmptyString(f, kRunHelp, TextKind::kScript)) role.run = *v;
         }
       }
     }
@@ -371,23 +435,38 @@ void ReadJobDocument(FieldReader& reader, const YAML::Node& doc, const std::stri
     } else if (k == "envs") {
       ReadEnvs(reader, f, &spec->envs);
     } else if (k == "workdir") {
-      if (auto v = reader.NonEmptyString(f, "a directory such as ./train")) spec->workdir = Trim(*v);
+      auto v = reader.NonEmptyString(f, "a directory such as ./train");
+      if (v && CheckLocalPath(reader, f, Trim(*v))) spec->workdir = Trim(*v);
     } else if (k == "file_mounts") {
       ReadFileMounts(reader, f, &spec->file_mounts);
-    } else if (k == "inputs") {
-      ReadDataRefs(reader, f, &spec->inputs);
-    } else if (k == "outputs") {
-      ReadDataRefs(reader, f, &spec->outputs);
+    } else if (k == "inputs" || k == "outputs") {
+      std::vector<DataRef>* refs = k == "inputs" ? &spec->inputs : &spec->outputs;
+      size_t before = reader.problem_count();
+      ReadDataRefs(reader, f, refs);
+      if (!refs->empty() && reader.problem_count() == before) {
+        NotBuiltYet(reader, f,
+                    std::string(k == "inputs" ? "moving data into a job (inputs)"
+                                              : "moving data out of a job (outputs)") +
+                        " is not built yet; remove the field (name local files in file_mounts)");
+      }
     } else if (k == "setup") {
-      if (auto v = reader.String(f, "a shell command")) spec->setup = *v;
+      if (auto v = reader.String(f, "a shell command", TextKind::kScript)) spec->setup = *v;
     } else if (k == "run") {
-      if (auto v = reader.NonEmptyString(f, kRunHelp)) spec->run = *v;
+      if (auto v = reader.NonEmptyString(f, kRunHelp, TextKind::kScript)) spec->run = *v;
     } else if (k == "checkpoint") {
       ReadCheckpoint(reader, f, spec);
     } else if (k == "recovery") {
       ReadRecovery(reader, f, &spec->recovery);
     } else if (k == "objective") {
-      if (auto v = reader.OneOf(f, {"cost", "time"})) spec->objective = *v;
+      auto v = reader.OneOf(f, {"cost", "time"});
+      if (v && *v != "cost") {
+        NotBuiltYet(reader, f,
+                    "objective " + *v +
+                        " is not built yet (placement does not weigh objectives); remove the field or set it "
+                        "to cost");
+      } else if (v) {
+        spec->objective = *v;
+      }
     } else if (k == "deadline") {
       if (auto text = reader.String(f, "a duration such as 6h or 90m")) {
         auto seconds = ParseDurationSeconds(*text);
@@ -395,12 +474,16 @@ void ReadJobDocument(FieldReader& reader, const YAML::Node& doc, const std::stri
           reader.Problem(f, seconds.status().message());
         } else if (*seconds <= 0) {
           reader.Problem(f, "must be more than 0, got " + Quote(*text));
+        } else if (*seconds > kMaxDeadlineSeconds) {
+          reader.Problem(f, "must be at most 365 days (8760h), got " + Quote(*text));
         } else {
           spec->deadline_seconds = *seconds;
         }
       }
     } else if (k == "budget") {
-      if (auto v = reader.NonNegativeNumber(f, "an amount in USD such as 200")) spec->budget_usd = *v;
+      if (reader.NonNegativeNumber(f, "an amount in USD such as 200"))
+        NotBuiltYet(reader, f,
+                    "a budget is not enforced yet (nothing stops a job at a cost); remove the field");
     } else if (k == "depends_on") {
       ReadDependsOn(reader, f, &spec->depends_on);
     } else if (k == "partition") {

@@ -269,22 +269,28 @@ void ReadResources(FieldReader& reader, const Field& field, ResourceRequest* out
     } else if (f.key == "memory") {
       ReadMemory(reader, f, out);
     } else if (f.key == "use_spot") {
-      if (auto v = reader.Bool(f)) out->use_spot = *v;
+      // Not built yet (issue 10, item 17): refused rather than ignored.
+      auto v = reader.Bool(f);
+      if (v && *v) {
+        reader.Problem(f.key_pos, f.path, "spot capacity is not built yet; remove the field or set it false");
+      }
     } else if (f.key == "requirements") {
       // Parsed and type-checked now, so a mistake is refused at submission
       // with its place rather than leaving the job waiting for a node.
-      if (auto v = reader.String(f, "an expression such as 'GpuMemoryMB >= 40000'")) {
+      if (auto v = reader.String(f, "an expression such as 'GpuMemoryMB >= 40000'", TextKind::kScript)) {
         if (CheckExpression(reader, f, *v, expr::ExprRole::kRequirements)) out->requirements = *v;
       }
     } else if (f.key == "rank") {
-      if (auto v = reader.String(f, "an expression such as '-HourlyPrice'")) {
+      if (auto v = reader.String(f, "an expression such as '-HourlyPrice'", TextKind::kScript)) {
         if (CheckExpression(reader, f, *v, expr::ExprRole::kRank)) out->rank = *v;
       }
     } else if (f.key == "infra") {
       ReadInfra(reader, f, &out->infra);
     } else if (f.key == "max_hourly_cost") {
-      if (auto v = reader.NonNegativeNumber(f, "a price in USD per hour such as 40"))
-        out->max_hourly_cost = *v;
+      if (reader.NonNegativeNumber(f, "a price in USD per hour such as 40")) {
+        reader.Problem(f.key_pos, f.path,
+                       "a price cap is not enforced yet (placement does not weigh prices); remove the field");
+      }
     }
   }
   if (gpu_milli_field) {

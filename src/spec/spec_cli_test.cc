@@ -43,7 +43,8 @@ TEST(ValidateCommandTest, GoodFilePrintsOkAndASummaryPerJob) {
   EXPECT_EQ(run.err, "");
   EXPECT_EQ(run.out.rfind(path + ": ok (3 jobs)\n", 0), 0u) << run.out;
   EXPECT_NE(run.out.find("\n  prepare: single, 16+ CPU, 64 GiB+"), std::string::npos) << run.out;
-  EXPECT_NE(run.out.find("\n  train: gang x4, 1+ CPU, A100:8 or H100:8, spot"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("\n  train: gang x4, 1+ CPU, A100:8 or H100:8, queue"), std::string::npos)
+      << run.out;
   EXPECT_NE(run.out.find("after train, prepare"), std::string::npos) << run.out;
   EXPECT_EQ(Validate(SpecPath("good", "minimal.yaml"), false).out.find("(1 job)"),
             SpecPath("good", "minimal.yaml").size() + 5);
@@ -89,7 +90,10 @@ TEST(ValidateCommandTest, JsonSurvivesBytesThatAreNotUtf8) {
   Outcome run = Validate("-", true, "run: x\nname: \"\xff\xfe\"\n");
   EXPECT_EQ(run.code, 2);
   auto doc = nlohmann::json::parse(run.out);
-  EXPECT_EQ(doc["problems"][0]["field"], "name");
+  // Refused before parsing, at its place (issue 10, item 7).
+  EXPECT_EQ(doc["problems"][0]["line"], 2);
+  EXPECT_EQ(doc["problems"][0]["column"], 8);
+  EXPECT_EQ(doc["problems"][0]["message"], "not valid UTF-8 (byte 0xff); save the spec as UTF-8");
 }
 
 TEST(ValidateCommandTest, ReadsStandardInput) {

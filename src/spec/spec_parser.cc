@@ -13,6 +13,8 @@
 #include <system_error>
 #include <tuple>
 
+#include "common/strings.h"
+#include "common/text.h"
 #include "spec/field_reader.h"
 #include "spec/job_fields.h"
 #include "spec/pipeline_checks.h"
@@ -50,6 +52,46 @@ std::string Unreadable(const std::error_code& ec) {
   return "cannot be read (" + ec.message() + ")";
 }
 
+// The 1-based line and column (in characters) of byte `offset` of `text`,
+// whose bytes before `offset` are UTF-8.
+SourcePos PositionOfByte(std::string_view text, size_t offset) {
+  SourcePos pos{1, 1};
+  for (size_t i = 0; i < offset; ++i) {
+    auto c = static_cast<unsigned char>(text[i]);
+    if (c == '\n') {
+      ++pos.line;
+      pos.column = 1;
+    } else if ((c & 0xc0) != 0x80) {
+      ++pos.column;
+    }
+  }
+  return pos;
+}
+
+// A spec is UTF-8 text (YAML 1.2 says so; JSON, in which the API and the
+// task files carry it, needs it), without control characters other than tab,
+// newline and carriage return (YAML allows no others unescaped). Checked on
+// the whole text before parsing, so that a byte in a comment is found too.
+std::optional<SpecProblem> CheckEncoding(std::string_view text, const std::string& file_name) {
+  char hex[8];
+  if (auto bad = FindInvalidUtf8(text)) {
+    SourcePos pos = PositionOfByte(text, *bad);
+    std::snprintf(hex, sizeof hex, "0x%02x", static_cast<unsigned char>(text[*bad]));
+    return SpecProblem{file_name, pos.line, pos.column, "",
+                       std::string("not valid UTF-8 (byte ") + hex + "); save the spec as UTF-8"};
+  }
+  for (size_t i = 0; i < text.size(); ++i) {
+    auto c = static_cast<unsigned char>(text[i]);
+    if ((c >= 0x20 && c != 0x7f) || c == '\t' || c == '\n' || c == '\r') continue;
+    SourcePos pos = PositionOfByte(text, i);
+    std::snprintf(hex, sizeof hex, "0x%02x", c);
+    return SpecProblem{
+        file_name, pos.line, pos.column, "",
+        std::string("a control character (byte ") + hex + ") is not allowed in a job spec; remove it"};
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::string SpecProblem::ToString() const {
@@ -71,6 +113,10 @@ SpecParseResult ParseJobSpecs(std::string_view text, const std::string& file_nam
                                           "the file is " + FormatMiB(text.size()) +
                                               "; a job spec may be at most 1 MiB (refer to data with inputs "
                                               "or file_mounts instead of writing it into the spec)"});
+    return result;
+  }
+  if (auto bad = CheckEncoding(text, file_name)) {
+    result.problems.push_back(std::move(*bad));
     return result;
   }
   std::vector<YAML::Node> documents = spec_internal::LoadYamlDocuments(text, file_name, &result.problems);

@@ -7,6 +7,13 @@
 // each located (file, line, column, dotted field path) and worded for the
 // user; a spec with any problem yields no JobSpec at all.
 //
+// Safety (issue 10): the text must be UTF-8 without raw control characters;
+// string fields hold no NUL or control characters, and only scripts (run,
+// setup), env values and expressions may span lines; file_mounts targets stay
+// inside the task; URIs (object storage) are refused; fields that nothing
+// implements yet (use_spot, max_hourly_cost, budget, objective time, inputs,
+// outputs) are refused rather than ignored. docs/spec.md lists the rules.
+//
 // Limits: texts over 1 MiB are refused unparsed; flow nesting ("[[[", "{{{")
 // deeper than 64 is refused before yaml-cpp sees it, and block nesting is
 // bounded by yaml-cpp's own depth guard (reported as a problem); at most
@@ -57,8 +64,9 @@ SpecParseResult ParseJobSpecs(std::string_view text, const std::string& file_nam
 SpecParseResult ParseJobSpecFile(const std::string& path);
 
 // The canonical JSON of a parsed spec (quantities in their integer units),
-// for `validate -o json` and the API. Strings are the user's bytes: dump it
-// with nlohmann::json::error_handler_t::replace, since they may not be UTF-8.
+// for `validate -o json` and the API. The parser refuses text that is not
+// UTF-8, so a parsed spec dumps safely; callers still dump with
+// nlohmann::json::error_handler_t::replace, for specs built by hand.
 nlohmann::json SpecToJson(const JobSpec& spec);
 nlohmann::json SpecProblemToJson(const SpecProblem& problem);
 

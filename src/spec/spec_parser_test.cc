@@ -68,6 +68,8 @@ class TempDir {
   fs::path path_;
 };
 
+// Every field that is built (use_spot, max_hourly_cost, inputs, outputs and
+// budget are refused until they are: bad/not_built_yet.yaml).
 TEST(SpecParserTest, DesignExampleSetsEveryField) {
   SpecParseResult result = ParseJobSpecFile((SpecsDir() / "good" / "design_example.yaml").string());
   for (const auto& problem : result.problems) ADD_FAILURE() << problem.ToString();
@@ -85,24 +87,17 @@ TEST(SpecParserTest, DesignExampleSetsEveryField) {
   EXPECT_FALSE(s.resources.cpus_exact);
   EXPECT_EQ(s.resources.memory_mib, 64 * 1024);
   EXPECT_FALSE(s.resources.memory_exact);
-  EXPECT_TRUE(s.resources.use_spot);
+  EXPECT_FALSE(s.resources.use_spot);
   EXPECT_EQ(s.resources.requirements, "GpuMemoryMB >= 40000 && member(Country, {\"US\", \"DE\"})");
   EXPECT_EQ(s.resources.rank, "-HourlyPrice");
   EXPECT_EQ(s.resources.infra, (std::vector<std::string>{"local", "slurm/hpc1", "aws/us-east-1"}));
-  ASSERT_TRUE(s.resources.max_hourly_cost.has_value());
-  EXPECT_EQ(*s.resources.max_hourly_cost, 40.0);
+  EXPECT_FALSE(s.resources.max_hourly_cost.has_value());
   EXPECT_EQ(s.image, "registry.example.org/ml/pytorch:2.3-cuda12");
   EXPECT_EQ(s.envs, (std::map<std::string, std::string>{{"MODEL", "bert-large"}}));
   EXPECT_EQ(s.workdir, "./train");
   EXPECT_EQ(s.file_mounts, (std::map<std::string, std::string>{{"/data", "./data"}}));
-  ASSERT_EQ(s.inputs.size(), 1u);
-  EXPECT_EQ(s.inputs[0].uri, "s3://bucket/mnli");
-  EXPECT_EQ(s.inputs[0].size_gb, 2.0);
-  EXPECT_EQ(s.inputs[0].location, "aws/us-east-1");
-  ASSERT_EQ(s.outputs.size(), 1u);
-  EXPECT_EQ(s.outputs[0].uri, "s3://bucket/out");
-  EXPECT_EQ(s.outputs[0].size_gb, 1.0);
-  EXPECT_EQ(s.outputs[0].location, "");
+  EXPECT_TRUE(s.inputs.empty());
+  EXPECT_TRUE(s.outputs.empty());
   EXPECT_EQ(s.setup, "pip install -r requirements.txt");
   EXPECT_EQ(s.run,
             "torchrun --nnodes=$SKYRUN_NUM_NODES --node_rank=$SKYRUN_NODE_RANK train.py --ckpt "
@@ -113,7 +108,7 @@ TEST(SpecParserTest, DesignExampleSetsEveryField) {
   EXPECT_EQ(s.recovery.recover_on_exit_codes, (std::vector<int>{75}));
   EXPECT_EQ(s.objective, "cost");
   EXPECT_EQ(s.deadline_seconds, 6 * 3600);
-  EXPECT_EQ(s.budget_usd, 200.0);
+  EXPECT_FALSE(s.budget_usd.has_value());
   EXPECT_TRUE(s.depends_on.empty());
   EXPECT_EQ(s.base_dir, fs::absolute(SpecsDir() / "good").lexically_normal().string());
   EXPECT_EQ(s.TaskCount(), 2);

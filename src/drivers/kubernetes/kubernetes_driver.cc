@@ -111,6 +111,16 @@ Status KubernetesDriver::CanRun(const JobSpec& spec) {
     return InvalidArgument(Name() +
                            " cannot stage local files into pods yet (workdir/file_mounts): build them "
                            "into the image, or leave this cluster out of resources.infra");
+  // The renderer refuses a Volcano queue that is not a DNS name; refuse it at
+  // submission instead (issue 10, item 6).
+  auto mapped = config_.queue_map.find(spec.queue);
+  const std::string& queue = mapped != config_.queue_map.end() ? mapped->second : spec.queue;
+  bool dns_name = !queue.empty() && queue.size() <= 253;
+  for (const std::string& label : Split(queue, '.')) dns_name = dns_name && IsDnsLabel(label);
+  if (!dns_name)
+    return InvalidArgument("queue '" + queue +
+                           "' is not a valid Volcano queue name (a lower-case DNS name) on " + Name() +
+                           "; map it in the cluster's queues, or leave this cluster out of resources.infra");
   if (config_.default_image.empty()) {
     bool all_roles_have_images = !spec.roles.empty();
     for (const auto& r : spec.roles) all_roles_have_images = all_roles_have_images && !r.image.empty();
@@ -128,7 +138,9 @@ Result<std::vector<std::string>> KubernetesDriver::Launch(const AttemptLaunch& l
     return InvalidArgument("the attempt has no job directory to keep its manifest in");
   std::string manifest_path =
       launch.job_dir + "/volcano-attempt-" + std::to_string(launch.attempt_no) + ".json";
-  SKYRUN_RETURN_IF_ERROR(WriteFileAtomic(manifest_path, job.manifest.dump(2) + "\n"));
+  SKYRUN_RETURN_IF_ERROR(WriteFileAtomic(
+      manifest_path,
+      job.manifest.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n"));
   std::vector<std::string> handles;
   for (const auto& ref : job.tasks) {
     handles.push_back(FormatVolcanoHandle(ref));

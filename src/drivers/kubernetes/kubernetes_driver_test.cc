@@ -356,5 +356,15 @@ TEST_F(KubernetesDriverTest, CanRunRefusesWhatPodsCannotRun) {
   EXPECT_TRUE(MakeDriver(with_default)->CanRun(no_image).ok());
 }
 
+// What RenderVolcanoJob would refuse at launch is refused at submission.
+TEST_F(KubernetesDriverTest, Item6_CanRunRefusesAQueueVolcanoCannotName) {
+  auto d = MakeDriver();
+  JobSpec spec = *gang_.spec;
+  spec.queue = "team_a";  // a valid skyrun queue, not a DNS name
+  EXPECT_NE(d->CanRun(spec).message().find("not a valid Volcano queue name"), std::string::npos);
+  spec.queue = "team-a.gpu";
+  EXPECT_TRUE(d->CanRun(spec).ok()) << d->CanRun(spec).message();
+}
+
 }  // namespace
 }  // namespace skyrun

@@ -95,6 +95,40 @@ TaskShape ShapeOf(const AttemptLaunch& launch, const TaskLaunch& task, const Sba
   return s;
 }
 
+// Text for a comment line: a control character would end the comment (a
+// newline starts a command) or hide what follows.
+std::string CommentText(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    auto u = static_cast<unsigned char>(c);
+    out += u < 0x20 || u == 0x7f ? '?' : c;
+  }
+  return out;
+}
+
+// A value of an #SBATCH line. sbatch splits these lines at blanks and reads
+// quotes its own way, and a line break would end the directives: only plain
+// words go there. The values are the server's (paths under its state
+// directory, the cluster config, node names), never a tenant's.
+Status CheckSbatchWord(const std::string& what, const std::string& value) {
+  for (char c : value) {
+    auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u == 0x7f || c == '"' || c == '\'' || c == '\\' || c == '#') {
+      return InvalidArgument(what + " " + CommentText(value) +
+                             " cannot go on an #SBATCH line: it holds a blank, a quote, '#' or a control "
+                             "character");
+    }
+  }
+  return Status::Ok();
+}
+
+// bash cannot hold a NUL byte in a word; the spec parser refuses them, and
+// so does the renderer, whoever built the launch.
+Status CheckNoNul(const std::string& what, const std::string& value) {
+  if (value.find('\0') == std::string::npos) return Status::Ok();
+  return InvalidArgument(what + " contains a NUL character, which a shell script cannot carry");
+}
+
 std::string SanitizeJobName(const std::string& name) {
   std::string out;
   for (char c : name) {
@@ -133,17 +167,35 @@ std::string SpecPath(const JobSpec& spec, const std::string& path) {
 }
 
 // Directories a container must see: the job's, the checkpoints, the workdir,
-// and the spec's file_mounts ("src:dst").
-std::vector<std::string> ContainerBinds(const AttemptLaunch& launch) {
+// and the spec's file_mounts ("src:dst"). The runtimes read the list as
+// "src[:dst[:opts]],...": a path holding ',' or ':' would add a bind of its
+// own, so such paths are refused.
+Result<std::vector<std::string>> ContainerBinds(const AttemptLaunch& launch) {
   std::vector<std::string> binds;
+  auto path = [](const std::string& what, const std::string& p) -> Status {
+    if (p.find_first_of(",:") == std::string::npos) return Status::Ok();
+    return InvalidArgument(what + " '" + CommentText(p) +
+                           "' holds ',' or ':', which a container bind list cannot carry; rename it");
+  };
   auto add = [&](const std::string& b) {
     if (!b.empty() && std::find(binds.begin(), binds.end(), b) == binds.end()) binds.push_back(b);
   };
+  SKYRUN_RETURN_IF_ERROR(path("the job directory", launch.job_dir));
+  SKYRUN_RETURN_IF_ERROR(path("the checkpoint directory", launch.checkpoint_dir));
   add(launch.job_dir);
   add(launch.checkpoint_dir);
   if (launch.spec != nullptr) {
-    if (!launch.spec->workdir.empty()) add(SpecPath(*launch.spec, launch.spec->workdir));
-    for (const auto& [dst, src] : launch.spec->file_mounts) add(SpecPath(*launch.spec, src) + ":" + dst);
+    if (!launch.spec->workdir.empty()) {
+      std::string workdir = SpecPath(*launch.spec, launch.spec->workdir);
+      SKYRUN_RETURN_IF_ERROR(path("workdir", workdir));
+      add(workdir);
+    }
+    for (const auto& [dst, src] : launch.spec->file_mounts) {
+      std::string source = SpecPath(*launch.spec, src);
+      SKYRUN_RETURN_IF_ERROR(path("file_mounts source", source));
+      SKYRUN_RETURN_IF_ERROR(path("file_mounts target", dst));
+      add(source + ":" + dst);
+    }
   }
   return binds;
 }
@@ -263,6 +315,12 @@ Result<std::string> RenderSbatch(const AttemptLaunch& launch, const SbatchOption
   if (launch.tasks.empty())
     return InvalidArgument("attempt " + std::to_string(launch.attempt_no) + " has no tasks");
   if (launch.job_dir.empty()) return InvalidArgument("attempt has no job directory");
+  SKYRUN_RETURN_IF_ERROR(CheckSbatchWord("the job directory", launch.job_dir));
+  SKYRUN_RETURN_IF_ERROR(CheckSbatchWord("partition", options.partition));
+  SKYRUN_RETURN_IF_ERROR(CheckSbatchWord("account", options.account));
+  SKYRUN_RETURN_IF_ERROR(CheckSbatchWord("qos", options.qos));
+  SKYRUN_RETURN_IF_ERROR(CheckNoNul("the checkpoint directory", launch.checkpoint_dir));
+  SKYRUN_RETURN_IF_ERROR(CheckNoNul("the backend name", options.backend_name));
   if (options.container != "none" && options.container != "pyxis" && options.container != "apptainer") {
     return InvalidArgument("container '" + options.container + "' is not one of none, pyxis, apptainer");
   }
@@ -270,10 +328,15 @@ Result<std::string> RenderSbatch(const AttemptLaunch& launch, const SbatchOption
   for (const auto& t : launch.tasks) {
     for (const auto& [key, value] : t.env) {
       if (!IsShellName(key)) {
-        return InvalidArgument("environment variable name '" + key + "' of rank " + std::to_string(t.rank) +
+        return InvalidArgument("environment variable name '" + CommentText(key) + "' of rank " +
+                               std::to_string(t.rank) +
                                " is not a shell name (letters, digits, '_', not starting with a digit)");
       }
+      SKYRUN_RETURN_IF_ERROR(CheckNoNul("environment variable " + key, value));
     }
+    SKYRUN_RETURN_IF_ERROR(CheckNoNul("run", t.run));
+    SKYRUN_RETURN_IF_ERROR(CheckNoNul("setup", t.setup));
+    SKYRUN_RETURN_IF_ERROR(CheckNoNul("image", t.image));
     if (!t.image.empty()) images.insert(t.image);
   }
   if (!images.empty() && options.container == "none") {
@@ -328,7 +391,7 @@ Result<std::string> RenderSbatch(const AttemptLaunch& launch, const SbatchOption
   const std::string attempt_dir = SlurmAttemptDir(launch.job_dir, launch.attempt_no);
   std::ostringstream o;
   o << "#!/bin/bash\n";
-  o << "# skyrun job " << launch.job_id.value() << " '" << launch.job_name << "' attempt "
+  o << "# skyrun job " << launch.job_id.value() << " '" << CommentText(launch.job_name) << "' attempt "
     << launch.attempt_no << " on " << options.backend_name << ": " << num_tasks << " task"
     << (num_tasks > 1 ? "s" : "") << " on " << num_nodes << " node" << (num_nodes > 1 ? "s" : "");
   if (launch.spec != nullptr) o << " (" << JobModeName(launch.spec->mode) << ")";
@@ -359,11 +422,18 @@ Result<std::string> RenderSbatch(const AttemptLaunch& launch, const SbatchOption
   if (!options.partition.empty()) o << "#SBATCH --partition=" << options.partition << "\n";
   if (!options.account.empty()) o << "#SBATCH --account=" << options.account << "\n";
   if (!options.qos.empty()) o << "#SBATCH --qos=" << options.qos << "\n";
-  if (all_named) o << "#SBATCH --nodelist=" << Join(node_order, ",") << "\n";
-  std::string chdir = (launch.spec != nullptr && !launch.spec->workdir.empty())
-                          ? SpecPath(*launch.spec, launch.spec->workdir)
-                          : attempt_dir;
-  o << "#SBATCH --chdir=" << chdir << "\n";
+  if (all_named) {
+    for (const auto& node : node_order) SKYRUN_RETURN_IF_ERROR(CheckSbatchWord("node name", node));
+    o << "#SBATCH --nodelist=" << Join(node_order, ",") << "\n";
+  }
+  // The batch step starts in the attempt directory; the spec's workdir (a
+  // tenant's text) is entered by a quoted `cd` below, never on an #SBATCH line.
+  std::string workdir = (launch.spec != nullptr && !launch.spec->workdir.empty())
+                            ? SpecPath(*launch.spec, launch.spec->workdir)
+                            : "";
+  SKYRUN_RETURN_IF_ERROR(CheckNoNul("workdir", workdir));
+  std::string chdir = workdir.empty() ? attempt_dir : workdir;
+  o << "#SBATCH --chdir=" << attempt_dir << "\n";
   o << "#SBATCH --output=" << attempt_dir << "/batch.log\n";
   o << "#SBATCH --no-requeue\n";
   o << "\n";
@@ -375,7 +445,12 @@ Result<std::string> RenderSbatch(const AttemptLaunch& launch, const SbatchOption
   }
   o << "mkdir -p" << (launch.checkpoint_dir.empty() ? "" : " \"$SKYRUN_CHECKPOINT_DIR\"");
   for (const auto& t : launch.tasks) o << " \"$SKYRUN_ATTEMPT_DIR/rank-" << t.rank << "\"";
-  o << "\n\n";
+  o << "\n";
+  if (!workdir.empty()) {
+    o << "cd -- " << ShellQuote(workdir)
+      << " || { echo \"skyrun: cannot enter the workdir on $(hostname -s)\" >&2; exit 1; }\n";
+  }
+  o << "\n";
 
   // Environment every rank shares.
   std::map<std::string, std::string> common_env;
@@ -419,7 +494,10 @@ Result<std::string> RenderSbatch(const AttemptLaunch& launch, const SbatchOption
   }
   std::string rank_fn = kRankFunction;
   rank_fn.replace(rank_fn.find("@RANKS@"), 7, ranks);
-  std::vector<std::string> binds = ContainerBinds(launch);
+  std::vector<std::string> binds;
+  if (options.container != "none") {
+    SKYRUN_ASSIGN_OR_RETURN(binds, ContainerBinds(launch));
+  }
   o << ExecFunction(options.container, binds) << rank_fn;
   o << "export -f skyrun_rank skyrun_exec\n\n";
 

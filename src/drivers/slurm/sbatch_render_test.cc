@@ -151,11 +151,79 @@ TEST(SbatchRender, RelativeWorkdirIsResolvedAgainstTheSpecFile) {
   l.tasks.push_back(Task(11, spec.name, 0, 1, "slurm/hpc1/node1", {}, "", 1000, 1024));
   auto script = RenderSbatch(l, Options());
   ASSERT_TRUE(script.ok()) << script.status().message();
-  EXPECT_NE(script->find("#SBATCH --chdir=/home/alice/ddp\n"), std::string::npos) << *script;
+  EXPECT_NE(script->find("\ncd -- /home/alice/ddp || "), std::string::npos) << *script;
   spec.workdir = "train/../src";
   script = RenderSbatch(l, Options());
   ASSERT_TRUE(script.ok()) << script.status().message();
-  EXPECT_NE(script->find("#SBATCH --chdir=/home/alice/ddp/src\n"), std::string::npos) << *script;
+  EXPECT_NE(script->find("\ncd -- /home/alice/ddp/src || "), std::string::npos) << *script;
+}
+
+// Issue 10, item 5: the workdir is a tenant's text; it once went verbatim on
+// the "#SBATCH --chdir=" line, where a newline ended the directives and
+// started a command. Now it is a single-quoted word of a `cd`.
+TEST(SbatchRender, Item5_WorkdirIsAQuotedWordNeverAnSbatchLine) {
+  JobSpec spec;
+  spec.name = "inj";
+  spec.workdir = "/x\ntouch INJECTED\n#'; touch Q '$(touch S)";
+  AttemptLaunch l = Launch(&spec, 12);
+  l.tasks.push_back(Task(12, spec.name, 0, 1, "slurm/hpc1/node1", {}, "", 1000, 1024));
+  auto script = RenderSbatch(l, Options());
+  ASSERT_TRUE(script.ok()) << script.status().message();
+  EXPECT_NE(script->find("#SBATCH --chdir=/srv/skyrun/jobs/12/attempt-1\n"), std::string::npos) << *script;
+  EXPECT_NE(script->find("cd -- '/x\ntouch INJECTED\n#'\\''; touch Q '\\''$(touch S)' || "),
+            std::string::npos)
+      << *script;
+  EXPECT_NE(script->find("#SBATCH --output=/srv/skyrun/jobs/12/attempt-1/batch.log\n#SBATCH --no-requeue\n"),
+            std::string::npos)
+      << *script;
+}
+
+// Values of #SBATCH lines are the server's; one that sbatch would split or
+// end is refused rather than written.
+TEST(SbatchRender, Item5_SbatchLinesCarryOnlyPlainWords) {
+  JobSpec spec;
+  spec.name = "x";
+  AttemptLaunch l = Launch(&spec, 13);
+  l.tasks.push_back(Task(13, spec.name, 0, 1, "slurm/hpc1/node1", {}, "", 1000, 1024));
+  SbatchOptions o = Options();
+  o.account = "acct\n#SBATCH --wrap=id";
+  auto script = RenderSbatch(l, o);
+  ASSERT_FALSE(script.ok());
+  EXPECT_NE(script.status().message().find("cannot go on an #SBATCH line"), std::string::npos);
+  l.job_dir = "/srv/sky run/jobs/13";
+  script = RenderSbatch(l, Options());
+  ASSERT_FALSE(script.ok());
+  // A NUL cannot be carried by a shell word: refused, not cut short.
+  l = Launch(&spec, 13);
+  l.tasks.push_back(Task(13, spec.name, 0, 1, "slurm/hpc1/node1", {}, "", 1000, 1024));
+  l.tasks[0].run = std::string("echo a\0; touch x", 16);
+  script = RenderSbatch(l, Options());
+  ASSERT_FALSE(script.ok());
+  EXPECT_NE(script.status().message().find("NUL"), std::string::npos);
+}
+
+// A container bind list is "src:dst,src:dst": a path holding ',' or ':'
+// would add a bind of its own choosing.
+TEST(SbatchRender, Item5_ContainerBindsRefusePathsThatWouldSplit) {
+  JobSpec spec;
+  spec.name = "binds";
+  spec.image = "docker://ubuntu";
+  spec.file_mounts = {{"/data,/etc:/host-etc", "/srv/data"}};
+  AttemptLaunch l = Launch(&spec, 14);
+  l.tasks.push_back(Task(14, spec.name, 0, 1, "slurm/hpc1/node1", {}, "", 1000, 1024));
+  l.tasks[0].image = spec.image;
+  SbatchOptions o = Options();
+  o.container = "apptainer";
+  auto script = RenderSbatch(l, o);
+  ASSERT_FALSE(script.ok());
+  EXPECT_NE(script.status().message().find("container bind list"), std::string::npos)
+      << script.status().message();
+  spec.file_mounts = {{"/data", "/srv/data"}};
+  script = RenderSbatch(l, o);
+  ASSERT_TRUE(script.ok()) << script.status().message();
+  EXPECT_NE(script->find("--bind /srv/skyrun/jobs/14,/srv/skyrun/jobs/14/checkpoints,/srv/data:/data"),
+            std::string::npos)
+      << *script;
 }
 
 TEST(SbatchRender, PsWorkerGolden) {

@@ -152,6 +152,22 @@ Status SlurmDriver::CanRun(const JobSpec& spec) {
         ") need a container runtime to mount into, "
         "and this cluster has none (container: none). Use paths on the shared filesystem.");
   }
+  // A container bind list is "src:dst,...": the renderer refuses paths that
+  // would split it; refuse them at submission instead (issue 10, item 6).
+  if (config_.container != "none") {
+    std::vector<std::pair<std::string, std::string>> paths;
+    if (!spec.workdir.empty()) paths.emplace_back("workdir", spec.workdir);
+    for (const auto& [dst, src] : spec.file_mounts) {
+      paths.emplace_back("file_mounts source", src);
+      paths.emplace_back("file_mounts target", dst);
+    }
+    if (!paths.empty() && !spec.base_dir.empty()) paths.emplace_back("the spec's directory", spec.base_dir);
+    for (const auto& [what, path] : paths) {
+      if (path.find_first_of(",:") == std::string::npos) continue;
+      return FailedPrecondition(Name() + " cannot run job '" + spec.name + "': " + what + " '" + path +
+                                "' holds ',' or ':', which a container bind list cannot carry; rename it");
+    }
+  }
   // Not CheckFits: a job too big for this cluster may fit another backend,
   // and the controller's feasibility check (HTTP 400) sees them all.
   return Status::Ok();

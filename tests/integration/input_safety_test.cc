@@ -1,0 +1,144 @@
+// Issue 10, items 6, 7 and 17 through the real server and CLI: bad input gets
+// a located refusal (HTTP 400, CLI exit 2), never a crash, a 500 or a
+// silently wrapped number.
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "server_harness.h"
+
+namespace skyrun::testing {
+namespace {
+
+// A raw request body: the harness's Post takes JSON, which cannot hold the
+// bytes these tests send.
+HttpResult RawPost(const ServerHarness& server, const std::string& path, const std::string& body) {
+  httplib::Client cli(server.url());
+  cli.set_read_timeout(30, 0);
+  httplib::Headers h = {{"Authorization", "Bearer " + server.admin_token()}};
+  auto r = cli.Post(path.c_str(), h, body, "application/json");
+  if (!r) return {};
+  return {r->status, r->body};
+}
+
+std::string WriteTemp(const std::string& name, const std::string& text) {
+  std::string dir =
+      std::filesystem::temp_directory_path() / ("skyrun_input_safety_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::string path = dir + "/" + name;
+  std::ofstream(path, std::ios::binary) << text;
+  return path;
+}
+
+TEST(InputSafetyTest, Item6_LogsRankAndAttemptBeyondIntRangeAre400) {
+  ServerHarness server;
+  server.Start();
+  int64_t id = server.Submit("run: echo hello\n", "job.yaml");
+  ASSERT_GT(id, 0);
+  std::string logs = "/v1/jobs/" + std::to_string(id) + "/logs";
+  // 4294967296 was read as rank 0 (a cast to int), and showed rank 0's log.
+  auto r = server.Get(logs + "?rank=4294967296", server.admin_token());
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_NE(r.body.find("?rank= must be a rank number between 0 and 2147483647"), std::string::npos)
+      << r.body;
+  r = server.Get(logs + "?attempt=4294967297", server.admin_token());
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_NE(r.body.find("?attempt="), std::string::npos) << r.body;
+  for (const char* bad : {"-1", "1x", "", "+", "99999999999999999999"}) {
+    r = server.Get(logs + "?rank=" + bad, server.admin_token());
+    EXPECT_EQ(r.status, 400) << bad << ": " << r.body;
+  }
+  EXPECT_EQ(server.Get(logs + "?rank=0", server.admin_token()).status, 200);
+}
+
+TEST(InputSafetyTest, Item6_NulInASubmittedSpecIs400WithItsPlace) {
+  ServerHarness server;
+  server.Start();
+  auto r = server.Post("/v1/jobs",
+                       {{"spec", std::string("run: echo a\nsetup: \"x\\0y\"\n")}, {"file", "job.yaml"}},
+                       server.admin_token());
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_NE(r.body.find("job.yaml:2:8: setup: contains a NUL character"), std::string::npos) << r.body;
+  r = server.Post("/v1/jobs", {{"spec", std::string("run: echo a\n#\0\n", 15)}, {"file", "job.yaml"}},
+                  server.admin_token());
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_NE(r.body.find("job.yaml:2:2: a control character (byte 0x00)"), std::string::npos) << r.body;
+}
+
+// A guard rather than an attack (main already answers 400 here): request
+// bodies that are not UTF-8 are refused by the JSON reader, and its error,
+// which quotes the bytes, must still be written as JSON.
+TEST(InputSafetyTest, Item7_RawBodiesThatAreNotUtf8StayA400) {
+  ServerHarness server;
+  server.Start();
+  // (JSON-escaped line breaks, so that the JSON reader reaches the byte.)
+  std::string csv = "name,fwd_flops,bwd_flops,param_bytes,act_bytes\\nl\xff,1,1,1,1\\n";
+  auto r = RawPost(server, "/v1/partition", "{\"profile_csv\": \"" + csv + "\", \"devices_csv\": \"\"}");
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_TRUE(nlohmann::json::accept(r.body)) << r.body;
+  r = RawPost(server, "/v1/jobs", "{\"spec\": \"run: echo caf\xe9\", \"file\": \"job.yaml\"}");
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_TRUE(nlohmann::json::accept(r.body)) << r.body;
+  EXPECT_EQ(server.Get("/healthz", "").status, 200);
+}
+
+TEST(InputSafetyTest, Item7_ProfileWithBytesThatAreNotUtf8IsA400NotA500) {
+  ServerHarness server;
+  server.Start();
+  // The profile's error message quoted the byte, and writing that message as
+  // JSON threw: HTTP 500.
+  std::string csv =
+      WriteTemp("layers.csv", "name,fwd_flops,bwd_flops,param_bytes,act_bytes\nl,1\xff,1,1,1\n");
+  std::string spec = "mode: pipeline\nnum_nodes: 1\npartition: {profile: layers.csv}\nrun: echo hi\n";
+  std::string file = std::filesystem::path(csv).parent_path() / "job.yaml";
+  auto r = server.Post("/v1/jobs", {{"spec", spec}, {"file", file}}, server.admin_token());
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_NE(r.body.find("layers.csv:2:4: not valid UTF-8 (byte 0xff)"), std::string::npos) << r.body;
+  EXPECT_EQ(server.Get("/healthz", "").status, 200);
+}
+
+TEST(InputSafetyTest, Item7_CliValidateAndLaunchBothExitTwoWithTheLocation) {
+  ServerHarness server;
+  server.Start();
+  std::string path = WriteTemp("latin1.yaml", "name: latin1\nrun: echo caf\xe9\n");
+  std::string where = path + ":2:14: not valid UTF-8 (byte 0xe9)";
+  auto v = RunCommand({ServerHarness::SkyrunBinary(), "validate", path}, {}, 60);
+  EXPECT_EQ(v.exit_code, 2) << v.output;
+  EXPECT_NE(v.output.find(where), std::string::npos) << v.output;
+  // launch aborted with nlohmann's type_error.316 (exit 134) before.
+  auto l = server.Cli({"launch", path});
+  EXPECT_EQ(l.exit_code, 2) << l.output;
+  EXPECT_NE(l.output.find(where), std::string::npos) << l.output;
+  EXPECT_EQ(server.Get("/v1/jobs", server.admin_token()).Json()["jobs"].size(), 0u);
+  // In a comment too.
+  path = WriteTemp("comment.yaml", "run: echo hi\n# \xff\n");
+  v = RunCommand({ServerHarness::SkyrunBinary(), "validate", path}, {}, 60);
+  EXPECT_EQ(v.exit_code, 2) << v.output;
+  EXPECT_NE(v.output.find(path + ":2:3: not valid UTF-8 (byte 0xff)"), std::string::npos) << v.output;
+}
+
+TEST(InputSafetyTest, Item17_FieldsThatAreNotBuiltAreRefusedAtSubmission) {
+  ServerHarness server;
+  server.Start();
+  // A job capped at $0.001/h ran at $10.04/h: the cap was ignored.
+  auto r = server.Post(
+      "/v1/jobs",
+      {{"spec", "run: echo hi\nresources: {max_hourly_cost: 0.001, use_spot: true}\n"}, {"file", "job.yaml"}},
+      server.admin_token());
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_NE(r.body.find("job.yaml:2:13: resources.max_hourly_cost: a price cap is not enforced yet"),
+            std::string::npos)
+      << r.body;
+  EXPECT_NE(r.body.find("job.yaml:2:37: resources.use_spot: spot capacity is not built yet; remove the field "
+                        "or set it false"),
+            std::string::npos)
+      << r.body;
+  EXPECT_EQ(server.Get("/v1/jobs", server.admin_token()).Json()["jobs"].size(), 0u);
+}
+
+}  // namespace
+}  // namespace skyrun::testing
