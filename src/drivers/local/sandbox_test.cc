@@ -398,5 +398,46 @@ TEST_F(SandboxTest, Item1_TenantsDirectoriesAreClosedToEachOthersUids) {
   EXPECT_THAT(log, Not(HasSubstr("B-SECRET")));
 }
 
+// The command line itself: the system read-only first, then the private
+// mounts, the hidden directories, the writable ones bound back into them, and
+// the hidden ones made read-only again (so that they are no scratch space).
+TEST(SandboxPlanTest, Item1_BwrapHidesTheStateAndBindsOnlyTheTasksDirectoriesBack) {
+  TempDir dir;
+  ::chmod(dir.path().c_str(), 0755);
+  std::filesystem::create_directories(dir.Sub("state/jobs/7/checkpoints"));
+  std::filesystem::create_directories(dir.Sub("state/jobs/7/attempt-1/rank-0/work"));
+  TaskSandbox sb;
+  sb.enabled = true;
+  sb.hidden = {dir.Sub("state"), dir.Sub("state/jobs/7"), dir.Sub("state/jobs/7/attempt-1"),
+               dir.Sub("absent")};
+  sb.writable = {dir.Sub("state/jobs/7/attempt-1/rank-0/work"), dir.Sub("state/jobs/7/checkpoints")};
+  Result<SandboxPlan> plan =
+      PlanSandbox(sb, /*running_as_root=*/false, sb.writable[0], {"/bin/bash", "-c", "x"});
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  EXPECT_FALSE(plan->drop_user);
+  EXPECT_TRUE(plan->root_tmpfs.empty());
+  std::string argv = Join(plan->argv, " ");
+  EXPECT_THAT(argv, HasSubstr("--die-with-parent --unshare-pid --unshare-ipc --ro-bind / / --dev /dev"));
+  EXPECT_THAT(argv, HasSubstr("--proc /proc --tmpfs /tmp --tmpfs " + dir.Sub("state") + " --bind"));
+  EXPECT_THAT(argv, HasSubstr("--bind " + sb.writable[0] + " " + sb.writable[0]));
+  EXPECT_THAT(argv, HasSubstr("--bind " + sb.writable[1] + " " + sb.writable[1]));
+  EXPECT_THAT(argv, HasSubstr("--remount-ro " + dir.Sub("state") + " --chdir " + sb.writable[0] +
+                              " -- /bin/bash -c x"));
+  EXPECT_THAT(argv, Not(HasSubstr("--tmpfs " + dir.Sub("state/jobs"))));  // nested: already hidden
+  EXPECT_THAT(argv, Not(HasSubstr("absent")));                            // nothing to hide there
+
+  // As root: the uid is dropped, and a closed ancestor is hidden in its place.
+  ::chmod(dir.path().c_str(), 0700);
+  sb.uid = sb.gid = kNobody;
+  plan = PlanSandbox(sb, /*running_as_root=*/true, sb.writable[0], {"/bin/true"});
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  EXPECT_TRUE(plan->drop_user);
+  EXPECT_EQ(plan->uid, static_cast<uid_t>(kNobody));
+  EXPECT_EQ(plan->root_tmpfs, std::vector<std::string>{dir.path()});
+  EXPECT_EQ(plan->root_binds, sb.writable);
+  sb.uid = sb.gid = -1;
+  EXPECT_FALSE(PlanSandbox(sb, /*running_as_root=*/true, sb.writable[0], {"/bin/true"}).ok());
+}
+
 }  // namespace
 }  // namespace skyrun
