@@ -381,6 +381,7 @@ bool Controller::TrySchedule(LiveJob& job) {
   launch.attempt_no = attempt_no;
   launch.job_name = job.rec.name;
   launch.tenant = job.rec.tenant_name;
+  launch.tenant_id = job.rec.tenant;
   launch.spec = &job.rec.spec;
   launch.job_dir = job_dir;
   launch.checkpoint_dir = checkpoint_dir;

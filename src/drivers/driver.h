@@ -43,6 +43,7 @@ struct AttemptLaunch {
   int attempt_no = 1;
   std::string job_name;
   std::string tenant;
+  TenantId tenant_id;             // the local sandbox runs each tenant's tasks as its own uid
   const JobSpec* spec = nullptr;  // for workdir, file_mounts, limits
   std::string job_dir;            // STATE/jobs/<id>: logs and checkpoints live under it
   std::string checkpoint_dir;     // kept across attempts

@@ -17,6 +17,13 @@ Result<std::vector<std::unique_ptr<Driver>>> BuildDrivers(const ServerConfig& co
     pool.price_per_gpu_hour = config.local.price_per_gpu_hour;
     pool.price_per_cpu_hour = config.local.price_per_cpu_hour;
     pool.state_dir = state_dir;
+    pool.sandbox.enabled = config.local.sandbox.enabled;
+    pool.sandbox.bwrap = config.local.sandbox.bwrap;
+    pool.sandbox.tenant_uids = config.local.sandbox.tenant_uids;
+    pool.sandbox.default_uid = config.local.sandbox.default_uid;
+    if (config.local.sandbox.has_task_uid_range) {
+      pool.sandbox.task_uid_range = {config.local.sandbox.task_uid_first, config.local.sandbox.task_uid_last};
+    }
     for (const auto& decl : config.local.nodes) {
       LocalNodeConfig n;
       n.name = decl.name;

@@ -48,10 +48,36 @@ Status Get(const std::string& file, const YAML::Node& map, const char* key, cons
   return Status::Ok();
 }
 
+Status ParseSandbox(const std::string& file, const YAML::Node& n, SandboxSettings* out) {
+  SKYRUN_RETURN_IF_ERROR(
+      CheckKeys(file, n, "local.sandbox", {"enabled", "bwrap", "task_uid_range", "tenant_uids", "default_uid"}));
+  SKYRUN_RETURN_IF_ERROR(Get(file, n, "enabled", "local.sandbox.", &out->enabled));
+  SKYRUN_RETURN_IF_ERROR(Get(file, n, "bwrap", "local.sandbox.", &out->bwrap));
+  SKYRUN_RETURN_IF_ERROR(Get(file, n, "default_uid", "local.sandbox.", &out->default_uid));
+  if (YAML::Node r = n["task_uid_range"]) {
+    std::vector<int64_t> range;
+    Status got = Get(file, n, "task_uid_range", "local.sandbox.", &range);
+    if (!got.ok() || range.size() != 2) {
+      return InvalidArgument(Where(file, r, "local.sandbox.task_uid_range") +
+                             ": expected [first, last], e.g. [200000, 265535]");
+    }
+    out->has_task_uid_range = true;
+    out->task_uid_first = range[0];
+    out->task_uid_last = range[1];
+  }
+  if (YAML::Node t = n["tenant_uids"]) {
+    if (!t.IsMap()) {
+      return InvalidArgument(Where(file, t, "local.sandbox.tenant_uids") + ": expected a mapping tenant: uid");
+    }
+    SKYRUN_RETURN_IF_ERROR(Get(file, n, "tenant_uids", "local.sandbox.", &out->tenant_uids));
+  }
+  return Status::Ok();
+}
+
 Status ParseLocal(const std::string& file, const YAML::Node& n, LocalSettings* out) {
   SKYRUN_RETURN_IF_ERROR(CheckKeys(file, n, "local",
                                    {"enabled", "runtime", "price_per_gpu_hour", "price_per_cpu_hour",
-                                    "kill_grace_seconds", "nodes"}));
+                                    "kill_grace_seconds", "nodes", "sandbox"}));
   SKYRUN_RETURN_IF_ERROR(Get(file, n, "enabled", "local.", &out->enabled));
   SKYRUN_RETURN_IF_ERROR(Get(file, n, "runtime", "local.", &out->runtime));
   SKYRUN_RETURN_IF_ERROR(Get(file, n, "price_per_gpu_hour", "local.", &out->price_per_gpu_hour));
@@ -60,6 +86,7 @@ Status ParseLocal(const std::string& file, const YAML::Node& n, LocalSettings* o
   if (out->price_per_gpu_hour < 0 || out->price_per_cpu_hour < 0) {
     return InvalidArgument(file + ": local prices must not be negative");
   }
+  if (n["sandbox"]) SKYRUN_RETURN_IF_ERROR(ParseSandbox(file, n["sandbox"], &out->sandbox));
   YAML::Node nodes = n["nodes"];
   if (!nodes) return Status::Ok();
   if (!nodes.IsSequence()) return InvalidArgument(Where(file, nodes, "local.nodes") + ": expected a list");

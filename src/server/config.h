@@ -29,6 +29,18 @@ struct LocalNodeDecl {
   std::string address = "127.0.0.1";
 };
 
+// local.sandbox: how tasks are confined (drivers/local/local_driver.h,
+// LocalSandboxConfig; docs/backends-local.md).
+struct SandboxSettings {
+  bool enabled = true;
+  std::string bwrap = "/usr/bin/bwrap";
+  std::map<std::string, int64_t> tenant_uids;
+  bool has_task_uid_range = false;
+  int64_t task_uid_first = 0;
+  int64_t task_uid_last = 0;
+  int64_t default_uid = 65534;
+};
+
 struct LocalSettings {
   bool enabled = true;
   std::string runtime;  // container runtime for `image` ("" = none: such jobs are refused)
@@ -36,6 +48,7 @@ struct LocalSettings {
   double price_per_cpu_hour = 0;
   int64_t kill_grace_seconds = 10;
   std::vector<LocalNodeDecl> nodes;  // empty = one node, this machine
+  SandboxSettings sandbox;
 };
 
 struct SlurmSettings {

@@ -164,5 +164,42 @@ TEST(ServerConfigTest, Item8_ApiLimitsAreReadAndCheckedWithTheirPlace) {
       << typo.status().message();
 }
 
+TEST(ServerConfigTest, Item1_LocalSandboxIsOnByDefaultAndReadWithItsUids) {
+  auto defaults = ParseServerConfig("", "server.yaml");
+  ASSERT_TRUE(defaults.ok()) << defaults.status().ToString();
+  EXPECT_TRUE(defaults->local.sandbox.enabled);
+  EXPECT_EQ(defaults->local.sandbox.default_uid, 65534);
+  EXPECT_FALSE(defaults->local.sandbox.has_task_uid_range);
+
+  auto cfg = ParseServerConfig(R"(
+local:
+  sandbox:
+    task_uid_range: [200000, 265535]
+    tenant_uids: {vision: 5000}
+    default_uid: 60000
+)",
+                               "server.yaml");
+  ASSERT_TRUE(cfg.ok()) << cfg.status().ToString();
+  EXPECT_TRUE(cfg->local.sandbox.has_task_uid_range);
+  EXPECT_EQ(cfg->local.sandbox.task_uid_first, 200000);
+  EXPECT_EQ(cfg->local.sandbox.task_uid_last, 265535);
+  EXPECT_EQ(cfg->local.sandbox.tenant_uids.at("vision"), 5000);
+  EXPECT_EQ(cfg->local.sandbox.default_uid, 60000);
+
+  auto off = ParseServerConfig("local:\n  sandbox: {enabled: false}\n", "server.yaml");
+  ASSERT_TRUE(off.ok());
+  EXPECT_FALSE(off->local.sandbox.enabled);
+}
+
+TEST(ServerConfigTest, Item1_BadSandboxSettingsAreRefusedWithTheirPlace) {
+  auto range = ParseServerConfig("local:\n  sandbox:\n    task_uid_range: [1, 2, 3]\n", "server.yaml");
+  ASSERT_FALSE(range.ok());
+  EXPECT_NE(range.status().message().find("server.yaml:3:"), std::string::npos) << range.status().message();
+  EXPECT_NE(range.status().message().find("[first, last]"), std::string::npos);
+  auto typo = ParseServerConfig("local:\n  sandbox:\n    enabeld: false\n", "server.yaml");
+  ASSERT_FALSE(typo.ok());
+  EXPECT_NE(typo.status().message().find("did you mean 'enabled'"), std::string::npos) << typo.status().message();
+}
+
 }  // namespace
 }  // namespace skyrun

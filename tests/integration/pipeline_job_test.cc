@@ -41,8 +41,9 @@ struct Stage {
 TEST(PipelineJobTest, EachTaskGetsItsRangeSizedByItsNodesSpeed) {
   ServerHarness server(kFleet);
   server.Start();
-  std::string reports = server.state_dir() + "/reports";
-  std::filesystem::create_directories(reports);
+  // Tasks are sandboxed: the job's checkpoint directory (the server's first
+  // job is job 1) is one of the few places its stages may write.
+  std::string reports = server.state_dir() + "/jobs/1/checkpoints";
   // The example as it is, plus where its stages write what they were given.
   std::string dir = server.state_dir() + "/example";
   std::filesystem::copy(ServerHarness::SourceDir() + "/examples/pipeline", dir);

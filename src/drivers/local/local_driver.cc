@@ -26,7 +26,59 @@ constexpr const char* kNoRuntime =
     "no container runtime is configured for the local pool; set local.runtime in the server config or drop "
     "`image`";
 
+constexpr int64_t kMaxUid = 4294967294;  // (uid_t)-1 means "no change" to the kernel
+
+Status ValidateUid(int64_t uid, const std::string& where) {
+  if (uid < 1 || uid > kMaxUid) {
+    return InvalidArgument(where + ": " + std::to_string(uid) + " is not a task uid (expected 1.." +
+                           std::to_string(kMaxUid) + "; tasks never run as root)");
+  }
+  return Status::Ok();
+}
+
+Status ValidateSandbox(const LocalSandboxConfig& sandbox) {
+  SKYRUN_RETURN_IF_ERROR(ValidateUid(sandbox.default_uid, "local.sandbox.default_uid"));
+  for (const auto& [tenant, uid] : sandbox.tenant_uids) {
+    SKYRUN_RETURN_IF_ERROR(ValidateUid(uid, "local.sandbox.tenant_uids." + tenant));
+  }
+  if (sandbox.task_uid_range) {
+    auto [first, last] = *sandbox.task_uid_range;
+    SKYRUN_RETURN_IF_ERROR(ValidateUid(first, "local.sandbox.task_uid_range[0]"));
+    SKYRUN_RETURN_IF_ERROR(ValidateUid(last, "local.sandbox.task_uid_range[1]"));
+    if (first > last) {
+      return InvalidArgument("local.sandbox.task_uid_range: the first uid " + std::to_string(first) +
+                             " is above the last " + std::to_string(last));
+    }
+  }
+  if (!sandbox.enabled) return Status::Ok();
+  if (sandbox.bwrap.empty() || sandbox.bwrap[0] != '/') {
+    return InvalidArgument("local.sandbox.bwrap must be an absolute path, got '" + sandbox.bwrap + "'");
+  }
+  if (::access(sandbox.bwrap.c_str(), X_OK) != 0) {
+    return FailedPrecondition("local.sandbox: bubblewrap (" + sandbox.bwrap +
+                              ") is not installed or not executable; tasks run inside it. Install the Debian "
+                              "package `bubblewrap` (scripts/install-deps.sh), or set `local: {sandbox: "
+                              "{enabled: false}}` to run tasks unconfined (unsafe: every job can then read the "
+                              "server's state, admin.token included)");
+  }
+  return Status::Ok();
+}
+
+// The GPU device nodes a task with GPUs needs in its minimal /dev: the
+// control devices and its own GPUs (those that exist on this machine).
+std::vector<std::string> GpuDevices(const std::vector<int>& gpu_indices) {
+  std::vector<std::string> wanted = {"/dev/nvidiactl", "/dev/nvidia-uvm", "/dev/nvidia-uvm-tools",
+                                     "/dev/nvidia-modeset", "/dev/nvidia-caps"};
+  for (int g : gpu_indices) wanted.push_back("/dev/nvidia" + std::to_string(g));
+  std::vector<std::string> out;
+  for (const std::string& dev : wanted) {
+    if (::access(dev.c_str(), F_OK) == 0) out.push_back(dev);
+  }
+  return out;
+}
+
 Status ValidateConfig(const LocalPoolConfig& config) {
+  SKYRUN_RETURN_IF_ERROR(ValidateSandbox(config.sandbox));
   if (!config.runtime.empty()) {
     const auto& known = KnownContainerRuntimes();
     if (std::find(known.begin(), known.end(), config.runtime) == known.end()) {
@@ -188,6 +240,22 @@ std::optional<TaskStatus> ReadExit(const TaskPaths& paths, int rank) {
 
 }  // namespace
 
+Result<int64_t> TaskUidFor(const LocalSandboxConfig& config, TenantId tenant_id, const std::string& tenant_name) {
+  if (auto it = config.tenant_uids.find(tenant_name); it != config.tenant_uids.end()) return it->second;
+  if (config.task_uid_range) {
+    auto [first, last] = *config.task_uid_range;
+    if (tenant_id.value() < 0 || tenant_id.value() > last - first) {
+      return FailedPrecondition("tenant '" + tenant_name + "' (id " + tenant_id.ToString() +
+                                ") has no task uid: local.sandbox.task_uid_range [" + std::to_string(first) +
+                                ", " + std::to_string(last) + "] holds tenant ids up to " +
+                                std::to_string(last - first) +
+                                "; widen the range or list the tenant under local.sandbox.tenant_uids");
+    }
+    return first + tenant_id.value();
+  }
+  return config.default_uid;
+}
+
 LocalDriver::LocalDriver(LocalPoolConfig config, Clock& clock, std::unique_ptr<ProcessLauncher> launcher,
                          std::vector<Node> nodes, std::string cgroup_parent)
     : config_(std::move(config)),
@@ -222,7 +290,7 @@ Status LocalDriver::CanRun(const JobSpec& spec) {
 }
 
 Result<std::string> LocalDriver::WriteTask(const AttemptLaunch& launch, const TaskLaunch& task,
-                                           const std::string& attempt_dir) {
+                                           const std::string& attempt_dir, const std::string& job_dir) {
   if (Trim(task.run).empty()) {
     return InvalidArgument("task rank " + std::to_string(task.rank) + " has nothing to run (empty `run`)");
   }
@@ -263,6 +331,26 @@ Result<std::string> LocalDriver::WriteTask(const AttemptLaunch& launch, const Ta
   file.limits.memory_mib = task.placement.memory_mib;
   file.limits.cgroup_parent = cgroup_parent_;
   file.launched_at = clock_.Now();
+  if (config_.sandbox.enabled) {
+    TaskSandbox& sb = file.sandbox;
+    sb.enabled = true;
+    sb.bwrap = config_.sandbox.bwrap;
+    if (::geteuid() == 0) {
+      SKYRUN_ASSIGN_OR_RETURN(int64_t uid, TaskUidFor(config_.sandbox, launch.tenant_id, launch.tenant));
+      sb.uid = sb.gid = static_cast<int>(uid);
+    }
+    // The whole state (other jobs, their logs, the database, admin.token)
+    // and this task's own files (task.json, claim, log) are hidden.
+    if (!config_.state_dir.empty()) sb.hidden.push_back(config_.state_dir);
+    std::error_code ec;
+    sb.hidden.push_back(fs::absolute(job_dir, ec).lexically_normal().string());
+    sb.hidden.push_back(fs::path(paths.dir()).parent_path().string());
+    sb.writable.push_back(paths.WorkDir());
+    if (!launch.checkpoint_dir.empty()) {
+      sb.writable.push_back(fs::absolute(launch.checkpoint_dir, ec).lexically_normal().string());
+    }
+    if (!task.placement.gpu_indices.empty()) sb.devices = GpuDevices(task.placement.gpu_indices);
+  }
 
   ContainerContext ctx;
   ctx.runtime = config_.runtime;
@@ -313,7 +401,7 @@ Result<std::vector<std::string>> LocalDriver::Launch(const AttemptLaunch& launch
   // and a staging error starts nothing.
   std::vector<std::string> handles;
   for (const TaskLaunch& task : launch.tasks) {
-    Result<std::string> handle = WriteTask(launch, task, attempt_dir);
+    Result<std::string> handle = WriteTask(launch, task, attempt_dir, job_dir);
     if (!handle.ok()) {
       for (const std::string& h : handles) (void)VoidIfUnclaimed(h);
       return handle.status().WithContext("launching job " + launch.job_id.ToString() + " rank " +

@@ -1,5 +1,7 @@
 // LocalDriver: the "local" backend, where this machine (or the nodes declared
-// for it) is the node pool. Each task runs as a process group under its own
+// for it) is the node pool. Each task runs in a bubblewrap sandbox (sandbox.h:
+// the state hidden, only its own directories writable, as its tenant's
+// unprivileged uid where the server is root) as a process group under its own
 // supervisor (`skyrun supervise <task_dir>`, supervisor.h), started detached
 // so that a server restart, even a SIGKILL, neither kills nor loses it: the
 // handle is the task directory, and everything Poll needs is in its files
@@ -23,7 +25,9 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/clock.h"
@@ -49,6 +53,23 @@ struct LocalNodeConfig {
   std::string address = "127.0.0.1";
 };
 
+// How tasks are confined (sandbox.h): bubblewrap namespaces, the server's state
+// hidden, only the task's own directories writable, and, where the server
+// runs as root, an unprivileged uid per tenant (its gid is the same number).
+struct LocalSandboxConfig {
+  bool enabled = true;  // false: tasks run as the server's user and see everything (unsafe)
+  std::string bwrap = "/usr/bin/bwrap";
+  // A tenant's uid: tenant_uids[name] if listed; else, with a range, first + the
+  // tenant's id (one uid per tenant, so tenants cannot read each other's files);
+  // else default_uid. A tenant whose id does not fit the range cannot launch.
+  std::map<std::string, int64_t> tenant_uids;
+  std::optional<std::pair<int64_t, int64_t>> task_uid_range;  // [first, last]
+  int64_t default_uid = 65534;                                  // nobody
+};
+
+// The uid a tenant's tasks run as under `config` (where the server is root).
+Result<int64_t> TaskUidFor(const LocalSandboxConfig& config, TenantId tenant_id, const std::string& tenant_name);
+
 struct LocalPoolConfig {
   // Empty: one node "local" = this machine (CPUs from the affinity mask,
   // memory from /proc/meminfo, GPUs from nvidia-smi where it exists).
@@ -60,6 +81,7 @@ struct LocalPoolConfig {
   std::string state_dir;          // job dirs go to <state_dir>/jobs/<id> when a launch names none
   std::string cgroup_root = "/sys/fs/cgroup";
   int64_t unclaimed_grace_seconds = 30;  // LAUNCHING before an unclaimed task counts as LOST
+  LocalSandboxConfig sandbox;
 };
 
 class LocalDriver final : public Driver {
@@ -99,7 +121,7 @@ class LocalDriver final : public Driver {
   LocalDriver(LocalPoolConfig config, Clock& clock, std::unique_ptr<ProcessLauncher> launcher,
               std::vector<Node> nodes, std::string cgroup_parent);
   Result<std::string> WriteTask(const AttemptLaunch& launch, const TaskLaunch& task,
-                                const std::string& attempt_dir);
+                                const std::string& attempt_dir, const std::string& job_dir);
 
   const LocalPoolConfig config_;
   Clock& clock_;

@@ -45,6 +45,9 @@ LocalPoolConfig TestPoolConfig(const TempDir& dir) {
   LocalPoolConfig config;
   config.supervisor_binary = SupervisorBinary();
   config.state_dir = dir.Sub("state");
+  // These tests read the task's host pids and write outside its directories;
+  // sandbox_test.cc runs tasks in the sandbox.
+  config.sandbox.enabled = false;
   LocalNodeConfig node;
   node.name = "node0";
   node.cpus_milli = 4000;

@@ -21,6 +21,7 @@
 
 #include "common/strings.h"
 #include "drivers/local/detached_launcher.h"
+#include "drivers/local/sandbox.h"
 #include "drivers/local/task_files.h"
 
 namespace skyrun {
@@ -48,7 +49,9 @@ std::string ErrnoText() {
 
 // The clean base environment: PATH, HOME, USER, LANG, TMPDIR (from the
 // supervisor's own environment, with sane defaults), then the task's env.
-std::vector<std::string> BuildEnv(const std::map<std::string, std::string>& task_env) {
+// In a sandbox, HOME is the task's cwd (the supervisor's HOME is not
+// writable there) and USER names the task's uid.
+std::vector<std::string> BuildEnv(const std::map<std::string, std::string>& task_env, const TaskFile& task) {
   std::map<std::string, std::string> env;
   struct passwd* pw = ::getpwuid(::getuid());
   auto from_env = [](const char* name, std::string fallback) {
@@ -60,6 +63,14 @@ std::vector<std::string> BuildEnv(const std::map<std::string, std::string>& task
   env["USER"] = from_env("USER", pw != nullptr ? pw->pw_name : std::to_string(::getuid()));
   env["LANG"] = from_env("LANG", "C.UTF-8");
   env["TMPDIR"] = from_env("TMPDIR", "/tmp");
+  if (task.sandbox.enabled) {
+    env["HOME"] = task.cwd;
+    env["TMPDIR"] = "/tmp";
+    if (task.sandbox.uid >= 0) {
+      struct passwd* task_pw = ::getpwuid(static_cast<uid_t>(task.sandbox.uid));
+      env["USER"] = task_pw != nullptr ? task_pw->pw_name : std::to_string(task.sandbox.uid);
+    }
+  }
   for (const auto& [k, v] : task_env) env[k] = v;
   std::vector<std::string> out;
   for (const auto& [k, v] : env) out.push_back(k + "=" + v);
@@ -160,6 +171,14 @@ class Supervisor {
         Log(clock_, cg.status().message() + "; running without limits");
       }
     }
+    if (task_.sandbox.enabled) {
+      Status prepared = PrepareWritableDirs(task_.sandbox, paths.WorkDir());
+      if (!prepared.ok()) {
+        exit.exit_code = 127;
+        exit.reason = "the supervisor could not prepare the task's sandbox: " + prepared.message();
+        return Finish(exit);
+      }
+    }
     DrainSignals();  // a Cancel that came before anything started
     if (!task_.setup_argv.empty() && !stopping_) {
       std::optional<int> status = RunPhase(task_.setup_argv, "setup", paths, exit);
@@ -192,11 +211,25 @@ class Supervisor {
   std::optional<int> RunPhase(const std::vector<std::string>& argv_in, const std::string& phase,
                               const TaskPaths& paths, ExitRecord& exit) {
     std::vector<std::string> argv_strings = argv_in;
-    std::vector<std::string> env_strings = BuildEnv(task_.env);
+    SandboxPlan plan;
+    if (task_.sandbox.enabled) {
+      Result<SandboxPlan> planned = PlanSandbox(task_.sandbox, ::geteuid() == 0, task_.cwd, argv_in);
+      if (!planned.ok()) {
+        exit.exit_code = 127;
+        exit.reason = "the supervisor could not plan the task's sandbox: " + planned.status().message();
+        exit.started_at = exit.ended_at = clock_.Now();
+        return std::nullopt;
+      }
+      plan = std::move(*planned);
+      argv_strings = plan.argv;
+    }
+    std::vector<std::string> env_strings = BuildEnv(task_.env, task_);
     std::vector<char*> argv = CStrings(argv_strings);
     std::vector<char*> envp = CStrings(env_strings);
     const std::string cant_start = "skyrun: cannot start " + argv_in[0] + " for the task's " + phase + ": ";
     const std::string cant_cd = "skyrun: cannot enter the task's directory " + task_.cwd + ": ";
+    const std::string cant_sandbox = "skyrun: cannot set up the task's sandbox: ";
+    const bool sandboxed = task_.sandbox.enabled;
     const pid_t supervisor_pid = ::getpid();
 
     pid_t pid = ::fork();
@@ -211,7 +244,19 @@ class Supervisor {
       ::dup2(log_fd_, 1);
       ::dup2(log_fd_, 2);
       CloseFdsFrom(3);
-      if (::chdir(task_.cwd.c_str()) != 0) {
+      if (sandboxed) {
+        // Drops the uid (which clears the death signal: set it again), then
+        // bwrap enters the task's cwd itself (--chdir).
+        std::string err = EnterSandboxInChild(plan);
+        if (!err.empty()) {
+          std::string msg = cant_sandbox + err + "\n";
+          (void)!::write(2, msg.data(), msg.size());
+          ::_exit(127);
+        }
+        ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (::getppid() != supervisor_pid) ::_exit(127);
+        (void)!::chdir("/");
+      } else if (::chdir(task_.cwd.c_str()) != 0) {
         std::string msg = cant_cd + std::strerror(errno) + "\n";
         (void)!::write(2, msg.data(), msg.size());
         ::_exit(127);
@@ -300,7 +345,11 @@ class Supervisor {
     (timed_out ? timed_out_ : cancelled_) = true;
     stop_deadline_ = clock_.MonotonicNow() + task_.grace_seconds * kMicrosPerSecond;
     if (pgid_ > 0) {
-      ::killpg(pgid_, SIGTERM);
+      if (task_.sandbox.enabled) {
+        SignalSandbox(pgid_, SIGTERM);
+      } else {
+        ::killpg(pgid_, SIGTERM);
+      }
       Log(clock_, std::string(timed_out ? "time limit reached" : "cancel") + ": SIGTERM to group " +
                       std::to_string(pgid_));
     }
@@ -327,8 +376,15 @@ class Supervisor {
   // ended by itself with a non-zero status is a setup failure.
   void FillExit(int status, bool in_setup, ExitRecord& exit) {
     std::string detail;
-    if (WIFSIGNALED(status)) {
-      exit.signal = WTERMSIG(status);
+    // bwrap, the main process of a sandboxed phase, exits with 128+signal
+    // when the task's main process died of a signal.
+    int signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+    if (task_.sandbox.enabled && WIFEXITED(status) && WEXITSTATUS(status) > 128 &&
+        WEXITSTATUS(status) <= 128 + 64) {
+      signal = WEXITSTATUS(status) - 128;
+    }
+    if (signal != 0) {
+      exit.signal = signal;
       exit.exit_code = 128 + exit.signal;
       detail = "killed by " + SignalName(exit.signal);
       if (escalated_ && exit.signal == SIGKILL) {

@@ -95,6 +95,11 @@ std::string TaskFileToJson(const TaskFile& t) {
   j["limits"] = {{"cpus_milli", t.limits.cpus_milli},
                  {"memory_mib", t.limits.memory_mib},
                  {"cgroup_parent", t.limits.cgroup_parent}};
+  if (t.sandbox.enabled) {
+    j["sandbox"] = {{"bwrap", t.sandbox.bwrap},       {"uid", t.sandbox.uid},
+                    {"gid", t.sandbox.gid},           {"hidden", t.sandbox.hidden},
+                    {"writable", t.sandbox.writable}, {"devices", t.sandbox.devices}};
+  }
   j["launched_at"] = t.launched_at;
   return j.dump(2) + "\n";
 }
@@ -121,6 +126,19 @@ Result<TaskFile> TaskFileFromJson(const std::string& text) {
       t.limits.cpus_milli = l.value("cpus_milli", int64_t{0});
       t.limits.memory_mib = l.value("memory_mib", int64_t{0});
       t.limits.cgroup_parent = l.value("cgroup_parent", "");
+    }
+    if (j.contains("sandbox")) {
+      const json& b = j["sandbox"];
+      t.sandbox.enabled = true;
+      t.sandbox.bwrap = b.at("bwrap").get<std::string>();
+      t.sandbox.uid = b.value("uid", -1);
+      t.sandbox.gid = b.value("gid", -1);
+      t.sandbox.hidden = b.value("hidden", std::vector<std::string>{});
+      t.sandbox.writable = b.value("writable", std::vector<std::string>{});
+      t.sandbox.devices = b.value("devices", std::vector<std::string>{});
+      if ((t.sandbox.uid < 0) != (t.sandbox.gid < 0) || t.sandbox.uid == 0) {
+        return InvalidArgument("task.json: sandbox.uid/gid must both be set (and not 0) or both be -1");
+      }
     }
     t.launched_at = j.value("launched_at", Micros{0});
     if (t.run_argv.empty()) return InvalidArgument("task.json has an empty run_argv");

@@ -3,6 +3,7 @@
 //
 //   <job_dir>/attempt-<n>/rank-<r>/     the task dir; its path is the driver handle
 //     task.json       written by the driver before the supervisor starts: what to run
+//                     (and in which sandbox, as which uid)
 //     claim           exactly one owner: a supervisor's pid, or "voided"/"cancelled"
 //                     written by the server so that the task never starts
 //     lock            flock'ed (exclusive) by the supervisor for its whole life
@@ -57,6 +58,18 @@ struct TaskLimits {
   std::string cgroup_parent;  // "" = limits are not enforced on this machine
 };
 
+// The sandbox a task's phases run in (bubblewrap, sandbox.h). Disabled: the
+// task runs as the supervisor's user and sees the whole machine.
+struct TaskSandbox {
+  bool enabled = false;
+  std::string bwrap = "/usr/bin/bwrap";
+  int uid = -1;  // the user the task runs as; -1 = the supervisor's own (no switch)
+  int gid = -1;
+  std::vector<std::string> hidden;    // directories the task sees as empty (the server's state)
+  std::vector<std::string> writable;  // the only host directories it may write, at their own paths
+  std::vector<std::string> devices;   // device nodes it gets (/dev/nvidia*), beside a minimal /dev
+};
+
 // task.json: everything the supervisor needs; it reads nothing else.
 struct TaskFile {
   std::string job_id;
@@ -71,6 +84,7 @@ struct TaskFile {
   int64_t grace_seconds = 10;
   std::optional<int64_t> time_limit_seconds;
   TaskLimits limits;
+  TaskSandbox sandbox;
   Micros launched_at = 0;  // when the driver wrote this file (driver's clock)
 };
 
