@@ -21,6 +21,7 @@
 #include "server/auth.h"
 #include "server/log_follower.h"
 #include "server/metrics.h"
+#include "server/token_admin.h"
 
 namespace skyrun {
 
@@ -28,7 +29,7 @@ using nlohmann::json;
 
 class ApiServer::Routes {
  public:
-  Routes(ApiServer* owner) : o_(owner) {}
+  Routes(ApiServer* owner) : o_(owner), auth_(owner->store_, owner->clock_) {}
 
   void Install(httplib::Server& http) {
     http.set_payload_max_length(api::kMaxBodyBytes + 1);
@@ -56,6 +57,14 @@ class ApiServer::Routes {
           [this](auto& req, auto& res, auto& who) { ListTenants(req, res, who); });
     Route(http, "POST", "/v1/admin/tokens",
           [this](auto& req, auto& res, auto& who) { CreateToken(req, res, who); });
+    Route(http, "GET", "/v1/admin/tokens", [this](auto& req, auto& res, auto& who) {
+      auto listed = ListTokensAs(*o_->store_, who, req.get_param_value("tenant"), o_->clock_->Now());
+      listed.ok() ? Json(res, *listed) : Error(res, listed.status());
+    });
+    Route(http, "POST", R"(/v1/admin/tokens/(\d+)/revoke)", [this](auto& req, auto& res, auto& who) {
+      auto revoked = RevokeTokenAs(*o_->store_, who, req.matches[1].str(), o_->clock_->Now());
+      revoked.ok() ? Json(res, *revoked) : Error(res, revoked.status());
+    });
     http.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
       if (!res.body.empty()) return;
       Status s = res.status == 404 ? NotFound("no route for " + req.method + " " + req.path)
@@ -85,7 +94,7 @@ class ApiServer::Routes {
   void Route(httplib::Server& http, const std::string& method, const std::string& pattern, Handler h) {
     auto wrapped = [this, h, method, pattern](const httplib::Request& req, httplib::Response& res) {
       auto start = std::chrono::steady_clock::now();
-      auto who = Authenticate(*o_->store_, req.get_header_value("Authorization"));
+      auto who = auth_.Authenticate(req.get_header_value("Authorization"));
       if (!who.ok()) {
         Error(res, who.status());
         res.set_header("WWW-Authenticate", "Bearer");
@@ -108,9 +117,6 @@ class ApiServer::Routes {
     res.set_content(j.dump(), "application/json");
   }
   static bool CanWrite(const TokenRecord& who) { return who.role == AccessRole::kAdmin || who.role == AccessRole::kMember; }
-  static bool IsPlatformAdmin(const TokenRecord& who) {
-    return who.role == AccessRole::kAdmin && who.tenant_name == kSystemTenant;
-  }
 
   // The job if this token's tenant may see it; another tenant's job is 404.
   Result<JobRecord> VisibleJob(const httplib::Request& req, const TokenRecord& who) {
@@ -340,12 +346,16 @@ class ApiServer::Routes {
     if (!tenant.ok()) return Error(res, tenant.status());
     auto token = GenerateToken();
     if (!token.ok()) return Error(res, token.status());
-    auto rec = o_->store_->CreateToken(tenant->id, *ParseRole(body->role), HashToken(*token), body->description);
+    const Micros now = o_->clock_->Now();
+    auto options = NewTokenOptions(*token, body->expires_in, now);
+    if (!options.ok()) return Error(res, options.status());
+    auto rec = o_->store_->CreateToken(tenant->id, *ParseRole(body->role), HashToken(*token),
+                                       body->description, *options);
     if (!rec.ok()) return Error(res, rec.status());
-    Json(res,
-         {{"token", *token}, {"tenant", tenant->name}, {"role", body->role}, {"id", rec->id.value()},
-          {"note", "this is the only time the token is shown; store it now"}},
-         201);
+    json out = TokenToJson(*rec, now);
+    out["token"] = *token;
+    out["note"] = "this is the only time the token is shown; store it now";
+    Json(res, out, 201);
   }
 
   void Metrics(const httplib::Request&, httplib::Response& res, const TokenRecord&) {
@@ -379,6 +389,7 @@ class ApiServer::Routes {
   }
 
   ApiServer* o_;
+  TokenAuthenticator auth_;  // bearer tokens, and when each was last used
   ApiMetrics metrics_;
 };
 
@@ -429,7 +440,9 @@ Result<std::string> EnsureAdminToken(Store& store, const std::string& state_dir)
   struct stat st;
   if (::stat(path.c_str(), &st) == 0) return path;
   SKYRUN_ASSIGN_OR_RETURN(std::string token, GenerateToken());
-  SKYRUN_RETURN_IF_ERROR(store.CreateToken(tenant->id, AccessRole::kAdmin, HashToken(token), "created at first start").status());
+  auto made = store.CreateToken(tenant->id, AccessRole::kAdmin, HashToken(token), "created at first start",
+                                {TokenPrefix(token), 0});
+  SKYRUN_RETURN_IF_ERROR(made.status());
   std::string tmp = path + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return Internal("cannot write the admin token file " + tmp);
