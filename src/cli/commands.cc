@@ -207,6 +207,7 @@ int Launch(const std::string& file, bool detach, const Common& c) {
   if (!json_out) std::cout << "Placed: " << Str(job, "placement") << std::endl;
   Status streamed = FollowLogs(**client, id, "");
   if (!streamed.ok()) return Fail(streamed, client->get());
+  DisarmInterruptHint();  // the job has ended
   // The stream ends when the job ends; read the final record.
   for (int i = 0; i < 50; ++i) {
     auto got = GetWithRetry(**client, "/v1/jobs/" + std::to_string(id), *retry, std::cerr);

@@ -65,6 +65,16 @@ void ArmInterruptHint(int64_t job_id, const std::string& client_flags) {
   if (g_interrupted) OnInterrupt(SIGINT);
 }
 
+void DisarmInterruptHint() {
+  g_armed = 0;
+  struct sigaction current {};
+  if (::sigaction(SIGINT, nullptr, &current) != 0 || current.sa_handler != OnInterrupt) return;
+  struct sigaction action {};
+  action.sa_handler = SIG_DFL;
+  sigemptyset(&action.sa_mask);
+  ::sigaction(SIGINT, &action, nullptr);
+}
+
 bool Interrupted() {
   return g_interrupted != 0;
 }

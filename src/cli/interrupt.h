@@ -22,6 +22,10 @@ void CatchInterrupts();
 // the hint suggests. If a Ctrl-C came before this call, acts on it at once.
 void ArmInterruptHint(int64_t job_id, const std::string& client_flags);
 
+// The job has ended: from now on a Ctrl-C stops the client as usual, with
+// nothing to say (the hint would claim the job goes on).
+void DisarmInterruptHint();
+
 // Whether a Ctrl-C was caught (before the hint was armed).
 bool Interrupted();
 
