@@ -147,7 +147,11 @@ Status FollowJobLogs(ApiClient& client, int64_t id, const std::string& query, co
         });
     if (!streamed.ok()) {
       if (outage.WaitBeforeRetry(streamed)) continue;
-      return outage.GiveUp(streamed);
+      Status gave_up = outage.GiveUp(streamed);
+      if (gave_up.code() != StatusCode::kUnavailable) return gave_up;
+      return Unavailable(gave_up.message() + "; job " + std::to_string(id) +
+                         " may still be running: follow it again with `skyrun logs " + std::to_string(id) +
+                         " -f` once the server is back");
     }
     // The stream ended: normally because the job did, but a server that stops
     // (SIGTERM) ends it early too. The job's state may trail the stream's end

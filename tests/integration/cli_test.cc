@@ -224,6 +224,10 @@ TEST(CliTest, Item13_LogsFollowGivesUpAfterTheRetryTimeWithAClearMessage) {
   EXPECT_EQ(follow.Wait(30), 1) << follow.out() << follow.err();
   EXPECT_NE(follow.err().find("retrying for up to 2 s"), std::string::npos) << follow.err();
   EXPECT_NE(follow.err().find("gave up after 2 s"), std::string::npos) << follow.err();
+  EXPECT_NE(follow.err().find("may still be running: follow it again with `skyrun logs " +
+                              std::to_string(id) + " -f`"),
+            std::string::npos)
+      << follow.err();
 }
 
 // ---------------------------------------------------------------- item 14
