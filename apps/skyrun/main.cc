@@ -7,6 +7,7 @@
 
 #include "cli/commands.h"
 #include "cli/measure.h"
+#include "cli/suggest.h"
 #include "drivers/local/supervisor_cli.h"
 #include "expr/expr_cli.h"
 #include "partition/partition_cli.h"
@@ -36,6 +37,11 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForAllHelp& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
+    // CLI11 says "A subcommand is required" for `skyrun plan`: name the word and the close commands.
+    if (auto unknown = skyrun::UnknownCommandMessage(app, argc, argv)) {
+      std::cerr << "error: " << *unknown << "\n";
+      return 2;
+    }
     app.exit(e);
     return 2;
   }

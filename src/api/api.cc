@@ -128,11 +128,12 @@ Result<PartitionRequest> ParsePartitionRequest(std::string_view body) {
 
 Result<TokenCreateRequest> ParseTokenCreateRequest(std::string_view body) {
   SKYRUN_ASSIGN_OR_RETURN(nlohmann::json j, ParseObject(body));
-  SKYRUN_RETURN_IF_ERROR(CheckKnownFields(j, {"tenant", "role", "description"}));
+  SKYRUN_RETURN_IF_ERROR(CheckKnownFields(j, {"tenant", "role", "description", "expires_in"}));
   TokenCreateRequest r;
   SKYRUN_RETURN_IF_ERROR(GetString(j, "tenant", true, &r.tenant));
   SKYRUN_RETURN_IF_ERROR(GetString(j, "role", true, &r.role));
   SKYRUN_RETURN_IF_ERROR(GetString(j, "description", false, &r.description));
+  SKYRUN_RETURN_IF_ERROR(GetString(j, "expires_in", false, &r.expires_in));
   if (r.role != "admin" && r.role != "member" && r.role != "viewer") {
     return InvalidArgument("role '" + r.role + "' is not one of admin, member, viewer");
   }

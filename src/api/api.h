@@ -32,11 +32,13 @@ struct TenantCreateRequest {
 };
 Result<TenantCreateRequest> ParseTenantCreateRequest(std::string_view body);
 
-// POST /v1/admin/tokens: {"tenant": "vision", "role": "member", "description": "ci"}
+// POST /v1/admin/tokens: {"tenant": "vision", "role": "member", "description": "ci",
+// "expires_in": "30d"} (expires_in optional: a duration; absent = never).
 struct TokenCreateRequest {
   std::string tenant;
   std::string role;
   std::string description;
+  std::string expires_in;
 };
 Result<TokenCreateRequest> ParseTokenCreateRequest(std::string_view body);
 

@@ -5,6 +5,7 @@
 
 #include <httplib.h>
 
+#include "cli/server_url.h"
 #include "common/strings.h"
 #include "server/config.h"
 
@@ -30,10 +31,13 @@ ApiClient::~ApiClient() = default;
 
 Result<std::unique_ptr<ApiClient>> ApiClient::Create(const ClientOptions& options) {
   std::string server = options.server;
-  if (server.empty()) server = FromEnv("SKYRUN_SERVER");
+  std::string source = "--server";
+  if (server.empty()) {
+    server = FromEnv("SKYRUN_SERVER");
+    source = "SKYRUN_SERVER";
+  }
   if (server.empty()) server = "http://127.0.0.1:8787";
-  if (server.rfind("http://", 0) != 0 && server.rfind("https://", 0) != 0) server = "http://" + server;
-  while (!server.empty() && server.back() == '/') server.pop_back();
+  SKYRUN_ASSIGN_OR_RETURN(server, NormalizeServerUrl(server, source));
   std::string token = options.token;
   if (token.empty()) token = FromEnv("SKYRUN_TOKEN");
   if (token.empty()) {
@@ -98,7 +102,8 @@ Result<nlohmann::json> ApiClient::Post(const std::string& path, const nlohmann::
   return out;
 }
 
-Status ApiClient::Stream(const std::string& path, const std::function<bool(const char*, size_t)>& on_data) {
+Status ApiClient::Stream(const std::string& path, const std::function<bool(const char*, size_t)>& on_data,
+                         const std::function<void(const StreamResponse&)>& on_response) {
   httplib::Client cli(server_);
   cli.set_connection_timeout(5, 0);
   cli.set_tcp_nodelay(true);
@@ -110,6 +115,11 @@ Status ApiClient::Stream(const std::string& path, const std::function<bool(const
       path.c_str(), h,
       [&](const httplib::Response& r) {
         status = r.status;
+        if (on_response) {
+          StreamResponse seen{r.status, {}};
+          for (const auto& [name, value] : r.headers) seen.headers.emplace(ToLower(name), value);
+          on_response(seen);
+        }
         return true;
       },
       [&](const char* data, size_t len) {

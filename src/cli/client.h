@@ -6,6 +6,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -19,6 +20,12 @@ struct ClientOptions {
   std::string server;     // "" = from the environment or default
   std::string token;      // "" = from the environment or the token file
   std::string state_dir;  // where the default token file is ("" = default)
+};
+
+// The status line and headers of a streamed response (header names in lower case).
+struct StreamResponse {
+  int status = 0;
+  std::map<std::string, std::string> headers;
 };
 
 // The HTTP status and body of a failed request, kept for the caller.
@@ -36,7 +43,9 @@ class ApiClient {
   Result<nlohmann::json> Get(const std::string& path);
   Result<nlohmann::json> Post(const std::string& path, const nlohmann::json& body);
   // Streams a text body chunk by chunk (log follow); returns when it ends.
-  Status Stream(const std::string& path, const std::function<bool(const char*, size_t)>& on_data);
+  // on_response, when given, sees the status and headers before any data.
+  Status Stream(const std::string& path, const std::function<bool(const char*, size_t)>& on_data,
+                const std::function<void(const StreamResponse&)>& on_response = nullptr);
   // Details of the last error response (problems list for 400s).
   const ApiError& last_error() const { return last_error_; }
 

@@ -13,7 +13,10 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/client.h"
+#include "cli/follow.h"
+#include "cli/interrupt.h"
 #include "cli/table.h"
+#include "cli/tokens.h"
 #include "common/clock.h"
 #include "common/strings.h"
 #include "spec/spec_parser.h"
@@ -129,13 +132,19 @@ void PrintJobRecord(const json& j, std::ostream& out) {
   }
 }
 
-// Streams logs of a job until it ends; returns the transport status.
+// Streams logs of a job until it ends, riding out server restarts (cli/follow.h).
 Status FollowLogs(ApiClient& client, int64_t id, const std::string& query) {
-  return client.Stream("/v1/jobs/" + std::to_string(id) + "/logs?follow=true" + query, [](const char* d, size_t n) {
-    std::cout.write(d, static_cast<std::streamsize>(n));
-    std::cout.flush();
-    return true;
-  });
+  SKYRUN_ASSIGN_OR_RETURN(RetryPolicy policy, RetryPolicy::FromEnvironment());
+  return FollowJobLogs(client, id, query, policy, std::cout, std::cerr);
+}
+
+// The flags a hint must repeat so that its commands reach the same server
+// (never the token: a hint is no place for a secret).
+std::string HintFlags(const Common& c, const ApiClient& client) {
+  std::string flags;
+  if (!c.client.server.empty()) flags += " --server " + client.server();
+  if (!c.client.state_dir.empty()) flags += " --state-dir " + c.client.state_dir;
+  return flags;
 }
 
 int Launch(const std::string& file, bool detach, const Common& c) {
@@ -146,6 +155,10 @@ int Launch(const std::string& file, bool detach, const Common& c) {
   }
   auto client = ApiClient::Create(c.client);
   if (!client.ok()) return Fail(client.status());
+  auto retry = RetryPolicy::FromEnvironment();
+  if (!retry.ok()) return Fail(retry.status());
+  // A Ctrl-C from here on leaves the job running and says so (cli/interrupt.h).
+  if (!detach) CatchInterrupts();
   std::ifstream in(file);
   std::stringstream ss;
   ss << in.rdbuf();
@@ -154,7 +167,16 @@ int Launch(const std::string& file, bool detach, const Common& c) {
   if (!created.ok()) return Fail(created.status(), client->get());
   int64_t id = (*created)["id"].get<int64_t>();
   bool json_out = c.output == "json";
-  if (!json_out) std::cout << "Job " << id << " (" << parsed.specs[0].name << ") submitted to " << (*client)->server() << "\n";
+  // Said at once and flushed, even into a pipe: a Ctrl-C or a crash of the
+  // client must never leave a running job whose id nobody saw. With -o json
+  // the id goes to stderr, so that stdout stays one JSON document.
+  if (!json_out) {
+    std::cout << "Job " << id << " (" << parsed.specs[0].name << ") submitted to " << (*client)->server()
+              << std::endl;
+  } else if (!detach) {
+    std::cerr << "job " << id << " submitted" << std::endl;
+  }
+  if (!detach) ArmInterruptHint(id, HintFlags(c, **client));
   if (detach) {
     if (json_out) std::cout << (*created)["job"].dump(2) << "\n";
     return 0;
@@ -165,7 +187,7 @@ int Launch(const std::string& file, bool detach, const Common& c) {
   std::string last_state;
   json job;
   while (true) {
-    auto got = (*client)->Get("/v1/jobs/" + std::to_string(id));
+    auto got = GetWithRetry(**client, "/v1/jobs/" + std::to_string(id), *retry, std::cerr);
     if (!got.ok()) return Fail(got.status(), client->get());
     job = *got;
     std::string state = Str(job, "state");
@@ -182,12 +204,13 @@ int Launch(const std::string& file, bool detach, const Common& c) {
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
   if (tty && !last_state.empty()) std::cerr << "\r\033[K";
-  if (!json_out) std::cout << "Placed: " << Str(job, "placement") << "\n";
+  if (!json_out) std::cout << "Placed: " << Str(job, "placement") << std::endl;
   Status streamed = FollowLogs(**client, id, "");
   if (!streamed.ok()) return Fail(streamed, client->get());
+  DisarmInterruptHint();  // the job has ended
   // The stream ends when the job ends; read the final record.
   for (int i = 0; i < 50; ++i) {
-    auto got = (*client)->Get("/v1/jobs/" + std::to_string(id));
+    auto got = GetWithRetry(**client, "/v1/jobs/" + std::to_string(id), *retry, std::cerr);
     if (!got.ok()) return Fail(got.status(), client->get());
     job = *got;
     if (IsTerminalName(Str(job, "state"))) break;
@@ -442,37 +465,7 @@ void RegisterClientCommands(CLI::App& app, int* exit_code) {
     }
     auto* token = admin->add_subcommand("token", "manage tokens");
     token->require_subcommand(1);
-    {
-      auto* create = token->add_subcommand("create", "create a token (shown once)");
-      auto c = std::make_shared<Common>();
-      auto tenant_name = std::make_shared<std::string>();
-      auto role = std::make_shared<std::string>("member");
-      auto description = std::make_shared<std::string>();
-      create->add_option("--tenant", *tenant_name, "tenant the token acts for")->required();
-      create->add_option("--role", *role, "admin, member or viewer")->check(CLI::IsMember({"admin", "member", "viewer"}));
-      create->add_option("--description", *description, "what the token is for");
-      AddCommonFlags(create, c.get());
-      create->callback([=] {
-        auto client = ApiClient::Create(c->client);
-        if (!client.ok()) {
-          *exit_code = Fail(client.status());
-          return;
-        }
-        auto got = (*client)->Post("/v1/admin/tokens",
-                                   {{"tenant", *tenant_name}, {"role", *role}, {"description", *description}});
-        if (!got.ok()) {
-          *exit_code = Fail(got.status(), client->get());
-          return;
-        }
-        if (c->output == "json") {
-          std::cout << got->dump(2) << "\n";
-        } else {
-          std::cout << Str(*got, "token") << "\n";
-          std::cerr << "Token for tenant " << Str(*got, "tenant") << " (" << Str(*got, "role")
-                    << "). It is shown only this once: store it now.\n";
-        }
-      });
-    }
+    RegisterTokenCommands(token, exit_code);  // create, list, revoke: cli/tokens.cc
   }
 }
 

@@ -31,7 +31,11 @@ std::string HashToken(const std::string& token) {
   return HexEncode(std::string_view(reinterpret_cast<const char*>(digest), len));
 }
 
-Result<TokenRecord> Authenticate(Store& store, const std::string& header) {
+std::string TokenPrefix(const std::string& token) {
+  return token.substr(0, 15);
+}
+
+Result<TokenRecord> Authenticate(Store& store, const std::string& header, Micros now) {
   if (header.empty()) {
     return Unauthenticated("missing bearer token: send 'Authorization: Bearer <token>'");
   }
@@ -45,7 +49,38 @@ Result<TokenRecord> Authenticate(Store& store, const std::string& header) {
     if (rec.status().code() == StatusCode::kNotFound) return Unauthenticated("the token is not valid");
     return rec.status();
   }
+  if (rec->Revoked()) {
+    return Unauthenticated("the token was revoked at " + FormatTimestamp(rec->revoked_at) +
+                           "; ask an admin of tenant '" + rec->tenant_name + "' for a new one");
+  }
+  if (rec->ExpiredAt(now)) {
+    return Unauthenticated("the token expired at " + FormatTimestamp(rec->expires_at) +
+                           "; ask an admin of tenant '" + rec->tenant_name + "' for a new one");
+  }
   return rec;
+}
+
+Result<TokenRecord> TokenAuthenticator::Authenticate(const std::string& header) {
+  const Micros now = clock_->Now();
+  SKYRUN_ASSIGN_OR_RETURN(TokenRecord who, skyrun::Authenticate(*store_, header, now));
+  bool due = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = recorded_.emplace(who.id.value(), who.last_used_at).first;
+    if (now - it->second >= kTokenUseResolution) {
+      it->second = now;
+      due = true;
+    }
+  }
+  if (due) {
+    Status recorded = store_->RecordTokenUse(who.id, now);
+    if (!recorded.ok()) {
+      // The request goes on: last use is informative. Try again next time.
+      std::lock_guard<std::mutex> lock(mu_);
+      recorded_[who.id.value()] = 0;
+    }
+  }
+  return who;
 }
 
 }  // namespace skyrun

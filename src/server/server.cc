@@ -28,6 +28,7 @@
 #include "server/metrics.h"
 #include "server/partition_runner.h"
 #include "server/tenant_slots.h"
+#include "server/token_admin.h"
 
 namespace skyrun {
 
@@ -37,6 +38,7 @@ class ApiServer::Routes {
  public:
   explicit Routes(ApiServer* owner)
       : o_(owner),
+        auth_(owner->store_, owner->clock_),
         follows_(owner->options_.max_follows_per_tenant),
         partitions_(PartitionLimits{.timeout_seconds = owner->options_.partition_timeout_seconds}) {}
 
@@ -80,6 +82,14 @@ class ApiServer::Routes {
           [this](auto& req, auto& res, auto& who) { ListTenants(req, res, who); });
     Route(http, "POST", "/v1/admin/tokens",
           [this](auto& req, auto& res, auto& who) { CreateToken(req, res, who); });
+    Route(http, "GET", "/v1/admin/tokens", [this](auto& req, auto& res, auto& who) {
+      auto listed = ListTokensAs(*o_->store_, who, req.get_param_value("tenant"), o_->clock_->Now());
+      listed.ok() ? Json(res, *listed) : Error(res, listed.status());
+    });
+    Route(http, "POST", R"(/v1/admin/tokens/(\d+)/revoke)", [this](auto& req, auto& res, auto& who) {
+      auto revoked = RevokeTokenAs(*o_->store_, who, req.matches[1].str(), o_->clock_->Now());
+      revoked.ok() ? Json(res, *revoked) : Error(res, revoked.status());
+    });
     http.set_error_handler(
         [this](const httplib::Request& req, httplib::Response& res) { ErrorBody(req, res); });
     http.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
@@ -165,7 +175,7 @@ class ApiServer::Routes {
     routes_.emplace_back(method, std::regex(pattern));
     auto wrapped = [this, h, method, pattern](const httplib::Request& req, httplib::Response& res) {
       auto start = std::chrono::steady_clock::now();
-      auto who = Authenticate(*o_->store_, req.get_header_value("Authorization"));
+      auto who = auth_.Authenticate(req.get_header_value("Authorization"));
       if (!who.ok()) {
         Error(res, who.status());
         res.set_header("WWW-Authenticate", "Bearer");
@@ -190,9 +200,6 @@ class ApiServer::Routes {
     res.set_content(j.dump(-1, ' ', false, json::error_handler_t::replace), "application/json");
   }
   static bool CanWrite(const TokenRecord& who) { return who.role == AccessRole::kAdmin || who.role == AccessRole::kMember; }
-  static bool IsPlatformAdmin(const TokenRecord& who) {
-    return who.role == AccessRole::kAdmin && who.tenant_name == kSystemTenant;
-  }
 
   // The job if this token's tenant may see it; another tenant's job is 404.
   Result<JobRecord> VisibleJob(const httplib::Request& req, const TokenRecord& who) {
@@ -465,12 +472,16 @@ class ApiServer::Routes {
     if (!tenant.ok()) return Error(res, tenant.status());
     auto token = GenerateToken();
     if (!token.ok()) return Error(res, token.status());
-    auto rec = o_->store_->CreateToken(tenant->id, *ParseRole(body->role), HashToken(*token), body->description);
+    const Micros now = o_->clock_->Now();
+    auto options = NewTokenOptions(*token, body->expires_in, now);
+    if (!options.ok()) return Error(res, options.status());
+    auto rec = o_->store_->CreateToken(tenant->id, *ParseRole(body->role), HashToken(*token),
+                                       body->description, *options);
     if (!rec.ok()) return Error(res, rec.status());
-    Json(res,
-         {{"token", *token}, {"tenant", tenant->name}, {"role", body->role}, {"id", rec->id.value()},
-          {"note", "this is the only time the token is shown; store it now"}},
-         201);
+    json out = TokenToJson(*rec, now);
+    out["token"] = *token;
+    out["note"] = "this is the only time the token is shown; store it now";
+    Json(res, out, 201);
   }
 
   // A platform admin sees the whole platform; any other token sees its own
@@ -513,6 +524,7 @@ class ApiServer::Routes {
   }
 
   ApiServer* o_;
+  TokenAuthenticator auth_;  // bearer tokens, and when each was last used
   ApiMetrics metrics_;
   TenantSlots follows_;
   PartitionRunner partitions_;
@@ -558,7 +570,9 @@ Result<std::string> EnsureAdminToken(Store& store, const std::string& state_dir)
   struct stat st;
   if (::stat(path.c_str(), &st) == 0) return path;
   SKYRUN_ASSIGN_OR_RETURN(std::string token, GenerateToken());
-  SKYRUN_RETURN_IF_ERROR(store.CreateToken(tenant->id, AccessRole::kAdmin, HashToken(token), "created at first start").status());
+  auto made = store.CreateToken(tenant->id, AccessRole::kAdmin, HashToken(token), "created at first start",
+                                {TokenPrefix(token), 0});
+  SKYRUN_RETURN_IF_ERROR(made.status());
   std::string tmp = path + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return Internal("cannot write the admin token file " + tmp);

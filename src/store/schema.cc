@@ -105,6 +105,16 @@ CREATE TABLE nodes (
 CREATE INDEX nodes_by_backend ON nodes(backend);
 )sql";
 
+// Version 2: token administration (list, revoke, expiry). Tokens made before
+// keep an empty prefix, never expire and show no last use until their next.
+constexpr const char* kSchemaV2Tokens = R"sql(
+ALTER TABLE tokens ADD COLUMN prefix TEXT NOT NULL DEFAULT '';
+ALTER TABLE tokens ADD COLUMN expires_at INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE tokens ADD COLUMN revoked_at INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE tokens ADD COLUMN last_used_at INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX tokens_by_tenant ON tokens(tenant_id, id);
+)sql";
+
 Status ApplyStep(SqliteDb& db, const Migration& step) {
   // IMMEDIATE: two processes opening an old database at once must not both
   // apply the step; the second sees the new version and skips it.
@@ -134,6 +144,7 @@ Status ApplyStep(SqliteDb& db, const Migration& step) {
 const std::vector<Migration>& StoreMigrations() {
   static const std::vector<Migration> kSteps = {
       {1, "initial schema: tenants, tokens, jobs, tasks, attempts, events, nodes", kSchemaV1},
+      {2, "tokens: prefix, expiry, revocation, last use", kSchemaV2Tokens},
   };
   return kSteps;
 }

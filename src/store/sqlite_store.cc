@@ -202,6 +202,14 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& state_
   }
 
   Status status = ConfigureWriter(*writer);
+  // A file that claims a schema version must have skyrun's tables before an
+  // upgrade step alters them: a foreign file is named as such, not as a
+  // failed upgrade (CheckTables lists the tables of version 1).
+  if (status.ok()) {
+    auto version = writer->QueryInt("PRAGMA user_version");
+    if (!version.ok()) status = version.status();
+    else if (*version >= 1) status = CheckTables(*writer);
+  }
   if (status.ok()) status = MigrateSchema(*writer, StoreMigrations());
   if (status.ok()) status = CheckTables(*writer);
   if (!status.ok()) {

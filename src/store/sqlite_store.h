@@ -50,8 +50,11 @@ class SqliteStore final : public Store {
   Result<TenantRecord> GetTenantByName(const std::string& name) override;
   Result<std::vector<TenantRecord>> ListTenants() override;
   Result<TokenRecord> CreateToken(TenantId tenant, AccessRole role, const std::string& token_hash,
-                                  const std::string& description) override;
+                                  const std::string& description, const TokenOptions& options = {}) override;
   Result<TokenRecord> LookupToken(const std::string& token_hash) override;
+  Result<std::vector<TokenRecord>> ListTokens(std::optional<TenantId> tenant) override;
+  Result<TokenRecord> RevokeToken(TokenId id, std::optional<TenantId> keep_an_admin_of) override;
+  Status RecordTokenUse(TokenId id, Micros at) override;
 
   Status ReplaceNodes(const std::string& backend, const std::vector<Node>& nodes) override;
   Result<std::vector<Node>> ListNodes() override;

@@ -84,15 +84,23 @@ Result<std::vector<TenantRecord>> SqliteStore::ListTenants() {
 // --------------------------------------------------------------------- tokens
 
 Result<TokenRecord> SqliteStore::CreateToken(TenantId tenant, AccessRole role, const std::string& token_hash,
-                                             const std::string& description) {
+                                             const std::string& description, const TokenOptions& options) {
   const std::string operation = "creating a token for tenant " + tenant.ToString();
   auto hash = NormalizeTokenHash(token_hash);
   if (!hash.ok()) return hash.status().WithContext(operation);
+  if (options.prefix.size() > kMaxTokenPrefixLength) {
+    return InvalidArgument(operation + ": a token prefix has at most " +
+                           std::to_string(kMaxTokenPrefixLength) +
+                           " characters; it identifies the token and must never carry its secret");
+  }
+  if (options.expires_at < 0) return InvalidArgument(operation + ": the expiry time is negative");
   TokenRecord token;
   token.tenant = tenant;
   token.role = role;
   token.description = description;
   token.created_at = clock_->Now();
+  token.prefix = options.prefix;
+  token.expires_at = options.expires_at;
   Status status = Write(operation, [&](SqliteDb& db) -> Status {
     SKYRUN_ASSIGN_OR_RETURN(SqliteQuery owner, db.Prepare("SELECT name FROM tenants WHERE id = ?"));
     owner.Bind(1, tenant.value());
@@ -101,10 +109,10 @@ Result<TokenRecord> SqliteStore::CreateToken(TenantId tenant, AccessRole role, c
     token.tenant_name = owner.Text(0);
     SKYRUN_ASSIGN_OR_RETURN(
         SqliteQuery insert,
-        db.Prepare(
-            "INSERT INTO tokens (tenant_id, role, hash, description, created_at) VALUES (?, ?, ?, ?, ?)"));
+        db.Prepare("INSERT INTO tokens (tenant_id, role, hash, description, created_at, prefix, expires_at) "
+                   "VALUES (?, ?, ?, ?, ?, ?, ?)"));
     insert.Bind(1, tenant.value()).Bind(2, RoleName(role)).Bind(3, *hash).Bind(4, description);
-    insert.Bind(5, token.created_at);
+    insert.Bind(5, token.created_at).Bind(6, token.prefix).Bind(7, token.expires_at);
     Status inserted = insert.Run();
     if (inserted.code() == StatusCode::kAlreadyExists) {
       return AlreadyExists(operation + ": a token with this hash already exists; make a new secret");
@@ -129,6 +137,79 @@ Result<TokenRecord> SqliteStore::LookupToken(const std::string& token_hash) {
     SKYRUN_ASSIGN_OR_RETURN(bool row, query.Step());
     if (!row) return NotFound("unknown token");
     return TokenFromRow(query);
+  });
+}
+
+Result<std::vector<TokenRecord>> SqliteStore::ListTokens(std::optional<TenantId> tenant) {
+  using Tokens = std::vector<TokenRecord>;
+  return Read<Tokens>("listing tokens", [&](SqliteDb& db) -> Result<Tokens> {
+    std::string sql =
+        std::string("SELECT ") + kTokenColumns + " FROM tokens k JOIN tenants t ON t.id = k.tenant_id";
+    if (tenant) sql += " WHERE k.tenant_id = ?";
+    SKYRUN_ASSIGN_OR_RETURN(SqliteQuery query, db.Prepare(sql + " ORDER BY k.id"));
+    if (tenant) query.Bind(1, tenant->value());
+    Tokens out;
+    while (true) {
+      SKYRUN_ASSIGN_OR_RETURN(bool row, query.Step());
+      if (!row) return out;
+      SKYRUN_ASSIGN_OR_RETURN(TokenRecord token, TokenFromRow(query));
+      out.push_back(std::move(token));
+    }
+  });
+}
+
+Result<TokenRecord> SqliteStore::RevokeToken(TokenId id, std::optional<TenantId> keep_an_admin_of) {
+  const std::string operation = "revoking token " + id.ToString();
+  const Micros now = clock_->Now();
+  TokenRecord token;
+  Status status = Write(operation, [&](SqliteDb& db) -> Status {
+    SKYRUN_ASSIGN_OR_RETURN(SqliteQuery read,
+                            db.Prepare(std::string("SELECT ") + kTokenColumns +
+                                       " FROM tokens k JOIN tenants t ON t.id = k.tenant_id WHERE k.id = ?"));
+    read.Bind(1, id.value());
+    SKYRUN_ASSIGN_OR_RETURN(bool found, read.Step());
+    if (!found) return NotFound("token " + id.ToString() + " not found");
+    SKYRUN_ASSIGN_OR_RETURN(token, TokenFromRow(read));
+    if (token.Revoked()) return Status::Ok();
+    if (keep_an_admin_of && token.tenant == *keep_an_admin_of && token.role == AccessRole::kAdmin &&
+        token.LiveAt(now)) {
+      SKYRUN_ASSIGN_OR_RETURN(
+          SqliteQuery others,
+          db.Prepare(
+              "SELECT COUNT(*) FROM tokens WHERE tenant_id = ? AND role = ? AND id != ? AND revoked_at = 0 "
+              "AND (expires_at = 0 OR expires_at > ?)"));
+      others.Bind(1, token.tenant.value())
+          .Bind(2, RoleName(AccessRole::kAdmin))
+          .Bind(3, id.value())
+          .Bind(4, now);
+      SKYRUN_ASSIGN_OR_RETURN(bool counted, others.Step());
+      if (!counted || others.Int(0) == 0) {
+        return FailedPrecondition("token " + id.ToString() + " is the last live admin token of tenant \"" +
+                                  token.tenant_name +
+                                  "\": without it nobody could administer the platform (create tenants and "
+                                  "tokens, revoke them); create another admin token for \"" +
+                                  token.tenant_name + "\" first, then revoke this one");
+      }
+    }
+    SKYRUN_ASSIGN_OR_RETURN(SqliteQuery revoke,
+                            db.Prepare("UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at = 0"));
+    revoke.Bind(1, now).Bind(2, id.value());
+    SKYRUN_RETURN_IF_ERROR(revoke.Run());
+    token.revoked_at = now;
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
+  return token;
+}
+
+Status SqliteStore::RecordTokenUse(TokenId id, Micros at) {
+  return Write("recording the use of token " + id.ToString(), [&](SqliteDb& db) -> Status {
+    SKYRUN_ASSIGN_OR_RETURN(SqliteQuery update,
+                            db.Prepare("UPDATE tokens SET last_used_at = MAX(last_used_at, ?) WHERE id = ?"));
+    update.Bind(1, at).Bind(2, id.value());
+    SKYRUN_RETURN_IF_ERROR(update.Run());
+    if (db.Changes() == 0) return NotFound("token " + id.ToString() + " not found");
+    return Status::Ok();
   });
 }
 

@@ -45,7 +45,25 @@ struct TokenRecord {
   AccessRole role = AccessRole::kViewer;
   std::string description;
   Micros created_at = 0;
+  // The first characters of the secret ("skyrun_1a2b3c4d"): enough for a
+  // person to tell tokens apart, far too few to guess the rest. "" for tokens
+  // made before prefixes were kept (schema version 1).
+  std::string prefix;
+  Micros expires_at = 0;    // 0 = never
+  Micros revoked_at = 0;    // 0 = not revoked; the record stays, for the audit
+  Micros last_used_at = 0;  // 0 = never; the server records it at most once a minute
+
+  bool Revoked() const { return revoked_at != 0; }
+  bool ExpiredAt(Micros now) const { return expires_at != 0 && now >= expires_at; }
+  bool LiveAt(Micros now) const { return !Revoked() && !ExpiredAt(now); }
 };
+
+// What a new token carries besides its tenant, role and hash.
+struct TokenOptions {
+  std::string prefix;     // at most kMaxTokenPrefixLength characters
+  Micros expires_at = 0;  // 0 = never
+};
+inline constexpr size_t kMaxTokenPrefixLength = 16;
 
 struct JobFilter {
   std::optional<TenantId> tenant;  // unset = all tenants (admin views, controller)
@@ -133,10 +151,24 @@ class Store {
   virtual Result<std::vector<TenantRecord>> ListTenants() = 0;
   // Stores only the hash (hex SHA-256 of the secret: 64 hex digits, checked so
   // that a secret is never stored by mistake). Hashes are unique.
+  // A prefix longer than kMaxTokenPrefixLength is InvalidArgument (a prefix
+  // must never carry the secret).
   virtual Result<TokenRecord> CreateToken(TenantId tenant, AccessRole role, const std::string& token_hash,
-                                          const std::string& description) = 0;
-  // NotFound for an unknown hash.
+                                          const std::string& description,
+                                          const TokenOptions& options = {}) = 0;
+  // NotFound for an unknown hash. Revoked and expired tokens are found too:
+  // the caller says which it is (server/auth.h).
   virtual Result<TokenRecord> LookupToken(const std::string& token_hash) = 0;
+  // Every token (only `tenant`'s when set), by id; hashes are never returned.
+  virtual Result<std::vector<TokenRecord>> ListTokens(std::optional<TenantId> tenant) = 0;
+  // Revokes token `id` (already revoked: returned as it is). NotFound for an
+  // unknown id. When `keep_an_admin_of` is set and the token is the last live
+  // admin token of that tenant (live: neither revoked nor expired now),
+  // FailedPrecondition and nothing changes; checked in the same transaction,
+  // so two revokes at once cannot both pass.
+  virtual Result<TokenRecord> RevokeToken(TokenId id, std::optional<TenantId> keep_an_admin_of) = 0;
+  // last_used_at = max(last_used_at, at). NotFound for an unknown id.
+  virtual Status RecordTokenUse(TokenId id, Micros at) = 0;
 
   // --- nodes (inventory as last seen from each backend) ---
   // Replaces all of `backend`'s nodes in one transaction. A node whose backend

@@ -21,7 +21,9 @@ const char* const kEventColumns = "id, job_id, time, from_state, to_state, attem
 
 const char* const kTaskColumns = "id, job_id, rank, role";
 
-const char* const kTokenColumns = "k.id, k.tenant_id, t.name, k.role, k.description, k.created_at";
+const char* const kTokenColumns =
+    "k.id, k.tenant_id, t.name, k.role, k.description, k.created_at, k.prefix, k.expires_at, k.revoked_at, "
+    "k.last_used_at";
 
 namespace {
 
@@ -127,6 +129,10 @@ Result<TokenRecord> TokenFromRow(const SqliteQuery& row) {
   t.role = *parsed;
   t.description = row.Text(4);
   t.created_at = row.Int(5);
+  t.prefix = row.Text(6);
+  t.expires_at = row.Int(7);
+  t.revoked_at = row.Int(8);
+  t.last_used_at = row.Int(9);
   return t;
 }
 
