@@ -12,6 +12,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "common/clock.h"
 #include "controller/controller.h"
@@ -21,12 +22,20 @@ namespace httplib {
 class Server;
 }
 
+namespace skyrun::uploads {
+class UploadStore;
+}
+
 namespace skyrun {
 
 struct ApiServerOptions {
   std::string host = "127.0.0.1";
   int port = 8787;
   int threads = 32;
+  // Where uploads live (nullptr: PUT /v1/uploads and "upload" are refused)
+  // and the server paths a spec may name (server config uploads.server_paths).
+  uploads::UploadStore* uploads = nullptr;
+  std::vector<std::string> server_paths;
 };
 
 class ApiServer {

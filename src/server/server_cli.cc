@@ -6,6 +6,7 @@
 #include <atomic>
 #include <filesystem>
 #include <iostream>
+#include <thread>
 
 #include <CLI/CLI.hpp>
 
@@ -15,6 +16,7 @@
 #include "server/server.h"
 #include "spec/spec_parser.h"
 #include "store/store.h"
+#include "uploads/upload_store.h"
 
 namespace skyrun {
 
@@ -28,6 +30,30 @@ struct ServerFlags {
   std::string config;
   std::string state_dir;
   std::string listen;
+};
+
+// Removes uploads no live job uses any more, about once a second.
+class UploadSweeper {
+ public:
+  UploadSweeper(uploads::UploadStore* uploads, Store* store, Clock* clock)
+      : thread_([this, uploads, store, clock] {
+          while (!stop_) {
+            Status swept = uploads->Sweep([store]() -> Result<uploads::LiveUploads> {
+              SKYRUN_ASSIGN_OR_RETURN(auto live, store->ListLiveUploads());
+              return uploads::LiveUploads(live.begin(), live.end());
+            });
+            if (!swept.ok()) std::cerr << "warning: removing finished jobs' uploads: " << swept.message() << std::endl;
+            for (int i = 0; i < 10 && !stop_; ++i) clock->SleepFor(100 * kMicrosPerMilli);
+          }
+        }) {}
+  ~UploadSweeper() {
+    stop_ = true;
+    thread_.join();
+  }
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
 };
 
 int RunServer(const ServerFlags& flags) {
@@ -82,15 +108,23 @@ int RunServer(const ServerFlags& flags) {
     std::cerr << "error: starting the controller: " << s.message() << "\n";
     return 1;
   }
+  uploads::UploadLimits limits;
+  limits.max_bytes = config.uploads.max_bytes;
+  limits.tenant_quota_bytes = config.uploads.tenant_quota_bytes;
+  limits.unclaimed_grace_s = config.uploads.unclaimed_grace_seconds;
+  uploads::UploadStore upload_store(state_dir, limits, &clock);
   ApiServerOptions aopts;
   aopts.host = host;
   aopts.port = port;
+  aopts.uploads = &upload_store;
+  aopts.server_paths = config.uploads.server_paths;
   ApiServer api(store->get(), &controller, &clock, decoder, aopts);
   if (Status s = api.Start(); !s.ok()) {
     std::cerr << "error: " << s.message() << "\n";
     controller.Stop();
     return 1;
   }
+  UploadSweeper sweeper(&upload_store, store->get(), &clock);
   struct sigaction sa {};
   sa.sa_handler = OnSignal;
   sigemptyset(&sa.sa_mask);
@@ -126,9 +160,10 @@ SpecDecoder MakeSpecDecoder() {
                              " jobs; multi-stage pipelines are placed by the broker, which is not available yet: "
                              "submit one job per file\n");
     }
+    // `file` is a name for messages only; the job's files come from its upload
+    // (base_dir is set by whoever knows the job: submission, the controller).
     JobSpec spec = parsed.specs.front();
-    std::filesystem::path p(file);
-    if (p.is_absolute()) spec.base_dir = p.parent_path().string();
+    spec.base_dir.clear();
     return spec;
   };
 }

@@ -134,6 +134,8 @@ Status ApplyStep(SqliteDb& db, const Migration& step) {
 const std::vector<Migration>& StoreMigrations() {
   static const std::vector<Migration> kSteps = {
       {1, "initial schema: tenants, tokens, jobs, tasks, attempts, events, nodes", kSchemaV1},
+      {2, "jobs.upload: the SHA-256 of the job's uploaded files",
+       "ALTER TABLE jobs ADD COLUMN upload TEXT NOT NULL DEFAULT '';"},
   };
   return kSteps;
 }

@@ -1,0 +1,127 @@
+#include "uploads/spec_inputs.h"
+
+#include <filesystem>
+
+#include "common/safe_fs.h"
+#include "common/strings.h"
+
+namespace skyrun::uploads {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string RootsText(const std::vector<std::string>& roots) {
+  return roots.empty() ? "none are declared (server config uploads.server_paths)"
+                       : "allowed roots: " + Join(roots, ", ");
+}
+
+const char* KindName(InputKind k) {
+  return k == InputKind::kDirectory ? "a directory"
+         : k == InputKind::kFile    ? "a file"
+                                    : "a file or a directory";
+}
+
+}  // namespace
+
+bool IsUri(const std::string& path) {
+  return path.find("://") != std::string::npos;
+}
+
+std::vector<SpecInput> SpecInputs(const JobSpec& spec) {
+  std::vector<SpecInput> out;
+  if (!spec.workdir.empty() && !IsUri(spec.workdir))
+    out.push_back({"workdir", spec.workdir, InputKind::kDirectory});
+  for (const auto& [target, source] : spec.file_mounts) {
+    if (!source.empty() && !IsUri(source))
+      out.push_back({"file_mounts[" + target + "]", source, InputKind::kAny});
+  }
+  if (!spec.partition.profile.empty() && !IsUri(spec.partition.profile)) {
+    out.push_back({"partition.profile", spec.partition.profile, InputKind::kFile});
+  }
+  return out;
+}
+
+Status SplitServerPath(const std::string& path, const std::vector<std::string>& server_paths,
+                       std::string* root, std::string* rest) {
+  fs::path p(path);
+  for (const auto& part : p) {
+    if (part == "..") return InvalidArgument("'" + path + "': '..' is not allowed in a server path");
+  }
+  for (const auto& r : server_paths) {
+    fs::path base = fs::path(r).lexically_normal();
+    fs::path rel = p.lexically_normal().lexically_relative(base);
+    if (rel.empty()) continue;
+    std::string first = rel.begin()->string();
+    if (first == "..") continue;
+    *root = base.string();
+    *rest = rel.string();
+    return Status::Ok();
+  }
+  return NotFound("'" + path + "' is not under a server path this server allows; " + RootsText(server_paths));
+}
+
+std::vector<std::string> CheckSpecInputs(const JobSpec& spec, const std::string& upload_dir,
+                                         const std::vector<std::string>& server_paths) {
+  std::vector<std::string> problems;
+  for (const SpecInput& in : SpecInputs(spec)) {
+    const std::string where = in.field + ": '" + in.value + "'";
+    std::string root, rest;
+    if (fs::path(in.value).is_absolute()) {
+      Status s = SplitServerPath(in.value, server_paths, &root, &rest);
+      if (!s.ok()) {
+        problems.push_back(in.field + ": " + s.message());
+        continue;
+      }
+    } else {
+      auto split = SplitBeneath(in.value, in.field);
+      if (!split.ok()) {
+        problems.push_back(where +
+                           ": a relative path must stay inside the job's upload (the spec file's "
+                           "directory on the client)");
+        continue;
+      }
+      if (upload_dir.empty()) {
+        problems.push_back(
+            where +
+            ": the submission carries no upload with this path; `skyrun launch` uploads "
+            "what the spec names (API: PUT /v1/uploads/<sha256>, then \"upload\" in the body)");
+        continue;
+      }
+      root = upload_dir;
+      rest = in.value;
+    }
+    auto kind = KindBeneath(root, rest, in.field);
+    if (!kind.ok()) {
+      problems.push_back(in.field + ": " + kind.status().message());
+      continue;
+    }
+    bool fits = (*kind == EntryKind::kDirectory && in.kind != InputKind::kFile) ||
+                (*kind == EntryKind::kFile && in.kind != InputKind::kDirectory);
+    if (*kind == EntryKind::kMissing) {
+      problems.push_back(where + ": " +
+                         (root == upload_dir ? "is not in the job's upload" : "does not exist"));
+    } else if (*kind == EntryKind::kSymlink) {
+      problems.push_back(where + ": is a symbolic link; give the path it points to");
+    } else if (!fits) {
+      problems.push_back(where + ": is not " + KindName(in.kind));
+    }
+  }
+  return problems;
+}
+
+Result<std::string> ReadSpecFile(const std::string& path, const std::string& upload_dir,
+                                 const std::vector<std::string>& server_paths, int64_t max_bytes,
+                                 const std::string& field) {
+  std::string root, rest;
+  if (fs::path(path).is_absolute()) {
+    SKYRUN_RETURN_IF_ERROR(SplitServerPath(path, server_paths, &root, &rest).WithContext(field));
+  } else {
+    if (upload_dir.empty())
+      return InvalidArgument(field + " '" + path + "': the job has no upload holding it");
+    root = upload_dir;
+    rest = path;
+  }
+  return ReadFileBeneath(root, rest, max_bytes, field + " '" + path + "'");
+}
+
+}  // namespace skyrun::uploads
