@@ -193,10 +193,11 @@ class ApiServer::Routes {
     // paths; the upload is pinned (its mutex held) until the job is stored.
     std::unique_lock<std::mutex> pin;
     if (!body->upload.empty() && o_->options_.uploads) pin = std::unique_lock(o_->options_.uploads->mu());
-    auto path_problems = BindUpload(o_->options_.uploads, o_->options_.server_paths, who.tenant, body->upload, &*spec);
+    auto path_problems = BindUpload(o_->options_.uploads, o_->options_.server_paths, who.tenant, body->upload,
+                                    body->spec_yaml, body->file, &*spec);
     if (!path_problems.empty()) {
       json problems = json::array();
-      for (const auto& p : path_problems) problems.push_back(body->file + ": " + p);
+      for (const auto& p : path_problems) problems.push_back(p);
       return Error(res, InvalidArgument("the job spec has " + std::to_string(problems.size()) + " problem(s)"),
                    problems);
     }

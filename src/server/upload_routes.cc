@@ -1,6 +1,7 @@
 #include "server/upload_routes.h"
 
 #include <httplib.h>
+#include <yaml-cpp/yaml.h>
 
 #include "api/api.h"
 #include "common/strings.h"
@@ -18,6 +19,23 @@ void Answer(httplib::Response& res, int status, const Status& s) {
 std::string Limit(int64_t bytes) {
   if (bytes % (1 << 20) == 0) return std::to_string(bytes >> 20) + " MiB";
   return std::to_string(bytes) + " bytes";
+}
+
+// "FILE:LINE:COLUMN" of the value at `path` in the spec, or "FILE" alone.
+std::string Locate(const std::string& yaml, const std::string& file, const std::vector<std::string>& path) {
+  try {
+    YAML::Node node = YAML::Load(yaml);
+    for (const auto& key : path) {
+      if (!node.IsMap()) return file;
+      node = node[key];
+      if (!node) return file;
+    }
+    const YAML::Mark m = node.Mark();
+    if (m.line < 0) return file;
+    return file + ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1);
+  } catch (const YAML::Exception&) {
+    return file;
+  }
 }
 
 }  // namespace
@@ -65,16 +83,22 @@ bool RefuseOversizedBody(const httplib::Request& req, httplib::Response& res, in
 }
 
 std::vector<std::string> BindUpload(uploads::UploadStore* store, const std::vector<std::string>& server_paths,
-                                    TenantId tenant, const std::string& digest, JobSpec* spec) {
+                                    TenantId tenant, const std::string& digest, const std::string& spec_yaml,
+                                    const std::string& file_name, JobSpec* spec) {
   spec->base_dir.clear();
   if (!digest.empty()) {
     if (store == nullptr || !store->Has(tenant, digest)) {
-      return {"upload " + digest + " is not on the server for this tenant; PUT it to /v1/uploads/" + digest +
+      return {file_name + ": upload " + digest +
+              " is not on the server for this tenant; PUT it to /v1/uploads/" + digest +
               " first (`skyrun launch` does)"};
     }
     spec->base_dir = store->Dir(tenant, digest);
   }
-  return uploads::CheckSpecInputs(*spec, spec->base_dir, server_paths);
+  std::vector<std::string> out;
+  for (const auto& p : uploads::CheckSpecInputs(*spec, spec->base_dir, server_paths)) {
+    out.push_back(Locate(spec_yaml, file_name, p.yaml_path) + ": " + p.message);
+  }
+  return out;
 }
 
 }  // namespace skyrun

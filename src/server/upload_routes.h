@@ -31,9 +31,11 @@ bool RefuseOversizedBody(const httplib::Request& req, httplib::Response& res, in
 
 // At submission: points spec.base_dir at the job's unpacked upload and checks
 // every path the spec names (uploads/spec_inputs.h). The problems, one per
-// path, are empty when all is well. Call with store.mu() held, so the upload
-// cannot be swept before the job that uses it is stored.
+// path as "FILE:LINE:COLUMN: field: ..." (located in `spec_yaml`), are empty
+// when all is well. Call with store.mu() held, so the upload cannot be swept
+// before the job that uses it is stored.
 std::vector<std::string> BindUpload(uploads::UploadStore* store, const std::vector<std::string>& server_paths,
-                                    TenantId tenant, const std::string& digest, JobSpec* spec);
+                                    TenantId tenant, const std::string& digest, const std::string& spec_yaml,
+                                    const std::string& file_name, JobSpec* spec);
 
 }  // namespace skyrun

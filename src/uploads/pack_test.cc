@@ -54,7 +54,7 @@ TEST_F(PackTest, PacksWhatTheSpecNamesAtItsRelativePaths) {
   fs::create_directories(Sub("server"));
   ASSERT_TRUE(UnpackArchive(packed->archive, Sub("server")).ok());
   auto problems = CheckSpecInputs(spec, Sub("server"), {Sub("datasets")});
-  EXPECT_TRUE(problems.empty()) << problems[0];
+  EXPECT_TRUE(problems.empty()) << problems[0].message;
   EXPECT_FALSE(CheckSpecInputs(spec, Sub("server"), {}).empty());  // the server path is not declared
 }
 
@@ -97,7 +97,7 @@ TEST_F(PackTest, Item4_ServerChecksRefuseEscapesAndUndeclaredServerPaths) {
   auto problems = CheckSpecInputs(spec, Sub("upload"), {"/datasets"});
   ASSERT_EQ(problems.size(), 5u);
   std::string all;
-  for (const auto& p : problems) all += p + "\n";
+  for (const auto& p : problems) all += p.message + "\n";
   EXPECT_THAT(all, HasSubstr("workdir: '../../etc': a relative path must stay inside"));
   EXPECT_THAT(all, HasSubstr("file_mounts[/a]: '/etc/shadow' is not under a server path this server allows; "
                              "allowed roots: /datasets"));
@@ -107,7 +107,8 @@ TEST_F(PackTest, Item4_ServerChecksRefuseEscapesAndUndeclaredServerPaths) {
   // No upload at all: relative paths are refused, naming the upload.
   JobSpec rel;
   rel.workdir = "app";
-  EXPECT_THAT(CheckSpecInputs(rel, "", {})[0], HasSubstr("carries no upload"));
+  EXPECT_THAT(CheckSpecInputs(rel, "", {})[0].message, HasSubstr("carries no upload"));
+  EXPECT_EQ(CheckSpecInputs(rel, "", {})[0].yaml_path, std::vector<std::string>{"workdir"});
 }
 
 }  // namespace

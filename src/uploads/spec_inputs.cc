@@ -30,13 +30,13 @@ bool IsUri(const std::string& path) {
 std::vector<SpecInput> SpecInputs(const JobSpec& spec) {
   std::vector<SpecInput> out;
   if (!spec.workdir.empty() && !IsUri(spec.workdir))
-    out.push_back({"workdir", spec.workdir, InputKind::kDirectory});
+    out.push_back({"workdir", spec.workdir, InputKind::kDirectory, {"workdir"}});
   for (const auto& [target, source] : spec.file_mounts) {
     if (!source.empty() && !IsUri(source))
-      out.push_back({"file_mounts[" + target + "]", source, InputKind::kAny});
+      out.push_back({"file_mounts[" + target + "]", source, InputKind::kAny, {"file_mounts", target}});
   }
   if (!spec.partition.profile.empty() && !IsUri(spec.partition.profile)) {
-    out.push_back({"partition.profile", spec.partition.profile, InputKind::kFile});
+    out.push_back({"partition.profile", spec.partition.profile, InputKind::kFile, {"partition", "profile"}});
   }
   return out;
 }
@@ -60,53 +60,59 @@ Status SplitServerPath(const std::string& path, const std::vector<std::string>& 
   return NotFound("'" + path + "' is not under a server path this server allows; " + RootsText(server_paths));
 }
 
-std::vector<std::string> CheckSpecInputs(const JobSpec& spec, const std::string& upload_dir,
-                                         const std::vector<std::string>& server_paths) {
-  std::vector<std::string> problems;
-  for (const SpecInput& in : SpecInputs(spec)) {
-    const std::string where = in.field + ": '" + in.value + "'";
-    std::string root, rest;
-    if (fs::path(in.value).is_absolute()) {
-      Status s = SplitServerPath(in.value, server_paths, &root, &rest);
-      if (!s.ok()) {
-        problems.push_back(in.field + ": " + s.message());
-        continue;
-      }
-    } else {
-      auto split = SplitBeneath(in.value, in.field);
-      if (!split.ok()) {
-        problems.push_back(where +
-                           ": a relative path must stay inside the job's upload (the spec file's "
-                           "directory on the client)");
-        continue;
-      }
-      if (upload_dir.empty()) {
-        problems.push_back(
-            where +
-            ": the submission carries no upload with this path; `skyrun launch` uploads "
-            "what the spec names (API: PUT /v1/uploads/<sha256>, then \"upload\" in the body)");
-        continue;
-      }
-      root = upload_dir;
-      rest = in.value;
+namespace {
+
+// The problem with one path, or "" when it is fine.
+std::string CheckOne(const SpecInput& in, const std::string& upload_dir,
+                     const std::vector<std::string>& server_paths) {
+  const std::string where = in.field + ": '" + in.value + "'";
+  std::string root, rest;
+  if (fs::path(in.value).is_absolute()) {
+    Status s = SplitServerPath(in.value, server_paths, &root, &rest);
+    if (!s.ok()) {
+      return in.field + ": " + s.message();
     }
-    auto kind = KindBeneath(root, rest, in.field);
-    if (!kind.ok()) {
-      problems.push_back(in.field + ": " + kind.status().message());
-      continue;
+  } else {
+    auto split = SplitBeneath(in.value, in.field);
+    if (!split.ok()) {
+      return where +
+             ": a relative path must stay inside the job's upload (the spec file's "
+             "directory on the client)";
     }
-    bool fits = (*kind == EntryKind::kDirectory && in.kind != InputKind::kFile) ||
-                (*kind == EntryKind::kFile && in.kind != InputKind::kDirectory);
-    if (*kind == EntryKind::kMissing) {
-      problems.push_back(where + ": " +
-                         (root == upload_dir ? "is not in the job's upload" : "does not exist"));
-    } else if (*kind == EntryKind::kSymlink) {
-      problems.push_back(where + ": is a symbolic link; give the path it points to");
-    } else if (!fits) {
-      problems.push_back(where + ": is not " + KindName(in.kind));
+    if (upload_dir.empty()) {
+      return where +
+             ": the submission carries no upload with this path; `skyrun launch` uploads "
+             "what the spec names (API: PUT /v1/uploads/<sha256>, then \"upload\" in the body)";
     }
+    root = upload_dir;
+    rest = in.value;
   }
-  return problems;
+  auto kind = KindBeneath(root, rest, in.field);
+  if (!kind.ok()) {
+    return in.field + ": " + kind.status().message();
+  }
+  bool fits = (*kind == EntryKind::kDirectory && in.kind != InputKind::kFile) ||
+              (*kind == EntryKind::kFile && in.kind != InputKind::kDirectory);
+  if (*kind == EntryKind::kMissing) {
+    return where + ": " + (root == upload_dir ? "is not in the job's upload" : "does not exist");
+  } else if (*kind == EntryKind::kSymlink) {
+    return where + ": is a symbolic link; give the path it points to";
+  } else if (!fits) {
+    return where + ": is not " + KindName(in.kind);
+  }
+  return "";
+}
+
+}  // namespace
+
+std::vector<PathProblem> CheckSpecInputs(const JobSpec& spec, const std::string& upload_dir,
+                                         const std::vector<std::string>& server_paths) {
+  std::vector<PathProblem> out;
+  for (const SpecInput& in : SpecInputs(spec)) {
+    std::string problem = CheckOne(in, upload_dir, server_paths);
+    if (!problem.empty()) out.push_back({in.yaml_path, std::move(problem)});
+  }
+  return out;
 }
 
 Result<std::string> ReadSpecFile(const std::string& path, const std::string& upload_dir,

@@ -24,6 +24,13 @@ struct SpecInput {
   std::string field;
   std::string value;
   InputKind kind = InputKind::kAny;
+  std::vector<std::string> yaml_path;  // keys to the value in the spec: {"file_mounts", "/data"}
+};
+
+// A refused path: the message names the field; yaml_path locates it.
+struct PathProblem {
+  std::vector<std::string> yaml_path;
+  std::string message;
 };
 
 // Every local path the spec names (URIs left out).
@@ -36,7 +43,7 @@ bool IsUri(const std::string& path);
 // with the right kind, and no link on the way; absolute ones must lie under
 // one of `server_paths`. One problem per bad path, naming the field (and line
 // where the spec says it); none quotes a file's content.
-std::vector<std::string> CheckSpecInputs(const JobSpec& spec, const std::string& upload_dir,
+std::vector<PathProblem> CheckSpecInputs(const JobSpec& spec, const std::string& upload_dir,
                                          const std::vector<std::string>& server_paths);
 
 // Splits an absolute `path` into (the declared root it lies under, the rest);

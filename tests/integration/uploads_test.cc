@@ -98,6 +98,7 @@ TEST(UploadsTest, Item4_FileFieldDoesNotChooseBaseDir) {
       member);
   EXPECT_EQ(r.status, 400) << r.body;
   EXPECT_NE(r.body.find("carries no upload"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("job.yaml:2:10: workdir: 'app'"), std::string::npos) << r.body;  // file, line, field
   r = server.Post("/v1/jobs",
                   {{"spec", "name: t\nfile_mounts: {tok: admin.token}\nrun: cat tok\n"},
                    {"file", server.state_dir() + "/job.yaml"}},
