@@ -65,6 +65,10 @@ void GetUpload(uploads::UploadStore& store, const TokenRecord& who, const httpli
   if (!store.Has(who.tenant, digest)) {
     return Answer(res, 404, NotFound("upload " + digest + " not found for tenant " + who.tenant_name));
   }
+  if (req.method == "HEAD") {
+    res.status = 200;  // the client only asks whether it is there: do not read the archive
+    return;
+  }
   auto bytes = store.Read(who.tenant, digest);
   if (!bytes.ok()) return Answer(res, 500, bytes.status());
   res.set_content(*bytes, "application/octet-stream");

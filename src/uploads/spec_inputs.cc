@@ -115,19 +115,4 @@ std::vector<PathProblem> CheckSpecInputs(const JobSpec& spec, const std::string&
   return out;
 }
 
-Result<std::string> ReadSpecFile(const std::string& path, const std::string& upload_dir,
-                                 const std::vector<std::string>& server_paths, int64_t max_bytes,
-                                 const std::string& field) {
-  std::string root, rest;
-  if (fs::path(path).is_absolute()) {
-    SKYRUN_RETURN_IF_ERROR(SplitServerPath(path, server_paths, &root, &rest).WithContext(field));
-  } else {
-    if (upload_dir.empty())
-      return InvalidArgument(field + " '" + path + "': the job has no upload holding it");
-    root = upload_dir;
-    rest = path;
-  }
-  return ReadFileBeneath(root, rest, max_bytes, field + " '" + path + "'");
-}
-
 }  // namespace skyrun::uploads

@@ -51,10 +51,4 @@ std::vector<PathProblem> CheckSpecInputs(const JobSpec& spec, const std::string&
 Status SplitServerPath(const std::string& path, const std::vector<std::string>& server_paths,
                        std::string* root, std::string* rest);
 
-// Reads the file a spec path names for the server: relative ones from
-// `upload_dir`, absolute ones from beneath a declared root; no link followed.
-Result<std::string> ReadSpecFile(const std::string& path, const std::string& upload_dir,
-                                 const std::vector<std::string>& server_paths, int64_t max_bytes,
-                                 const std::string& field);
-
 }  // namespace skyrun::uploads
