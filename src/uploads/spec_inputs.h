@@ -4,7 +4,7 @@
 // the spec file's directory, and travels in the upload; an absolute one names
 // a path on the server and is accepted only under a root the admin declares
 // (server config `uploads.server_paths`); URIs (s3://...) are left to the
-// spec checks. Callers: the CLI's packer (ClientInputs) and the API server at
+// spec checks. Callers: the CLI's packer (SpecInputs) and the API server at
 // submission (CheckSpecInputs). Thread-safety: pure functions.
 #pragma once
 
