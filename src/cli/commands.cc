@@ -247,12 +247,23 @@ int StatusCmd(int64_t id, const Common& c) {
   return 0;
 }
 
-int Logs(int64_t id, bool follow, int attempt, int rank, const Common& c) {
+struct LogsFlags {
+  bool follow = false;
+  int attempt = 0;
+  int rank = -1;
+  int64_t tail = -1;   // last N lines of each rank (-1: all)
+  std::string offset;  // bytes of each rank's log to skip: "B" or "R:B,R:B"
+};
+
+int Logs(int64_t id, const LogsFlags& f, const Common& c) {
   auto client = ApiClient::Create(c.client);
   if (!client.ok()) return Fail(client.status());
+  const bool follow = f.follow;
   std::string q;
-  if (attempt > 0) q += "&attempt=" + std::to_string(attempt);
-  if (rank >= 0) q += "&rank=" + std::to_string(rank);
+  if (f.attempt > 0) q += "&attempt=" + std::to_string(f.attempt);
+  if (f.rank >= 0) q += "&rank=" + std::to_string(f.rank);
+  if (f.tail >= 0) q += "&tail=" + std::to_string(f.tail);
+  if (!f.offset.empty()) q += "&offset=" + f.offset;
   if (follow) {
     Status s = FollowLogs(**client, id, q);
     return s.ok() ? 0 : Fail(s, client->get());
@@ -351,15 +362,19 @@ void RegisterClientCommands(CLI::App& app, int* exit_code) {
     auto* cmd = app.add_subcommand("logs", "a job's output, each line prefixed by its rank");
     auto c = std::make_shared<Common>();
     auto id = std::make_shared<int64_t>(0);
-    auto follow = std::make_shared<bool>(false);
-    auto attempt = std::make_shared<int>(0);
-    auto rank = std::make_shared<int>(-1);
+    auto f = std::make_shared<LogsFlags>();
     cmd->add_option("id", *id, "job id")->required();
-    cmd->add_flag("-f,--follow", *follow, "keep following until the job ends");
-    cmd->add_option("--attempt", *attempt, "attempt number (default: the current one)");
-    cmd->add_option("--rank", *rank, "only this rank");
+    cmd->add_flag("-f,--follow", f->follow, "keep following until the job ends");
+    cmd->add_option("--attempt", f->attempt, "attempt number (default: the current one)");
+    cmd->add_option("--rank", f->rank, "only this rank");
+    cmd->add_option("--tail", f->tail, "start at the last N lines of each rank")
+        ->check(CLI::NonNegativeNumber);
+    cmd->add_option("--offset", f->offset,
+                    "skip the first B bytes of each rank's log (B, or RANK:B,RANK:B); the API's "
+                    "X-Skyrun-Next-Offset header says where a read ended")
+        ->excludes("--tail");
     AddCommonFlags(cmd, c.get(), false);
-    cmd->callback([=] { *exit_code = Logs(*id, *follow, *attempt, *rank, *c); });
+    cmd->callback([=] { *exit_code = Logs(*id, *f, *c); });
   }
   // cancel
   {

@@ -145,6 +145,29 @@ Status ParseLocal(const std::string& file, const YAML::Node& n, LocalSettings* o
   return Status::Ok();
 }
 
+Status ParseApi(const std::string& file, const YAML::Node& n, ApiSettings* out) {
+  SKYRUN_RETURN_IF_ERROR(CheckKeys(file, n, "api",
+                                   {"request_threads", "stream_threads", "max_follows_per_tenant",
+                                    "head_timeout_seconds", "partition_timeout_seconds"}));
+  struct Field {
+    const char* key;
+    int* value;
+    int max;
+  };
+  for (const Field& f : {Field{"request_threads", &out->request_threads, 1024},
+                         Field{"stream_threads", &out->stream_threads, 4096},
+                         Field{"max_follows_per_tenant", &out->max_follows_per_tenant, 4096},
+                         Field{"head_timeout_seconds", &out->head_timeout_seconds, 600},
+                         Field{"partition_timeout_seconds", &out->partition_timeout_seconds, 3600}}) {
+    SKYRUN_RETURN_IF_ERROR(Get(file, n, f.key, "api.", f.value));
+    if (*f.value < 1 || *f.value > f.max) {
+      return InvalidArgument(Where(file, n[f.key], std::string("api.") + f.key) + ": must be 1.." +
+                             std::to_string(f.max));
+    }
+  }
+  return Status::Ok();
+}
+
 Status ParseSlurm(const std::string& file, const YAML::Node& n, std::vector<SlurmSettings>* out) {
   if (!n.IsSequence()) return InvalidArgument(Where(file, n, "slurm") + ": expected a list of clusters");
   for (size_t i = 0; i < n.size(); ++i) {
@@ -237,11 +260,12 @@ Result<ServerConfig> ParseServerConfig(const std::string& text, const std::strin
   if (!root || root.IsNull()) return cfg;
   try {
     SKYRUN_RETURN_IF_ERROR(
-        CheckKeys(file, root, "", {"listen", "state_dir", "local", "uploads", "slurm", "kubernetes"}));
+        CheckKeys(file, root, "", {"listen", "state_dir", "local", "uploads", "slurm", "kubernetes", "api"}));
     SKYRUN_RETURN_IF_ERROR(Get(file, root, "listen", "", &cfg.listen));
     SKYRUN_RETURN_IF_ERROR(Get(file, root, "state_dir", "", &cfg.state_dir));
     if (root["local"]) SKYRUN_RETURN_IF_ERROR(ParseLocal(file, root["local"], &cfg.local));
     if (root["uploads"]) SKYRUN_RETURN_IF_ERROR(ParseUploads(file, root["uploads"], &cfg.uploads));
+    if (root["api"]) SKYRUN_RETURN_IF_ERROR(ParseApi(file, root["api"], &cfg.api));
     if (root["slurm"]) SKYRUN_RETURN_IF_ERROR(ParseSlurm(file, root["slurm"], &cfg.slurm));
     if (root["kubernetes"])
       SKYRUN_RETURN_IF_ERROR(ParseKubernetes(file, root["kubernetes"], &cfg.kubernetes));

@@ -64,6 +64,15 @@ struct UploadSettings {
   std::vector<std::string> server_paths;
 };
 
+// The API's limits against slow and hostile clients (`api:` in the file).
+struct ApiSettings {
+  int request_threads = 32;            // workers for ordinary requests
+  int stream_threads = 256;            // workers for log follows (the most served at once)
+  int max_follows_per_tenant = 16;     // concurrent `logs?follow=true` per tenant (429 beyond)
+  int head_timeout_seconds = 10;       // a request head must arrive within this
+  int partition_timeout_seconds = 20;  // POST /v1/partition time budget (503 beyond)
+};
+
 struct ServerConfig {
   std::string listen = "127.0.0.1:8787";
   std::string state_dir;  // "" = $HOME/.skyrun
@@ -73,6 +82,7 @@ struct ServerConfig {
   // Kubernetes clusters with Volcano; each entry is read by the driver's own
   // parser (drivers/kubernetes/kubernetes_config.h), so the keys are the same.
   std::vector<KubernetesClusterConfig> kubernetes;
+  ApiSettings api;
 };
 
 Result<ServerConfig> LoadServerConfig(const std::string& path);

@@ -164,5 +164,23 @@ kubernetes:
   EXPECT_NE(nodes.status().message().find("kubeconfig"), std::string::npos) << nodes.status().message();
 }
 
+TEST(ServerConfigTest, Item8_ApiLimitsAreReadAndCheckedWithTheirPlace) {
+  auto cfg =
+      ParseServerConfig("api:\n  max_follows_per_tenant: 4\n  head_timeout_seconds: 3\n", "server.yaml");
+  ASSERT_TRUE(cfg.ok()) << cfg.status().message();
+  EXPECT_EQ(cfg->api.max_follows_per_tenant, 4);
+  EXPECT_EQ(cfg->api.head_timeout_seconds, 3);
+  EXPECT_EQ(cfg->api.request_threads, 32);
+  auto zero = ParseServerConfig("api:\n  stream_threads: 0\n", "server.yaml");
+  ASSERT_FALSE(zero.ok());
+  EXPECT_NE(zero.status().message().find("server.yaml:2:19: api.stream_threads: must be 1..4096"),
+            std::string::npos)
+      << zero.status().message();
+  auto typo = ParseServerConfig("api:\n  max_follows_per_tenat: 4\n", "server.yaml");
+  ASSERT_FALSE(typo.ok());
+  EXPECT_NE(typo.status().message().find("did you mean 'max_follows_per_tenant'"), std::string::npos)
+      << typo.status().message();
+}
+
 }  // namespace
 }  // namespace skyrun

@@ -1,10 +1,18 @@
-// LogFollower: reads a job's task logs for the API, merging ranks line by
-// line with a "(rank N) " prefix, and when following, keeps reading until the
-// job ends (crossing into new attempts as recovery starts them).
+// LogFollower: reads a job's task logs for the API, every byte, in bounded
+// chunks (at most kChunkBytes per rank per call), merging ranks line by line
+// with a "(rank N) " prefix. Without follow it serves each rank's log up to
+// its size when the request came (so the response can say where to resume);
+// with follow it keeps reading until the job ends, then drains every log to
+// its end, crossing into new attempts as recovery starts them.
+//
+// Positions: `offset` and `tail` select where each rank's reading starts;
+// offsets are bytes of the rank's log file (not of the prefixed output).
 // Thread-safety: one follower per request; not shared.
 #pragma once
 
+#include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 
 #include "common/clock.h"
@@ -19,32 +27,51 @@ struct LogQuery {
   int rank = -1;       // -1 = all ranks
   bool follow = false;
   bool prefix = true;
+  std::map<int, int64_t> offsets;     // rank -> byte to start from (-1 key: every rank)
+  std::optional<int64_t> tail_lines;  // start at the last N lines of each rank
 };
+
+// Parses `offset=`: "B" (every selected rank) or "R:B,R:B".
+Result<std::map<int, int64_t>> ParseLogOffsets(const std::string& text);
+// The inverse, for the X-Skyrun-Next-Offset header: "B" when one rank, else "R:B,...".
+std::string FormatLogOffsets(const std::map<int, int64_t>& offsets);
 
 class LogFollower {
  public:
+  static constexpr int64_t kChunkBytes = 1 << 20;
+
   LogFollower(Store* store, Controller* controller, Clock* clock, LogQuery query);
 
-  // Everything written so far, once.
-  std::string ReadAll();
-  // Appends the next chunk to *out (may wait up to ~200 ms for new output);
-  // returns false once the job has ended and everything was sent.
+  // Resolves the attempt and its logs, and the start and (without follow) end
+  // of each rank. Call once before Next.
+  Status Open();
+  // Where each rank's reading ends without follow (the next offsets).
+  const std::map<int, int64_t>& end_offsets() const { return end_; }
+  int attempt() const { return attempt_; }
+
+  // Appends the next chunk to *out (when following, may wait ~200 ms for new
+  // output); returns false once everything was sent.
   bool Next(std::string* out);
 
  private:
-  // Reads new complete lines of every selected rank; at_end flushes partial lines.
-  void Drain(std::string* out, bool at_end);
+  // Reads up to kChunkBytes of each selected rank (up to its end without
+  // follow); emits complete lines, and partial ones too at_end. Returns true
+  // if any bytes were read.
+  bool Drain(std::string* out, bool at_end);
+  void ResolvePaths();
+  void StartRanks();
 
   Store* store_;
   Controller* controller_;
   Clock* clock_;
   LogQuery query_;
-  int attempt_ = -1;                              // attempt being read
-  std::map<int, std::string> paths_;              // rank -> log file
-  std::map<int, long long> offsets_;              // rank -> bytes consumed
-  std::map<int, std::string> partial_;            // rank -> unfinished line
+  int attempt_ = -1;                    // attempt being read
+  bool first_attempt_ = true;           // offsets and tail apply to the first attempt read
+  std::map<int, std::string> paths_;    // rank -> log file
+  std::map<int, int64_t> offsets_;      // rank -> bytes consumed
+  std::map<int, int64_t> end_;          // rank -> where reading stops (without follow)
+  std::map<int, std::string> partial_;  // rank -> unfinished line
   bool finished_ = false;
-  int idle_rounds_ = 0;
 };
 
 }  // namespace skyrun

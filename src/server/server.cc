@@ -9,7 +9,9 @@
 #include <cmath>
 #include <fstream>
 #include <map>
+#include <regex>
 #include <sstream>
+#include <string_view>
 
 #include <httplib.h>
 #include <nlohmann/json.hpp>
@@ -20,8 +22,11 @@
 #include "partition/partition.h"
 #include "partition/profile_csv.h"
 #include "server/auth.h"
+#include "server/http_server.h"
 #include "server/log_follower.h"
 #include "server/metrics.h"
+#include "server/partition_runner.h"
+#include "server/tenant_slots.h"
 #include "server/upload_routes.h"
 #include "uploads/upload_store.h"
 
@@ -31,14 +36,34 @@ using nlohmann::json;
 
 class ApiServer::Routes {
  public:
-  Routes(ApiServer* owner) : o_(owner) {}
+  explicit Routes(ApiServer* owner)
+      : o_(owner),
+        follows_(owner->options_.max_follows_per_tenant),
+        partitions_(PartitionLimits{.timeout_seconds = owner->options_.partition_timeout_seconds}) {}
+
+  // Stops what outlives a request: running partitions.
+  void Shutdown() { partitions_.CancelAll(); }
+
+  // True for a request head that opens a long-lived stream: a job's logs,
+  // followed or read whole (a 200 MB log to a slow reader takes long too).
+  static bool IsStream(std::string_view head) {
+    std::string_view line = head.substr(0, head.find("\r\n"));
+    if (line.substr(0, 13) != "GET /v1/jobs/") return false;
+    std::string_view path = line.substr(4, line.find_first_of("? ", 4) - 4);
+    return path.size() > 5 && path.substr(path.size() - 5) == "/logs";
+  }
 
   void Install(httplib::Server& http) {
+    // Bodies: 2 MiB, uploads their own limit (uploads.max_bytes); CheckBodyLimits
+    // and RefuseOversizedBody answer 413 before the body is read.
     const int64_t upload_max = o_->options_.uploads ? o_->options_.uploads->limits().max_bytes : 0;
     http.set_payload_max_length(static_cast<size_t>(std::max<int64_t>(api::kMaxBodyBytes, upload_max)) + 1);
     http.set_pre_routing_handler([upload_max](const httplib::Request& req, httplib::Response& res) {
-      return RefuseOversizedBody(req, res, upload_max) ? httplib::Server::HandlerResponse::Handled
-                                                       : httplib::Server::HandlerResponse::Unhandled;
+      if (upload_max > 0 && req.path.rfind("/v1/uploads/", 0) == 0) {
+        return RefuseOversizedBody(req, res, upload_max) ? httplib::Server::HandlerResponse::Handled
+                                                         : httplib::Server::HandlerResponse::Unhandled;
+      }
+      return CheckBodyLimits(req, res);
     });
     http.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
       res.set_content(R"({"status":"ok"})", "application/json");
@@ -71,13 +96,8 @@ class ApiServer::Routes {
           [this](auto& req, auto& res, auto& who) { ListTenants(req, res, who); });
     Route(http, "POST", "/v1/admin/tokens",
           [this](auto& req, auto& res, auto& who) { CreateToken(req, res, who); });
-    http.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
-      if (!res.body.empty()) return;
-      Status s = res.status == 404 ? NotFound("no route for " + req.method + " " + req.path)
-                                   : Status(StatusCode::kInvalidArgument, "request failed with HTTP " +
-                                                                              std::to_string(res.status));
-      res.set_content(api::ErrorJson(s).dump(), "application/json");
-    });
+    http.set_error_handler(
+        [this](const httplib::Request& req, httplib::Response& res) { ErrorBody(req, res); });
     http.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
       std::string what = "internal error";
       try {
@@ -96,8 +116,69 @@ class ApiServer::Routes {
  private:
   using Handler = std::function<void(const httplib::Request&, httplib::Response&, const TokenRecord&)>;
 
+  // Refuses a body before it is read: too large (413) or of unknown length
+  // (411). The connection is closed after the answer, as the body is unread.
+  static httplib::Server::HandlerResponse CheckBodyLimits(const httplib::Request& req,
+                                                          httplib::Response& res) {
+    bool has_length = req.has_header("Content-Length");
+    if (has_length) {
+      auto length = ParseInt64(req.get_header_value("Content-Length"));
+      if (!length || *length < 0 || static_cast<uint64_t>(*length) > api::kMaxBodyBytes) {
+        res.status = 413;
+        res.set_header("Connection", "close");
+        res.set_content(
+            api::ErrorJson(InvalidArgument("body is larger than " + std::to_string(api::kMaxBodyBytes >> 20) +
+                                           " MiB (the limit of a request body)"))
+                .dump(),
+            "application/json");
+        return httplib::Server::HandlerResponse::Handled;
+      }
+    } else if (req.has_header("Transfer-Encoding")) {
+      res.status = 411;
+      res.set_header("Connection", "close");
+      res.set_content(api::ErrorJson(InvalidArgument("a request body needs a Content-Length header (chunked "
+                                                     "request bodies are not accepted)"))
+                          .dump(),
+                      "application/json");
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    return httplib::Server::HandlerResponse::Unhandled;
+  }
+
+  // The body of an answer no handler wrote: 405 (with Allow) for a known
+  // path asked with another method, else a message for the status.
+  void ErrorBody(const httplib::Request& req, httplib::Response& res) {
+    if (!res.body.empty()) return;
+    if (res.status == 404) {
+      std::string allow;
+      for (const auto& [method, pattern] : routes_) {
+        if (std::regex_match(req.path, pattern) && allow.find(method) == std::string::npos)
+          allow += (allow.empty() ? "" : ", ") + method;
+      }
+      if (!allow.empty()) {
+        res.status = 405;
+        res.set_header("Allow", allow);
+        res.set_content(api::ErrorJson(InvalidArgument(req.method + " is not allowed on " + req.path +
+                                                       "; allowed: " + allow))
+                            .dump(),
+                        "application/json");
+        return;
+      }
+    }
+    Status s = res.status == 404 ? NotFound("no route for " + req.method + " " + req.path)
+                                 : Status(StatusCode::kInvalidArgument,
+                                          "request failed with HTTP " + std::to_string(res.status));
+    res.set_content(api::ErrorJson(s).dump(), "application/json");
+  }
+
+  static void ErrorWithHttpStatus(httplib::Response& res, int http_status, const Status& s) {
+    res.status = http_status;
+    res.set_content(api::ErrorJson(s).dump(), "application/json");
+  }
+
   // Authenticates, times and guards every handler.
   void Route(httplib::Server& http, const std::string& method, const std::string& pattern, Handler h) {
+    routes_.emplace_back(method, std::regex(pattern));
     auto wrapped = [this, h, method, pattern](const httplib::Request& req, httplib::Response& res) {
       auto start = std::chrono::steady_clock::now();
       auto who = Authenticate(*o_->store_, req.get_header_value("Authorization"));
@@ -145,8 +226,9 @@ class ApiServer::Routes {
     return job;
   }
 
-  // The partitioner as a service: the same report as `skyrun partition -o json`.
-  void PartitionModel(const httplib::Request& req, httplib::Response& res, const TokenRecord&) {
+  // The partitioner as a service: the same report as `skyrun partition -o json`,
+  // bounded in size and time (PartitionRunner).
+  void PartitionModel(const httplib::Request& req, httplib::Response& res, const TokenRecord& who) {
     auto body = api::ParsePartitionRequest(req.body);
     if (!body.ok()) return Error(res, body.status());
     Result<partition::ModelProfile> model = [&]() -> Result<partition::ModelProfile> {
@@ -167,9 +249,8 @@ class ApiServer::Routes {
     partition::PartitionOptions options;
     if (!body->algorithms.empty()) options.algorithms = body->algorithms;
     options.micro_batches = body->micro_batches;
-    auto report = partition::PartitionJson(*model, *devices, options);
-    if (!report.ok()) return Error(res, report.status());
-    Json(res, *report);
+    PartitionOutcome outcome = partitions_.Run(who.tenant_name, *model, *devices, options);
+    Json(res, outcome.body, outcome.http_status);
   }
 
   void WhoAmI(const httplib::Request&, httplib::Response& res, const TokenRecord& who) {
@@ -323,16 +404,55 @@ class ApiServer::Routes {
       if (!n || *n < 0) return Error(res, InvalidArgument("?rank= must be a rank number"));
       q.rank = static_cast<int>(*n);
     }
+    if (Status s = ParseLogPosition(req, &q); !s.ok()) return Error(res, s);
+    StreamLogs(res, who, q);
+  }
+
+  // ?offset= and ?tail=: where each rank's reading starts.
+  static Status ParseLogPosition(const httplib::Request& req, LogQuery* q) {
+    if (req.has_param("offset") && req.has_param("tail")) {
+      return InvalidArgument("?offset= and ?tail= cannot be combined: give one");
+    }
+    if (req.has_param("offset")) {
+      SKYRUN_ASSIGN_OR_RETURN(q->offsets, ParseLogOffsets(req.get_param_value("offset")));
+    }
+    if (req.has_param("tail")) {
+      auto n = ParseInt64(req.get_param_value("tail"));
+      if (!n || *n < 0) return InvalidArgument("?tail= must be a number of lines (0 or more)");
+      q->tail_lines = *n;
+    }
+    return Status::Ok();
+  }
+
+  // Every byte, chunked, at most a chunk per rank in memory. Without follow
+  // the answer covers each log up to its size now and says where to resume
+  // (X-Skyrun-Next-Offset). Each stream holds one of the tenant's slots
+  // until it ends, and ends when its client goes.
+  void StreamLogs(httplib::Response& res, const TokenRecord& who, const LogQuery& q) {
+    std::shared_ptr<void> slot = follows_.TryAcquire(who.tenant_name);
+    if (!slot) {
+      return ErrorWithHttpStatus(
+          res, 429,
+          ResourceExhausted("tenant '" + who.tenant_name + "' already has " +
+                            std::to_string(follows_.per_tenant()) +
+                            " log streams open (the limit, api.max_follows_per_tenant); "
+                            "close one and retry"));
+    }
     auto follower = std::make_shared<LogFollower>(o_->store_, o_->controller_, o_->clock_, q);
+    if (Status s = follower->Open(); !s.ok()) return Error(res, s);
     if (!q.follow) {
-      res.set_content(follower->ReadAll(), "text/plain; charset=utf-8");
-      return;
+      if (follower->attempt() > 0) res.set_header("X-Skyrun-Attempt", std::to_string(follower->attempt()));
+      if (!follower->end_offsets().empty())
+        res.set_header("X-Skyrun-Next-Offset", FormatLogOffsets(follower->end_offsets()));
     }
     res.set_chunked_content_provider("text/plain; charset=utf-8",
-                                     [follower](size_t, httplib::DataSink& sink) {
+                                     [follower, slot](size_t, httplib::DataSink& sink) {
+                                       // A client that left ends the stream (and frees its slot).
+                                       if (!sink.is_writable()) return false;
                                        std::string chunk;
                                        bool more = follower->Next(&chunk);
-                                       if (!chunk.empty() && !sink.write(chunk.data(), chunk.size())) return false;
+                                       if (!chunk.empty() && !sink.write(chunk.data(), chunk.size()))
+                                         return false;
                                        if (!more) sink.done();
                                        return true;
                                      });
@@ -381,16 +501,25 @@ class ApiServer::Routes {
          201);
   }
 
-  void Metrics(const httplib::Request&, httplib::Response& res, const TokenRecord&) {
+  // A platform admin sees the whole platform; any other token sees its own
+  // tenant's jobs only (the queue, scheduler and API figures are the
+  // platform's and would show other tenants' activity).
+  void Metrics(const httplib::Request&, httplib::Response& res, const TokenRecord& who) {
     std::ostringstream out;
-    auto counts = o_->store_->CountJobsByState();
-    out << "# HELP skyrun_jobs Jobs by state.\n# TYPE skyrun_jobs gauge\n";
+    const bool platform = IsPlatformAdmin(who);
+    auto counts = platform ? o_->store_->CountJobsByState() : o_->store_->CountTenantJobsByState(who.tenant);
+    out << "# HELP skyrun_jobs Jobs by state" << (platform ? "" : " (this tenant's)")
+        << ".\n# TYPE skyrun_jobs gauge\n";
     std::map<JobState, int64_t> by_state;
     if (counts.ok())
       for (const auto& [st, n] : *counts) by_state[st] = n;
     for (JobState st : {JobState::kSubmitted, JobState::kQueued, JobState::kScheduled, JobState::kRunning,
                         JobState::kRecovering, JobState::kSucceeded, JobState::kFailed, JobState::kCancelled}) {
       out << "skyrun_jobs{state=\"" << JobStateName(st) << "\"} " << by_state[st] << "\n";
+    }
+    if (!platform) {
+      res.set_content(out.str(), "text/plain; version=0.0.4");
+      return;
     }
     ControllerMetrics cm = o_->controller_->Metrics();
     out << "# HELP skyrun_queue_length Jobs waiting to be placed.\n# TYPE skyrun_queue_length gauge\n";
@@ -413,6 +542,9 @@ class ApiServer::Routes {
 
   ApiServer* o_;
   ApiMetrics metrics_;
+  TenantSlots follows_;
+  PartitionRunner partitions_;
+  std::vector<std::pair<std::string, std::regex>> routes_;  // (method, pattern), for 405
 };
 
 ApiServer::ApiServer(Store* store, Controller* controller, Clock* clock, SpecDecoder decoder,
@@ -426,29 +558,26 @@ ApiServer::ApiServer(Store* store, Controller* controller, Clock* clock, SpecDec
 ApiServer::~ApiServer() { Stop(); }
 
 Status ApiServer::Start() {
-  http_ = std::make_unique<httplib::Server>();
-  int threads = options_.threads;
-  http_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-  http_->set_tcp_nodelay(true);  // small JSON answers: no Nagle + delayed-ACK stalls
+  HttpLimits limits;
+  limits.request_threads = options_.threads;
+  limits.stream_threads = options_.stream_threads;
+  limits.head_timeout_ms = options_.head_timeout_seconds * 1000;
+  // The gate collects an upload's body too, up to the upload limit.
+  if (options_.uploads) {
+    limits.max_body_bytes =
+        std::max(limits.max_body_bytes, static_cast<size_t>(options_.uploads->limits().max_bytes));
+  }
+  http_ = std::make_unique<HardenedHttpServer>(limits, &Routes::IsStream);
   routes_ = std::make_unique<Routes>(this);
   routes_->Install(*http_);
-  if (options_.port == 0) {
-    bound_port_ = http_->bind_to_any_port(options_.host);
-    if (bound_port_ <= 0) return Unavailable("cannot bind to " + options_.host);
-  } else {
-    if (!http_->bind_to_port(options_.host, options_.port)) {
-      return Unavailable("cannot listen on " + options_.host + ":" + std::to_string(options_.port) +
-                         " (is another server running there? choose another with --listen HOST:PORT)");
-    }
-    bound_port_ = options_.port;
-  }
-  thread_ = std::thread([this] { http_->listen_after_bind(); });
+  SKYRUN_ASSIGN_OR_RETURN(bound_port_, http_->Start(options_.host, options_.port));
   return Status::Ok();
 }
 
 void ApiServer::Stop() {
-  if (http_) http_->stop();
-  if (thread_.joinable()) thread_.join();
+  // Partitions first: a request waiting for one then answers at once.
+  if (routes_) routes_->Shutdown();
+  if (http_) http_->Shutdown();
 }
 
 Result<std::string> EnsureAdminToken(Store& store, const std::string& state_dir) {

@@ -18,20 +18,22 @@
 #include "controller/controller.h"
 #include "store/store.h"
 
-namespace httplib {
-class Server;
-}
-
 namespace skyrun::uploads {
 class UploadStore;
 }
 
 namespace skyrun {
 
+class HardenedHttpServer;
+
 struct ApiServerOptions {
   std::string host = "127.0.0.1";
   int port = 8787;
-  int threads = 32;
+  int threads = 32;                    // request workers
+  int stream_threads = 256;            // log-follow workers
+  int max_follows_per_tenant = 16;     // 429 beyond
+  int head_timeout_seconds = 10;       // a request head must arrive within this
+  int partition_timeout_seconds = 20;  // POST /v1/partition budget (503 beyond)
   // Where uploads live (nullptr: PUT /v1/uploads and "upload" are refused)
   // and the server paths a spec may name (server config uploads.server_paths).
   uploads::UploadStore* uploads = nullptr;
@@ -55,9 +57,8 @@ class ApiServer {
   Clock* clock_;
   SpecDecoder decoder_;
   ApiServerOptions options_;
-  std::unique_ptr<httplib::Server> http_;
+  std::unique_ptr<HardenedHttpServer> http_;
   std::unique_ptr<Routes> routes_;
-  std::thread thread_;
   int bound_port_ = 0;
 };
 

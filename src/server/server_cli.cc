@@ -1,6 +1,7 @@
 #include "server/server_cli.h"
 
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <atomic>
@@ -14,6 +15,7 @@
 #include "server/backends.h"
 #include "server/config.h"
 #include "server/server.h"
+#include "server/state_lock.h"
 #include "spec/spec_parser.h"
 #include "store/store.h"
 #include "uploads/upload_store.h"
@@ -56,6 +58,16 @@ class UploadSweeper {
   std::thread thread_;
 };
 
+// Every connection, slow ones included, costs a descriptor: use all the
+// process may have rather than the usual soft limit of 1,024.
+void RaiseFileLimit() {
+  rlimit lim{};
+  if (::getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
+    lim.rlim_cur = lim.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &lim);
+  }
+}
+
 int RunServer(const ServerFlags& flags) {
   ServerConfig config;
   if (!flags.config.empty()) {
@@ -80,6 +92,13 @@ int RunServer(const ServerFlags& flags) {
   std::error_code ec;
   std::filesystem::create_directories(state_dir, ec);
   ::chmod(state_dir.c_str(), 0700);
+  // One server per state: two would run the same jobs twice.
+  auto state_lock = StateLock::Acquire(state_dir);
+  if (!state_lock.ok()) {
+    std::cerr << "error: " << state_lock.status().message() << "\n";
+    return 1;
+  }
+  RaiseFileLimit();
 
   SystemClock clock;
   SpecDecoder decoder = MakeSpecDecoder();
@@ -118,11 +137,19 @@ int RunServer(const ServerFlags& flags) {
   aopts.port = port;
   aopts.uploads = &upload_store;
   aopts.server_paths = config.uploads.server_paths;
+  aopts.threads = config.api.request_threads;
+  aopts.stream_threads = config.api.stream_threads;
+  aopts.max_follows_per_tenant = config.api.max_follows_per_tenant;
+  aopts.head_timeout_seconds = config.api.head_timeout_seconds;
+  aopts.partition_timeout_seconds = config.api.partition_timeout_seconds;
   ApiServer api(store->get(), &controller, &clock, decoder, aopts);
   if (Status s = api.Start(); !s.ok()) {
     std::cerr << "error: " << s.message() << "\n";
     controller.Stop();
     return 1;
+  }
+  if (Status s = state_lock->WriteOwner("http://" + host + ":" + std::to_string(api.port())); !s.ok()) {
+    std::cerr << "warning: " << s.message() << "\n";
   }
   UploadSweeper sweeper(&upload_store, store->get(), &clock);
   struct sigaction sa {};

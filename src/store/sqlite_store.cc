@@ -497,6 +497,14 @@ Result<std::vector<EventRecord>> SqliteStore::ListEvents(JobId id) {
 }
 
 Result<std::vector<std::pair<JobState, int64_t>>> SqliteStore::CountJobsByState() {
+  return CountJobs(std::nullopt);
+}
+
+Result<std::vector<std::pair<JobState, int64_t>>> SqliteStore::CountTenantJobsByState(TenantId tenant) {
+  return CountJobs(tenant);
+}
+
+Result<std::vector<std::pair<JobState, int64_t>>> SqliteStore::CountJobs(std::optional<TenantId> tenant) {
   using Counts = std::vector<std::pair<JobState, int64_t>>;
   return Read<Counts>("counting jobs by state", [&](SqliteDb& db) -> Result<Counts> {
     Counts counts;
@@ -505,7 +513,11 @@ Result<std::vector<std::pair<JobState, int64_t>>> SqliteStore::CountJobsByState(
           JobState::kRecovering, JobState::kSucceeded, JobState::kFailed, JobState::kCancelled}) {
       counts.emplace_back(state, 0);
     }
-    SKYRUN_ASSIGN_OR_RETURN(SqliteQuery query, db.Prepare("SELECT state, count(*) FROM jobs GROUP BY state"));
+    SKYRUN_ASSIGN_OR_RETURN(
+        SqliteQuery query,
+        db.Prepare(tenant ? "SELECT state, count(*) FROM jobs WHERE tenant_id = ? GROUP BY state"
+                          : "SELECT state, count(*) FROM jobs GROUP BY state"));
+    if (tenant) query.Bind(1, tenant->value());
     while (true) {
       SKYRUN_ASSIGN_OR_RETURN(bool row, query.Step());
       if (!row) return counts;

@@ -45,6 +45,7 @@ class SqliteStore final : public Store {
   Result<std::vector<AttemptRecord>> ListAttempts(JobId id) override;
   Result<std::vector<EventRecord>> ListEvents(JobId id) override;
   Result<std::vector<std::pair<JobState, int64_t>>> CountJobsByState() override;
+  Result<std::vector<std::pair<JobState, int64_t>>> CountTenantJobsByState(TenantId tenant) override;
 
   Result<TenantRecord> CreateTenant(const std::string& name) override;
   Result<TenantRecord> GetTenantByName(const std::string& name) override;
@@ -63,6 +64,7 @@ class SqliteStore final : public Store {
   const std::string& db_path() const { return db_path_; }
 
  private:
+  Result<std::vector<std::pair<JobState, int64_t>>> CountJobs(std::optional<TenantId> tenant);
   SqliteStore(std::string db_path, Clock* clock, SpecDecoder decoder,
               std::unique_ptr<Checkpointer> checkpointer, std::unique_ptr<GroupCommitter> committer,
               std::unique_ptr<ReadPool> readers);

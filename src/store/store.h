@@ -126,6 +126,8 @@ class Store {
   // (tenant id, upload digest) of every job not yet terminal that has an
   // upload (jobs without a tenant report tenant 0): the upload store keeps these.
   virtual Result<std::vector<std::pair<int64_t, std::string>>> ListLiveUploads() = 0;
+  // The same, for one tenant's jobs (/metrics seen by a tenant's token).
+  virtual Result<std::vector<std::pair<JobState, int64_t>>> CountTenantJobsByState(TenantId tenant) = 0;
 
   // --- tenants and tokens ---
   // Names are unique (AlreadyExists) and non-empty.

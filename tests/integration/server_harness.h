@@ -37,6 +37,8 @@ class ServerHarness {
   bool running() const { return pid_ > 0; }
 
   const std::string& state_dir() const { return state_dir_; }
+  int port() const { return port_; }
+  pid_t pid() const { return pid_; }
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
   std::string admin_token() const;
 
