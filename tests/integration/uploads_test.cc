@@ -227,7 +227,8 @@ TEST(UploadsTest, Item4_ClientOnAnotherDirectoryCanSubmit) {
   std::string dir = TempDir("client");
   fs::create_directories(dir + "/proj/app/pkg");
   std::ofstream(dir + "/proj/app/pkg/data.txt") << "client-side-content\n";
-  std::ofstream(dir + "/proj/app/weights.bin") << std::string(3 << 20, 'w');  // an upload above the 2 MiB body limit
+  std::ofstream(dir + "/proj/app/weights.bin")
+      << std::string(3 << 20, 'w');  // an upload above the 2 MiB body limit
   std::ofstream(dir + "/proj/job.yaml") << "name: remote\nworkdir: app\nrun: cat pkg/data.txt\n";
   // From another directory, with a relative path to the spec.
   auto r = server.Cli({"launch", "-d", "-o", "json", "proj/job.yaml"}, 60, dir);
