@@ -9,7 +9,9 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view body(reinterpret_cast<const char*>(data), size);
   auto submit = skyrun::api::ParseSubmitRequest(body);
-  if (submit.ok() && submit->file.empty()) __builtin_trap();
+  if (submit.ok() && (submit->file.empty() || submit->file.find('/') != std::string::npos ||
+                      (!submit->upload.empty() && !skyrun::api::IsUploadDigest(submit->upload))))
+    __builtin_trap();
   (void)skyrun::api::ParseTenantCreateRequest(body);
   auto token = skyrun::api::ParseTokenCreateRequest(body);
   if (token.ok() && token->role.empty()) __builtin_trap();

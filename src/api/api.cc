@@ -50,12 +50,35 @@ std::string IntList(const std::vector<int>& v) {
 
 Result<SubmitRequest> ParseSubmitRequest(std::string_view body) {
   SKYRUN_ASSIGN_OR_RETURN(nlohmann::json j, ParseObject(body));
-  SKYRUN_RETURN_IF_ERROR(CheckKnownFields(j, {"spec", "file"}));
+  SKYRUN_RETURN_IF_ERROR(CheckKnownFields(j, {"spec", "file", "upload"}));
   SubmitRequest r;
   SKYRUN_RETURN_IF_ERROR(GetString(j, "spec", true, &r.spec_yaml));
   SKYRUN_RETURN_IF_ERROR(GetString(j, "file", false, &r.file));
-  if (r.file.empty()) r.file = "job.yaml";
+  SKYRUN_RETURN_IF_ERROR(GetString(j, "upload", false, &r.upload));
+  r.file = DisplayFileName(r.file);
+  if (!r.upload.empty() && !IsUploadDigest(r.upload)) {
+    return InvalidArgument("field 'upload' must be the lower-case hex SHA-256 of an upload (64 characters)");
+  }
   return r;
+}
+
+std::string DisplayFileName(std::string_view file) {
+  size_t slash = file.rfind('/');
+  std::string name(slash == std::string_view::npos ? file : file.substr(slash + 1));
+  std::string out;
+  for (char c : name) {
+    if (static_cast<unsigned char>(c) >= 0x20 && c != 0x7f) out += c;
+    if (out.size() >= 255) break;
+  }
+  if (out.empty() || out == "." || out == "..") return "job.yaml";
+  return out;
+}
+
+bool IsUploadDigest(std::string_view s) {
+  if (s.size() != 64) return false;
+  for (char c : s)
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  return true;
 }
 
 bool IsValidTenantName(std::string_view name) {
@@ -162,6 +185,7 @@ nlohmann::json JobToJson(const JobRecord& job, const std::string& pending_reason
   j["cost_usd"] = job.cost_usd;
   j["cancel_requested"] = job.cancel_requested;
   j["spec_file"] = job.spec_file;
+  if (!job.upload.empty()) j["upload"] = job.upload;
   return j;
 }
 

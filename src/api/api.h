@@ -19,12 +19,24 @@ namespace skyrun::api {
 
 constexpr size_t kMaxBodyBytes = 2 * 1024 * 1024;
 
-// POST /v1/jobs: {"spec": "<yaml text>", "file": "/abs/path/job.yaml"}
+// POST /v1/jobs: {"spec": "<yaml text>", "file": "job.yaml", "upload": "<sha256>"}
+// `file` is a name for messages only: its directories are dropped and the
+// server never reads it. `upload` (optional) names an archive PUT to
+// /v1/uploads/<sha256> first: the spec's relative paths resolve inside it.
 struct SubmitRequest {
   std::string spec_yaml;
-  std::string file;  // for messages and to resolve workdir/file_mounts
+  std::string file;    // display name ("job.yaml" when absent)
+  std::string upload;  // "" or 64 lower-case hex digits
 };
 Result<SubmitRequest> ParseSubmitRequest(std::string_view body);
+
+// The last path component of `file`, without control characters; "job.yaml" if empty.
+std::string DisplayFileName(std::string_view file);
+bool IsUploadDigest(std::string_view s);
+
+// Upload archives (PUT /v1/uploads/<sha256>) have their own limit, from the
+// server config (uploads.max_bytes); this is its default.
+constexpr int64_t kDefaultMaxUploadBytes = 64LL * 1024 * 1024;
 
 // POST /v1/admin/tenants: {"name": "vision"}
 struct TenantCreateRequest {

@@ -9,7 +9,8 @@ TEST(ApiTest, SubmitRequest) {
   auto ok = ParseSubmitRequest(R"({"spec": "run: echo hi", "file": "/tmp/job.yaml"})");
   ASSERT_TRUE(ok.ok()) << ok.status().ToString();
   EXPECT_EQ(ok->spec_yaml, "run: echo hi");
-  EXPECT_EQ(ok->file, "/tmp/job.yaml");
+  EXPECT_EQ(ok->file, "job.yaml");  // a display name: the directories are dropped
+  EXPECT_TRUE(ok->upload.empty());
   EXPECT_EQ(ParseSubmitRequest("{").status().message(), "request body is not valid JSON");
   EXPECT_EQ(ParseSubmitRequest("[]").status().message(), "request body must be a JSON object");
   EXPECT_EQ(ParseSubmitRequest("{}").status().message(), "field 'spec' is required");
@@ -17,6 +18,19 @@ TEST(ApiTest, SubmitRequest) {
   EXPECT_EQ(ParseSubmitRequest(R"({"spec": "x", "spce": 1})").status().message(),
             "unknown field 'spce' in request body");
   EXPECT_FALSE(ParseSubmitRequest(std::string(kMaxBodyBytes + 1, ' ')).ok());
+}
+
+TEST(ApiTest, Item4_FileIsADisplayNameAndUploadADigest) {
+  std::string digest(64, 'a');
+  auto ok = ParseSubmitRequest(R"({"spec": "x", "file": "/var/lib/skyrun/../etc/t.yaml", "upload": ")" + digest + "\"}");
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_EQ(ok->file, "t.yaml");
+  EXPECT_EQ(ok->upload, digest);
+  EXPECT_EQ(ParseSubmitRequest(R"({"spec": "x", "file": "/"})")->file, "job.yaml");
+  EXPECT_EQ(ParseSubmitRequest(R"({"spec": "x", "file": "dir/.."})")->file, "job.yaml");
+  auto bad = ParseSubmitRequest(R"({"spec": "x", "upload": "../../admin.token"})");
+  EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_FALSE(ParseSubmitRequest(R"({"spec": "x", "upload": ")" + std::string(64, 'A') + "\"}").ok());
 }
 
 TEST(ApiTest, TenantAndTokenRequests) {

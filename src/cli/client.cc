@@ -71,6 +71,8 @@ Status ApiClient::FromResponse(int status, const std::string& body, nlohmann::js
     case 403: return PermissionDenied(message);
     case 404: return NotFound(message);
     case 409: return FailedPrecondition(message);
+    case 413:
+    case 429: return ResourceExhausted(message);
     case 503: return Unavailable(message);
     default: return Internal(message);
   }
@@ -100,6 +102,33 @@ Result<nlohmann::json> ApiClient::Post(const std::string& path, const nlohmann::
   nlohmann::json out;
   SKYRUN_RETURN_IF_ERROR(FromResponse(res->status, res->body, &out));
   return out;
+}
+
+Result<nlohmann::json> ApiClient::Put(const std::string& path, const std::string& bytes,
+                                      const std::string& content_type) {
+  httplib::Client cli(server_);
+  cli.set_connection_timeout(5, 0);
+  cli.set_read_timeout(300, 0);
+  cli.set_write_timeout(300, 0);
+  httplib::Headers h = {{"Authorization", "Bearer " + token_}};
+  auto res = cli.Put(path.c_str(), h, bytes, content_type.c_str());
+  if (!res) return Unavailable(TransportError(server_, res.error()));
+  nlohmann::json out;
+  SKYRUN_RETURN_IF_ERROR(FromResponse(res->status, res->body, &out));
+  return out;
+}
+
+Result<bool> ApiClient::Exists(const std::string& path) {
+  httplib::Client cli(server_);
+  cli.set_connection_timeout(5, 0);
+  cli.set_read_timeout(60, 0);
+  httplib::Headers h = {{"Authorization", "Bearer " + token_}};
+  auto res = cli.Head(path.c_str(), h);
+  if (!res) return Unavailable(TransportError(server_, res.error()));
+  if (res->status == 404) return false;
+  if (res->status >= 200 && res->status < 300) return true;
+  SKYRUN_RETURN_IF_ERROR(FromResponse(res->status, res->body, nullptr));
+  return false;
 }
 
 Status ApiClient::Stream(const std::string& path, const std::function<bool(const char*, size_t)>& on_data,

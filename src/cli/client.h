@@ -42,6 +42,9 @@ class ApiClient {
   const std::string& server() const { return server_; }
   Result<nlohmann::json> Get(const std::string& path);
   Result<nlohmann::json> Post(const std::string& path, const nlohmann::json& body);
+  // PUT of raw bytes (uploads); HEAD answers whether `path` exists (200 vs 404).
+  Result<nlohmann::json> Put(const std::string& path, const std::string& bytes, const std::string& content_type);
+  Result<bool> Exists(const std::string& path);
   // Streams a text body chunk by chunk (log follow); returns when it ends.
   // on_response, when given, sees the status and headers before any data.
   Status Stream(const std::string& path, const std::function<bool(const char*, size_t)>& on_data,

@@ -17,6 +17,7 @@
 #include "cli/interrupt.h"
 #include "cli/table.h"
 #include "cli/tokens.h"
+#include "cli/upload.h"
 #include "common/clock.h"
 #include "common/strings.h"
 #include "spec/spec_parser.h"
@@ -162,8 +163,10 @@ int Launch(const std::string& file, bool detach, const Common& c) {
   std::ifstream in(file);
   std::stringstream ss;
   ss << in.rdbuf();
-  std::string abs = std::filesystem::absolute(file).lexically_normal().string();
-  auto created = (*client)->Post("/v1/jobs", {{"spec", ss.str()}, {"file", abs}});
+  // The server never reads our paths: what the spec names here travels in an upload.
+  std::filesystem::path abs = std::filesystem::absolute(file).lexically_normal();
+  auto created = SubmitWithUpload(**client, parsed.specs[0], ss.str(), abs.parent_path().string(),
+                                  abs.filename().string());
   if (!created.ok()) return Fail(created.status(), client->get());
   int64_t id = (*created)["id"].get<int64_t>();
   bool json_out = c.output == "json";

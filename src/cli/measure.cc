@@ -1,5 +1,7 @@
 #include "cli/measure.h"
 
+#include <stdlib.h>
+
 #include <CLI/CLI.hpp>
 
 #include <chrono>
@@ -14,6 +16,8 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/client.h"
+#include "cli/upload.h"
+#include "spec/spec_parser.h"
 #include "common/strings.h"
 
 namespace skyrun {
@@ -54,7 +58,7 @@ std::string Quoted(const std::string& s) {
   return out + "'";
 }
 
-std::string BenchSpec(const Target& t, const MeasureArgs& args, const std::string& dir, const std::string& file) {
+std::string BenchSpec(const Target& t, const MeasureArgs& args, const std::string& file) {
   std::ostringstream y;
   y << "name: " << JobNameFor(t.node) << "\n";
   y << "resources:\n  cpus: 1\n";
@@ -64,12 +68,28 @@ std::string BenchSpec(const Target& t, const MeasureArgs& args, const std::strin
   for (char c : t.node) escaped += (c == '"' || c == '\\') ? std::string("\\") + c : std::string(1, c);
   y << "  requirements: " << Quoted("Name == \"" + escaped + "\"") << "\n";
   y << "  infra: [" << Quoted(t.backend) << "]\n";
-  y << "workdir: " << Quoted(dir) << "\n";
+  y << "workdir: .\n";  // a directory holding only the benchmark, uploaded with the job
   y << "recovery: {strategy: none}\n";
   y << "run: " << Quoted(args.python + " " + file + " --n " + std::to_string(args.n) + " --iters " +
                           std::to_string(args.iters))
     << "\n";
   return y.str();
+}
+
+// Submits the benchmark job with the script as its upload: the workdir is a
+// temporary directory holding only a copy of it.
+Result<json> SubmitBench(ApiClient& client, const std::string& spec_yaml, const std::filesystem::path& script) {
+  namespace fs = std::filesystem;
+  SpecParseResult parsed = ParseJobSpecs(spec_yaml, "device-bench.yaml");
+  if (!parsed.ok() || parsed.specs.size() != 1) return Internal("the benchmark spec does not parse");
+  std::string tmpl = (fs::temp_directory_path() / "skyrun-measure.XXXXXX").string();
+  if (::mkdtemp(tmpl.data()) == nullptr) return Internal("cannot create a temporary directory for the benchmark");
+  std::error_code ec;
+  fs::copy_file(script, fs::path(tmpl) / script.filename(), ec);
+  Result<json> created = ec ? Result<json>(InvalidArgument("cannot copy " + script.string() + ": " + ec.message()))
+                            : SubmitWithUpload(client, parsed.specs[0], spec_yaml, tmpl, "device-bench.yaml");
+  fs::remove_all(tmpl, ec);
+  return created;
 }
 
 // The benchmark prints one number on stdout: the last line that reads as one.
@@ -119,9 +139,8 @@ Result<std::vector<Target>> ChooseTargets(ApiClient& client, const MeasureArgs& 
 Measured RunOne(ApiClient& client, const Target& t, const MeasureArgs& args, const std::string& script) {
   Measured m{t, 0, 0, ""};
   std::filesystem::path path = std::filesystem::absolute(script).lexically_normal();
-  std::string dir = path.parent_path().string();
-  std::string spec = BenchSpec(t, args, dir, path.filename().string());
-  auto created = client.Post("/v1/jobs", {{"spec", spec}, {"file", dir + "/device-bench.yaml"}});
+  std::string spec = BenchSpec(t, args, path.filename().string());
+  auto created = SubmitBench(client, spec, path);
   if (!created.ok()) {
     m.error = created.status().message();
     return m;

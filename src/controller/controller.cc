@@ -6,6 +6,7 @@
 #include "common/net.h"
 #include "common/strings.h"
 #include "controller/pipeline.h"
+#include "uploads/upload_store.h"
 
 namespace skyrun {
 
@@ -293,6 +294,10 @@ void Controller::DrainInbox() {
   }
 }
 
+std::string Controller::UploadBaseDir(const JobRecord& rec) const {
+  return rec.upload.empty() ? "" : uploads::UploadDir(options_.state_dir, rec.tenant, rec.upload);
+}
+
 void Controller::Admit(JobId id) {
   if (live_.count(id)) return;
   auto rec = store_->GetJob(id);
@@ -308,6 +313,7 @@ void Controller::Admit(JobId id) {
     return;
   }
   job.rec.spec = std::move(spec).value();
+  job.rec.spec.base_dir = UploadBaseDir(job.rec);
   NarrowInfraToCapable(job.rec.spec);
   job.cancel_requested = job.rec.cancel_requested;
   auto [it, inserted] = live_.emplace(id, std::move(job));
@@ -691,6 +697,7 @@ Status Controller::Recover() {
       continue;
     }
     job.rec.spec = std::move(spec).value();
+    job.rec.spec.base_dir = UploadBaseDir(job.rec);
     NarrowInfraToCapable(job.rec.spec);
     JobState st = job.rec.state;
     auto [it, _] = live_.emplace(id, std::move(job));

@@ -115,6 +115,8 @@ class Controller {
   void NarrowInfraToCapable(JobSpec& spec);
   void DrainInbox();
   void Admit(JobId id);
+  // The job's unpacked upload (where its relative spec paths resolve), or "".
+  std::string UploadBaseDir(const JobRecord& rec) const;
   void ScheduleQueue();
   bool TrySchedule(LiveJob& job);
   void PollJob(LiveJob& job);

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <filesystem>
 
+#include "common/safe_fs.h"
 #include "common/strings.h"
 #include "partition/bert.h"
 #include "partition/profile_csv.h"
@@ -24,15 +25,38 @@ double PositiveAttribute(const Node& node, std::string_view name) {
   return 0;
 }
 
+// The line number a CSV parse error names ("SOURCE:12: ..."), or 0.
+int64_t ErrorLine(const std::string& message, const std::string& source) {
+  if (message.rfind(source + ":", 0) != 0) return 0;
+  auto line = ParseInt64(message.substr(source.size() + 1, message.find(':', source.size() + 1) - source.size() - 1));
+  return line ? *line : 0;
+}
+
 }  // namespace
 
 Result<partition::ModelProfile> PipelineModel(const PartitionSpec& spec, const std::string& base_dir) {
   if (!spec.profile.empty()) {
-    std::filesystem::path path(spec.profile);
-    if (path.is_relative() && !base_dir.empty()) path = std::filesystem::path(base_dir) / path;
-    SKYRUN_ASSIGN_OR_RETURN(std::string text, partition::ReadTextFile(path.string()));
-    auto model = partition::ParseModelCsv(text, path.string());
-    if (!model.ok()) return model.status().WithContext("partition.profile");
+    // Read from the job's upload (relative) or from "/" (absolute: the server
+    // allowed it at submission only under a declared root), following no link.
+    const std::string what = "partition.profile '" + spec.profile + "'";
+    const bool absolute = spec.profile.front() == '/';
+    if (!absolute && base_dir.empty()) {
+      return InvalidArgument(what + ": the job has no upload holding it; submit with `skyrun launch`");
+    }
+    std::string rel = absolute ? spec.profile.substr(spec.profile.find_first_not_of('/') == std::string::npos
+                                                         ? spec.profile.size()
+                                                         : spec.profile.find_first_not_of('/'))
+                               : spec.profile;
+    SKYRUN_ASSIGN_OR_RETURN(std::string text,
+                            ReadFileBeneath(absolute ? "/" : base_dir, rel.empty() ? "." : rel, 64LL << 20, what));
+    auto model = partition::ParseModelCsv(text, spec.profile);
+    if (!model.ok()) {
+      // Never quote the file: it may be one the submitter cannot read.
+      int64_t line = ErrorLine(model.status().message(), spec.profile);
+      return InvalidArgument(what + ": not a valid units profile CSV" +
+                             (line > 0 ? " (the problem is on line " + std::to_string(line) + ")" : "") +
+                             "; check it with `skyrun partition --profile FILE` on your machine");
+    }
     return model;
   }
   auto config = partition::BuiltinBertConfig(spec.model);

@@ -71,7 +71,8 @@ struct JobRecord {
   JobState state = JobState::kSubmitted;
   std::string reason;         // why the job is in its state (last transition)
   std::string spec_yaml;      // the source text as submitted
-  std::string spec_file;      // the file name it came from, for messages
+  std::string spec_file;      // the file name it came from, for messages (never read)
+  std::string upload;         // SHA-256 of the job's upload ("" = none): its files' base directory
   JobSpec spec;               // parsed form
   Micros submitted_at = 0;
   Micros updated_at = 0;

@@ -74,6 +74,34 @@ Status ParseSandbox(const std::string& file, const YAML::Node& n, SandboxSetting
   return Status::Ok();
 }
 
+Status ParseUploads(const std::string& file, const YAML::Node& n, UploadSettings* out) {
+  SKYRUN_RETURN_IF_ERROR(
+      CheckKeys(file, n, "uploads", {"max_bytes", "tenant_quota_bytes", "unclaimed_grace_seconds", "server_paths"}));
+  SKYRUN_RETURN_IF_ERROR(Get(file, n, "max_bytes", "uploads.", &out->max_bytes));
+  SKYRUN_RETURN_IF_ERROR(Get(file, n, "tenant_quota_bytes", "uploads.", &out->tenant_quota_bytes));
+  SKYRUN_RETURN_IF_ERROR(Get(file, n, "unclaimed_grace_seconds", "uploads.", &out->unclaimed_grace_seconds));
+  SKYRUN_RETURN_IF_ERROR(Get(file, n, "server_paths", "uploads.", &out->server_paths));
+  if (out->max_bytes < 1 || out->max_bytes > (int64_t{1} << 34)) {
+    return InvalidArgument(Where(file, n["max_bytes"], "uploads.max_bytes") + ": must be 1 .. 16 GiB");
+  }
+  if (out->tenant_quota_bytes < 0) {
+    return InvalidArgument(Where(file, n["tenant_quota_bytes"], "uploads.tenant_quota_bytes") + ": must be >= 0");
+  }
+  if (out->unclaimed_grace_seconds < 0) {
+    return InvalidArgument(Where(file, n["unclaimed_grace_seconds"], "uploads.unclaimed_grace_seconds") +
+                           ": must be >= 0");
+  }
+  for (auto& p : out->server_paths) {
+    bool dotdot = ("/" + p + "/").find("/../") != std::string::npos;
+    while (p.size() > 1 && p.back() == '/') p.pop_back();
+    if (p.empty() || p.front() != '/' || p == "/" || dotdot) {
+      return InvalidArgument(Where(file, n["server_paths"], "uploads.server_paths") + ": '" + p +
+                             "' must be an absolute directory other than / and without '..'");
+    }
+  }
+  return Status::Ok();
+}
+
 Status ParseLocal(const std::string& file, const YAML::Node& n, LocalSettings* out) {
   SKYRUN_RETURN_IF_ERROR(CheckKeys(file, n, "local",
                                    {"enabled", "runtime", "price_per_gpu_hour", "price_per_cpu_hour",
@@ -259,10 +287,11 @@ Result<ServerConfig> ParseServerConfig(const std::string& text, const std::strin
   if (!root || root.IsNull()) return cfg;
   try {
     SKYRUN_RETURN_IF_ERROR(
-        CheckKeys(file, root, "", {"listen", "state_dir", "local", "slurm", "kubernetes", "api"}));
+        CheckKeys(file, root, "", {"listen", "state_dir", "local", "uploads", "slurm", "kubernetes", "api"}));
     SKYRUN_RETURN_IF_ERROR(Get(file, root, "listen", "", &cfg.listen));
     SKYRUN_RETURN_IF_ERROR(Get(file, root, "state_dir", "", &cfg.state_dir));
     if (root["local"]) SKYRUN_RETURN_IF_ERROR(ParseLocal(file, root["local"], &cfg.local));
+    if (root["uploads"]) SKYRUN_RETURN_IF_ERROR(ParseUploads(file, root["uploads"], &cfg.uploads));
     if (root["api"]) SKYRUN_RETURN_IF_ERROR(ParseApi(file, root["api"], &cfg.api));
     if (root["slurm"]) SKYRUN_RETURN_IF_ERROR(ParseSlurm(file, root["slurm"], &cfg.slurm));
     if (root["kubernetes"])

@@ -65,6 +65,18 @@ struct SlurmSettings {
   int64_t command_timeout_ms = 30000;     // per Slurm command
 };
 
+// Files a job brings (docs/spec.md "Files"): the client uploads what the spec
+// names on its side; the server reads nothing else of the caller's choosing
+// except under server_paths.
+struct UploadSettings {
+  int64_t max_bytes = 64LL << 20;          // one upload archive (413 above)
+  int64_t tenant_quota_bytes = 1LL << 30;  // all of a tenant's stored uploads (429 above)
+  int64_t unclaimed_grace_seconds = 3600;  // an upload no job used is removed after this
+  // Absolute server directories a spec may name (workdir, file_mounts
+  // sources, partition.profile); none by default. No link is followed below them.
+  std::vector<std::string> server_paths;
+};
+
 // The API's limits against slow and hostile clients (`api:` in the file).
 struct ApiSettings {
   int request_threads = 32;            // workers for ordinary requests
@@ -78,6 +90,7 @@ struct ServerConfig {
   std::string listen = "127.0.0.1:8787";
   std::string state_dir;  // "" = $HOME/.skyrun
   LocalSettings local;
+  UploadSettings uploads;
   std::vector<SlurmSettings> slurm;
   // Kubernetes clusters with Volcano; each entry is read by the driver's own
   // parser (drivers/kubernetes/kubernetes_config.h), so the keys are the same.

@@ -19,6 +19,24 @@ TEST(ServerConfigTest, EmptyFileGivesTheEmbeddedDefaults) {
   EXPECT_TRUE(cfg->kubernetes.empty());
 }
 
+TEST(ServerConfigTest, Item4_UploadsDefaultsAndServerPaths) {
+  auto cfg = ParseServerConfig("", "server.yaml");
+  ASSERT_TRUE(cfg.ok());
+  EXPECT_EQ(cfg->uploads.max_bytes, 64LL << 20);
+  EXPECT_TRUE(cfg->uploads.server_paths.empty());  // no server path is readable by default
+  cfg = ParseServerConfig("uploads: {max_bytes: 1000, tenant_quota_bytes: 5000, server_paths: [/datasets/, /models]}\n",
+                          "server.yaml");
+  ASSERT_TRUE(cfg.ok()) << cfg.status().message();
+  EXPECT_EQ(cfg->uploads.max_bytes, 1000);
+  EXPECT_EQ(cfg->uploads.tenant_quota_bytes, 5000);
+  EXPECT_EQ(cfg->uploads.server_paths, (std::vector<std::string>{"/datasets", "/models"}));
+  for (const char* bad : {"uploads: {server_paths: [relative]}", "uploads: {server_paths: [/]}",
+                          "uploads: {server_paths: [/a/../etc]}", "uploads: {max_bytes: 0}",
+                          "uploads: {max_byte: 1}"}) {
+    EXPECT_FALSE(ParseServerConfig(bad, "server.yaml").ok()) << bad;
+  }
+}
+
 TEST(ServerConfigTest, SlurmEntryWithPacing) {
   auto cfg = ParseServerConfig(R"(
 local: {enabled: false}

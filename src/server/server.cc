@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <fstream>
@@ -29,6 +30,8 @@
 #include "server/partition_runner.h"
 #include "server/tenant_slots.h"
 #include "server/token_admin.h"
+#include "server/upload_routes.h"
+#include "uploads/upload_store.h"
 
 namespace skyrun {
 
@@ -55,15 +58,30 @@ class ApiServer::Routes {
   }
 
   void Install(httplib::Server& http) {
-    http.set_payload_max_length(api::kMaxBodyBytes + 1);  // backstop; CheckBodyLimits answers first
-    http.set_pre_routing_handler(
-        [](const httplib::Request& req, httplib::Response& res) { return CheckBodyLimits(req, res); });
+    // Bodies: 2 MiB, uploads their own limit (uploads.max_bytes); CheckBodyLimits
+    // and RefuseOversizedBody answer 413 before the body is read.
+    const int64_t upload_max = o_->options_.uploads ? o_->options_.uploads->limits().max_bytes : 0;
+    http.set_payload_max_length(static_cast<size_t>(std::max<int64_t>(api::kMaxBodyBytes, upload_max)) + 1);
+    http.set_pre_routing_handler([upload_max](const httplib::Request& req, httplib::Response& res) {
+      if (upload_max > 0 && req.path.rfind("/v1/uploads/", 0) == 0) {
+        return RefuseOversizedBody(req, res, upload_max) ? httplib::Server::HandlerResponse::Handled
+                                                         : httplib::Server::HandlerResponse::Unhandled;
+      }
+      return CheckBodyLimits(req, res);
+    });
     http.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
       res.set_content(R"({"status":"ok"})", "application/json");
     });
     Route(http, "GET", "/metrics", [this](auto& req, auto& res, auto& who) { Metrics(req, res, who); });
     Route(http, "GET", "/v1/whoami", [this](auto& req, auto& res, auto& who) { WhoAmI(req, res, who); });
     Route(http, "POST", "/v1/jobs", [this](auto& req, auto& res, auto& who) { Submit(req, res, who); });
+    if (o_->options_.uploads) {
+      // GET also answers HEAD (httplib routes HEAD to GET handlers, without the body).
+      Route(http, "PUT", R"(/v1/uploads/([0-9a-f]{64}))",
+            [this](auto& req, auto& res, auto& who) { PutUpload(*o_->options_.uploads, who, req, res); });
+      Route(http, "GET", R"(/v1/uploads/([0-9a-f]{64}))",
+            [this](auto& req, auto& res, auto& who) { GetUpload(*o_->options_.uploads, who, req, res); });
+    }
     Route(http, "GET", "/v1/jobs", [this](auto& req, auto& res, auto& who) { ListJobs(req, res, who); });
     Route(http, "GET", R"(/v1/jobs/(\d+))", [this](auto& req, auto& res, auto& who) { GetJob(req, res, who); });
     Route(http, "POST", R"(/v1/jobs/(\d+)/cancel)",
@@ -187,6 +205,7 @@ class ApiServer::Routes {
     };
     if (method == "GET") http.Get(pattern, wrapped);
     else if (method == "POST") http.Post(pattern, wrapped);
+    else if (method == "PUT") http.Put(pattern, wrapped);
   }
 
   static void Error(httplib::Response& res, const Status& s, const json& problems = json()) {
@@ -262,8 +281,24 @@ class ApiServer::Routes {
       return Error(res, InvalidArgument("the job spec has " + std::to_string(problems.size()) + " problem(s)"),
                    problems);
     }
+    // The spec's files come only from the job's upload or the declared server
+    // paths; the upload is pinned (its mutex held) until the job is stored.
+    std::unique_lock<std::mutex> pin;
+    if (!body->upload.empty() && o_->options_.uploads) pin = std::unique_lock(o_->options_.uploads->mu());
+    auto path_problems = BindUpload(o_->options_.uploads, o_->options_.server_paths, who.tenant, body->upload,
+                                    body->spec_yaml, body->file, &*spec);
+    if (!path_problems.empty()) {
+      json problems = json::array();
+      for (const auto& p : path_problems) problems.push_back(p);
+      return Error(res, InvalidArgument("the job spec has " + std::to_string(problems.size()) + " problem(s)"),
+                   problems);
+    }
     Status feasible = o_->controller_->CheckSubmission(*spec, who.tenant_name);
     if (!feasible.ok()) return Error(res, feasible);
+    if (pin.owns_lock()) {
+      if (Status claimed = o_->options_.uploads->Claim(who.tenant, body->upload); !claimed.ok())
+        return Error(res, claimed);
+    }
     JobRecord rec;
     rec.tenant = who.tenant;
     rec.tenant_name = who.tenant_name;
@@ -272,6 +307,7 @@ class ApiServer::Routes {
     rec.priority = spec->priority;
     rec.spec_yaml = body->spec_yaml;
     rec.spec_file = body->file;
+    rec.upload = body->upload;
     rec.spec = *spec;
     auto id = o_->store_->CreateJob(rec);
     if (!id.ok()) return Error(res, id.status());
@@ -546,6 +582,11 @@ Status ApiServer::Start() {
   limits.request_threads = options_.threads;
   limits.stream_threads = options_.stream_threads;
   limits.head_timeout_ms = options_.head_timeout_seconds * 1000;
+  // The gate collects an upload's body too, up to the upload limit.
+  if (options_.uploads) {
+    limits.max_body_bytes =
+        std::max(limits.max_body_bytes, static_cast<size_t>(options_.uploads->limits().max_bytes));
+  }
   http_ = std::make_unique<HardenedHttpServer>(limits, &Routes::IsStream);
   routes_ = std::make_unique<Routes>(this);
   routes_->Install(*http_);

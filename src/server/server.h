@@ -12,10 +12,15 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "common/clock.h"
 #include "controller/controller.h"
 #include "store/store.h"
+
+namespace skyrun::uploads {
+class UploadStore;
+}
 
 namespace skyrun {
 
@@ -29,6 +34,10 @@ struct ApiServerOptions {
   int max_follows_per_tenant = 16;     // 429 beyond
   int head_timeout_seconds = 10;       // a request head must arrive within this
   int partition_timeout_seconds = 20;  // POST /v1/partition budget (503 beyond)
+  // Where uploads live (nullptr: PUT /v1/uploads and "upload" are refused)
+  // and the server paths a spec may name (server config uploads.server_paths).
+  uploads::UploadStore* uploads = nullptr;
+  std::vector<std::string> server_paths;
 };
 
 class ApiServer {

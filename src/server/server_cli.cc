@@ -7,6 +7,7 @@
 #include <atomic>
 #include <filesystem>
 #include <iostream>
+#include <thread>
 
 #include <CLI/CLI.hpp>
 
@@ -17,6 +18,7 @@
 #include "server/state_lock.h"
 #include "spec/spec_parser.h"
 #include "store/store.h"
+#include "uploads/upload_store.h"
 
 namespace skyrun {
 
@@ -30,6 +32,30 @@ struct ServerFlags {
   std::string config;
   std::string state_dir;
   std::string listen;
+};
+
+// Removes uploads no live job uses any more, about once a second.
+class UploadSweeper {
+ public:
+  UploadSweeper(uploads::UploadStore* uploads, Store* store, Clock* clock)
+      : thread_([this, uploads, store, clock] {
+          while (!stop_) {
+            Status swept = uploads->Sweep([store]() -> Result<uploads::LiveUploads> {
+              SKYRUN_ASSIGN_OR_RETURN(auto live, store->ListLiveUploads());
+              return uploads::LiveUploads(live.begin(), live.end());
+            });
+            if (!swept.ok()) std::cerr << "warning: removing finished jobs' uploads: " << swept.message() << std::endl;
+            for (int i = 0; i < 10 && !stop_; ++i) clock->SleepFor(100 * kMicrosPerMilli);
+          }
+        }) {}
+  ~UploadSweeper() {
+    stop_ = true;
+    thread_.join();
+  }
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
 };
 
 // Every connection, slow ones included, costs a descriptor: use all the
@@ -101,9 +127,16 @@ int RunServer(const ServerFlags& flags) {
     std::cerr << "error: starting the controller: " << s.message() << "\n";
     return 1;
   }
+  uploads::UploadLimits limits;
+  limits.max_bytes = config.uploads.max_bytes;
+  limits.tenant_quota_bytes = config.uploads.tenant_quota_bytes;
+  limits.unclaimed_grace_s = config.uploads.unclaimed_grace_seconds;
+  uploads::UploadStore upload_store(state_dir, limits, &clock);
   ApiServerOptions aopts;
   aopts.host = host;
   aopts.port = port;
+  aopts.uploads = &upload_store;
+  aopts.server_paths = config.uploads.server_paths;
   aopts.threads = config.api.request_threads;
   aopts.stream_threads = config.api.stream_threads;
   aopts.max_follows_per_tenant = config.api.max_follows_per_tenant;
@@ -118,6 +151,7 @@ int RunServer(const ServerFlags& flags) {
   if (Status s = state_lock->WriteOwner("http://" + host + ":" + std::to_string(api.port())); !s.ok()) {
     std::cerr << "warning: " << s.message() << "\n";
   }
+  UploadSweeper sweeper(&upload_store, store->get(), &clock);
   struct sigaction sa {};
   sa.sa_handler = OnSignal;
   sigemptyset(&sa.sa_mask);
@@ -153,9 +187,10 @@ SpecDecoder MakeSpecDecoder() {
                              " jobs; multi-stage pipelines are placed by the broker, which is not available yet: "
                              "submit one job per file\n");
     }
+    // `file` is a name for messages only; the job's files come from its upload
+    // (base_dir is set by whoever knows the job: submission, the controller).
     JobSpec spec = parsed.specs.front();
-    std::filesystem::path p(file);
-    if (p.is_absolute()) spec.base_dir = p.parent_path().string();
+    spec.base_dir.clear();
     return spec;
   };
 }

@@ -145,6 +145,8 @@ const std::vector<Migration>& StoreMigrations() {
   static const std::vector<Migration> kSteps = {
       {1, "initial schema: tenants, tokens, jobs, tasks, attempts, events, nodes", kSchemaV1},
       {2, "tokens: prefix, expiry, revocation, last use", kSchemaV2Tokens},
+      {3, "jobs.upload: the SHA-256 of the job's uploaded files",
+       "ALTER TABLE jobs ADD COLUMN upload TEXT NOT NULL DEFAULT '';"},
   };
   return kSteps;
 }

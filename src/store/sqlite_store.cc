@@ -202,13 +202,12 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& state_
   }
 
   Status status = ConfigureWriter(*writer);
-  // A file that claims a schema version must have skyrun's tables before an
-  // upgrade step alters them: a foreign file is named as such, not as a
-  // failed upgrade (CheckTables lists the tables of version 1).
+  // A database that claims a skyrun version must hold skyrun's tables before
+  // later steps alter them.
   if (status.ok()) {
     auto version = writer->QueryInt("PRAGMA user_version");
     if (!version.ok()) status = version.status();
-    else if (*version >= 1) status = CheckTables(*writer);
+    else if (*version >= 1 && *version <= LatestSchemaVersion()) status = CheckTables(*writer);
   }
   if (status.ok()) status = MigrateSchema(*writer, StoreMigrations());
   if (status.ok()) status = CheckTables(*writer);
@@ -293,15 +292,15 @@ Result<JobId> SqliteStore::CreateJob(const JobRecord& job) {
     SKYRUN_ASSIGN_OR_RETURN(
         SqliteQuery insert,
         db.Prepare("INSERT INTO jobs (tenant_id, name, queue, priority, state, reason, spec_yaml, "
-                   "spec_file, num_tasks, submitted_at, updated_at) "
-                   "VALUES (?, ?, ?, ?, 'SUBMITTED', ?, ?, ?, ?, ?, ?)"));
+                   "spec_file, num_tasks, submitted_at, updated_at, upload) "
+                   "VALUES (?, ?, ?, ?, 'SUBMITTED', ?, ?, ?, ?, ?, ?, ?)"));
     if (job.tenant.valid()) {
       insert.Bind(1, job.tenant.value());
     } else {
       insert.BindNull(1);
     }
     insert.Bind(2, name).Bind(3, queue).Bind(4, priority).Bind(5, reason).Bind(6, job.spec_yaml);
-    insert.Bind(7, job.spec_file).Bind(8, num_tasks).Bind(9, now).Bind(10, now);
+    insert.Bind(7, job.spec_file).Bind(8, num_tasks).Bind(9, now).Bind(10, now).Bind(11, job.upload);
     SKYRUN_RETURN_IF_ERROR(insert.Run());
     const int64_t job_id = db.LastInsertRowId();
 
@@ -527,6 +526,21 @@ Result<std::vector<std::pair<JobState, int64_t>>> SqliteStore::CountJobs(std::op
       for (auto& [s, n] : counts) {
         if (s == *state) n = query.Int(1);
       }
+    }
+  });
+}
+
+Result<std::vector<std::pair<int64_t, std::string>>> SqliteStore::ListLiveUploads() {
+  using Live = std::vector<std::pair<int64_t, std::string>>;
+  return Read<Live>("listing the uploads of live jobs", [&](SqliteDb& db) -> Result<Live> {
+    SKYRUN_ASSIGN_OR_RETURN(SqliteQuery query,
+                            db.Prepare("SELECT DISTINCT coalesce(tenant_id, 0), upload FROM jobs WHERE upload != '' "
+                                       "AND state NOT IN ('SUCCEEDED', 'FAILED', 'CANCELLED')"));
+    Live live;
+    while (true) {
+      SKYRUN_ASSIGN_OR_RETURN(bool row, query.Step());
+      if (!row) return live;
+      live.emplace_back(query.Int(0), query.Text(1));
     }
   });
 }

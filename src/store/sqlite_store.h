@@ -36,6 +36,7 @@ class SqliteStore final : public Store {
   Result<JobId> CreateJob(const JobRecord& job) override;
   Result<JobRecord> GetJob(JobId id) override;
   Result<std::vector<JobRecord>> ListJobs(const JobFilter& filter) override;
+  Result<std::vector<std::pair<int64_t, std::string>>> ListLiveUploads() override;
   Status ApplyTransition(const Transition& t) override;
   Status RequestCancel(JobId id) override;
   Status UpdateAttempts(const std::vector<AttemptRecord>& attempts) override;

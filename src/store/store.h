@@ -141,6 +141,9 @@ class Store {
   // Count of jobs per state (for /metrics): every state, in enum order, with
   // zeros.
   virtual Result<std::vector<std::pair<JobState, int64_t>>> CountJobsByState() = 0;
+  // (tenant id, upload digest) of every job not yet terminal that has an
+  // upload (jobs without a tenant report tenant 0): the upload store keeps these.
+  virtual Result<std::vector<std::pair<int64_t, std::string>>> ListLiveUploads() = 0;
   // The same, for one tenant's jobs (/metrics seen by a tenant's token).
   virtual Result<std::vector<std::pair<JobState, int64_t>>> CountTenantJobsByState(TenantId tenant) = 0;
 

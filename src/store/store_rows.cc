@@ -7,7 +7,7 @@ namespace skyrun {
 const char* const kJobColumns =
     "j.id, j.tenant_id, t.name, j.name, j.queue, j.priority, j.state, j.reason, j.spec_yaml, "
     "j.spec_file, j.submitted_at, j.updated_at, j.started_at, j.finished_at, j.attempt_no, "
-    "j.restarts, j.placement, j.cost_usd, j.cancel_requested";
+    "j.restarts, j.placement, j.cost_usd, j.cancel_requested, j.upload";
 
 const char* const kAttemptColumns =
     "id, job_id, attempt_no, rank, node, backend, gpu_indices, gpu_milli, cpus_milli, memory_mib, "
@@ -58,6 +58,7 @@ Result<JobRecord> JobFromRow(const SqliteQuery& row) {
   job.placement = row.Text(16);
   job.cost_usd = row.Real(17);
   job.cancel_requested = row.Int(18) != 0;
+  job.upload = row.Text(19);
   // The spec is the caller's to parse from spec_yaml; its columns are kept.
   job.spec.name = job.name;
   job.spec.queue = job.queue;

@@ -16,6 +16,9 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include "spec/spec_parser.h"
+#include "uploads/pack.h"
+
 #include "common/net.h"
 
 namespace skyrun::testing {
@@ -159,6 +162,44 @@ int64_t ServerHarness::Submit(const std::string& spec_yaml, const std::string& f
   return r.Json()["id"].get<int64_t>();
 }
 
+HttpResult ServerHarness::Put(const std::string& path, const std::string& bytes, const std::string& token) const {
+  httplib::Client cli(url());
+  cli.set_read_timeout(60, 0);
+  httplib::Headers h;
+  if (!token.empty()) h.emplace("Authorization", "Bearer " + token);
+  auto r = cli.Put(path.c_str(), h, bytes, "application/octet-stream");
+  if (!r) return {};
+  return {r->status, r->body};
+}
+
+HttpResult ServerHarness::Head(const std::string& path, const std::string& token) const {
+  httplib::Client cli(url());
+  httplib::Headers h;
+  if (!token.empty()) h.emplace("Authorization", "Bearer " + token);
+  auto r = cli.Head(path.c_str(), h);
+  if (!r) return {};
+  return {r->status, r->body};
+}
+
+HttpResult ServerHarness::SubmitFrom(const std::string& spec_yaml, const std::string& spec_dir,
+                                     const std::string& token) const {
+  const std::string who = token.empty() ? admin_token() : token;
+  SpecParseResult parsed = ParseJobSpecs(spec_yaml, "job.yaml");
+  if (!parsed.ok() || parsed.specs.size() != 1) {
+    ADD_FAILURE() << "the test's spec does not parse";
+    return {};
+  }
+  auto packed = uploads::PackSpecInputs(parsed.specs[0], spec_dir);
+  if (!packed.ok()) return {400, packed.status().message()};  // what the CLI would refuse
+  nlohmann::json body = {{"spec", spec_yaml}, {"file", "job.yaml"}};
+  if (!packed->archive.empty()) {
+    HttpResult put = Put("/v1/uploads/" + packed->sha256, packed->archive, who);
+    if (put.status != 200 && put.status != 201) return put;
+    body["upload"] = packed->sha256;
+  }
+  return Post("/v1/jobs", body, who);
+}
+
 nlohmann::json ServerHarness::Job(int64_t id) const {
   return Get("/v1/jobs/" + std::to_string(id), admin_token()).Json();
 }
@@ -178,9 +219,14 @@ std::string ServerHarness::WaitForState(int64_t id, const std::vector<std::strin
   return state;
 }
 
-CommandResult ServerHarness::Cli(const std::vector<std::string>& args, double timeout_s) const {
+CommandResult ServerHarness::Cli(const std::vector<std::string>& args, double timeout_s,
+                                 const std::string& cwd) const {
   std::vector<std::string> argv = {SkyrunBinary()};
   argv.insert(argv.end(), args.begin(), args.end());
+  if (!cwd.empty()) {
+    std::string line = "cd \"$0\" && exec \"$@\"";
+    argv.insert(argv.begin(), {"/bin/sh", "-c", line, cwd});
+  }
   return RunCommand(argv, {{"SKYRUN_SERVER", url()}, {"SKYRUN_TOKEN", admin_token()}}, timeout_s);
 }
 

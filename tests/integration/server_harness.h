@@ -45,14 +45,23 @@ class ServerHarness {
   HttpResult Get(const std::string& path, const std::string& token) const;
   HttpResult Post(const std::string& path, const nlohmann::json& body, const std::string& token) const;
 
+  HttpResult Put(const std::string& path, const std::string& bytes, const std::string& token) const;
+  HttpResult Head(const std::string& path, const std::string& token) const;
+
   // Submits a spec's text as the admin tenant; returns the job id (or -1).
+  // `file` is only the name shown in messages; a spec that names files needs
+  // SubmitFrom.
   int64_t Submit(const std::string& spec_yaml, const std::string& file, const std::string& token = "") const;
+  // Submits as a client would from `spec_dir`: packs what the spec names
+  // there, uploads it (PUT /v1/uploads/<sha256>) and posts the job with it.
+  HttpResult SubmitFrom(const std::string& spec_yaml, const std::string& spec_dir, const std::string& token = "") const;
   nlohmann::json Job(int64_t id) const;
   // Waits until the job is in one of `states` or the timeout passes.
   std::string WaitForState(int64_t id, const std::vector<std::string>& states, double timeout_s) const;
 
-  // Runs `skyrun ARGS...` against this server with its admin token.
-  CommandResult Cli(const std::vector<std::string>& args, double timeout_s = 120) const;
+  // Runs `skyrun ARGS...` against this server with its admin token (from
+  // `cwd` when given).
+  CommandResult Cli(const std::vector<std::string>& args, double timeout_s = 120, const std::string& cwd = "") const;
 
   static std::string SkyrunBinary();
   static std::string SourceDir();

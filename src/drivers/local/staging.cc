@@ -3,44 +3,34 @@
 #include <filesystem>
 #include <system_error>
 
+#include "common/safe_fs.h"
+
 namespace skyrun {
 namespace {
 
 namespace fs = std::filesystem;
 
-std::string Resolve(const JobSpec& spec, const std::string& path) {
-  fs::path p(path);
-  if (p.is_absolute() || spec.base_dir.empty()) return p.lexically_normal().string();
-  return (fs::path(spec.base_dir) / p).lexically_normal().string();
-}
-
 bool LooksLikeUri(const std::string& s) {
   return s.find("://") != std::string::npos;
 }
 
-// Copies a file or a directory tree (symlinks kept as links) to `dest`.
-Status CopyTree(const std::string& source, const std::string& dest, const std::string& what) {
-  std::error_code ec;
-  fs::file_status st = fs::status(source, ec);
-  if (ec || !fs::exists(st)) {
-    return InvalidArgument(what + " " + source +
-                           " does not exist; fix the path in the job spec (relative "
-                           "paths are resolved against the spec file's directory)");
+// Where a spec path is read from: relative ones from the job's unpacked
+// upload (spec.base_dir, a directory the server owns), absolute ones from "/"
+// (the server accepted them at submission only under its declared roots).
+// Either way the walk below the root follows no link.
+Status SourceOf(const JobSpec& spec, const std::string& path, const std::string& what, std::string* root,
+                std::string* rel) {
+  if (!path.empty() && path.front() == '/') {
+    *root = "/";
+    *rel = path.find_first_not_of('/') == std::string::npos ? "." : path.substr(path.find_first_not_of('/'));
+    return Status::Ok();
   }
-  fs::create_directories(fs::path(dest).parent_path(), ec);
-  if (ec) return Internal("cannot create " + fs::path(dest).parent_path().string() + ": " + ec.message());
-  if (fs::is_directory(st)) {
-    fs::create_directories(dest, ec);
-    if (!ec) {
-      fs::copy(source, dest,
-               fs::copy_options::recursive | fs::copy_options::copy_symlinks |
-                   fs::copy_options::overwrite_existing,
-               ec);
-    }
-  } else {
-    fs::copy_file(source, dest, fs::copy_options::overwrite_existing, ec);
+  if (spec.base_dir.empty()) {
+    return InvalidArgument(what + " '" + path + "' is relative, but the job has no upload to resolve it in; "
+                           "submit with `skyrun launch`, which uploads what the spec names");
   }
-  if (ec) return Internal("cannot copy " + what + " " + source + " to " + dest + ": " + ec.message());
+  *root = spec.base_dir;
+  *rel = path;
   return Status::Ok();
 }
 
@@ -65,16 +55,14 @@ Result<StagedFiles> StageTaskFiles(const JobSpec& spec, const std::string& cwd) 
   std::error_code ec;
   fs::create_directories(cwd, ec);
   if (ec) return Internal("cannot create the task directory " + cwd + ": " + ec.message());
+  std::string root, rel;
   if (!spec.workdir.empty()) {
     if (LooksLikeUri(spec.workdir)) {
       return InvalidArgument("workdir " + spec.workdir +
                              " is not a local directory; the local pool stages local files only");
     }
-    std::string source = Resolve(spec, spec.workdir);
-    if (!fs::is_directory(source, ec)) {
-      return InvalidArgument("workdir " + source + " is not a directory; fix `workdir` in the job spec");
-    }
-    SKYRUN_RETURN_IF_ERROR(CopyTree(source, cwd, "workdir"));
+    SKYRUN_RETURN_IF_ERROR(SourceOf(spec, spec.workdir, "workdir", &root, &rel));
+    SKYRUN_RETURN_IF_ERROR(CopyBeneath(root, rel, cwd, ".", "workdir"));
   }
   for (const auto& [target, source_spec] : spec.file_mounts) {
     if (LooksLikeUri(source_spec)) {
@@ -82,7 +70,11 @@ Result<StagedFiles> StageTaskFiles(const JobSpec& spec, const std::string& cwd) 
                              ") is not a local path; the local pool copies local files only");
     }
     SKYRUN_ASSIGN_OR_RETURN(std::string dest, MountTargetUnder(cwd, target));
-    SKYRUN_RETURN_IF_ERROR(CopyTree(Resolve(spec, source_spec), dest, "file_mounts source"));
+    SKYRUN_RETURN_IF_ERROR(SourceOf(spec, source_spec, "file_mounts source", &root, &rel));
+    // Every component of the target is walked from the cwd without following
+    // links: a link the workdir brought ("link -> /outside") cannot redirect it.
+    std::string dest_rel = dest.substr(cwd.size() + 1);
+    SKYRUN_RETURN_IF_ERROR(CopyBeneath(root, rel, cwd, dest_rel, "file_mounts[" + target + "]"));
     staged.mounts.push_back({dest, target, !target.empty() && target.front() == '/'});
   }
   return staged;

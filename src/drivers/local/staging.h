@@ -31,9 +31,12 @@ struct StagedFiles {
   std::vector<StagedMount> mounts;
 };
 
-// Creates `cwd`, copies spec.workdir into it (relative to spec.base_dir) and
-// each file_mounts source (relative to spec.base_dir) to its target. Refuses
-// non-local sources (s3://...) and targets that would leave the cwd ("../x").
+// Creates `cwd`, copies spec.workdir into it (relative to spec.base_dir, the
+// job's unpacked upload) and each file_mounts source (likewise) to its
+// target. Refuses non-local sources (s3://...), targets that would leave the
+// cwd ("../x"), and any path that passes through a symbolic link, in the
+// sources as in the targets (common/safe_fs.h): staging never writes outside
+// the cwd, whatever links the workdir holds.
 Result<StagedFiles> StageTaskFiles(const JobSpec& spec, const std::string& cwd);
 
 // Where a file_mounts target lands under `cwd`; InvalidArgument if it escapes.

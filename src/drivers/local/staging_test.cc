@@ -70,12 +70,48 @@ TEST(StagingTest, RefusesWhatItCannotStage) {
   spec.file_mounts = {{"/data", "missing"}};
   r = StageTaskFiles(spec, dir.Sub("b"));
   EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_THAT(r.status().message(), HasSubstr(dir.Sub("missing") + " does not exist"));
+  EXPECT_THAT(r.status().message(), HasSubstr("missing does not exist"));
 
   std::ofstream(dir.Sub("f")) << "x";
   spec.file_mounts = {{"../escape", "f"}};
   r = StageTaskFiles(spec, dir.Sub("c"));
   EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+}
+
+// Item 3: a workdir holding a link, and a mount whose target goes through it,
+// never write where the link points.
+TEST(StagingTest, Item3_SymlinkInWorkdirDoesNotEscape) {
+  TempDir dir;
+  namespace fs = std::filesystem;
+  fs::create_directories(dir.Sub("outside"));
+  fs::create_directories(dir.Sub("upload/app/sub"));
+  std::ofstream(dir.Sub("upload/f")) << "payload";
+  JobSpec spec;
+  spec.base_dir = dir.Sub("upload");
+  spec.workdir = "app";
+  spec.file_mounts = {{"link/x", "./f"}};
+
+  fs::create_symlink(dir.Sub("outside"), dir.Sub("upload/app/link"));  // absolute, out of the tree
+  Result<StagedFiles> r = StageTaskFiles(spec, dir.Sub("t1"));
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(r.status().message(), HasSubstr("outside the copied tree"));
+  EXPECT_FALSE(fs::exists(dir.Sub("outside/x")));
+
+  fs::remove(dir.Sub("upload/app/link"));
+  fs::create_symlink("sub", dir.Sub("upload/app/link"));  // inside: kept as a link, never walked through
+  r = StageTaskFiles(spec, dir.Sub("t2"));
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(r.status().message(), HasSubstr("link is a symbolic link; staging never follows links"));
+  EXPECT_FALSE(fs::exists(dir.Sub("t2/sub/x")));
+  EXPECT_FALSE(fs::exists(dir.Sub("upload/app/sub/x")));
+}
+
+TEST(StagingTest, Item4_RelativePathsNeedAnUpload) {
+  TempDir dir;
+  JobSpec spec;
+  spec.workdir = "app";
+  Result<StagedFiles> r = StageTaskFiles(spec, dir.Sub("t"));
+  EXPECT_THAT(r.status().message(), HasSubstr("has no upload"));
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <set>
 #include <sstream>
 
+#include "common/safe_fs.h"
 #include "common/strings.h"
 
 namespace skyrun {
@@ -185,6 +186,32 @@ SbatchOptions SlurmDriver::RenderOptions() const {
   return o;
 }
 
+namespace {
+
+Status StageWorkdir(const std::string& job_dir, JobSpec* spec) {
+  if (spec->workdir.empty() || spec->workdir.find("://") != std::string::npos || spec->workdir.front() == '/') {
+    return Status::Ok();  // absolute: a server path the nodes share, checked at submission
+  }
+  if (spec->base_dir.empty()) {
+    return InvalidArgument("workdir '" + spec->workdir + "' is relative, but the job has no upload to take it from");
+  }
+  const std::string dest = job_dir + "/workdir";
+  std::error_code ec;
+  if (!fs::exists(dest, ec)) {
+    const std::string tmp = dest + ".tmp";
+    fs::remove_all(tmp, ec);
+    fs::create_directories(tmp, ec);
+    if (ec) return Internal("cannot create " + tmp + ": " + ec.message());
+    SKYRUN_RETURN_IF_ERROR(CopyBeneath(spec->base_dir, spec->workdir, tmp, ".", "workdir"));
+    fs::rename(tmp, dest, ec);
+    if (ec) return Internal("cannot create " + dest + ": " + ec.message());
+  }
+  spec->workdir = dest;
+  return Status::Ok();
+}
+
+}  // namespace
+
 Result<std::vector<std::string>> SlurmDriver::Launch(const AttemptLaunch& launch) {
   for (size_t i = 0; i < launch.tasks.size(); ++i) {
     if (launch.tasks[i].rank != static_cast<int>(i)) {
@@ -202,7 +229,17 @@ Result<std::vector<std::string>> SlurmDriver::Launch(const AttemptLaunch& launch
                              "', but Slurm ranks live in " + expected);
     }
   }
-  auto script = RenderSbatch(launch, RenderOptions());
+  // The job's workdir, from its upload: copied once per job next to its
+  // attempts (the job directory is on the filesystem the cluster shares),
+  // so jobs that share an upload never share a directory they write in.
+  JobSpec staged_spec;
+  AttemptLaunch staged = launch;
+  if (launch.spec != nullptr) {
+    staged_spec = *launch.spec;
+    SKYRUN_RETURN_IF_ERROR(StageWorkdir(launch.job_dir, &staged_spec).WithContext(Name()));
+    staged.spec = &staged_spec;
+  }
+  auto script = RenderSbatch(staged, RenderOptions());
   if (!script.ok()) return script.status().WithContext(Name());
 
   const std::string attempt_dir = SlurmAttemptDir(launch.job_dir, launch.attempt_no);
