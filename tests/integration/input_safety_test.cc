@@ -94,10 +94,14 @@ TEST(InputSafetyTest, Item7_ProfileWithBytesThatAreNotUtf8IsA400NotA500) {
   std::string csv =
       WriteTemp("layers.csv", "name,fwd_flops,bwd_flops,param_bytes,act_bytes\nl,1\xff,1,1,1\n");
   std::string spec = "mode: pipeline\nnum_nodes: 1\npartition: {profile: layers.csv}\nrun: echo hi\n";
-  std::string file = std::filesystem::path(csv).parent_path() / "job.yaml";
-  auto r = server.Post("/v1/jobs", {{"spec", spec}, {"file", file}}, server.admin_token());
+  // The profile travels in the job's upload, as `skyrun launch` sends it.
+  auto r = server.SubmitFrom(spec, std::filesystem::path(csv).parent_path().string());
   EXPECT_EQ(r.status, 400) << r.body;
-  EXPECT_NE(r.body.find("layers.csv:2:4: not valid UTF-8 (byte 0xff)"), std::string::npos) << r.body;
+  // Located by line only: a profile's errors never quote its content.
+  EXPECT_NE(r.body.find("'layers.csv': not a valid units profile CSV (the problem is on line 2)"),
+            std::string::npos)
+      << r.body;
+  EXPECT_EQ(r.body.find("\xff"), std::string::npos);
   EXPECT_EQ(server.Get("/healthz", "").status, 200);
 }
 
