@@ -1,7 +1,7 @@
 #!/bin/sh
 # Item 16: a clone must build and pass its tests with nothing beside it. This
 # fails if any build file, test, example, script or bench reads a path outside
-# the repository: the team's shared folder (../shared, /work/shared) or the
+# the repository: the team's shared data folder beside the clone, or the
 # parent of the source tree through CMake. Markdown is skipped: docs may cite
 # where a copied file came from (see tests/kubernetes/volcano-crds/PROVENANCE.md).
 # Usage: self_contained_test.sh SOURCE_DIR
