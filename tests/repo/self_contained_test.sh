@@ -16,7 +16,7 @@ else
 fi
 found=$(printf '%s\n' "$files" | grep -v -e '\.md$' -e "^$self\$" | while IFS= read -r f; do
   [ -f "$f" ] || continue
-  grep -nIH -e '\.\./shared' -e '/work/shared' -e 'CMAKE_SOURCE_DIR}/\.\.' -e 'PROJECT_SOURCE_DIR}/\.\.' "$f"
+  grep -nIH -e '\.\./shared' -e '/work/[s]hared' -e 'CMAKE_SOURCE_DIR}/\.\.' -e 'PROJECT_SOURCE_DIR}/\.\.' "$f"
 done)
 if [ -n "$found" ]; then
   echo "these files read paths outside the repository; copy what they need into it (with its provenance):"
