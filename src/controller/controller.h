@@ -117,8 +117,14 @@ class Controller {
   void Admit(JobId id);
   // The job's unpacked upload (where its relative spec paths resolve), or "".
   std::string UploadBaseDir(const JobRecord& rec) const;
+  // scheduling.cc: picks placements for queued jobs.
   void ScheduleQueue();
   bool TrySchedule(LiveJob& job);
+  // launcher.cc: turns a placement (already reserved in snapshot_) into a
+  // stored, launched attempt. True when the job leaves the queue (launched,
+  // or failed for good); false when it stays queued (its reservation undone).
+  bool StartAttempt(LiveJob& job, Placement placement);
+  // follower.cc: follows launched attempts to their end.
   void PollJob(LiveJob& job);
   void Finish(LiveJob& job);
   void HandleCancel(LiveJob& job);

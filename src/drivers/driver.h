@@ -61,6 +61,20 @@ struct TaskStatus {
   std::string reason;  // "exit code 75", "killed by SIGKILL", "NODE_FAIL", ...
 };
 
+// What a backend can honour, so that the scheduler places only what the
+// engine will really give.
+struct BackendCapabilities {
+  // The smallest GPU unit the engine hands out, in milli-GPU: 1 = any share
+  // (skyrun partitions devices itself), 1000 = whole GPUs only (a share of a
+  // GPU still takes a whole one in skyrun's books).
+  int64_t gpu_granularity_milli = 1;
+  // Whether skyrun chooses the device indices (CUDA_VISIBLE_DEVICES) or the
+  // engine binds GPUs itself (Slurm GRES, the Kubernetes device plugin).
+  bool skyrun_binds_gpus = true;
+  // Whether a task can be pinned to the node the scheduler chose.
+  bool pins_nodes = true;
+};
+
 class Driver {
  public:
   virtual ~Driver() = default;
@@ -71,6 +85,7 @@ class Driver {
   virtual Micros PollInterval() const { return 0; }
   // How often its inventory is read again: 0 = the controller's default.
   virtual Micros InventoryInterval() const { return 0; }
+  virtual BackendCapabilities Capabilities() const { return {}; }
   // The nodes this backend offers now.
   virtual Result<std::vector<Node>> Inventory() = 0;
   // Refuses what this backend cannot run at all (e.g. an image with no
@@ -81,6 +96,15 @@ class Driver {
   virtual Result<std::vector<std::string>> Launch(const AttemptLaunch& launch) = 0;
   // The state of one task by its handle. Idempotent; safe after a restart.
   virtual TaskStatus Poll(const std::string& handle) = 0;
+  // The states of many tasks at once, in the order of `handles`. Engines
+  // whose every question is a round trip (squeue, sacct, kubectl) answer
+  // with one query per call; the default asks Poll for each.
+  virtual std::vector<TaskStatus> PollMany(const std::vector<std::string>& handles) {
+    std::vector<TaskStatus> out;
+    out.reserve(handles.size());
+    for (const auto& h : handles) out.push_back(Poll(h));
+    return out;
+  }
   // Asks the task to stop: SIGTERM (or the engine's cancel), then SIGKILL after the grace.
   virtual Status Cancel(const std::string& handle) = 0;
   // Path of the task's combined stdout/stderr log on this machine ("" if none yet).

@@ -1,0 +1,180 @@
+#include "controller/controller.h"
+
+#include <algorithm>
+
+namespace skyrun {
+
+namespace {
+
+std::string DescribeExit(const TaskStatus& st) {
+  if (!st.reason.empty()) return st.reason;
+  if (st.exit_code) return "exit code " + std::to_string(*st.exit_code);
+  return RunStateName(st.state);
+}
+
+bool ExitIsRecoverable(const RecoveryPolicy& policy, int code) {
+  if (policy.strategy == "none") return false;
+  if (!policy.recover_on_exit_codes.empty()) {
+    return std::find(policy.recover_on_exit_codes.begin(), policy.recover_on_exit_codes.end(), code) !=
+           policy.recover_on_exit_codes.end();
+  }
+  return policy.max_restarts_on_errors > 0 && code != 0;
+}
+
+double HoursBetween(Micros from, Micros to) {
+  if (from <= 0 || to <= from) return 0;
+  return static_cast<double>(to - from) / (3600.0 * kMicrosPerSecond);
+}
+
+
+}  // namespace
+
+// --- following running attempts ---
+
+void Controller::PollJob(LiveJob& job) {
+  if (!job.driver) return;
+  std::vector<AttemptRecord> changed;
+  bool any_failed = false;
+  for (auto& a : job.attempts) {
+    if (IsTerminal(a.state)) {
+      if (a.state != RunState::kSucceeded) any_failed = true;
+      continue;
+    }
+    TaskStatus st = job.driver->Poll(a.handle);
+    if (st.state == a.state) continue;
+    if (st.state == RunState::kPending || st.state == RunState::kLaunching) {
+      if (a.state == RunState::kLaunching) continue;
+    }
+    a.state = st.state;
+    if (st.started_at > 0 && a.started_at == 0) a.started_at = st.started_at;
+    if (a.state == RunState::kRunning && a.started_at == 0) a.started_at = clock_->Now();
+    if (IsTerminal(a.state)) {
+      a.ended_at = st.ended_at > 0 ? st.ended_at : clock_->Now();
+      a.exit_code = st.exit_code;
+      a.reason = DescribeExit(st);
+      a.cost_usd = a.hourly_price * HoursBetween(a.started_at, a.ended_at);
+      if (a.state != RunState::kSucceeded) any_failed = true;
+    }
+    changed.push_back(a);
+  }
+
+  bool all_terminal = std::all_of(job.attempts.begin(), job.attempts.end(),
+                                  [](const AttemptRecord& a) { return IsTerminal(a.state); });
+  bool all_started = std::all_of(job.attempts.begin(), job.attempts.end(), [](const AttemptRecord& a) {
+    return a.state == RunState::kRunning || IsTerminal(a.state);
+  });
+
+  if (all_terminal) {
+    // Finish() writes the attempt rows with the job's transition, atomically.
+    Finish(job);
+    return;
+  }
+  if (!changed.empty()) (void)store_->UpdateAttempts(changed);
+  if (job.rec.state == JobState::kScheduled && all_started) {
+    std::string where = job.rec.placement;
+    (void)Move(job, JobState::kRunning, "all " + std::to_string(job.attempts.size()) + " task(s) started on " + where);
+  }
+  if (any_failed && !job.stopping && !job.cancel_requested) {
+    // One rank failed: a gang cannot go on without it; stop the others so the
+    // whole attempt ends and recovery can place it again.
+    job.stopping = true;
+    for (const auto& a : job.attempts) {
+      if (!IsTerminal(a.state)) (void)job.driver->Cancel(a.handle);
+    }
+  }
+}
+
+void Controller::Finish(LiveJob& job) {
+  ReleasePlacement(job);
+  Transition t;
+  t.updated_attempts = job.attempts;
+  double cost = 0;
+  for (const auto& a : job.attempts) cost += a.cost_usd;
+  t.add_cost_usd = cost;
+  job.stopping = false;
+
+  const AttemptRecord* first_failure = nullptr;
+  for (const auto& a : job.attempts) {
+    if (a.state == RunState::kSucceeded) continue;
+    // The rank that failed on its own, not one we stopped because of it.
+    if (!first_failure || (first_failure->state == RunState::kKilled && a.state != RunState::kKilled) ||
+        (a.state == first_failure->state && a.ended_at < first_failure->ended_at))
+      first_failure = &a;
+  }
+  JobId id = job.rec.id;
+  auto done = [&](JobState to, const std::string& reason) {
+    (void)Move(job, to, reason, t);
+    live_.erase(id);
+  };
+
+  if (job.cancel_requested && first_failure) {
+    done(JobState::kCancelled, "cancelled by request");
+    return;
+  }
+  if (!first_failure) {
+    done(JobState::kSucceeded, "all " + std::to_string(job.attempts.size()) + " task(s) exited 0");
+    return;
+  }
+  std::string who = job.attempts.size() > 1 ? "rank " + std::to_string(first_failure->rank) + ": " : "";
+  const RecoveryPolicy& policy = job.rec.spec.recovery;
+  std::string failure = who + first_failure->reason;
+
+  if (first_failure->state == RunState::kLost) {
+    // Infrastructure failure (node lost, preempted, supervisor died): not the
+    // user's error, so it does not count against max_restarts_on_errors.
+    job.infra_recoveries++;
+    // The backend's fleet changed under it (a node died, a VM was reclaimed):
+    // read its inventory again before the job is placed anew.
+    next_inventory_[first_failure->backend] = 0;
+    if (policy.strategy == "none") {
+      done(JobState::kFailed, failure + " (recovery.strategy is none)");
+    } else if (job.infra_recoveries > options_.max_infra_recoveries) {
+      done(JobState::kFailed, failure + " (gave up after " + std::to_string(options_.max_infra_recoveries) +
+                                  " infrastructure recoveries)");
+    } else {
+      (void)Move(job, JobState::kRecovering, failure + "; placing it again", t);
+      job.attempts.clear();
+      queue_.insert({{-job.rec.priority, id.value()}, id});
+    }
+    return;
+  }
+  int code = first_failure->exit_code.value_or(-1);
+  if (first_failure->exit_code && ExitIsRecoverable(policy, code)) {
+    if (job.rec.restarts < policy.max_restarts_on_errors) {
+      t.restarts = job.rec.restarts + 1;
+      (void)Move(job, JobState::kRecovering,
+                 failure + "; restart " + std::to_string(job.rec.restarts + 1) + " of " +
+                     std::to_string(policy.max_restarts_on_errors),
+                 t);
+      job.attempts.clear();
+      queue_.insert({{-job.rec.priority, id.value()}, id});
+      return;
+    }
+    done(JobState::kFailed, failure + "; restart limit reached (recovery.max_restarts_on_errors = " +
+                                std::to_string(policy.max_restarts_on_errors) + ")");
+    return;
+  }
+  std::string why = failure;
+  if (first_failure->exit_code && !policy.recover_on_exit_codes.empty()) {
+    why += " (not in recovery.recover_on_exit_codes)";
+  }
+  done(JobState::kFailed, why);
+}
+
+void Controller::HandleCancel(LiveJob& job) {
+  if (job.attempts.empty()) {
+    JobId id = job.rec.id;
+    if (Move(job, JobState::kCancelled, "cancelled by request before it ran").ok() || IsTerminal(job.rec.state)) {
+      live_.erase(id);
+    }
+    return;
+  }
+  if (!job.stopping) {
+    job.stopping = true;
+    for (const auto& a : job.attempts) {
+      if (!IsTerminal(a.state)) (void)job.driver->Cancel(a.handle);
+    }
+  }
+}
+
+}  // namespace skyrun

@@ -1,0 +1,147 @@
+#include "controller/controller.h"
+
+#include <algorithm>
+
+#include "common/net.h"
+#include "controller/pipeline.h"
+
+namespace skyrun {
+
+bool Controller::StartAttempt(LiveJob& job, Placement placement) {
+  Driver* driver = DriverFor(placement.backend);
+  if (!driver) {
+    for (const auto& t : placement.tasks) snapshot_.Release(t);
+    job.pending_reason = "no driver for backend " + placement.backend;
+    return false;
+  }
+  int attempt_no = job.rec.attempt_no + 1;
+  std::string job_dir = JobDir(job.rec.id);
+  std::string checkpoint_dir = job_dir + "/checkpoints";
+  auto port = PickFreeTcpPort();
+  int master_port = port.ok() ? *port : 29500;
+
+  AttemptLaunch launch;
+  launch.job_id = job.rec.id;
+  launch.attempt_no = attempt_no;
+  launch.job_name = job.rec.name;
+  launch.tenant = job.rec.tenant_name;
+  launch.tenant_id = job.rec.tenant;
+  launch.spec = &job.rec.spec;
+  launch.job_dir = job_dir;
+  launch.checkpoint_dir = checkpoint_dir;
+  launch.kill_grace_seconds = options_.kill_grace_seconds;
+  launch.time_limit_seconds = job.rec.spec.deadline_seconds;
+  // Mode pipeline: each task's range of the model's units, from the partitioner.
+  std::vector<std::map<std::string, std::string>> stage_env(placement.tasks.size());
+  if (job.rec.spec.mode == JobMode::kPipeline) {
+    std::vector<const Node*> nodes;
+    for (const auto& tp : placement.tasks) nodes.push_back(snapshot_.FindNode(tp.node));
+    auto env = PipelineEnvironment(job.rec.spec, placement, nodes);
+    if (!env.ok()) {
+      for (const auto& tp : placement.tasks) snapshot_.Release(tp);
+      JobId id = job.rec.id;
+      (void)Move(job, JobState::kFailed, "cannot split the model over " + placement.Describe() + ": " +
+                                             env.status().message());
+      live_.erase(id);
+      return true;  // leaves the queue
+    }
+    stage_env = std::move(env).value();
+  }
+  std::vector<AttemptRecord> attempts;
+  for (size_t k = 0; k < placement.tasks.size(); ++k) {
+    const TaskPlacement& tp = placement.tasks[k];
+    TaskLaunch tl;
+    tl.rank = tp.rank;
+    tl.role = tp.role;
+    tl.placement = tp;
+    tl.task_dir = job_dir + "/attempt-" + std::to_string(attempt_no) + "/rank-" + std::to_string(tp.rank);
+    tl.env = TaskEnvironment(job.rec, placement, tp.rank, attempt_no, checkpoint_dir, master_port);
+    for (const auto& [name, v] : stage_env[k]) tl.env[name] = v;
+    for (const auto& [name, v] : job.rec.spec.envs) tl.env[name] = v;
+    tl.setup = job.rec.spec.setup;
+    tl.run = job.rec.spec.run;
+    tl.image = job.rec.spec.image;
+    for (const auto& role : job.rec.spec.roles) {
+      if (role.name != tp.role) continue;
+      if (!role.run.empty()) tl.run = role.run;
+      if (!role.image.empty()) tl.image = role.image;
+    }
+    launch.tasks.push_back(tl);
+
+    AttemptRecord a;
+    a.job_id = job.rec.id;
+    a.attempt_no = attempt_no;
+    a.rank = tp.rank;
+    a.node = tp.node;
+    a.backend = placement.backend;
+    a.gpu_indices = tp.gpu_indices;
+    a.gpu_milli = tp.gpu_milli;
+    a.cpus_milli = tp.cpus_milli;
+    a.memory_mib = tp.memory_mib;
+    a.handle = tl.task_dir;
+    a.state = RunState::kLaunching;
+    const Node* node = snapshot_.FindNode(tp.node);
+    a.hourly_price = node ? node->price_per_gpu_hour * static_cast<double>(tp.gpu_milli) / 1000.0 +
+                                node->price_per_cpu_hour * static_cast<double>(tp.cpus_milli) / 1000.0
+                          : 0;
+    attempts.push_back(a);
+  }
+
+  Transition t;
+  t.attempt_no = attempt_no;
+  t.placement = placement.Describe();
+  t.new_attempts = attempts;
+  std::string reason = "placed on " + placement.Describe();
+  if (!Move(job, JobState::kScheduled, reason, t).ok()) {
+    for (const auto& tp : placement.tasks) snapshot_.Release(tp);
+    return false;
+  }
+  RecordSchedulingLatency(job.rec.submitted_at);
+  job.rec.placement = placement.Describe();
+  job.driver = driver;
+  job.reserved = true;
+  // Ids were assigned by the store; read them back so later updates match rows.
+  auto stored = store_->ListAttempts(job.rec.id);
+  job.attempts.clear();
+  if (stored.ok()) {
+    for (auto& a : *stored)
+      if (a.attempt_no == attempt_no) job.attempts.push_back(a);
+  }
+  std::sort(job.attempts.begin(), job.attempts.end(),
+            [](const AttemptRecord& a, const AttemptRecord& b) { return a.rank < b.rank; });
+
+  auto handles = driver->Launch(launch);
+  if (!handles.ok()) {
+    job.launch_failures++;
+    for (auto& a : job.attempts) {
+      a.state = RunState::kLost;
+      a.reason = "launch failed: " + handles.status().message();
+      a.ended_at = clock_->Now();
+    }
+    ReleasePlacement(job);
+    Transition ft;
+    ft.updated_attempts = job.attempts;
+    if (job.launch_failures >= options_.max_launch_failures) {
+      (void)Move(job, JobState::kFailed,
+                 "launch failed " + std::to_string(job.launch_failures) + " times: " + handles.status().message(),
+                 ft);
+      job.attempts.clear();
+      live_.erase(job.rec.id);
+      return true;
+    }
+    (void)Move(job, JobState::kRecovering, "launch failed: " + handles.status().message(), ft);
+    job.attempts.clear();
+    return false;  // stays queued
+  }
+  bool changed = false;
+  for (size_t i = 0; i < job.attempts.size() && i < handles->size(); ++i) {
+    if (job.attempts[i].handle != (*handles)[i]) {
+      job.attempts[i].handle = (*handles)[i];
+      changed = true;
+    }
+  }
+  if (changed) (void)store_->UpdateAttempts(job.attempts);
+  return true;
+}
+
+}  // namespace skyrun

@@ -1,0 +1,87 @@
+#include "controller/controller.h"
+
+#include <algorithm>
+
+namespace skyrun {
+
+// --- restart ---
+
+Status Controller::Recover() {
+  JobFilter filter;
+  filter.live_only = true;
+  SKYRUN_ASSIGN_OR_RETURN(auto jobs, store_->ListJobs(filter));
+  for (auto& rec : jobs) {
+    JobId id = rec.id;
+    auto spec = decoder_(rec.spec_yaml, rec.spec_file);
+    LiveJob job;
+    job.rec = std::move(rec);
+    job.cancel_requested = job.rec.cancel_requested;
+    if (!spec.ok()) {
+      live_[id] = std::move(job);
+      (void)Move(live_[id], JobState::kFailed, "the stored spec no longer parses: " + spec.status().message());
+      live_.erase(id);
+      continue;
+    }
+    job.rec.spec = std::move(spec).value();
+    job.rec.spec.base_dir = UploadBaseDir(job.rec);
+    NarrowInfraToCapable(job.rec.spec);
+    JobState st = job.rec.state;
+    auto [it, _] = live_.emplace(id, std::move(job));
+    LiveJob& j = it->second;
+    if (st == JobState::kSubmitted) {
+      live_.erase(it);
+      Admit(id);
+      continue;
+    }
+    if (!CompileMatch(j)) {
+      live_.erase(it);
+      continue;
+    }
+    if (st == JobState::kQueued || st == JobState::kRecovering) {
+      queue_.insert({{-j.rec.priority, id.value()}, id});
+      continue;
+    }
+    // SCHEDULED or RUNNING: adopt the current attempt's tasks.
+    auto attempts = store_->ListAttempts(id);
+    if (attempts.ok()) {
+      for (auto& a : *attempts)
+        if (a.attempt_no == j.rec.attempt_no) j.attempts.push_back(a);
+    }
+    std::sort(j.attempts.begin(), j.attempts.end(),
+              [](const AttemptRecord& a, const AttemptRecord& b) { return a.rank < b.rank; });
+    if (j.attempts.empty()) {
+      (void)Move(j, JobState::kRecovering, "server restarted and found no task records; placing it again");
+      queue_.insert({{-j.rec.priority, id.value()}, id});
+      continue;
+    }
+    j.driver = DriverFor(j.attempts.front().backend);
+    if (!j.driver) {
+      (void)Move(j, JobState::kFailed, "backend " + j.attempts.front().backend + " is no longer configured");
+      live_.erase(id);
+      continue;
+    }
+    ReservePlacement(j);
+    std::vector<AttemptRecord> voided;
+    for (auto& a : j.attempts) {
+      if (a.state != RunState::kLaunching && a.state != RunState::kPending) continue;
+      // Launch recorded but never confirmed before the restart: make sure it
+      // can never start late, or adopt it if it already did.
+      if (j.driver->VoidIfUnclaimed(a.handle).ok()) {
+        a.state = RunState::kLost;
+        a.reason = "the server restarted before this task started; it never ran";
+        a.ended_at = clock_->Now();
+        voided.push_back(a);
+      }
+    }
+    if (!voided.empty()) {
+      (void)store_->UpdateAttempts(voided);
+      // The rest of the gang (if any started) is stopped; recovery places it again.
+      j.stopping = true;
+      for (const auto& a : j.attempts)
+        if (!IsTerminal(a.state)) (void)j.driver->Cancel(a.handle);
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace skyrun
