@@ -88,9 +88,9 @@ void Controller::Admit(JobId id) {
   auto spec = decoder_(job.rec.spec_yaml, job.rec.spec_file);
   if (!spec.ok()) {
     // Stored specs were validated at submission; this means the parser changed under them.
-    live_[id] = std::move(job);
-    (void)Move(live_[id], JobState::kFailed, "the stored spec no longer parses: " + spec.status().message());
-    live_.erase(id);
+    // Upkeep drops the job once FAILED is stored.
+    LiveJob& kept = live_[id] = std::move(job);
+    MoveOrRetry(kept, JobState::kFailed, "the stored spec no longer parses: " + spec.status().message());
     return;
   }
   job.rec.spec = std::move(spec).value();
@@ -99,15 +99,11 @@ void Controller::Admit(JobId id) {
   job.cancel_requested = job.rec.cancel_requested;
   auto [it, inserted] = live_.emplace(id, std::move(job));
   LiveJob& j = it->second;
-  if (!CompileMatch(j)) {
-    live_.erase(it);
-    return;
-  }
+  if (!CompileMatch(j)) return;  // FAILED (or kept to retry storing it)
   if (j.rec.state == JobState::kSubmitted) {
-    if (!Move(j, JobState::kQueued, "admitted to queue " + j.rec.queue).ok()) {
-      live_.erase(it);
-      return;
-    }
+    // Once QUEUED is stored, Upkeep puts it in the queue.
+    MoveOrRetry(j, JobState::kQueued, "admitted to queue " + j.rec.queue, {}, /*requeue=*/true);
+    return;
   }
   queue_.insert({{-j.rec.priority, j.rec.id.value()}, j.rec.id});
 }

@@ -16,7 +16,8 @@ Controller::Controller(Store* store, std::vector<Driver*> drivers, Clock* clock,
       drivers_(std::move(drivers)),
       clock_(clock),
       decoder_(std::move(decoder)),
-      options_(std::move(options)) {
+      options_(std::move(options)),
+      log_(options_.logger ? options_.logger : NullLogger()) {
   metrics_.latency_counts.assign(metrics_.latency_buckets.size(), 0);
 }
 
@@ -73,6 +74,7 @@ void Controller::RunOnce() {
   std::lock_guard<std::mutex> lock(mu_);
   RefreshInventory();
   DrainInbox();
+  Upkeep();
   // Backends are polled at their own pace: squeue every cycle would load slurmctld.
   const Micros now = clock_->MonotonicNow();
   std::set<const Driver*> poll_due;
@@ -90,9 +92,13 @@ void Controller::RunOnce() {
     auto it = live_.find(id);
     if (it == live_.end()) continue;
     LiveJob& job = it->second;
+    if (job.pending_move) continue;  // Upkeep retries it first
     if (job.cancel_requested) HandleCancel(job);
-    if (live_.count(id) && !job.attempts.empty() && poll_due.count(job.driver)) PollJob(job);
+    if (!job.pending_move && !IsTerminal(job.rec.state) && !job.attempts.empty() &&
+        poll_due.count(job.driver))
+      PollJob(job);
   }
+  Upkeep();
   // A lost attempt asked for its backend's inventory again (a node went
   // down): read it before placing anything, so nothing goes back to that node.
   RefreshInventory();
@@ -115,7 +121,11 @@ void Controller::RefreshInventory(bool all) {
       for (auto& n : *inv)
         if (n.backend == name) mine.push_back(std::move(n));
     }
-    (void)store_->ReplaceNodes(name, mine);
+    if (Status s = store_->ReplaceNodes(name, mine); !s.ok()) {
+      // Only `skyrun nodes` reads them there; the next inventory writes them again.
+      log_->Warn("storing the " + std::to_string(mine.size()) + " node(s) of backend " + name +
+                 " failed: " + s.ToString());
+    }
     inventory_[name] = std::move(mine);
     changed = true;
   }
@@ -150,7 +160,13 @@ Status Controller::Move(LiveJob& job, JobState to, const std::string& reason, Tr
   t.to = to;
   t.reason = reason;
   Status s = store_->ApplyTransition(t);
-  if (!s.ok()) return s;
+  if (!s.ok()) {
+    log_->Error("job " + job.rec.id.ToString() + ": storing " + JobStateName(t.from) + " -> " +
+                JobStateName(to) + " (" + reason + ") failed: " + s.ToString());
+    return s;
+  }
+  log_->Info("job " + job.rec.id.ToString() + ": " + JobStateName(t.from) + " -> " + JobStateName(to) + ": " +
+             reason);
   job.rec.state = to;
   job.rec.reason = reason;
   if (t.attempt_no) job.rec.attempt_no = *t.attempt_no;
@@ -158,6 +174,92 @@ Status Controller::Move(LiveJob& job, JobState to, const std::string& reason, Tr
   if (t.add_cost_usd) job.rec.cost_usd += *t.add_cost_usd;
   return Status::Ok();
 }
+bool Controller::MoveOrRetry(LiveJob& job, JobState to, const std::string& reason, Transition extra,
+                             bool requeue) {
+  if (Move(job, to, reason, extra).ok()) {
+    if (requeue) Requeue(job);
+    return true;
+  }
+  PendingMove p;
+  p.to = to;
+  p.reason = reason;
+  p.extra = std::move(extra);
+  p.requeue = requeue;
+  p.backoff = 100 * kMicrosPerMilli;
+  p.next_try = clock_->MonotonicNow() + p.backoff;
+  job.pending_move = std::move(p);
+  log_->Warn("job " + job.rec.id.ToString() + ": kept in memory; storing " + JobStateName(to) +
+             " is retried from the next cycle");
+  return false;
+}
+
+void Controller::Requeue(LiveJob& job) {
+  // The attempt is over: its handles are never asked about again.
+  if (job.driver)
+    for (const auto& a : job.attempts) job.driver->Forget(a.handle);
+  job.attempts.clear();
+  job.attempts_unsaved = false;
+  queue_.insert({{-job.rec.priority, job.rec.id.value()}, job.rec.id});
+}
+
+void Controller::SaveAttempts(LiveJob& job, const std::vector<AttemptRecord>& rows) {
+  if (rows.empty()) return;
+  Status s = store_->UpdateAttempts(rows);
+  if (s.ok()) return;
+  log_->Warn("job " + job.rec.id.ToString() + ": storing the state of " + std::to_string(rows.size()) +
+             " task(s) failed: " + s.ToString() + "; retried next cycle");
+  job.attempts_unsaved = true;
+}
+
+bool Controller::CancelTasks(LiveJob& job) {
+  bool all = true;
+  for (const auto& a : job.attempts) {
+    if (IsTerminal(a.state)) continue;
+    if (Status s = job.driver->Cancel(a.handle); !s.ok()) {
+      log_->Warn("job " + job.rec.id.ToString() + " rank " + std::to_string(a.rank) + ": cancelling task " +
+                 a.handle + " failed: " + s.ToString() + "; asked again next cycle");
+      all = false;
+    }
+  }
+  return all;
+}
+
+void Controller::Upkeep() {
+  const Micros now = clock_->MonotonicNow();
+  for (auto it = live_.begin(); it != live_.end();) {
+    LiveJob& job = it->second;
+    if (job.pending_move && now >= job.pending_move->next_try) {
+      PendingMove p = *job.pending_move;
+      if (Move(job, p.to, p.reason, p.extra).ok()) {
+        job.pending_move.reset();
+        if (p.requeue) Requeue(job);
+      } else {
+        job.pending_move->backoff = std::min<Micros>(2 * p.backoff, 30 * kMicrosPerSecond);
+        job.pending_move->next_try = now + job.pending_move->backoff;
+      }
+    }
+    if (job.attempts_unsaved && !job.pending_move && !job.attempts.empty()) {
+      job.attempts_unsaved = false;
+      SaveAttempts(job, job.attempts);
+    }
+    if (IsTerminal(job.rec.state) && !job.pending_move) {
+      // The job is over: its driver may drop what it kept for its tasks.
+      if (job.driver)
+        for (const auto& a : job.attempts) job.driver->Forget(a.handle);
+      ReleasePlacement(job);
+      for (auto q = queue_.begin(); q != queue_.end(); ++q) {
+        if (q->second == it->first) {
+          queue_.erase(q);
+          break;
+        }
+      }
+      it = live_.erase(it);
+      continue;
+    }
+    ++it;
+  }
+}
+
 // --- queries ---
 
 std::string Controller::PendingReason(JobId id) {

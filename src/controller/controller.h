@@ -17,12 +17,14 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "common/clock.h"
+#include "common/log.h"
 #include "common/status.h"
 #include "controller/matching.h"
 #include "drivers/driver.h"
@@ -42,6 +44,8 @@ struct ControllerOptions {
   int64_t kill_grace_seconds = 10;
   int max_infra_recoveries = 10;      // LOST attempts (node failure, preemption) before giving up
   int max_launch_failures = 3;
+  // Where state changes and failures are logged (not owned); null = nowhere.
+  Logger* logger = nullptr;
 };
 
 struct NodeView {
@@ -89,6 +93,17 @@ class Controller {
   void RunOnce();
 
  private:
+  // A state change the store refused (a failed write): kept and retried by
+  // Upkeep, with a growing pause, until it is stored.
+  struct PendingMove {
+    JobState to = JobState::kFailed;
+    std::string reason;
+    Transition extra;
+    bool requeue = false;  // once stored: the attempt is over, place the job again
+    Micros next_try = 0;   // monotonic
+    Micros backoff = 0;
+  };
+
   struct LiveJob {
     JobRecord rec;
     std::vector<AttemptRecord> attempts;  // current attempt's tasks, by rank
@@ -100,6 +115,8 @@ class Controller {
     int infra_recoveries = 0;
     std::string pending_reason;
     std::unique_ptr<JobMatch> match;      // requirements and rank, compiled against fleet_
+    std::optional<PendingMove> pending_move;  // set: nothing else happens to the job until it is stored
+    bool attempts_unsaved = false;            // the attempt rows in memory are newer than the store's
   };
 
   void Loop();
@@ -136,7 +153,22 @@ class Controller {
   NodePredicate PredicateFor(LiveJob& job);
   Driver* DriverFor(const std::string& backend);
   std::string JobDir(JobId id) const;
+  // Stores a state change with its event and logs it (info), or logs why the
+  // store refused it (error) and leaves the job as it was.
   Status Move(LiveJob& job, JobState to, const std::string& reason, Transition extra = {});
+  // Move, or, when the store refuses, keeps the change in job.pending_move for
+  // Upkeep to retry. True when stored now. With `requeue`, once stored the
+  // job's attempt is dropped and it goes back to the queue.
+  bool MoveOrRetry(LiveJob& job, JobState to, const std::string& reason, Transition extra = {},
+                   bool requeue = false);
+  // Each cycle: retries pending moves and unsaved attempt rows; drops jobs that
+  // reached a final state (forgetting their task handles in their driver).
+  void Upkeep();
+  // Writes the job's attempt rows; on failure logs and marks them unsaved.
+  void SaveAttempts(LiveJob& job, const std::vector<AttemptRecord>& rows);
+  // Asks the driver to stop every running task of the attempt; false (logged) when one refused.
+  bool CancelTasks(LiveJob& job);
+  void Requeue(LiveJob& job);
   void RecordSchedulingLatency(Micros submitted_at);
 
   Store* store_;
@@ -145,6 +177,7 @@ class Controller {
   SpecDecoder decoder_;
   ControllerOptions options_;
   Scheduler scheduler_;
+  Logger* log_;
 
   std::mutex mu_;  // guards everything below
   ClusterSnapshot snapshot_;

@@ -69,18 +69,19 @@ void Controller::PollJob(LiveJob& job) {
     Finish(job);
     return;
   }
-  if (!changed.empty()) (void)store_->UpdateAttempts(changed);
+  if (!changed.empty()) SaveAttempts(job, changed);
   if (job.rec.state == JobState::kScheduled && all_started) {
     std::string where = job.rec.placement;
-    (void)Move(job, JobState::kRunning, "all " + std::to_string(job.attempts.size()) + " task(s) started on " + where);
+    if (Status s = Move(job, JobState::kRunning,
+                        "all " + std::to_string(job.attempts.size()) + " task(s) started on " + where);
+        !s.ok()) {
+      // Move logged it; the condition still holds at the next poll, which tries again.
+    }
   }
   if (any_failed && !job.stopping && !job.cancel_requested) {
     // One rank failed: a gang cannot go on without it; stop the others so the
     // whole attempt ends and recovery can place it again.
-    job.stopping = true;
-    for (const auto& a : job.attempts) {
-      if (!IsTerminal(a.state)) (void)job.driver->Cancel(a.handle);
-    }
+    job.stopping = CancelTasks(job);
   }
 }
 
@@ -101,11 +102,9 @@ void Controller::Finish(LiveJob& job) {
         (a.state == first_failure->state && a.ended_at < first_failure->ended_at))
       first_failure = &a;
   }
-  JobId id = job.rec.id;
-  auto done = [&](JobState to, const std::string& reason) {
-    (void)Move(job, to, reason, t);
-    live_.erase(id);
-  };
+  // A final state the store refuses is kept and retried (MoveOrRetry);
+  // Upkeep drops the job once it is stored.
+  auto done = [&](JobState to, const std::string& reason) { MoveOrRetry(job, to, reason, t); };
 
   if (job.cancel_requested && first_failure) {
     done(JobState::kCancelled, "cancelled by request");
@@ -132,9 +131,7 @@ void Controller::Finish(LiveJob& job) {
       done(JobState::kFailed, failure + " (gave up after " + std::to_string(options_.max_infra_recoveries) +
                                   " infrastructure recoveries)");
     } else {
-      (void)Move(job, JobState::kRecovering, failure + "; placing it again", t);
-      job.attempts.clear();
-      queue_.insert({{-job.rec.priority, id.value()}, id});
+      MoveOrRetry(job, JobState::kRecovering, failure + "; placing it again", t, /*requeue=*/true);
     }
     return;
   }
@@ -142,12 +139,10 @@ void Controller::Finish(LiveJob& job) {
   if (first_failure->exit_code && ExitIsRecoverable(policy, code)) {
     if (job.rec.restarts < policy.max_restarts_on_errors) {
       t.restarts = job.rec.restarts + 1;
-      (void)Move(job, JobState::kRecovering,
-                 failure + "; restart " + std::to_string(job.rec.restarts + 1) + " of " +
-                     std::to_string(policy.max_restarts_on_errors),
-                 t);
-      job.attempts.clear();
-      queue_.insert({{-job.rec.priority, id.value()}, id});
+      MoveOrRetry(job, JobState::kRecovering,
+                  failure + "; restart " + std::to_string(job.rec.restarts + 1) + " of " +
+                      std::to_string(policy.max_restarts_on_errors),
+                  t, /*requeue=*/true);
       return;
     }
     done(JobState::kFailed, failure + "; restart limit reached (recovery.max_restarts_on_errors = " +
@@ -163,18 +158,11 @@ void Controller::Finish(LiveJob& job) {
 
 void Controller::HandleCancel(LiveJob& job) {
   if (job.attempts.empty()) {
-    JobId id = job.rec.id;
-    if (Move(job, JobState::kCancelled, "cancelled by request before it ran").ok() || IsTerminal(job.rec.state)) {
-      live_.erase(id);
-    }
+    if (!IsTerminal(job.rec.state))
+      MoveOrRetry(job, JobState::kCancelled, "cancelled by request before it ran");
     return;
   }
-  if (!job.stopping) {
-    job.stopping = true;
-    for (const auto& a : job.attempts) {
-      if (!IsTerminal(a.state)) (void)job.driver->Cancel(a.handle);
-    }
-  }
+  if (!job.stopping) job.stopping = CancelTasks(job);
 }
 
 }  // namespace skyrun

@@ -39,10 +39,9 @@ bool Controller::StartAttempt(LiveJob& job, Placement placement) {
     auto env = PipelineEnvironment(job.rec.spec, placement, nodes);
     if (!env.ok()) {
       for (const auto& tp : placement.tasks) snapshot_.Release(tp);
-      JobId id = job.rec.id;
-      (void)Move(job, JobState::kFailed, "cannot split the model over " + placement.Describe() + ": " +
-                                             env.status().message());
-      live_.erase(id);
+      // Upkeep drops the job once FAILED is stored.
+      MoveOrRetry(job, JobState::kFailed,
+                  "cannot split the model over " + placement.Describe() + ": " + env.status().message());
       return true;  // leaves the queue
     }
     stage_env = std::move(env).value();
@@ -121,17 +120,22 @@ bool Controller::StartAttempt(LiveJob& job, Placement placement) {
     ReleasePlacement(job);
     Transition ft;
     ft.updated_attempts = job.attempts;
+    log_->Warn("job " + job.rec.id.ToString() + ": launching attempt " + std::to_string(attempt_no) + " on " +
+               placement.backend + " failed: " + handles.status().ToString());
     if (job.launch_failures >= options_.max_launch_failures) {
-      (void)Move(job, JobState::kFailed,
-                 "launch failed " + std::to_string(job.launch_failures) + " times: " + handles.status().message(),
-                 ft);
-      job.attempts.clear();
-      live_.erase(job.rec.id);
+      MoveOrRetry(
+          job, JobState::kFailed,
+          "launch failed " + std::to_string(job.launch_failures) + " times: " + handles.status().message(),
+          ft);
       return true;
     }
-    (void)Move(job, JobState::kRecovering, "launch failed: " + handles.status().message(), ft);
-    job.attempts.clear();
-    return false;  // stays queued
+    if (MoveOrRetry(job, JobState::kRecovering, "launch failed: " + handles.status().message(), ft)) {
+      job.attempts.clear();
+      return false;  // stays queued
+    }
+    // Leaves the queue (ScheduleQueue is walking it) until Upkeep stores RECOVERING and puts it back.
+    job.pending_move->requeue = true;
+    return true;
   }
   bool changed = false;
   for (size_t i = 0; i < job.attempts.size() && i < handles->size(); ++i) {
@@ -140,7 +144,7 @@ bool Controller::StartAttempt(LiveJob& job, Placement placement) {
       changed = true;
     }
   }
-  if (changed) (void)store_->UpdateAttempts(job.attempts);
+  if (changed) SaveAttempts(job, job.attempts);
   return true;
 }
 

@@ -17,9 +17,8 @@ Status Controller::Recover() {
     job.rec = std::move(rec);
     job.cancel_requested = job.rec.cancel_requested;
     if (!spec.ok()) {
-      live_[id] = std::move(job);
-      (void)Move(live_[id], JobState::kFailed, "the stored spec no longer parses: " + spec.status().message());
-      live_.erase(id);
+      LiveJob& kept = live_[id] = std::move(job);
+      MoveOrRetry(kept, JobState::kFailed, "the stored spec no longer parses: " + spec.status().message());
       continue;
     }
     job.rec.spec = std::move(spec).value();
@@ -33,10 +32,7 @@ Status Controller::Recover() {
       Admit(id);
       continue;
     }
-    if (!CompileMatch(j)) {
-      live_.erase(it);
-      continue;
-    }
+    if (!CompileMatch(j)) continue;  // FAILED (or kept to retry storing it)
     if (st == JobState::kQueued || st == JobState::kRecovering) {
       queue_.insert({{-j.rec.priority, id.value()}, id});
       continue;
@@ -50,14 +46,14 @@ Status Controller::Recover() {
     std::sort(j.attempts.begin(), j.attempts.end(),
               [](const AttemptRecord& a, const AttemptRecord& b) { return a.rank < b.rank; });
     if (j.attempts.empty()) {
-      (void)Move(j, JobState::kRecovering, "server restarted and found no task records; placing it again");
-      queue_.insert({{-j.rec.priority, id.value()}, id});
+      MoveOrRetry(j, JobState::kRecovering, "server restarted and found no task records; placing it again",
+                  {},
+                  /*requeue=*/true);
       continue;
     }
     j.driver = DriverFor(j.attempts.front().backend);
     if (!j.driver) {
-      (void)Move(j, JobState::kFailed, "backend " + j.attempts.front().backend + " is no longer configured");
-      live_.erase(id);
+      MoveOrRetry(j, JobState::kFailed, "backend " + j.attempts.front().backend + " is no longer configured");
       continue;
     }
     ReservePlacement(j);
@@ -74,13 +70,12 @@ Status Controller::Recover() {
       }
     }
     if (!voided.empty()) {
-      (void)store_->UpdateAttempts(voided);
+      SaveAttempts(j, voided);
       // The rest of the gang (if any started) is stopped; recovery places it again.
-      j.stopping = true;
-      for (const auto& a : j.attempts)
-        if (!IsTerminal(a.state)) (void)j.driver->Cancel(a.handle);
+      j.stopping = CancelTasks(j);
     }
   }
+  Upkeep();  // drops what ended during recovery
   return Status::Ok();
 }
 

@@ -30,7 +30,7 @@ bool Controller::CompileMatch(LiveJob& job) {
     return true;
   }
   // Checked at submission; this means the language changed under a stored job.
-  (void)Move(job, JobState::kFailed, "its requirements or rank no longer compile: " + m.status().message());
+  MoveOrRetry(job, JobState::kFailed, "its requirements or rank no longer compile: " + m.status().message());
   return false;
 }
 

@@ -1,11 +1,12 @@
 #include "server/config.h"
 
+#include <yaml-cpp/yaml.h>
+
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
 
-#include <yaml-cpp/yaml.h>
-
+#include "common/log.h"
 #include "common/strings.h"
 #include "expr/check.h"
 
@@ -287,8 +288,14 @@ Result<ServerConfig> ParseServerConfig(const std::string& text, const std::strin
   if (!root || root.IsNull()) return cfg;
   try {
     SKYRUN_RETURN_IF_ERROR(
-        CheckKeys(file, root, "", {"listen", "state_dir", "local", "uploads", "slurm", "kubernetes", "api"}));
+        CheckKeys(file, root, "",
+                  {"listen", "state_dir", "log_level", "local", "uploads", "slurm", "kubernetes", "api"}));
     SKYRUN_RETURN_IF_ERROR(Get(file, root, "listen", "", &cfg.listen));
+    SKYRUN_RETURN_IF_ERROR(Get(file, root, "log_level", "", &cfg.log_level));
+    if (!ParseLogLevel(cfg.log_level)) {
+      return InvalidArgument(Where(file, root["log_level"], "log_level") +
+                             ": must be debug, info, warn or error");
+    }
     SKYRUN_RETURN_IF_ERROR(Get(file, root, "state_dir", "", &cfg.state_dir));
     if (root["local"]) SKYRUN_RETURN_IF_ERROR(ParseLocal(file, root["local"], &cfg.local));
     if (root["uploads"]) SKYRUN_RETURN_IF_ERROR(ParseUploads(file, root["uploads"], &cfg.uploads));

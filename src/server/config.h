@@ -89,6 +89,7 @@ struct ApiSettings {
 struct ServerConfig {
   std::string listen = "127.0.0.1:8787";
   std::string state_dir;  // "" = $HOME/.skyrun
+  std::string log_level = "info";  // the server log's (stderr) threshold: debug, info, warn, error
   LocalSettings local;
   UploadSettings uploads;
   std::vector<SlurmSettings> slurm;

@@ -19,6 +19,18 @@ TEST(ServerConfigTest, EmptyFileGivesTheEmbeddedDefaults) {
   EXPECT_TRUE(cfg->kubernetes.empty());
 }
 
+TEST(ServerConfigTest, LogLevelIsReadAndAnUnknownOneRefusedWithItsPlace) {
+  auto cfg = ParseServerConfig("", "server.yaml");
+  ASSERT_TRUE(cfg.ok());
+  EXPECT_EQ(cfg->log_level, "info");
+  cfg = ParseServerConfig("log_level: debug\n", "server.yaml");
+  ASSERT_TRUE(cfg.ok()) << cfg.status().message();
+  EXPECT_EQ(cfg->log_level, "debug");
+  cfg = ParseServerConfig("log_level: loud\n", "server.yaml");
+  ASSERT_FALSE(cfg.ok());
+  EXPECT_EQ(cfg.status().message(), "server.yaml:1:12: log_level: must be debug, info, warn or error");
+}
+
 TEST(ServerConfigTest, Item4_UploadsDefaultsAndServerPaths) {
   auto cfg = ParseServerConfig("", "server.yaml");
   ASSERT_TRUE(cfg.ok());

@@ -4,13 +4,13 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
+#include <CLI/CLI.hpp>
 #include <atomic>
 #include <filesystem>
 #include <iostream>
 #include <thread>
 
-#include <CLI/CLI.hpp>
-
+#include "common/log.h"
 #include "common/strings.h"
 #include "server/backends.h"
 #include "server/config.h"
@@ -32,6 +32,7 @@ struct ServerFlags {
   std::string config;
   std::string state_dir;
   std::string listen;
+  std::string log_level;
 };
 
 // Removes uploads no live job uses any more, about once a second.
@@ -79,6 +80,14 @@ int RunServer(const ServerFlags& flags) {
     config = *loaded;
   }
   if (!flags.listen.empty()) config.listen = flags.listen;
+  if (!flags.log_level.empty()) config.log_level = flags.log_level;
+  auto level = ParseLogLevel(config.log_level);
+  if (!level) {
+    std::cerr << "error: log level '" << config.log_level << "' must be debug, info, warn or error\n";
+    return 2;
+  }
+  // The server's log is its stderr.
+  Logger logger("skyrun", Logger::Output::kStderr, *level);
   std::string state_dir = !flags.state_dir.empty() ? flags.state_dir
                           : !config.state_dir.empty() ? config.state_dir
                                                       : DefaultStateDir();
@@ -122,6 +131,7 @@ int RunServer(const ServerFlags& flags) {
   ControllerOptions copts;
   copts.state_dir = state_dir;
   copts.kill_grace_seconds = config.local.kill_grace_seconds;
+  copts.logger = &logger;
   Controller controller(store->get(), driver_ptrs, &clock, decoder, copts);
   if (Status s = controller.Start(); !s.ok()) {
     std::cerr << "error: starting the controller: " << s.message() << "\n";
@@ -201,6 +211,8 @@ void RegisterServerCommands(CLI::App& app, int* exit_code) {
   cmd->add_option("--config", flags->config, "server config (YAML); embedded defaults without it");
   cmd->add_option("--state-dir", flags->state_dir, "where state lives (default $SKYRUN_STATE_DIR or ~/.skyrun)");
   cmd->add_option("--listen", flags->listen, "HOST:PORT to serve on (default 127.0.0.1:8787)");
+  cmd->add_option("--log-level", flags->log_level,
+                  "debug, info, warn or error (default: the config's log_level, info)");
   cmd->callback([flags, exit_code] { *exit_code = RunServer(*flags); });
 }
 

@@ -1,0 +1,374 @@
+// No Status is dropped: every write the store refuses and every driver call
+// that fails is logged (what failed, for which job), and a state change the
+// store refused keeps the job in memory and is retried until it is stored.
+// A real store wrapped so that its writes fail on demand, an in-memory
+// driver, a simulated clock and a logger whose lines the test reads.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <mutex>
+#include <set>
+
+#include "common/log.h"
+#include "controller/controller.h"
+#include "spec/spec_parser.h"
+
+namespace skyrun {
+namespace {
+
+// The real store; its writes fail while `fail_writes` is set, as a full disk would.
+class FaultyStore final : public Store {
+ public:
+  explicit FaultyStore(std::unique_ptr<Store> real) : real_(std::move(real)) {}
+  std::atomic<bool> fail_writes{false};
+
+  Result<JobId> CreateJob(const JobRecord& job) override { return real_->CreateJob(job); }
+  Result<JobRecord> GetJob(JobId id) override { return real_->GetJob(id); }
+  Result<std::vector<JobRecord>> ListJobs(const JobFilter& f) override { return real_->ListJobs(f); }
+  Status ApplyTransition(const Transition& t) override {
+    return fail_writes ? Unavailable("disk full") : real_->ApplyTransition(t);
+  }
+  Status RequestCancel(JobId id) override { return real_->RequestCancel(id); }
+  Status UpdateAttempts(const std::vector<AttemptRecord>& a) override {
+    return fail_writes ? Unavailable("disk full") : real_->UpdateAttempts(a);
+  }
+  Result<std::vector<TaskRecord>> ListTasks(JobId id) override { return real_->ListTasks(id); }
+  Result<std::vector<AttemptRecord>> ListAttempts(JobId id) override { return real_->ListAttempts(id); }
+  Result<std::vector<EventRecord>> ListEvents(JobId id) override { return real_->ListEvents(id); }
+  Result<std::vector<std::pair<JobState, int64_t>>> CountJobsByState() override {
+    return real_->CountJobsByState();
+  }
+  Result<std::vector<std::pair<int64_t, std::string>>> ListLiveUploads() override {
+    return real_->ListLiveUploads();
+  }
+  Result<std::vector<std::pair<JobState, int64_t>>> CountTenantJobsByState(TenantId t) override {
+    return real_->CountTenantJobsByState(t);
+  }
+  Result<TenantRecord> CreateTenant(const std::string& name) override { return real_->CreateTenant(name); }
+  Result<TenantRecord> GetTenantByName(const std::string& name) override {
+    return real_->GetTenantByName(name);
+  }
+  Result<std::vector<TenantRecord>> ListTenants() override { return real_->ListTenants(); }
+  Result<TokenRecord> CreateToken(TenantId tenant, AccessRole role, const std::string& hash,
+                                  const std::string& description, const TokenOptions& options) override {
+    return real_->CreateToken(tenant, role, hash, description, options);
+  }
+  Result<TokenRecord> LookupToken(const std::string& hash) override { return real_->LookupToken(hash); }
+  Result<std::vector<TokenRecord>> ListTokens(std::optional<TenantId> t) override {
+    return real_->ListTokens(t);
+  }
+  Result<TokenRecord> RevokeToken(TokenId id, std::optional<TenantId> keep) override {
+    return real_->RevokeToken(id, keep);
+  }
+  Status RecordTokenUse(TokenId id, Micros at) override { return real_->RecordTokenUse(id, at); }
+  Status ReplaceNodes(const std::string& backend, const std::vector<Node>& nodes) override {
+    return fail_writes ? Unavailable("disk full") : real_->ReplaceNodes(backend, nodes);
+  }
+  Result<std::vector<Node>> ListNodes() override { return real_->ListNodes(); }
+
+ private:
+  std::unique_ptr<Store> real_;
+};
+
+// Tasks do what the test says; launches and cancels fail on demand; it
+// remembers which handles it was told to forget.
+class ScriptedDriver final : public Driver {
+ public:
+  std::string Name() const override { return "local"; }
+  Result<std::vector<Node>> Inventory() override {
+    std::vector<Node> out;
+    for (const char* name : {"n1", "n2"}) {
+      Node n;
+      n.name = name;
+      n.backend = "local";
+      n.cpus_milli = 4000;
+      n.memory_mib = 8192;
+      out.push_back(n);
+    }
+    return out;
+  }
+  Result<std::vector<std::string>> Launch(const AttemptLaunch& launch) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (failing_launches_ > 0) {
+      failing_launches_--;
+      return Unavailable("the engine refused the job");
+    }
+    std::vector<std::string> handles;
+    for (const auto& t : launch.tasks) {
+      std::string h = "h" + std::to_string(launch.attempt_no) + "." + std::to_string(t.rank);
+      handles.push_back(h);
+      state_[h] = RunState::kRunning;
+    }
+    launches_++;
+    return handles;
+  }
+  TaskStatus Poll(const std::string& handle) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    TaskStatus s;
+    auto it = state_.find(handle);
+    s.state = it == state_.end() ? RunState::kLost : it->second;
+    if (s.state == RunState::kSucceeded) s.exit_code = 0;
+    if (s.state == RunState::kLost) s.reason = "NODE_FAIL";
+    return s;
+  }
+  Status Cancel(const std::string& handle) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (fail_cancel_) return Unavailable("the engine did not answer");
+    state_[handle] = RunState::kKilled;
+    return Status::Ok();
+  }
+  std::string LogPath(const std::string&) override { return ""; }
+  void Forget(const std::string& handle) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    forgotten_.insert(handle);
+  }
+
+  void Set(const std::string& handle, RunState st) {
+    std::lock_guard<std::mutex> lock(mu_);
+    state_[handle] = st;
+  }
+  void FailLaunches(int n) {
+    std::lock_guard<std::mutex> lock(mu_);
+    failing_launches_ = n;
+  }
+  void FailCancel(bool f) {
+    std::lock_guard<std::mutex> lock(mu_);
+    fail_cancel_ = f;
+  }
+  std::set<std::string> Forgotten() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return forgotten_;
+  }
+  int Launches() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return launches_;
+  }
+  RunState StateOf(const std::string& handle) {
+    std::lock_guard<std::mutex> lock(mu_);
+    return state_[handle];
+  }
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, RunState> state_;
+  std::set<std::string> forgotten_;
+  int failing_launches_ = 0;
+  bool fail_cancel_ = false;
+  int launches_ = 0;
+};
+
+class ControllerUpkeepTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/skyrun-upkeep-XXXXXX";
+    dir_ = ::mkdtemp(tmpl);
+    auto real = Store::Open(dir_, &clock_);
+    ASSERT_TRUE(real.ok()) << real.status().message();
+    store_ = std::make_unique<FaultyStore>(std::move(real).value());
+    log_.StartCapture();
+  }
+  void TearDown() override {
+    controller_.reset();
+    store_.reset();
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+
+  void MakeController() {
+    SpecDecoder decoder = [this](const std::string& yaml, const std::string& file) -> Result<JobSpec> {
+      if (spec_broken_) return InvalidArgument(file + ": the parser changed");
+      SpecParseResult parsed = ParseJobSpecs(yaml, file);
+      if (!parsed.ok()) return InvalidArgument(parsed.problems.front().ToString());
+      return parsed.specs.front();
+    };
+    ControllerOptions options;
+    options.state_dir = dir_;
+    options.logger = &log_;
+    controller_ =
+        std::make_unique<Controller>(store_.get(), std::vector<Driver*>{&driver_}, &clock_, decoder, options);
+    Cycles(1);
+  }
+
+  JobId Submit(const std::string& yaml = "name: a\nresources: {cpus: 1}\nrun: sleep 60\n") {
+    JobRecord rec;
+    SpecParseResult parsed = ParseJobSpecs(yaml, "job.yaml");
+    EXPECT_TRUE(parsed.ok());
+    rec.spec = parsed.specs.front();
+    rec.name = rec.spec.name;
+    rec.spec_yaml = yaml;
+    rec.spec_file = "job.yaml";
+    auto id = store_->CreateJob(rec);
+    EXPECT_TRUE(id.ok()) << id.status().message();
+    controller_->NotifySubmitted(*id);
+    return *id;
+  }
+
+  // Cycles of the controller, 200 ms of simulated time apart (more than the
+  // first pause before a refused write is tried again).
+  void Cycles(int n) {
+    for (int i = 0; i < n; ++i) {
+      controller_->RunOnce();
+      clock_.Advance(200 * kMicrosPerMilli);
+    }
+  }
+
+  JobState StoredState(JobId id) {
+    auto j = store_->GetJob(id);
+    EXPECT_TRUE(j.ok());
+    return j.ok() ? j->state : JobState::kSubmitted;
+  }
+
+  // Whether some captured line starts with `level` and contains every part.
+  bool Logged(const std::string& level, const std::vector<std::string>& parts) {
+    for (const auto& line : log_.Captured()) {
+      if (line.rfind(level + " ", 0) != 0) continue;
+      bool all = true;
+      for (const auto& p : parts) all = all && line.find(p) != std::string::npos;
+      if (all) return true;
+    }
+    return false;
+  }
+  std::string AllLines() {
+    std::string out;
+    for (const auto& l : log_.Captured()) out += l + "\n";
+    return out;
+  }
+
+  std::string dir_;
+  SimulatedClock clock_{1'800'000'000LL * kMicrosPerSecond};
+  std::unique_ptr<FaultyStore> store_;
+  Logger log_{"test", Logger::Output::kNone, LogLevel::kDebug};
+  ScriptedDriver driver_;
+  bool spec_broken_ = false;
+  std::unique_ptr<Controller> controller_;
+};
+
+TEST_F(ControllerUpkeepTest, EveryStateChangeIsLoggedOnce) {
+  MakeController();
+  JobId id = Submit();
+  Cycles(3);
+  ASSERT_EQ(StoredState(id), JobState::kRunning) << AllLines();
+  const std::string job = "job " + id.ToString() + ": ";
+  EXPECT_TRUE(Logged("info", {job + "SUBMITTED -> QUEUED: admitted to queue"})) << AllLines();
+  EXPECT_TRUE(Logged("info", {job + "QUEUED -> SCHEDULED: placed on"})) << AllLines();
+  EXPECT_TRUE(Logged("info", {job + "SCHEDULED -> RUNNING: all 1 task(s) started"})) << AllLines();
+}
+
+TEST_F(ControllerUpkeepTest, AFinalStateTheStoreRefusesKeepsTheJobAndIsRetried) {
+  MakeController();
+  JobId id = Submit();
+  Cycles(3);
+  ASSERT_EQ(StoredState(id), JobState::kRunning) << AllLines();
+
+  store_->fail_writes = true;
+  driver_.Set("h1.0", RunState::kSucceeded);
+  Cycles(3);
+  EXPECT_TRUE(Logged("error", {"job " + id.ToString() + ": storing RUNNING -> SUCCEEDED", "disk full"}))
+      << AllLines();
+  EXPECT_TRUE(Logged("warning", {"job " + id.ToString() + ": kept in memory"})) << AllLines();
+  EXPECT_EQ(StoredState(id), JobState::kRunning);
+  EXPECT_EQ(controller_->Metrics().running_jobs, 1) << "the job was dropped from memory";
+  EXPECT_TRUE(driver_.Forgotten().empty()) << "its handle was forgotten before the job ended";
+
+  store_->fail_writes = false;
+  Cycles(30);  // past the growing pause between tries
+  EXPECT_EQ(StoredState(id), JobState::kSucceeded) << AllLines();
+  EXPECT_TRUE(Logged("info", {"job " + id.ToString() + ": RUNNING -> SUCCEEDED"})) << AllLines();
+  EXPECT_EQ(controller_->Metrics().running_jobs, 0);
+  EXPECT_EQ(driver_.Forgotten(), (std::set<std::string>{"h1.0"}));
+}
+
+TEST_F(ControllerUpkeepTest, ARecoveryTheStoreRefusesIsRetriedAndTheJobPlacedAgain) {
+  MakeController();
+  JobId id = Submit();
+  Cycles(3);
+  ASSERT_EQ(StoredState(id), JobState::kRunning);
+  store_->fail_writes = true;
+  driver_.Set("h1.0", RunState::kLost);
+  Cycles(3);
+  EXPECT_TRUE(Logged("error", {"job " + id.ToString() + ": storing RUNNING -> RECOVERING", "disk full"}))
+      << AllLines();
+  EXPECT_EQ(driver_.Launches(), 1) << "placed again before RECOVERING was stored";
+  store_->fail_writes = false;
+  Cycles(30);
+  EXPECT_EQ(driver_.Launches(), 2) << AllLines();
+  EXPECT_EQ(StoredState(id), JobState::kRunning) << AllLines();
+  EXPECT_TRUE(driver_.Forgotten().count("h1.0")) << "the lost attempt's handle is kept forever";
+}
+
+TEST_F(ControllerUpkeepTest, RefusedTaskRowsAndNodesAreLoggedAndTheRowsWrittenLater) {
+  MakeController();
+  JobId id = Submit("name: gang\nmode: gang\nnum_nodes: 2\nresources: {cpus: 1}\nrun: sleep 60\n");
+  Cycles(3);
+  ASSERT_EQ(StoredState(id), JobState::kRunning) << AllLines();
+  store_->fail_writes = true;
+  driver_.Set("h1.0", RunState::kSucceeded);  // one rank ends: a row update, no state change
+  Cycles(2);
+  EXPECT_TRUE(
+      Logged("warning", {"job " + id.ToString() + ": storing the state of 1 task(s) failed", "disk full"}))
+      << AllLines();
+  store_->fail_writes = false;
+  Cycles(2);
+  auto attempts = store_->ListAttempts(id);
+  ASSERT_TRUE(attempts.ok());
+  ASSERT_EQ(attempts->size(), 2u);
+  EXPECT_EQ(attempts->at(0).state, RunState::kSucceeded) << "the refused row was never written";
+
+  // The inventory's copy in the store (what `skyrun nodes` lists).
+  store_->fail_writes = true;
+  controller_.reset();
+  MakeController();
+  EXPECT_TRUE(Logged("warning", {"storing the 2 node(s) of backend local failed", "disk full"}))
+      << AllLines();
+  store_->fail_writes = false;
+}
+
+TEST_F(ControllerUpkeepTest, AFailedCancelIsLoggedAndAskedAgain) {
+  MakeController();
+  JobId id = Submit();
+  Cycles(3);
+  driver_.FailCancel(true);
+  ASSERT_TRUE(store_->RequestCancel(id).ok());
+  controller_->NotifyCancel(id);
+  Cycles(2);
+  EXPECT_TRUE(
+      Logged("warning", {"job " + id.ToString() + " rank 0: cancelling task h1.0 failed", "did not answer"}))
+      << AllLines();
+  driver_.FailCancel(false);
+  Cycles(3);
+  EXPECT_EQ(StoredState(id), JobState::kCancelled) << AllLines();
+}
+
+TEST_F(ControllerUpkeepTest, AFailedLaunchIsLoggedWithTheJob) {
+  MakeController();
+  driver_.FailLaunches(1);
+  JobId id = Submit();
+  Cycles(6);
+  EXPECT_TRUE(
+      Logged("warning", {"job " + id.ToString() + ": launching attempt 1 on local failed", "engine refused"}))
+      << AllLines();
+  EXPECT_TRUE(Logged("info", {"job " + id.ToString() + ": SCHEDULED -> RECOVERING: launch failed"}))
+      << AllLines();
+  EXPECT_EQ(StoredState(id), JobState::kRunning) << AllLines();
+  EXPECT_EQ(driver_.Launches(), 1);
+}
+
+TEST_F(ControllerUpkeepTest, AStoredSpecThatNoLongerParsesFailsTheJobAndARefusalIsRetried) {
+  MakeController();
+  spec_broken_ = true;
+  store_->fail_writes = true;
+  JobId id = Submit();
+  Cycles(2);
+  EXPECT_TRUE(Logged("error", {"job " + id.ToString() + ": storing SUBMITTED -> FAILED", "disk full"}))
+      << AllLines();
+  store_->fail_writes = false;
+  Cycles(30);
+  EXPECT_EQ(StoredState(id), JobState::kFailed) << AllLines();
+  EXPECT_TRUE(
+      Logged("info", {"job " + id.ToString() + ": SUBMITTED -> FAILED: the stored spec no longer parses"}))
+      << AllLines();
+}
+
+}  // namespace
+}  // namespace skyrun
