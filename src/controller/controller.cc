@@ -19,6 +19,15 @@ Controller::Controller(Store* store, std::vector<Driver*> drivers, Clock* clock,
       options_(std::move(options)),
       log_(options_.logger ? options_.logger : NullLogger()) {
   metrics_.latency_counts.assign(metrics_.latency_buckets.size(), 0);
+  for (Driver* d : drivers_) {
+    workers_.push_back(std::make_unique<BackendWorker>(d, [this] {
+      {
+        std::lock_guard<std::mutex> lock(inbox_mu_);
+        events_ready_ = true;
+      }
+      inbox_cv_.notify_all();
+    }));
+  }
 }
 
 Controller::~Controller() { Stop(); }
@@ -26,7 +35,15 @@ Controller::~Controller() { Stop(); }
 Status Controller::Start() {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    RefreshInventory(/*all=*/true);
+    RequestInventories(/*all=*/true);
+  }
+  // Re-adopting running jobs reserves their nodes: wait (bounded) for them.
+  if (!WaitForBackends(options_.start_inventory_wait))
+    log_->Warn(
+        "a backend did not answer its first inventory within the start wait; its nodes join when it does");
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ConsumeEvents();
     SKYRUN_RETURN_IF_ERROR(Recover());
   }
   thread_ = std::thread([this] { Loop(); });
@@ -40,6 +57,29 @@ void Controller::Stop() {
   }
   inbox_cv_.notify_all();
   if (thread_.joinable()) thread_.join();
+  for (auto& w : workers_) {
+    if (!w->Stop(options_.worker_stop_wait))
+      log_->Warn(
+          "backend " + w->driver()->Name() +
+          ": its worker is still in a driver call; left to end on its own (the call has its own timeout)");
+  }
+}
+
+bool Controller::WaitForBackends(Micros timeout) {
+  const Micros until = clock_->MonotonicNow() + timeout;
+  bool all = true;
+  for (auto& w : workers_) {
+    // A simulated clock does not move while we wait: give each worker the whole timeout then.
+    Micros left = std::max<Micros>(until - clock_->MonotonicNow(), kMicrosPerMilli);
+    all = w->WaitIdle(left) && all;
+  }
+  return all;
+}
+
+BackendWorker* Controller::WorkerFor(const Driver* driver) {
+  for (size_t i = 0; i < drivers_.size(); ++i)
+    if (drivers_[i] == driver) return workers_[i].get();
+  return nullptr;
 }
 
 void Controller::NotifySubmitted(JobId id) {
@@ -64,7 +104,7 @@ void Controller::Loop() {
     std::unique_lock<std::mutex> lock(inbox_mu_);
     if (stop_) return;
     inbox_cv_.wait_for(lock, std::chrono::microseconds(options_.poll_interval), [this] {
-      return stop_ || !submitted_inbox_.empty() || !cancel_inbox_.empty();
+      return stop_ || events_ready_ || !submitted_inbox_.empty() || !cancel_inbox_.empty();
     });
     if (stop_) return;
   }
@@ -72,68 +112,108 @@ void Controller::Loop() {
 
 void Controller::RunOnce() {
   std::lock_guard<std::mutex> lock(mu_);
-  RefreshInventory();
+  {
+    std::lock_guard<std::mutex> inbox(inbox_mu_);
+    events_ready_ = false;
+  }
+  // What the backends answered since the last cycle: nodes, task states
+  // (this frees resources), launches, cancels. Then what users asked.
+  ConsumeEvents();
   DrainInbox();
   Upkeep();
-  // Backends are polled at their own pace: squeue every cycle would load slurmctld.
-  const Micros now = clock_->MonotonicNow();
-  std::set<const Driver*> poll_due;
-  for (Driver* d : drivers_) {
-    Micros& next = next_poll_[d->Name()];
-    if (now < next) continue;
-    poll_due.insert(d);
-    next = now + d->PollInterval();
+  std::vector<JobId> cancelling;
+  for (auto& [id, job] : live_)
+    if (job.cancel_requested && !job.pending_move) cancelling.push_back(id);
+  for (JobId id : cancelling) HandleCancel(live_.at(id));
+  // Attempts whose every task already ended (voided at restart, or ended
+  // before an earlier Finish could be stored) are never polled again: finish them here.
+  std::vector<JobId> ended;
+  for (auto& [id, job] : live_) {
+    if (job.launching || job.pending_move || IsTerminal(job.rec.state) || job.attempts.empty()) continue;
+    if (std::all_of(job.attempts.begin(), job.attempts.end(),
+                    [](const AttemptRecord& a) { return IsTerminal(a.state); }))
+      ended.push_back(id);
   }
-  // Follow what runs (this frees resources), then place what waits.
-  std::vector<JobId> ids;
-  ids.reserve(live_.size());
-  for (auto& [id, job] : live_) ids.push_back(id);
-  for (JobId id : ids) {
-    auto it = live_.find(id);
-    if (it == live_.end()) continue;
-    LiveJob& job = it->second;
-    if (job.pending_move) continue;  // Upkeep retries it first
-    if (job.cancel_requested) HandleCancel(job);
-    if (!job.pending_move && !IsTerminal(job.rec.state) && !job.attempts.empty() &&
-        poll_due.count(job.driver))
-      PollJob(job);
-  }
+  for (JobId id : ended) Finish(live_.at(id));
   Upkeep();
-  // A lost attempt asked for its backend's inventory again (a node went
-  // down): read it before placing anything, so nothing goes back to that node.
-  RefreshInventory();
+  // Ask for the next answers; backends are polled at their own pace (squeue
+  // every cycle would load slurmctld).
+  RequestPolls();
+  RequestInventories();
   ScheduleQueue();
   metrics_.scheduling_cycles++;
 }
 
-void Controller::RefreshInventory(bool all) {
+void Controller::RequestInventories(bool all) {
   const Micros now = clock_->MonotonicNow();
-  bool changed = false;
-  for (Driver* d : drivers_) {
+  for (auto& w : workers_) {
+    Driver* d = w->driver();
     const std::string name = d->Name();
     auto next = next_inventory_.find(name);
     if (!all && next != next_inventory_.end() && now < next->second) continue;
+    if (!w->RequestInventory()) continue;  // one is on its way: its answer counts
     const Micros every = d->InventoryInterval() > 0 ? d->InventoryInterval() : options_.inventory_interval;
     next_inventory_[name] = now + every;
-    std::vector<Node> mine;
-    auto inv = d->Inventory();
-    if (inv.ok()) {  // a backend that cannot answer now offers nothing now
-      for (auto& n : *inv)
-        if (n.backend == name) mine.push_back(std::move(n));
-    }
-    if (Status s = store_->ReplaceNodes(name, mine); !s.ok()) {
-      // Only `skyrun nodes` reads them there; the next inventory writes them again.
-      log_->Warn("storing the " + std::to_string(mine.size()) + " node(s) of backend " + name +
-                 " failed: " + s.ToString());
-    }
-    inventory_[name] = std::move(mine);
-    changed = true;
   }
-  if (!changed) return;
+}
+
+void Controller::RequestPolls() {
+  const Micros now = clock_->MonotonicNow();
+  for (auto& w : workers_) {
+    Driver* d = w->driver();
+    if (w->PollInFlight()) continue;  // a slow backend: its next poll waits for the last answer
+    Micros& next = next_poll_[d->Name()];
+    if (now < next) continue;
+    // At most once per loop period even at PollInterval 0: an answer wakes the
+    // loop, and asking again at once would spin on a fast backend.
+    next = now + std::max(d->PollInterval(), options_.poll_interval);
+    std::vector<std::string> handles;
+    for (const auto& [id, job] : live_) {
+      if (job.driver != d || job.launching || job.pending_move || IsTerminal(job.rec.state)) continue;
+      for (const auto& a : job.attempts)
+        if (!IsTerminal(a.state)) handles.push_back(a.handle);
+    }
+    if (!handles.empty()) w->RequestPoll(std::move(handles));
+  }
+}
+
+void Controller::ConsumeEvents() {
+  for (auto& w : workers_) {
+    for (BackendEvent& ev : w->TakeEvents()) {
+      if (auto* inv = std::get_if<InventoryAnswer>(&ev)) {
+        OnInventory(w->driver(), std::move(*inv));
+      } else if (auto* poll = std::get_if<PollAnswer>(&ev)) {
+        OnTaskStates(w->driver(), *poll);
+      } else if (auto* launched = std::get_if<LaunchAnswer>(&ev)) {
+        OnLaunched(std::move(*launched));
+      } else {
+        OnCancelled(std::get<CancelAnswer>(ev));
+      }
+    }
+  }
+}
+
+void Controller::OnInventory(Driver* d, InventoryAnswer answer) {
+  const std::string name = d->Name();
+  std::vector<Node> mine;
+  if (answer.nodes.ok()) {
+    for (auto& n : *answer.nodes)
+      if (n.backend == name) mine.push_back(std::move(n));
+  } else {
+    // A backend that cannot answer now offers nothing now.
+    log_->Warn("backend " + name + ": reading its nodes failed: " + answer.nodes.status().ToString() +
+               "; it offers none until it answers");
+  }
+  if (Status s = store_->ReplaceNodes(name, mine); !s.ok()) {
+    // Only `skyrun nodes` reads them there; the next inventory writes them again.
+    log_->Warn("storing the " + std::to_string(mine.size()) + " node(s) of backend " + name +
+               " failed: " + s.ToString());
+  }
+  inventory_[name] = std::move(mine);
   std::vector<Node> nodes;
-  for (Driver* d : drivers_) {
-    const auto& mine = inventory_[d->Name()];
-    nodes.insert(nodes.end(), mine.begin(), mine.end());
+  for (Driver* each : drivers_) {
+    const auto& theirs = inventory_[each->Name()];
+    nodes.insert(nodes.end(), theirs.begin(), theirs.end());
   }
   {
     std::lock_guard<std::mutex> lock(nodes_mu_);
@@ -144,6 +224,39 @@ void Controller::RefreshInventory(bool all) {
   for (const auto& n : nodes)
     for (const auto& [key, value] : n.attributes) fleet_has_policies_ |= EqualsIgnoreCase(key, "Policy");
   snapshot_.SetNodes(std::move(nodes));
+  // Jobs that lost a task here may be placed again now that its nodes are fresh.
+  auto waiting = awaiting_inventory_.find(name);
+  if (waiting == awaiting_inventory_.end()) return;
+  std::vector<JobId> ids = std::move(waiting->second);
+  awaiting_inventory_.erase(waiting);
+  for (JobId id : ids) {
+    auto it = live_.find(id);
+    if (it == live_.end() || IsTerminal(it->second.rec.state)) continue;
+    it->second.await_inventory.clear();
+    it->second.pending_reason.clear();
+    queue_.insert({{-it->second.rec.priority, id.value()}, id});
+  }
+}
+
+void Controller::OnTaskStates(Driver* d, const PollAnswer& answer) {
+  std::map<std::string, const TaskStatus*> by_handle;
+  for (size_t i = 0; i < answer.handles.size(); ++i) by_handle[answer.handles[i]] = &answer.states[i];
+  std::vector<JobId> ids;
+  for (const auto& [id, job] : live_)
+    if (job.driver == d && !job.launching && !job.pending_move && !IsTerminal(job.rec.state))
+      ids.push_back(id);
+  for (JobId id : ids) {
+    auto it = live_.find(id);
+    if (it != live_.end()) ApplyTaskStates(it->second, by_handle);
+  }
+}
+
+void Controller::OnCancelled(const CancelAnswer& answer) {
+  if (answer.status.ok()) return;
+  log_->Warn("job " + answer.job.ToString() + " rank " + std::to_string(answer.rank) + ": cancelling task " +
+             answer.handle + " failed: " + answer.status.ToString() + "; asked again next cycle");
+  auto it = live_.find(answer.job);
+  if (it != live_.end()) it->second.stopping = false;  // HandleCancel / the next poll asks again
 }
 
 Driver* Controller::DriverFor(const std::string& backend) {
@@ -174,6 +287,7 @@ Status Controller::Move(LiveJob& job, JobState to, const std::string& reason, Tr
   if (t.add_cost_usd) job.rec.cost_usd += *t.add_cost_usd;
   return Status::Ok();
 }
+
 bool Controller::MoveOrRetry(LiveJob& job, JobState to, const std::string& reason, Transition extra,
                              bool requeue) {
   if (Move(job, to, reason, extra).ok()) {
@@ -199,6 +313,13 @@ void Controller::Requeue(LiveJob& job) {
     for (const auto& a : job.attempts) job.driver->Forget(a.handle);
   job.attempts.clear();
   job.attempts_unsaved = false;
+  if (!job.await_inventory.empty()) {
+    next_inventory_[job.await_inventory] = 0;  // read it at once
+    job.pending_reason =
+        "waiting for backend " + job.await_inventory + "'s nodes to be read again after a lost task";
+    awaiting_inventory_[job.await_inventory].push_back(job.rec.id);
+    return;
+  }
   queue_.insert({{-job.rec.priority, job.rec.id.value()}, job.rec.id});
 }
 
@@ -211,17 +332,11 @@ void Controller::SaveAttempts(LiveJob& job, const std::vector<AttemptRecord>& ro
   job.attempts_unsaved = true;
 }
 
-bool Controller::CancelTasks(LiveJob& job) {
-  bool all = true;
-  for (const auto& a : job.attempts) {
-    if (IsTerminal(a.state)) continue;
-    if (Status s = job.driver->Cancel(a.handle); !s.ok()) {
-      log_->Warn("job " + job.rec.id.ToString() + " rank " + std::to_string(a.rank) + ": cancelling task " +
-                 a.handle + " failed: " + s.ToString() + "; asked again next cycle");
-      all = false;
-    }
-  }
-  return all;
+void Controller::CancelTasks(LiveJob& job) {
+  BackendWorker* worker = WorkerFor(job.driver);
+  if (!worker) return;
+  for (const auto& a : job.attempts)
+    if (!IsTerminal(a.state)) worker->RequestCancel(job.rec.id, a.rank, a.handle);
 }
 
 void Controller::Upkeep() {

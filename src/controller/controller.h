@@ -26,6 +26,7 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/status.h"
+#include "controller/backend_worker.h"
 #include "controller/matching.h"
 #include "drivers/driver.h"
 #include "model/job.h"
@@ -46,6 +47,11 @@ struct ControllerOptions {
   int max_launch_failures = 3;
   // Where state changes and failures are logged (not owned); null = nowhere.
   Logger* logger = nullptr;
+  // Start() waits this long for the backends' first inventories before it
+  // re-adopts running jobs; a backend slower than that joins when it answers.
+  Micros start_inventory_wait = 5 * kMicrosPerSecond;
+  // Stop() waits this long for a backend's worker stuck in a driver call.
+  Micros worker_stop_wait = 2 * kMicrosPerSecond;
 };
 
 struct NodeView {
@@ -89,8 +95,12 @@ class Controller {
   Result<std::vector<std::pair<int, std::string>>> LogPaths(JobId id, int attempt_no);
   ControllerMetrics Metrics();
 
-  // One cycle, synchronously (tests; the loop calls it too).
+  // One cycle, synchronously (tests; the loop calls it too). It only asks the
+  // backends' workers for driver calls; their answers are read at the next cycle.
   void RunOnce();
+  // Waits until every backend's worker has answered all it was asked (true),
+  // or `timeout` passes (false). Tests run a cycle, wait, then run the next.
+  bool WaitForBackends(Micros timeout);
 
  private:
   // A state change the store refused (a failed write): kept and retried by
@@ -111,19 +121,31 @@ class Controller {
     bool cancel_requested = false;
     bool stopping = false;                // other ranks are being stopped after a failure
     bool reserved = false;                // its placement is held in the snapshot
+    bool launching = false;               // its Launch is with the backend's worker
     int launch_failures = 0;
     int infra_recoveries = 0;
     std::string pending_reason;
     std::unique_ptr<JobMatch> match;      // requirements and rank, compiled against fleet_
     std::optional<PendingMove> pending_move;  // set: nothing else happens to the job until it is stored
     bool attempts_unsaved = false;            // the attempt rows in memory are newer than the store's
+    // Set after a lost task: placed again only once this backend's nodes were read again.
+    std::string await_inventory;
   };
 
   void Loop();
   Status Recover();
-  // Reads the inventory of every backend whose turn it is (all with `all`),
-  // keeping the last answer of the others, and updates the snapshot.
-  void RefreshInventory(bool all = false);
+  // Asks the worker of every backend whose turn it is (all with `all`) for
+  // its inventory; OnInventory takes the answer.
+  void RequestInventories(bool all = false);
+  // Asks each backend whose poll is due for the states of all its live tasks, in one PollMany.
+  void RequestPolls();
+  // Reads the workers' answers (backend_worker.h) and acts on each.
+  void ConsumeEvents();
+  void OnInventory(Driver* driver, InventoryAnswer answer);
+  void OnTaskStates(Driver* driver, const PollAnswer& answer);
+  void OnLaunched(LaunchAnswer answer);
+  void OnCancelled(const CancelAnswer& answer);
+  BackendWorker* WorkerFor(const Driver* driver);
   // The backends allowed by the spec's infra that can run it (Driver::CanRun);
   // the others' refusals go to *refusals as "backend: why".
   std::vector<std::string> CapableBackends(const JobSpec& spec, std::vector<Status>* refusals);
@@ -141,8 +163,9 @@ class Controller {
   // stored, launched attempt. True when the job leaves the queue (launched,
   // or failed for good); false when it stays queued (its reservation undone).
   bool StartAttempt(LiveJob& job, Placement placement);
-  // follower.cc: follows launched attempts to their end.
-  void PollJob(LiveJob& job);
+  // follower.cc: follows launched attempts to their end, from the states a
+  // poll answered (by handle; tasks not in it are left as they are).
+  void ApplyTaskStates(LiveJob& job, const std::map<std::string, const TaskStatus*>& states);
   void Finish(LiveJob& job);
   void HandleCancel(LiveJob& job);
   void ReleasePlacement(LiveJob& job);
@@ -166,8 +189,9 @@ class Controller {
   void Upkeep();
   // Writes the job's attempt rows; on failure logs and marks them unsaved.
   void SaveAttempts(LiveJob& job, const std::vector<AttemptRecord>& rows);
-  // Asks the driver to stop every running task of the attempt; false (logged) when one refused.
-  bool CancelTasks(LiveJob& job);
+  // Asks the backend's worker to stop every running task of the attempt
+  // (OnCancelled logs a refusal and has it asked again).
+  void CancelTasks(LiveJob& job);
   void Requeue(LiveJob& job);
   void RecordSchedulingLatency(Micros submitted_at);
 
@@ -189,6 +213,9 @@ class Controller {
   std::map<std::string, Micros> next_poll_;
   std::map<std::string, Micros> next_inventory_;
   std::map<std::string, std::vector<Node>> inventory_;
+  // Jobs whose task was lost, by backend: queued again when its nodes are read again.
+  std::map<std::string, std::vector<JobId>> awaiting_inventory_;
+  std::vector<std::unique_ptr<BackendWorker>> workers_;  // one per driver, same order
   FleetAds fleet_;            // node ads and policies over snapshot_'s nodes
   bool fleet_dirty_ = true;   // what runs where changed since the ads were built
   bool fleet_has_policies_ = false;  // some node publishes a Policy: every job is matched
@@ -201,6 +228,7 @@ class Controller {
   std::condition_variable inbox_cv_;
   std::deque<JobId> submitted_inbox_;
   std::deque<JobId> cancel_inbox_;
+  bool events_ready_ = false;  // a worker answered since the last cycle
   bool stop_ = false;
   std::thread thread_;
 };

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <filesystem>
 #include <mutex>
 
@@ -84,6 +85,48 @@ class FakeDriver final : public Driver {
   std::set<std::string> down_, lost_;
 };
 
+// A backend whose engine stopped answering: Poll blocks until Release().
+class HungDriver final : public Driver {
+ public:
+  std::string Name() const override { return "slurm/hung"; }
+  Result<std::vector<Node>> Inventory() override {
+    Node node;
+    node.name = "slurm/hung/n1";
+    node.backend = Name();
+    node.cpus_milli = 4000;
+    node.memory_mib = 8192;
+    return std::vector<Node>{node};
+  }
+  Result<std::vector<std::string>> Launch(const AttemptLaunch& launch) override {
+    return std::vector<std::string>(launch.tasks.size(), "hung:1");
+  }
+  TaskStatus Poll(const std::string&) override {
+    std::unique_lock<std::mutex> lock(mu_);
+    polling_ = true;
+    cv_.wait(lock, [&] { return released_; });
+    TaskStatus s;
+    s.state = RunState::kRunning;
+    return s;
+  }
+  Status Cancel(const std::string&) override { return Status::Ok(); }
+  std::string LogPath(const std::string&) override { return ""; }
+  bool polling() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return polling_;
+  }
+  void Release() {
+    std::lock_guard<std::mutex> lock(mu_);
+    released_ = true;
+    cv_.notify_all();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool polling_ = false;
+  bool released_ = false;
+};
+
 class ControllerTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -112,7 +155,10 @@ class ControllerTest : public ::testing::Test {
     ControllerOptions options;
     options.state_dir = dir_;
     controller_ = std::make_unique<Controller>(store_.get(), std::move(drivers), &clock_, decoder, options);
-    controller_->RunOnce();  // reads the inventories (Start would, with a loop thread)
+    // Asks for the inventories, then reads them (Start would, with a loop thread).
+    controller_->RunOnce();
+    ASSERT_TRUE(controller_->WaitForBackends(30 * kMicrosPerSecond));
+    controller_->RunOnce();
   }
 
   JobSpec Spec(const std::string& yaml) {
@@ -137,10 +183,12 @@ class ControllerTest : public ::testing::Test {
     return *id;
   }
 
-  // Cycles of the controller, 100 ms of simulated time apart.
+  // Cycles of the controller, 100 ms of simulated time apart; each waits for
+  // the driver calls it asked for, so the next cycle reads their answers.
   void Cycles(int n) {
     for (int i = 0; i < n; ++i) {
       controller_->RunOnce();
+      ASSERT_TRUE(controller_->WaitForBackends(30 * kMicrosPerSecond));
       clock_.Advance(100 * kMicrosPerMilli);
     }
   }
@@ -176,7 +224,7 @@ TEST_F(ControllerTest, ALostAttemptIsPlacedAgainOnlyAfterItsBackendsNodesAreRead
   int inventories = slurm.inventories;
   // Well within the 30 s inventory interval, the node dies under the task.
   slurm.FailNode(first.substr(first.rfind('/') + 1), "slurm/hpc1:1:0");
-  Cycles(2);
+  Cycles(3);  // the poll answers LOST; the nodes are read again; the job is placed
   EXPECT_EQ(slurm.inventories, inventories + 1) << "the lost attempt's backend is read again, once";
   ASSERT_EQ(slurm.launches, 2);
   EXPECT_NE(slurm.launched_on.at(1), first) << "placed again on the node that just failed";
@@ -207,6 +255,36 @@ TEST_F(ControllerTest, ABackendThatCannotRunAJobDoesNotStopAnotherFromRunningIt)
   EXPECT_EQ(big.code(), StatusCode::kResourceExhausted);
   EXPECT_NE(big.message().find("slurm/hpc1"), std::string::npos) << big.message();
   EXPECT_EQ(big.message().find("local:"), std::string::npos) << big.message();
+}
+
+TEST_F(ControllerTest, ABackendThatHangsDelaysOnlyItsOwnJobs) {
+  FakeDriver local("local", 0);
+  HungDriver hung;
+  MakeController({&local, &hung});
+  JobId stuck = Submit("name: stuck\nresources: {cpus: 1, infra: [slurm]}\nrun: sleep 60\n");
+  // Launched, then polled: the poll never returns. A cycle that waited for it would never end.
+  for (int i = 0; i < 100 && !hung.polling(); ++i) {
+    controller_->RunOnce();
+    controller_->WaitForBackends(100 * kMicrosPerMilli);
+    clock_.Advance(100 * kMicrosPerMilli);
+  }
+  ASSERT_TRUE(hung.polling());
+  // Meanwhile a local job is admitted, launched and followed, and readers answer.
+  JobId here = Submit("name: here\nresources: {cpus: 1, infra: [local]}\nrun: sleep 60\n");
+  for (int i = 0; i < 4; ++i) {
+    controller_->RunOnce();
+    controller_->WaitForBackends(100 * kMicrosPerMilli);  // the hung backend never goes idle
+    clock_.Advance(100 * kMicrosPerMilli);
+  }
+  EXPECT_EQ(local.launches, 1);
+  EXPECT_GE(local.polls, 1);
+  auto job = store_->GetJob(here);
+  ASSERT_TRUE(job.ok());
+  EXPECT_EQ(job->state, JobState::kRunning);
+  EXPECT_EQ(store_->GetJob(stuck)->state, JobState::kScheduled);
+  EXPECT_EQ(controller_->Nodes().size(), 2u);
+  hung.Release();
+  controller_.reset();  // Stop joins the worker once its call returns
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <mutex>
 #include <set>
+#include <thread>
 
 #include "common/log.h"
 #include "controller/controller.h"
@@ -119,6 +120,12 @@ class ScriptedDriver final : public Driver {
     return Status::Ok();
   }
   std::string LogPath(const std::string&) override { return ""; }
+  // A launch recorded before a restart but never made: voided.
+  Status VoidIfUnclaimed(const std::string& handle) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (state_.count(handle)) return AlreadyExists("started");
+    return Status::Ok();
+  }
   void Forget(const std::string& handle) override {
     std::lock_guard<std::mutex> lock(mu_);
     forgotten_.insert(handle);
@@ -187,7 +194,7 @@ class ControllerUpkeepTest : public ::testing::Test {
     options.logger = &log_;
     controller_ =
         std::make_unique<Controller>(store_.get(), std::vector<Driver*>{&driver_}, &clock_, decoder, options);
-    Cycles(1);
+    Cycles(2);  // asks for the inventory, then reads it
   }
 
   JobId Submit(const std::string& yaml = "name: a\nresources: {cpus: 1}\nrun: sleep 60\n") {
@@ -209,6 +216,7 @@ class ControllerUpkeepTest : public ::testing::Test {
   void Cycles(int n) {
     for (int i = 0; i < n; ++i) {
       controller_->RunOnce();
+      ASSERT_TRUE(controller_->WaitForBackends(30 * kMicrosPerSecond));
       clock_.Advance(200 * kMicrosPerMilli);
     }
   }
@@ -336,7 +344,7 @@ TEST_F(ControllerUpkeepTest, AFailedCancelIsLoggedAndAskedAgain) {
       Logged("warning", {"job " + id.ToString() + " rank 0: cancelling task h1.0 failed", "did not answer"}))
       << AllLines();
   driver_.FailCancel(false);
-  Cycles(3);
+  Cycles(5);
   EXPECT_EQ(StoredState(id), JobState::kCancelled) << AllLines();
 }
 
@@ -368,6 +376,55 @@ TEST_F(ControllerUpkeepTest, AStoredSpecThatNoLongerParsesFailsTheJobAndARefusal
   EXPECT_TRUE(
       Logged("info", {"job " + id.ToString() + ": SUBMITTED -> FAILED: the stored spec no longer parses"}))
       << AllLines();
+}
+
+TEST_F(ControllerUpkeepTest, AnAttemptVoidedAtRestartIsPlacedAgainWithoutAPoll) {
+  // The state a crash leaves: SCHEDULED, its one task recorded as LAUNCHING, never launched.
+  MakeController();
+  JobId id = Submit();
+  controller_.reset();
+  Transition queued;
+  queued.job = id;
+  queued.from = JobState::kSubmitted;
+  queued.to = JobState::kQueued;
+  ASSERT_TRUE(store_->ApplyTransition(queued).ok());
+  Transition scheduled;
+  scheduled.job = id;
+  scheduled.from = JobState::kQueued;
+  scheduled.to = JobState::kScheduled;
+  scheduled.attempt_no = 1;
+  AttemptRecord a;
+  a.job_id = id;
+  a.attempt_no = 1;
+  a.node = "n1";
+  a.backend = "local";
+  a.cpus_milli = 1000;
+  a.handle = "never-launched";
+  a.state = RunState::kLaunching;
+  scheduled.new_attempts = {a};
+  ASSERT_TRUE(store_->ApplyTransition(scheduled).ok());
+
+  SpecDecoder decoder = [](const std::string& yaml, const std::string& file) -> Result<JobSpec> {
+    SpecParseResult parsed = ParseJobSpecs(yaml, file);
+    if (!parsed.ok()) return InvalidArgument(parsed.problems.front().ToString());
+    return parsed.specs.front();
+  };
+  ControllerOptions options;
+  options.state_dir = dir_;
+  options.logger = &log_;
+  controller_ =
+      std::make_unique<Controller>(store_.get(), std::vector<Driver*>{&driver_}, &clock_, decoder, options);
+  ASSERT_TRUE(controller_->Start().ok());
+  // The loop runs on its own; the voided attempt is never polled (its one task
+  // has ended), yet the job must be placed again.
+  for (int i = 0; i < 300 && driver_.Launches() == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  controller_->Stop();
+  EXPECT_EQ(driver_.Launches(), 1) << AllLines();
+  auto job = store_->GetJob(id);
+  ASSERT_TRUE(job.ok());
+  EXPECT_EQ(job->attempt_no, 2) << AllLines();
+  EXPECT_TRUE(Logged("info", {"job " + id.ToString() + ": SCHEDULED -> RECOVERING"})) << AllLines();
 }
 
 }  // namespace

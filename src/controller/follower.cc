@@ -31,8 +31,11 @@ double HoursBetween(Micros from, Micros to) {
 
 // --- following running attempts ---
 
-void Controller::PollJob(LiveJob& job) {
+void Controller::ApplyTaskStates(LiveJob& job, const std::map<std::string, const TaskStatus*>& states) {
   if (!job.driver) return;
+  bool answered = false;
+  for (const auto& a : job.attempts) answered = answered || states.count(a.handle);
+  if (!answered) return;  // launched after the poll was asked
   std::vector<AttemptRecord> changed;
   bool any_failed = false;
   for (auto& a : job.attempts) {
@@ -40,7 +43,9 @@ void Controller::PollJob(LiveJob& job) {
       if (a.state != RunState::kSucceeded) any_failed = true;
       continue;
     }
-    TaskStatus st = job.driver->Poll(a.handle);
+    auto found = states.find(a.handle);
+    if (found == states.end()) continue;
+    const TaskStatus& st = *found->second;
     if (st.state == a.state) continue;
     if (st.state == RunState::kPending || st.state == RunState::kLaunching) {
       if (a.state == RunState::kLaunching) continue;
@@ -81,7 +86,8 @@ void Controller::PollJob(LiveJob& job) {
   if (any_failed && !job.stopping && !job.cancel_requested) {
     // One rank failed: a gang cannot go on without it; stop the others so the
     // whole attempt ends and recovery can place it again.
-    job.stopping = CancelTasks(job);
+    job.stopping = true;
+    CancelTasks(job);
   }
 }
 
@@ -124,7 +130,7 @@ void Controller::Finish(LiveJob& job) {
     job.infra_recoveries++;
     // The backend's fleet changed under it (a node died, a VM was reclaimed):
     // read its inventory again before the job is placed anew.
-    next_inventory_[first_failure->backend] = 0;
+    job.await_inventory = first_failure->backend;
     if (policy.strategy == "none") {
       done(JobState::kFailed, failure + " (recovery.strategy is none)");
     } else if (job.infra_recoveries > options_.max_infra_recoveries) {
@@ -157,12 +163,16 @@ void Controller::Finish(LiveJob& job) {
 }
 
 void Controller::HandleCancel(LiveJob& job) {
+  if (job.launching) return;  // its tasks' handles come with the launch's answer
   if (job.attempts.empty()) {
     if (!IsTerminal(job.rec.state))
       MoveOrRetry(job, JobState::kCancelled, "cancelled by request before it ran");
     return;
   }
-  if (!job.stopping) job.stopping = CancelTasks(job);
+  if (!job.stopping) {
+    job.stopping = true;
+    CancelTasks(job);
+  }
 }
 
 }  // namespace skyrun

@@ -109,7 +109,21 @@ bool Controller::StartAttempt(LiveJob& job, Placement placement) {
   std::sort(job.attempts.begin(), job.attempts.end(),
             [](const AttemptRecord& a, const AttemptRecord& b) { return a.rank < b.rank; });
 
-  auto handles = driver->Launch(launch);
+  // The launch itself (sbatch, kubectl, a supervisor) runs on the backend's
+  // worker; OnLaunched reads its answer at a later cycle.
+  job.launching = true;
+  BackendWorker* worker = WorkerFor(driver);
+  worker->RequestLaunch(std::move(launch), std::make_shared<const JobSpec>(job.rec.spec));
+  return true;
+}
+
+void Controller::OnLaunched(LaunchAnswer answer) {
+  auto it = live_.find(answer.job);
+  if (it == live_.end()) return;
+  LiveJob& job = it->second;
+  if (!job.launching || job.rec.attempt_no != answer.attempt_no) return;  // not this attempt's answer
+  job.launching = false;
+  Result<std::vector<std::string>>& handles = answer.handles;
   if (!handles.ok()) {
     job.launch_failures++;
     for (auto& a : job.attempts) {
@@ -120,22 +134,19 @@ bool Controller::StartAttempt(LiveJob& job, Placement placement) {
     ReleasePlacement(job);
     Transition ft;
     ft.updated_attempts = job.attempts;
-    log_->Warn("job " + job.rec.id.ToString() + ": launching attempt " + std::to_string(attempt_no) + " on " +
-               placement.backend + " failed: " + handles.status().ToString());
+    log_->Warn("job " + job.rec.id.ToString() + ": launching attempt " + std::to_string(answer.attempt_no) +
+               " on " + job.driver->Name() + " failed: " + handles.status().ToString());
     if (job.launch_failures >= options_.max_launch_failures) {
       MoveOrRetry(
           job, JobState::kFailed,
           "launch failed " + std::to_string(job.launch_failures) + " times: " + handles.status().message(),
           ft);
-      return true;
+      return;
     }
-    if (MoveOrRetry(job, JobState::kRecovering, "launch failed: " + handles.status().message(), ft)) {
-      job.attempts.clear();
-      return false;  // stays queued
-    }
-    // Leaves the queue (ScheduleQueue is walking it) until Upkeep stores RECOVERING and puts it back.
-    job.pending_move->requeue = true;
-    return true;
+    // Back to the queue once RECOVERING is stored (now, or when Upkeep manages to).
+    MoveOrRetry(job, JobState::kRecovering, "launch failed: " + handles.status().message(), ft,
+                /*requeue=*/true);
+    return;
   }
   bool changed = false;
   for (size_t i = 0; i < job.attempts.size() && i < handles->size(); ++i) {
@@ -145,7 +156,6 @@ bool Controller::StartAttempt(LiveJob& job, Placement placement) {
     }
   }
   if (changed) SaveAttempts(job, job.attempts);
-  return true;
 }
 
 }  // namespace skyrun

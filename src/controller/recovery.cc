@@ -72,7 +72,8 @@ Status Controller::Recover() {
     if (!voided.empty()) {
       SaveAttempts(j, voided);
       // The rest of the gang (if any started) is stopped; recovery places it again.
-      j.stopping = CancelTasks(j);
+      j.stopping = true;
+      CancelTasks(j);
     }
   }
   Upkeep();  // drops what ended during recovery

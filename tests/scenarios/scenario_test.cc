@@ -153,7 +153,10 @@ class Scenario {
     options.inventory_interval = kMicrosPerSecond;  // node-down is seen within a second
     controller_ = std::make_unique<Controller>(store_.get(), std::vector<Driver*>{driver_.get()}, &clock_, decoder,
                                                options);
-    controller_->RunOnce();  // reads the inventory (Start would, with a loop thread)
+    // Asks for the inventory, then reads it (Start would, with a loop thread).
+    controller_->RunOnce();
+    if (!controller_->WaitForBackends(60 * kMicrosPerSecond)) return "the driver did not answer\n";
+    controller_->RunOnce();
     int n = 0;
     for (const auto& step : doc["steps"]) {
       ++n;
@@ -222,6 +225,8 @@ class Scenario {
   void Settle() {
     for (int i = 0; i < 4; ++i) {
       controller_->RunOnce();
+      // The driver's answers (launches, polls, inventories) are read at the next cycle.
+      if (!controller_->WaitForBackends(60 * kMicrosPerSecond)) out_ << "the driver did not answer\n";
       clock_.Advance(kMicrosPerSecond);
     }
   }
