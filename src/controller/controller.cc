@@ -19,6 +19,9 @@ Controller::Controller(Store* store, std::vector<Driver*> drivers, Clock* clock,
       options_(std::move(options)),
       log_(options_.logger ? options_.logger : NullLogger()) {
   metrics_.latency_counts.assign(metrics_.latency_buckets.size(), 0);
+  auto first = std::make_shared<View>();
+  first->metrics = metrics_;
+  view_ = std::move(first);
   for (Driver* d : drivers_) {
     workers_.push_back(std::make_unique<BackendWorker>(d, [this] {
       {
@@ -45,6 +48,7 @@ Status Controller::Start() {
     std::lock_guard<std::mutex> lock(mu_);
     ConsumeEvents();
     SKYRUN_RETURN_IF_ERROR(Recover());
+    Publish(/*force=*/true);
   }
   thread_ = std::thread([this] { Loop(); });
   return Status::Ok();
@@ -140,8 +144,12 @@ void Controller::RunOnce() {
   // every cycle would load slurmctld).
   RequestPolls();
   RequestInventories();
+  const size_t queued = queue_.size();
+  const int64_t placed = metrics_.latency_count;
   ScheduleQueue();
   metrics_.scheduling_cycles++;
+  if (queue_.size() != queued || metrics_.latency_count != placed) view_dirty_ = true;
+  Publish();
 }
 
 void Controller::RequestInventories(bool all) {
@@ -180,6 +188,7 @@ void Controller::RequestPolls() {
 void Controller::ConsumeEvents() {
   for (auto& w : workers_) {
     for (BackendEvent& ev : w->TakeEvents()) {
+      view_dirty_ = true;
       if (auto* inv = std::get_if<InventoryAnswer>(&ev)) {
         OnInventory(w->driver(), std::move(*inv));
       } else if (auto* poll = std::get_if<PollAnswer>(&ev)) {
@@ -280,6 +289,7 @@ Status Controller::Move(LiveJob& job, JobState to, const std::string& reason, Tr
   }
   log_->Info("job " + job.rec.id.ToString() + ": " + JobStateName(t.from) + " -> " + JobStateName(to) + ": " +
              reason);
+  view_dirty_ = true;
   job.rec.state = to;
   job.rec.reason = reason;
   if (t.attempt_no) job.rec.attempt_no = *t.attempt_no;
@@ -378,16 +388,13 @@ void Controller::Upkeep() {
 // --- queries ---
 
 std::string Controller::PendingReason(JobId id) {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto it = live_.find(id);
-  return it == live_.end() ? "" : it->second.pending_reason;
+  auto view = CurrentView();
+  auto it = view->pending.find(id);
+  return it == view->pending.end() ? "" : it->second;
 }
 
 std::vector<NodeView> Controller::Nodes() {
-  std::lock_guard<std::mutex> lock(mu_);
-  std::vector<NodeView> out;
-  for (const auto& n : snapshot_.nodes()) out.push_back({n, snapshot_.UsageOf(n.name)});
-  return out;
+  return CurrentView()->nodes;
 }
 
 Result<std::vector<std::pair<int, std::string>>> Controller::LogPaths(JobId id, int attempt_no) {
@@ -406,13 +413,34 @@ Result<std::vector<std::pair<int, std::string>>> Controller::LogPaths(JobId id, 
 }
 
 ControllerMetrics Controller::Metrics() {
-  std::lock_guard<std::mutex> lock(mu_);
-  ControllerMetrics m = metrics_;
-  m.queue_length = static_cast<int64_t>(queue_.size());
-  m.running_jobs = 0;
+  return CurrentView()->metrics;
+}
+
+std::shared_ptr<const Controller::View> Controller::CurrentView() const {
+  std::lock_guard<std::mutex> lock(view_mu_);
+  return view_;
+}
+
+void Controller::Publish(bool force) {
+  // Readers may see a waiting job's reason up to this late when nothing else changed.
+  constexpr Micros kRepublishEvery = 250 * kMicrosPerMilli;
+  const Micros now = clock_->MonotonicNow();
+  if (!force && !view_dirty_ && now - last_publish_ < kRepublishEvery) return;
+  auto view = std::make_shared<View>();
+  for (const auto& [id, job] : live_)
+    if (!job.pending_reason.empty()) view->pending.emplace(id, job.pending_reason);
+  view->nodes.reserve(snapshot_.nodes().size());
+  for (const auto& n : snapshot_.nodes()) view->nodes.push_back({n, snapshot_.UsageOf(n.name)});
+  view->metrics = metrics_;
+  view->metrics.queue_length = static_cast<int64_t>(queue_.size());
   for (const auto& [id, j] : live_)
-    if (j.rec.state == JobState::kRunning) m.running_jobs++;
-  return m;
+    if (j.rec.state == JobState::kRunning) view->metrics.running_jobs++;
+  {
+    std::lock_guard<std::mutex> lock(view_mu_);
+    view_ = std::move(view);
+  }
+  view_dirty_ = false;
+  last_publish_ = now;
 }
 
 }  // namespace skyrun

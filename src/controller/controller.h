@@ -3,10 +3,14 @@
 // advances the state machine (retry, recover, finish, cancel), recording the
 // cost of every attempt at the price in force when it started.
 //
-// One loop thread does all of this; API threads only store submissions and
-// cancel requests and then Notify*(). On Start() the controller rebuilds its
-// picture from the store and re-adopts tasks that kept running while the
-// server was down (local tasks live under detached supervisors).
+// One loop thread does all of this and owns the live jobs; each backend's
+// driver calls run on that backend's worker thread (backend_worker.h). API
+// threads only store submissions and cancel requests and then Notify*(); what
+// they read (PendingReason, Nodes, Metrics) comes from a view the loop
+// publishes after each cycle, so a read never waits for a cycle. On Start()
+// the controller rebuilds its picture from the store and re-adopts tasks
+// that kept running while the server was down (local tasks live under
+// detached supervisors).
 //
 // Thread-safety: public methods are thread-safe.
 #pragma once
@@ -88,7 +92,8 @@ class Controller {
   void NotifySubmitted(JobId id);
   void NotifyCancel(JobId id);
 
-  // Why a waiting job waits ("" if unknown or not waiting).
+  // Why a waiting job waits ("" if unknown or not waiting), as of the last
+  // published cycle. These three never wait for the cycle's lock.
   std::string PendingReason(JobId id);
   std::vector<NodeView> Nodes();
   // (rank, log path) of each task of an attempt (0 = the current one).
@@ -195,6 +200,16 @@ class Controller {
   void Requeue(LiveJob& job);
   void RecordSchedulingLatency(Micros submitted_at);
 
+  // What readers see, rebuilt by Publish after a cycle that changed something
+  // (and at least every kRepublishEvery), then never modified.
+  struct View {
+    std::map<JobId, std::string> pending;  // waiting jobs' reasons
+    std::vector<NodeView> nodes;
+    ControllerMetrics metrics;
+  };
+  void Publish(bool force = false);
+  std::shared_ptr<const View> CurrentView() const;
+
   Store* store_;
   std::vector<Driver*> drivers_;
   Clock* clock_;
@@ -219,6 +234,13 @@ class Controller {
   FleetAds fleet_;            // node ads and policies over snapshot_'s nodes
   bool fleet_dirty_ = true;   // what runs where changed since the ads were built
   bool fleet_has_policies_ = false;  // some node publishes a Policy: every job is matched
+
+  // Publish's bookkeeping (under mu_): whether this cycle changed what readers see.
+  bool view_dirty_ = true;
+  Micros last_publish_ = 0;
+
+  mutable std::mutex view_mu_;  // guards only the pointer swap
+  std::shared_ptr<const View> view_;
 
   // What CheckSubmission reads, so that admission never waits for a cycle.
   std::mutex nodes_mu_;

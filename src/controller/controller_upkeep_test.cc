@@ -6,7 +6,9 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <filesystem>
+#include <future>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -24,10 +26,33 @@ class FaultyStore final : public Store {
   explicit FaultyStore(std::unique_ptr<Store> real) : real_(std::move(real)) {}
   std::atomic<bool> fail_writes{false};
 
+  // While held, a transition waits inside the store (as a slow disk would),
+  // with the controller's cycle lock held by its caller.
+  void Hold() {
+    std::lock_guard<std::mutex> lock(gate_mu_);
+    held_ = true;
+  }
+  void Let() {
+    std::lock_guard<std::mutex> lock(gate_mu_);
+    held_ = false;
+    gate_cv_.notify_all();
+  }
+  void WaitUntilAWriteWaits() {
+    std::unique_lock<std::mutex> lock(gate_mu_);
+    gate_cv_.wait(lock, [&] { return waiting_ > 0; });
+  }
+
   Result<JobId> CreateJob(const JobRecord& job) override { return real_->CreateJob(job); }
   Result<JobRecord> GetJob(JobId id) override { return real_->GetJob(id); }
   Result<std::vector<JobRecord>> ListJobs(const JobFilter& f) override { return real_->ListJobs(f); }
   Status ApplyTransition(const Transition& t) override {
+    {
+      std::unique_lock<std::mutex> lock(gate_mu_);
+      waiting_++;
+      gate_cv_.notify_all();
+      gate_cv_.wait(lock, [&] { return !held_; });
+      waiting_--;
+    }
     return fail_writes ? Unavailable("disk full") : real_->ApplyTransition(t);
   }
   Status RequestCancel(JobId id) override { return real_->RequestCancel(id); }
@@ -70,6 +95,10 @@ class FaultyStore final : public Store {
 
  private:
   std::unique_ptr<Store> real_;
+  std::mutex gate_mu_;
+  std::condition_variable gate_cv_;
+  bool held_ = false;
+  int waiting_ = 0;
 };
 
 // Tasks do what the test says; launches and cancels fail on demand; it
@@ -425,6 +454,32 @@ TEST_F(ControllerUpkeepTest, AnAttemptVoidedAtRestartIsPlacedAgainWithoutAPoll) 
   ASSERT_TRUE(job.ok());
   EXPECT_EQ(job->attempt_no, 2) << AllLines();
   EXPECT_TRUE(Logged("info", {"job " + id.ToString() + ": SCHEDULED -> RECOVERING"})) << AllLines();
+}
+
+TEST_F(ControllerUpkeepTest, ReadersDoNotWaitForTheCycle) {
+  MakeController();
+  JobId big = Submit("name: big\nresources: {cpus: 64}\nrun: sleep 60\n");  // fits no node: waits
+  Cycles(2);
+  ASSERT_NE(controller_->PendingReason(big), "");
+
+  // A cycle stuck in a store write holds the cycle lock...
+  store_->Hold();
+  Submit();
+  std::thread cycle([&] { controller_->RunOnce(); });
+  store_->WaitUntilAWriteWaits();
+  // ...and readers still answer, from the last published view.
+  auto read = std::async(std::launch::async, [&] {
+    return std::make_tuple(controller_->PendingReason(big), controller_->Nodes().size(),
+                           controller_->Metrics().queue_length);
+  });
+  const bool answered = read.wait_for(std::chrono::seconds(30)) == std::future_status::ready;
+  store_->Let();
+  cycle.join();
+  ASSERT_TRUE(answered) << "a reader waited for the cycle's lock";
+  auto [reason, nodes, queued] = read.get();
+  EXPECT_NE(reason.find("CPU"), std::string::npos) << reason;
+  EXPECT_EQ(nodes, 2u);
+  EXPECT_EQ(queued, 1);
 }
 
 }  // namespace

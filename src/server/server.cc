@@ -1,6 +1,7 @@
 #include "server/server.h"
 
 #include <fcntl.h>
+#include <httplib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -10,12 +11,10 @@
 #include <fstream>
 #include <limits>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
 #include <string_view>
-
-#include <httplib.h>
-#include <nlohmann/json.hpp>
 
 #include "api/api.h"
 #include "common/strings.h"
@@ -25,6 +24,7 @@
 #include "partition/profile_csv.h"
 #include "server/auth.h"
 #include "server/http_server.h"
+#include "server/job_shapes.h"
 #include "server/log_follower.h"
 #include "server/metrics.h"
 #include "server/partition_runner.h"
@@ -43,7 +43,8 @@ class ApiServer::Routes {
       : o_(owner),
         auth_(owner->store_, owner->clock_),
         follows_(owner->options_.max_follows_per_tenant),
-        partitions_(PartitionLimits{.timeout_seconds = owner->options_.partition_timeout_seconds}) {}
+        partitions_(PartitionLimits{.timeout_seconds = owner->options_.partition_timeout_seconds}),
+        shapes_(owner->decoder_) {}
 
   // Stops what outlives a request: running partitions.
   void Shutdown() { partitions_.CancelAll(); }
@@ -231,9 +232,9 @@ class ApiServer::Routes {
     return job;
   }
 
+  // What the listings show of the spec (mode, task count), parsed once per job.
   JobRecord WithSpec(JobRecord job) {
-    auto spec = o_->decoder_(job.spec_yaml, job.spec_file);
-    if (spec.ok()) job.spec = std::move(spec).value();
+    shapes_.Fill(job);
     return job;
   }
 
@@ -311,6 +312,7 @@ class ApiServer::Routes {
     rec.spec = *spec;
     auto id = o_->store_->CreateJob(rec);
     if (!id.ok()) return Error(res, id.status());
+    shapes_.Remember(*id, *spec);
     o_->controller_->NotifySubmitted(*id);
     rec.id = *id;
     rec.state = JobState::kSubmitted;
@@ -565,6 +567,7 @@ class ApiServer::Routes {
   TenantSlots follows_;
   PartitionRunner partitions_;
   std::vector<std::pair<std::string, std::regex>> routes_;  // (method, pattern), for 405
+  JobShapes shapes_;
 };
 
 ApiServer::ApiServer(Store* store, Controller* controller, Clock* clock, SpecDecoder decoder,
