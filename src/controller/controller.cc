@@ -62,10 +62,11 @@ void Controller::Stop() {
   inbox_cv_.notify_all();
   if (thread_.joinable()) thread_.join();
   for (auto& w : workers_) {
-    if (!w->Stop(options_.worker_stop_wait))
-      log_->Warn(
-          "backend " + w->driver()->Name() +
-          ": its worker is still in a driver call; left to end on its own (the call has its own timeout)");
+    if (w->Stop(options_.worker_stop_wait)) continue;
+    workers_left_behind_ = true;
+    log_->Warn(
+        "backend " + w->driver()->Name() +
+        ": its worker is still in a driver call; left to end on its own (the call has its own timeout)");
   }
 }
 

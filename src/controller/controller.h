@@ -83,6 +83,9 @@ class Controller {
   // Rebuilds state from the store (re-adopting live tasks), then starts the loop.
   Status Start();
   void Stop();
+  // After Stop: whether a backend's worker was left inside a driver call (its
+  // driver must then outlive the process's shutdown).
+  bool WorkersLeftBehind() const { return workers_left_behind_; }
 
   // Refuses at submission what can never run anywhere allowed (with the
   // reason): resources no node has, requirements no node meets, a policy
@@ -251,6 +254,7 @@ class Controller {
   std::deque<JobId> submitted_inbox_;
   std::deque<JobId> cancel_inbox_;
   bool events_ready_ = false;  // a worker answered since the last cycle
+  bool workers_left_behind_ = false;
   bool stop_ = false;
   std::thread thread_;
 };

@@ -179,6 +179,11 @@ int RunServer(const ServerFlags& flags) {
             << std::endl;
   api.Stop();
   controller.Stop();
+  // A worker still inside a hung driver call uses its driver until the call's
+  // own timeout: keep the drivers alive to the end of the process.
+  if (controller.WorkersLeftBehind()) {
+    [[maybe_unused]] auto* kept = new std::vector<std::unique_ptr<Driver>>(std::move(*drivers));
+  }
   return 0;
 }
 
