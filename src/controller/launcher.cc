@@ -105,6 +105,11 @@ bool Controller::StartAttempt(LiveJob& job, Placement placement) {
   if (stored.ok()) {
     for (auto& a : *stored)
       if (a.attempt_no == attempt_no) job.attempts.push_back(a);
+  } else {
+    // Followed from the rows as built; their updates fail (no ids) and say so until a restart reads them.
+    log_->Error("job " + job.rec.id.ToString() + ": reading back attempt " + std::to_string(attempt_no) +
+                "'s rows failed: " + stored.status().ToString());
+    job.attempts = attempts;
   }
   std::sort(job.attempts.begin(), job.attempts.end(),
             [](const AttemptRecord& a, const AttemptRecord& b) { return a.rank < b.rank; });

@@ -38,11 +38,11 @@ Status Controller::Recover() {
       continue;
     }
     // SCHEDULED or RUNNING: adopt the current attempt's tasks.
+    // Without its rows the job's running tasks could be started twice: refuse to start instead.
     auto attempts = store_->ListAttempts(id);
-    if (attempts.ok()) {
-      for (auto& a : *attempts)
-        if (a.attempt_no == j.rec.attempt_no) j.attempts.push_back(a);
-    }
+    if (!attempts.ok()) return attempts.status().WithContext("reading job " + id.ToString() + "'s tasks");
+    for (auto& a : *attempts)
+      if (a.attempt_no == j.rec.attempt_no) j.attempts.push_back(a);
     std::sort(j.attempts.begin(), j.attempts.end(),
               [](const AttemptRecord& a, const AttemptRecord& b) { return a.rank < b.rank; });
     if (j.attempts.empty()) {
