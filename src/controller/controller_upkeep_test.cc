@@ -142,6 +142,17 @@ class ScriptedDriver final : public Driver {
     if (s.state == RunState::kLost) s.reason = "NODE_FAIL";
     return s;
   }
+  std::vector<TaskStatus> PollMany(const std::vector<std::string>& handles) override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      batches_.push_back(handles.size());
+    }
+    return Driver::PollMany(handles);
+  }
+  std::vector<size_t> Batches() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return batches_;
+  }
   Status Cancel(const std::string& handle) override {
     std::lock_guard<std::mutex> lock(mu_);
     if (fail_cancel_) return Unavailable("the engine did not answer");
@@ -190,6 +201,7 @@ class ScriptedDriver final : public Driver {
   std::map<std::string, RunState> state_;
   std::set<std::string> forgotten_;
   int failing_launches_ = 0;
+  std::vector<size_t> batches_;
   bool fail_cancel_ = false;
   int launches_ = 0;
 };
@@ -454,6 +466,18 @@ TEST_F(ControllerUpkeepTest, AnAttemptVoidedAtRestartIsPlacedAgainWithoutAPoll) 
   ASSERT_TRUE(job.ok());
   EXPECT_EQ(job->attempt_no, 2) << AllLines();
   EXPECT_TRUE(Logged("info", {"job " + id.ToString() + ": SCHEDULED -> RECOVERING"})) << AllLines();
+}
+
+TEST_F(ControllerUpkeepTest, EveryLiveTaskOfABackendIsPolledInOneBatch) {
+  MakeController();
+  Submit("name: a\nresources: {cpus: 1}\nrun: sleep 60\n");
+  Submit("name: b\nresources: {cpus: 1}\nrun: sleep 60\n");
+  Submit("name: gang\nmode: gang\nnum_nodes: 2\nresources: {cpus: 1}\nrun: sleep 60\n");
+  Cycles(4);
+  auto batches = driver_.Batches();
+  ASSERT_FALSE(batches.empty());
+  EXPECT_EQ(batches.back(), 4u) << "one PollMany with the 4 tasks of 3 jobs";
+  for (size_t b : batches) EXPECT_LE(b, 4u);
 }
 
 TEST_F(ControllerUpkeepTest, ReadersDoNotWaitForTheCycle) {
