@@ -7,12 +7,8 @@
 
 #include "cli/commands.h"
 #include "cli/measure.h"
+#include "cli/module_commands.h"
 #include "cli/suggest.h"
-#include "drivers/local/supervisor_cli.h"
-#include "expr/expr_cli.h"
-#include "partition/partition_cli.h"
-#include "server/server_cli.h"
-#include "spec/spec_cli.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"skyrun: run training, tuning and serving jobs where they are best served"};

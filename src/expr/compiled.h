@@ -4,7 +4,7 @@
 // Compile() resolves attribute names to slots of the two schemas (MY: the ad
 // the expression belongs to; TARGET: the other side), folds constant
 // sub-expressions ({"US", "DE"}, 40GiB, -1), flattens && / || chains,
-// precompiles constant regexp() patterns into DFAs, and fuses the common
+// precompiles constant regexp() patterns (RE2), and fuses the common
 // shapes "Attr <op> constant" and "member(x, constant list)" into single
 // nodes. Evaluate() then walks a flat node array: no name lookups, no
 // allocation (strings a function builds go into the EvalScratch's arena).

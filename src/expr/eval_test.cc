@@ -144,8 +144,8 @@ TEST(EvalTest, ResultsOutliveTheAdsWhenCopiedIntoAnAd) {
 }
 
 TEST(EvalTest, PatternsFromAdsGiveTheSameAnswersOnEveryUse) {
-  // The scratch matches a pattern seen once by NFA simulation and compiles it
-  // to a DFA when it comes again; the answers must not change.
+  // The scratch keeps the last pattern compiled and compiles again when the
+  // pattern changes; the answers must not depend on what came before.
   Schema s, t;
   auto e = Parse("regexp(Pattern, Model, \"i\")");
   ASSERT_TRUE(e.ok());

@@ -2,21 +2,16 @@
 //   skyrun expr eval 'EXPR' [--ad FILE.json] [--target FILE.json] [-o json]
 //   skyrun expr check 'EXPR' [--as requirements|rank|policy|any]
 //   skyrun match JOB.yaml --nodes NODES.json [--tenant T] [-o json]
-// Registered by apps/skyrun/main.cc; not part of the fuzz-only build.
+// The logic only: src/cli/expr_commands.cc parses the arguments (CLI11) and
+// calls these, so this module does not depend on CLI11. Not part of the
+// fuzz-only build.
 // Thread-safety: run from main() only.
 #pragma once
 
 #include <iosfwd>
 #include <string>
 
-namespace CLI {
-class App;
-}  // namespace CLI
-
 namespace skyrun {
-
-// Adds `expr` (with `eval` and `check`) and `match`; callbacks set *exit_code.
-void RegisterExprCommands(CLI::App& app, int* exit_code);
 
 namespace expr {
 

@@ -1,32 +1,37 @@
-// Regex: the engine behind regexp(). Patterns are compiled once into a DFA
-// (Thompson NFA, then subset construction), so a search is one table lookup
-// per byte: no backtracking, no recursion while matching, no allocation, and
-// time linear in the text whatever the pattern. That is what lets a
-// Requirements clause like regexp("A100|H100", GpuModel) cost nanoseconds,
-// and what keeps hostile patterns from hanging or crashing the scheduler.
+// Regex: the engine behind regexp(), a thin wrapper over RE2. RE2 compiles a
+// pattern to an automaton and searches with a lazily built DFA (falling back
+// to an NFA simulation when its memory budget is spent), so a search takes
+// time linear in the text whatever the pattern: no backtracking, so a hostile
+// Requirements clause cannot hang or crash the scheduler. That is also why
+// back-references and look-around are refused: no linear-time engine can
+// offer them.
 //
-// Syntax: a PCRE subset. Literals; . ; [...] and [^...] with ranges, escapes
-// and [:alpha:]-style classes; \d \w \s \D \W \S; \n \t \r \f \v \xHH and
-// escaped punctuation; ( ) and (?: ); | ; * + ? {n} {n,} {n,m} (a trailing
-// ? for laziness is accepted and changes nothing, since only "does it match"
-// is asked); ^ and $. Back-references, look-around, \b and possessive
-// quantifiers are refused with a message. Bytes are matched as bytes.
-// Options: i (ignore ASCII case), m (^ and $ also match at line breaks),
-// s (. also matches a newline).
+// Syntax: RE2's (a PCRE subset): literals; . ; [...] and [^...] with ranges,
+// escapes and [:alpha:]-style classes; \d \w \s \b and their negations; \n
+// \t \r \f \v \xHH and escaped punctuation; ( ) and (?: ); | ; * + ? {n}
+// {n,} {n,m} (counts up to 1000) and their lazy forms (laziness changes
+// nothing here, since only "does it match" is asked); ^ and $. Bytes are
+// matched as bytes (RE2's Latin-1 mode), so any text is searchable.
+// Options: i (ignore case), m (^ and $ also match at line breaks), s (. also
+// matches a newline).
 //
 // Search semantics, as in ClassAds: true when the pattern matches anywhere in
 // the text; anchor with ^...$ for a whole-string match.
-// Thread-safety: a compiled Regex is immutable; Search() may run concurrently.
+// Callers: the compiler (constant patterns), EvalScratch (patterns read from
+// an ad), the type checker (Validate). Thread-safety: a compiled Regex is
+// immutable and Search() may run concurrently (RE2 guards its DFA cache).
 #pragma once
 
-#include <bitset>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
-#include <vector>
 
 #include "common/status.h"
+
+namespace re2 {
+class RE2;
+}
 
 namespace skyrun::expr {
 
@@ -34,6 +39,8 @@ struct RegexOptions {
   bool ignore_case = false;
   bool multiline = false;
   bool dot_all = false;
+
+  bool operator==(const RegexOptions&) const = default;
 };
 
 // Reads option letters ("i", "im", ...). An unknown letter is an error.
@@ -41,47 +48,34 @@ Result<RegexOptions> ParseRegexOptions(std::string_view letters);
 
 class Regex {
  public:
-  // Errors say what is wrong and where: "missing ')' at offset 4 of the pattern".
-  // Without `build_dfa`, searches simulate the NFA: cheaper for a pattern
-  // used once, slower for one used many times.
-  static Result<Regex> Compile(std::string_view pattern, RegexOptions options, bool build_dfa = true);
-  // The same checks as Compile() without building the DFA (for the type checker).
+  // RE2's memory budget for one pattern: its compiled program and its DFA
+  // cache. A pattern whose program alone does not fit is refused; a DFA that
+  // outgrows the rest is rebuilt or replaced by NFA simulation (still linear).
+  static constexpr int64_t kMaxMemoryBytes = int64_t{2} << 20;
+
+  // Errors say what is wrong and where: "missing ')' for the group '(ab' at
+  // offset 0 of the pattern"; back-references and look-around say that they
+  // are not supported and why.
+  static Result<Regex> Compile(std::string_view pattern, RegexOptions options);
+  // The same checks as Compile(), keeping nothing (for the type checker).
   static Status Validate(std::string_view pattern, RegexOptions options);
+
+  Regex(Regex&&) noexcept;
+  Regex& operator=(Regex&&) noexcept;
+  ~Regex();
 
   // True if the pattern matches somewhere in `text`.
   bool Search(std::string_view text) const;
 
   const std::string& pattern() const { return pattern_; }
   const RegexOptions& options() const { return options_; }
-  // Number of DFA states, or 0 when the pattern was too large for a DFA
-  // (over 512 states, 16384 states x byte classes, or too much work to build)
-  // and matching simulates the NFA instead: still linear, but slower and
-  // allocating.
-  size_t dfa_states() const { return flags_.size(); }
 
  private:
-  friend class RegexBuilder;  // regex.cc: builds the NFA and the DFA
-
-  struct NfaState {
-    enum Kind : uint8_t { kByte, kSplit, kBol, kEol, kMatch } kind;
-    int out = -1;
-    int out1 = -1;
-    int set = -1;  // index into sets_ for kByte
-  };
-
-  bool SimulateNfa(std::string_view text) const;
+  Regex(std::string pattern, RegexOptions options, std::unique_ptr<re2::RE2> re);
 
   std::string pattern_;
   RegexOptions options_;
-  std::vector<NfaState> nfa_;
-  std::vector<std::bitset<256>> sets_;  // the bytes each kByte state consumes
-  int start_ = 0;
-
-  // DFA: transitions_[state * classes_ + byte_class_[b]].
-  uint8_t byte_class_[256] = {};
-  int classes_ = 1;
-  std::vector<uint16_t> transitions_;
-  std::vector<uint8_t> flags_;  // kAccepting | kAcceptAtEnd | kDead
+  std::unique_ptr<re2::RE2> re_;  // never null in a constructed Regex
 };
 
 }  // namespace skyrun::expr

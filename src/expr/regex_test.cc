@@ -65,18 +65,72 @@ TEST(RegexTest, IgnoreCase) {
   EXPECT_FALSE(Search("^[^a]$", "A", "i"));
 }
 
+// Each of these takes exponential time in a backtracking engine (std::regex,
+// PCRE without limits) on these texts; RE2's automata take one pass. Without
+// linear matching the test would not finish within ctest's timeout.
 TEST(RegexTest, PathologicalPatternsStayLinear) {
-  // Exponential for backtracking engines; a DFA does not care.
   std::string text(5000, 'a');
   EXPECT_FALSE(Search("^(a+)+b$", text));
   EXPECT_FALSE(Search("(a|aa)*c", text));
-  // A pattern whose DFA would be huge falls back to NFA simulation.
-  auto re = Regex::Compile("(a|b)*a(a|b){12}", {});
-  ASSERT_TRUE(re.ok());
-  EXPECT_EQ(re->dfa_states(), 0u);
-  EXPECT_TRUE(re->Search("aaaaaaaaaaaaaaaa"));
-  EXPECT_FALSE(re->Search("abbbbbbbbbbb"));
-  EXPECT_TRUE(re->Search("babbbbbbbbbbbb"));
+  EXPECT_FALSE(Search("^(a|a?)+$", text + "b"));
+  EXPECT_FALSE(Search("(x+x+)+y", std::string(5000, 'x')));
+  // A pattern whose DFA has 2^21 states: RE2 runs out of its DFA budget on a
+  // long random text and goes on with NFA simulation, which is still linear.
+  std::mt19937 rng(7);
+  std::string ab(200000, 'a');
+  for (char& c : ab) c = (rng() & 1) ? 'a' : 'b';
+  auto re = Regex::Compile("(a|b)*a(a|b){20}c", {});
+  ASSERT_TRUE(re.ok()) << re.status().message();
+  EXPECT_FALSE(re->Search(ab));
+  EXPECT_TRUE(re->Search(ab + "a" + std::string(20, 'b') + "c"));
+}
+
+TEST(RegexTest, BackReferencesAndLookAroundAreRefusedWithAReason) {
+  auto message = [](const char* p) {
+    auto re = Regex::Compile(p, {});
+    EXPECT_FALSE(re.ok()) << p;
+    return re.ok() ? std::string() : re.status().message();
+  };
+  EXPECT_EQ(
+      message("(a)\\1"),
+      "back-reference '\\1' is not supported: regexp() matches in linear time, which back-references rule "
+      "out; spell out the repeated text instead at offset 3 of the pattern");
+  EXPECT_NE(message("(?P<x>a)(?P=x)").find("back-reference"), std::string::npos);
+  EXPECT_NE(message("(?P<n>a)\\k<n>").find("back-reference"), std::string::npos);
+  EXPECT_EQ(
+      message("A100(?=-80GB)"),
+      "look-around '(?=' is not supported: regexp() matches in linear time, which look-around rules out at "
+      "offset 4 of the pattern");
+  EXPECT_NE(message("(?!a)b").find("look-around"), std::string::npos);
+  EXPECT_NE(message("(?<=a)b").find("look-around"), std::string::npos);
+  // The type checker says the same at submission.
+  EXPECT_FALSE(Regex::Validate("(a)\\1", {}).ok());
+  EXPECT_TRUE(Regex::Validate("(a)\\d", {}).ok());
+}
+
+TEST(RegexTest, OptionsMapToRe2) {
+  EXPECT_TRUE(Search("^gpu$", "GPU", "i"));
+  EXPECT_TRUE(Search("^gpu$", "GPU", "I"));
+  EXPECT_FALSE(Search("^a.b$", "a\nb", "i"));
+  EXPECT_TRUE(Search("^a.b$", "a\nb", "is"));
+  EXPECT_TRUE(Search("^b$", "a\nb\nc", "m"));
+  EXPECT_TRUE(Search("^B$", "a\nb\nc", "mi"));
+  EXPECT_FALSE(Search("^b$", "a\nb\nc", "s"));
+  // Bytes are bytes: a text that is not UTF-8 is searched all the same.
+  EXPECT_TRUE(Search("^\\xff.x$", std::string_view("\xff\xfex", 3)));
+  auto o = ParseRegexOptions("ims");
+  ASSERT_TRUE(o.ok());
+  EXPECT_TRUE(o->ignore_case && o->multiline && o->dot_all);
+  auto bad = ParseRegexOptions("ix");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(
+      bad.status().message(),
+      "unknown regexp option 'x': the options are i (ignore case), m (multi-line), s (. matches newline)");
+}
+
+TEST(RegexTest, WordBoundaries) {
+  EXPECT_TRUE(Search("\\bA100\\b", "NVIDIA A100 80GB"));
+  EXPECT_FALSE(Search("\\bA10\\b", "NVIDIA A100 80GB"));
 }
 
 // Differential test against std::regex (ECMAScript) on random patterns over a
@@ -124,12 +178,27 @@ TEST(RegexTest, ErrorsSayWhatAndWhere) {
   EXPECT_EQ(bad("(ab"), "missing ')' for the '(' at offset 0 of the pattern");
   EXPECT_EQ(bad("ab)"), "unmatched ')' at offset 2 of the pattern");
   EXPECT_EQ(bad("*a"), "nothing to repeat before '*' at offset 0 of the pattern");
-  EXPECT_NE(bad("[a-"), "");
-  EXPECT_NE(bad("(\\1)"), "");
-  EXPECT_NE(bad("a{5,2}"), "");
-  EXPECT_NE(bad("[z-a]"), "");
-  EXPECT_NE(bad("a*+"), "");
-  EXPECT_NE(bad("(?=a)"), "");
+  EXPECT_EQ(bad("a(b(c)"), "missing ')' for the '(' at offset 1 of the pattern");
+  EXPECT_EQ(bad("[)](x"), "missing ')' for the '(' at offset 3 of the pattern");  // a ')' in a class pairs nothing
+  EXPECT_EQ(bad("\\((a))"), "unmatched ')' at offset 5 of the pattern");
+  EXPECT_EQ(bad("x[a-"), "missing ']' for the class '[a-' at offset 1 of the pattern");
+  EXPECT_EQ(
+      bad("a{5,2}"),
+      "invalid repetition '{5,2}' (counts go up to 1000, the smaller first) at offset 1 of the pattern");
+  EXPECT_EQ(
+      bad("a{1001}"),
+      "invalid repetition '{1001}' (counts go up to 1000, the smaller first) at offset 1 of the pattern");
+  EXPECT_EQ(bad("[z-a]"), "invalid character range 'z-a' at offset 1 of the pattern");
+  EXPECT_EQ(
+      bad("a*+"),
+      "bad repetition operator '*+' (possessive quantifiers are not supported) at offset 1 of the pattern");
+  EXPECT_EQ(bad("a\\"), "the pattern ends with a lone '\\'");
+  EXPECT_EQ(bad("\\xZZ"), "invalid escape sequence '\\xZZ' at offset 0 of the pattern");
+  // Too large a program: refused at compile time, not at match time.
+  EXPECT_NE(bad("((a{100}){100}){100}").find("invalid repetition"), std::string::npos);
+  std::string huge;
+  for (int k = 0; k < 100; ++k) huge += "[a-q][^u-z]{1000}";
+  EXPECT_EQ(bad(huge.c_str()), "the pattern is too large (its compiled form would exceed 2 MiB)");
   EXPECT_FALSE(ParseRegexOptions("q").ok());
 }
 

@@ -3,8 +3,7 @@
 // depend on attributes) live in its arena until the next evaluation starts;
 // the arena keeps its blocks, so after the first few evaluations nothing is
 // allocated. It also remembers the last regexp() pattern that was not a
-// constant, so a pattern read from an ad is compiled once, not per call (to a
-// DFA from its second use on; see DynamicRegex).
+// constant, so a pattern read from an ad is compiled once, not per call.
 //
 // Owned by whoever evaluates (one per thread: the scheduler's filter workers,
 // the matcher, the CLI). Thread-safety: none; never share one between threads.
@@ -47,19 +46,15 @@ class EvalScratch {
   }
 
   // The compiled regex for a pattern that is not a constant, or nullptr with
-  // *error set when it does not compile. A pattern seen once is matched by
-  // NFA simulation; when the same pattern comes again (one pattern from an
-  // ad, matched against many), it is compiled to a DFA.
+  // *error set when it does not compile. The last pattern is kept, so a
+  // pattern read from one ad and matched against many is compiled once.
   const Regex* DynamicRegex(std::string_view pattern, const RegexOptions& options, const char** error) {
-    const bool same = have_cached_ && cached_pattern_ == pattern && cached_options_.ignore_case == options.ignore_case &&
-                      cached_options_.multiline == options.multiline && cached_options_.dot_all == options.dot_all;
-    if (!same || (cached_ && cached_->dfa_states() == 0 && !dfa_tried_)) {
-      dfa_tried_ = same;  // the second use in a row asks for the DFA
+    if (!have_cached_ || cached_pattern_ != pattern || cached_options_ != options) {
       have_cached_ = true;
       cached_pattern_.assign(pattern);
       cached_options_ = options;
       cached_.reset();
-      auto re = Regex::Compile(pattern, options, /*build_dfa=*/same);
+      auto re = Regex::Compile(pattern, options);
       if (re.ok()) cached_.emplace(std::move(re).value());
     }
     if (!cached_) {
@@ -72,7 +67,6 @@ class EvalScratch {
  private:
   Arena arena_;
   bool have_cached_ = false;
-  bool dfa_tried_ = false;  // the cached pattern was compiled with a DFA requested
   std::string cached_pattern_;
   RegexOptions cached_options_;
   std::optional<Regex> cached_;  // empty when the cached pattern does not compile

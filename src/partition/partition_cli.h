@@ -1,7 +1,7 @@
 // `skyrun partition ...` and `skyrun partition experiment ...`: the command-line
-// face of the partitioner. RegisterPartitionCommands is called by
-// apps/skyrun/main.cc; the Run* functions hold the logic so that tests drive it
-// without a process. Exit codes: 0 done, 1 the model does not fit the devices
+// face of the partitioner. The Run* functions hold the logic so that tests drive
+// it without a process; src/cli/partition_commands.cc parses the arguments
+// (CLI11) into the structs below. Exit codes: 0 done, 1 the model does not fit the devices
 // (every algorithm infeasible), 2 bad input.
 // Thread-safety: the Run* functions are reentrant; registration is not.
 #pragma once
@@ -11,13 +11,7 @@
 #include <string>
 #include <vector>
 
-namespace CLI {
-class App;
-}
-
 namespace skyrun {
-
-void RegisterPartitionCommands(CLI::App& app, int* exit_code);
 
 namespace partition {
 

@@ -1,10 +1,10 @@
 // The command's behaviour: outputs, exit codes and messages, driven through
-// RunPartitionCommand / RunExperimentCommand and through CLI11 parsing.
+// RunPartitionCommand / RunExperimentCommand (the CLI11 parsing is tested in
+// src/cli/module_commands_test.cc).
 #include "partition/partition_cli.h"
 
 #include <gtest/gtest.h>
 
-#include <CLI/CLI.hpp>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -29,29 +29,6 @@ TEST(PartitionCliTest, ProfileAsJson) {
   auto j = nlohmann::json::parse(out.str());
   EXPECT_EQ(j["units"], 10);
   EXPECT_EQ(j["results"].size(), 5u);
-}
-
-TEST(PartitionCliTest, BuiltinModelThroughCli11) {
-  std::string devices =
-      (std::filesystem::temp_directory_path() / "skyrun_partition_cli_devices.csv").string();
-  {
-    std::ofstream f(devices);
-    f << "name,slowness,memory_mib\ng0,1,40000\ng1,2,40000\ng2,3,40000\ng3,7,40000\n";
-  }
-  CLI::App app;
-  int exit_code = -1;
-  RegisterPartitionCommands(app, &exit_code);
-  std::vector<std::string> argv = {"partition", "--model", "bert-large", "--layers",   "40",
-                                   "--devices", devices,   "--algo",     "even,exact", "--summary"};
-  std::vector<std::string> reversed(argv.rbegin(), argv.rend());  // CLI11 takes the arguments reversed
-  ::testing::internal::CaptureStdout();
-  app.parse(reversed);
-  std::string out = ::testing::internal::GetCapturedStdout();
-  EXPECT_EQ(exit_code, 0);
-  EXPECT_NE(out.find("123 units on 4 devices"), std::string::npos) << out;
-  EXPECT_NE(out.find("\nexact "), std::string::npos) << out;
-  EXPECT_EQ(out.find("\nheuristic "), std::string::npos) << out;
-  std::filesystem::remove(devices);
 }
 
 TEST(PartitionCliTest, BadInputExitsTwoWithTheReason) {

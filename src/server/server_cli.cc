@@ -4,7 +4,6 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
-#include <CLI/CLI.hpp>
 #include <atomic>
 #include <filesystem>
 #include <iostream>
@@ -27,13 +26,6 @@ namespace {
 std::atomic<bool> g_stop{false};  // set by the signal handler only
 
 void OnSignal(int) { g_stop = true; }
-
-struct ServerFlags {
-  std::string config;
-  std::string state_dir;
-  std::string listen;
-  std::string log_level;
-};
 
 // Removes uploads no live job uses any more, about once a second.
 class UploadSweeper {
@@ -68,6 +60,8 @@ void RaiseFileLimit() {
     ::setrlimit(RLIMIT_NOFILE, &lim);
   }
 }
+
+}  // namespace
 
 int RunServer(const ServerFlags& flags) {
   ServerConfig config;
@@ -187,8 +181,6 @@ int RunServer(const ServerFlags& flags) {
   return 0;
 }
 
-}  // namespace
-
 SpecDecoder MakeSpecDecoder() {
   return [](const std::string& yaml, const std::string& file) -> Result<JobSpec> {
     SpecParseResult parsed = ParseJobSpecs(yaml, file);
@@ -208,17 +200,6 @@ SpecDecoder MakeSpecDecoder() {
     spec.base_dir.clear();
     return spec;
   };
-}
-
-void RegisterServerCommands(CLI::App& app, int* exit_code) {
-  auto* cmd = app.add_subcommand("server", "run the control plane: REST API, controller, backends");
-  auto flags = std::make_shared<ServerFlags>();
-  cmd->add_option("--config", flags->config, "server config (YAML); embedded defaults without it");
-  cmd->add_option("--state-dir", flags->state_dir, "where state lives (default $SKYRUN_STATE_DIR or ~/.skyrun)");
-  cmd->add_option("--listen", flags->listen, "HOST:PORT to serve on (default 127.0.0.1:8787)");
-  cmd->add_option("--log-level", flags->log_level,
-                  "debug, info, warn or error (default: the config's log_level, info)");
-  cmd->callback([flags, exit_code] { *exit_code = RunServer(*flags); });
 }
 
 }  // namespace skyrun

@@ -1,6 +1,5 @@
 #include "spec/spec_cli.h"
 
-#include <CLI/CLI.hpp>
 #include <iostream>
 #include <iterator>
 #include <memory>
@@ -42,22 +41,6 @@ int RunValidate(const std::string& path, bool json, std::istream& in, std::ostre
     for (const auto& problem : result.problems) err << problem.ToString() << "\n";
   }
   return result.ok() ? 0 : kExitProblems;
-}
-
-void RegisterSpecCommands(CLI::App& app, int* exit_code) {
-  struct Options {
-    std::string file;
-    std::string output = "text";
-  };
-  auto options = std::make_shared<Options>();
-  CLI::App* cmd = app.add_subcommand("validate", "Check a job spec file and list every problem in it");
-  cmd->add_option("FILE", options->file, "the job spec (YAML); - reads standard input")->required();
-  cmd->add_option("-o,--output", options->output, "text or json")
-      ->check(CLI::IsMember({"text", "json"}))
-      ->capture_default_str();
-  cmd->callback([options, exit_code] {
-    *exit_code = RunValidate(options->file, options->output == "json", std::cin, std::cout, std::cerr);
-  });
 }
 
 }  // namespace skyrun

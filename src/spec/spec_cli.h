@@ -1,19 +1,13 @@
 // `skyrun validate FILE [-o json]`: checks a job spec file without submitting
-// it. Registered by apps/skyrun/main.cc; not part of the fuzz build.
+// it. The logic only: src/cli/spec_commands.cc parses the arguments (CLI11)
+// and calls RunValidate. Not part of the fuzz build.
 // Thread-safety: run from main() only.
 #pragma once
 
 #include <iosfwd>
 #include <string>
 
-namespace CLI {
-class App;
-}  // namespace CLI
-
 namespace skyrun {
-
-// Adds the `validate` subcommand; its callback sets *exit_code (0 ok, 2 problems).
-void RegisterSpecCommands(CLI::App& app, int* exit_code);
 
 // What `skyrun validate` does, with its streams passed in (for tests).
 // "-" reads the spec from `in`. Returns the exit status: 0 valid, 2 problems.

@@ -1,10 +1,9 @@
-// Tests of `skyrun validate` through RunValidate (the streams injected) and
-// through the CLI11 registration.
+// Tests of `skyrun validate` through RunValidate (the streams injected); the
+// CLI11 registration is tested in src/cli/module_commands_test.cc.
 #include "spec/spec_cli.h"
 
 #include <gtest/gtest.h>
 
-#include <CLI/CLI.hpp>
 #include <cstdlib>
 #include <filesystem>
 #include <sstream>
@@ -104,23 +103,6 @@ TEST(ValidateCommandTest, ReadsStandardInput) {
   EXPECT_EQ(big.code, 2);
   EXPECT_EQ(big.err.rfind("<stdin>: the file is ", 0), 0u) << big.err;
   EXPECT_NE(big.err.find("; a job spec may be at most 1 MiB"), std::string::npos) << big.err;
-}
-
-TEST(ValidateCommandTest, RegisteredSubcommandSetsTheExitCode) {
-  CLI::App app;
-  int exit_code = -1;
-  RegisterSpecCommands(app, &exit_code);
-  std::vector<std::string> args = {SpecPath("bad", "service.yaml"), "validate"};  // reversed, as CLI11 wants
-  testing::internal::CaptureStderr();
-  app.parse(args);
-  std::string err = testing::internal::GetCapturedStderr();
-  EXPECT_EQ(exit_code, 2);
-  EXPECT_NE(err.find("mode: service is on the roadmap and not available yet"), std::string::npos) << err;
-
-  CLI::App app2;
-  RegisterSpecCommands(app2, &exit_code);
-  std::vector<std::string> json_args = {"yaml", "-o", SpecPath("good", "minimal.yaml"), "validate"};
-  EXPECT_THROW(app2.parse(json_args), CLI::ValidationError);  // -o takes text or json only
 }
 
 }  // namespace

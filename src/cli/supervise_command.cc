@@ -1,9 +1,10 @@
-#include "drivers/local/supervisor_cli.h"
-
+// `skyrun supervise TASK_DIR`: the process entry point of a local task's
+// supervisor (see drivers/local/supervisor.h).
 #include <CLI/CLI.hpp>
 #include <memory>
 #include <string>
 
+#include "cli/module_commands.h"
 #include "common/clock.h"
 #include "drivers/local/supervisor.h"
 
@@ -21,5 +22,4 @@ void RegisterSupervisorCommand(CLI::App& app, int* exit_code) {
     *exit_code = RunSupervisor(*task_dir, clock);
   });
 }
-
 }  // namespace skyrun
