@@ -42,6 +42,8 @@ struct ControllerOptions {
   int64_t kill_grace_seconds = 10;
   int max_infra_recoveries = 10;      // LOST attempts (node failure, preemption) before giving up
   int max_launch_failures = 3;
+  // The scheduler's plugins and weights (server config `scheduler.profile`).
+  ProfileSpec scheduler_profile = DefaultProfileSpec();
 };
 
 struct NodeView {
@@ -119,7 +121,9 @@ class Controller {
   std::string UploadBaseDir(const JobRecord& rec) const;
   // scheduling.cc: picks placements for queued jobs.
   void ScheduleQueue();
-  bool TrySchedule(LiveJob& job);
+  // Admission's fit check on an empty fleet of `nodes`, with its own
+  // scheduler (admission runs outside the cycle lock).
+  Status CheckFeasible(const JobSpec& spec, const std::vector<Node>& nodes, JobMatcher* matcher);
   // launcher.cc: turns a placement (already reserved in snapshot_) into a
   // stored, launched attempt. True when the job leaves the queue (launched,
   // or failed for good); false when it stays queued (its reservation undone).
@@ -132,8 +136,10 @@ class Controller {
   void ReservePlacement(LiveJob& job);
   // Compiles the job's requirements and rank; false (job FAILED) if they do not.
   bool CompileMatch(LiveJob& job);
-  // The scheduler's filter/score for this job, or none when nothing asks for matching.
-  NodePredicate PredicateFor(LiveJob& job);
+  // The expression matcher for this job, or null when nothing asks for matching.
+  JobMatcher* MatcherFor(LiveJob& job);
+  // Gives the fleet every backend's capabilities before anything is booked.
+  void EnsureCapabilities();
   Driver* DriverFor(const std::string& backend);
   std::string JobDir(JobId id) const;
   Status Move(LiveJob& job, JobState to, const std::string& reason, Transition extra = {});
@@ -144,10 +150,12 @@ class Controller {
   Clock* clock_;
   SpecDecoder decoder_;
   ControllerOptions options_;
-  Scheduler scheduler_;
+  Scheduler scheduler_;           // built from options_.scheduler_profile on the first cycle
+  bool scheduler_ready_ = false;
+  bool capabilities_set_ = false;
 
   std::mutex mu_;  // guards everything below
-  ClusterSnapshot snapshot_;
+  Fleet snapshot_;  // the indexed fleet and what is booked on it
   std::map<JobId, LiveJob> live_;
   std::set<std::pair<std::pair<int, int64_t>, JobId>> queue_;  // (-priority, id): head first
   ControllerMetrics metrics_;
