@@ -55,8 +55,8 @@ Status Controller::CheckSubmission(const JobSpec& spec, const std::string& tenan
   JobSpec narrowed = spec;
   if (!refusals.empty()) narrowed.resources.infra = capable;
   AdmissionMatch holder;
-  SKYRUN_ASSIGN_OR_RETURN(NodePredicate predicate, AdmissionPredicate(narrowed, tenant, nodes, holder));
-  return scheduler_.CheckFeasible(narrowed, nodes, predicate);
+  SKYRUN_ASSIGN_OR_RETURN(JobMatcher * matcher, AdmissionMatcher(narrowed, tenant, nodes, holder));
+  return CheckFeasible(narrowed, nodes, matcher);
 }
 
 // --- admission ---

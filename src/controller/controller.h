@@ -56,6 +56,8 @@ struct ControllerOptions {
   Micros start_inventory_wait = 5 * kMicrosPerSecond;
   // Stop() waits this long for a backend's worker stuck in a driver call.
   Micros worker_stop_wait = 2 * kMicrosPerSecond;
+  // The scheduler's plugins and weights (server config `scheduler.profile`).
+  ProfileSpec scheduler_profile = DefaultProfileSpec();
 };
 
 struct NodeView {
@@ -166,7 +168,9 @@ class Controller {
   std::string UploadBaseDir(const JobRecord& rec) const;
   // scheduling.cc: picks placements for queued jobs.
   void ScheduleQueue();
-  bool TrySchedule(LiveJob& job);
+  // Admission's fit check on an empty fleet of `nodes`, with its own
+  // scheduler (admission runs outside the cycle lock).
+  Status CheckFeasible(const JobSpec& spec, const std::vector<Node>& nodes, JobMatcher* matcher);
   // launcher.cc: turns a placement (already reserved in snapshot_) into a
   // stored, launched attempt. True when the job leaves the queue (launched,
   // or failed for good); false when it stays queued (its reservation undone).
@@ -180,8 +184,10 @@ class Controller {
   void ReservePlacement(LiveJob& job);
   // Compiles the job's requirements and rank; false (job FAILED) if they do not.
   bool CompileMatch(LiveJob& job);
-  // The scheduler's filter/score for this job, or none when nothing asks for matching.
-  NodePredicate PredicateFor(LiveJob& job);
+  // The expression matcher for this job, or null when nothing asks for matching.
+  JobMatcher* MatcherFor(LiveJob& job);
+  // Gives the fleet every backend's capabilities before anything is booked.
+  void EnsureCapabilities();
   Driver* DriverFor(const std::string& backend);
   std::string JobDir(JobId id) const;
   // Stores a state change with its event and logs it (info), or logs why the
@@ -218,11 +224,13 @@ class Controller {
   Clock* clock_;
   SpecDecoder decoder_;
   ControllerOptions options_;
-  Scheduler scheduler_;
   Logger* log_;
+  Scheduler scheduler_;           // built from options_.scheduler_profile on the first cycle
+  bool scheduler_ready_ = false;
+  bool capabilities_set_ = false;
 
   std::mutex mu_;  // guards everything below
-  ClusterSnapshot snapshot_;
+  Fleet snapshot_;  // the indexed fleet and what is booked on it
   std::map<JobId, LiveJob> live_;
   std::set<std::pair<std::pair<int, int64_t>, JobId>> queue_;  // (-priority, id): head first
   ControllerMetrics metrics_;

@@ -80,9 +80,7 @@ bool Controller::StartAttempt(LiveJob& job, Placement placement) {
     a.handle = tl.task_dir;
     a.state = RunState::kLaunching;
     const Node* node = snapshot_.FindNode(tp.node);
-    a.hourly_price = node ? node->price_per_gpu_hour * static_cast<double>(tp.gpu_milli) / 1000.0 +
-                                node->price_per_cpu_hour * static_cast<double>(tp.cpus_milli) / 1000.0
-                          : 0;
+    a.hourly_price = node ? HourlyPrice(*node, tp) : 0;
     attempts.push_back(a);
   }
 

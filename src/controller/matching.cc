@@ -41,13 +41,20 @@ const FleetAds::Entry* FleetAds::Find(const std::string& node) const {
 
 Result<std::unique_ptr<JobMatch>> JobMatch::Create(const JobSpec& spec, const std::string& tenant,
                                                    const std::string& queue, FleetAds& fleet) {
-  std::unique_ptr<JobMatch> m(new JobMatch());
+  std::unique_ptr<JobMatch> m(new JobMatch(&fleet));
   auto add = [&](const std::string& role_name, const Role* role) -> Status {
     const ResourceRequest& res = role ? role->resources : spec.resources;
     // A role's own resources without requirements keep the job's.
     const std::string& req = res.requirements.empty() ? spec.resources.requirements : res.requirements;
     const std::string& rank = res.rank.empty() ? spec.resources.rank : res.rank;
     if (!req.empty() || !rank.empty()) m->trivial_ = false;
+    // Conservative: any mention of a name or of RunningTenants may tell two
+    // nodes of one class apart (both are per node, not per node class).
+    for (const std::string* text : {&req, &rank}) {
+      std::string lower = ToLower(*text);
+      if (lower.find("name") != std::string::npos || lower.find("runningtenants") != std::string::npos)
+        m->reads_node_identity_ = true;
+    }
     auto matcher = expr::Matcher::Create(req, rank, fleet.job_schema(), fleet.node_schema());
     if (!matcher.ok()) {
       std::string where = role ? "roles." + role_name + ".resources" : "resources";
@@ -66,7 +73,8 @@ Result<std::unique_ptr<JobMatch>> JobMatch::Create(const JobSpec& spec, const st
   return m;
 }
 
-NodeVerdict JobMatch::Judge(const FleetAds& fleet, const Node& node, const TaskRequest& task) {
+NodeVerdict JobMatch::Judge(const Node& node, const TaskRequest& task) {
+  const FleetAds& fleet = *fleet_;
   NodeVerdict v;
   auto side = sides_.find(task.role);
   if (side == sides_.end()) side = sides_.find("");
@@ -95,24 +103,20 @@ NodeVerdict JobMatch::Judge(const FleetAds& fleet, const Node& node, const TaskR
   return v;
 }
 
-NodePredicate JobMatch::Predicate(const FleetAds& fleet) {
-  return [this, &fleet](const Node& node, const TaskRequest& task) { return Judge(fleet, node, task); };
-}
-
-Result<NodePredicate> AdmissionPredicate(const JobSpec& spec, const std::string& tenant,
-                                         const std::vector<Node>& nodes, AdmissionMatch& holder) {
+Result<JobMatcher*> AdmissionMatcher(const JobSpec& spec, const std::string& tenant,
+                                     const std::vector<Node>& nodes, AdmissionMatch& holder) {
   bool job_asks = !spec.resources.requirements.empty() || !spec.resources.rank.empty();
   for (const Role& r : spec.roles) job_asks |= !r.resources.requirements.empty() || !r.resources.rank.empty();
   bool nodes_ask = false;
   for (const Node& n : nodes) {
     for (const auto& [key, value] : n.attributes) nodes_ask |= EqualsIgnoreCase(key, "Policy") && !value.empty();
   }
-  if (!job_asks && !nodes_ask) return NodePredicate{};
+  if (!job_asks && !nodes_ask) return static_cast<JobMatcher*>(nullptr);
   // On an empty fleet nobody runs anywhere: RunningTenants is {} everywhere.
   const std::map<std::string, std::vector<std::string>> nobody;
   holder.fleet.Rebuild(nodes, &nobody);
   SKYRUN_ASSIGN_OR_RETURN(holder.job, JobMatch::Create(spec, tenant, "", holder.fleet));
-  return holder.job->Predicate(holder.fleet);
+  return static_cast<JobMatcher*>(holder.job.get());
 }
 
 }  // namespace skyrun

@@ -1,7 +1,8 @@
-// Matching in scheduling: the expression language (expr/) as the
-// scheduler's filter and score. A job's requirements must be exactly TRUE
+// Matching in scheduling: the expression language (expr/) behind the
+// scheduler's "expression" filter and "expression-rank" score plugins
+// (scheduler/plugin.h, JobMatcher). A job's requirements must be exactly TRUE
 // against a node's ad, the node's own policy exactly TRUE against the job's
-// ad, and the job's rank orders the nodes that pass (scheduler.h, Better).
+// ad, and the job's rank orders the nodes that pass.
 //
 // FleetAds holds the node side: one ad and one compiled policy per node,
 // rebuilt when the fleet or what runs on it changes (RunningTenants feeds
@@ -26,7 +27,7 @@
 #include "expr/scratch.h"
 #include "model/job_spec.h"
 #include "model/node.h"
-#include "scheduler/scheduler.h"
+#include "scheduler/plugin.h"
 
 namespace skyrun {
 
@@ -61,7 +62,7 @@ class FleetAds {
   bool has_policies_ = false;
 };
 
-class JobMatch {
+class JobMatch final : public JobMatcher {
  public:
   // Compiles the job's (and each role's) requirements and rank. Errors say
   // which field ("resources.requirements: expected ')' at 1:23 ...").
@@ -71,30 +72,34 @@ class JobMatch {
   // True when the job has neither requirements nor rank anywhere.
   bool trivial() const { return trivial_; }
 
-  // The scheduler's hook over `fleet` (which must outlive the returned function's use).
-  NodePredicate Predicate(const FleetAds& fleet);
+  // Against the FleetAds it was created with (which must outlive it).
+  NodeVerdict Judge(const Node& node, const TaskRequest& task) override;
+  // Its expressions read the node's Name or RunningTenants, or nodes publish
+  // policies (which may read RunningTenants): judge every node.
+  bool NodeSpecific() const override { return reads_node_identity_ || fleet_->has_policies(); }
 
  private:
   struct Side {
     std::optional<expr::Matcher> matcher;
     std::optional<expr::Ad> ad;
   };
-  JobMatch() = default;
-  NodeVerdict Judge(const FleetAds& fleet, const Node& node, const TaskRequest& task);
+  explicit JobMatch(const FleetAds* fleet) : fleet_(fleet) {}
 
   std::map<std::string, Side> sides_;  // by role ("" = the job as a whole)
   bool trivial_ = true;
+  bool reads_node_identity_ = false;
+  const FleetAds* fleet_;
   expr::EvalScratch scratch_;
 };
 
-// The predicate for one job over `nodes`, built on the spot (admission), or an
-// empty function when neither the job nor any node asks for matching.
-// `holder` keeps what the predicate refers to alive.
+// The matcher for one job over `nodes`, built on the spot (admission), or
+// null when neither the job nor any node asks for matching. `holder` keeps
+// what the matcher refers to alive.
 struct AdmissionMatch {
   FleetAds fleet;
   std::unique_ptr<JobMatch> job;
 };
-Result<NodePredicate> AdmissionPredicate(const JobSpec& spec, const std::string& tenant,
+Result<JobMatcher*> AdmissionMatcher(const JobSpec& spec, const std::string& tenant,
                                          const std::vector<Node>& nodes, AdmissionMatch& holder);
 
 }  // namespace skyrun

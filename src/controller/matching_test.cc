@@ -40,7 +40,8 @@ TEST(MatchingTest, RequirementsFilterWithTheFailingClause) {
   auto m = JobMatch::Create(Job(kRequirements, "GpuMemoryMB"), "acme", "default", fleet);
   ASSERT_TRUE(m.ok()) << m.status().message();
   EXPECT_FALSE((*m)->trivial());
-  NodePredicate pred = (*m)->Predicate(fleet);
+  JobMatch& match = **m;
+  auto pred = [&](const Node& n, const TaskRequest& t) { return match.Judge(n, t); };
   EXPECT_EQ(pred(nodes[0], Task()).reject, "");
   EXPECT_TRUE(pred(nodes[0], Task()).rank_defined);
   EXPECT_DOUBLE_EQ(pred(nodes[0], Task()).rank, 81920);
@@ -60,7 +61,7 @@ TEST(MatchingTest, ANodeWithoutAnAdIsTurnedDownWithTheReason) {
   auto m = JobMatch::Create(Job(kRequirements), "acme", "", fleet);
   ASSERT_TRUE(m.ok());
   Node unknown = GpuNode("b", 81920, "US");
-  EXPECT_NE((*m)->Predicate(fleet)(unknown, Task()).reject.find("no attributes"), std::string::npos);
+  EXPECT_NE((*m)->Judge(unknown, Task()).reject.find("no attributes"), std::string::npos);
 }
 
 TEST(MatchingTest, TenantAwareAntiAffinityPolicy) {
@@ -77,13 +78,13 @@ TEST(MatchingTest, TenantAwareAntiAffinityPolicy) {
   auto acme = JobMatch::Create(Job(""), "acme", "", fleet);
   ASSERT_TRUE(rival.ok() && acme.ok());
   EXPECT_TRUE((*rival)->trivial());
-  std::string no = (*rival)->Predicate(fleet)(shared, Task()).reject;
+  std::string no = (*rival)->Judge(shared, Task()).reject;
   EXPECT_NE(no.find("policy"), std::string::npos) << no;
-  EXPECT_EQ((*acme)->Predicate(fleet)(shared, Task()).reject, "");
+  EXPECT_EQ((*acme)->Judge(shared, Task()).reject, "");
   // Once acme's tasks are gone, rival may come.
   tenants_on.clear();
   fleet.Rebuild(nodes, &tenants_on);
-  EXPECT_EQ((*rival)->Predicate(fleet)(shared, Task()).reject, "");
+  EXPECT_EQ((*rival)->Judge(shared, Task()).reject, "");
 }
 
 TEST(MatchingTest, APolicyThatDoesNotCompileRejectsItsNode) {
@@ -93,7 +94,7 @@ TEST(MatchingTest, APolicyThatDoesNotCompileRejectsItsNode) {
   fleet.Rebuild({n}, nullptr);
   auto m = JobMatch::Create(Job(""), "acme", "", fleet);
   ASSERT_TRUE(m.ok());
-  std::string no = (*m)->Predicate(fleet)(n, Task()).reject;
+  std::string no = (*m)->Judge(n, Task()).reject;
   EXPECT_NE(no.find("policy of node broken"), std::string::npos) << no;
 }
 
@@ -109,7 +110,8 @@ TEST(MatchingTest, RolesHaveTheirOwnRequirements) {
   fleet.Rebuild(nodes, nullptr);
   auto m = JobMatch::Create(spec, "acme", "", fleet);
   ASSERT_TRUE(m.ok());
-  NodePredicate pred = (*m)->Predicate(fleet);
+  JobMatch& match = **m;
+  auto pred = [&](const Node& n, const TaskRequest& t) { return match.Judge(n, t); };
   EXPECT_EQ(pred(nodes[1], Task("ps")).reject, "");  // ps keeps the job's requirements
   EXPECT_NE(pred(nodes[1], Task("worker")).reject, "");
   EXPECT_EQ(pred(nodes[0], Task("worker")).reject, "");
@@ -125,21 +127,36 @@ TEST(MatchingTest, BadExpressionsNameTheirField) {
 TEST(MatchingTest, AdmissionNeedsNoAdsWhenNothingAsks) {
   std::vector<Node> nodes = {GpuNode("a", 81920, "US")};
   AdmissionMatch holder;
-  auto none = AdmissionPredicate(Job(""), "acme", nodes, holder);
+  auto none = AdmissionMatcher(Job(""), "acme", nodes, holder);
   ASSERT_TRUE(none.ok());
-  EXPECT_FALSE(static_cast<bool>(*none));
-  auto some = AdmissionPredicate(Job(R"(Country == "JP")"), "acme", nodes, holder);
+  EXPECT_EQ(*none, nullptr);
+  auto some = AdmissionMatcher(Job(R"(Country == "JP")"), "acme", nodes, holder);
   ASSERT_TRUE(some.ok());
-  ASSERT_TRUE(static_cast<bool>(*some));
-  EXPECT_NE((*some)(nodes[0], Task()).reject.find("Country == \"JP\" is FALSE"), std::string::npos)
-      << (*some)(nodes[0], Task()).reject;
+  ASSERT_NE(*some, nullptr);
+  EXPECT_NE((*some)->Judge(nodes[0], Task()).reject.find("Country == \"JP\" is FALSE"), std::string::npos)
+      << (*some)->Judge(nodes[0], Task()).reject;
   // A policy alone is enough to match (RunningTenants is {} on an empty fleet).
   nodes[0].attributes["Policy"] = R"(!member("x", MY.RunningTenants))";
   AdmissionMatch holder2;
-  auto policy = AdmissionPredicate(Job(""), "acme", nodes, holder2);
+  auto policy = AdmissionMatcher(Job(""), "acme", nodes, holder2);
   ASSERT_TRUE(policy.ok());
-  ASSERT_TRUE(static_cast<bool>(*policy));
-  EXPECT_EQ((*policy)(nodes[0], Task()).reject, "");
+  ASSERT_NE(*policy, nullptr);
+  EXPECT_EQ((*policy)->Judge(nodes[0], Task()).reject, "");
+  // Policies may read RunningTenants, which differs between nodes of one class.
+  EXPECT_TRUE((*policy)->NodeSpecific());
+}
+
+TEST(MatchingTest, ExpressionsThatReadANodesNameAreJudgedPerNode) {
+  std::vector<Node> nodes = {GpuNode("a", 81920, "US"), GpuNode("b", 81920, "US")};
+  FleetAds fleet;
+  fleet.Rebuild(nodes, nullptr);
+  auto by_country = JobMatch::Create(Job(R"(Country == "US")"), "acme", "", fleet);
+  auto by_name = JobMatch::Create(Job(R"(Name == "b")"), "acme", "", fleet);
+  ASSERT_TRUE(by_country.ok() && by_name.ok());
+  EXPECT_FALSE((*by_country)->NodeSpecific());
+  EXPECT_TRUE((*by_name)->NodeSpecific());
+  EXPECT_NE((*by_name)->Judge(nodes[0], Task()).reject, "");
+  EXPECT_EQ((*by_name)->Judge(nodes[1], Task()).reject, "");
 }
 
 }  // namespace

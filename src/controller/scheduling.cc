@@ -8,7 +8,7 @@ namespace skyrun {
 
 namespace {
 
-TaskPlacement PlacementFromAttempt(const AttemptRecord& a, const ClusterSnapshot& snap) {
+TaskPlacement PlacementFromAttempt(const AttemptRecord& a, const Fleet& snap) {
   TaskPlacement p;
   p.rank = a.rank;
   p.node = a.node;
@@ -34,8 +34,8 @@ bool Controller::CompileMatch(LiveJob& job) {
   return false;
 }
 
-NodePredicate Controller::PredicateFor(LiveJob& job) {
-  if (!job.match || (job.match->trivial() && !fleet_has_policies_)) return {};
+JobMatcher* Controller::MatcherFor(LiveJob& job) {
+  if (!job.match || (job.match->trivial() && !fleet_has_policies_)) return nullptr;
   if (fleet_dirty_) {
     // RunningTenants: who has tasks on each node now (tenant-aware policies).
     std::map<std::string, std::vector<std::string>> tenants_on;
@@ -50,48 +50,78 @@ NodePredicate Controller::PredicateFor(LiveJob& job) {
     fleet_.Rebuild(snapshot_.nodes(), &tenants_on);
     fleet_dirty_ = false;
   }
-  return job.match->Predicate(fleet_);
+  return job.match.get();
+}
+
+void Controller::EnsureCapabilities() {
+  if (capabilities_set_) return;
+  for (Driver* d : drivers_) snapshot_.SetCapabilities(d->Name(), d->Capabilities());
+  capabilities_set_ = true;
 }
 
 // --- scheduling ---
 
 void Controller::ScheduleQueue() {
-  // Strict priority order; a job that does not fit does not block smaller ones
-  // behind it (no reservation yet: backfill freely).
-  std::vector<JobId> placed;
+  EnsureCapabilities();
+  if (!scheduler_ready_) {
+    // The profile was checked when the config was read; a bad one here keeps the default.
+    auto s = Scheduler::Create(options_.scheduler_profile);
+    if (s.ok()) scheduler_ = std::move(s).value();
+    scheduler_ready_ = true;
+  }
+  std::vector<PendingJob> pending;
+  pending.reserve(queue_.size());
+  std::vector<JobId> gone;
   for (const auto& entry : queue_) {
     auto it = live_.find(entry.second);
     if (it == live_.end()) {
-      placed.push_back(entry.second);
+      gone.push_back(entry.second);
       continue;
     }
-    if (TrySchedule(it->second)) placed.push_back(entry.second);
+    LiveJob& job = it->second;
+    if (job.cancel_requested) continue;
+    PendingJob p;
+    p.id = job.rec.id;
+    p.priority = job.rec.priority;
+    p.order = job.rec.id.value();
+    p.spec = &job.rec.spec;
+    p.matcher = MatcherFor(job);
+    p.tenant = job.rec.tenant_name;
+    pending.push_back(p);
   }
-  for (JobId id : placed) {
-    auto it = live_.find(id);
-    if (it == live_.end()) {
-      for (auto q = queue_.begin(); q != queue_.end(); ++q) {
-        if (q->second == id) {
-          queue_.erase(q);
-          break;
-        }
+  for (JobId id : gone) {
+    for (auto q = queue_.begin(); q != queue_.end(); ++q) {
+      if (q->second == id) {
+        queue_.erase(q);
+        break;
       }
-    } else {
-      queue_.erase({{-it->second.rec.priority, id.value()}, id});
     }
+  }
+  if (pending.empty()) return;
+  std::vector<Decision> decisions = scheduler_.Schedule(std::move(pending), snapshot_, clock_->Now());
+  for (Decision& d : decisions) {
+    auto it = live_.find(d.job);
+    if (it == live_.end()) continue;
+    LiveJob& job = it->second;
+    if (d.kind == Decision::Kind::kWait) {
+      job.pending_reason = d.reason;
+      continue;
+    }
+    fleet_dirty_ = true;
+    // Who runs where changed: node policies that read RunningTenants may now say otherwise.
+    if (fleet_has_policies_) snapshot_.Touch();
+    job.pending_reason.clear();
+    int priority = job.rec.priority;
+    if (StartAttempt(job, std::move(d.placement))) queue_.erase({{-priority, d.job.value()}, d.job});
   }
 }
 
-bool Controller::TrySchedule(LiveJob& job) {
-  if (job.cancel_requested) return false;
-  PlaceOutcome out = scheduler_.Place(job.rec.spec, snapshot_, PredicateFor(job));
-  if (!out.placement) {
-    job.pending_reason = out.reason;
-    return false;
-  }
-  fleet_dirty_ = true;
-  job.pending_reason.clear();
-  return StartAttempt(job, std::move(*out.placement));
+Status Controller::CheckFeasible(const JobSpec& spec, const std::vector<Node>& nodes, JobMatcher* matcher) {
+  std::unordered_map<std::string, BackendCapabilities> caps;
+  for (Driver* d : drivers_) caps[d->Name()] = d->Capabilities();
+  auto sched = Scheduler::Create(options_.scheduler_profile);
+  if (!sched.ok()) return sched.status();
+  return sched->CheckFeasible(spec, nodes, matcher, caps);
 }
 
 void Controller::RecordSchedulingLatency(Micros submitted_at) {
@@ -106,6 +136,7 @@ void Controller::RecordSchedulingLatency(Micros submitted_at) {
 
 void Controller::ReservePlacement(LiveJob& job) {
   if (job.reserved) return;
+  EnsureCapabilities();
   for (const auto& a : job.attempts) snapshot_.Reserve(PlacementFromAttempt(a, snapshot_));
   job.reserved = true;
   fleet_dirty_ = true;
@@ -113,6 +144,7 @@ void Controller::ReservePlacement(LiveJob& job) {
 
 void Controller::ReleasePlacement(LiveJob& job) {
   if (!job.reserved) return;
+  EnsureCapabilities();
   for (const auto& a : job.attempts) snapshot_.Release(PlacementFromAttempt(a, snapshot_));
   job.reserved = false;
   fleet_dirty_ = true;

@@ -80,6 +80,9 @@ struct JobSpec {
   int priority = 0;
   JobMode mode = JobMode::kSingle;
   int num_nodes = 1;
+  // How many of the num_nodes ranks may share one node (1: each on its own
+  // node, what SkyPilot and Slurm users mean by nodes).
+  int tasks_per_node = 1;
   std::vector<Role> roles;  // ps-worker only
   ResourceRequest resources;
   std::string image;

@@ -1,307 +1,388 @@
 #include "scheduler/scheduler.h"
 
 #include <algorithm>
+#include <limits>
+#include <map>
+#include <set>
 
 #include "common/check.h"
-#include "common/quantities.h"
 #include "common/strings.h"
 
 namespace skyrun {
 
-void ClusterSnapshot::SetNodes(std::vector<Node> nodes) {
-  nodes_ = std::move(nodes);
-  for (const auto& n : nodes_) {
-    auto& u = usage_[n.name];
-    u.gpu_milli_used.resize(n.gpus.size(), 0);
+namespace {
+
+// What makes two jobs ask exactly the same of the fleet (no expressions).
+std::string Signature(const JobSpec& spec) {
+  if (spec.mode == JobMode::kPsWorker) return "";
+  const ResourceRequest& r = spec.resources;
+  std::string s = std::to_string(std::max(1, spec.num_nodes)) + "/" + std::to_string(spec.tasks_per_node) +
+                  "/" + std::to_string(r.cpus_milli) + "/" + std::to_string(r.memory_mib) + "/" +
+                  std::to_string(r.gpu_milli) + "/" + std::to_string(static_cast<int>(spec.mode)) + "/" +
+                  (r.max_hourly_cost ? std::to_string(*r.max_hourly_cost) : "-");
+  for (const auto& [m, n] : r.accelerators) s += "|" + m + ":" + std::to_string(n);
+  s += "|";
+  for (const auto& i : r.infra) s += i + ",";
+  return s;
+}
+
+std::string NumberWithCommas(int64_t n) {
+  std::string digits = std::to_string(n), out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
   }
-}
-
-const Node* ClusterSnapshot::FindNode(const std::string& name) const {
-  for (const auto& n : nodes_)
-    if (n.name == name) return &n;
-  return nullptr;
-}
-
-NodeUsage& ClusterSnapshot::UsageOf(const std::string& node) { return usage_[node]; }
-
-const NodeUsage& ClusterSnapshot::UsageOf(const std::string& node) const {
-  static const NodeUsage kEmpty;
-  auto it = usage_.find(node);
-  return it == usage_.end() ? kEmpty : it->second;
-}
-
-void ClusterSnapshot::Reserve(const TaskPlacement& task) {
-  NodeUsage& u = usage_[task.node];
-  u.cpus_milli += task.cpus_milli;
-  u.memory_mib += task.memory_mib;
-  int64_t per_gpu = task.gpu_indices.empty() ? 0 : task.gpu_milli / static_cast<int64_t>(task.gpu_indices.size());
-  for (int idx : task.gpu_indices) {
-    if (static_cast<size_t>(idx) >= u.gpu_milli_used.size()) u.gpu_milli_used.resize(idx + 1, 0);
-    u.gpu_milli_used[idx] += per_gpu;
-  }
-}
-
-void ClusterSnapshot::Release(const TaskPlacement& task) {
-  NodeUsage& u = usage_[task.node];
-  u.cpus_milli -= task.cpus_milli;
-  u.memory_mib -= task.memory_mib;
-  int64_t per_gpu = task.gpu_indices.empty() ? 0 : task.gpu_milli / static_cast<int64_t>(task.gpu_indices.size());
-  for (int idx : task.gpu_indices) {
-    if (static_cast<size_t>(idx) < u.gpu_milli_used.size()) u.gpu_milli_used[idx] -= per_gpu;
-  }
-  // Bookkeeping must never go negative: that would be a double release.
-  SKYRUN_CHECK(u.cpus_milli >= 0 && u.memory_mib >= 0);
-}
-
-std::vector<TaskRequest> ExpandTasks(const JobSpec& spec) {
-  std::vector<TaskRequest> out;
-  if (spec.mode == JobMode::kPsWorker && !spec.roles.empty()) {
-    int rank = 0;
-    for (const auto& role : spec.roles) {
-      for (int i = 0; i < role.count; ++i) out.push_back({rank++, role.name, role.resources});
-    }
-    return out;
-  }
-  for (int r = 0; r < std::max(1, spec.num_nodes); ++r) out.push_back({r, "", spec.resources});
   return out;
 }
 
-bool InfraAllows(const std::vector<std::string>& infra, const std::string& backend) {
-  if (infra.empty()) return true;
-  for (const auto& entry : infra) {
-    // "slurm" allows every Slurm cluster; "slurm/hpc1" only that one; "local" the local pool.
-    if (EqualsIgnoreCase(entry, backend)) return true;
-    if (backend.size() > entry.size() && backend[entry.size()] == '/' &&
-        EqualsIgnoreCase(std::string_view(backend).substr(0, entry.size()), entry))
-      return true;
+// Why-not reasons, grouped: "n1, n2: 0 of 2 V100 free; 9,980 nodes (n3, n4, ...): node is DOWN".
+class WhySummary {
+ public:
+  void AddMembers(const std::string& why, const std::set<NodeIndex>& members) {
+    Group& g = groups_[why];
+    g.count += static_cast<int64_t>(members.size());
+    for (NodeIndex m : members) {
+      if (g.names.size() >= 3) break;
+      g.names.push_back(m);
+    }
+    if (!members.empty()) g.first = std::min(g.first, *members.begin());
   }
-  return false;
-}
-
-namespace {
-
-// "A100" accepts "A100", "a100" and "A100-80GB"; "A100-80GB" accepts only itself.
-bool ModelMatches(const std::string& requested, const std::string& device) {
-  if (EqualsIgnoreCase(requested, device)) return true;
-  return device.size() > requested.size() && device[requested.size()] == '-' &&
-         EqualsIgnoreCase(std::string_view(device).substr(0, requested.size()), requested);
-}
-
-struct Fit {
-  bool ok = false;
-  std::string why_not;
-  TaskPlacement placement;
-  int64_t score = 0;  // lower is better (tighter fit)
-  NodeVerdict verdict;
-};
-
-// Rank first (higher, defined before undefined), then the tighter fit.
-bool Better(const Fit& a, const Fit& b) {
-  if (a.verdict.rank_defined != b.verdict.rank_defined) return a.verdict.rank_defined;
-  if (a.verdict.rank_defined && a.verdict.rank != b.verdict.rank) return a.verdict.rank > b.verdict.rank;
-  return a.score < b.score;
-}
-
-std::string DescribeRequest(const ResourceRequest& r) {
-  std::vector<std::string> parts;
-  if (r.gpu_milli > 0) {
-    std::string models;
-    for (const auto& [m, n] : r.accelerators) models += (models.empty() ? "" : "|") + m;
-    parts.push_back(std::to_string(r.gpu_milli) + " milli-GPU" + (models.empty() ? "" : " of " + models));
-  } else if (!r.accelerators.empty()) {
-    std::vector<std::string> opts;
-    for (const auto& [m, n] : r.accelerators) opts.push_back(m + ":" + std::to_string(n));
-    parts.push_back("GPU " + Join(opts, " or "));
+  void AddOne(const std::string& why, NodeIndex node) {
+    Group& g = groups_[why];
+    g.count += 1;
+    if (g.names.size() < 3) g.names.push_back(node);
+    g.first = std::min(g.first, node);
   }
-  parts.push_back(FormatMilli(r.cpus_milli) + " CPU");
-  if (r.memory_mib > 0) parts.push_back(std::to_string(r.memory_mib) + " MiB memory");
-  return Join(parts, ", ");
-}
+  bool empty() const { return groups_.empty(); }
 
-// Tries to fit one task on one node given current usage.
-Fit FitTask(const TaskRequest& task, const Node& node, const NodeUsage& usage) {
-  Fit fit;
-  const ResourceRequest& req = task.resources;
-  if (node.state != NodeState::kUp) {
-    fit.why_not = std::string("node is ") + NodeStateName(node.state);
-    return fit;
+  std::string Text(const Fleet& fleet) const {
+    std::vector<std::pair<const std::string*, const Group*>> order;
+    for (const auto& [why, g] : groups_) order.push_back({&why, &g});
+    std::sort(order.begin(), order.end(),
+              [](const auto& a, const auto& b) { return a.second->first < b.second->first; });
+    std::vector<std::string> parts;
+    int64_t more = 0;
+    for (size_t k = 0; k < order.size(); ++k) {
+      const Group& g = *order[k].second;
+      if (k >= kShown) {
+        more += g.count;
+        continue;
+      }
+      std::vector<NodeIndex> names = g.names;
+      std::sort(names.begin(), names.end());
+      std::vector<std::string> shown;
+      for (NodeIndex n : names) shown.push_back(fleet.node(n).name);
+      std::string label = Join(shown, ", ");
+      if (g.count > static_cast<int64_t>(names.size()))
+        label = NumberWithCommas(g.count) + " nodes (" + label + ", ...)";
+      parts.push_back(label + ": " + *order[k].first);
+    }
+    std::string out = Join(parts, "; ");
+    if (more > 0) out += "; and " + NumberWithCommas(more) + " more";
+    return out;
   }
-  int64_t free_cpu = node.cpus_milli - usage.cpus_milli;
-  if (req.cpus_milli > node.cpus_milli) {
-    fit.why_not = "has " + FormatMilli(node.cpus_milli) + " CPUs in all";
-    return fit;
-  }
-  if (req.cpus_milli > free_cpu) {
-    fit.why_not = FormatMilli(free_cpu) + " of " + FormatMilli(node.cpus_milli) + " CPUs free";
-    return fit;
-  }
-  int64_t free_mem = node.memory_mib - usage.memory_mib;
-  if (req.memory_mib > node.memory_mib) {
-    fit.why_not = "has " + std::to_string(node.memory_mib) + " MiB memory in all";
-    return fit;
-  }
-  if (req.memory_mib > free_mem) {
-    fit.why_not = std::to_string(free_mem) + " MiB memory free";
-    return fit;
-  }
-  TaskPlacement& p = fit.placement;
-  p.rank = task.rank;
-  p.role = task.role;
-  p.node = node.name;
-  p.node_address = node.address;
-  p.cpus_milli = req.cpus_milli;
-  p.memory_mib = req.memory_mib;
 
-  auto used = [&](size_t i) { return i < usage.gpu_milli_used.size() ? usage.gpu_milli_used[i] : 0; };
-  auto model_ok = [&](const GpuDevice& g) {
-    if (req.accelerators.empty()) return true;
-    for (const auto& [m, n] : req.accelerators)
-      if (ModelMatches(m, g.model)) return true;
-    return false;
+ private:
+  static constexpr size_t kShown = 3;
+  struct Group {
+    int64_t count = 0;
+    NodeIndex first = std::numeric_limits<NodeIndex>::max();
+    std::vector<NodeIndex> names;
   };
-
-  int64_t free_gpus_after = 0;
-  if (req.gpu_milli > 0) {
-    // A share of one GPU: the fullest device that still has room (best fit).
-    int best = -1;
-    for (size_t i = 0; i < node.gpus.size(); ++i) {
-      if (!model_ok(node.gpus[i]) || used(i) + req.gpu_milli > kMilliPerUnit) continue;
-      if (best < 0 || used(i) > used(best)) best = static_cast<int>(i);
-    }
-    if (best < 0) {
-      fit.why_not = node.gpus.empty() ? "has no GPU" : "no GPU of a matching model with " +
-                                                             std::to_string(req.gpu_milli) + " milli-GPU free";
-      return fit;
-    }
-    p.gpu_indices = {node.gpus[best].index};
-    p.gpu_milli = req.gpu_milli;
-    p.gpu_model = node.gpus[best].model;
-  } else if (!req.accelerators.empty()) {
-    // Whole GPUs: the first model option that this node can satisfy.
-    bool found = false;
-    std::string detail;
-    for (const auto& [model, count] : req.accelerators) {
-      std::vector<int> idle, any;
-      for (size_t i = 0; i < node.gpus.size(); ++i) {
-        if (!ModelMatches(model, node.gpus[i].model)) continue;
-        any.push_back(static_cast<int>(i));
-        if (used(i) == 0) idle.push_back(static_cast<int>(i));
-      }
-      if (static_cast<int>(idle.size()) >= count) {
-        for (int k = 0; k < count; ++k) p.gpu_indices.push_back(node.gpus[idle[k]].index);
-        p.gpu_milli = static_cast<int64_t>(count) * kMilliPerUnit;
-        p.gpu_model = node.gpus[idle[0]].model;
-        found = true;
-        break;
-      }
-      if (!detail.empty()) detail += "; ";
-      detail += any.empty() ? "no " + model
-                            : std::to_string(idle.size()) + " of " + std::to_string(any.size()) + " " + model +
-                                  " free";
-    }
-    if (!found) {
-      fit.why_not = node.gpus.empty() ? "has no GPU" : detail;
-      return fit;
-    }
-  }
-  for (size_t i = 0; i < node.gpus.size(); ++i) {
-    int64_t u = used(i);
-    for (int idx : p.gpu_indices)
-      if (node.gpus[i].index == idx) u += p.gpu_milli / static_cast<int64_t>(p.gpu_indices.size());
-    if (u == 0) ++free_gpus_after;
-  }
-  fit.ok = true;
-  // Best fit: keep idle GPUs together for big jobs, then pack CPUs.
-  fit.score = free_gpus_after * 1'000'000'000LL + (free_cpu - req.cpus_milli);
-  return fit;
-}
+  std::map<std::string, Group> groups_;
+};
 
 }  // namespace
 
-PlaceOutcome Scheduler::Place(const JobSpec& spec, ClusterSnapshot& snapshot, const NodePredicate& predicate) const {
-  PlaceOutcome outcome;
-  std::vector<TaskRequest> tasks = ExpandTasks(spec);
-  Placement placement;
-  std::vector<TaskPlacement> reserved;
-  auto undo = [&] {
-    for (const auto& t : reserved) snapshot.Release(t);
-  };
-  for (const auto& task : tasks) {
-    const Fit* best = nullptr;
-    std::vector<Fit> fits;
-    fits.reserve(snapshot.nodes().size());
-    std::vector<std::string> why;
-    for (const auto& node : snapshot.nodes()) {
-      if (!InfraAllows(spec.resources.infra, node.backend)) continue;
-      NodeVerdict verdict;
-      if (predicate) {
-        verdict = predicate(node, task);
-        if (!verdict.reject.empty()) {
-          why.push_back(node.name + ": " + verdict.reject);
-          continue;
-        }
-      }
-      fits.push_back(FitTask(task, node, snapshot.UsageOf(node.name)));
-      fits.back().verdict = verdict;
-      if (!fits.back().ok) why.push_back(node.name + ": " + fits.back().why_not);
-    }
-    for (const auto& f : fits)
-      if (f.ok && (!best || Better(f, *best))) best = &f;
-    if (!best) {
-      undo();
-      outcome.reason = "no node has room for rank " + std::to_string(task.rank) + " (needs " +
-                       DescribeRequest(task.resources) + ")";
-      if (why.empty()) {
-        outcome.reason += ": no node is allowed by resources.infra";
-      } else {
-        // Show a few nodes' reasons: enough to act on, not a wall of text.
-        size_t shown = std::min<size_t>(why.size(), 3);
-        outcome.reason += ": " + Join(std::vector<std::string>(why.begin(), why.begin() + shown), "; ");
-        if (why.size() > shown) outcome.reason += "; and " + std::to_string(why.size() - shown) + " more";
-      }
-      return outcome;
-    }
-    snapshot.Reserve(best->placement);
-    reserved.push_back(best->placement);
-    placement.tasks.push_back(best->placement);
-    const Node* node = snapshot.FindNode(best->placement.node);
-    placement.backend = node->backend;
-    placement.hourly_price += node->price_per_gpu_hour * static_cast<double>(best->placement.gpu_milli) / 1000.0 +
-                              node->price_per_cpu_hour * static_cast<double>(best->placement.cpus_milli) / 1000.0;
-  }
-  // A job runs on one backend: ranks of a gang must reach each other.
-  for (const auto& t : placement.tasks) {
-    if (snapshot.FindNode(t.node)->backend != placement.backend) {
-      undo();
-      outcome.reason = "the tasks would span backends (" + placement.backend + " and " +
-                       snapshot.FindNode(t.node)->backend + "); a job runs on one backend";
-      return outcome;
-    }
-  }
-  outcome.placement = std::move(placement);
-  return outcome;
+Scheduler::Scheduler() {
+  auto p = BuildProfile(DefaultProfileSpec());
+  SKYRUN_CHECK(p.ok());
+  profile_ = std::move(p).value();
 }
 
-Status Scheduler::CheckFeasible(const JobSpec& spec, const std::vector<Node>& nodes,
-                                const NodePredicate& predicate) const {
-  // Per backend, try the job on that backend's nodes with nothing in use.
-  std::map<std::string, std::vector<Node>> by_backend;
-  for (const auto& n : nodes) {
-    Node copy = n;
-    if (copy.state == NodeState::kDown) copy.state = NodeState::kUp;  // down now, may come back
-    by_backend[n.backend].push_back(std::move(copy));
+Result<Scheduler> Scheduler::Create(const ProfileSpec& spec) {
+  SKYRUN_ASSIGN_OR_RETURN(Profile p, BuildProfile(spec));
+  return Scheduler(std::move(p));
+}
+
+std::optional<Scheduler::Candidate> Scheduler::BestNode(const TaskContext& ctx, Fleet& fleet,
+                                                        const std::vector<char>& shape_ok, std::string* why) {
+  bool node_specific = false;
+  for (FilterPlugin* f : profile_.filters) node_specific |= f->NodeSpecific(ctx);
+  const size_t nscores = profile_.scores.size();
+  size_t ncand = 0;
+  WhySummary summary;
+  std::string reason;
+  std::string* reason_out = why ? &reason : nullptr;
+
+  auto evaluate = [&](NodeIndex n) -> bool {
+    for (FilterPlugin* f : profile_.filters) {
+      if (!f->Filter(ctx, fleet, n, reason_out)) return false;
+    }
+    std::optional<DeviceChoice> choice = profile_.device_picker->Pick(*ctx.task, fleet, n, reason_out);
+    if (!choice) return false;
+    if (ncand == candidates_.size()) candidates_.emplace_back();
+    Candidate& c = candidates_[ncand++];
+    c.node = n;
+    c.choice = std::move(*choice);
+    c.raw.resize(nscores);
+    for (size_t k = 0; k < nscores; ++k) c.raw[k] = profile_.scores[k].first->Score(ctx, fleet, n, c.choice);
+    return true;
+  };
+  auto eligible = [&](NodeIndex m) { return max_per_node_ == 0 || ranks_on_[m] < max_per_node_; };
+
+  for (const Fleet::NodeClass& cls : fleet.classes()) {
+    if (cls.members.empty() || !shape_ok[static_cast<size_t>(cls.shape)]) continue;
+    if (!node_specific) {
+      NodeIndex rep = kNoNode;
+      for (NodeIndex m : cls.members) {
+        if (eligible(m)) {
+          rep = m;
+          break;
+        }
+      }
+      if (rep == kNoNode) {
+        if (why) summary.AddMembers("holds a rank of this job already", cls.members);
+        continue;
+      }
+      if (!evaluate(rep) && why) summary.AddMembers(reason, cls.members);
+      continue;
+    }
+    for (NodeIndex m : cls.members) {
+      if (!eligible(m)) {
+        if (why) summary.AddOne("holds a rank of this job already", m);
+      } else if (!evaluate(m) && why) {
+        summary.AddOne(reason, m);
+      }
+    }
+  }
+  if (ncand == 0) {
+    if (why) *why = summary.empty() ? "no node is allowed by resources.infra" : summary.Text(fleet);
+    return std::nullopt;
+  }
+  // Normalise each score over the candidates to 0..100 (1..100 when some
+  // candidates have no score from it: those get 0), then weigh and add.
+  std::vector<double> total(ncand, 0.0);
+  for (size_t k = 0; k < nscores; ++k) {
+    double lo = 0, hi = 0;
+    bool any = false, undefined = false;
+    for (size_t c = 0; c < ncand; ++c) {
+      const auto& v = candidates_[c].raw[k];
+      if (!v) {
+        undefined = true;
+        continue;
+      }
+      lo = any ? std::min(lo, *v) : *v;
+      hi = any ? std::max(hi, *v) : *v;
+      any = true;
+    }
+    double floor = undefined ? 1 : 0;
+    double weight = profile_.scores[k].second;
+    for (size_t c = 0; c < ncand; ++c) {
+      const auto& v = candidates_[c].raw[k];
+      if (!v) continue;
+      double norm = hi > lo ? floor + (*v - lo) / (hi - lo) * (100 - floor) : 100;
+      total[c] += weight * norm;
+    }
+  }
+  size_t best = 0;
+  for (size_t c = 1; c < ncand; ++c) {
+    if (total[c] > total[best] || (total[c] == total[best] && candidates_[c].node < candidates_[best].node))
+      best = c;
+  }
+  return candidates_[best];
+}
+
+PlaceOutcome Scheduler::PlanOn(const PendingJob& job, const std::vector<TaskRequest>& tasks, Fleet& fleet,
+                               const std::vector<char>& shape_ok, uint64_t plan) {
+  PlaceOutcome out;
+  if (ranks_on_.size() < static_cast<size_t>(fleet.size()))
+    ranks_on_.resize(static_cast<size_t>(fleet.size()), 0);
+  max_per_node_ = MaxRanksPerNode(*job.spec);
+  Placement placement;
+  std::vector<NodeIndex> touched;
+  auto undo = [&] {
+    for (const auto& t : placement.tasks) fleet.Unreserve(t);
+    for (NodeIndex n : touched) ranks_on_[n] = 0;
+  };
+  for (const TaskRequest& task : tasks) {
+    TaskContext ctx{&job, &task, plan};
+    std::optional<Candidate> best = BestNode(ctx, fleet, shape_ok, nullptr);
+    if (!best) {
+      std::string why;
+      (void)BestNode(ctx, fleet, shape_ok, &why);  // again, explaining each class this time
+      undo();
+      out.reason = "no node has room for rank " + std::to_string(task.rank) + " (needs " +
+                   DescribeRequest(task.resources) + "): " + why;
+      return out;
+    }
+    const Node& node = fleet.node(best->node);
+    TaskPlacement tp;
+    tp.rank = task.rank;
+    tp.role = task.role;
+    tp.node = node.name;
+    tp.node_address = node.address;
+    tp.cpus_milli = task.resources.cpus_milli;
+    tp.memory_mib = task.resources.memory_mib;
+    for (int pos : best->choice.positions)
+      tp.gpu_indices.push_back(node.gpus[static_cast<size_t>(pos)].index);
+    tp.gpu_milli = best->choice.per_gpu.raw() * static_cast<int64_t>(best->choice.positions.size());
+    tp.gpu_model = best->choice.model;
+    fleet.Reserve(tp);
+    if (ranks_on_[best->node]++ == 0) touched.push_back(best->node);
+    placement.backend = node.backend;
+    placement.hourly_price += HourlyPrice(node, tp);
+    placement.tasks.push_back(std::move(tp));
+  }
+  for (PermitPlugin* p : profile_.permits) {
+    std::string no = p->Permit(job, placement, fleet);
+    if (!no.empty()) {
+      undo();
+      out.reason = no;
+      return out;
+    }
+  }
+  for (NodeIndex n : touched) ranks_on_[n] = 0;
+  out.placement = std::move(placement);
+  return out;
+}
+
+PlaceOutcome Scheduler::Place(const PendingJob& job, Fleet& fleet) {
+  std::vector<TaskRequest> tasks = ExpandTasks(*job.spec);
+  for (PreFilterPlugin* p : profile_.pre_filters) {
+    std::string no = p->PreFilter(job, tasks, fleet);
+    if (!no.empty()) return {std::nullopt, no};
+  }
+  // Candidate backends, in the fleet's order, and which node shapes they allow.
+  std::vector<char> shape_ok(static_cast<size_t>(fleet.shape_count()), 0);
+  std::vector<std::string> backends;
+  for (int s = 0; s < fleet.shape_count(); ++s) {
+    const std::string& b = fleet.node(fleet.ShapeExample(s)).backend;
+    if (!InfraAllows(job.spec->resources.infra, b)) continue;
+    shape_ok[static_cast<size_t>(s)] = 1;
+    if (std::find(backends.begin(), backends.end(), b) == backends.end()) backends.push_back(b);
+  }
+  if (backends.empty()) return {std::nullopt, "no node is allowed by resources.infra"};
+  uint64_t plan = next_plan_++;
+  if (tasks.size() == 1 || backends.size() == 1) return PlanOn(job, tasks, fleet, shape_ok, plan);
+
+  // A gang runs on one backend: plan each, the backend of the best node for
+  // its first rank first; the first whole plan wins.
+  if (ranks_on_.size() < static_cast<size_t>(fleet.size()))
+    ranks_on_.resize(static_cast<size_t>(fleet.size()), 0);
+  max_per_node_ = MaxRanksPerNode(*job.spec);
+  TaskContext first{&job, &tasks.front(), plan};
+  if (auto best = BestNode(first, fleet, shape_ok, nullptr)) {
+    const std::string& b = fleet.node(best->node).backend;
+    std::stable_partition(backends.begin(), backends.end(), [&](const std::string& x) { return x == b; });
   }
   std::vector<std::string> reasons;
-  for (auto& [backend, group] : by_backend) {
-    if (!InfraAllows(spec.resources.infra, backend)) continue;
-    ClusterSnapshot empty;
-    empty.SetNodes(group);
-    PlaceOutcome o = Place(spec, empty, predicate);
-    if (o.placement) return Status::Ok();
-    reasons.push_back(backend + ": " + o.reason);
+  for (const std::string& b : backends) {
+    std::vector<char> only(shape_ok.size(), 0);
+    for (int s = 0; s < fleet.shape_count(); ++s)
+      only[static_cast<size_t>(s)] =
+          shape_ok[static_cast<size_t>(s)] && fleet.node(fleet.ShapeExample(s)).backend == b;
+    PlaceOutcome o = PlanOn(job, tasks, fleet, only, plan);
+    if (o.placement) return o;
+    reasons.push_back(b + ": " + o.reason);
   }
-  if (reasons.empty()) {
-    return InvalidArgument("no backend is allowed by resources.infra (" + Join(spec.resources.infra, ", ") + ")");
+  return {std::nullopt, Join(reasons, " | ")};
+}
+
+std::vector<Decision> Scheduler::Schedule(std::vector<PendingJob> queue, Fleet& fleet,
+                                          [[maybe_unused]] Micros now) {
+  stats_ = {};
+  QueueSortPlugin* sort = profile_.queue_sort;
+  std::stable_sort(queue.begin(), queue.end(),
+                   [sort](const PendingJob& a, const PendingJob& b) { return sort->Less(a, b); });
+  std::vector<Decision> out;
+  out.reserve(queue.size());
+  std::unordered_map<JobId, Waiting> waiting;
+  std::unordered_map<std::string, std::string> failed;  // signature -> reason, this cycle
+  for (const PendingJob& job : queue) {
+    Decision d;
+    d.job = job.id;
+    auto it = waiting_.find(job.id);
+    if (it != waiting_.end() && it->second.generation == fleet.generation()) {
+      d.reason = it->second.reason;
+      d.evaluated = false;
+      waiting[job.id] = it->second;
+      ++stats_.unchanged;
+      out.push_back(std::move(d));
+      continue;
+    }
+    std::string sig = job.matcher ? "" : Signature(*job.spec);
+    if (!sig.empty()) {
+      if (auto f = failed.find(sig); f != failed.end()) {
+        d.reason = f->second;
+        waiting[job.id] = {fleet.generation(), d.reason};
+        ++stats_.equivalent;
+        out.push_back(std::move(d));
+        continue;
+      }
+    }
+    ++stats_.planned;
+    PlaceOutcome o = Place(job, fleet);
+    if (o.placement) {
+      d.kind = Decision::Kind::kPlace;
+      d.placement = std::move(*o.placement);
+      for (ReservePlugin* r : profile_.reserves) r->Reserve(job, d.placement);
+    } else {
+      d.reason = std::move(o.reason);
+      waiting[job.id] = {fleet.generation(), d.reason};
+      if (!sig.empty()) failed[sig] = d.reason;
+      for (PostFilterPlugin* p : profile_.post_filters) p->PostFilter(job, fleet, &d.victims);
+    }
+    out.push_back(std::move(d));
+  }
+  waiting_ = std::move(waiting);
+  return out;
+}
+
+Status Scheduler::CheckFeasible(const JobSpec& spec, const std::vector<Node>& nodes, JobMatcher* matcher,
+                                const std::unordered_map<std::string, BackendCapabilities>& caps) {
+  std::vector<Node> copy = nodes;
+  for (Node& n : copy)
+    if (n.state == NodeState::kDown) n.state = NodeState::kUp;  // down now, may come back
+  Fleet empty;
+  for (const auto& [backend, c] : caps) empty.SetCapabilities(backend, c);
+  empty.SetNodes(std::move(copy));
+  PendingJob job;
+  job.spec = &spec;
+  job.matcher = matcher;
+  std::vector<TaskRequest> tasks = ExpandTasks(spec);
+  std::vector<std::string> backends;
+  for (int s = 0; s < empty.shape_count(); ++s) {
+    const std::string& b = empty.node(empty.ShapeExample(s)).backend;
+    if (InfraAllows(spec.resources.infra, b) &&
+        std::find(backends.begin(), backends.end(), b) == backends.end())
+      backends.push_back(b);
+  }
+  std::sort(backends.begin(), backends.end());
+  if (backends.empty()) {
+    return InvalidArgument("no backend is allowed by resources.infra (" + Join(spec.resources.infra, ", ") +
+                           ")");
+  }
+  std::vector<std::string> reasons;
+  for (const std::string& b : backends) {
+    std::string no;
+    for (PreFilterPlugin* p : profile_.pre_filters) {
+      JobSpec narrowed = spec;
+      narrowed.resources.infra = {b};
+      PendingJob one = job;
+      one.spec = &narrowed;
+      no = p->PreFilter(one, tasks, empty);
+      if (!no.empty()) break;
+    }
+    if (no.empty()) {
+      std::vector<char> only(static_cast<size_t>(empty.shape_count()), 0);
+      for (int s = 0; s < empty.shape_count(); ++s)
+        only[static_cast<size_t>(s)] = empty.node(empty.ShapeExample(s)).backend == b;
+      PlaceOutcome o = PlanOn(job, tasks, empty, only, next_plan_++);
+      if (o.placement) return Status::Ok();
+      no = o.reason;
+    }
+    reasons.push_back(b + ": " + no);
   }
   return ResourceExhausted("the job can never fit: " + Join(reasons, " | "));
 }

@@ -1,96 +1,107 @@
-// Scheduler: decides which nodes and which GPUs every task of a job gets, over
-// a snapshot of the fleet, all-or-nothing. The controller calls Place() for
-// the head of its queue each cycle; the simulator will call the same code.
+// Scheduler: decides which nodes and which GPUs every task of a job gets.
+// One entry point for the server and a simulator: Schedule(queue, fleet,
+// now) runs one cycle over the pending queue and the fleet and returns a
+// decision per job: place (the placement, already booked in the fleet), or
+// wait (why, summarised per node class with counts). Nothing here touches
+// files, sockets, the wall clock or the store; time comes in as `now`.
 //
-// The cycle follows the Kubernetes scheduling framework in miniature: filter
-// (can this node hold this task at all, and now?), score (best fit: the node
-// left with the least free GPU, then CPU), reserve (tentatively take the
-// resources so the next task of a gang sees them gone), and permit (a gang is
-// placed only if every task found room; otherwise every reservation is
-// undone). "Does not fit" is an outcome with a reason, never an error.
+// A cycle: queue sort; per job, pre-filters, then per rank filters, device
+// picker and scores over the node classes (plugin.h), reserving each rank
+// tentatively so the next rank sees it gone; permit the whole plan or undo
+// it. A gang is planned per candidate backend (the backend of the best node
+// for its first rank first) and never split across backends; num_nodes
+// ranks land on distinct nodes unless the spec sets tasks_per_node.
 //
-// Thread-safety: a Scheduler is stateless between calls; a ClusterSnapshot
-// is not thread-safe (the controller owns it).
+// A job found unschedulable is not tried again until the fleet's generation
+// moves (capacity freed, nodes changed, Touch()); within a cycle, jobs that
+// ask exactly the same thing as one that did not fit wait without planning.
+//
+// Thread-safety: none; one owner (the controller under its cycle lock).
 #pragma once
 
-#include <functional>
-#include <map>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
+#include "common/clock.h"
 #include "common/status.h"
-#include "model/job_spec.h"
-#include "model/node.h"
-#include "model/placement.h"
+#include "scheduler/fleet.h"
+#include "scheduler/plugin.h"
+#include "scheduler/profile.h"
+#include "scheduler/tasks.h"
 
 namespace skyrun {
 
-// The fleet as the scheduler sees it: nodes and what is in use on each.
-class ClusterSnapshot {
- public:
-  void SetNodes(std::vector<Node> nodes);
-  const std::vector<Node>& nodes() const { return nodes_; }
-  const Node* FindNode(const std::string& name) const;
-  NodeUsage& UsageOf(const std::string& node);
-  const NodeUsage& UsageOf(const std::string& node) const;
-
-  // Takes or gives back what a placed task holds. Release is the exact
-  // inverse of Reserve (used when an attempt ends and to undo a gang).
-  void Reserve(const TaskPlacement& task);
-  void Release(const TaskPlacement& task);
-
- private:
-  std::vector<Node> nodes_;
-  std::map<std::string, NodeUsage> usage_;
+struct Decision {
+  enum class Kind { kPlace, kWait };
+  Kind kind = Kind::kWait;
+  JobId job;
+  Placement placement;         // kPlace: booked in the fleet; the caller launches or releases it
+  std::string reason;          // kWait: for people
+  bool evaluated = true;       // false: not tried again (nothing it depends on changed)
+  std::vector<JobId> victims;  // jobs to preempt for it (empty until preemption lands)
 };
 
-struct TaskRequest;
-
-// What the controller's matching (the expression language: the job's
-// requirements and rank, the node's policy) says about one node for one task.
-struct NodeVerdict {
-  std::string reject;      // "" = acceptable; else why not, for people
-  double rank = 0;         // the job's rank on this node: higher is preferred
-  bool rank_defined = false;
+struct CycleStats {
+  int64_t planned = 0;     // jobs planned from scratch
+  int64_t unchanged = 0;   // waiting jobs skipped: the fleet did not change for them
+  int64_t equivalent = 0;  // waiting like an identical job before them this cycle
 };
-
-// Optional filter and score the controller plugs in. Among the nodes where a
-// task fits, a higher defined rank wins over any packing preference; nodes
-// with an undefined rank come after those with one; ties go to best fit.
-using NodePredicate = std::function<NodeVerdict(const Node&, const TaskRequest&)>;
 
 struct PlaceOutcome {
-  std::optional<Placement> placement;  // set when every task found room
-  std::string reason;                  // why not, for people ("needs 4 GPU A100; best node local-0 has 2 free")
-  bool never_fits = false;             // not even on an empty fleet: the job can never run here
-};
-
-struct SchedulerOptions {
-  // Backends whose nodes this job may use ("local", "slurm/hpc1"); empty = all.
-  std::vector<std::string> allowed_backends;
+  std::optional<Placement> placement;  // set (and booked) when every task found room
+  std::string reason;                  // why not
 };
 
 class Scheduler {
  public:
-  // Places every task of `spec` on `snapshot`, reserving on success.
-  PlaceOutcome Place(const JobSpec& spec, ClusterSnapshot& snapshot, const NodePredicate& predicate = {}) const;
+  // The default profile (today's behaviour).
+  Scheduler();
+  // A profile from the server config; fails with where the bad entry is.
+  static Result<Scheduler> Create(const ProfileSpec& spec);
+  Scheduler(Scheduler&&) = default;
+  Scheduler& operator=(Scheduler&&) = default;
+
+  // One cycle. `queue` in any order (the queue sort plugin orders it).
+  std::vector<Decision> Schedule(std::vector<PendingJob> queue, Fleet& fleet, Micros now);
+  const CycleStats& last_cycle() const { return stats_; }
+
+  // Places one job now, booking on success (tests, tools).
+  PlaceOutcome Place(const PendingJob& job, Fleet& fleet);
 
   // Whether the job could fit on an EMPTY fleet of these nodes (admission:
-  // refuse at submission what can never run). Returns OK or the reason.
-  Status CheckFeasible(const JobSpec& spec, const std::vector<Node>& nodes,
-                       const NodePredicate& predicate = {}) const;
-};
+  // refuse at submission what can never run). OK or the reason per backend.
+  Status CheckFeasible(const JobSpec& spec, const std::vector<Node>& nodes, JobMatcher* matcher,
+                       const std::unordered_map<std::string, BackendCapabilities>& caps = {});
 
-// The per-task request of a job (one entry per rank; roles expand).
-struct TaskRequest {
-  int rank = 0;
-  std::string role;
-  ResourceRequest resources;
-};
-std::vector<TaskRequest> ExpandTasks(const JobSpec& spec);
+ private:
+  explicit Scheduler(Profile profile) : profile_(std::move(profile)) {}
 
-// Whether `infra` (spec.resources.infra) allows a node of this backend.
-bool InfraAllows(const std::vector<std::string>& infra, const std::string& backend);
+  struct Candidate {
+    NodeIndex node = kNoNode;
+    DeviceChoice choice;
+    std::vector<std::optional<double>> raw;  // per score plugin
+  };
+  // The best node for one task among backends with allowed[backend shape]; or why none.
+  std::optional<Candidate> BestNode(const TaskContext& ctx, Fleet& fleet, const std::vector<char>& shape_ok,
+                                    std::string* why);
+  PlaceOutcome PlanOn(const PendingJob& job, const std::vector<TaskRequest>& tasks, Fleet& fleet,
+                      const std::vector<char>& shape_ok, uint64_t plan);
+
+  Profile profile_;
+  CycleStats stats_;
+  uint64_t next_plan_ = 1;
+  // Per waiting job: the fleet generation it was found unschedulable at, and why.
+  struct Waiting {
+    uint64_t generation = 0;
+    std::string reason;
+  };
+  std::unordered_map<JobId, Waiting> waiting_;
+  // Reused buffers (no allocation per node).
+  std::vector<uint16_t> ranks_on_;  // by node: ranks of the job being planned
+  int max_per_node_ = 1;
+  std::vector<Candidate> candidates_;
+};
 
 }  // namespace skyrun

@@ -2,90 +2,142 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
+#include "scheduler/test_nodes.h"
+
 namespace skyrun {
 namespace {
 
-Node MakeNode(const std::string& name, int cpus, int64_t mem_gib, int gpus, const std::string& model = "A100-80GB") {
-  Node n;
-  n.name = name;
-  n.backend = "local";
-  n.cpus_milli = cpus * 1000;
-  n.memory_mib = mem_gib * 1024;
-  for (int i = 0; i < gpus; ++i) n.gpus.push_back({i, model, 81920});
-  return n;
-}
-
-JobSpec GpuJob(int nodes, int gpus_per_task, const std::string& model = "A100") {
-  JobSpec s;
-  s.mode = nodes > 1 ? JobMode::kGang : JobMode::kSingle;
-  s.num_nodes = nodes;
-  s.resources.cpus_milli = 1000;
-  s.resources.accelerators[model] = gpus_per_task;
-  return s;
-}
+using testing_nodes::FnMatcher;
+using testing_nodes::GpuJob;
+using testing_nodes::MakeNode;
+using testing_nodes::Pending;
 
 TEST(SchedulerTest, PlacesWholeGpusAndReserves) {
-  ClusterSnapshot snap;
-  snap.SetNodes({MakeNode("n0", 8, 64, 4)});
+  Fleet fleet;
+  fleet.SetNodes({MakeNode("n0", 8, 64, 4)});
   Scheduler sched;
-  auto out = sched.Place(GpuJob(1, 2), snap);
+  JobSpec two = GpuJob(1, 2), one = GpuJob(1, 1);
+  auto out = sched.Place(Pending(two), fleet);
   ASSERT_TRUE(out.placement) << out.reason;
   EXPECT_EQ(out.placement->tasks[0].gpu_indices, (std::vector<int>{0, 1}));
-  auto second = sched.Place(GpuJob(1, 2), snap);
+  auto second = sched.Place(Pending(two), fleet);
   ASSERT_TRUE(second.placement);
   EXPECT_EQ(second.placement->tasks[0].gpu_indices, (std::vector<int>{2, 3}));
-  auto third = sched.Place(GpuJob(1, 1), snap);
+  auto third = sched.Place(Pending(one), fleet);
   EXPECT_FALSE(third.placement);
-  EXPECT_NE(third.reason.find("0 of 4 A100 free"), std::string::npos) << third.reason;
+  EXPECT_NE(third.reason.find("n0: 0 of 4 A100 free"), std::string::npos) << third.reason;
 }
 
 TEST(SchedulerTest, GangIsAllOrNothing) {
-  ClusterSnapshot snap;
-  snap.SetNodes({MakeNode("n0", 8, 64, 2), MakeNode("n1", 8, 64, 1)});
+  Fleet fleet;
+  fleet.SetNodes({MakeNode("n0", 8, 64, 2), MakeNode("n1", 8, 64, 1)});
   Scheduler sched;
   // 2 ranks x 2 GPUs: only n0 can hold one rank; the gang must not half-start.
-  auto out = sched.Place(GpuJob(2, 2), snap);
+  JobSpec gang = GpuJob(2, 2);
+  auto out = sched.Place(Pending(gang), fleet);
   EXPECT_FALSE(out.placement);
-  EXPECT_EQ(snap.UsageOf("n0").gpu_milli_used, (std::vector<int64_t>{0, 0}));
-  EXPECT_EQ(snap.UsageOf("n0").cpus_milli, 0);
+  EXPECT_EQ(fleet.UsageOf("n0").gpu_milli_used, (std::vector<int64_t>{0, 0}));
+  EXPECT_EQ(fleet.UsageOf("n0").cpus_milli, 0);
+}
+
+TEST(SchedulerTest, GangRanksLandOnDistinctNodesUnlessTasksPerNodeSaysSo) {
+  Fleet fleet;
+  fleet.SetNodes({MakeNode("n0", 8, 64, 8), MakeNode("n1", 8, 64, 8)});
+  Scheduler sched;
+  JobSpec gang = GpuJob(2, 1);
+  auto out = sched.Place(Pending(gang), fleet);
+  ASSERT_TRUE(out.placement) << out.reason;
+  std::set<std::string> nodes;
+  for (const auto& t : out.placement->tasks) nodes.insert(t.node);
+  EXPECT_EQ(nodes.size(), 2u);  // best fit alone would stack both on one node
+
+  // Three ranks on two nodes: only when the spec allows two per node.
+  JobSpec three = GpuJob(3, 1);
+  EXPECT_FALSE(sched.Place(Pending(three, 2), fleet).placement);
+  three.tasks_per_node = 2;
+  auto packed = sched.Place(Pending(three, 3), fleet);
+  ASSERT_TRUE(packed.placement) << packed.reason;
+  std::map<std::string, int> per_node;
+  for (const auto& t : packed.placement->tasks) per_node[t.node]++;
+  for (const auto& [node, n] : per_node) EXPECT_LE(n, 2) << node;
+}
+
+TEST(SchedulerTest, AGangIsPlannedPerBackendAndNeverSplit) {
+  // One local 1-GPU node and two Slurm-like 4-GPU nodes; a gang of 2 x 1 GPU.
+  Fleet fleet;
+  fleet.SetNodes({MakeNode("local-0", 8, 64, 1, "A100", "local"),
+                  MakeNode("hpc/a", 8, 64, 4, "A100", "slurm/hpc"),
+                  MakeNode("hpc/b", 8, 64, 4, "A100", "slurm/hpc")});
+  Scheduler sched;
+  JobSpec gang = GpuJob(2, 1);
+  EXPECT_TRUE(sched.CheckFeasible(gang, fleet.nodes(), nullptr).ok());
+  auto out = sched.Place(Pending(gang), fleet);
+  ASSERT_TRUE(out.placement) << out.reason;
+  EXPECT_EQ(out.placement->backend, "slurm/hpc");
+  for (const auto& t : out.placement->tasks) EXPECT_NE(t.node, "local-0");
 }
 
 TEST(SchedulerTest, SharesPackOntoTheFullestGpu) {
-  ClusterSnapshot snap;
-  snap.SetNodes({MakeNode("n0", 8, 64, 2)});
+  Fleet fleet;
+  fleet.SetNodes({MakeNode("n0", 8, 64, 2)});
   Scheduler sched;
   JobSpec share;
   share.resources.gpu_milli = 500;
-  auto a = sched.Place(share, snap);
-  auto b = sched.Place(share, snap);
+  auto a = sched.Place(Pending(share), fleet);
+  auto b = sched.Place(Pending(share), fleet);
   ASSERT_TRUE(a.placement && b.placement);
   EXPECT_EQ(a.placement->tasks[0].gpu_indices, b.placement->tasks[0].gpu_indices);
   share.resources.gpu_milli = 600;
-  auto c = sched.Place(share, snap);
+  auto c = sched.Place(Pending(share), fleet);
   ASSERT_TRUE(c.placement);
   EXPECT_NE(c.placement->tasks[0].gpu_indices, a.placement->tasks[0].gpu_indices);
   // A whole-GPU task now finds no idle GPU.
-  EXPECT_FALSE(sched.Place(GpuJob(1, 1), snap).placement);
+  JobSpec whole = GpuJob(1, 1);
+  EXPECT_FALSE(sched.Place(Pending(whole), fleet).placement);
+}
+
+TEST(SchedulerTest, AShareTakesAWholeGpuWhereTheBackendHandsOutWholeGpus) {
+  Fleet fleet;
+  BackendCapabilities whole_only;
+  whole_only.gpu_granularity_milli = 1000;
+  fleet.SetCapabilities("slurm/hpc", whole_only);
+  fleet.SetNodes({MakeNode("hpc/a", 8, 64, 1, "A100", "slurm/hpc")});
+  Scheduler sched;
+  JobSpec share;
+  share.resources.gpu_milli = 500;
+  auto a = sched.Place(Pending(share), fleet);
+  ASSERT_TRUE(a.placement) << a.reason;
+  EXPECT_EQ(a.placement->tasks[0].gpu_milli, 500);                                 // what the task asked for
+  EXPECT_EQ(fleet.UsageOf("hpc/a").gpu_milli_used, (std::vector<int64_t>{1000}));  // what the books hold
+  auto b = sched.Place(Pending(share, 2), fleet);
+  EXPECT_FALSE(b.placement);
+  EXPECT_NE(b.reason.find("books whole GPUs"), std::string::npos) << b.reason;
+  fleet.Release(a.placement->tasks[0]);
+  EXPECT_EQ(fleet.UsageOf("hpc/a").gpu_milli_used, (std::vector<int64_t>{0}));
 }
 
 TEST(SchedulerTest, ReleaseUndoesReserve) {
-  ClusterSnapshot snap;
-  snap.SetNodes({MakeNode("n0", 8, 64, 4)});
+  Fleet fleet;
+  fleet.SetNodes({MakeNode("n0", 8, 64, 4)});
   Scheduler sched;
-  auto out = sched.Place(GpuJob(2, 2), snap);
-  ASSERT_TRUE(out.placement);
-  for (const auto& t : out.placement->tasks) snap.Release(t);
-  EXPECT_EQ(snap.UsageOf("n0").gpu_milli_used, (std::vector<int64_t>{0, 0, 0, 0}));
-  EXPECT_EQ(snap.UsageOf("n0").cpus_milli, 0);
+  JobSpec spec = GpuJob(2, 2);
+  spec.tasks_per_node = 2;
+  auto out = sched.Place(Pending(spec), fleet);
+  ASSERT_TRUE(out.placement) << out.reason;
+  for (const auto& t : out.placement->tasks) fleet.Release(t);
+  EXPECT_EQ(fleet.UsageOf("n0").gpu_milli_used, (std::vector<int64_t>{0, 0, 0, 0}));
+  EXPECT_EQ(fleet.UsageOf("n0").cpus_milli, 0);
 }
 
 TEST(SchedulerTest, ModelNamesAndFeasibility) {
   Scheduler sched;
   std::vector<Node> nodes = {MakeNode("n0", 8, 64, 4, "A100-80GB"), MakeNode("n1", 8, 64, 8, "V100")};
-  EXPECT_TRUE(sched.CheckFeasible(GpuJob(1, 4, "A100"), nodes).ok());
-  EXPECT_TRUE(sched.CheckFeasible(GpuJob(1, 4, "a100-80gb"), nodes).ok());
-  EXPECT_FALSE(sched.CheckFeasible(GpuJob(1, 4, "H100"), nodes).ok());
-  Status too_many = sched.CheckFeasible(GpuJob(1, 16, "A100"), nodes);
+  EXPECT_TRUE(sched.CheckFeasible(GpuJob(1, 4, "A100"), nodes, nullptr).ok());
+  EXPECT_TRUE(sched.CheckFeasible(GpuJob(1, 4, "a100-80gb"), nodes, nullptr).ok());
+  EXPECT_FALSE(sched.CheckFeasible(GpuJob(1, 4, "H100"), nodes, nullptr).ok());
+  Status too_many = sched.CheckFeasible(GpuJob(1, 16, "A100"), nodes, nullptr);
   EXPECT_EQ(too_many.code(), StatusCode::kResourceExhausted);
   EXPECT_NE(too_many.message().find("can never fit"), std::string::npos);
 }
@@ -98,46 +150,122 @@ TEST(SchedulerTest, InfraFiltersBackends) {
   EXPECT_FALSE(InfraAllows({"local"}, "slurm/hpc1"));
 }
 
-TEST(SchedulerTest, PredicateFiltersAndRankBeatsPacking) {
-  ClusterSnapshot snap;
+TEST(SchedulerTest, MatcherFiltersAndRankBeatsPacking) {
+  Fleet fleet;
   // n-busy is the tighter fit (best fit would pick it); n-fast has the higher rank.
-  snap.SetNodes({MakeNode("n-busy", 8, 64, 2), MakeNode("n-fast", 8, 64, 4), MakeNode("n-no", 8, 64, 8)});
+  fleet.SetNodes({MakeNode("n-busy", 8, 64, 2), MakeNode("n-fast", 8, 64, 4), MakeNode("n-no", 8, 64, 8)});
   Scheduler sched;
-  NodePredicate pred = [](const Node& n, const TaskRequest&) {
+  FnMatcher matcher([](const Node& n) {
     NodeVerdict v;
     if (n.name == "n-no") v.reject = "requirements: Country == \"US\" is FALSE";
     v.rank_defined = n.name != "n-no";
     v.rank = n.name == "n-fast" ? 10 : 1;
     return v;
-  };
-  auto out = sched.Place(GpuJob(1, 1), snap, pred);
+  });
+  JobSpec one = GpuJob(1, 1), eight = GpuJob(1, 8);
+  auto out = sched.Place(Pending(one, 1, &matcher), fleet);
   ASSERT_TRUE(out.placement) << out.reason;
   EXPECT_EQ(out.placement->tasks[0].node, "n-fast");
-  // Without a predicate the tightest fit wins.
-  auto plain = sched.Place(GpuJob(1, 1), snap);
+  // Without a matcher the tightest fit wins.
+  auto plain = sched.Place(Pending(one, 2), fleet);
   ASSERT_TRUE(plain.placement);
   EXPECT_EQ(plain.placement->tasks[0].node, "n-busy");
   // A job only the rejected node could hold says why that node is out.
-  auto big = sched.Place(GpuJob(1, 8), snap, pred);
+  auto big = sched.Place(Pending(eight, 3, &matcher), fleet);
   EXPECT_FALSE(big.placement);
-  EXPECT_NE(big.reason.find("n-no: requirements: Country == \"US\" is FALSE"), std::string::npos) << big.reason;
-  Status feasible = sched.CheckFeasible(GpuJob(1, 8), snap.nodes(), pred);
-  EXPECT_FALSE(feasible.ok());
+  EXPECT_NE(big.reason.find("n-no: requirements: Country == \"US\" is FALSE"), std::string::npos)
+      << big.reason;
+  EXPECT_FALSE(sched.CheckFeasible(eight, fleet.nodes(), &matcher).ok());
 }
 
 TEST(SchedulerTest, UndefinedRankComesAfterDefined) {
-  ClusterSnapshot snap;
-  snap.SetNodes({MakeNode("a", 8, 64, 1), MakeNode("b", 8, 64, 4)});
+  Fleet fleet;
+  fleet.SetNodes({MakeNode("a", 8, 64, 1), MakeNode("b", 8, 64, 4)});
   Scheduler sched;
-  NodePredicate pred = [](const Node& n, const TaskRequest&) {
+  FnMatcher matcher([](const Node& n) {
     NodeVerdict v;
     v.rank_defined = n.name == "b";
     v.rank = -100;  // a low rank still beats no rank
     return v;
-  };
-  auto out = sched.Place(GpuJob(1, 1), snap, pred);
+  });
+  JobSpec one = GpuJob(1, 1);
+  auto out = sched.Place(Pending(one, 1, &matcher), fleet);
   ASSERT_TRUE(out.placement);
   EXPECT_EQ(out.placement->tasks[0].node, "b");
+}
+
+TEST(SchedulerTest, WaitReasonsAreSummarisedPerClassWithCounts) {
+  Fleet fleet;
+  std::vector<Node> nodes;
+  for (int i = 0; i < 6; ++i) nodes.push_back(MakeNode("busy-" + std::to_string(i), 8, 64, 2));
+  nodes.push_back(MakeNode("down-0", 8, 64, 8));
+  nodes.back().state = NodeState::kDown;
+  fleet.SetNodes(nodes);
+  Scheduler sched;
+  JobSpec four = GpuJob(1, 4);
+  auto out = sched.Place(Pending(four), fleet);
+  ASSERT_FALSE(out.placement);
+  EXPECT_NE(out.reason.find("6 nodes (busy-0, busy-1, busy-2, ...): 2 of 2 A100 free"), std::string::npos)
+      << out.reason;
+  EXPECT_NE(out.reason.find("down-0: node is DOWN"), std::string::npos) << out.reason;
+}
+
+TEST(SchedulerTest, TheCycleOrdersByPriorityThenSubmission) {
+  Fleet fleet;
+  fleet.SetNodes({MakeNode("n0", 8, 64, 1)});
+  Scheduler sched;
+  JobSpec low = GpuJob(1, 1), high = GpuJob(1, 1);
+  high.priority = 1000;
+  std::vector<Decision> d = sched.Schedule({Pending(low, 1), Pending(high, 2)}, fleet, 0);
+  ASSERT_EQ(d.size(), 2u);
+  EXPECT_EQ(d[0].job, JobId(2));
+  EXPECT_EQ(d[0].kind, Decision::Kind::kPlace);
+  EXPECT_EQ(d[1].kind, Decision::Kind::kWait);
+}
+
+TEST(SchedulerTest, AnUnschedulableJobIsNotPlannedAgainUntilCapacityIsFreed) {
+  Fleet fleet;
+  fleet.SetNodes({MakeNode("n0", 8, 64, 2)});
+  Scheduler sched;
+  JobSpec hog = GpuJob(1, 2), big = GpuJob(1, 2);
+  std::vector<Decision> first = sched.Schedule({Pending(hog, 1), Pending(big, 2)}, fleet, 0);
+  ASSERT_EQ(first[0].kind, Decision::Kind::kPlace);
+  ASSERT_EQ(first[1].kind, Decision::Kind::kWait);
+  EXPECT_TRUE(first[1].evaluated);
+  std::vector<Decision> again = sched.Schedule({Pending(big, 2)}, fleet, 1);
+  EXPECT_FALSE(again[0].evaluated);
+  EXPECT_EQ(again[0].reason, first[1].reason);
+  EXPECT_EQ(sched.last_cycle().unchanged, 1);
+  fleet.Release(first[0].placement.tasks[0]);
+  std::vector<Decision> freed = sched.Schedule({Pending(big, 2)}, fleet, 2);
+  EXPECT_EQ(freed[0].kind, Decision::Kind::kPlace);
+}
+
+TEST(SchedulerTest, JobsAskingTheSameAsOneThatDidNotFitWaitWithoutPlanning) {
+  Fleet fleet;
+  fleet.SetNodes({MakeNode("n0", 8, 64, 1)});
+  Scheduler sched;
+  JobSpec a = GpuJob(1, 2), b = GpuJob(1, 2), c = GpuJob(1, 1);
+  std::vector<Decision> d = sched.Schedule({Pending(a, 1), Pending(b, 2), Pending(c, 3)}, fleet, 0);
+  EXPECT_EQ(d[0].kind, Decision::Kind::kWait);
+  EXPECT_EQ(d[1].kind, Decision::Kind::kWait);
+  EXPECT_EQ(d[1].reason, d[0].reason);
+  EXPECT_EQ(d[2].kind, Decision::Kind::kPlace);
+  EXPECT_EQ(sched.last_cycle().equivalent, 1);
+  EXPECT_EQ(sched.last_cycle().planned, 2);
+}
+
+TEST(SchedulerTest, AGangThatCannotFitIsToldByThePreFilter) {
+  Fleet fleet;
+  std::vector<Node> nodes;
+  for (int i = 0; i < 10; ++i) nodes.push_back(MakeNode("n" + std::to_string(i), 8, 64, 8));
+  fleet.SetNodes(nodes);
+  Scheduler sched;
+  JobSpec gang = GpuJob(40, 8);
+  auto out = sched.Place(Pending(gang), fleet);
+  ASSERT_FALSE(out.placement);
+  EXPECT_NE(out.reason.find("needs 40 ranks"), std::string::npos) << out.reason;
+  EXPECT_NE(out.reason.find("local has room for 10"), std::string::npos) << out.reason;
 }
 
 }  // namespace

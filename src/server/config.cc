@@ -274,6 +274,41 @@ Status CheckUniqueBackends(const std::string& file, const ServerConfig& cfg) {
   return Status::Ok();
 }
 
+// scheduler: {profile: {queue_sort, plugins, scores, device_picker}}; the
+// names are checked by building the profile, errors point at the entry.
+Status ParseScheduler(const std::string& file, const YAML::Node& n, SchedulerSettings* out) {
+  SKYRUN_RETURN_IF_ERROR(CheckKeys(file, n, "scheduler", {"profile"}));
+  YAML::Node p = n["profile"];
+  if (!p) return Status::Ok();
+  const std::string base = "scheduler.profile";
+  SKYRUN_RETURN_IF_ERROR(CheckKeys(file, p, base, {"queue_sort", "plugins", "scores", "device_picker"}));
+  ProfileSpec& spec = out->profile;
+  auto entry = [&](const YAML::Node& v, const std::string& path) { return ProfileEntry(v.as<std::string>(), 1, Where(file, v, path)); };
+  if (p["queue_sort"]) spec.queue_sort = entry(p["queue_sort"], base + ".queue_sort");
+  if (p["device_picker"]) spec.device_picker = entry(p["device_picker"], base + ".device_picker");
+  if (YAML::Node list = p["plugins"]) {
+    if (!list.IsSequence()) return InvalidArgument(Where(file, list, base + ".plugins") + ": expected a list of plugin names");
+    spec.plugins.clear();
+    for (size_t i = 0; i < list.size(); ++i) spec.plugins.push_back(entry(list[i], base + ".plugins[" + std::to_string(i) + "]"));
+  }
+  if (YAML::Node scores = p["scores"]) {
+    if (!scores.IsMap()) return InvalidArgument(Where(file, scores, base + ".scores") + ": expected a mapping plugin: weight");
+    spec.scores.clear();
+    for (auto it = scores.begin(); it != scores.end(); ++it) {
+      std::string name = it->first.as<std::string>();
+      double weight = 0;
+      try {
+        weight = it->second.as<double>();
+      } catch (const YAML::Exception&) {
+        return InvalidArgument(Where(file, it->second, base + ".scores." + name) + ": expected a number");
+      }
+      spec.scores.push_back(ProfileEntry(name, weight, Where(file, it->first, base + ".scores." + name)));
+    }
+  }
+  auto built = BuildProfile(spec);
+  return built.ok() ? Status::Ok() : built.status();
+}
+
 }  // namespace
 
 Result<ServerConfig> ParseServerConfig(const std::string& text, const std::string& file) {
@@ -289,7 +324,7 @@ Result<ServerConfig> ParseServerConfig(const std::string& text, const std::strin
   try {
     SKYRUN_RETURN_IF_ERROR(
         CheckKeys(file, root, "",
-                  {"listen", "state_dir", "log_level", "local", "uploads", "slurm", "kubernetes", "api"}));
+                  {"listen", "state_dir", "log_level", "local", "uploads", "slurm", "kubernetes", "api", "scheduler"}));
     SKYRUN_RETURN_IF_ERROR(Get(file, root, "listen", "", &cfg.listen));
     SKYRUN_RETURN_IF_ERROR(Get(file, root, "log_level", "", &cfg.log_level));
     if (!ParseLogLevel(cfg.log_level)) {
@@ -300,6 +335,7 @@ Result<ServerConfig> ParseServerConfig(const std::string& text, const std::strin
     if (root["local"]) SKYRUN_RETURN_IF_ERROR(ParseLocal(file, root["local"], &cfg.local));
     if (root["uploads"]) SKYRUN_RETURN_IF_ERROR(ParseUploads(file, root["uploads"], &cfg.uploads));
     if (root["api"]) SKYRUN_RETURN_IF_ERROR(ParseApi(file, root["api"], &cfg.api));
+    if (root["scheduler"]) SKYRUN_RETURN_IF_ERROR(ParseScheduler(file, root["scheduler"], &cfg.scheduler));
     if (root["slurm"]) SKYRUN_RETURN_IF_ERROR(ParseSlurm(file, root["slurm"], &cfg.slurm));
     if (root["kubernetes"])
       SKYRUN_RETURN_IF_ERROR(ParseKubernetes(file, root["kubernetes"], &cfg.kubernetes));

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "scheduler/profile.h"
 #include "common/status.h"
 #include "drivers/kubernetes/kubernetes_config.h"
 
@@ -86,6 +87,12 @@ struct ApiSettings {
   int partition_timeout_seconds = 20;  // POST /v1/partition time budget (503 beyond)
 };
 
+// scheduler: the scheduler's profile (docs/config.md); keys left out keep
+// the default profile's.
+struct SchedulerSettings {
+  ProfileSpec profile = DefaultProfileSpec();
+};
+
 struct ServerConfig {
   std::string listen = "127.0.0.1:8787";
   std::string state_dir;  // "" = $HOME/.skyrun
@@ -97,6 +104,7 @@ struct ServerConfig {
   // parser (drivers/kubernetes/kubernetes_config.h), so the keys are the same.
   std::vector<KubernetesClusterConfig> kubernetes;
   ApiSettings api;
+  SchedulerSettings scheduler;
 };
 
 Result<ServerConfig> LoadServerConfig(const std::string& path);

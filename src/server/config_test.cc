@@ -231,5 +231,28 @@ TEST(ServerConfigTest, Item1_BadSandboxSettingsAreRefusedWithTheirPlace) {
   EXPECT_NE(typo.status().message().find("did you mean 'enabled'"), std::string::npos) << typo.status().message();
 }
 
+TEST(ServerConfigTest, SchedulerProfileIsReadAndBadPluginsAreLocated) {
+  auto cfg = ParseServerConfig("", "server.yaml");
+  ASSERT_TRUE(cfg.ok());
+  EXPECT_EQ(cfg->scheduler.profile.scores.size(), DefaultProfileSpec().scores.size());
+  cfg = ParseServerConfig(
+      "scheduler:\n  profile:\n    plugins: [expression, node-state, max-hourly-cost]\n"
+      "    scores: {best-fit: 2}\n",
+      "server.yaml");
+  ASSERT_TRUE(cfg.ok()) << cfg.status().message();
+  ASSERT_EQ(cfg->scheduler.profile.plugins.size(), 3u);
+  EXPECT_EQ(cfg->scheduler.profile.plugins[2].name, "max-hourly-cost");
+  ASSERT_EQ(cfg->scheduler.profile.scores.size(), 1u);
+  EXPECT_EQ(cfg->scheduler.profile.scores[0].weight, 2);
+  auto bad = ParseServerConfig("scheduler:\n  profile:\n    plugins: [expression, node-sate]\n", "server.yaml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("server.yaml:3:27: scheduler.profile.plugins[1]: unknown scheduler plugin "
+                                        "'node-sate'"),
+            std::string::npos)
+      << bad.status().message();
+  auto typo = ParseServerConfig("scheduler:\n  profil: {}\n", "server.yaml");
+  EXPECT_FALSE(typo.ok());
+}
+
 }  // namespace
 }  // namespace skyrun

@@ -126,6 +126,7 @@ int RunServer(const ServerFlags& flags) {
   copts.state_dir = state_dir;
   copts.kill_grace_seconds = config.local.kill_grace_seconds;
   copts.logger = &logger;
+  copts.scheduler_profile = config.scheduler.profile;
   Controller controller(store->get(), driver_ptrs, &clock, decoder, copts);
   if (Status s = controller.Start(); !s.ok()) {
     std::cerr << "error: starting the controller: " << s.message() << "\n";

@@ -14,7 +14,7 @@ namespace {
 
 // In reading order: resources before roles, since a role without resources takes the job's.
 const std::vector<std::string> kJobFields = {
-    "name",  "queue",      "priority", "mode",        "num_nodes", "resources", "roles",
+    "name",  "queue",      "priority", "mode",        "num_nodes", "tasks_per_node", "resources", "roles",
     "image", "envs",       "workdir",  "file_mounts", "inputs",    "outputs",   "setup",
     "run",   "checkpoint", "recovery", "objective",   "deadline",  "budget",    "depends_on", "partition"};
 const std::vector<std::string> kPartitionFields = {"model", "layers", "profile", "algorithm"};
@@ -426,6 +426,8 @@ void ReadJobDocument(FieldReader& reader, const YAML::Node& doc, const std::stri
       if (v) spec->mode = ModeFromName(*v);
     } else if (k == "num_nodes") {
       if (auto v = reader.Int(f, 1, kMaxNodes)) spec->num_nodes = static_cast<int>(*v);
+    } else if (k == "tasks_per_node") {
+      if (auto v = reader.Int(f, 1, kMaxNodes)) spec->tasks_per_node = static_cast<int>(*v);
     } else if (k == "resources") {
       ReadResources(reader, f, &spec->resources);
     } else if (k == "roles") {

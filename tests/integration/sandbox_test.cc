@@ -164,7 +164,7 @@ TEST_F(SandboxIntegrationTest, Item1_SingleJobReachesNoSecretAndWritesNowhereEls
 }
 
 TEST_F(SandboxIntegrationTest, Item1_GangJobReachesNoSecretAndWritesNowhereElse) {
-  Attack("name: attack-gang\nmode: gang\nnum_nodes: 2\nresources: {cpus: 1}\n", 2);
+  Attack("name: attack-gang\nmode: gang\nnum_nodes: 2\ntasks_per_node: 2\nresources: {cpus: 1}\n", 2);
 }
 
 TEST_F(SandboxIntegrationTest, Item1_PsWorkerJobReachesNoSecretAndWritesNowhereElse) {

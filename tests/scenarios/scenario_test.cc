@@ -6,6 +6,8 @@
 //
 // File format:
 //   nodes: [...]        # as the server config's local.nodes (name, cpus, memory, gpus, attributes)
+//   backends:           # more backends besides "local", each with its own nodes
+//     slurm/hpc: {gpu_granularity_milli: 1000, nodes: [...]}
 //   tenants: [a, b]     # created before the first step
 //   steps:
 //     - submit: {tenant: a, spec: {name: x, run: y, ...}}   # a job spec, as in a spec file
@@ -37,9 +39,11 @@ fs::path ScenarioDir() { return fs::path(SKYRUN_SOURCE_DIR_DEFAULT) / "tests" / 
 // A backend that runs nothing: tasks are RUNNING until the scenario ends them.
 class ScenarioDriver final : public Driver {
  public:
-  explicit ScenarioDriver(std::vector<Node> nodes) : nodes_(std::move(nodes)) {}
+  ScenarioDriver(std::string name, std::vector<Node> nodes, BackendCapabilities caps = {})
+      : name_(std::move(name)), nodes_(std::move(nodes)), caps_(caps) {}
 
-  std::string Name() const override { return "local"; }
+  std::string Name() const override { return name_; }
+  BackendCapabilities Capabilities() const override { return caps_; }
   Result<std::vector<Node>> Inventory() override {
     std::lock_guard<std::mutex> lock(mu_);
     std::vector<Node> out = nodes_;
@@ -91,17 +95,19 @@ class ScenarioDriver final : public Driver {
   }
 
  private:
+  std::string name_;
   std::mutex mu_;
   std::vector<Node> nodes_;
+  BackendCapabilities caps_;
   std::set<std::string> down_, cancelled_;
   std::map<std::string, std::string> node_of_;
   std::map<std::string, int> exit_;
 };
 
-Node NodeFromDecl(const LocalNodeDecl& d) {
+Node NodeFromDecl(const LocalNodeDecl& d, const std::string& backend) {
   Node n;
   n.name = d.name;
-  n.backend = "local";
+  n.backend = backend;
   n.cpus_milli = d.cpus_milli;
   n.memory_mib = d.memory_mib;
   int index = 0;
@@ -125,12 +131,17 @@ class Scenario {
   // Replays the scenario; returns the transcript (or a line saying why it could not).
   std::string Run() {
     YAML::Node doc = YAML::LoadFile(file_.string());
-    YAML::Node config;
-    config["local"]["nodes"] = doc["nodes"];
-    auto cfg = ParseServerConfig(Emit(config), file_.filename().string());
-    if (!cfg.ok()) return "bad nodes: " + cfg.status().message() + "\n";
-    std::vector<Node> nodes;
-    for (const auto& d : cfg->local.nodes) nodes.push_back(NodeFromDecl(d));
+    auto nodes = ParseNodes(doc["nodes"], "local");
+    if (!nodes.ok()) return "bad nodes: " + nodes.status().message() + "\n";
+    drivers_.push_back(std::make_unique<ScenarioDriver>("local", std::move(nodes).value()));
+    for (const auto& b : doc["backends"]) {
+      std::string name = b.first.as<std::string>();
+      BackendCapabilities caps;
+      if (b.second["gpu_granularity_milli"]) caps.gpu_granularity_milli = b.second["gpu_granularity_milli"].as<int64_t>();
+      auto more = ParseNodes(b.second["nodes"], name);
+      if (!more.ok()) return "bad nodes: " + more.status().message() + "\n";
+      drivers_.push_back(std::make_unique<ScenarioDriver>(name, std::move(more).value(), caps));
+    }
 
     char tmpl[] = "/tmp/skyrun-scenario-XXXXXX";
     dir_ = ::mkdtemp(tmpl);
@@ -142,7 +153,6 @@ class Scenario {
       if (!rec.ok()) return "tenant: " + rec.status().message() + "\n";
       tenants_[rec->name] = rec->id;
     }
-    driver_ = std::make_unique<ScenarioDriver>(nodes);
     SpecDecoder decoder = [](const std::string& yaml, const std::string& file) -> Result<JobSpec> {
       SpecParseResult parsed = ParseJobSpecs(yaml, file);
       if (!parsed.ok()) return InvalidArgument(parsed.problems.front().ToString());
@@ -151,8 +161,9 @@ class Scenario {
     ControllerOptions options;
     options.state_dir = dir_;
     options.inventory_interval = kMicrosPerSecond;  // node-down is seen within a second
-    controller_ = std::make_unique<Controller>(store_.get(), std::vector<Driver*>{driver_.get()}, &clock_, decoder,
-                                               options);
+    std::vector<Driver*> drivers;
+    for (auto& d : drivers_) drivers.push_back(d.get());
+    controller_ = std::make_unique<Controller>(store_.get(), drivers, &clock_, decoder, options);
     // Asks for the inventory, then reads it (Start would, with a loop thread).
     controller_->RunOnce();
     if (!controller_->WaitForBackends(60 * kMicrosPerSecond)) return "the driver did not answer\n";
@@ -173,6 +184,16 @@ class Scenario {
   }
 
  private:
+  Result<std::vector<Node>> ParseNodes(const YAML::Node& decls, const std::string& backend) {
+    YAML::Node config;
+    config["local"]["nodes"] = decls;
+    auto cfg = ParseServerConfig(Emit(config), file_.filename().string());
+    if (!cfg.ok()) return cfg.status();
+    std::vector<Node> nodes;
+    for (const auto& d : cfg->local.nodes) nodes.push_back(NodeFromDecl(d, backend));
+    return nodes;
+  }
+
   void Step(const YAML::Node& step) {
     if (step["submit"]) {
       const YAML::Node& s = step["submit"];
@@ -210,12 +231,12 @@ class Scenario {
       bool ok = static_cast<bool>(step["finish"]);
       std::string job = (ok ? step["finish"] : step["fail"]).as<std::string>();
       out_ << (ok ? "finish " : "fail ") << job << "\n";
-      driver_->Exit(job, ok ? 0 : 1);
+      for (auto& d : drivers_) d->Exit(job, ok ? 0 : 1);
     } else if (step["node-down"] || step["node-up"]) {
       bool down = static_cast<bool>(step["node-down"]);
       std::string node = (down ? step["node-down"] : step["node-up"]).as<std::string>();
       out_ << (down ? "node-down " : "node-up ") << node << "\n";
-      driver_->SetDown(node, down);
+      for (auto& d : drivers_) d->SetDown(node, down);
     } else {
       out_ << "unknown step: " << Emit(step) << "\n";
     }
@@ -256,7 +277,7 @@ class Scenario {
   std::string dir_;
   SimulatedClock clock_{1'800'000'000LL * kMicrosPerSecond};
   std::unique_ptr<Store> store_;
-  std::unique_ptr<ScenarioDriver> driver_;
+  std::vector<std::unique_ptr<ScenarioDriver>> drivers_;
   std::unique_ptr<Controller> controller_;
   std::map<std::string, TenantId> tenants_;
   std::map<std::string, JobId> ids_;

@@ -1,0 +1,311 @@
+// The built-in plugins and the registry that builds plugins by name.
+#include <algorithm>
+#include <map>
+#include <mutex>
+#include <unordered_map>
+
+#include "common/strings.h"
+#include "scheduler/plugin.h"
+
+namespace skyrun {
+
+namespace {
+
+// --- queue sort ---
+
+// Strict priority, then submission order.
+class PriorityFifo final : public QueueSortPlugin {
+ public:
+  std::string_view Name() const override { return "priority-fifo"; }
+  bool Less(const PendingJob& a, const PendingJob& b) const override {
+    if (a.priority != b.priority) return a.priority > b.priority;
+    return a.order < b.order;
+  }
+};
+
+// --- filters ---
+
+class NodeStateFilter final : public FilterPlugin {
+ public:
+  std::string_view Name() const override { return "node-state"; }
+  bool Filter(const TaskContext&, const Fleet& fleet, NodeIndex node, std::string* why) override {
+    NodeState s = fleet.node(node).state;
+    if (s == NodeState::kUp) return true;
+    if (why) *why = std::string("node is ") + NodeStateName(s);
+    return false;
+  }
+};
+
+// The expression language's verdicts, judged once per node shape for a job
+// (they read only static facts unless the matcher says NodeSpecific).
+class VerdictCache {
+ public:
+  const NodeVerdict& Get(const TaskContext& ctx, const Fleet& fleet, NodeIndex node) {
+    JobMatcher* m = ctx.job->matcher;
+    if (m->NodeSpecific()) {
+      scratch_ = m->Judge(fleet.node(node), *ctx.task);
+      return scratch_;
+    }
+    if (ctx.plan != plan_ || ctx.task->role != role_ || fleet.shape_count() != shapes_) {
+      plan_ = ctx.plan;
+      role_ = ctx.task->role;
+      shapes_ = fleet.shape_count();
+      by_shape_.assign(static_cast<size_t>(shapes_), std::nullopt);
+    }
+    auto& slot = by_shape_[static_cast<size_t>(fleet.ShapeOf(node))];
+    if (!slot) slot = m->Judge(fleet.node(node), *ctx.task);
+    return *slot;
+  }
+
+ private:
+  uint64_t plan_ = 0;
+  std::string role_;
+  int shapes_ = 0;
+  std::vector<std::optional<NodeVerdict>> by_shape_;
+  NodeVerdict scratch_;
+};
+
+// The job's requirements and the node's policy must both be TRUE.
+class ExpressionFilter final : public FilterPlugin {
+ public:
+  std::string_view Name() const override { return "expression"; }
+  bool Filter(const TaskContext& ctx, const Fleet& fleet, NodeIndex node, std::string* why) override {
+    if (!ctx.job->matcher) return true;
+    const NodeVerdict& v = cache_.Get(ctx, fleet, node);
+    if (v.reject.empty()) return true;
+    if (why) *why = v.reject;
+    return false;
+  }
+  bool NodeSpecific(const TaskContext& ctx) const override {
+    return ctx.job->matcher && ctx.job->matcher->NodeSpecific();
+  }
+
+ private:
+  VerdictCache cache_;
+};
+
+// --- scores ---
+
+// The job's rank expression: higher first; nodes where it is undefined last.
+class ExpressionRank final : public ScorePlugin {
+ public:
+  std::string_view Name() const override { return "expression-rank"; }
+  std::optional<double> Score(const TaskContext& ctx, const Fleet& fleet, NodeIndex node,
+                              const DeviceChoice&) override {
+    if (!ctx.job->matcher) return 0.0;
+    const NodeVerdict& v = cache_.Get(ctx, fleet, node);
+    if (!v.rank_defined) return std::nullopt;
+    return v.rank;
+  }
+
+ private:
+  VerdictCache cache_;
+};
+
+// The device picker and score of today's scheduler: fits CPU, memory and
+// GPUs; a share goes on the fullest GPU with room, whole GPUs on the first
+// idle ones of the first model option that fits; the node left with the
+// fewest idle GPUs wins (keeps idle GPUs together for big jobs), then the
+// one left with the least free CPU.
+class BestFit final : public DevicePicker, public ScorePlugin {
+ public:
+  std::string_view Name() const override { return "best-fit"; }
+
+  std::optional<DeviceChoice> Pick(const TaskRequest& task, const Fleet& fleet, NodeIndex i,
+                                   std::string* why) override {
+    const Node& node = fleet.node(i);
+    const ResourceRequest& req = task.resources;
+    MilliCpu free_cpu = fleet.FreeCpu(i);
+    if (req.cpus_milli > node.cpus_milli) {
+      if (why) *why = "has " + FormatMilli(node.cpus_milli) + " CPUs in all";
+      return std::nullopt;
+    }
+    if (MilliCpu(req.cpus_milli) > free_cpu) {
+      if (why) *why = FormatMilli(free_cpu.raw()) + " of " + FormatMilli(node.cpus_milli) + " CPUs free";
+      return std::nullopt;
+    }
+    if (req.memory_mib > node.memory_mib) {
+      if (why) *why = "has " + std::to_string(node.memory_mib) + " MiB memory in all";
+      return std::nullopt;
+    }
+    if (MemoryMiB(req.memory_mib) > fleet.FreeMemory(i)) {
+      if (why) *why = std::to_string(fleet.FreeMemory(i).raw()) + " MiB memory free";
+      return std::nullopt;
+    }
+    DeviceChoice c;
+    c.cpu_free_after = free_cpu - MilliCpu(req.cpus_milli);
+    c.idle_gpus_after = fleet.IdleGpus(i);
+    auto model_ok = [&](const GpuDevice& g) {
+      if (req.accelerators.empty()) return true;
+      for (const auto& [m, n] : req.accelerators)
+        if (ModelMatches(m, g.model)) return true;
+      return false;
+    };
+    if (req.gpu_milli > 0) {
+      // A share of one GPU: the fullest device that still has room for what
+      // the backend books (a whole GPU where the engine hands out no less).
+      MilliGpu booked = fleet.Booked(i, MilliGpu(req.gpu_milli));
+      int best = -1;
+      for (size_t p = 0; p < node.gpus.size(); ++p) {
+        if (!model_ok(node.gpus[p]) || fleet.GpuUsed(i, p) + booked > MilliGpu(kMilliPerUnit)) continue;
+        if (best < 0 || fleet.GpuUsed(i, p) > fleet.GpuUsed(i, static_cast<size_t>(best)))
+          best = static_cast<int>(p);
+      }
+      if (best < 0) {
+        if (why)
+          *why = node.gpus.empty()
+                     ? "has no GPU"
+                     : "no GPU of a matching model with " + std::to_string(req.gpu_milli) +
+                           " milli-GPU free" +
+                           (booked.raw() > req.gpu_milli ? " (its backend books whole GPUs)" : "");
+        return std::nullopt;
+      }
+      c.positions = {best};
+      c.per_gpu = MilliGpu(req.gpu_milli);
+      c.model = node.gpus[best].model;
+      if (fleet.GpuUsed(i, static_cast<size_t>(best)).IsZero()) --c.idle_gpus_after;
+      return c;
+    }
+    if (req.accelerators.empty()) return c;
+    // Whole GPUs: the first model option that this node can satisfy.
+    std::string detail;
+    for (const auto& [model, count] : req.accelerators) {
+      int any = 0;
+      c.positions.clear();
+      for (size_t p = 0; p < node.gpus.size(); ++p) {
+        if (!ModelMatches(model, node.gpus[p].model)) continue;
+        ++any;
+        if (fleet.GpuUsed(i, p).IsZero() && static_cast<int>(c.positions.size()) < count)
+          c.positions.push_back(static_cast<int>(p));
+      }
+      if (static_cast<int>(c.positions.size()) >= count && count > 0) {
+        c.per_gpu = MilliGpu(kMilliPerUnit);
+        c.model = node.gpus[c.positions[0]].model;
+        c.idle_gpus_after -= count;
+        return c;
+      }
+      if (!why) continue;
+      int idle = 0;
+      for (size_t p = 0; p < node.gpus.size(); ++p)
+        idle += ModelMatches(model, node.gpus[p].model) && fleet.GpuUsed(i, p).IsZero();
+      if (!detail.empty()) detail += "; ";
+      detail += any == 0 ? "no " + model
+                         : std::to_string(idle) + " of " + std::to_string(any) + " " + model + " free";
+    }
+    if (why) *why = node.gpus.empty() ? "has no GPU" : detail;
+    return std::nullopt;
+  }
+
+  std::optional<double> Score(const TaskContext&, const Fleet&, NodeIndex, const DeviceChoice& c) override {
+    return -(static_cast<double>(c.idle_gpus_after) * 1e9 + static_cast<double>(c.cpu_free_after.raw()));
+  }
+};
+
+// --- pre-filter ---
+
+// A quick necessary condition for gangs: enough nodes with enough idle GPUs
+// of a requested model on one backend, counted per node class. A 4,000-rank
+// gang that cannot fit is told so without planning 4,000 ranks.
+class GangCapacity final : public PreFilterPlugin {
+ public:
+  std::string_view Name() const override { return "gang-capacity"; }
+  std::string PreFilter(const PendingJob& job, const std::vector<TaskRequest>& tasks,
+                        const Fleet& fleet) override {
+    if (tasks.size() < 2 || job.spec->mode == JobMode::kPsWorker) return "";
+    const ResourceRequest& req = tasks.front().resources;
+    if (req.gpu_milli > 0 || req.accelerators.empty()) return "";
+    int per_node_cap = MaxRanksPerNode(*job.spec);
+    std::map<std::string, int64_t> room;  // backend -> ranks it could hold
+    for (const Fleet::NodeClass& cls : fleet.classes()) {
+      if (cls.members.empty()) continue;
+      NodeIndex rep = *cls.members.begin();
+      const Node& n = fleet.node(rep);
+      if (!InfraAllows(job.spec->resources.infra, n.backend)) continue;
+      int64_t& r = room[n.backend];
+      if (n.state != NodeState::kUp) continue;
+      int64_t best = 0;
+      for (const auto& [model, count] : req.accelerators) {
+        if (count <= 0) continue;
+        int idle = 0;
+        for (size_t p = 0; p < n.gpus.size(); ++p)
+          idle += ModelMatches(model, n.gpus[p].model) && fleet.GpuUsed(rep, p).IsZero();
+        best = std::max<int64_t>(best, idle / count);
+      }
+      if (per_node_cap > 0) best = std::min<int64_t>(best, per_node_cap);
+      r += best * static_cast<int64_t>(cls.members.size());
+    }
+    std::vector<std::string> parts;
+    for (const auto& [backend, r] : room) {
+      if (r >= static_cast<int64_t>(tasks.size())) return "";
+      parts.push_back(backend + " has room for " + std::to_string(r));
+    }
+    if (parts.empty()) return "";  // no backend allowed: the planner says so
+    std::string spread = per_node_cap == 1  ? ", each on its own node,"
+                         : per_node_cap > 1 ? ", at most " + std::to_string(per_node_cap) + " per node,"
+                                            : "";
+    return "needs " + std::to_string(tasks.size()) + " ranks of " + DescribeRequest(req) + spread +
+           " on one backend: " + Join(parts, "; ");
+  }
+};
+
+// --- permit ---
+
+// resources.max_hourly_cost: the whole attempt at launch prices.
+class MaxHourlyCost final : public PermitPlugin {
+ public:
+  std::string_view Name() const override { return "max-hourly-cost"; }
+  std::string Permit(const PendingJob& job, const Placement& plan, const Fleet&) override {
+    const auto& cap = job.spec->resources.max_hourly_cost;
+    if (!cap || plan.hourly_price <= *cap) return "";
+    return "the placement costs " + std::to_string(plan.hourly_price) + " USD/hour, over max_hourly_cost " +
+           std::to_string(*cap);
+  }
+};
+
+template <typename T>
+std::unique_ptr<Plugin> New() {
+  return std::make_unique<T>();
+}
+
+struct Registry {
+  std::mutex mu;
+  std::map<std::string, PluginFactory, std::less<>> factories{
+      {"priority-fifo", &New<PriorityFifo>},
+      {"node-state", &New<NodeStateFilter>},
+      {"expression", &New<ExpressionFilter>},
+      {"expression-rank", &New<ExpressionRank>},
+      {"best-fit", &New<BestFit>},
+      {"gang-capacity", &New<GangCapacity>},
+      {"max-hourly-cost", &New<MaxHourlyCost>},
+  };
+};
+
+Registry& TheRegistry() {
+  static Registry* r = new Registry();
+  return *r;
+}
+
+}  // namespace
+
+void RegisterPlugin(std::string_view name, PluginFactory factory) {
+  Registry& r = TheRegistry();
+  std::lock_guard<std::mutex> lock(r.mu);
+  r.factories[std::string(name)] = factory;
+}
+
+std::unique_ptr<Plugin> MakePlugin(std::string_view name) {
+  Registry& r = TheRegistry();
+  std::lock_guard<std::mutex> lock(r.mu);
+  auto it = r.factories.find(name);
+  return it == r.factories.end() ? nullptr : it->second();
+}
+
+std::vector<std::string> PluginNames() {
+  Registry& r = TheRegistry();
+  std::lock_guard<std::mutex> lock(r.mu);
+  std::vector<std::string> out;
+  for (const auto& [name, f] : r.factories) out.push_back(name);
+  return out;
+}
+
+}  // namespace skyrun

@@ -1,0 +1,201 @@
+#include "scheduler/fleet.h"
+
+#include <algorithm>
+
+#include "common/check.h"
+
+namespace skyrun {
+
+namespace {
+
+void Put(std::string& key, int64_t v) {
+  key.append(reinterpret_cast<const char*>(&v), sizeof v);
+}
+
+// Everything about a node that filters and scores may read, except its name,
+// address and what is booked on it.
+std::string ShapeKey(const Node& n) {
+  std::string key = n.backend;
+  key += '\0';
+  Put(key, static_cast<int64_t>(n.state));
+  Put(key, n.cpus_milli);
+  Put(key, n.memory_mib);
+  for (const auto& g : n.gpus) {
+    key += g.model;
+    key += '\0';
+    Put(key, g.memory_mb);
+  }
+  key += '\1';
+  for (const auto& row : n.links)
+    for (GpuLink l : row) key += static_cast<char>(l);
+  key += '\1';
+  for (const auto& [k, v] : n.attributes) {
+    key += k;
+    key += '\0';
+    key += v;
+    key += '\0';
+  }
+  Put(key, static_cast<int64_t>(n.price_per_gpu_hour * 1e6));
+  Put(key, static_cast<int64_t>(n.price_per_cpu_hour * 1e6));
+  key += n.limits_enforced ? 'L' : 'l';
+  return key;
+}
+
+bool SameNode(const Node& a, const Node& b) {
+  if (a.name != b.name || a.backend != b.backend || a.state != b.state || a.cpus_milli != b.cpus_milli ||
+      a.memory_mib != b.memory_mib || a.gpus.size() != b.gpus.size() || a.links != b.links ||
+      a.attributes != b.attributes || a.price_per_gpu_hour != b.price_per_gpu_hour ||
+      a.price_per_cpu_hour != b.price_per_cpu_hour || a.limits_enforced != b.limits_enforced ||
+      a.limits_note != b.limits_note || a.address != b.address)
+    return false;
+  for (size_t i = 0; i < a.gpus.size(); ++i) {
+    const GpuDevice &x = a.gpus[i], &y = b.gpus[i];
+    if (x.index != y.index || x.model != y.model || x.memory_mb != y.memory_mb) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+void Fleet::SetNodes(std::vector<Node> nodes) {
+  // The same inventory again (backends are read every few seconds): nothing
+  // changed for a waiting job, so the generation stays.
+  if (nodes.size() == nodes_.size() && std::equal(nodes.begin(), nodes.end(), nodes_.begin(), SameNode))
+    return;
+  // Park every booking by name, then take back those whose node is still here.
+  for (NodeIndex i = 0; i < size(); ++i) orphans_[nodes_[i].name] = std::move(used_[i]);
+  nodes_ = std::move(nodes);
+  used_.assign(nodes_.size(), NodeUsage{});
+  idle_gpus_.assign(nodes_.size(), 0);
+  index_.clear();
+  index_.reserve(nodes_.size());
+  shape_of_.assign(nodes_.size(), 0);
+  class_of_.assign(nodes_.size(), -1);
+  shape_index_.clear();
+  shape_example_.clear();
+  classes_.clear();
+  class_index_.clear();
+  for (NodeIndex i = 0; i < size(); ++i) {
+    const Node& n = nodes_[i];
+    index_[n.name] = i;
+    if (auto it = orphans_.find(n.name); it != orphans_.end()) {
+      used_[i] = std::move(it->second);
+      orphans_.erase(it);
+    }
+    used_[i].gpu_milli_used.resize(n.gpus.size(), 0);
+    int idle = 0;
+    for (int64_t u : used_[i].gpu_milli_used) idle += u == 0;
+    idle_gpus_[i] = idle;
+    auto [it, added] = shape_index_.emplace(ShapeKey(n), static_cast<int>(shape_index_.size()));
+    shape_of_[i] = it->second;
+    if (added) shape_example_.push_back(i);
+    Classify(i);
+  }
+  ++generation_;
+}
+
+void Fleet::SetCapabilities(const std::string& backend, const BackendCapabilities& caps) {
+  BackendCapabilities c = caps;
+  c.gpu_granularity_milli = std::clamp<int64_t>(c.gpu_granularity_milli, 1, kMilliPerUnit);
+  caps_[backend] = c;
+}
+
+const BackendCapabilities& Fleet::CapabilitiesOf(const std::string& backend) const {
+  static const BackendCapabilities kDefault;
+  auto it = caps_.find(backend);
+  return it == caps_.end() ? kDefault : it->second;
+}
+
+const Node* Fleet::FindNode(const std::string& name) const {
+  NodeIndex i = IndexOf(name);
+  return i == kNoNode ? nullptr : &nodes_[i];
+}
+
+NodeIndex Fleet::IndexOf(std::string_view name) const {
+  auto it = index_.find(std::string(name));
+  return it == index_.end() ? kNoNode : it->second;
+}
+
+NodeUsage Fleet::UsageOf(const std::string& name) const {
+  NodeIndex i = IndexOf(name);
+  if (i != kNoNode) return used_[i];
+  auto it = orphans_.find(name);
+  return it == orphans_.end() ? NodeUsage{} : it->second;
+}
+
+MilliGpu Fleet::Booked(NodeIndex i, MilliGpu per_gpu) const {
+  int64_t g = Granularity(i);
+  int64_t booked = (per_gpu.raw() + g - 1) / g * g;
+  return MilliGpu(std::min(booked, kMilliPerUnit));
+}
+
+void Fleet::Reserve(const TaskPlacement& task) {
+  Apply(task, +1);
+}
+
+void Fleet::Release(const TaskPlacement& task) {
+  Apply(task, -1);
+  ++generation_;
+}
+
+void Fleet::Apply(const TaskPlacement& task, int sign) {
+  NodeIndex i = IndexOf(task.node);
+  int64_t per_gpu =
+      task.gpu_indices.empty() ? 0 : task.gpu_milli / static_cast<int64_t>(task.gpu_indices.size());
+  if (i == kNoNode) {
+    // The node left the fleet: keep its books by name until it comes back.
+    NodeUsage& u = orphans_[task.node];
+    u.cpus_milli += sign * task.cpus_milli;
+    u.memory_mib += sign * task.memory_mib;
+    for (int idx : task.gpu_indices) {
+      if (idx < 0) continue;
+      if (static_cast<size_t>(idx) >= u.gpu_milli_used.size()) u.gpu_milli_used.resize(idx + 1, 0);
+      u.gpu_milli_used[idx] += sign * per_gpu;
+    }
+    return;
+  }
+  Unclassify(i);
+  const Node& n = nodes_[i];
+  NodeUsage& u = used_[i];
+  u.cpus_milli += sign * task.cpus_milli;
+  u.memory_mib += sign * task.memory_mib;
+  int64_t booked = per_gpu == 0 ? 0 : Booked(i, MilliGpu(per_gpu)).raw();
+  for (int idx : task.gpu_indices) {
+    for (size_t pos = 0; pos < n.gpus.size(); ++pos) {
+      if (n.gpus[pos].index != idx) continue;
+      int64_t& slot = u.gpu_milli_used[pos];
+      bool was_idle = slot == 0;
+      slot += sign * booked;
+      idle_gpus_[i] += (slot == 0) - was_idle;
+      // Bookkeeping must never go negative: that would be a double release.
+      SKYRUN_CHECK(slot >= 0);
+      break;
+    }
+  }
+  SKYRUN_CHECK(u.cpus_milli >= 0 && u.memory_mib >= 0);
+  Classify(i);
+}
+
+void Fleet::Unclassify(NodeIndex i) {
+  int c = class_of_[i];
+  if (c >= 0) classes_[c].members.erase(i);
+  class_of_[i] = -1;
+}
+
+void Fleet::Classify(NodeIndex i) {
+  std::string key;
+  key.reserve(32 + 8 * used_[i].gpu_milli_used.size());
+  Put(key, shape_of_[i]);
+  Put(key, used_[i].cpus_milli);
+  Put(key, used_[i].memory_mib);
+  // The multiset of bookings: which device holds what does not change a fit.
+  std::vector<int64_t> gpu = used_[i].gpu_milli_used;
+  std::sort(gpu.begin(), gpu.end());
+  for (int64_t g : gpu) Put(key, g);
+  auto [it, added] = class_index_.emplace(std::move(key), static_cast<int>(classes_.size()));
+  if (added) classes_.push_back({shape_of_[i], {}});
+  classes_[it->second].members.insert(i);
+  class_of_[i] = it->second;
+}
+
+}  // namespace skyrun

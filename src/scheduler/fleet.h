@@ -1,0 +1,111 @@
+// Fleet: the indexed picture of every node the scheduler places on and what
+// is booked on each. Nodes and their GPUs are addressed by integer indices;
+// free capacity is kept incrementally on Reserve/Release (never recomputed by
+// scanning); a node is found by name through a hash map.
+//
+// Node classes: nodes of the same backend, shape (CPUs, memory, GPU models),
+// state, attributes, prices and the same booked amounts share a class, so
+// the scheduler's filters and scores run once per class, not once per node.
+// A node changes class when something is reserved on or released from it.
+//
+// Backend capabilities: a backend whose engine hands out whole GPUs only
+// (gpu_granularity_milli = 1000, Slurm GRES) books a GPU share as a whole
+// GPU, so skyrun never counts two shares on a GPU the engine gives to one.
+//
+// generation() changes when capacity is freed, the nodes change or Touch()
+// is called (e.g. a node policy's inputs changed): a job found unschedulable
+// at generation g cannot fit before the generation moves.
+//
+// Owned by the controller (under its cycle lock) or by a simulator/bench.
+// Thread-safety: none.
+#pragma once
+
+#include <cstdint>
+#include <set>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "common/quantities.h"
+#include "drivers/driver.h"
+#include "model/node.h"
+#include "model/placement.h"
+
+namespace skyrun {
+
+using NodeIndex = int32_t;
+constexpr NodeIndex kNoNode = -1;
+
+class Fleet {
+ public:
+  struct NodeClass {
+    int shape = 0;                // equal shapes = equal static facts (see ShapeKey)
+    std::set<NodeIndex> members;  // ordered: the first is the lowest index (ties go to it)
+  };
+
+  // Replaces the nodes. What is booked on a node is kept by name across
+  // calls (a node that leaves and comes back keeps its bookings).
+  void SetNodes(std::vector<Node> nodes);
+  // What `backend` can honour; set before anything is booked there.
+  void SetCapabilities(const std::string& backend, const BackendCapabilities& caps);
+  const BackendCapabilities& CapabilitiesOf(const std::string& backend) const;
+
+  const std::vector<Node>& nodes() const { return nodes_; }
+  NodeIndex size() const { return static_cast<NodeIndex>(nodes_.size()); }
+  const Node& node(NodeIndex i) const { return nodes_[i]; }
+  const Node* FindNode(const std::string& name) const;
+  NodeIndex IndexOf(std::string_view name) const;  // kNoNode if absent
+  // What is booked on a node (zeros for an unknown one), for `skyrun nodes`.
+  NodeUsage UsageOf(const std::string& name) const;
+
+  MilliCpu FreeCpu(NodeIndex i) const { return MilliCpu(nodes_[i].cpus_milli - used_[i].cpus_milli); }
+  MemoryMiB FreeMemory(NodeIndex i) const { return MemoryMiB(nodes_[i].memory_mib - used_[i].memory_mib); }
+  // Booked milli-GPU of the device at position `pos` of node i (0..1000).
+  MilliGpu GpuUsed(NodeIndex i, size_t pos) const { return MilliGpu(used_[i].gpu_milli_used[pos]); }
+  int IdleGpus(NodeIndex i) const { return idle_gpus_[i]; }
+  // milli-GPU units the node's backend books a share in (1 or 1000).
+  int64_t Granularity(NodeIndex i) const { return CapabilitiesOf(nodes_[i].backend).gpu_granularity_milli; }
+  // What a share of `per_gpu` books on node i's backend.
+  MilliGpu Booked(NodeIndex i, MilliGpu per_gpu) const;
+
+  // Books or gives back what a placed task holds. Release is the exact
+  // inverse of Reserve (used when an attempt ends and to undo a plan).
+  void Reserve(const TaskPlacement& task);
+  void Release(const TaskPlacement& task);
+  // Takes back a tentative Reserve made in the same planning step: nothing
+  // was really freed, so the generation does not move.
+  void Unreserve(const TaskPlacement& task) { Apply(task, -1); }
+
+  uint64_t generation() const { return generation_; }
+  void Touch() { ++generation_; }
+
+  const std::vector<NodeClass>& classes() const { return classes_; }
+  int ClassOf(NodeIndex i) const { return class_of_[i]; }
+  int ShapeOf(NodeIndex i) const { return shape_of_[i]; }
+  int shape_count() const { return static_cast<int>(shape_index_.size()); }
+  // A node of that shape (its backend, its static facts).
+  NodeIndex ShapeExample(int shape) const { return shape_example_[shape]; }
+
+ private:
+  void Apply(const TaskPlacement& task, int sign);
+  void Unclassify(NodeIndex i);
+  void Classify(NodeIndex i);
+
+  std::vector<Node> nodes_;
+  std::vector<NodeUsage> used_;  // by node index; gpu_milli_used by device position
+  std::vector<int> idle_gpus_;
+  std::unordered_map<std::string, NodeIndex> index_;
+  std::unordered_map<std::string, NodeUsage> orphans_;  // bookings on nodes not in the fleet now
+  std::unordered_map<std::string, BackendCapabilities> caps_;
+
+  std::vector<int> shape_of_;
+  std::vector<NodeIndex> shape_example_;
+  std::vector<int> class_of_;
+  std::unordered_map<std::string, int> shape_index_;
+  std::vector<NodeClass> classes_;
+  std::unordered_map<std::string, int> class_index_;
+  uint64_t generation_ = 1;
+};
+
+}  // namespace skyrun

@@ -1,0 +1,134 @@
+#include "scheduler/fleet.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "scheduler/test_nodes.h"
+
+namespace skyrun {
+namespace {
+
+using testing_nodes::MakeNode;
+
+TaskPlacement On(const std::string& node, std::vector<int> gpus, int64_t gpu_milli, int64_t cpus = 1000,
+                 int64_t mem = 1024) {
+  TaskPlacement t;
+  t.node = node;
+  t.gpu_indices = std::move(gpus);
+  t.gpu_milli = gpu_milli;
+  t.cpus_milli = cpus;
+  t.memory_mib = mem;
+  return t;
+}
+
+TEST(FleetTest, IdenticalNodesShareAClassUntilTheirBookingsDiffer) {
+  Fleet fleet;
+  fleet.SetNodes({MakeNode("a", 8, 64, 4), MakeNode("b", 8, 64, 4), MakeNode("c", 8, 64, 8)});
+  EXPECT_EQ(fleet.ClassOf(0), fleet.ClassOf(1));
+  EXPECT_NE(fleet.ClassOf(0), fleet.ClassOf(2));
+  EXPECT_EQ(fleet.shape_count(), 2);
+  TaskPlacement t = On("a", {0}, 1000);
+  fleet.Reserve(t);
+  EXPECT_NE(fleet.ClassOf(0), fleet.ClassOf(1));
+  EXPECT_EQ(fleet.ShapeOf(0), fleet.ShapeOf(1));
+  // The same booking on another device of b: the same class again.
+  fleet.Reserve(On("b", {3}, 1000));
+  EXPECT_EQ(fleet.ClassOf(0), fleet.ClassOf(1));
+  fleet.Release(t);
+  EXPECT_NE(fleet.ClassOf(0), fleet.ClassOf(1));
+}
+
+TEST(FleetTest, AttributesAndStateSeparateClasses) {
+  Node us = MakeNode("us", 8, 64, 4), de = MakeNode("de", 8, 64, 4), down = MakeNode("down", 8, 64, 4);
+  us.attributes["Country"] = "US";
+  de.attributes["Country"] = "DE";
+  down.attributes["Country"] = "US";
+  down.state = NodeState::kDown;
+  Fleet fleet;
+  fleet.SetNodes({us, de, down});
+  std::set<int> classes = {fleet.ClassOf(0), fleet.ClassOf(1), fleet.ClassOf(2)};
+  EXPECT_EQ(classes.size(), 3u);
+}
+
+TEST(FleetTest, IncrementalFreeCapacityEqualsRecomputed) {
+  std::vector<Node> nodes;
+  for (int i = 0; i < 6; ++i) nodes.push_back(MakeNode("n" + std::to_string(i), 16, 128, 8));
+  Fleet fleet;
+  fleet.SetNodes(nodes);
+  std::mt19937 rng(7);
+  std::vector<TaskPlacement> live;
+  for (int step = 0; step < 2000; ++step) {
+    if (!live.empty() && rng() % 3 == 0) {
+      size_t k = rng() % live.size();
+      fleet.Release(live[k]);
+      live.erase(live.begin() + static_cast<long>(k));
+      continue;
+    }
+    NodeIndex n = static_cast<NodeIndex>(rng() % nodes.size());
+    int gpu = static_cast<int>(rng() % 8);
+    if (!fleet.GpuUsed(n, static_cast<size_t>(gpu)).IsZero() || fleet.FreeCpu(n) < MilliCpu(1000)) continue;
+    bool share = rng() % 2;
+    TaskPlacement t = On(nodes[n].name, {gpu}, share ? 250 : 1000);
+    fleet.Reserve(t);
+    live.push_back(t);
+  }
+  // A fleet given only what is still live books exactly the same.
+  Fleet fresh;
+  fresh.SetNodes(nodes);
+  for (const auto& t : live) fresh.Reserve(t);
+  for (NodeIndex i = 0; i < fleet.size(); ++i) {
+    EXPECT_EQ(fleet.UsageOf(nodes[i].name).gpu_milli_used, fresh.UsageOf(nodes[i].name).gpu_milli_used);
+    EXPECT_EQ(fleet.FreeCpu(i), fresh.FreeCpu(i));
+    EXPECT_EQ(fleet.FreeMemory(i), fresh.FreeMemory(i));
+    EXPECT_EQ(fleet.IdleGpus(i), fresh.IdleGpus(i));
+    // And the classes agree: nodes share a class in one exactly when in the other.
+    for (NodeIndex j = 0; j < fleet.size(); ++j)
+      EXPECT_EQ(fleet.ClassOf(i) == fleet.ClassOf(j), fresh.ClassOf(i) == fresh.ClassOf(j));
+  }
+}
+
+TEST(FleetTest, BookingsSurviveANodeLeavingAndComingBack) {
+  Fleet fleet;
+  fleet.SetNodes({MakeNode("a", 8, 64, 2), MakeNode("b", 8, 64, 2)});
+  TaskPlacement t = On("b", {1}, 1000);
+  fleet.Reserve(t);
+  fleet.SetNodes({MakeNode("a", 8, 64, 2)});
+  EXPECT_EQ(fleet.UsageOf("b").gpu_milli_used, (std::vector<int64_t>{0, 1000}));
+  fleet.SetNodes({MakeNode("a", 8, 64, 2), MakeNode("b", 8, 64, 2)});
+  EXPECT_EQ(fleet.IdleGpus(fleet.IndexOf("b")), 1);
+  fleet.Release(t);
+  EXPECT_EQ(fleet.IdleGpus(fleet.IndexOf("b")), 2);
+}
+
+TEST(FleetTest, GenerationMovesWhenCapacityIsFreedNotWhenTaken) {
+  Fleet fleet;
+  fleet.SetNodes({MakeNode("a", 8, 64, 2)});
+  uint64_t g = fleet.generation();
+  TaskPlacement t = On("a", {0}, 1000);
+  fleet.Reserve(t);
+  EXPECT_EQ(fleet.generation(), g);
+  fleet.Unreserve(t);
+  EXPECT_EQ(fleet.generation(), g);
+  fleet.Reserve(t);
+  fleet.Release(t);
+  EXPECT_GT(fleet.generation(), g);
+  // The same inventory read again is no change; a node that changes is.
+  g = fleet.generation();
+  fleet.SetNodes({MakeNode("a", 8, 64, 2)});
+  EXPECT_EQ(fleet.generation(), g);
+  fleet.SetNodes({MakeNode("a", 8, 64, 4)});
+  EXPECT_GT(fleet.generation(), g);
+}
+
+TEST(FleetTest, FindsNodesByName) {
+  Fleet fleet;
+  fleet.SetNodes({MakeNode("a", 8, 64, 2), MakeNode("b", 8, 64, 2)});
+  EXPECT_EQ(fleet.IndexOf("b"), 1);
+  EXPECT_EQ(fleet.IndexOf("zz"), kNoNode);
+  ASSERT_NE(fleet.FindNode("a"), nullptr);
+  EXPECT_EQ(fleet.FindNode("a")->name, "a");
+}
+
+}  // namespace
+}  // namespace skyrun

@@ -1,0 +1,120 @@
+#include "scheduler/profile.h"
+
+#include <gtest/gtest.h>
+
+#include "scheduler/scheduler.h"
+#include "scheduler/test_nodes.h"
+
+namespace skyrun {
+namespace {
+
+using testing_nodes::FnMatcher;
+using testing_nodes::GpuJob;
+using testing_nodes::MakeNode;
+using testing_nodes::Pending;
+
+TEST(ProfileTest, TheDefaultProfileBuilds) {
+  auto p = BuildProfile(DefaultProfileSpec());
+  ASSERT_TRUE(p.ok()) << p.status().message();
+  EXPECT_EQ(p->queue_sort->Name(), "priority-fifo");
+  EXPECT_EQ(p->device_picker->Name(), "best-fit");
+  ASSERT_EQ(p->scores.size(), 2u);
+  EXPECT_EQ(p->filters.size(), 2u);
+  EXPECT_EQ(p->pre_filters.size(), 1u);
+}
+
+TEST(ProfileTest, ErrorsSayWhereTheEntryWasWritten) {
+  ProfileSpec s = DefaultProfileSpec();
+  s.plugins.push_back({"nodes-taint", 1, "server.yaml:12:7 scheduler.profile.plugins[3]"});
+  auto p = BuildProfile(s);
+  ASSERT_FALSE(p.ok());
+  EXPECT_NE(p.status().message().find("server.yaml:12:7"), std::string::npos) << p.status().message();
+  EXPECT_NE(p.status().message().find("unknown scheduler plugin 'nodes-taint'"), std::string::npos);
+  EXPECT_NE(p.status().message().find("best-fit"), std::string::npos);  // the known ones are listed
+
+  ProfileSpec not_a_score = DefaultProfileSpec();
+  not_a_score.scores.push_back({"node-state", 1, "s.yaml:3:5"});
+  EXPECT_NE(
+      BuildProfile(not_a_score).status().message().find("s.yaml:3:5: 'node-state' is not a score plugin"),
+      std::string::npos);
+
+  ProfileSpec negative = DefaultProfileSpec();
+  negative.scores[1].weight = -1;
+  EXPECT_FALSE(BuildProfile(negative).ok());
+
+  ProfileSpec bad_sort = DefaultProfileSpec();
+  bad_sort.queue_sort = {"best-fit", 1, "s.yaml:2:3"};
+  EXPECT_NE(BuildProfile(bad_sort).status().message().find("not a queue sort"), std::string::npos);
+}
+
+// Registered by this test: scores nodes by how many GPUs they have in all.
+class MostGpus final : public ScorePlugin {
+ public:
+  std::string_view Name() const override { return "most-gpus"; }
+  std::optional<double> Score(const TaskContext&, const Fleet& fleet, NodeIndex n,
+                              const DeviceChoice&) override {
+    return static_cast<double>(fleet.node(n).gpus.size());
+  }
+};
+
+TEST(ProfileTest, RegisteredPluginsAreBuiltByNameAndWeightsDecide) {
+  RegisterPlugin("most-gpus", [] { return std::unique_ptr<Plugin>(new MostGpus()); });
+  Fleet fleet;
+  fleet.SetNodes({MakeNode("small", 8, 64, 2), MakeNode("big", 8, 64, 8)});
+  JobSpec one = GpuJob(1, 1);
+  // best-fit alone: the small node (fewer idle GPUs left).
+  ProfileSpec packing = DefaultProfileSpec();
+  auto a = Scheduler::Create(packing);
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(a->Place(Pending(one), fleet).placement->tasks[0].node, "small");
+  // most-gpus weighted over best-fit: the big node. Both normalised to 0..100,
+  // so a weight of 2 against 1 wins wherever the two disagree.
+  ProfileSpec spread = DefaultProfileSpec();
+  spread.scores.push_back({"most-gpus", 2});
+  auto b = Scheduler::Create(spread);
+  ASSERT_TRUE(b.ok()) << b.status().message();
+  Fleet fresh;
+  fresh.SetNodes({MakeNode("small", 8, 64, 2), MakeNode("big", 8, 64, 8)});
+  EXPECT_EQ(b->Place(Pending(one), fresh).placement->tasks[0].node, "big");
+}
+
+TEST(ProfileTest, ScoresAreNormalisedSoScaleDoesNotMatter) {
+  // Ranks 1000 vs 1001 and 0 vs 1 normalise alike: the higher wins by the full weight.
+  for (double base : {0.0, 1000.0, -5e6}) {
+    Fleet fleet;
+    fleet.SetNodes({MakeNode("tight", 8, 64, 1), MakeNode("loose", 8, 64, 8)});
+    FnMatcher m([base](const Node& n) {
+      NodeVerdict v;
+      v.rank_defined = true;
+      v.rank = base + (n.name == "loose" ? 1 : 0);
+      return v;
+    });
+    Scheduler sched;
+    JobSpec one = GpuJob(1, 1);
+    auto out = sched.Place(Pending(one, 1, &m), fleet);
+    ASSERT_TRUE(out.placement);
+    EXPECT_EQ(out.placement->tasks[0].node, "loose") << base;
+  }
+}
+
+TEST(ProfileTest, MaxHourlyCostPermitsOnlyCheapEnoughPlans) {
+  ProfileSpec s = DefaultProfileSpec();
+  s.plugins.push_back({"max-hourly-cost"});
+  auto sched = Scheduler::Create(s);
+  ASSERT_TRUE(sched.ok());
+  Node pricey = MakeNode("pricey", 8, 64, 2);
+  pricey.price_per_gpu_hour = 3.0;
+  Fleet fleet;
+  fleet.SetNodes({pricey});
+  JobSpec job = GpuJob(1, 2);
+  job.resources.max_hourly_cost = 5.0;
+  auto out = sched->Place(Pending(job), fleet);
+  EXPECT_FALSE(out.placement);
+  EXPECT_NE(out.reason.find("max_hourly_cost"), std::string::npos) << out.reason;
+  EXPECT_EQ(fleet.UsageOf("pricey").gpu_milli_used, (std::vector<int64_t>{0, 0}));  // the plan was undone
+  job.resources.max_hourly_cost = 6.0;
+  EXPECT_TRUE(sched->Place(Pending(job, 2), fleet).placement);
+}
+
+}  // namespace
+}  // namespace skyrun

@@ -1,0 +1,67 @@
+#include "scheduler/tasks.h"
+
+#include <algorithm>
+
+#include "common/quantities.h"
+#include "common/strings.h"
+
+namespace skyrun {
+
+std::vector<TaskRequest> ExpandTasks(const JobSpec& spec) {
+  std::vector<TaskRequest> out;
+  if (spec.mode == JobMode::kPsWorker && !spec.roles.empty()) {
+    int rank = 0;
+    for (const auto& role : spec.roles) {
+      for (int i = 0; i < role.count; ++i) out.push_back({rank++, role.name, role.resources});
+    }
+    return out;
+  }
+  for (int r = 0; r < std::max(1, spec.num_nodes); ++r) out.push_back({r, "", spec.resources});
+  return out;
+}
+
+int MaxRanksPerNode(const JobSpec& spec) {
+  if (spec.mode == JobMode::kPsWorker && !spec.roles.empty()) return 0;
+  return std::max(1, spec.tasks_per_node);
+}
+
+bool InfraAllows(const std::vector<std::string>& infra, const std::string& backend) {
+  if (infra.empty()) return true;
+  for (const auto& entry : infra) {
+    // "slurm" allows every Slurm cluster; "slurm/hpc1" only that one; "local" the local pool.
+    if (EqualsIgnoreCase(entry, backend)) return true;
+    if (backend.size() > entry.size() && backend[entry.size()] == '/' &&
+        EqualsIgnoreCase(std::string_view(backend).substr(0, entry.size()), entry))
+      return true;
+  }
+  return false;
+}
+
+bool ModelMatches(std::string_view requested, std::string_view device) {
+  if (EqualsIgnoreCase(requested, device)) return true;
+  return device.size() > requested.size() && device[requested.size()] == '-' &&
+         EqualsIgnoreCase(device.substr(0, requested.size()), requested);
+}
+
+std::string DescribeRequest(const ResourceRequest& r) {
+  std::vector<std::string> parts;
+  if (r.gpu_milli > 0) {
+    std::string models;
+    for (const auto& [m, n] : r.accelerators) models += (models.empty() ? "" : "|") + m;
+    parts.push_back(std::to_string(r.gpu_milli) + " milli-GPU" + (models.empty() ? "" : " of " + models));
+  } else if (!r.accelerators.empty()) {
+    std::vector<std::string> opts;
+    for (const auto& [m, n] : r.accelerators) opts.push_back(m + ":" + std::to_string(n));
+    parts.push_back("GPU " + Join(opts, " or "));
+  }
+  parts.push_back(FormatMilli(r.cpus_milli) + " CPU");
+  if (r.memory_mib > 0) parts.push_back(std::to_string(r.memory_mib) + " MiB memory");
+  return Join(parts, ", ");
+}
+
+double HourlyPrice(const Node& node, const TaskPlacement& task) {
+  return node.price_per_gpu_hour * static_cast<double>(task.gpu_milli) / 1000.0 +
+         node.price_per_cpu_hour * static_cast<double>(task.cpus_milli) / 1000.0;
+}
+
+}  // namespace skyrun
