@@ -112,16 +112,16 @@ TEST(BackendWorkerTest, AHungPollIsAskedOnceAndDoesNotBlockTheCaller) {
 }
 
 TEST(BackendWorkerTest, StopGivesUpOnAStuckCallAndTheThreadEndsWhenTheCallReturns) {
-  static GatedDriver driver;  // outlives the detached thread
+  auto* driver = new GatedDriver;  // never freed: it must outlive the detached thread
   {
-    BackendWorker worker(&driver, nullptr);
+    BackendWorker worker(driver, nullptr);
     ASSERT_TRUE(worker.RequestPoll({"a"}));
-    driver.WaitPollStarted();
+    driver->WaitPollStarted();
     EXPECT_FALSE(worker.Stop(10 * kMicrosPerMilli)) << "Stop waited for a call that cannot return";
     EXPECT_FALSE(worker.RequestInventory()) << "a stopped worker took a request";
   }  // destroyed while its thread is still inside Poll
-  driver.Release();
-  EXPECT_EQ(driver.polls_started(), 1);
+  driver->Release();
+  EXPECT_EQ(driver->polls_started(), 1);
 }
 
 }  // namespace
