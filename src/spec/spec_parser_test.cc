@@ -2,6 +2,7 @@
 // DESIGN.md example field by field, the quantity forms, limits (size,
 // nesting, aliases), pipelines, positions, and reading files.
 #include "spec/spec_parser.h"
+#include "support/golden.h"
 #include "support/temp_dir.h"
 
 #include <gtest/gtest.h>
@@ -18,12 +19,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-fs::path SpecsDir() {
-  const char* source_dir = std::getenv("SKYRUN_SOURCE_DIR");
-  fs::path root =
-      source_dir != nullptr ? fs::path(source_dir) : fs::path(SKYRUN_SOURCE_DIR_DEFAULT);
-  return (root / "tests" / "specs").lexically_normal();
-}
+fs::path SpecsDir() { return (test_support::SourceDir() / "tests" / "specs").lexically_normal(); }
 
 // Parses one document that must be valid.
 JobSpec ParseOne(const std::string& text) {
