@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include "support/temp_dir.h"
 
 namespace skyrun {
 namespace {
@@ -15,21 +16,13 @@ using ::testing::HasSubstr;
 
 class SafeFsTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/safe_fs_test.XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    root_ = tmpl;
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(root_, ec);
-  }
   std::string Sub(const std::string& rel) const { return root_ + "/" + rel; }
   static std::string Read(const std::string& path) {
     std::ifstream in(path);
     return std::string(std::istreambuf_iterator<char>(in), {});
   }
-  std::string root_;
+  test_support::TempDir tmp_{"safe_fs_test"};
+  std::string root_ = tmp_.path();
 };
 
 TEST_F(SafeFsTest, SplitRefusesEscapes) {

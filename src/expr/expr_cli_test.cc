@@ -1,4 +1,5 @@
 #include "expr/expr_cli.h"
+#include "support/temp_dir.h"
 
 #include <cstdio>
 #include <fstream>
@@ -20,9 +21,8 @@ std::string ReadFile(const std::string& path) {
 }
 
 std::string WriteTemp(const std::string& name, const std::string& text) {
-  std::string path = ::testing::TempDir() + "/" + name;
-  std::ofstream(path) << text;
-  return path;
+  static test_support::TempDir dir("skyrun-expr-cli-test");  // one per test binary
+  return dir.Write(name, text);
 }
 
 TEST(ExprEvalCliTest, PrintsTheValue) {

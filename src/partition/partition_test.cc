@@ -10,6 +10,7 @@
 
 #include "partition/profile_csv.h"
 #include "partition/test_util.h"
+#include "support/golden.h"
 
 namespace skyrun::partition {
 namespace {
@@ -74,27 +75,7 @@ TEST(PartitionTest, MatchesTheGoldenJson) {
   auto report = RunPartition(SmallModel(), SmallDevices(true), {});
   ASSERT_TRUE(report.ok());
   std::string got = ReportToJson(*report).dump(2) + "\n";
-  const char* update = std::getenv("SKYRUN_UPDATE_GOLDEN");
-  if (update && std::string(update) == "1") {
-    std::ofstream(testing::TestDataDir() + "/small_expected.json") << got;
-  }
-  std::string want = ReadTestFile("small_expected.json");
-  if (got != want) {
-    // Report the first line that differs, not two 400-line strings.
-    std::istringstream g(got), w(want);
-    std::string gl, wl;
-    int line = 0;
-    while (true) {
-      ++line;
-      bool more_g = static_cast<bool>(std::getline(g, gl)), more_w = static_cast<bool>(std::getline(w, wl));
-      if (!more_g && !more_w) break;
-      if (gl != wl || more_g != more_w) {
-        ADD_FAILURE() << "small_expected.json:" << line << ": want '" << wl << "', got '" << gl
-                      << "'; rerun with SKYRUN_UPDATE_GOLDEN=1 after checking the change is intended";
-        break;
-      }
-    }
-  }
+  test_support::ExpectMatchesGolden(testing::TestDataDir() + "/small_expected.json", got);
 }
 
 TEST(PartitionTest, TextShowsSummaryAndAssignments) {

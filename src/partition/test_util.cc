@@ -6,6 +6,7 @@
 #include <numeric>
 
 #include "partition/profile_csv.h"
+#include "support/golden.h"
 
 namespace skyrun::partition::testing {
 
@@ -131,10 +132,7 @@ Load BruteForceFreeOrder(const Instance& in, bool allow_idle, bool with_links) {
   return best;
 }
 
-std::string TestDataDir() {
-  const char* root = std::getenv("SKYRUN_SOURCE_DIR");
-  return std::string(root ? root : SKYRUN_TEST_SOURCE_DIR) + "/tests/partition";
-}
+std::string TestDataDir() { return (test_support::SourceDir() / "tests" / "partition").string(); }
 
 std::string ReadTestFile(const std::string& name) {
   auto text = ReadTextFile(TestDataDir() + "/" + name);

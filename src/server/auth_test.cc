@@ -10,6 +10,7 @@
 #include <filesystem>
 
 #include "common/clock.h"
+#include "support/temp_dir.h"
 
 namespace skyrun {
 namespace {
@@ -19,17 +20,12 @@ constexpr Micros kStart = 1'700'000'000'000'000;
 class AuthTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/skyrun-auth-XXXXXX";
-    dir_ = ::mkdtemp(tmpl);
     auto opened = Store::Open(dir_ + "/state", &clock_);
     ASSERT_TRUE(opened.ok()) << opened.status().ToString();
     store_ = std::move(opened).value();
     tenant_ = store_->CreateTenant("vision").value().id;
   }
-  void TearDown() override {
-    store_.reset();
-    std::filesystem::remove_all(dir_);
-  }
+  void TearDown() override { store_.reset(); }
 
   // A new token's secret.
   std::string Make(Micros expires_at = 0) {
@@ -40,7 +36,8 @@ class AuthTest : public ::testing::Test {
     return secret;
   }
 
-  std::string dir_;
+  test_support::TempDir tmp_{"skyrun-auth"};
+  std::string dir_ = tmp_.path();
   SimulatedClock clock_{kStart};
   std::unique_ptr<Store> store_;
   TenantId tenant_;

@@ -9,16 +9,14 @@
 #include <filesystem>
 #include <fstream>
 
+#include "support/temp_dir.h"
+
 namespace skyrun {
 namespace {
 
-std::string TempDir() {
-  char tmpl[] = "/tmp/skyrun-lock-XXXXXX";
-  return ::mkdtemp(tmpl);
-}
-
 TEST(StateLockTest, Item11_ASecondHolderIsRefusedWithTheFirstsPidAndAddress) {
-  std::string dir = TempDir();
+  test_support::TempDir tmp("skyrun-lock");
+  const std::string& dir = tmp.path();
   auto first = StateLock::Acquire(dir);
   ASSERT_TRUE(first.ok()) << first.status().message();
   ASSERT_TRUE(first->WriteOwner("http://127.0.0.1:8787").ok());
@@ -30,18 +28,17 @@ TEST(StateLockTest, Item11_ASecondHolderIsRefusedWithTheFirstsPidAndAddress) {
       << second.status().message();
   EXPECT_NE(second.status().message().find("http://127.0.0.1:8787"), std::string::npos)
       << second.status().message();
-  std::filesystem::remove_all(dir);
 }
 
 TEST(StateLockTest, Item11_TheLockIsFreeAgainOnceItsHolderIsGone) {
-  std::string dir = TempDir();
+  test_support::TempDir tmp("skyrun-lock");
+  const std::string& dir = tmp.path();
   {
     auto first = StateLock::Acquire(dir);
     ASSERT_TRUE(first.ok());
   }
   auto again = StateLock::Acquire(dir);
   EXPECT_TRUE(again.ok()) << again.status().message();
-  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

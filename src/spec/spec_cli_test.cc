@@ -10,6 +10,7 @@
 #include <string>
 
 #include "nlohmann/json.hpp"
+#include "support/golden.h"
 
 namespace skyrun {
 namespace {
@@ -17,10 +18,7 @@ namespace {
 namespace fs = std::filesystem;
 
 std::string SpecPath(const std::string& kind, const std::string& name) {
-  const char* source_dir = std::getenv("SKYRUN_SOURCE_DIR");
-  fs::path root =
-      source_dir != nullptr ? fs::path(source_dir) : fs::path(SKYRUN_SOURCE_DIR_DEFAULT);
-  return (root / "tests" / "specs" / kind / name).lexically_normal().string();
+  return (test_support::SourceDir() / "tests" / "specs" / kind / name).lexically_normal().string();
 }
 
 struct Outcome {

@@ -15,18 +15,14 @@
 #include <vector>
 
 #include "spec/spec_parser.h"
+#include "support/golden.h"
 
 namespace skyrun {
 namespace {
 
 namespace fs = std::filesystem;
 
-fs::path SpecsDir() {
-  const char* source_dir = std::getenv("SKYRUN_SOURCE_DIR");
-  fs::path root =
-      source_dir != nullptr ? fs::path(source_dir) : fs::path(SKYRUN_SOURCE_DIR_DEFAULT);
-  return (root / "tests" / "specs").lexically_normal();
-}
+fs::path SpecsDir() { return (test_support::SourceDir() / "tests" / "specs").lexically_normal(); }
 
 std::vector<std::string> YamlFiles(const std::string& kind) {
   std::vector<std::string> out;
@@ -36,28 +32,6 @@ std::vector<std::string> YamlFiles(const std::string& kind) {
   }
   std::sort(out.begin(), out.end());
   return out;
-}
-
-std::string ReadFile(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
-
-bool UpdateGolden() {
-  const char* update = std::getenv("SKYRUN_UPDATE_GOLDEN");
-  return update != nullptr && std::string(update) == "1";
-}
-
-// Compares `actual` with the golden file, or rewrites it when asked.
-void ExpectGolden(const fs::path& golden, const std::string& actual) {
-  if (UpdateGolden()) {
-    std::ofstream(golden, std::ios::binary) << actual;
-    return;
-  }
-  ASSERT_TRUE(fs::exists(golden)) << golden << " is missing; run with SKYRUN_UPDATE_GOLDEN=1 and review it";
-  EXPECT_EQ(ReadFile(golden), actual) << "golden file: " << golden;
 }
 
 std::string TestName(const testing::TestParamInfo<std::string>& info) {
@@ -72,18 +46,18 @@ class BadSpecTest : public testing::TestWithParam<std::string> {};
 
 TEST_P(GoodSpecTest, ParsesToGoldenJson) {
   fs::path file = SpecsDir() / "good" / GetParam();
-  SpecParseResult result = ParseJobSpecs(ReadFile(file), GetParam());
+  SpecParseResult result = ParseJobSpecs(test_support::ReadFileOrEmpty(file), GetParam());
   for (const auto& problem : result.problems) ADD_FAILURE() << problem.ToString();
   ASSERT_TRUE(result.ok());
   ASSERT_FALSE(result.specs.empty());
   nlohmann::json specs = nlohmann::json::array();
   for (const auto& spec : result.specs) specs.push_back(SpecToJson(spec));
-  ExpectGolden(file.string() + ".json", specs.dump(2) + "\n");
+  test_support::ExpectMatchesGolden(file.string() + ".json", specs.dump(2) + "\n");
 }
 
 TEST_P(BadSpecTest, RefusedWithGoldenProblems) {
   fs::path file = SpecsDir() / "bad" / GetParam();
-  SpecParseResult result = ParseJobSpecs(ReadFile(file), GetParam());
+  SpecParseResult result = ParseJobSpecs(test_support::ReadFileOrEmpty(file), GetParam());
   EXPECT_FALSE(result.ok());
   EXPECT_TRUE(result.specs.empty()) << "a refused file yields no spec";
   std::string lines;
@@ -92,7 +66,7 @@ TEST_P(BadSpecTest, RefusedWithGoldenProblems) {
     EXPECT_EQ(problem.file, GetParam());
     EXPECT_FALSE(problem.message.empty());
   }
-  ExpectGolden(file.string() + ".golden", lines);
+  test_support::ExpectMatchesGolden(file.string() + ".golden", lines);
 }
 
 INSTANTIATE_TEST_SUITE_P(Specs, GoodSpecTest, testing::ValuesIn(YamlFiles("good")), TestName);

@@ -2,6 +2,8 @@
 // DESIGN.md example field by field, the quantity forms, limits (size,
 // nesting, aliases), pipelines, positions, and reading files.
 #include "spec/spec_parser.h"
+#include "support/golden.h"
+#include "support/temp_dir.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -17,12 +19,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-fs::path SpecsDir() {
-  const char* source_dir = std::getenv("SKYRUN_SOURCE_DIR");
-  fs::path root =
-      source_dir != nullptr ? fs::path(source_dir) : fs::path(SKYRUN_SOURCE_DIR_DEFAULT);
-  return (root / "tests" / "specs").lexically_normal();
-}
+fs::path SpecsDir() { return (test_support::SourceDir() / "tests" / "specs").lexically_normal(); }
 
 // Parses one document that must be valid.
 JobSpec ParseOne(const std::string& text) {
@@ -44,29 +41,6 @@ std::string Problems(const std::string& text) {
   for (const auto& problem : result.problems) out += problem.ToString() + "\n";
   return out;
 }
-
-class TempDir {
- public:
-  TempDir() {
-    path_ = fs::temp_directory_path() /
-            ("skyrun_spec_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter_++));
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  fs::path Write(const std::string& name, const std::string& text) const {
-    fs::path file = path_ / name;
-    std::ofstream(file, std::ios::binary) << text;
-    return file;
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  static inline int counter_ = 0;
-  fs::path path_;
-};
 
 // Every field that is built (use_spot, max_hourly_cost, inputs, outputs and
 // budget are refused until they are: bad/not_built_yet.yaml).
@@ -453,7 +427,7 @@ TEST(SpecParserTest, KeysInFieldPathsStayOnOneLine) {
 }
 
 TEST(SpecFileTest, ReadsFileAndSetsBaseDir) {
-  TempDir dir;
+  test_support::TempDir dir;
   fs::path file = dir.Write("finetune.yaml", "run: python train.py\nworkdir: ./src\n");
   SpecParseResult result = ParseJobSpecFile(file.string());
   ASSERT_TRUE(result.ok());
@@ -463,13 +437,13 @@ TEST(SpecFileTest, ReadsFileAndSetsBaseDir) {
 }
 
 TEST(SpecFileTest, RefusesWhatItCannotRead) {
-  TempDir dir;
-  SpecParseResult missing = ParseJobSpecFile((dir.path() / "nope.yaml").string());
+  test_support::TempDir dir;
+  SpecParseResult missing = ParseJobSpecFile(dir.Sub("nope.yaml"));
   ASSERT_EQ(missing.problems.size(), 1u);
   EXPECT_NE(missing.problems[0].message.find("no such file"), std::string::npos)
       << missing.problems[0].message;
 
-  SpecParseResult directory = ParseJobSpecFile(dir.path().string());
+  SpecParseResult directory = ParseJobSpecFile(dir.path());
   ASSERT_EQ(directory.problems.size(), 1u);
   EXPECT_NE(directory.problems[0].message.find("is a directory"), std::string::npos);
 

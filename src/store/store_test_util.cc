@@ -8,22 +8,6 @@
 
 namespace skyrun {
 
-TempDir::TempDir() {
-  const char* base = std::getenv("TMPDIR");
-  std::string tmpl = std::string(base != nullptr && *base != '\0' ? base : "/tmp") + "/skyrun-store-XXXXXX";
-  char* made = ::mkdtemp(tmpl.data());
-  if (made == nullptr) {
-    ADD_FAILURE() << "mkdtemp failed for " << tmpl;
-    std::abort();
-  }
-  path_ = made;
-}
-
-TempDir::~TempDir() {
-  std::error_code ignored;
-  std::filesystem::remove_all(path_, ignored);
-}
-
 JobRecord MakeJob(TenantId tenant, const std::string& name, int num_nodes, const std::string& queue,
                   int priority) {
   JobRecord job;

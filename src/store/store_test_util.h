@@ -1,5 +1,5 @@
-// Helpers for the store's tests: a temporary directory per test, and job
-// records built the way the server builds them.
+// Helpers for the store's tests: job records built the way the server builds
+// them (the temporary directory is the test-support library's TempDir).
 #pragma once
 
 #include <string>
@@ -7,23 +7,11 @@
 #include "common/ids.h"
 #include "model/job.h"
 #include "store/sqlite_db.h"
+#include "support/temp_dir.h"
 
 namespace skyrun {
 
-// mkdtemp under $TMPDIR (or /tmp); removed with its contents at scope end.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-  // path()/name
-  std::string Sub(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
+using test_support::TempDir;
 
 // A job as the server would hand it to CreateJob.
 JobRecord MakeJob(TenantId tenant, const std::string& name, int num_nodes = 1,

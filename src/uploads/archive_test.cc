@@ -1,4 +1,5 @@
 #include "uploads/archive.h"
+#include "support/temp_dir.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -76,28 +77,26 @@ TEST(ArchiveTest, Item4_HostileArchivesAreRefused) {
       {"nul in path", Archive(File(std::string("a\0b", 3), "p"))},
   };
   for (const auto& [name, bytes] : cases) {
-    char tmpl[] = "/tmp/archive_test.XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    test_support::TempDir tmp("archive_test");
+    const std::string tmpl = tmp.path();
     std::string dest = std::string(tmpl) + "/in";
     fs::create_directories(dest);
     Status s = UnpackArchive(bytes, dest);
     EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << name;
     EXPECT_FALSE(fs::exists(std::string(tmpl) + "/x")) << name;
     EXPECT_TRUE(fs::is_empty(dest)) << name;  // parsed in full before anything is written
-    fs::remove_all(tmpl);
   }
 }
 
 TEST(ArchiveTest, UnpacksFilesDirsAndInsideLinks) {
-  char tmpl[] = "/tmp/archive_test.XXXXXX";
-  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  test_support::TempDir tmp("archive_test");
+  const std::string tmpl = tmp.path();
   std::string bytes = Archive(Entry('d', "d", "") + File("d/f", "hi") + Link("d/l", "f"));
   ASSERT_TRUE(UnpackArchive(bytes, tmpl).ok());
   std::ifstream in(std::string(tmpl) + "/d/l");
   std::string got;
   in >> got;
   EXPECT_EQ(got, "hi");
-  fs::remove_all(tmpl);
 }
 
 }  // namespace

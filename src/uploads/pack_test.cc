@@ -9,6 +9,7 @@
 
 #include "uploads/archive.h"
 #include "uploads/spec_inputs.h"
+#include "support/temp_dir.h"
 
 namespace skyrun::uploads {
 namespace {
@@ -18,14 +19,9 @@ using ::testing::HasSubstr;
 
 class PackTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/pack_test.XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string Sub(const std::string& rel) const { return dir_ + "/" + rel; }
-  std::string dir_;
+  std::string Sub(const std::string& rel) const { return tmp_.Sub(rel); }
+  test_support::TempDir tmp_{"pack_test"};
+  std::string dir_ = tmp_.path();
 };
 
 TEST_F(PackTest, PacksWhatTheSpecNamesAtItsRelativePaths) {

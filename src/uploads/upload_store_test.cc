@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "uploads/archive.h"
+#include "support/temp_dir.h"
 
 namespace skyrun::uploads {
 namespace {
@@ -23,13 +24,8 @@ std::string OneFile(const std::string& content) {
 
 class UploadStoreTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/upload_store_test.XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string dir_;
+  test_support::TempDir tmp_{"upload_store_test"};
+  std::string dir_ = tmp_.path();
   SimulatedClock clock_;
 };
 

@@ -22,6 +22,7 @@
 
 #include "common/net.h"
 #include "server_harness.h"
+#include "support/temp_dir.h"
 
 namespace skyrun::testing {
 namespace {
@@ -450,13 +451,11 @@ TEST(ApiHardeningTest, Item11_ASecondServerOnTheSameStateDirExitsNamingTheFirst)
 TEST(ApiHardeningTest, Item11_ASecondServerOnAPortInUseExits) {
   ServerHarness server(kPool);
   server.Start();
-  char tmpl[] = "/tmp/skyrun-it-second-XXXXXX";
-  std::string other_state = ::mkdtemp(tmpl);
+  test_support::TempDir other("skyrun-it-second");
+  const std::string& other_state = other.path();
   auto r = RunCommand({ServerHarness::SkyrunBinary(), "server", "--state-dir", other_state, "--listen",
                        "127.0.0.1:" + std::to_string(server.port())},
                       {}, 20);
-  std::error_code ec;
-  std::filesystem::remove_all(other_state, ec);
   EXPECT_NE(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("cannot listen on 127.0.0.1:" + std::to_string(server.port())), std::string::npos)
       << r.output;

@@ -20,6 +20,7 @@
 #include "uploads/pack.h"
 
 #include "common/net.h"
+#include "support/golden.h"
 
 namespace skyrun::testing {
 
@@ -33,14 +34,9 @@ std::string ServerHarness::SkyrunBinary() {
   return b ? b : SKYRUN_DEFAULT_BINARY;
 }
 
-std::string ServerHarness::SourceDir() {
-  const char* s = std::getenv("SKYRUN_SOURCE_DIR");
-  return s ? s : SKYRUN_DEFAULT_SOURCE_DIR;
-}
+std::string ServerHarness::SourceDir() { return test_support::SourceDir().string(); }
 
 ServerHarness::ServerHarness(std::string config_yaml) : config_yaml_(std::move(config_yaml)) {
-  char tmpl[] = "/tmp/skyrun-it-XXXXXX";
-  state_dir_ = ::mkdtemp(tmpl);
   auto port = PickFreeTcpPort();
   port_ = port.ok() ? *port : 18787;
 }
@@ -62,8 +58,7 @@ ServerHarness::~ServerHarness() {
       if (pid != ::getpid()) ::kill(pid, SIGKILL);
     }
   }
-  std::error_code ec;
-  if (!std::getenv("SKYRUN_KEEP_TEST_STATE")) std::filesystem::remove_all(state_dir_, ec);
+  // state_tmp_ removes the directory (or keeps it under SKYRUN_KEEP_TEST_STATE).
 }
 
 void ServerHarness::Start() {

@@ -12,6 +12,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "support/temp_dir.h"
+
 namespace skyrun::testing {
 
 struct HttpResult {
@@ -68,7 +70,8 @@ class ServerHarness {
 
  private:
   std::string config_yaml_;
-  std::string state_dir_;
+  test_support::TempDir state_tmp_{"skyrun-it"};
+  std::string state_dir_ = state_tmp_.path();
   int port_ = 0;
   pid_t pid_ = -1;
   std::string log_path_;

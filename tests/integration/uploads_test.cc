@@ -8,12 +8,15 @@
 
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <thread>
+#include <vector>
 
 #include "common/strings.h"
 #include "server_harness.h"
 #include "uploads/archive.h"
+#include "support/temp_dir.h"
 
 namespace skyrun::testing {
 namespace {
@@ -27,10 +30,11 @@ std::string ReadAll(const std::string& path) {
   return ss.str();
 }
 
-std::string TempDir(const std::string& name) {
-  std::string tmpl = "/tmp/skyrun-uploads-" + name + ".XXXXXX";
-  EXPECT_NE(::mkdtemp(tmpl.data()), nullptr);
-  return tmpl;
+// A folder that lives until the test process exits (then it is removed).
+std::string ScratchDir(const std::string& name) {
+  static std::vector<std::unique_ptr<test_support::TempDir>> dirs;
+  dirs.push_back(std::make_unique<test_support::TempDir>("skyrun-uploads-" + name));
+  return dirs.back()->path();
 }
 
 std::string MemberToken(const ServerHarness& server, const std::string& tenant) {
@@ -76,7 +80,7 @@ TEST(UploadsTest, Item4_ProfileOutsideUploadIsRefusedWithoutContent) {
     }
   }
   // A profile inside the upload that is not a CSV: located, but not quoted.
-  std::string dir = TempDir("profile");
+  std::string dir = ScratchDir("profile");
   std::ofstream(dir + "/units.csv") << "name,flops\nSECRET-LINE-CONTENT,not-a-number\n";
   auto r = server.SubmitFrom(pipeline("units.csv"), dir, member);
   EXPECT_EQ(r.status, 400) << r.body;
@@ -90,7 +94,7 @@ TEST(UploadsTest, Item4_FileFieldDoesNotChooseBaseDir) {
   server.Start();
   std::string member = MemberToken(server, "acme");
   // Today `file` chose the directory the server read workdir and mounts from.
-  std::string dir = TempDir("file");
+  std::string dir = ScratchDir("file");
   fs::create_directories(dir + "/app");
   std::ofstream(dir + "/app/secret.txt") << "server-side secret\n";
   auto r = server.Post(
@@ -112,7 +116,7 @@ TEST(UploadsTest, Item4_FileFieldDoesNotChooseBaseDir) {
 }
 
 TEST(UploadsTest, Item4_MountFromServerPathRefusedUnlessDeclared) {
-  std::string declared = TempDir("declared");
+  std::string declared = ScratchDir("declared");
   std::ofstream(declared + "/data.txt") << "declared-data\n";
   {
     ServerHarness server;
@@ -224,7 +228,7 @@ TEST(UploadsTest, Item4_UploadOverQuotaRefused) {
 TEST(UploadsTest, Item4_ClientOnAnotherDirectoryCanSubmit) {
   ServerHarness server;
   server.Start();
-  std::string dir = TempDir("client");
+  std::string dir = ScratchDir("client");
   fs::create_directories(dir + "/proj/app/pkg");
   std::ofstream(dir + "/proj/app/pkg/data.txt") << "client-side-content\n";
   std::ofstream(dir + "/proj/app/weights.bin")
@@ -243,8 +247,8 @@ TEST(UploadsTest, Item4_ClientOnAnotherDirectoryCanSubmit) {
 TEST(UploadsTest, Item3_SymlinkInWorkdirDoesNotEscape) {
   ServerHarness server;
   server.Start();
-  std::string outside = TempDir("outside");
-  std::string dir = TempDir("link");
+  std::string outside = ScratchDir("outside");
+  std::string dir = ScratchDir("link");
   fs::create_directories(dir + "/app/sub");
   std::ofstream(dir + "/f") << "payload\n";
   fs::create_symlink(outside, dir + "/app/link");

@@ -18,10 +18,12 @@
 #include <set>
 #include <sstream>
 #include <thread>
+#include <optional>
 
 #include "drivers/slurm/slurm_parse.h"
 #include "drivers/slurm/slurm_cluster_suite.h"
 #include "server_harness.h"
+#include "support/temp_dir.h"
 
 namespace skyrun::testing {
 namespace {
@@ -111,15 +113,12 @@ class SlurmE2eTest : public SlurmClusterSuite {
   }
 
   std::string MakeScratch() {
-    char tmpl[] = "/tmp/skyrun-e2e-XXXXXX";
-    scratch_ = ::mkdtemp(tmpl);
+    scratch_dir_.emplace("skyrun-e2e");
+    scratch_ = scratch_dir_->path();
     return scratch_;
   }
 
-  void TearDown() override {
-    std::error_code ec;
-    if (!scratch_.empty()) fs::remove_all(scratch_, ec);
-  }
+  void TearDown() override { scratch_dir_.reset(); }
 
   static bool TorchAvailable() {
     auto r = RunCommand({"/usr/bin/python3", "-c", "import torch.distributed"}, {}, 120);
@@ -175,6 +174,7 @@ class SlurmE2eTest : public SlurmClusterSuite {
     return j;
   }
 
+  std::optional<test_support::TempDir> scratch_dir_;
   std::string scratch_;
 };
 

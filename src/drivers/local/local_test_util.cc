@@ -29,18 +29,6 @@ std::string SupervisorBinary() {
   return SKYRUN_TEST_SUPERVISOR;
 }
 
-TempDir::TempDir() {
-  std::string tmpl = "/tmp/skyrun-local-test-XXXXXX";
-  char* made = ::mkdtemp(tmpl.data());
-  SKYRUN_CHECK(made != nullptr);
-  path_ = made;
-}
-
-TempDir::~TempDir() {
-  std::error_code ec;
-  std::filesystem::remove_all(path_, ec);
-}
-
 LocalPoolConfig TestPoolConfig(const TempDir& dir) {
   LocalPoolConfig config;
   config.supervisor_binary = SupervisorBinary();

@@ -13,25 +13,15 @@
 #include "drivers/local/detached_launcher.h"
 #include "drivers/local/local_driver.h"
 #include "drivers/local/task_files.h"
+#include "support/temp_dir.h"
 
 namespace skyrun::testing_local {
 
 // The test stand-in for `skyrun supervise` (local_supervisor_for_test).
 std::string SupervisorBinary();
 
-// A fresh directory under /tmp, removed with everything in it at the end.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-  std::string Sub(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
+// A fresh directory, removed with everything in it at the end.
+using TempDir = test_support::TempDir;
 
 // Records StartDetached calls instead of starting anything; StartHeld()
 // starts them later with the real DetachedLauncher.
