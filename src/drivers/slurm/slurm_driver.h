@@ -63,10 +63,10 @@ struct SlurmHandle {
   std::string rank_dir;
 };
 std::string FormatSlurmHandle(const SlurmHandle& handle);
+Result<SlurmHandle> ParseSlurmHandle(const std::string& handle);
 
 // What every Slurm cluster can honour (see SlurmDriver::Capabilities).
 BackendCapabilities SlurmCapabilities();
-Result<SlurmHandle> ParseSlurmHandle(const std::string& handle);
 
 class SlurmDriver final : public Driver {
  public:
