@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-#include "common/net.h"
 #include "controller/pipeline.h"
 
 namespace skyrun {
@@ -17,8 +16,6 @@ bool Controller::StartAttempt(LiveJob& job, Placement placement) {
   int attempt_no = job.rec.attempt_no + 1;
   std::string job_dir = JobDir(job.rec.id);
   std::string checkpoint_dir = job_dir + "/checkpoints";
-  auto port = PickFreeTcpPort();
-  int master_port = port.ok() ? *port : 29500;
 
   AttemptLaunch launch;
   launch.job_id = job.rec.id;
@@ -54,7 +51,7 @@ bool Controller::StartAttempt(LiveJob& job, Placement placement) {
     tl.role = tp.role;
     tl.placement = tp;
     tl.task_dir = job_dir + "/attempt-" + std::to_string(attempt_no) + "/rank-" + std::to_string(tp.rank);
-    tl.env = TaskEnvironment(job.rec, placement, tp.rank, attempt_no, checkpoint_dir, master_port);
+    tl.env = TaskEnvironment(job.rec, placement, tp.rank, attempt_no, checkpoint_dir);
     for (const auto& [name, v] : stage_env[k]) tl.env[name] = v;
     for (const auto& [name, v] : job.rec.spec.envs) tl.env[name] = v;
     tl.setup = job.rec.spec.setup;

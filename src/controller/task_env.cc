@@ -7,8 +7,7 @@
 namespace skyrun {
 
 std::map<std::string, std::string> TaskEnvironment(const JobRecord& job, const Placement& placement, int rank,
-                                                   int attempt_no, const std::string& checkpoint_dir,
-                                                   int master_port) {
+                                                   int attempt_no, const std::string& checkpoint_dir) {
   std::map<std::string, std::string> env;
   const TaskPlacement& me = placement.tasks.at(rank);
   int world = static_cast<int>(placement.tasks.size());
@@ -36,7 +35,6 @@ std::map<std::string, std::string> TaskEnvironment(const JobRecord& job, const P
   if (!me.role.empty()) env["SKYRUN_ROLE"] = me.role;
   env["SKYRUN_CHECKPOINT_DIR"] = checkpoint_dir;
   env["MASTER_ADDR"] = placement.tasks.front().node_address;
-  env["MASTER_PORT"] = std::to_string(master_port);
   env["WORLD_SIZE"] = std::to_string(world);
   env["RANK"] = std::to_string(rank);
   env["LOCAL_RANK"] = std::to_string(local_rank);

@@ -26,6 +26,10 @@ struct Node {
   std::string name;        // unique within the fleet: "local-0", "slurm/hpc1/node1"
   std::string backend;     // "local", "slurm/hpc1", "kubernetes/prod"
   NodeState state = NodeState::kUp;
+  // Capacity offered to skyrun: where the engine is shared (Slurm), what
+  // other users' jobs hold now is already taken off (cpus_milli, memory_mib,
+  // and their GPUs left out of `gpus`); skyrun's own tasks are not, the
+  // scheduler books those itself.
   int64_t cpus_milli = 0;
   int64_t memory_mib = 0;
   std::vector<GpuDevice> gpus;

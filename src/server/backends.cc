@@ -39,19 +39,7 @@ Result<std::vector<std::unique_ptr<Driver>>> BuildDrivers(const ServerConfig& co
     drivers.push_back(std::move(local).value());
   }
   for (const auto& s : config.slurm) {
-    SlurmClusterConfig c;
-    c.name = s.name;
-    c.slurm_conf = s.slurm_conf;
-    c.partition = s.partition;
-    c.account = s.account;
-    c.qos = s.qos;
-    c.container = s.container;
-    c.price_per_gpu_hour = s.price_per_gpu_hour;
-    c.price_per_cpu_hour = s.price_per_cpu_hour;
-    c.poll_interval_ms = s.poll_interval_ms;
-    c.inventory_interval_ms = s.inventory_interval_ms;
-    c.command_timeout_ms = s.command_timeout_ms;
-    drivers.push_back(std::make_unique<SlurmDriver>(c, std::make_unique<ProcessCommandRunner>()));
+    drivers.push_back(std::make_unique<SlurmDriver>(s, std::make_unique<ProcessCommandRunner>()));
   }
   for (const auto& k : config.kubernetes) {
     // Without a kubeconfig the driver renders manifests but applies nothing,

@@ -196,48 +196,12 @@ Status ParseApi(const std::string& file, const YAML::Node& n, ApiSettings* out) 
   return Status::Ok();
 }
 
-Status ParseSlurm(const std::string& file, const YAML::Node& n, std::vector<SlurmSettings>* out) {
+Status ParseSlurm(const std::string& file, const YAML::Node& n, std::vector<SlurmClusterConfig>* out) {
   if (!n.IsSequence()) return InvalidArgument(Where(file, n, "slurm") + ": expected a list of clusters");
   for (size_t i = 0; i < n.size(); ++i) {
-    std::string path = "slurm[" + std::to_string(i) + "]";
-    SKYRUN_RETURN_IF_ERROR(
-        CheckKeys(file, n[i], path,
-                  {"name", "slurm_conf", "partition", "account", "qos", "container", "price_per_gpu_hour",
-                   "price_per_cpu_hour", "poll_interval_ms", "inventory_interval_ms", "command_timeout_ms"}));
-    SlurmSettings s;
-    SKYRUN_RETURN_IF_ERROR(Get(file, n[i], "name", path + ".", &s.name));
-    SKYRUN_RETURN_IF_ERROR(Get(file, n[i], "slurm_conf", path + ".", &s.slurm_conf));
-    SKYRUN_RETURN_IF_ERROR(Get(file, n[i], "partition", path + ".", &s.partition));
-    SKYRUN_RETURN_IF_ERROR(Get(file, n[i], "account", path + ".", &s.account));
-    SKYRUN_RETURN_IF_ERROR(Get(file, n[i], "qos", path + ".", &s.qos));
-    SKYRUN_RETURN_IF_ERROR(Get(file, n[i], "container", path + ".", &s.container));
-    SKYRUN_RETURN_IF_ERROR(Get(file, n[i], "price_per_gpu_hour", path + ".", &s.price_per_gpu_hour));
-    SKYRUN_RETURN_IF_ERROR(Get(file, n[i], "price_per_cpu_hour", path + ".", &s.price_per_cpu_hour));
-    SKYRUN_RETURN_IF_ERROR(Get(file, n[i], "poll_interval_ms", path + ".", &s.poll_interval_ms));
-    SKYRUN_RETURN_IF_ERROR(Get(file, n[i], "inventory_interval_ms", path + ".", &s.inventory_interval_ms));
-    SKYRUN_RETURN_IF_ERROR(Get(file, n[i], "command_timeout_ms", path + ".", &s.command_timeout_ms));
-    if (s.name.empty()) return InvalidArgument(Where(file, n[i], path) + ": a Slurm cluster needs a name");
-    if (s.price_per_gpu_hour < 0 || s.price_per_cpu_hour < 0) {
-      return InvalidArgument(Where(file, n[i], path) + ": prices must not be negative");
-    }
-    // Bounds: polling faster than every 100 ms would load slurmctld; slower
-    // than a minute would leave finished jobs holding their nodes for long.
-    if (s.poll_interval_ms < 100 || s.poll_interval_ms > 60000) {
-      return InvalidArgument(Where(file, n[i]["poll_interval_ms"], path + ".poll_interval_ms") +
-                             ": must be 100..60000 (milliseconds)");
-    }
-    if (s.inventory_interval_ms < 1000 || s.inventory_interval_ms > 3600000) {
-      return InvalidArgument(Where(file, n[i]["inventory_interval_ms"], path + ".inventory_interval_ms") +
-                             ": must be 1000..3600000 (milliseconds)");
-    }
-    if (s.command_timeout_ms < 1000) {
-      return InvalidArgument(Where(file, n[i]["command_timeout_ms"], path + ".command_timeout_ms") +
-                             ": must be at least 1000 (milliseconds)");
-    }
-    if (s.container != "none" && s.container != "pyxis" && s.container != "apptainer") {
-      return InvalidArgument(Where(file, n[i], path + ".container") + ": must be none, pyxis or apptainer");
-    }
-    out->push_back(s);
+    SKYRUN_ASSIGN_OR_RETURN(SlurmClusterConfig c,
+                            ParseSlurmClusterConfig(n[i], file, "slurm[" + std::to_string(i) + "]"));
+    out->push_back(std::move(c));
   }
   return Status::Ok();
 }

@@ -12,6 +12,7 @@
 #include "scheduler/profile.h"
 #include "common/status.h"
 #include "drivers/kubernetes/kubernetes_config.h"
+#include "drivers/slurm/slurm_config.h"
 
 namespace skyrun {
 
@@ -52,20 +53,6 @@ struct LocalSettings {
   SandboxSettings sandbox;
 };
 
-struct SlurmSettings {
-  std::string name;        // "hpc1" -> backend "slurm/hpc1"
-  std::string slurm_conf;  // SLURM_CONF for the commands
-  std::string partition;
-  std::string account;
-  std::string qos;
-  std::string container = "none";  // none | pyxis | apptainer
-  double price_per_gpu_hour = 0;
-  double price_per_cpu_hour = 0;
-  int64_t poll_interval_ms = 2000;        // how often the controller asks squeue about its jobs
-  int64_t inventory_interval_ms = 10000;  // how often the nodes are read again
-  int64_t command_timeout_ms = 30000;     // per Slurm command
-};
-
 // Files a job brings (docs/spec.md "Files"): the client uploads what the spec
 // names on its side; the server reads nothing else of the caller's choosing
 // except under server_paths.
@@ -99,7 +86,9 @@ struct ServerConfig {
   std::string log_level = "info";  // the server log's (stderr) threshold: debug, info, warn, error
   LocalSettings local;
   UploadSettings uploads;
-  std::vector<SlurmSettings> slurm;
+  // Slurm clusters; each entry is read by the Slurm driver's own parser
+  // (drivers/slurm/slurm_config.h), so every key it documents can be set.
+  std::vector<SlurmClusterConfig> slurm;
   // Kubernetes clusters with Volcano; each entry is read by the driver's own
   // parser (drivers/kubernetes/kubernetes_config.h), so the keys are the same.
   std::vector<KubernetesClusterConfig> kubernetes;

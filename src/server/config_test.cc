@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "common/clock.h"
+#include "drivers/slurm/slurm_driver.h"
 #include "server/backends.h"
 
 namespace skyrun {
@@ -71,6 +72,32 @@ slurm:
   // Defaults: Slurm is polled every 2 s, its nodes read every 10 s.
   EXPECT_EQ(cfg->slurm[1].poll_interval_ms, 2000);
   EXPECT_EQ(cfg->slurm[1].inventory_interval_ms, 10000);
+}
+
+// Issue 11: gpu_models, gpu_memory_mb and default_memory_mib_per_task were
+// documented but refused as unknown settings; they reach the driver now.
+TEST(ServerConfigTest, SlurmGpuModelsMemoryAndDefaultMemoryCanBeSet) {
+  auto cfg = ParseServerConfig(R"(
+local: {enabled: false}
+slurm:
+  - name: hpc1
+    gpu_models: {a100: A100-80GB}
+    gpu_memory_mb: {A100-80GB: 81920}
+    default_memory_mib_per_task: 2048
+)",
+                               "server.yaml");
+  ASSERT_TRUE(cfg.ok()) << cfg.status().message();
+  ASSERT_EQ(cfg->slurm.size(), 1u);
+  EXPECT_EQ(cfg->slurm[0].gpu_models.at("a100"), "A100-80GB");
+  EXPECT_EQ(cfg->slurm[0].gpu_memory_mb.at("A100-80GB"), 81920);
+  EXPECT_EQ(cfg->slurm[0].default_memory_mib_per_task, 2048);
+  SimulatedClock clock;
+  auto drivers = BuildDrivers(*cfg, "/tmp/unused-state", &clock);
+  ASSERT_TRUE(drivers.ok()) << drivers.status().message();
+  auto* slurm = dynamic_cast<SlurmDriver*>((*drivers)[0].get());
+  ASSERT_NE(slurm, nullptr);
+  EXPECT_EQ(slurm->config().gpu_models.at("a100"), "A100-80GB");
+  EXPECT_EQ(slurm->config().default_memory_mib_per_task, 2048);
 }
 
 TEST(ServerConfigTest, SlurmPollIntervalOutOfBoundsIsRefusedWithItsPlace) {

@@ -20,6 +20,7 @@
 #include <thread>
 #include <optional>
 
+#include "common/strings.h"
 #include "drivers/slurm/slurm_parse.h"
 #include "drivers/slurm/slurm_cluster_suite.h"
 #include "server_harness.h"
@@ -192,6 +193,34 @@ TEST_F(SlurmE2eTest, NodesOfTheClusterAreShownBySkyrunNodes) {
     ASSERT_EQ(nodes[i]["gpus"].size(), 2u);
     EXPECT_EQ(nodes[i]["gpus"][0]["model"], "T4");
   }
+}
+
+// Issue 11: a job of another user, submitted straight with sbatch, holds a
+// GPU, 2 CPUs and 1000 MiB of node2; `skyrun nodes` offers node2 without them.
+TEST_F(SlurmE2eTest, WhatAnotherUsersJobHoldsIsNotOffered) {
+  auto other = cluster_->Run({"sbatch", "--parsable", "--no-requeue", "-o", "/dev/null", "-w", "node2", "-c", "2",
+                              "--mem=1000", "--gres=gpu:T4:1", "-J", "someone-else", "--wrap", "sleep 300"});
+  ASSERT_TRUE(other.ok() && other->exit_code == 0) << (other.ok() ? other->err : other.status().message());
+  const std::string other_id = Trim(other->out);
+  std::string state;
+  for (int i = 0; i < 300 && state != "RUNNING"; ++i) {  // bounded, not a timing assertion
+    auto r = cluster_->Run({"scontrol", "show", "job", "-o", other_id});
+    if (r.ok()) state = ParseKeyValueLine(r->out)["JobState"];
+    if (state != "RUNNING") std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_EQ(state, "RUNNING");
+  ServerHarness server(ServerConfig());
+  server.Start();
+  auto r = server.Cli({"nodes", "-o", "json"});
+  EXPECT_TRUE(cluster_->Run({"scancel", other_id}).ok());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  auto nodes = nlohmann::json::parse(r.output);
+  ASSERT_EQ(nodes.size(), 2u) << r.output;
+  EXPECT_EQ(nodes[0]["gpus"].size(), 2u) << r.output;
+  EXPECT_EQ(nodes[1]["name"], "slurm/hpc1/node2");
+  EXPECT_EQ(nodes[1]["gpus"].size(), 1u) << r.output;
+  EXPECT_EQ(nodes[1]["attributes"]["CpusTakenByOthers"], "2") << r.output;
+  EXPECT_EQ(nodes[1]["attributes"]["MemoryTakenByOthersMiB"], "1000") << r.output;
 }
 
 // (a) examples/ddp as a gang of 2 ranks with 2 GPUs each: one rank per Slurm

@@ -4,6 +4,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/quantities.h"
 #include "common/strings.h"
 #include "drivers/kubernetes/kube_inventory.h"
 #include "drivers/kubernetes/volcano_render.h"
@@ -51,6 +52,13 @@ bool IsNotFound(const KubectlResult& r) {
 }
 
 }  // namespace
+
+BackendCapabilities KubernetesCapabilities(const KubernetesClusterConfig& config) {
+  // Must agree with volcano_render: a share becomes one vGPU with its
+  // percentage of cores and memory, rounded up to whole percent.
+  const int64_t granularity = config.gpu_share.number_resource.empty() ? kMilliPerUnit : kMilliPerUnit / 100;
+  return {.gpu_granularity_milli = granularity, .skyrun_binds_gpus = false, .pins_nodes = true};
+}
 
 KubernetesDriver::KubernetesDriver(KubernetesClusterConfig config, KubectlRunner* runner, Clock* clock,
                                    Micros status_ttl)
@@ -220,6 +228,7 @@ TaskStatus KubernetesDriver::Poll(const std::string& handle) {
     // An ending is final: once seen it is not read again (a cancel that deletes
     // the job afterwards must not turn a rank's FAILED into KILLED).
     std::lock_guard<std::mutex> lock(mu_);
+    handles_of_job_[JobKey(*ref)].insert(handle);
     auto it = last_.find(handle);
     if (it != last_.end() && IsTerminal(it->second.state)) return it->second;
   }
@@ -246,6 +255,7 @@ Status KubernetesDriver::Cancel(const std::string& handle) {
   SKYRUN_RETURN_IF_ERROR(NeedKubeconfig("cancel " + key));
   {
     std::lock_guard<std::mutex> lock(mu_);
+    handles_of_job_[key].insert(handle);
     if (cancelled_.count(key)) return Status::Ok();  // the other ranks of an already deleted job
     cancelled_.insert(key);
     cache_.erase(key);
@@ -292,8 +302,26 @@ Status KubernetesDriver::VoidIfUnclaimed(const std::string& handle) {
 }
 
 void KubernetesDriver::Forget(const std::string& handle) {
+  auto ref = Resolve(handle);
   std::lock_guard<std::mutex> lock(mu_);
   last_.erase(handle);
+  if (!ref.ok()) return;  // never resolved: nothing was kept under a job key
+  // The job's observation and cancel mark serve all its ranks: they go with
+  // the last rank the controller forgets.
+  const std::string key = JobKey(*ref);
+  auto it = handles_of_job_.find(key);
+  if (it != handles_of_job_.end()) {
+    it->second.erase(handle);
+    if (!it->second.empty()) return;
+    handles_of_job_.erase(it);
+  }
+  cache_.erase(key);
+  cancelled_.erase(key);
+}
+
+size_t KubernetesDriver::RetainedEntries() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return cache_.size() + cancelled_.size() + last_.size() + handles_of_job_.size();
 }
 
 }  // namespace skyrun

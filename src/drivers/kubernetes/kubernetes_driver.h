@@ -43,6 +43,13 @@
 
 namespace skyrun {
 
+// What a cluster configured as `config` can honour: whole GPUs
+// (nvidia.com/gpu) unless a vGPU share resource is configured
+// (gpu_share.number_resource), whose cores and memory are set in percent, so
+// a share is honoured to 10 milli-GPU; GPUs are bound by the device plugin,
+// never by skyrun; nodes are pinned (node affinity on the placed nodes).
+BackendCapabilities KubernetesCapabilities(const KubernetesClusterConfig& config);
+
 class KubernetesDriver final : public Driver {
  public:
   // `runner` and `clock` must outlive the driver. `status_ttl`: how long one
@@ -56,6 +63,9 @@ class KubernetesDriver final : public Driver {
   std::string Name() const override { return config_.BackendName(); }
   // One kubectl observation answers for status_ttl: polling faster gains nothing.
   Micros PollInterval() const override { return status_ttl_; }
+  // The device plugin binds GPUs; pods are pinned by node affinity to the
+  // placed nodes (volcano_render.h). See KubernetesCapabilities.
+  BackendCapabilities Capabilities() const override { return KubernetesCapabilities(config_); }
   Result<std::vector<Node>> Inventory() override;
   Status CanRun(const JobSpec& spec) override;
   Result<std::vector<std::string>> Launch(const AttemptLaunch& launch) override;
@@ -63,7 +73,13 @@ class KubernetesDriver final : public Driver {
   Status Cancel(const std::string& handle) override;
   std::string LogPath(const std::string& handle) override;
   Status VoidIfUnclaimed(const std::string& handle) override;
+  // Drops the handle's last status and, with the job's last rank, the job's
+  // cached observation and cancel mark.
   void Forget(const std::string& handle) override;
+  // How many entries the driver keeps in memory (statuses, observations,
+  // cancel marks, ranks per job): back to zero once every handle it saw is
+  // forgotten. For tests.
+  size_t RetainedEntries();
 
   // The handle file Launch writes into each task directory.
   static constexpr const char* kHandleFile = "volcano.handle";
@@ -92,6 +108,7 @@ class KubernetesDriver final : public Driver {
   std::map<std::string, Cached> cache_;     // by job key
   std::set<std::string> cancelled_;         // job keys
   std::map<std::string, TaskStatus> last_;  // by handle: last status read from the cluster
+  std::map<std::string, std::set<std::string>> handles_of_job_;  // job key -> handles polled or cancelled
 };
 
 }  // namespace skyrun

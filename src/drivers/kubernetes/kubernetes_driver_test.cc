@@ -252,6 +252,39 @@ TEST_F(KubernetesDriverTest, AnEndingIsFinalEvenAfterTheJobIsDeleted) {
   EXPECT_EQ(d->Poll(handles[1]).state, RunState::kKilled);
 }
 
+// What the scheduler is told: the device plugin binds GPUs, pods are pinned to
+// the placed nodes, and shares go to whole percent where a vGPU share
+// resource is configured (the renderer's percent), whole GPUs otherwise.
+TEST_F(KubernetesDriverTest, CapabilitiesFollowTheGpuShareConfig) {
+  KubernetesClusterConfig config = gang_.config;
+  BackendCapabilities caps = MakeDriver(config)->Capabilities();
+  EXPECT_EQ(caps.gpu_granularity_milli, 10);
+  EXPECT_FALSE(caps.skyrun_binds_gpus);
+  EXPECT_TRUE(caps.pins_nodes);
+  config.gpu_share.number_resource.clear();
+  EXPECT_EQ(MakeDriver(config)->Capabilities().gpu_granularity_milli, 1000);
+}
+
+// Issue 11: the caches grew forever. Forgetting every rank of a job leaves
+// nothing behind, and a rank forgotten early keeps the job's shared entries
+// for the ranks still followed.
+TEST_F(KubernetesDriverTest, ForgettingEveryRankOfAJobLeavesNothingBehind) {
+  auto d = MakeDriver();
+  auto handles = LaunchGang(*d);
+  ASSERT_GE(handles.size(), 2u);
+  ScriptRunningGang();
+  for (const auto& h : handles) EXPECT_EQ(d->Poll(h).state, RunState::kRunning);
+  kubectl_.On({"delete"}, {0, "", ""});
+  ASSERT_TRUE(d->Cancel(handles[0]).ok());
+  EXPECT_GT(d->RetainedEntries(), 0u);
+  d->Forget(handles[0]);
+  kubectl_.On({"get", "vcjob", "bert-finetune-42-a2"}, kNotFound);
+  // The job's cancel mark is still there for the other ranks.
+  EXPECT_EQ(d->Poll(handles[1]).state, RunState::kKilled);
+  for (const auto& h : handles) d->Forget(h);
+  EXPECT_EQ(d->RetainedEntries(), 0u);
+}
+
 TEST_F(KubernetesDriverTest, AFailedCancelCanBeRetried) {
   auto d = MakeDriver();
   auto handles = LaunchGang(*d);

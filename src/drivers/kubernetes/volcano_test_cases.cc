@@ -194,7 +194,6 @@ std::map<std::string, std::string> ControllerLikeEnv(const AttemptLaunch& launch
   if (!me.role.empty()) env["SKYRUN_ROLE"] = me.role;
   env["SKYRUN_CHECKPOINT_DIR"] = launch.checkpoint_dir;
   env["MASTER_ADDR"] = placement.tasks.front().node_address;
-  env["MASTER_PORT"] = "29500";
   env["WORLD_SIZE"] = std::to_string(world);
   env["RANK"] = std::to_string(rank);
   env["LOCAL_RANK"] = std::to_string(local_rank);

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <set>
 
+#include "common/net.h"
 #include "common/strings.h"
 #include "drivers/local/container.h"
 #include "drivers/local/host_probe.h"
@@ -290,7 +291,8 @@ Status LocalDriver::CanRun(const JobSpec& spec) {
 }
 
 Result<std::string> LocalDriver::WriteTask(const AttemptLaunch& launch, const TaskLaunch& task,
-                                           const std::string& attempt_dir, const std::string& job_dir) {
+                                           const std::string& attempt_dir, const std::string& job_dir,
+                                           const std::string& master_port) {
   if (Trim(task.run).empty()) {
     return InvalidArgument("task rank " + std::to_string(task.rank) + " has nothing to run (empty `run`)");
   }
@@ -324,6 +326,7 @@ Result<std::string> LocalDriver::WriteTask(const AttemptLaunch& launch, const Ta
   // A task sees only its GPUs: none at all when it was given none.
   file.env.emplace("CUDA_VISIBLE_DEVICES", Join(gpus, ","));
   file.env.emplace("SKYRUN_MOUNT_ROOT", staged.cwd);
+  if (!master_port.empty()) file.env.emplace("MASTER_PORT", master_port);
   if (!launch.checkpoint_dir.empty()) file.env.emplace("SKYRUN_CHECKPOINT_DIR", launch.checkpoint_dir);
   file.grace_seconds = std::max<int64_t>(0, launch.kill_grace_seconds);
   file.time_limit_seconds = launch.time_limit_seconds;
@@ -397,11 +400,21 @@ Result<std::vector<std::string>> LocalDriver::Launch(const AttemptLaunch& launch
                       ec.message());
   }
 
+  // Where rank 0 listens: every task of the pool runs on this machine, so a
+  // port free here, one for the whole attempt (unless the job names its own).
+  std::string master_port;
+  if (!launch.tasks.front().env.count("MASTER_PORT")) {
+    Result<int> port = PickFreeTcpPort();
+    if (!port.ok())
+      return port.status().WithContext("choosing MASTER_PORT for job " + launch.job_id.ToString());
+    master_port = std::to_string(*port);
+  }
+
   // Every task dir first, then every supervisor: a gang starts close together,
   // and a staging error starts nothing.
   std::vector<std::string> handles;
   for (const TaskLaunch& task : launch.tasks) {
-    Result<std::string> handle = WriteTask(launch, task, attempt_dir, job_dir);
+    Result<std::string> handle = WriteTask(launch, task, attempt_dir, job_dir, master_port);
     if (!handle.ok()) {
       for (const std::string& h : handles) (void)VoidIfUnclaimed(h);
       return handle.status().WithContext("launching job " + launch.job_id.ToString() + " rank " +

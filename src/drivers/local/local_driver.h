@@ -93,12 +93,19 @@ class LocalDriver final : public Driver {
                                                      std::unique_ptr<ProcessLauncher> launcher = nullptr);
 
   std::string Name() const override { return "local"; }
+  // Any GPU share (the scheduler partitions devices and the task sees only
+  // its CUDA_VISIBLE_DEVICES), and every task runs on the node it was given.
+  BackendCapabilities Capabilities() const override {
+    return {.gpu_granularity_milli = 1, .skyrun_binds_gpus = true, .pins_nodes = true};
+  }
   Result<std::vector<Node>> Inventory() override;
   // Refuses an image (on the job or a role) when no container runtime is configured.
   Status CanRun(const JobSpec& spec) override;
   // Creates each task's directory (TaskLaunch::task_dir, by default
   // <job_dir>/attempt-<n>/rank-<r>/) with task.json and the staged work/, then
   // starts one detached supervisor per task. Handles are the task dirs.
+  // MASTER_PORT, unless the tasks' env names one: a port free on this machine
+  // now, the same for every task of the attempt.
   Result<std::vector<std::string>> Launch(const AttemptLaunch& launch) override;
   TaskStatus Poll(const std::string& handle) override;
   // SIGTERM to the supervisor (which stops the task: SIGTERM, grace, SIGKILL);
@@ -120,8 +127,10 @@ class LocalDriver final : public Driver {
  private:
   LocalDriver(LocalPoolConfig config, Clock& clock, std::unique_ptr<ProcessLauncher> launcher,
               std::vector<Node> nodes, std::string cgroup_parent);
+  // `master_port` ("" = the job's own) goes into the task's MASTER_PORT.
   Result<std::string> WriteTask(const AttemptLaunch& launch, const TaskLaunch& task,
-                                const std::string& attempt_dir, const std::string& job_dir);
+                                const std::string& attempt_dir, const std::string& job_dir,
+                                const std::string& master_port);
 
   const LocalPoolConfig config_;
   Clock& clock_;

@@ -71,6 +71,41 @@ TEST_F(LocalDriverTest, TaskThatExitsZeroSucceedsWithItsOutputAndOnlyItsEnv) {
   EXPECT_THAT(log, Not(HasSubstr("SKYRUN_LEAK_CHECK")));
 }
 
+// Issue 11: MASTER_PORT is chosen by the driver where the tasks run (this
+// machine), once for the attempt; the controller no longer sends one.
+TEST_F(LocalDriverTest, MasterPortIsChosenHereOncePerAttemptUnlessTheJobNamesOne) {
+  auto driver = MakeDriver();
+  auto f = MakeLaunch(dir_, "echo MP=$MASTER_PORT");
+  TaskLaunch second = f->launch.tasks[0];
+  second.rank = 1;
+  f->launch.tasks.push_back(second);
+  auto handles = driver->Launch(f->launch);
+  ASSERT_TRUE(handles.ok()) << handles.status().ToString();
+  ASSERT_EQ(handles->size(), 2u);
+  std::vector<std::string> ports;
+  for (const auto& h : *handles) {
+    EXPECT_EQ(WaitTerminal(*driver, h).state, RunState::kSucceeded);
+    std::string log = ReadFileOrEmpty(driver->LogPath(h));
+    auto at = log.find("MP=");
+    ASSERT_NE(at, std::string::npos) << log;
+    ports.push_back(Trim(log.substr(at + 3, log.find('\n', at) - at - 3)));
+  }
+  auto port = ParseInt64(ports[0]);
+  ASSERT_TRUE(port) << ports[0];
+  EXPECT_GT(*port, 0);
+  EXPECT_LT(*port, 65536);
+  EXPECT_EQ(ports[1], ports[0]);
+
+  // The job's own MASTER_PORT (its envs) is kept.
+  auto own = MakeLaunch(dir_, "echo MP=$MASTER_PORT");
+  own->launch.attempt_no = 2;
+  own->launch.tasks[0].env["MASTER_PORT"] = "29999";
+  std::string handle = LaunchOne(*driver, *own);
+  ASSERT_FALSE(handle.empty());
+  EXPECT_EQ(WaitTerminal(*driver, handle).state, RunState::kSucceeded);
+  EXPECT_THAT(ReadFileOrEmpty(driver->LogPath(handle)), HasSubstr("MP=29999\n"));
+}
+
 TEST_F(LocalDriverTest, NonZeroExitIsFailedWithTheCode) {
   auto driver = MakeDriver();
   auto f = MakeLaunch(dir_, "echo about to fail; exit 75");

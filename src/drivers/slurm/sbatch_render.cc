@@ -15,8 +15,7 @@ namespace fs = std::filesystem;
 
 // Set by the script from Slurm at run time; the controller's values (computed
 // for its own idea of the placement) are not used for these. MASTER_PORT is
-// the controller's when it gives one (a port per attempt), else derived from
-// the Slurm job id.
+// the job's own when its envs name one, else chosen by kMasterPortBlock.
 const std::set<std::string>& RuntimeEnv() {
   static const std::set<std::string> kKeys = {"RANK",
                                               "SKYRUN_NODE_RANK",
@@ -31,6 +30,26 @@ const std::set<std::string>& RuntimeEnv() {
                                               "SKYRUN_ATTEMPT_DIR"};
   return kKeys;
 }
+
+// MASTER_PORT, chosen at run time by the batch step, which runs on the
+// allocation's first node, where rank 0 (MASTER_ADDR) listens: from 20000 +
+// job id mod 20000 on, the first port nothing listens on there (ss), and
+// srun passes it to every rank. Elsewhere, or without ss, the derived port.
+constexpr const char* kMasterPortBlock =
+    R"SH(# Where rank 0 listens: a port free on this node (the first of the allocation).
+if [ -z "${MASTER_PORT:-}" ]; then
+  MASTER_PORT=$((20000 + SLURM_JOB_ID % 20000))
+  if command -v ss >/dev/null 2>&1 &&
+    [ "${SLURMD_NODENAME:-}" = "$(scontrol show hostnames "$SLURM_JOB_NODELIST" 2>/dev/null | head -n 1)" ]; then
+    for _ in $(seq 100); do
+      [ -z "$(ss -Htln "sport = :$MASTER_PORT" 2>/dev/null)" ] && break
+      MASTER_PORT=$((20000 + (MASTER_PORT - 19999) % 20000))
+    done
+  fi
+fi
+export MASTER_PORT
+
+)SH";
 
 bool IsShellName(const std::string& s) {
   if (s.empty() || std::isdigit(static_cast<unsigned char>(s[0]))) return false;
@@ -475,7 +494,7 @@ Result<std::string> RenderSbatch(const AttemptLaunch& launch, const SbatchOption
   o << "[ -n \"$SKYRUN_NODE_IPS\" ] || SKYRUN_NODE_IPS=$(scontrol show hostnames \"$SLURM_JOB_NODELIST\")\n";
   o << "export SKYRUN_NODE_IPS\n";
   o << "export MASTER_ADDR=${SKYRUN_NODE_IPS%%$'\\n'*}\n";
-  o << "export MASTER_PORT=${MASTER_PORT:-$((20000 + SLURM_JOB_ID % 20000))}\n\n";
+  o << kMasterPortBlock;
 
   std::vector<std::string> blocks;
   for (size_t i = 0; i < launch.tasks.size(); ++i) {

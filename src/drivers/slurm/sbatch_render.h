@@ -15,7 +15,8 @@
 //     run time: RANK/SKYRUN_NODE_RANK (SLURM_PROCID), WORLD_SIZE/
 //     SKYRUN_NUM_NODES (SLURM_NTASKS), LOCAL_RANK (SLURM_LOCALID),
 //     SKYRUN_NODE_IPS and MASTER_ADDR (addresses of the allocation's nodes,
-//     first one is the master), MASTER_PORT (derived from the Slurm job id),
+//     first one is the master), MASTER_PORT (chosen by the batch step on the
+//     first node: from 20000 + job id mod 20000, the first port free there),
 //     SKYRUN_CHECKPOINT_DIR, CUDA_VISIBLE_DEVICES as Slurm sets it (empty for
 //     ranks without GPUs), plus the TaskLaunch env;
 //   - the first rank on each node runs `setup` once, the node's other ranks

@@ -55,7 +55,6 @@ std::map<std::string, std::string> ControllerEnv(int64_t job, const std::string&
           {"SKYRUN_NODE_NAME", node},
           {"SKYRUN_CHECKPOINT_DIR", "/srv/skyrun/jobs/" + std::to_string(job) + "/checkpoints"},
           {"MASTER_ADDR", "10.0.0.1"},
-          {"MASTER_PORT", "29517"},
           {"WORLD_SIZE", std::to_string(world)},
           {"RANK", std::to_string(rank)},
           {"LOCAL_RANK", "0"},

@@ -1,10 +1,17 @@
 // SlurmClusterConfig: one Slurm cluster as skyrun uses it (the SlurmDriver's
-// configuration; docs/backends-slurm.md shows an example). Plain values.
+// configuration; docs/backends-slurm.md shows an example), and its parser for
+// one entry of the server config's `slurm:` list (server/config.cc calls it,
+// so every key documented can be set there).
+// Thread-safety: plain values; the parser is a pure function.
 #pragma once
+
+#include <yaml-cpp/yaml.h>
 
 #include <cstdint>
 #include <map>
 #include <string>
+
+#include "common/status.h"
 
 namespace skyrun {
 
@@ -26,5 +33,15 @@ struct SlurmClusterConfig {
   double price_per_gpu_hour = 0;          // USD, what skyrun bills for this cluster
   double price_per_cpu_hour = 0;
 };
+
+// Reads one cluster entry of the server config. `file` names the config file
+// and `path` the entry ("slurm[0]") in messages, which read
+// "FILE:LINE:COL: slurm[0].KEY: what is wrong". Refuses unknown keys (with a
+// suggestion), values of the wrong type and out-of-range values: intervals
+// (poll 100..60000 ms, inventory 1000..3600000 ms, command timeout >= 1000 ms),
+// negative prices, memories and sizes, a container other than none, pyxis or
+// apptainer, a missing name.
+Result<SlurmClusterConfig> ParseSlurmClusterConfig(const YAML::Node& node, const std::string& file,
+                                                   const std::string& path);
 
 }  // namespace skyrun

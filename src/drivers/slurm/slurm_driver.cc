@@ -8,8 +8,11 @@
 #include <set>
 #include <sstream>
 
+#include "common/quantities.h"
 #include "common/safe_fs.h"
 #include "common/strings.h"
+#include "drivers/slurm/slurm_usage.h"
+#include "drivers/slurm/squeue_json.h"
 
 namespace skyrun {
 namespace {
@@ -70,6 +73,13 @@ std::string FormatSlurmHandle(const SlurmHandle& handle) {
   return handle.job_id + ":" + std::to_string(handle.rank) + ":" + handle.rank_dir;
 }
 
+BackendCapabilities SlurmCapabilities() {
+  // Must agree with RenderSbatch: it rounds a share up to one whole GPU
+  // (Slurm has no milli-GPU), requests GPUs as GRES, and writes --nodelist
+  // whenever the placement names every node.
+  return {.gpu_granularity_milli = kMilliPerUnit, .skyrun_binds_gpus = false, .pins_nodes = true};
+}
+
 Result<SlurmHandle> ParseSlurmHandle(const std::string& handle) {
   auto c1 = handle.find(':');
   auto c2 = c1 == std::string::npos ? std::string::npos : handle.find(':', c1 + 1);
@@ -111,21 +121,40 @@ Result<CommandResult> SlurmDriver::RunSlurm(const std::vector<std::string>& argv
   return r;
 }
 
-Result<std::vector<Node>> SlurmDriver::Inventory() {
-  SKYRUN_ASSIGN_OR_RETURN(CommandResult r, RunSlurm({"scontrol", "show", "node", "-o"}));
+Result<std::vector<SlurmNodeInfo>> SlurmDriver::ReadNodes() {
+  // -d adds GresUsed: which GPUs jobs hold now.
+  SKYRUN_ASSIGN_OR_RETURN(CommandResult r, RunSlurm({"scontrol", "show", "node", "-d", "-o"}));
   if (r.exit_code != 0) {
-    return Unavailable(Name() + ": 'scontrol show node -o' failed (exit " + std::to_string(r.exit_code) +
+    return Unavailable(Name() + ": 'scontrol show node -d -o' failed (exit " + std::to_string(r.exit_code) +
                        "): " + FirstLine(r.err));
   }
   auto parsed = ParseScontrolNodes(r.out);
   if (!parsed.ok()) return parsed.status().WithContext(Name() + " inventory");
-  return SlurmNodesToInventory(*parsed, config_);
+  return parsed;
+}
+
+Result<std::vector<Node>> SlurmDriver::Inventory() {
+  auto parsed = ReadNodes();
+  if (!parsed.ok()) return parsed.status();
+  std::vector<Node> nodes = SlurmNodesToInventory(*parsed, config_);
+  // What skyrun's own jobs hold, so that only other users' share is taken
+  // off (skyrun books its own jobs itself).
+  SKYRUN_ASSIGN_OR_RETURN(CommandResult jobs, RunSlurm({"scontrol", "show", "job", "-d", "-o"}));
+  if (jobs.exit_code != 0) {
+    return Unavailable(Name() + ": 'scontrol show job -d -o' failed (exit " + std::to_string(jobs.exit_code) +
+                       "): " + FirstLine(jobs.err));
+  }
+  auto allocations = ParseScontrolJobDetails(jobs.out);
+  if (!allocations.ok()) return allocations.status().WithContext(Name() + " inventory");
+  SubtractTakenByOthers(*parsed, *allocations, &nodes);
+  return nodes;
 }
 
 Status SlurmDriver::CheckFits(const JobSpec& spec) {
-  auto nodes = Inventory();
+  // Whole nodes: what others hold now is given back when their jobs end.
+  auto nodes = ReadNodes();
   if (!nodes.ok()) return nodes.status();
-  return CheckFitsOnNodes(spec, *nodes, Name());
+  return CheckFitsOnNodes(spec, SlurmNodesToInventory(*nodes, config_), Name());
 }
 
 Status SlurmDriver::CanRun(const JobSpec& spec) {
@@ -321,23 +350,108 @@ std::vector<std::string> SlurmDriver::DownNodes(const std::string& node_list) {
 }
 
 TaskStatus SlurmDriver::Poll(const std::string& handle_text) {
-  TaskStatus status;
   auto handle = ParseSlurmHandle(handle_text);
-  if (!handle.ok()) {
-    status.state = RunState::kFailed;
-    status.reason = handle.status().message();
-    return status;
+  if (!handle.ok()) return BadHandleStatus(handle.status());
+  if (auto done = FinalStatus(handle_text)) return *done;
+  return StatusFrom(handle_text, *handle, QueryJob(handle->job_id));
+}
+
+std::vector<TaskStatus> SlurmDriver::PollMany(const std::vector<std::string>& handles) {
+  std::vector<TaskStatus> out(handles.size());
+  std::vector<std::optional<SlurmHandle>> parsed(handles.size());
+  std::set<std::string> ask;  // Slurm job ids whose ranks are not final yet
+  for (size_t i = 0; i < handles.size(); ++i) {
+    auto handle = ParseSlurmHandle(handles[i]);
+    if (!handle.ok()) {
+      out[i] = BadHandleStatus(handle.status());
+    } else if (auto done = FinalStatus(handles[i])) {
+      out[i] = *done;
+    } else {
+      parsed[i] = *handle;
+      ask.insert(handle->job_id);
+    }
   }
-  status.rank = handle->rank;
-  {
-    // A finished rank stays finished: no need to ask Slurm again (and once a
-    // down node is back, Slurm could no longer say which one failed).
-    std::lock_guard<std::mutex> lock(mu_);
-    auto it = last_known_.find(handle_text);
-    if (it != last_known_.end() && IsTerminal(it->second.state)) return it->second;
+  if (ask.empty()) return out;
+  auto known = QueryJobs(ask);
+  for (size_t i = 0; i < handles.size(); ++i) {
+    if (!parsed[i]) continue;
+    Result<SlurmJobInfo> job = Unavailable("");
+    if (!known.ok()) {
+      job = known.status();
+    } else if (auto it = known->find(parsed[i]->job_id); it != known->end()) {
+      job = it->second;
+    } else {
+      job = NotFound(Name() + ": Slurm no longer knows job " + parsed[i]->job_id +
+                     " (purged after MinJobAge, no accounting)");
+    }
+    out[i] = StatusFrom(handles[i], *parsed[i], job);
   }
-  RankFiles files = ReadRankFiles(handle->rank_dir);
-  auto job = QueryJob(handle->job_id);
+  return out;
+}
+
+Result<std::map<std::string, SlurmJobInfo>> SlurmDriver::QueryJobs(const std::set<std::string>& job_ids) {
+  std::map<std::string, SlurmJobInfo> known;
+  // One squeue for every job slurmctld still holds (22.05 ignores -j with --json).
+  SKYRUN_ASSIGN_OR_RETURN(CommandResult sq, RunSlurm({"squeue", "--json"}));
+  auto all = sq.exit_code == 0
+                 ? ParseSqueueJson(sq.out)
+                 : Result<std::map<std::string, SlurmJobInfo>>(InvalidArgument(FirstLine(sq.err)));
+  if (!all.ok()) {
+    // A squeue without --json (before 21.08): the per-job questions of Poll.
+    for (const auto& id : job_ids) {
+      auto job = QueryJob(id);
+      if (job.ok()) {
+        known[id] = *job;
+      } else if (job.status().code() != StatusCode::kNotFound) {
+        return job.status();
+      }
+    }
+    return known;
+  }
+  std::vector<std::string> gone;
+  for (const auto& id : job_ids) {
+    auto it = all->find(id);
+    if (it == all->end()) {
+      gone.push_back(id);
+    } else {
+      known[id] = std::move(it->second);
+    }
+  }
+  if (gone.empty()) return known;
+  // Purged after MinJobAge: one sacct for all of them, where there is a slurmdbd.
+  auto ac = RunSlurm({"sacct", "-n", "-P", "-X", "-o", kSacctFields, "-j", Join(gone, ",")});
+  if (ac.ok() && ac->exit_code == 0) {
+    auto rows = ParseSacctRows(ac->out);
+    if (rows.ok()) {
+      for (auto& row : *rows) {
+        if (std::find(gone.begin(), gone.end(), row.job_id) != gone.end()) known[row.job_id] = std::move(row);
+      }
+    }
+  }
+  return known;
+}
+
+TaskStatus SlurmDriver::BadHandleStatus(const Status& why) {
+  TaskStatus status;
+  status.state = RunState::kFailed;
+  status.reason = why.message();
+  return status;
+}
+
+std::optional<TaskStatus> SlurmDriver::FinalStatus(const std::string& handle_text) {
+  // A finished rank stays finished: no need to ask Slurm again (and once a
+  // down node is back, Slurm could no longer say which one failed).
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = last_known_.find(handle_text);
+  if (it != last_known_.end() && IsTerminal(it->second.state)) return it->second;
+  return std::nullopt;
+}
+
+TaskStatus SlurmDriver::StatusFrom(const std::string& handle_text, const SlurmHandle& handle,
+                                   const Result<SlurmJobInfo>& job) {
+  TaskStatus status;
+  status.rank = handle.rank;
+  RankFiles files = ReadRankFiles(handle.rank_dir);
   if (job.ok()) {
     std::vector<std::string> down;
     if (job->state == "NODE_FAIL" && !files.exit_code) down = DownNodes(job->node_list);
@@ -357,8 +471,8 @@ TaskStatus SlurmDriver::Poll(const std::string& handle_text) {
       status.reason = o.reason;
     } else {
       status.state = RunState::kLost;
-      status.reason = job.status().message() + ", and rank " + std::to_string(handle->rank) +
-                      " left no exit code in " + handle->rank_dir;
+      status.reason = job.status().message() + ", and rank " + std::to_string(handle.rank) +
+                      " left no exit code in " + handle.rank_dir;
     }
     status.started_at = files.started_at;
     status.ended_at = files.ended_at;
@@ -427,6 +541,11 @@ std::string SlurmDriver::LogPath(const std::string& handle_text) {
 void SlurmDriver::Forget(const std::string& handle) {
   std::lock_guard<std::mutex> lock(mu_);
   last_known_.erase(handle);
+}
+
+size_t SlurmDriver::RetainedEntries() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return last_known_.size();
 }
 
 }  // namespace skyrun

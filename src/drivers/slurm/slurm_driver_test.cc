@@ -5,12 +5,17 @@
 // scontrol and scancel are Slurm's own.
 #include "drivers/slurm/slurm_driver.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <mutex>
 #include <sstream>
 #include <thread>
 
@@ -29,6 +34,42 @@ std::string ReadFile(const std::string& path) {
   return s.str();
 }
 
+// The real runner, counting which programs the driver ran (to show that
+// PollMany asks squeue once for many jobs).
+class CountingRunner final : public CommandRunner {
+ public:
+  Result<CommandResult> Run(const std::vector<std::string>& argv,
+                            const std::map<std::string, std::string>& env_overrides,
+                            int64_t timeout_ms) override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      calls_.push_back(argv);
+    }
+    return real_.Run(argv, env_overrides, timeout_ms);
+  }
+  // Calls whose argv starts with `prefix` since the last Clear.
+  int Count(const std::vector<std::string>& prefix) {
+    std::lock_guard<std::mutex> lock(mu_);
+    int n = 0;
+    for (const auto& c : calls_)
+      n += c.size() >= prefix.size() && std::equal(prefix.begin(), prefix.end(), c.begin());
+    return n;
+  }
+  int Total() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return static_cast<int>(calls_.size());
+  }
+  void Clear() {
+    std::lock_guard<std::mutex> lock(mu_);
+    calls_.clear();
+  }
+
+ private:
+  ProcessCommandRunner real_;
+  std::mutex mu_;
+  std::vector<std::vector<std::string>> calls_;
+};
+
 class SlurmClusterTest : public SlurmClusterSuite {
  protected:
   static void SetUpTestSuite() { StartCluster({}); }
@@ -42,7 +83,9 @@ class SlurmClusterTest : public SlurmClusterSuite {
     config.slurm_conf = cluster_->slurm_conf();
     config.partition = "debug";
     config.price_per_gpu_hour = 2.5;
-    driver_ = std::make_unique<SlurmDriver>(config, std::make_unique<ProcessCommandRunner>());
+    auto runner = std::make_unique<CountingRunner>();
+    runner_ = runner.get();
+    driver_ = std::make_unique<SlurmDriver>(config, std::move(runner));
   }
 
   // An attempt whose ranks are placed on `nodes` (Slurm names), each rank
@@ -128,6 +171,7 @@ class SlurmClusterTest : public SlurmClusterSuite {
   }
 
   JobSpec spec_;
+  CountingRunner* runner_ = nullptr;  // owned by driver_
   std::unique_ptr<SlurmDriver> driver_;
 };
 
@@ -298,6 +342,127 @@ TEST_F(SlurmClusterTest, APendingLaunchCanBeVoidedAStartedOneIsAdopted) {
   EXPECT_EQ(JobState((*first)[0]), "RUNNING");
   EXPECT_TRUE(driver_->Cancel((*first)[0]).ok());
   Terminal(this, *first);
+}
+
+// Issue 11: one squeue (and no scontrol) per PollMany however many jobs it
+// follows, the same answers as Poll, and Forget leaves nothing in memory.
+TEST_F(SlurmClusterTest, PollManyAsksSqueueOnceForAllJobsAndForgetEmptiesTheCache) {
+  std::vector<std::string> handles;
+  for (auto [id, run] :
+       std::vector<std::pair<int64_t, std::string>>{{121, "exit 0"}, {122, "exit 4"}, {123, "sleep 300"}}) {
+    auto h = driver_->Launch(MakeLaunch(id, {"node2"}, 0, run));
+    ASSERT_TRUE(h.ok()) << h.status().message();
+    handles.push_back((*h)[0]);
+  }
+  std::vector<TaskStatus> st;
+  for (int i = 0; i < 600; ++i) {  // bounded against hanging, not a timing assertion
+    runner_->Clear();
+    st = driver_->PollMany(handles);
+    ASSERT_EQ(st.size(), handles.size());
+    if (IsTerminal(st[0].state) && IsTerminal(st[1].state) && st[2].state == RunState::kRunning) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  EXPECT_EQ(runner_->Count({"squeue", "--json"}), 1);
+  EXPECT_EQ(runner_->Count({"scontrol", "show", "job"}), 0);
+  EXPECT_EQ(st[0].state, RunState::kSucceeded) << st[0].reason;
+  EXPECT_EQ(st[1].state, RunState::kFailed) << st[1].reason;
+  ASSERT_TRUE(st[1].exit_code);
+  EXPECT_EQ(*st[1].exit_code, 4);
+  EXPECT_EQ(st[2].state, RunState::kRunning) << st[2].reason;
+  EXPECT_GT(st[2].started_at, 0);
+  // Poll, one job at a time, says the same.
+  for (size_t i = 0; i < handles.size(); ++i) EXPECT_EQ(driver_->Poll(handles[i]).state, st[i].state);
+  // Final ranks are answered from memory: only the running job is asked about.
+  runner_->Clear();
+  driver_->PollMany({handles[0], handles[1]});
+  EXPECT_EQ(runner_->Total(), 0);
+
+  ASSERT_TRUE(driver_->Cancel(handles[2]).ok());
+  Terminal(this, {handles[2]});
+  EXPECT_GE(driver_->RetainedEntries(), 3u);
+  for (const auto& h : handles) driver_->Forget(h);
+  EXPECT_EQ(driver_->RetainedEntries(), 0u);
+  // A malformed handle is a failed rank, not a crash.
+  EXPECT_EQ(driver_->PollMany({"not-a-handle"})[0].state, RunState::kFailed);
+}
+
+// Issue 11: another user's job holding a GPU (submitted straight with sbatch)
+// is taken off the inventory; skyrun's own running job is not (the scheduler
+// books it itself).
+TEST_F(SlurmClusterTest, InventoryLeavesOutWhatOtherUsersJobsHold) {
+  auto other =
+      cluster_->Run({"sbatch", "--parsable", "--no-requeue", "-o", "/dev/null", "-w", "node2", "-c", "2",
+                     "--mem=1000", "--gres=gpu:T4:1", "-J", "someone-else", "--wrap", "sleep 300"});
+  ASSERT_TRUE(other.ok() && other->exit_code == 0) << (other.ok() ? other->err : other.status().message());
+  const std::string other_id = Trim(other->out);
+  auto mine = driver_->Launch(MakeLaunch(124, {"node2"}, 1, "sleep 300"));
+  ASSERT_TRUE(mine.ok()) << mine.status().message();
+  PollUntil(*mine, [](const TaskStatus& s) { return s.state == RunState::kRunning; });
+  std::string other_state;
+  for (int i = 0; i < 300 && other_state != "RUNNING"; ++i) {
+    auto r = cluster_->Run({"scontrol", "show", "job", "-o", other_id});
+    if (r.ok()) other_state = ParseKeyValueLine(r->out)["JobState"];
+    if (other_state != "RUNNING") std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_EQ(other_state, "RUNNING");
+
+  auto nodes = driver_->Inventory();
+  ASSERT_TRUE(nodes.ok()) << nodes.status().message();
+  ASSERT_EQ(nodes->size(), 2u);
+  const Node& node2 = (*nodes)[1];
+  EXPECT_EQ(node2.name, "slurm/hpc1/node2");
+  EXPECT_EQ(node2.cpus_milli, 2000);  // 4 CPUs less the other job's 2; skyrun's 1 stays offered
+  EXPECT_EQ(node2.memory_mib, 4096 - 1000);
+  EXPECT_EQ(node2.gpus.size(), 1u);  // the other job's GPU is gone, skyrun's is still there
+  EXPECT_EQ(node2.attributes.at("CpusTakenByOthers"), "2");
+  EXPECT_NE(node2.attributes.at("GpusTakenByOthers"), "none");
+  // Whether a job could ever fit is about whole nodes.
+  JobSpec two;
+  two.name = "two";
+  two.resources.accelerators = {{"T4", 2}};
+  EXPECT_TRUE(driver_->CheckFits(two).ok());
+
+  EXPECT_TRUE(cluster_->Run({"scancel", other_id}).ok());
+  EXPECT_TRUE(driver_->Cancel((*mine)[0]).ok());
+  Terminal(this, *mine);
+}
+
+// Issue 11: MASTER_PORT is chosen by the batch step on the first node, not by
+// the controller on the server's host: the job-id port, or the next one when
+// something already listens there; every rank gets the same one.
+TEST_F(SlurmClusterTest, MasterPortIsChosenOnTheFirstNodeAndSkipsABusyPort) {
+  // The next job id is the one after a throwaway job's (nothing else submits here).
+  auto probe = cluster_->Run({"sbatch", "--parsable", "-o", "/dev/null", "--mem=64", "--wrap", "true"});
+  ASSERT_TRUE(probe.ok() && probe->exit_code == 0);
+  auto probe_id = ParseInt64(Trim(probe->out));
+  ASSERT_TRUE(probe_id);
+  const int busy = 20000 + static_cast<int>((*probe_id + 1) % 20000);
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  int one = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(busy));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 || ::listen(fd, 1) != 0) {
+    ::close(fd);
+    GTEST_SKIP() << "port " << busy << " is taken on this machine already";
+  }
+  AttemptLaunch launch = MakeLaunch(125, {"node1", "node2"}, 0, "echo \"PORT=$MASTER_PORT\"");
+  for (auto& t : launch.tasks) t.env.erase("MASTER_PORT");  // as the controller sends it now
+  auto handles = driver_->Launch(launch);
+  ASSERT_TRUE(handles.ok()) << handles.status().message();
+  ASSERT_EQ(ParseSlurmHandle((*handles)[0])->job_id, std::to_string(*probe_id + 1))
+      << "another job came between";
+  auto st = Terminal(this, *handles);
+  ::close(fd);
+  for (int r = 0; r < 2; ++r) {
+    EXPECT_EQ(st[r].state, RunState::kSucceeded) << st[r].reason;
+    EXPECT_NE(ReadFile(driver_->LogPath((*handles)[r])).find("PORT=" + std::to_string(busy + 1) + "\n"),
+              std::string::npos)
+        << ReadFile(driver_->LogPath((*handles)[r]));
+  }
 }
 
 TEST_F(SlurmClusterTest, TooManyGpusPerTaskIsRefusedWithTheReason) {

@@ -78,13 +78,8 @@ std::string NormalizeState(const std::string& s) {
   return t;
 }
 
-// Keeps a pending job's start estimate and a running job's time limit out of
-// the start/end times: only real events count.
 void FixTimes(SlurmJobInfo* job) {
-  if (job->state == "PENDING" || job->state == "CONFIGURING" || job->state.rfind("REQUEUE", 0) == 0) {
-    job->start_time = 0;
-  }
-  if (!IsTerminalSlurmState(job->state)) job->end_time = 0;
+  DropEstimatedTimes(job);
 }
 
 // Splits on commas outside brackets/parentheses.
@@ -207,6 +202,25 @@ std::vector<GresEntry> ParseGres(const std::string& gres) {
   return out;
 }
 
+std::set<int> ParseGresIndices(const std::string& gres) {
+  std::set<int> out;
+  for (const auto& item : SplitTopLevel(Trim(gres))) {
+    if (item.rfind("gpu", 0) != 0 || (item.size() > 3 && item[3] != ':' && item[3] != '(')) continue;
+    auto idx = item.find("(IDX:");
+    if (idx == std::string::npos) continue;
+    auto close = item.find(')', idx);
+    std::string body = item.substr(idx + 5, close == std::string::npos ? std::string::npos : close - idx - 5);
+    for (const auto& part : Split(body, ',')) {
+      auto dash = part.find('-');
+      auto lo = ParseInt64(dash == std::string::npos ? part : part.substr(0, dash));
+      auto hi = ParseInt64(dash == std::string::npos ? part : part.substr(dash + 1));
+      if (!lo || !hi || *lo < 0 || *hi < *lo || *hi - *lo > 4096) continue;  // N/A or damaged
+      for (int64_t i = *lo; i <= *hi; ++i) out.insert(static_cast<int>(i));
+    }
+  }
+  return out;
+}
+
 int SlurmNodeInfo::GpuCount() const {
   int n = 0;
   for (const auto& g : gres) {
@@ -237,6 +251,10 @@ Result<std::vector<SlurmNodeInfo>> ParseScontrolNodes(const std::string& text) {
     n.memory_mib = IntField(kv, "RealMemory");
     n.memory_alloc_mib = IntField(kv, "AllocMem");
     n.gres = ParseGres(Field(kv, "Gres"));
+    if (kv.count("GresUsed")) {
+      n.gpus_used_known = true;
+      n.gpus_used = ParseGresIndices(Field(kv, "GresUsed"));
+    }
     for (const auto& p : Split(NullToEmpty(Field(kv, "Partitions")), ',')) {
       if (!Trim(p).empty()) n.partitions.push_back(Trim(p));
     }
@@ -337,6 +355,29 @@ Result<SlurmJobInfo> ParseSacctLine(const std::string& text) {
     return job;
   }
   return NotFound("sacct printed no row for the job");
+}
+
+Result<std::vector<SlurmJobInfo>> ParseSacctRows(const std::string& text) {
+  if (text.find("accounting storage is disabled") != std::string::npos) {
+    return FailedPrecondition("sacct: Slurm accounting storage is disabled on this cluster");
+  }
+  std::vector<SlurmJobInfo> jobs;
+  for (const auto& line : Lines(text)) {
+    if (line.find('|') == std::string::npos) continue;  // a warning, not a row
+    if (Split(line, '|').size() < 6) {
+      return InvalidArgument("sacct printed '" + line.substr(0, 120) + "', expected '" + kSacctFields + "'");
+    }
+    SKYRUN_ASSIGN_OR_RETURN(SlurmJobInfo job, ParseSacctLine(line));
+    jobs.push_back(std::move(job));
+  }
+  return jobs;
+}
+
+void DropEstimatedTimes(SlurmJobInfo* job) {
+  if (job->state == "PENDING" || job->state == "CONFIGURING" || job->state.rfind("REQUEUE", 0) == 0) {
+    job->start_time = 0;
+  }
+  if (!IsTerminalSlurmState(job->state)) job->end_time = 0;
 }
 
 Micros ParseSlurmTime(const std::string& s) {

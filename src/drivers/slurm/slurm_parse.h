@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,10 @@ struct GresEntry {
 };
 // "gpu:T4:2(S:0-1),shard:8" -> entries; "(null)" or "" -> none.
 std::vector<GresEntry> ParseGres(const std::string& gres);
+// The device indices of the "gpu" entries of an allocation as `scontrol -d`
+// prints it: "gpu:T4:1(IDX:0),gpu:a100:2(IDX:2-3)" -> {0, 2, 3}; entries
+// without IDX (or IDX:N/A) add none.
+std::set<int> ParseGresIndices(const std::string& gres);
 
 // One node from `scontrol show node -o`.
 struct SlurmNodeInfo {
@@ -53,6 +58,10 @@ struct SlurmNodeInfo {
   int64_t memory_mib = 0;        // RealMemory
   int64_t memory_alloc_mib = 0;  // AllocMem
   std::vector<GresEntry> gres;
+  // From `scontrol show node -d` (GresUsed=gpu:T4:1(IDX:0)): whether it said,
+  // and the indices of the node's GPUs that jobs hold now.
+  bool gpus_used_known = false;
+  std::set<int> gpus_used;
   std::vector<std::string> partitions;
   std::string features;  // AvailableFeatures ("" for (null))
   std::string reason;    // Reason (drain/down), "" if none
@@ -94,6 +103,14 @@ Result<std::optional<SlurmJobInfo>> ParseSqueueLine(const std::string& text);
 // `sacct -n -P -X -o kSacctFields -j ID` output. NotFound when sacct printed
 // no row for the job; FailedPrecondition when accounting is disabled.
 Result<SlurmJobInfo> ParseSacctLine(const std::string& text);
+// `sacct -n -P -X -o kSacctFields -j ID,ID,...` output: one job per row, in
+// sacct's order (none when it knows none). FailedPrecondition when accounting
+// is disabled; InvalidArgument for a row that does not have the fields.
+Result<std::vector<SlurmJobInfo>> ParseSacctRows(const std::string& text);
+
+// Keeps a pending job's start estimate and a running job's time limit out of
+// the start/end times (only real events count), by its state.
+void DropEstimatedTimes(SlurmJobInfo* job);
 
 // Slurm's local time "2026-11-23T13:38:06" -> microseconds since the epoch.
 // "Unknown", "None", "N/A", "" -> 0. Uses the process's time zone, as Slurm does.

@@ -1,0 +1,145 @@
+#include "drivers/slurm/slurm_config.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "common/strings.h"
+
+namespace skyrun {
+namespace {
+
+const std::vector<std::string>& Keys() {
+  static const std::vector<std::string> kKeys = {"name",
+                                                 "slurm_conf",
+                                                 "partition",
+                                                 "account",
+                                                 "qos",
+                                                 "container",
+                                                 "gpu_models",
+                                                 "gpu_memory_mb",
+                                                 "default_memory_mib_per_task",
+                                                 "command_timeout_ms",
+                                                 "poll_interval_ms",
+                                                 "inventory_interval_ms",
+                                                 "price_per_gpu_hour",
+                                                 "price_per_cpu_hour"};
+  return kKeys;
+}
+
+// "FILE:LINE:COL: PATH.KEY" for the node (line and column where yaml-cpp knows them).
+std::string Where(const std::string& file, const YAML::Node& n, const std::string& field) {
+  const YAML::Mark m = n.Mark();
+  std::string pos = file;
+  if (m.line >= 0) pos += ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1);
+  return pos + ": " + field;
+}
+
+class EntryReader {
+ public:
+  EntryReader(const YAML::Node& entry, const std::string& file, const std::string& path)
+      : entry_(entry), file_(file), path_(path) {}
+
+  template <typename T>
+  Status Get(const char* key, T* out) const {
+    YAML::Node n = entry_[key];
+    if (!n) return Status::Ok();
+    try {
+      *out = n.as<T>();
+    } catch (const YAML::Exception&) {
+      return InvalidArgument(Where(file_, n, Field(key)) + ": wrong type");
+    }
+    return Status::Ok();
+  }
+
+  // A mapping of strings to T, each value checked by `ok` (`want` says what is expected).
+  template <typename T, typename Check>
+  Status GetMap(const char* key, std::map<std::string, T>* out, Check ok, const std::string& want) const {
+    YAML::Node n = entry_[key];
+    if (!n) return Status::Ok();
+    if (!n.IsMap()) return InvalidArgument(Where(file_, n, Field(key)) + ": expected a mapping, " + want);
+    for (auto it = n.begin(); it != n.end(); ++it) {
+      const std::string name = it->first.as<std::string>();
+      T value{};
+      try {
+        value = it->second.as<T>();
+      } catch (const YAML::Exception&) {
+        return InvalidArgument(Where(file_, it->second, Field(key) + "." + name) + ": wrong type, " + want);
+      }
+      if (name.empty() || !ok(value)) {
+        return InvalidArgument(Where(file_, it->second, Field(key) + "." + name) + ": expected " + want);
+      }
+      (*out)[name] = value;
+    }
+    return Status::Ok();
+  }
+
+  Status Refuse(const char* key, const std::string& why) const {
+    YAML::Node n = entry_[key];
+    return InvalidArgument(Where(file_, n ? n : entry_, Field(key)) + ": " + why);
+  }
+
+  std::string Field(const std::string& key) const { return path_ + "." + key; }
+
+ private:
+  const YAML::Node& entry_;
+  const std::string& file_;
+  const std::string& path_;
+};
+
+}  // namespace
+
+Result<SlurmClusterConfig> ParseSlurmClusterConfig(const YAML::Node& node, const std::string& file,
+                                                   const std::string& path) {
+  if (!node.IsMap()) return InvalidArgument(Where(file, node, path) + ": expected a mapping");
+  for (auto it = node.begin(); it != node.end(); ++it) {
+    const std::string key = it->first.as<std::string>();
+    if (std::find(Keys().begin(), Keys().end(), key) != Keys().end()) continue;
+    std::string msg = Where(file, it->first, path + "." + key) + ": unknown setting";
+    if (auto near = NearestName(key, Keys())) msg += "; did you mean '" + *near + "'?";
+    return InvalidArgument(msg);
+  }
+  const EntryReader r(node, file, path);
+  SlurmClusterConfig c;
+  c.name.clear();  // required: no default name for a configured cluster
+  SKYRUN_RETURN_IF_ERROR(r.Get("name", &c.name));
+  SKYRUN_RETURN_IF_ERROR(r.Get("slurm_conf", &c.slurm_conf));
+  SKYRUN_RETURN_IF_ERROR(r.Get("partition", &c.partition));
+  SKYRUN_RETURN_IF_ERROR(r.Get("account", &c.account));
+  SKYRUN_RETURN_IF_ERROR(r.Get("qos", &c.qos));
+  SKYRUN_RETURN_IF_ERROR(r.Get("container", &c.container));
+  SKYRUN_RETURN_IF_ERROR(r.GetMap<std::string>(
+      "gpu_models", &c.gpu_models, [](const std::string& v) { return !v.empty(); },
+      "GRES type: skyrun GPU model, e.g. {a100: A100-80GB}"));
+  SKYRUN_RETURN_IF_ERROR(r.GetMap<int64_t>(
+      "gpu_memory_mb", &c.gpu_memory_mb, [](int64_t v) { return v > 0; },
+      "skyrun GPU model: device memory in MB (> 0), e.g. {A100-80GB: 81920}"));
+  SKYRUN_RETURN_IF_ERROR(r.Get("default_memory_mib_per_task", &c.default_memory_mib_per_task));
+  SKYRUN_RETURN_IF_ERROR(r.Get("command_timeout_ms", &c.command_timeout_ms));
+  SKYRUN_RETURN_IF_ERROR(r.Get("poll_interval_ms", &c.poll_interval_ms));
+  SKYRUN_RETURN_IF_ERROR(r.Get("inventory_interval_ms", &c.inventory_interval_ms));
+  SKYRUN_RETURN_IF_ERROR(r.Get("price_per_gpu_hour", &c.price_per_gpu_hour));
+  SKYRUN_RETURN_IF_ERROR(r.Get("price_per_cpu_hour", &c.price_per_cpu_hour));
+
+  if (c.name.empty()) return InvalidArgument(Where(file, node, path) + ": a Slurm cluster needs a name");
+  if (c.price_per_gpu_hour < 0) return r.Refuse("price_per_gpu_hour", "must not be negative");
+  if (c.price_per_cpu_hour < 0) return r.Refuse("price_per_cpu_hour", "must not be negative");
+  // Bounds: polling faster than every 100 ms would load slurmctld; slower
+  // than a minute would leave finished jobs holding their nodes for long.
+  if (c.poll_interval_ms < 100 || c.poll_interval_ms > 60000) {
+    return r.Refuse("poll_interval_ms", "must be 100..60000 (milliseconds)");
+  }
+  if (c.inventory_interval_ms < 1000 || c.inventory_interval_ms > 3600000) {
+    return r.Refuse("inventory_interval_ms", "must be 1000..3600000 (milliseconds)");
+  }
+  if (c.command_timeout_ms < 1000)
+    return r.Refuse("command_timeout_ms", "must be at least 1000 (milliseconds)");
+  if (c.default_memory_mib_per_task < 1) {
+    return r.Refuse("default_memory_mib_per_task", "must be at least 1 (MiB, sbatch --mem)");
+  }
+  if (c.container != "none" && c.container != "pyxis" && c.container != "apptainer") {
+    return r.Refuse("container", "must be none, pyxis or apptainer");
+  }
+  return c;
+}
+
+}  // namespace skyrun
