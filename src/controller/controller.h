@@ -150,7 +150,7 @@ class Controller {
   Clock* clock_;
   SpecDecoder decoder_;
   ControllerOptions options_;
-  Scheduler scheduler_;           // built from options_.scheduler_profile on the first cycle
+  Scheduler scheduler_;  // built from options_.scheduler_profile on the first cycle
   bool scheduler_ready_ = false;
   bool capabilities_set_ = false;
 

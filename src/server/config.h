@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "scheduler/profile.h"
 #include "common/status.h"
 #include "drivers/kubernetes/kubernetes_config.h"
+#include "scheduler/profile.h"
 
 namespace skyrun {
 

@@ -73,7 +73,8 @@ TEST(LifecycleTest, GangThatDoesNotFitWaitsAndNeverStartsPartially) {
   ASSERT_EQ(server.WaitForState(blocker, {"RUNNING"}, 20), "RUNNING");
   // A gang of 2 x 1 GPU fits the pool but not what is free now.
   int64_t gang = server.Submit(
-      "name: gang\nmode: gang\nnum_nodes: 2\ntasks_per_node: 2\nresources: {accelerators: 'A100:1', cpus: 1}\n"
+      "name: gang\nmode: gang\nnum_nodes: 2\ntasks_per_node: 2\nresources: {accelerators: 'A100:1', cpus: "
+      "1}\n"
       "run: echo rank $RANK on $CUDA_VISIBLE_DEVICES\n",
       "/tmp/gang.yaml");
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
