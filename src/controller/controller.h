@@ -225,7 +225,7 @@ class Controller {
   SpecDecoder decoder_;
   ControllerOptions options_;
   Logger* log_;
-  Scheduler scheduler_;           // built from options_.scheduler_profile on the first cycle
+  Scheduler scheduler_;  // built from options_.scheduler_profile on the first cycle
   bool scheduler_ready_ = false;
   bool capabilities_set_ = false;
 

@@ -100,6 +100,6 @@ struct AdmissionMatch {
   std::unique_ptr<JobMatch> job;
 };
 Result<JobMatcher*> AdmissionMatcher(const JobSpec& spec, const std::string& tenant,
-                                         const std::vector<Node>& nodes, AdmissionMatch& holder);
+                                     const std::vector<Node>& nodes, AdmissionMatch& holder);
 
 }  // namespace skyrun

@@ -20,7 +20,6 @@ TaskPlacement PlacementFromAttempt(const AttemptRecord& a, const Fleet& snap) {
   return p;
 }
 
-
 }  // namespace
 
 bool Controller::CompileMatch(LiveJob& job) {

@@ -218,7 +218,7 @@ class GangCapacity final : public PreFilterPlugin {
     std::map<std::string, int64_t> room;  // backend -> ranks it could hold
     for (const Fleet::NodeClass& cls : fleet.classes()) {
       if (cls.members.empty()) continue;
-      NodeIndex rep = *cls.members.begin();
+      NodeIndex rep = cls.members.begin()->second;
       const Node& n = fleet.node(rep);
       if (!InfraAllows(job.spec->resources.infra, n.backend)) continue;
       int64_t& r = room[n.backend];

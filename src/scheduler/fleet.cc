@@ -178,7 +178,7 @@ void Fleet::Apply(const TaskPlacement& task, int sign) {
 
 void Fleet::Unclassify(NodeIndex i) {
   int c = class_of_[i];
-  if (c >= 0) classes_[c].members.erase(i);
+  if (c >= 0) classes_[c].members.erase({FreeCpu(i).raw(), i});
   class_of_[i] = -1;
 }
 
@@ -186,15 +186,13 @@ void Fleet::Classify(NodeIndex i) {
   std::string key;
   key.reserve(32 + 8 * used_[i].gpu_milli_used.size());
   Put(key, shape_of_[i]);
-  Put(key, used_[i].cpus_milli);
-  Put(key, used_[i].memory_mib);
   // The multiset of bookings: which device holds what does not change a fit.
   std::vector<int64_t> gpu = used_[i].gpu_milli_used;
   std::sort(gpu.begin(), gpu.end());
   for (int64_t g : gpu) Put(key, g);
   auto [it, added] = class_index_.emplace(std::move(key), static_cast<int>(classes_.size()));
   if (added) classes_.push_back({shape_of_[i], {}});
-  classes_[it->second].members.insert(i);
+  classes_[it->second].members.insert({FreeCpu(i).raw(), i});
   class_of_[i] = it->second;
 }
 

@@ -4,8 +4,10 @@
 // scanning); a node is found by name through a hash map.
 //
 // Node classes: nodes of the same backend, shape (CPUs, memory, GPU models),
-// state, attributes, prices and the same booked amounts share a class, so
-// the scheduler's filters and scores run once per class, not once per node.
+// state, attributes, prices and the same GPU bookings share a class, so the
+// scheduler's filters and device picker run once per class, not once per
+// node. Free CPU and memory vary too finely to split classes (real tasks ask
+// for every amount): a class keeps its nodes ordered by free CPU instead.
 // A node changes class when something is reserved on or released from it.
 //
 // Backend capabilities: a backend whose engine hands out whole GPUs only
@@ -40,8 +42,10 @@ constexpr NodeIndex kNoNode = -1;
 class Fleet {
  public:
   struct NodeClass {
-    int shape = 0;                // equal shapes = equal static facts (see ShapeKey)
-    std::set<NodeIndex> members;  // ordered: the first is the lowest index (ties go to it)
+    int shape = 0;  // equal shapes = equal static facts (see ShapeKey)
+    // By (free milli-CPU, index): the tightest node on CPU that still fits is
+    // a lower_bound away, and ties go to the lowest index.
+    std::set<std::pair<int64_t, NodeIndex>> members;
   };
 
   // Replaces the nodes. What is booked on a node is kept by name across

@@ -38,14 +38,13 @@ std::string NumberWithCommas(int64_t n) {
 // Why-not reasons, grouped: "n1, n2: 0 of 2 V100 free; 9,980 nodes (n3, n4, ...): node is DOWN".
 class WhySummary {
  public:
-  void AddMembers(const std::string& why, const std::set<NodeIndex>& members) {
+  void AddMembers(const std::string& why, const std::set<std::pair<int64_t, NodeIndex>>& members) {
     Group& g = groups_[why];
     g.count += static_cast<int64_t>(members.size());
-    for (NodeIndex m : members) {
-      if (g.names.size() >= 3) break;
-      g.names.push_back(m);
+    for (const auto& [cpu, m] : members) {
+      g.first = std::min(g.first, m);
+      if (g.names.size() < 3) g.names.push_back(m);
     }
-    if (!members.empty()) g.first = std::min(g.first, *members.begin());
   }
   void AddOne(const std::string& why, NodeIndex node) {
     Group& g = groups_[why];
@@ -130,25 +129,38 @@ std::optional<Scheduler::Candidate> Scheduler::BestNode(const TaskContext& ctx, 
     return true;
   };
   auto eligible = [&](NodeIndex m) { return max_per_node_ == 0 || ranks_on_[m] < max_per_node_; };
+  const int64_t req_cpu = ctx.task->resources.cpus_milli;
+  const MemoryMiB req_mem(ctx.task->resources.memory_mib);
 
   for (const Fleet::NodeClass& cls : fleet.classes()) {
     if (cls.members.empty() || !shape_ok[static_cast<size_t>(cls.shape)]) continue;
     if (!node_specific) {
+      // The tightest node on CPU that fits the task's CPUs and memory and may
+      // take another rank; the class shares everything else.
       NodeIndex rep = kNoNode;
-      for (NodeIndex m : cls.members) {
-        if (eligible(m)) {
-          rep = m;
+      bool any_eligible = false;
+      for (auto it = cls.members.lower_bound({req_cpu, 0}); it != cls.members.end(); ++it) {
+        if (!eligible(it->second)) continue;
+        any_eligible = true;
+        if (fleet.FreeMemory(it->second) >= req_mem) {
+          rep = it->second;
           break;
         }
       }
       if (rep == kNoNode) {
-        if (why) summary.AddMembers("holds a rank of this job already", cls.members);
-        continue;
+        if (!why) continue;
+        // Say why with the roomiest node that may take a rank.
+        for (auto it = cls.members.rbegin(); it != cls.members.rend() && rep == kNoNode; ++it)
+          if (eligible(it->second)) rep = it->second;
+        if (rep == kNoNode && !any_eligible) {
+          summary.AddMembers("holds a rank of this job already", cls.members);
+          continue;
+        }
       }
       if (!evaluate(rep) && why) summary.AddMembers(reason, cls.members);
       continue;
     }
-    for (NodeIndex m : cls.members) {
+    for (const auto& [cpu, m] : cls.members) {
       if (!eligible(m)) {
         if (why) summary.AddOne("holds a rank of this job already", m);
       } else if (!evaluate(m) && why) {

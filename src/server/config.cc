@@ -247,16 +247,21 @@ Status ParseScheduler(const std::string& file, const YAML::Node& n, SchedulerSet
   const std::string base = "scheduler.profile";
   SKYRUN_RETURN_IF_ERROR(CheckKeys(file, p, base, {"queue_sort", "plugins", "scores", "device_picker"}));
   ProfileSpec& spec = out->profile;
-  auto entry = [&](const YAML::Node& v, const std::string& path) { return ProfileEntry(v.as<std::string>(), 1, Where(file, v, path)); };
+  auto entry = [&](const YAML::Node& v, const std::string& path) {
+    return ProfileEntry(v.as<std::string>(), 1, Where(file, v, path));
+  };
   if (p["queue_sort"]) spec.queue_sort = entry(p["queue_sort"], base + ".queue_sort");
   if (p["device_picker"]) spec.device_picker = entry(p["device_picker"], base + ".device_picker");
   if (YAML::Node list = p["plugins"]) {
-    if (!list.IsSequence()) return InvalidArgument(Where(file, list, base + ".plugins") + ": expected a list of plugin names");
+    if (!list.IsSequence())
+      return InvalidArgument(Where(file, list, base + ".plugins") + ": expected a list of plugin names");
     spec.plugins.clear();
-    for (size_t i = 0; i < list.size(); ++i) spec.plugins.push_back(entry(list[i], base + ".plugins[" + std::to_string(i) + "]"));
+    for (size_t i = 0; i < list.size(); ++i)
+      spec.plugins.push_back(entry(list[i], base + ".plugins[" + std::to_string(i) + "]"));
   }
   if (YAML::Node scores = p["scores"]) {
-    if (!scores.IsMap()) return InvalidArgument(Where(file, scores, base + ".scores") + ": expected a mapping plugin: weight");
+    if (!scores.IsMap())
+      return InvalidArgument(Where(file, scores, base + ".scores") + ": expected a mapping plugin: weight");
     spec.scores.clear();
     for (auto it = scores.begin(); it != scores.end(); ++it) {
       std::string name = it->first.as<std::string>();

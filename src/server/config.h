@@ -9,10 +9,10 @@
 #include <string>
 #include <vector>
 
-#include "scheduler/profile.h"
 #include "common/status.h"
 #include "drivers/kubernetes/kubernetes_config.h"
 #include "drivers/slurm/slurm_config.h"
+#include "scheduler/profile.h"
 
 namespace skyrun {
 

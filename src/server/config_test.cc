@@ -271,11 +271,13 @@ TEST(ServerConfigTest, SchedulerProfileIsReadAndBadPluginsAreLocated) {
   EXPECT_EQ(cfg->scheduler.profile.plugins[2].name, "max-hourly-cost");
   ASSERT_EQ(cfg->scheduler.profile.scores.size(), 1u);
   EXPECT_EQ(cfg->scheduler.profile.scores[0].weight, 2);
-  auto bad = ParseServerConfig("scheduler:\n  profile:\n    plugins: [expression, node-sate]\n", "server.yaml");
+  auto bad =
+      ParseServerConfig("scheduler:\n  profile:\n    plugins: [expression, node-sate]\n", "server.yaml");
   ASSERT_FALSE(bad.ok());
-  EXPECT_NE(bad.status().message().find("server.yaml:3:27: scheduler.profile.plugins[1]: unknown scheduler plugin "
-                                        "'node-sate'"),
-            std::string::npos)
+  EXPECT_NE(
+      bad.status().message().find("server.yaml:3:27: scheduler.profile.plugins[1]: unknown scheduler plugin "
+                                  "'node-sate'"),
+      std::string::npos)
       << bad.status().message();
   auto typo = ParseServerConfig("scheduler:\n  profil: {}\n", "server.yaml");
   EXPECT_FALSE(typo.ok());

@@ -14,9 +14,9 @@ namespace {
 
 // In reading order: resources before roles, since a role without resources takes the job's.
 const std::vector<std::string> kJobFields = {
-    "name",  "queue",      "priority", "mode",        "num_nodes", "tasks_per_node", "resources", "roles",
-    "image", "envs",       "workdir",  "file_mounts", "inputs",    "outputs",   "setup",
-    "run",   "checkpoint", "recovery", "objective",   "deadline",  "budget",    "depends_on", "partition"};
+    "name",       "queue",    "priority",  "mode",        "num_nodes", "tasks_per_node", "resources", "roles",
+    "image",      "envs",     "workdir",   "file_mounts", "inputs",    "outputs",        "setup",     "run",
+    "checkpoint", "recovery", "objective", "deadline",    "budget",    "depends_on",     "partition"};
 const std::vector<std::string> kPartitionFields = {"model", "layers", "profile", "algorithm"};
 const std::vector<std::string> kRoleFields = {"count", "resources", "image", "run"};
 const std::vector<std::string> kDataFields = {"uri", "size_gb", "location"};

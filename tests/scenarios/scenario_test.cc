@@ -137,7 +137,8 @@ class Scenario {
     for (const auto& b : doc["backends"]) {
       std::string name = b.first.as<std::string>();
       BackendCapabilities caps;
-      if (b.second["gpu_granularity_milli"]) caps.gpu_granularity_milli = b.second["gpu_granularity_milli"].as<int64_t>();
+      if (b.second["gpu_granularity_milli"])
+        caps.gpu_granularity_milli = b.second["gpu_granularity_milli"].as<int64_t>();
       auto more = ParseNodes(b.second["nodes"], name);
       if (!more.ok()) return "bad nodes: " + more.status().message() + "\n";
       drivers_.push_back(std::make_unique<ScenarioDriver>(name, std::move(more).value(), caps));
