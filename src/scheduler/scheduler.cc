@@ -372,8 +372,10 @@ Status Scheduler::CheckFeasible(const JobSpec& spec, const std::vector<Node>& no
   }
   std::sort(backends.begin(), backends.end());
   if (backends.empty()) {
-    return InvalidArgument("no backend is allowed by resources.infra (" + Join(spec.resources.infra, ", ") +
-                           ")");
+    // Admission has already checked that infra allows a configured backend:
+    // here none of those offers a node (its inventory is empty or unread).
+    return InvalidArgument("no backend allowed by resources.infra (" + Join(spec.resources.infra, ", ") +
+                           ") offers any node now");
   }
   std::vector<std::string> reasons;
   for (const std::string& b : backends) {
