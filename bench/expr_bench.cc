@@ -40,7 +40,7 @@ Pools MakeAds(Schema& schema) {
   const std::vector<int64_t> memory = {16384, 24576, 40960, 81920, 143360};
   const std::vector<const char*> countries = {"US", "DE", "FR", "JP", "GB", "CA"};
   const std::vector<int64_t> cpus = {4, 8, 16, 32, 64, 96};
-  const std::vector<const char*> models = {"A100-80GB", "H100-80GB", "V100-16GB", "A10G",
+  const std::vector<const char*> models = {"A100-80GB", "H100-80GB", "V100-16GB",  "A10G",
                                            "L4",        "T4",        "H200-141GB", "RTX4090"};
   // Each pool is built in one go, as a scheduler snapshot would be.
   Pools p;
@@ -101,8 +101,8 @@ Rate Measure(double seconds, const std::vector<Ad>& ads, Fn&& fn, long* matches)
 }
 
 void Print(const char* what, const Rate& r, const std::string& note) {
-  std::printf("%-40s %6.1f M/s per CPU second (%5.1f ns)  [%5.1f M/s wall]  %s\n", what, r.per_cpu_second / 1e6,
-              1e9 / r.per_cpu_second, r.per_wall_second / 1e6, note.c_str());
+  std::printf("%-40s %6.1f M/s per CPU second (%5.1f ns)  [%5.1f M/s wall]  %s\n", what,
+              r.per_cpu_second / 1e6, 1e9 / r.per_cpu_second, r.per_wall_second / 1e6, note.c_str());
 }
 
 }  // namespace
@@ -126,25 +126,26 @@ int main(int argc, char** argv) {
   std::printf("expr_bench: %d ads, one thread, %.1f s per figure\n", kAds, seconds);
   std::printf("requirements: %s\n\n", kRequirements);
   long matches = 0;
-  Rate mixed = Measure(seconds, pools.mixed, [&](const Ad& ad) {
-    return Evaluate(*compiled, job, &ad, scratch).IsTrue();
-  }, &matches);
+  Rate mixed = Measure(
+      seconds, pools.mixed, [&](const Ad& ad) { return Evaluate(*compiled, job, &ad, scratch).IsTrue(); },
+      &matches);
   long evaluated = static_cast<long>(mixed.per_cpu_second * seconds);
   char note[64];
-  std::snprintf(note, sizeof note, "%.1f%% match", 100.0 * static_cast<double>(matches) / static_cast<double>(evaluated));
+  std::snprintf(note, sizeof note, "%.1f%% match",
+                100.0 * static_cast<double>(matches) / static_cast<double>(evaluated));
   Print("Evaluate, realistic ads:", mixed, note);
 
-  Rate all = Measure(seconds, pools.matching, [&](const Ad& ad) {
-    return Evaluate(*compiled, job, &ad, scratch).IsTrue();
-  }, &matches);
+  Rate all = Measure(
+      seconds, pools.matching, [&](const Ad& ad) { return Evaluate(*compiled, job, &ad, scratch).IsTrue(); },
+      &matches);
   Print("Evaluate, every ad matches:", all, "all 5 clauses every time");
 
   auto matcher = Matcher::Create(kRequirements, "-HourlyPrice", job_schema, node_schema);
   auto policy = Condition::Create("TARGET.JobClass == \"training\"", node_schema, job_schema);
   if (!matcher.ok() || !policy.ok()) return 1;
-  Rate match = Measure(seconds, pools.matching, [&](const Ad& ad) {
-    return matcher->Match(job, ad, &*policy, scratch).matched;
-  }, &matches);
+  Rate match = Measure(
+      seconds, pools.matching,
+      [&](const Ad& ad) { return matcher->Match(job, ad, &*policy, scratch).matched; }, &matches);
   Print("Match + policy + rank, all match:", match, "");
 
   // regexp() alone: the cost of the regex engine per call, over the realistic
@@ -158,8 +159,9 @@ int main(int argc, char** argv) {
     if (!e.ok()) return 1;
     auto c = Compile(*e, job_schema, node_schema);
     if (!c.ok()) return 1;
-    Rate r = Measure(seconds, pools.mixed, [&](const Ad& ad) { return Evaluate(*c, job, &ad, scratch).IsTrue(); },
-                     &matches);
+    Rate r = Measure(
+        seconds, pools.mixed, [&](const Ad& ad) { return Evaluate(*c, job, &ad, scratch).IsTrue(); },
+        &matches);
     Print(label, r, text);
   }
 
@@ -173,8 +175,8 @@ int main(int argc, char** argv) {
     nodes += c->node_count();
   }
   double per = (ThreadCpuSeconds() - cpu_start) * 1e6 / compiles;
-  std::printf("%-40s %6.1f us of CPU each (%zu compiled nodes)\n",
-              "Parse + compile (incl. the regex):", per, nodes / compiles);
+  std::printf("%-40s %6.1f us of CPU each (%zu compiled nodes)\n", "Parse + compile (incl. the regex):", per,
+              nodes / compiles);
 
   std::printf("\ntarget >= 20 M evaluations/s on one core (realistic ads): %s\n",
               mixed.per_cpu_second >= 20e6 ? "met" : "NOT met");

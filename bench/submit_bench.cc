@@ -8,6 +8,7 @@
 // The skyrun server is the real binary (SKYRUN_BINARY or build/apps/skyrun/skyrun)
 // with a fresh state directory; Slurm is started by tests/slurm/slurm_cluster.sh.
 #include <fcntl.h>
+#include <httplib.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -20,12 +21,10 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <httplib.h>
-#include <nlohmann/json.hpp>
 
 #include "common/net.h"
 
@@ -74,7 +73,8 @@ Server StartServer(const std::string& binary, const std::string& config_yaml) {
     ::dup2(fd, 1);
     ::dup2(fd, 2);
     ::execl(binary.c_str(), binary.c_str(), "server", "--state-dir", s.state.c_str(), "--listen",
-            ("127.0.0.1:" + std::to_string(port)).c_str(), "--config", (s.state + "/server.yaml").c_str(), nullptr);
+            ("127.0.0.1:" + std::to_string(port)).c_str(), "--config", (s.state + "/server.yaml").c_str(),
+            nullptr);
     ::_exit(127);
   }
   s.url = "http://127.0.0.1:" + std::to_string(port);
@@ -106,8 +106,9 @@ Figures BenchSkyrun(const std::string& binary, double seconds, int threads) {
   // Phase 1, durable submissions: the pool's one GPU is held by a long job, so
   // every submitted job is stored, admitted and queued, and none is started:
   // the figure is the submission path (HTTP, auth, parse, feasibility, commit).
-  Server s = StartServer(binary, "local:\n  nodes:\n    - {name: bench, cpus: 64, memory: 64GiB, "
-                                 "gpus: {model: T4, count: 1, memory_mb: 16384}}\n");
+  Server s = StartServer(binary,
+                         "local:\n  nodes:\n    - {name: bench, cpus: 64, memory: 64GiB, "
+                         "gpus: {model: T4, count: 1, memory_mb: 16384}}\n");
   {
     httplib::Client c(s.url);
     c.Post("/v1/jobs", s.auth, SpecBody("name: blocker\nresources: {accelerators: T4:1}\nrun: sleep 600\n"),
@@ -181,7 +182,8 @@ Figures BenchSlurm(const std::string& source_dir, double seconds) {
     std::printf("slurm: %s not found; skipped\n", script.c_str());
     return f;
   }
-  std::string out = Run("bash " + script + " --start -n " + std::to_string(static_cast<int>(seconds * 40)) + " 2>&1");
+  std::string out =
+      Run("bash " + script + " --start -n " + std::to_string(static_cast<int>(seconds * 40)) + " 2>&1");
   std::printf("%s", out.c_str());
   // The script prints key=value lines: sbatch_submissions_per_s, submit_to_running_p50_ms.
   auto value = [&](const std::string& key) {
@@ -201,9 +203,12 @@ int main(int argc, char** argv) {
   bool slurm = true;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
-    if (a == "--seconds" && i + 1 < argc) seconds = std::atof(argv[++i]);
-    else if (a == "--threads" && i + 1 < argc) threads = std::atoi(argv[++i]);
-    else if (a == "--no-slurm") slurm = false;
+    if (a == "--seconds" && i + 1 < argc)
+      seconds = std::atof(argv[++i]);
+    else if (a == "--threads" && i + 1 < argc)
+      threads = std::atoi(argv[++i]);
+    else if (a == "--no-slurm")
+      slurm = false;
   }
   const char* bin = std::getenv("SKYRUN_BINARY");
   std::string binary = bin ? bin : SKYRUN_DEFAULT_BINARY;

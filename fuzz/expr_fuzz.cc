@@ -5,8 +5,8 @@
 // sanitizer report or abort() here is a bug.
 #include <cmath>
 #include <cstdint>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 #include <string_view>
 
 #include "expr/check.h"
@@ -44,7 +44,9 @@ void Fill(Ad& ad, bool node_side) {
   std::abort();
 }
 
-bool TooLarge(const Value& v) { return v.IsError() && std::string_view(v.error_reason()) == "value too large"; }
+bool TooLarge(const Value& v) {
+  return v.IsError() && std::string_view(v.error_reason()) == "value too large";
+}
 
 }  // namespace
 

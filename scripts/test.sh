@@ -4,6 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh --test
-scripts/build.sh -DSKYRUN_WERROR=ON -DSKYRUN_BUILD_FUZZERS=ON
+scripts/build.sh -DSKYRUN_WERROR=ON -DSKYRUN_BUILD_FUZZERS=ON -DSKYRUN_CHECK_FORMAT=ON
 cd build
 ctest --output-on-failure -j2 --timeout 600 "$@"

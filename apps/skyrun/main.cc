@@ -1,7 +1,6 @@
 // skyrun: one binary, many subcommands. main() only wires modules together:
 // it builds the real clock and hands it down; nothing else here.
 #include <CLI/CLI.hpp>
-
 #include <cstdio>
 #include <iostream>
 

@@ -97,17 +97,18 @@ Result<TenantCreateRequest> ParseTenantCreateRequest(std::string_view body) {
   TenantCreateRequest r;
   SKYRUN_RETURN_IF_ERROR(GetString(j, "name", true, &r.name));
   if (!IsValidTenantName(r.name)) {
-    return InvalidArgument("tenant name '" + r.name +
-                           "' is not valid: use lowercase letters, digits and '-', starting with a letter or digit, "
-                           "at most 63 characters");
+    return InvalidArgument(
+        "tenant name '" + r.name +
+        "' is not valid: use lowercase letters, digits and '-', starting with a letter or digit, "
+        "at most 63 characters");
   }
   return r;
 }
 
 Result<PartitionRequest> ParsePartitionRequest(std::string_view body) {
   SKYRUN_ASSIGN_OR_RETURN(nlohmann::json j, ParseObject(body));
-  SKYRUN_RETURN_IF_ERROR(CheckKnownFields(
-      j, {"model", "layers", "profile_csv", "devices_csv", "links_csv", "algorithms", "micro_batches", "ref_tflops"}));
+  SKYRUN_RETURN_IF_ERROR(CheckKnownFields(j, {"model", "layers", "profile_csv", "devices_csv", "links_csv",
+                                              "algorithms", "micro_batches", "ref_tflops"}));
   PartitionRequest r;
   SKYRUN_RETURN_IF_ERROR(GetString(j, "model", false, &r.model));
   SKYRUN_RETURN_IF_ERROR(GetString(j, "profile_csv", false, &r.profile_csv));
@@ -119,31 +120,36 @@ Result<PartitionRequest> ParsePartitionRequest(std::string_view body) {
   auto integer = [&](const char* key, int64_t lo, int64_t hi) -> Result<std::optional<int64_t>> {
     auto it = j.find(key);
     if (it == j.end() || it->is_null()) return std::optional<int64_t>();
-    if (!it->is_number_integer()) return InvalidArgument(std::string("field '") + key + "' must be an integer");
+    if (!it->is_number_integer())
+      return InvalidArgument(std::string("field '") + key + "' must be an integer");
     int64_t v = it->is_number_unsigned() && it->get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)
                     ? INT64_MAX
                     : it->get<int64_t>();
     if (v < lo || v > hi) {
-      return InvalidArgument(std::string("field '") + key + "' must be between " + std::to_string(lo) + " and " +
-                             std::to_string(hi) + ", got " + std::to_string(v));
+      return InvalidArgument(std::string("field '") + key + "' must be between " + std::to_string(lo) +
+                             " and " + std::to_string(hi) + ", got " + std::to_string(v));
     }
     return std::optional<int64_t>(v);
   };
   SKYRUN_ASSIGN_OR_RETURN(r.layers, integer("layers", 1, 4096));
-  if (r.layers && r.model.empty()) return InvalidArgument("'layers' applies to a built-in model, not to profile_csv");
+  if (r.layers && r.model.empty())
+    return InvalidArgument("'layers' applies to a built-in model, not to profile_csv");
   SKYRUN_ASSIGN_OR_RETURN(auto mb, integer("micro_batches", 1, 100000));
   if (mb) r.micro_batches = static_cast<int>(*mb);
   if (auto it = j.find("algorithms"); it != j.end() && !it->is_null()) {
-    if (!it->is_array()) return InvalidArgument("field 'algorithms' must be a list of names such as [\"exact\"]");
+    if (!it->is_array())
+      return InvalidArgument("field 'algorithms' must be a list of names such as [\"exact\"]");
     for (const auto& a : *it) {
-      if (!a.is_string()) return InvalidArgument("field 'algorithms' must be a list of names such as [\"exact\"]");
+      if (!a.is_string())
+        return InvalidArgument("field 'algorithms' must be a list of names such as [\"exact\"]");
       r.algorithms.push_back(a.get<std::string>());
     }
   }
   if (auto it = j.find("ref_tflops"); it != j.end() && !it->is_null()) {
     if (!it->is_number()) return InvalidArgument("field 'ref_tflops' must be a number");
     double v = it->get<double>();
-    if (!(v > 0 && v <= 10000)) return InvalidArgument("field 'ref_tflops' must be above 0 and at most 10000");
+    if (!(v > 0 && v <= 10000))
+      return InvalidArgument("field 'ref_tflops' must be above 0 and at most 10000");
     r.ref_tflops = v;
   }
   return r;
@@ -233,7 +239,8 @@ nlohmann::json NodeToJson(const Node& node, const NodeUsage& usage) {
   for (size_t i = 0; i < node.gpus.size(); ++i) {
     const auto& g = node.gpus[i];
     int64_t used = i < usage.gpu_milli_used.size() ? usage.gpu_milli_used[i] : 0;
-    gpus.push_back({{"index", g.index}, {"model", g.model}, {"memory_mb", g.memory_mb}, {"used_milli", used}});
+    gpus.push_back(
+        {{"index", g.index}, {"model", g.model}, {"memory_mb", g.memory_mb}, {"used_milli", used}});
   }
   j["gpus"] = gpus;
   j["attributes"] = node.attributes;

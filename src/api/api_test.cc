@@ -22,7 +22,8 @@ TEST(ApiTest, SubmitRequest) {
 
 TEST(ApiTest, Item4_FileIsADisplayNameAndUploadADigest) {
   std::string digest(64, 'a');
-  auto ok = ParseSubmitRequest(R"({"spec": "x", "file": "/var/lib/skyrun/../etc/t.yaml", "upload": ")" + digest + "\"}");
+  auto ok = ParseSubmitRequest(R"({"spec": "x", "file": "/var/lib/skyrun/../etc/t.yaml", "upload": ")" +
+                               digest + "\"}");
   ASSERT_TRUE(ok.ok()) << ok.status().ToString();
   EXPECT_EQ(ok->file, "t.yaml");
   EXPECT_EQ(ok->upload, digest);
@@ -66,17 +67,21 @@ TEST(PartitionRequestTest, ParsesAndRefusesWithTheField) {
   EXPECT_EQ(ok->micro_batches, 4);
   auto msg = [](std::string_view body) { return ParsePartitionRequest(body).status().message(); };
   EXPECT_NE(msg(R"({"devices_csv": "x"})").find("exactly one of 'model'"), std::string::npos);
-  EXPECT_NE(msg(R"({"model": "m", "profile_csv": "p", "devices_csv": "x"})").find("exactly one"), std::string::npos);
+  EXPECT_NE(msg(R"({"model": "m", "profile_csv": "p", "devices_csv": "x"})").find("exactly one"),
+            std::string::npos);
   EXPECT_NE(msg(R"({"model": "m"})").find("'devices_csv' is required"), std::string::npos);
-  EXPECT_NE(msg(R"({"model": "m", "devices_csv": "x", "layers": 0})").find("between 1 and 4096"), std::string::npos);
-  EXPECT_NE(msg(R"({"model": "m", "devices_csv": "x", "layers": 1.5})").find("must be an integer"), std::string::npos);
+  EXPECT_NE(msg(R"({"model": "m", "devices_csv": "x", "layers": 0})").find("between 1 and 4096"),
+            std::string::npos);
+  EXPECT_NE(msg(R"({"model": "m", "devices_csv": "x", "layers": 1.5})").find("must be an integer"),
+            std::string::npos);
   EXPECT_NE(msg(R"({"model": "m", "devices_csv": "x", "layers": 18446744073709551615})").find("between"),
             std::string::npos);
   EXPECT_NE(msg(R"({"profile_csv": "p", "devices_csv": "x", "layers": 3})").find("applies to a built-in"),
             std::string::npos);
   EXPECT_NE(msg(R"({"model": "m", "devices_csv": "x", "algorithms": "exact"})").find("list of names"),
             std::string::npos);
-  EXPECT_NE(msg(R"({"model": "m", "devices_csv": "x", "ref_tflops": -1})").find("ref_tflops"), std::string::npos);
+  EXPECT_NE(msg(R"({"model": "m", "devices_csv": "x", "ref_tflops": -1})").find("ref_tflops"),
+            std::string::npos);
   EXPECT_NE(msg(R"({"model": "m", "devices_csv": "x", "devices": 1})").find("unknown field 'devices'"),
             std::string::npos);
 }

@@ -1,9 +1,9 @@
 #include "cli/client.h"
 
+#include <httplib.h>
+
 #include <cstdlib>
 #include <fstream>
-
-#include <httplib.h>
 
 #include "cli/server_url.h"
 #include "common/strings.h"
@@ -26,7 +26,8 @@ std::string TransportError(const std::string& server, httplib::Error e) {
 
 }  // namespace
 
-ApiClient::ApiClient(std::string server, std::string token) : server_(std::move(server)), token_(std::move(token)) {}
+ApiClient::ApiClient(std::string server, std::string token)
+    : server_(std::move(server)), token_(std::move(token)) {}
 ApiClient::~ApiClient() = default;
 
 Result<std::unique_ptr<ApiClient>> ApiClient::Create(const ClientOptions& options) {

@@ -8,9 +8,8 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "common/status.h"
 
@@ -43,7 +42,8 @@ class ApiClient {
   Result<nlohmann::json> Get(const std::string& path);
   Result<nlohmann::json> Post(const std::string& path, const nlohmann::json& body);
   // PUT of raw bytes (uploads); HEAD answers whether `path` exists (200 vs 404).
-  Result<nlohmann::json> Put(const std::string& path, const std::string& bytes, const std::string& content_type);
+  Result<nlohmann::json> Put(const std::string& path, const std::string& bytes,
+                             const std::string& content_type);
   Result<bool> Exists(const std::string& path);
   // Streams a text body chunk by chunk (log follow); returns when it ends.
   // on_response, when given, sees the status and headers before any data.

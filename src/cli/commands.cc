@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -9,8 +10,6 @@
 #include <iostream>
 #include <sstream>
 #include <thread>
-
-#include <CLI/CLI.hpp>
 
 #include "cli/client.h"
 #include "cli/follow.h"
@@ -38,11 +37,15 @@ struct Common {
 };
 
 void AddCommonFlags(CLI::App* cmd, Common* c, bool with_output = true) {
-  cmd->add_option("--server", c->client.server, "server URL (default $SKYRUN_SERVER or http://127.0.0.1:8787)");
-  cmd->add_option("--token", c->client.token, "bearer token (default $SKYRUN_TOKEN or STATE_DIR/admin.token)");
-  cmd->add_option("--state-dir", c->client.state_dir, "state directory holding admin.token (default ~/.skyrun)");
+  cmd->add_option("--server", c->client.server,
+                  "server URL (default $SKYRUN_SERVER or http://127.0.0.1:8787)");
+  cmd->add_option("--token", c->client.token,
+                  "bearer token (default $SKYRUN_TOKEN or STATE_DIR/admin.token)");
+  cmd->add_option("--state-dir", c->client.state_dir,
+                  "state directory holding admin.token (default ~/.skyrun)");
   if (with_output) {
-    cmd->add_option("-o,--output", c->output, "output format: table or json")->check(CLI::IsMember({"table", "json"}));
+    cmd->add_option("-o,--output", c->output, "output format: table or json")
+        ->check(CLI::IsMember({"table", "json"}));
   }
 }
 
@@ -56,10 +59,8 @@ int Fail(const Status& s, const ApiClient* client = nullptr) {
   }
   switch (s.code()) {
     case StatusCode::kInvalidArgument:
-    case StatusCode::kResourceExhausted:
-      return kExitBadInput;
-    default:
-      return kExitFailed;
+    case StatusCode::kResourceExhausted: return kExitBadInput;
+    default: return kExitFailed;
   }
 }
 
@@ -94,12 +95,14 @@ std::string Elapsed(const std::string& from, const std::string& to) {
   return FormatDuration(static_cast<Micros>((b - a) * kMicrosPerSecond));
 }
 
-bool IsTerminalName(const std::string& s) { return s == "SUCCEEDED" || s == "FAILED" || s == "CANCELLED"; }
+bool IsTerminalName(const std::string& s) {
+  return s == "SUCCEEDED" || s == "FAILED" || s == "CANCELLED";
+}
 
 void PrintJobRecord(const json& j, std::ostream& out) {
   out << "Job " << j["id"] << " (" << Str(j, "name") << ")  " << Str(j, "state") << "\n";
-  out << "  tenant/queue:  " << Str(j, "tenant") << " / " << Str(j, "queue") << "   priority " << j["priority"]
-      << "   mode " << Str(j, "mode") << " x" << j["num_tasks"] << "\n";
+  out << "  tenant/queue:  " << Str(j, "tenant") << " / " << Str(j, "queue") << "   priority "
+      << j["priority"] << "   mode " << Str(j, "mode") << " x" << j["num_tasks"] << "\n";
   out << "  reason:        " << Str(j, "reason") << "\n";
   if (!Str(j, "waiting_for").empty()) out << "  waiting for:   " << Str(j, "waiting_for") << "\n";
   if (!Str(j, "placement").empty()) out << "  placement:     " << Str(j, "placement") << "\n";
@@ -113,7 +116,8 @@ void PrintJobRecord(const json& j, std::ostream& out) {
   out << "  cost:          " << Money(j.value("cost_usd", 0.0)) << "\n";
   if (j.contains("attempts") && !j["attempts"].empty()) {
     out << "\nAttempts:\n";
-    Table t({"ATTEMPT", "RANK", "STATE", "NODE", "GPUS", "STARTED", "DURATION", "EXIT", "$/H", "COST", "REASON"});
+    Table t(
+        {"ATTEMPT", "RANK", "STATE", "NODE", "GPUS", "STARTED", "DURATION", "EXIT", "$/H", "COST", "REASON"});
     for (const auto& a : j["attempts"]) {
       char price[32];
       std::snprintf(price, sizeof price, "%.4f", a.value("hourly_price_usd", 0.0));
@@ -196,8 +200,9 @@ int Launch(const std::string& file, bool detach, const Common& c) {
     std::string state = Str(job, "state");
     if (state != "SUBMITTED" && state != "QUEUED" && state != "RECOVERING") break;
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    std::string line = "[" + state + " " + std::to_string(static_cast<int>(secs)) + "s] " +
-                       (Str(job, "waiting_for").empty() ? "waiting for a placement" : Str(job, "waiting_for"));
+    std::string line =
+        "[" + state + " " + std::to_string(static_cast<int>(secs)) + "s] " +
+        (Str(job, "waiting_for").empty() ? "waiting for a placement" : Str(job, "waiting_for"));
     if (tty) {
       std::cerr << "\r\033[K" << line.substr(0, 160) << std::flush;
     } else if (state != last_state) {
@@ -244,7 +249,8 @@ int Queue(bool all, const std::string& state, int limit, const Common& c) {
     std::cout << (*got)["jobs"].dump(2) << "\n";
     return 0;
   }
-  Table t({"ID", "NAME", "STATE", "QUEUE", "TASKS", "ATTEMPT", "SUBMITTED", "DURATION", "COST", "WHERE / WHY"});
+  Table t(
+      {"ID", "NAME", "STATE", "QUEUE", "TASKS", "ATTEMPT", "SUBMITTED", "DURATION", "COST", "WHERE / WHY"});
   for (const auto& j : (*got)["jobs"]) {
     std::string where = Str(j, "placement");
     if (!Str(j, "waiting_for").empty()) where = Str(j, "waiting_for");
@@ -321,7 +327,8 @@ int NodesCmd(const Common& c) {
     std::cout << (*got)["nodes"].dump(2) << "\n";
     return 0;
   }
-  Table t({"NODE", "BACKEND", "STATE", "CPUS (USED)", "MEMORY MiB (USED)", "GPUS (USED milli)", "$/GPU-H", "LIMITS"});
+  Table t({"NODE", "BACKEND", "STATE", "CPUS (USED)", "MEMORY MiB (USED)", "GPUS (USED milli)", "$/GPU-H",
+           "LIMITS"});
   for (const auto& n : (*got)["nodes"]) {
     std::string gpus;
     for (const auto& g : n["gpus"]) {
@@ -331,7 +338,8 @@ int NodesCmd(const Common& c) {
     }
     char price[32];
     std::snprintf(price, sizeof price, "%.2f", n.value("price_per_gpu_hour", 0.0));
-    t.AddRow({Str(n, "name"), Str(n, "backend"), Str(n, "state"), Str(n, "cpus") + " (" + Str(n, "cpus_used") + ")",
+    t.AddRow({Str(n, "name"), Str(n, "backend"), Str(n, "state"),
+              Str(n, "cpus") + " (" + Str(n, "cpus_used") + ")",
               Str(n, "memory_mib") + " (" + Str(n, "memory_used_mib") + ")", gpus.empty() ? "-" : gpus, price,
               n.value("limits_enforced", false) ? "cgroup v2" : "not enforced"});
   }
@@ -438,8 +446,10 @@ void RegisterClientCommands(CLI::App& app, int* exit_code) {
           *exit_code = Fail(got.status(), client->get());
           return;
         }
-        if (c->output == "json") std::cout << got->dump(2) << "\n";
-        else std::cout << "Tenant " << Str(*got, "name") << " created (id " << (*got)["id"] << ")\n";
+        if (c->output == "json")
+          std::cout << got->dump(2) << "\n";
+        else
+          std::cout << "Tenant " << Str(*got, "name") << " created (id " << (*got)["id"] << ")\n";
       });
     }
     {

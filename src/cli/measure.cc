@@ -3,22 +3,20 @@
 #include <stdlib.h>
 
 #include <CLI/CLI.hpp>
-
 #include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <iostream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 #include <thread>
 
-#include <nlohmann/json.hpp>
-
 #include "cli/client.h"
 #include "cli/upload.h"
-#include "spec/spec_parser.h"
 #include "common/strings.h"
+#include "spec/spec_parser.h"
 
 namespace skyrun {
 namespace {
@@ -31,7 +29,7 @@ constexpr int kExitFailed = 1;
 struct Target {
   std::string node;
   std::string backend;
-  std::string gpu_model;  // "" = no GPU: the benchmark runs on the CPU
+  std::string gpu_model;   // "" = no GPU: the benchmark runs on the CPU
   int64_t memory_mib = 0;  // of the first GPU, else the node's
 };
 
@@ -70,24 +68,28 @@ std::string BenchSpec(const Target& t, const MeasureArgs& args, const std::strin
   y << "  infra: [" << Quoted(t.backend) << "]\n";
   y << "workdir: .\n";  // a directory holding only the benchmark, uploaded with the job
   y << "recovery: {strategy: none}\n";
-  y << "run: " << Quoted(args.python + " " + file + " --n " + std::to_string(args.n) + " --iters " +
-                          std::to_string(args.iters))
+  y << "run: "
+    << Quoted(args.python + " " + file + " --n " + std::to_string(args.n) + " --iters " +
+              std::to_string(args.iters))
     << "\n";
   return y.str();
 }
 
 // Submits the benchmark job with the script as its upload: the workdir is a
 // temporary directory holding only a copy of it.
-Result<json> SubmitBench(ApiClient& client, const std::string& spec_yaml, const std::filesystem::path& script) {
+Result<json> SubmitBench(ApiClient& client, const std::string& spec_yaml,
+                         const std::filesystem::path& script) {
   namespace fs = std::filesystem;
   SpecParseResult parsed = ParseJobSpecs(spec_yaml, "device-bench.yaml");
   if (!parsed.ok() || parsed.specs.size() != 1) return Internal("the benchmark spec does not parse");
   std::string tmpl = (fs::temp_directory_path() / "skyrun-measure.XXXXXX").string();
-  if (::mkdtemp(tmpl.data()) == nullptr) return Internal("cannot create a temporary directory for the benchmark");
+  if (::mkdtemp(tmpl.data()) == nullptr)
+    return Internal("cannot create a temporary directory for the benchmark");
   std::error_code ec;
   fs::copy_file(script, fs::path(tmpl) / script.filename(), ec);
-  Result<json> created = ec ? Result<json>(InvalidArgument("cannot copy " + script.string() + ": " + ec.message()))
-                            : SubmitWithUpload(client, parsed.specs[0], spec_yaml, tmpl, "device-bench.yaml");
+  Result<json> created =
+      ec ? Result<json>(InvalidArgument("cannot copy " + script.string() + ": " + ec.message()))
+         : SubmitWithUpload(client, parsed.specs[0], spec_yaml, tmpl, "device-bench.yaml");
   fs::remove_all(tmpl, ec);
   return created;
 }
@@ -161,8 +163,8 @@ Measured RunOne(ApiClient& client, const Target& t, const MeasureArgs& args, con
     if (std::chrono::steady_clock::now() > deadline) {
       (void)client.Post("/v1/jobs/" + id + "/cancel", json::object());
       m.error = "did not finish within " + std::to_string(static_cast<int>(args.timeout_seconds)) +
-                " s (state " + state + (job.contains("waiting_for") ? ": " + job.value("waiting_for", "") : "") +
-                "); cancelled";
+                " s (state " + state +
+                (job.contains("waiting_for") ? ": " + job.value("waiting_for", "") : "") + "); cancelled";
       return m;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
@@ -188,7 +190,8 @@ Measured RunOne(ApiClient& client, const Target& t, const MeasureArgs& args, con
 
 }  // namespace
 
-int MeasureDevices(const MeasureArgs& args, const ClientOptions& options, std::ostream& out, std::ostream& err) {
+int MeasureDevices(const MeasureArgs& args, const ClientOptions& options, std::ostream& out,
+                   std::ostream& err) {
   if (args.output != "csv" && args.output != "json") {
     err << "skyrun partition measure: -o must be csv or json\n";
     return kExitBadInput;
@@ -196,7 +199,8 @@ int MeasureDevices(const MeasureArgs& args, const ClientOptions& options, std::o
   std::string script = args.script;
   if (script.empty()) script = std::string(SKYRUN_SOURCE_DIR_FOR_CLI) + "/examples/partition/device_bench.py";
   if (!std::filesystem::is_regular_file(script)) {
-    err << "skyrun partition measure: the benchmark '" << script << "' is not a file; give it with --script\n";
+    err << "skyrun partition measure: the benchmark '" << script
+        << "' is not a file; give it with --script\n";
     return kExitBadInput;
   }
   auto client = ApiClient::Create(options);
@@ -229,7 +233,9 @@ int MeasureDevices(const MeasureArgs& args, const ClientOptions& options, std::o
   if (args.output == "json") {
     json arr = json::array();
     for (const auto& m : results) {
-      json j{{"node", m.target.node}, {"gpu_model", m.target.gpu_model}, {"memory_mib", m.target.memory_mib},
+      json j{{"node", m.target.node},
+             {"gpu_model", m.target.gpu_model},
+             {"memory_mib", m.target.memory_mib},
              {"job", m.job_id}};
       if (m.error.empty()) {
         j["bench_seconds"] = m.seconds;
@@ -241,8 +247,8 @@ int MeasureDevices(const MeasureArgs& args, const ClientOptions& options, std::o
     }
     out << json{{"benchmark", {{"n", args.n}, {"iters", args.iters}}}, {"devices", arr}}.dump(2) << "\n";
   } else {
-    out << "# measured by skyrun partition measure (device_bench.py --n " << args.n << " --iters " << args.iters
-        << ")\nname,bench_seconds,memory_mib\n";
+    out << "# measured by skyrun partition measure (device_bench.py --n " << args.n << " --iters "
+        << args.iters << ")\nname,bench_seconds,memory_mib\n";
     for (const auto& m : results) {
       if (!m.error.empty()) continue;
       char secs[32];
@@ -264,7 +270,8 @@ void RegisterMeasureCommand(CLI::App& app, int* exit_code) {
       "measure", "run device_bench.py as a job on each node and print a devices CSV of measured speeds");
   auto args = std::make_shared<MeasureArgs>();
   auto options = std::make_shared<ClientOptions>();
-  cmd->add_option("--nodes", args->nodes, "nodes to measure (default: every node that is up)")->delimiter(',');
+  cmd->add_option("--nodes", args->nodes, "nodes to measure (default: every node that is up)")
+      ->delimiter(',');
   cmd->add_flag("--per-model", args->per_model, "measure one node per GPU model (device class)");
   cmd->add_option("--script", args->script, "the benchmark (default examples/partition/device_bench.py)");
   cmd->add_option("--python", args->python, "interpreter with NumPy on the nodes (default /usr/bin/python3)");
@@ -272,10 +279,13 @@ void RegisterMeasureCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--iters", args->iters, "timed products (default 10)")->check(CLI::Range(1, 100000));
   cmd->add_option("--timeout", args->timeout_seconds, "seconds to wait for each job (default 600)")
       ->check(CLI::PositiveNumber);
-  cmd->add_option("-o,--output", args->output, "csv (a devices file) or json")->check(CLI::IsMember({"csv", "json"}));
-  cmd->add_option("--server", options->server, "server URL (default $SKYRUN_SERVER or http://127.0.0.1:8787)");
+  cmd->add_option("-o,--output", args->output, "csv (a devices file) or json")
+      ->check(CLI::IsMember({"csv", "json"}));
+  cmd->add_option("--server", options->server,
+                  "server URL (default $SKYRUN_SERVER or http://127.0.0.1:8787)");
   cmd->add_option("--token", options->token, "bearer token (default $SKYRUN_TOKEN or STATE_DIR/admin.token)");
-  cmd->add_option("--state-dir", options->state_dir, "state directory holding admin.token (default ~/.skyrun)");
+  cmd->add_option("--state-dir", options->state_dir,
+                  "state directory holding admin.token (default ~/.skyrun)");
   cmd->callback([=] { *exit_code = MeasureDevices(*args, *options, std::cout, std::cerr); });
 }
 

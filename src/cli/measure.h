@@ -28,11 +28,12 @@ struct MeasureArgs {
   std::string python = "/usr/bin/python3";
   int n = 2048;
   int iters = 10;
-  double timeout_seconds = 600;    // per job
-  std::string output = "csv";      // csv | json
+  double timeout_seconds = 600;  // per job
+  std::string output = "csv";    // csv | json
 };
 
-int MeasureDevices(const MeasureArgs& args, const ClientOptions& client, std::ostream& out, std::ostream& err);
+int MeasureDevices(const MeasureArgs& args, const ClientOptions& client, std::ostream& out,
+                   std::ostream& err);
 
 // Adds `measure` under the existing `partition` command.
 void RegisterMeasureCommand(CLI::App& app, int* exit_code);

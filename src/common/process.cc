@@ -75,7 +75,8 @@ int DecodeWaitStatus(int status) {
 }  // namespace
 
 Result<ProcessResult> RunProcess(const std::vector<std::string>& argv,
-                                 const std::map<std::string, std::string>& env_overrides, int64_t timeout_ms) {
+                                 const std::map<std::string, std::string>& env_overrides,
+                                 int64_t timeout_ms) {
   if (argv.empty()) return InvalidArgument("no command to run");
   int out_pipe[2];
   int err_pipe[2];

@@ -42,9 +42,9 @@ class Quantity {
   int64_t raw_ = 0;
 };
 
-using MilliCpu = Quantity<struct MilliCpuTag>;   // 1000 = one CPU
-using MemoryMiB = Quantity<struct MemoryMiBTag>; // mebibytes
-using MilliGpu = Quantity<struct MilliGpuTag>;   // 1000 = one whole GPU
+using MilliCpu = Quantity<struct MilliCpuTag>;    // 1000 = one CPU
+using MemoryMiB = Quantity<struct MemoryMiBTag>;  // mebibytes
+using MilliGpu = Quantity<struct MilliGpuTag>;    // 1000 = one whole GPU
 
 constexpr int64_t kMilliPerUnit = 1000;
 

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+
 #include "support/temp_dir.h"
 
 namespace skyrun {

@@ -147,9 +147,15 @@ Result<int64_t> ParseMemoryMiB(std::string_view input) {
     int64_t mib_per_unit_milli;  // MiB per unit, times 1000 (so that KiB works)
   };
   static const Unit kUnits[] = {
-      {"TiB", 1024LL * 1024 * 1000}, {"TB", 1024LL * 1024 * 1000}, {"T", 1024LL * 1024 * 1000},
-      {"GiB", 1024LL * 1000},        {"GB", 1024LL * 1000},        {"G", 1024LL * 1000},
-      {"MiB", 1000},                 {"MB", 1000},                 {"M", 1000},
+      {"TiB", 1024LL * 1024 * 1000},
+      {"TB", 1024LL * 1024 * 1000},
+      {"T", 1024LL * 1024 * 1000},
+      {"GiB", 1024LL * 1000},
+      {"GB", 1024LL * 1000},
+      {"G", 1024LL * 1000},
+      {"MiB", 1000},
+      {"MB", 1000},
+      {"M", 1000},
   };
   int64_t per_unit = 1024LL * 1000;  // a bare number is GiB, as in the spec
   std::string number = s;
@@ -163,12 +169,15 @@ Result<int64_t> ParseMemoryMiB(std::string_view input) {
   }
   auto milli = ParseScaledDecimal(number, 1000);
   if (!milli) {
-    return InvalidArgument("expected a memory size such as 64, 64GiB or 512MiB, got '" + std::string(input) + "'");
+    return InvalidArgument("expected a memory size such as 64, 64GiB or 512MiB, got '" + std::string(input) +
+                           "'");
   }
-  if (*milli < 0) return InvalidArgument("memory size must not be negative, got '" + std::string(input) + "'");
+  if (*milli < 0)
+    return InvalidArgument("memory size must not be negative, got '" + std::string(input) + "'");
   // milli-units x (MiB per unit x 1000) / 1e6 = MiB
   __int128 mib = static_cast<__int128>(*milli) * per_unit / (1000 * 1000);
-  if (mib > static_cast<__int128>(1) << 50) return InvalidArgument("memory size is too large: '" + std::string(input) + "'");
+  if (mib > static_cast<__int128>(1) << 50)
+    return InvalidArgument("memory size is too large: '" + std::string(input) + "'");
   return static_cast<int64_t>(mib);
 }
 
@@ -176,11 +185,13 @@ Result<int64_t> ParseMilli(std::string_view input) {
   std::string s = Trim(input);
   if (!s.empty() && (s.back() == 'm')) {
     auto v = ParseInt64(std::string_view(s).substr(0, s.size() - 1));
-    if (!v) return InvalidArgument("expected a quantity such as 8, 0.5 or 500m, got '" + std::string(input) + "'");
+    if (!v)
+      return InvalidArgument("expected a quantity such as 8, 0.5 or 500m, got '" + std::string(input) + "'");
     return *v;
   }
   auto v = ParseScaledDecimal(s, 1000);
-  if (!v) return InvalidArgument("expected a quantity such as 8, 0.5 or 500m, got '" + std::string(input) + "'");
+  if (!v)
+    return InvalidArgument("expected a quantity such as 8, 0.5 or 500m, got '" + std::string(input) + "'");
   return *v;
 }
 
@@ -197,7 +208,8 @@ Result<int64_t> ParseDurationSeconds(std::string_view input) {
     size_t j = i;
     while (j < s.size() && std::isdigit(static_cast<unsigned char>(s[j]))) ++j;
     if (j == i || j >= s.size()) {
-      return InvalidArgument("expected a duration such as 90s, 30m, 6h or 1h30m, got '" + std::string(input) + "'");
+      return InvalidArgument("expected a duration such as 90s, 30m, 6h or 1h30m, got '" + std::string(input) +
+                             "'");
     }
     auto n = ParseInt64(std::string_view(s).substr(i, j - i));
     int64_t mult = 0;
@@ -207,8 +219,8 @@ Result<int64_t> ParseDurationSeconds(std::string_view input) {
       case 'h': mult = 3600; break;
       case 'd': mult = 86400; break;
       default:
-        return InvalidArgument("unknown duration unit '" + std::string(1, s[j]) + "' in '" + std::string(input) +
-                               "' (use s, m, h or d)");
+        return InvalidArgument("unknown duration unit '" + std::string(1, s[j]) + "' in '" +
+                               std::string(input) + "' (use s, m, h or d)");
     }
     int64_t part;
     if (!n || __builtin_mul_overflow(*n, mult, &part) || __builtin_add_overflow(total, part, &total)) {

@@ -1,7 +1,8 @@
 #include "common/strings.h"
-#include "common/text.h"
 
 #include <gtest/gtest.h>
+
+#include "common/text.h"
 
 namespace skyrun {
 namespace {

@@ -1,6 +1,5 @@
-#include "controller/controller.h"
-
 #include "common/strings.h"
+#include "controller/controller.h"
 #include "controller/pipeline.h"
 #include "uploads/upload_store.h"
 

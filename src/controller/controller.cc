@@ -33,7 +33,9 @@ Controller::Controller(Store* store, std::vector<Driver*> drivers, Clock* clock,
   }
 }
 
-Controller::~Controller() { Stop(); }
+Controller::~Controller() {
+  Stop();
+}
 
 Status Controller::Start() {
   {
@@ -275,7 +277,9 @@ Driver* Controller::DriverFor(const std::string& backend) {
   return nullptr;
 }
 
-std::string Controller::JobDir(JobId id) const { return options_.state_dir + "/jobs/" + id.ToString(); }
+std::string Controller::JobDir(JobId id) const {
+  return options_.state_dir + "/jobs/" + id.ToString();
+}
 
 Status Controller::Move(LiveJob& job, JobState to, const std::string& reason, Transition t) {
   t.job = job.rec.id;

@@ -43,11 +43,11 @@ namespace skyrun {
 using SpecDecoder = std::function<Result<JobSpec>(const std::string& yaml, const std::string& file)>;
 
 struct ControllerOptions {
-  std::string state_dir;              // jobs live under STATE/jobs/<id>
+  std::string state_dir;  // jobs live under STATE/jobs/<id>
   Micros poll_interval = 20 * kMicrosPerMilli;
   Micros inventory_interval = 30 * kMicrosPerSecond;
   int64_t kill_grace_seconds = 10;
-  int max_infra_recoveries = 10;      // LOST attempts (node failure, preemption) before giving up
+  int max_infra_recoveries = 10;  // LOST attempts (node failure, preemption) before giving up
   int max_launch_failures = 3;
   // Where state changes and failures are logged (not owned); null = nowhere.
   Logger* logger = nullptr;
@@ -129,13 +129,13 @@ class Controller {
     std::vector<AttemptRecord> attempts;  // current attempt's tasks, by rank
     Driver* driver = nullptr;
     bool cancel_requested = false;
-    bool stopping = false;                // other ranks are being stopped after a failure
-    bool reserved = false;                // its placement is held in the snapshot
-    bool launching = false;               // its Launch is with the backend's worker
+    bool stopping = false;   // other ranks are being stopped after a failure
+    bool reserved = false;   // its placement is held in the snapshot
+    bool launching = false;  // its Launch is with the backend's worker
     int launch_failures = 0;
     int infra_recoveries = 0;
     std::string pending_reason;
-    std::unique_ptr<JobMatch> match;      // requirements and rank, compiled against fleet_
+    std::unique_ptr<JobMatch> match;          // requirements and rank, compiled against fleet_
     std::optional<PendingMove> pending_move;  // set: nothing else happens to the job until it is stored
     bool attempts_unsaved = false;            // the attempt rows in memory are newer than the store's
     // Set after a lost task: placed again only once this backend's nodes were read again.
@@ -229,7 +229,7 @@ class Controller {
   bool scheduler_ready_ = false;
   bool capabilities_set_ = false;
 
-  std::mutex mu_;  // guards everything below
+  std::mutex mu_;   // guards everything below
   Fleet snapshot_;  // the indexed fleet and what is booked on it
   std::map<JobId, LiveJob> live_;
   std::set<std::pair<std::pair<int, int64_t>, JobId>> queue_;  // (-priority, id): head first
@@ -242,9 +242,9 @@ class Controller {
   // Jobs whose task was lost, by backend: queued again when its nodes are read again.
   std::map<std::string, std::vector<JobId>> awaiting_inventory_;
   std::vector<std::unique_ptr<BackendWorker>> workers_;  // one per driver, same order
-  FleetAds fleet_;            // node ads and policies over snapshot_'s nodes
-  bool fleet_dirty_ = true;   // what runs where changed since the ads were built
-  bool fleet_has_policies_ = false;  // some node publishes a Policy: every job is matched
+  FleetAds fleet_;                                       // node ads and policies over snapshot_'s nodes
+  bool fleet_dirty_ = true;                              // what runs where changed since the ads were built
+  bool fleet_has_policies_ = false;                      // some node publishes a Policy: every job is matched
 
   // Publish's bookkeeping (under mu_): whether this cycle changed what readers see.
   bool view_dirty_ = true;

@@ -1,6 +1,6 @@
-#include "controller/controller.h"
-
 #include <algorithm>
+
+#include "controller/controller.h"
 
 namespace skyrun {
 
@@ -25,7 +25,6 @@ double HoursBetween(Micros from, Micros to) {
   if (from <= 0 || to <= from) return 0;
   return static_cast<double>(to - from) / (3600.0 * kMicrosPerSecond);
 }
-
 
 }  // namespace
 

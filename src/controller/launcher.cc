@@ -1,7 +1,6 @@
-#include "controller/controller.h"
-
 #include <algorithm>
 
+#include "controller/controller.h"
 #include "controller/pipeline.h"
 
 namespace skyrun {

@@ -109,7 +109,8 @@ Result<JobMatcher*> AdmissionMatcher(const JobSpec& spec, const std::string& ten
   for (const Role& r : spec.roles) job_asks |= !r.resources.requirements.empty() || !r.resources.rank.empty();
   bool nodes_ask = false;
   for (const Node& n : nodes) {
-    for (const auto& [key, value] : n.attributes) nodes_ask |= EqualsIgnoreCase(key, "Policy") && !value.empty();
+    for (const auto& [key, value] : n.attributes)
+      nodes_ask |= EqualsIgnoreCase(key, "Policy") && !value.empty();
   }
   if (!job_asks && !nodes_ask) return static_cast<JobMatcher*>(nullptr);
   // On an empty fleet nobody runs anywhere: RunningTenants is {} everywhere.

@@ -39,7 +39,8 @@ class FleetAds {
 
   // Replaces the node ads and policies. `tenants_on` (node -> tenants with
   // tasks there) is published as RunningTenants; null = not known.
-  void Rebuild(const std::vector<Node>& nodes, const std::map<std::string, std::vector<std::string>>* tenants_on);
+  void Rebuild(const std::vector<Node>& nodes,
+               const std::map<std::string, std::vector<std::string>>* tenants_on);
 
   // Whether any node publishes a policy (then every job must be matched).
   bool has_policies() const { return has_policies_; }

@@ -28,7 +28,8 @@ double PositiveAttribute(const Node& node, std::string_view name) {
 // The line number a CSV parse error names ("SOURCE:12: ..."), or 0.
 int64_t ErrorLine(const std::string& message, const std::string& source) {
   if (message.rfind(source + ":", 0) != 0) return 0;
-  auto line = ParseInt64(message.substr(source.size() + 1, message.find(':', source.size() + 1) - source.size() - 1));
+  auto line =
+      ParseInt64(message.substr(source.size() + 1, message.find(':', source.size() + 1) - source.size() - 1));
   return line ? *line : 0;
 }
 
@@ -47,8 +48,8 @@ Result<partition::ModelProfile> PipelineModel(const PartitionSpec& spec, const s
                                                          ? spec.profile.size()
                                                          : spec.profile.find_first_not_of('/'))
                                : spec.profile;
-    SKYRUN_ASSIGN_OR_RETURN(std::string text,
-                            ReadFileBeneath(absolute ? "/" : base_dir, rel.empty() ? "." : rel, 64LL << 20, what));
+    SKYRUN_ASSIGN_OR_RETURN(std::string text, ReadFileBeneath(absolute ? "/" : base_dir,
+                                                              rel.empty() ? "." : rel, 64LL << 20, what));
     auto model = partition::ParseModelCsv(text, spec.profile);
     if (!model.ok()) {
       // Never quote the file: it may be one the submitter cannot read.
@@ -73,9 +74,9 @@ Status CheckPipeline(const JobSpec& spec) {
     if (!algos.ok()) return algos.status().WithContext("partition.algorithm");
   }
   if (static_cast<size_t>(spec.num_nodes) > model.units.size()) {
-    return InvalidArgument("partition: the model '" + model.name + "' has " + std::to_string(model.units.size()) +
-                           " units, fewer than the " + std::to_string(spec.num_nodes) +
-                           " tasks (num_nodes) that each need at least one");
+    return InvalidArgument("partition: the model '" + model.name + "' has " +
+                           std::to_string(model.units.size()) + " units, fewer than the " +
+                           std::to_string(spec.num_nodes) + " tasks (num_nodes) that each need at least one");
   }
   return Status::Ok();
 }
@@ -90,7 +91,8 @@ partition::DeviceProfile PipelineDevice(const TaskPlacement& task, const Node& n
       if (g.index == idx) gpu_mb += g.memory_mb;
   }
   // A share of a GPU gets its share of the memory.
-  if (task.gpu_milli > 0 && task.gpu_milli < 1000 && task.gpu_indices.size() == 1) gpu_mb = gpu_mb * task.gpu_milli / 1000;
+  if (task.gpu_milli > 0 && task.gpu_milli < 1000 && task.gpu_indices.size() == 1)
+    gpu_mb = gpu_mb * task.gpu_milli / 1000;
   d.memory_mib = gpu_mb > 0 ? gpu_mb : task.memory_mib > 0 ? task.memory_mib : node.memory_mib;
   return d;
 }
@@ -115,8 +117,8 @@ Result<std::vector<std::map<std::string, std::string>>> PipelineEnvironment(
     devices.devices.push_back(PipelineDevice(placement.tasks[k], node, std::max(1.0, slowness)));
   }
   if (fastest_bench > 0) {
-    devices.ref_flops_per_second =
-        std::max<int64_t>(1, static_cast<int64_t>(static_cast<double>(partition::kDeviceBenchFlops) / fastest_bench));
+    devices.ref_flops_per_second = std::max<int64_t>(
+        1, static_cast<int64_t>(static_cast<double>(partition::kDeviceBenchFlops) / fastest_bench));
   }
   partition::RangeOptions options;
   options.algorithm = spec.partition.algorithm;

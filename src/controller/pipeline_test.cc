@@ -67,7 +67,8 @@ TEST(PipelineTest, FasterNodesGetMoreUnitsAndRangesAreContiguous) {
 
 TEST(PipelineTest, MeasuredBenchSecondsGiveTheSpeeds) {
   // Seconds of device_bench.py: 0.5 and 1.5, i.e. slowness 1 and 3.
-  std::vector<Node> nodes = {GpuNode("a", {{"BenchSeconds", "1.5"}}), GpuNode("b", {{"BenchSeconds", "0.5"}})};
+  std::vector<Node> nodes = {GpuNode("a", {{"BenchSeconds", "1.5"}}),
+                             GpuNode("b", {{"BenchSeconds", "0.5"}})};
   auto env = PipelineEnvironment(Pipeline(2, 24), PlaceOnePerNode(nodes), {&nodes[0], &nodes[1]});
   ASSERT_TRUE(env.ok()) << env.status().message();
   EXPECT_LT(Units((*env)[0]), Units((*env)[1]));

@@ -1,6 +1,6 @@
-#include "controller/controller.h"
-
 #include <algorithm>
+
+#include "controller/controller.h"
 
 namespace skyrun {
 

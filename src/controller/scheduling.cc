@@ -1,8 +1,7 @@
-#include "controller/controller.h"
-
 #include <algorithm>
 
 #include "common/strings.h"
+#include "controller/controller.h"
 
 namespace skyrun {
 

@@ -40,7 +40,8 @@ std::map<std::string, std::string> TaskEnvironment(const JobRecord& job, const P
   env["LOCAL_RANK"] = std::to_string(local_rank);
   // Always set: a task with no GPU must see none, not every GPU of the node.
   env["CUDA_VISIBLE_DEVICES"] = Join(gpus, ",");
-  if (me.gpu_milli > 0 && me.gpu_milli < kMilliPerUnit) env["SKYRUN_GPU_MILLI"] = std::to_string(me.gpu_milli);
+  if (me.gpu_milli > 0 && me.gpu_milli < kMilliPerUnit)
+    env["SKYRUN_GPU_MILLI"] = std::to_string(me.gpu_milli);
   return env;
 }
 

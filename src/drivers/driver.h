@@ -19,8 +19,8 @@
 #include "common/clock.h"
 #include "common/ids.h"
 #include "common/status.h"
-#include "model/job_spec.h"
 #include "model/job.h"
+#include "model/job_spec.h"
 #include "model/node.h"
 #include "model/placement.h"
 
@@ -29,7 +29,7 @@ namespace skyrun {
 // Everything one task needs to start, already resolved by the controller.
 struct TaskLaunch {
   int rank = 0;
-  std::string task_dir;                    // <job_dir>/attempt-<n>/rank-<r>: the task's files and log
+  std::string task_dir;  // <job_dir>/attempt-<n>/rank-<r>: the task's files and log
   std::string role;
   TaskPlacement placement;
   std::map<std::string, std::string> env;  // SKYRUN_*, MASTER_*, RANK, CUDA_VISIBLE_DEVICES, user envs

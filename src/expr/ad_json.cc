@@ -18,10 +18,12 @@ Result<Value> Convert(const nlohmann::json& j, Arena& arena, const std::string& 
       return Value::Int(static_cast<int64_t>(u));
     }
     case nlohmann::json::value_t::number_float: return Value::Real(j.get<double>());
-    case nlohmann::json::value_t::string: return Value::String(arena.CopyString(j.get_ref<const std::string&>()));
+    case nlohmann::json::value_t::string:
+      return Value::String(arena.CopyString(j.get_ref<const std::string&>()));
     case nlohmann::json::value_t::array: {
       if (depth >= kMaxJsonListDepth) {
-        return InvalidArgument(where + ": lists nested more than " + std::to_string(kMaxJsonListDepth) + " deep");
+        return InvalidArgument(where + ": lists nested more than " + std::to_string(kMaxJsonListDepth) +
+                               " deep");
       }
       Value* items = arena.AllocateArray<Value>(j.size());
       size_t k = 0;
@@ -33,8 +35,9 @@ Result<Value> Convert(const nlohmann::json& j, Arena& arena, const std::string& 
       return Value::List(items, static_cast<uint32_t>(k));
     }
     default:
-      return InvalidArgument(where + ": expected a number, string, boolean, array or null (nested objects are not "
-                                     "supported)");
+      return InvalidArgument(where +
+                             ": expected a number, string, boolean, array or null (nested objects are not "
+                             "supported)");
   }
 }
 

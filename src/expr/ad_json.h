@@ -4,9 +4,8 @@
 // Thread-safety: pure functions (building an ad interns into its schema).
 #pragma once
 
-#include <string_view>
-
 #include <nlohmann/json.hpp>
+#include <string_view>
 
 #include "common/status.h"
 #include "expr/schema.h"

@@ -10,9 +10,9 @@ namespace skyrun::expr {
 namespace {
 
 // Published from the Node itself; node.attributes cannot override them.
-constexpr const char* kHardFacts[] = {"Name",   "Backend",     "State",     "Cpus",        "CpusMilli",
-                                      "MemoryMiB", "Gpus",     "GpuModel",  "GpuModels",   "GpuMemoryMB",
-                                      "RunningTenants"};
+constexpr const char* kHardFacts[] = {"Name",      "Backend",     "State",         "Cpus",
+                                      "CpusMilli", "MemoryMiB",   "Gpus",          "GpuModel",
+                                      "GpuModels", "GpuMemoryMB", "RunningTenants"};
 
 bool IsHardFact(std::string_view name) {
   return std::any_of(std::begin(kHardFacts), std::end(kHardFacts),
@@ -47,7 +47,8 @@ std::string GpuClassOf(std::string_view gpu_model) {
     std::string rest = model.substr(dash + 1);
     part = rest.substr(0, rest.find_first_of("- "));
   }
-  static const char* const kInference[] = {"t4", "l4", "a2", "a10", "a10g", "a16", "p4", "inf1", "inf2", "inferentia"};
+  static const char* const kInference[] = {"t4",  "l4", "a2",   "a10",  "a10g",
+                                           "a16", "p4", "inf1", "inf2", "inferentia"};
   for (const char* k : kInference) {
     if (part == k) return "inference";
   }
@@ -100,7 +101,8 @@ Ad NodeAd(const Node& node, Schema& schema, const std::vector<std::string>* runn
   return ad;
 }
 
-Ad JobAd(const JobSpec& spec, std::string_view tenant, std::string_view queue, Schema& schema, const Role* role) {
+Ad JobAd(const JobSpec& spec, std::string_view tenant, std::string_view queue, Schema& schema,
+         const Role* role) {
   const ResourceRequest& res = role ? role->resources : spec.resources;
   Ad ad(&schema);
   ad.SetString("Name", spec.name);

@@ -14,15 +14,23 @@ Node GpuNode() {
   n.backend = "slurm/hpc1";
   n.cpus_milli = 64500;
   n.memory_mib = 524288;
-  n.gpus = {{0, "A100-80GB", 81920}, {1, "A100-80GB", 81920}, {2, "A100-80GB", 81920}, {3, "A100-80GB", 81920}};
+  n.gpus = {
+      {0, "A100-80GB", 81920}, {1, "A100-80GB", 81920}, {2, "A100-80GB", 81920}, {3, "A100-80GB", 81920}};
   n.links.assign(4, std::vector<GpuLink>(4, GpuLink::kPcieSwitch));
   n.links[0][1] = n.links[1][0] = GpuLink::kNvLink;
   n.price_per_gpu_hour = 2.0;
   n.price_per_cpu_hour = 0.02;
-  n.attributes = {{"Region", "eu-central-1"}, {"Country", "DE"},   {"Zone", "eu-central-1a"},
-                  {"Tenant", "acme"},         {"Labels", "nvme, ib,, fast "}, {"Rack", "12"},
-                  {"Spot", "true"},           {"SpotPrice", "3.25"}, {"Cpus", "9999"},
-                  {"Policy", "TARGET.JobClass == \"training\""}, {"Owner", "team-7"}};
+  n.attributes = {{"Region", "eu-central-1"},
+                  {"Country", "DE"},
+                  {"Zone", "eu-central-1a"},
+                  {"Tenant", "acme"},
+                  {"Labels", "nvme, ib,, fast "},
+                  {"Rack", "12"},
+                  {"Spot", "true"},
+                  {"SpotPrice", "3.25"},
+                  {"Cpus", "9999"},
+                  {"Policy", "TARGET.JobClass == \"training\""},
+                  {"Owner", "team-7"}};
   return n;
 }
 
@@ -53,7 +61,7 @@ TEST(NodeAdTest, PublishesTheVocabulary) {
   EXPECT_EQ(ad.Get("RunningTenants").ToString(), "{\"acme\", \"beta\"}");
   EXPECT_EQ(ad.Get("Labels").ToString(), "{\"nvme\", \"ib\", \"fast\"}");
   EXPECT_EQ(ad.Get("Policy").ToString(), "\"TARGET.JobClass == \\\"training\\\"\"");
-  EXPECT_EQ(ad.Get("Rack").ToString(), "12");          // integer-looking attribute -> integer
+  EXPECT_EQ(ad.Get("Rack").ToString(), "12");           // integer-looking attribute -> integer
   EXPECT_EQ(ad.Get("Owner").ToString(), "\"team-7\"");  // the rest stay strings
   // Every published name is defined for a fully described node.
   for (const AttributeInfo& a : NodeVocabulary()) {

@@ -2,12 +2,12 @@
 // Requirements expression (and one that builds strings in the scratch) makes
 // no call to operator new. Counted by replacing the global operator new in
 // this test binary.
+#include <gtest/gtest.h>
+
 #include <atomic>
 #include <cstdlib>
 #include <functional>
 #include <new>
-
-#include <gtest/gtest.h>
 
 #include "expr/compiled.h"
 #include "expr/matcher.h"
@@ -27,8 +27,12 @@ void* operator new(size_t n) {
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 #endif
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, size_t) noexcept { std::free(p); }
+void operator delete(void* p) noexcept {
+  std::free(p);
+}
+void operator delete(void* p, size_t) noexcept {
+  std::free(p);
+}
 
 namespace skyrun::expr {
 namespace {
@@ -45,7 +49,8 @@ TEST(AllocationTest, EvaluationDoesNotAllocateAfterWarmUp) {
   const char* texts[] = {
       ("GpuMemoryMB >= 40000 && member(Country, {\"US\", \"DE\"}) && Cpus >= 8 && HourlyPrice < 30 && "
        "regexp(\"A100|H100\", GpuModel)"),
-      "strcat(toLower(GpuModel), \"-\", Cpus) == \"a100-80gb-16\" && size(union(Labels, {\"x\", Country})) > 1",
+      "strcat(toLower(GpuModel), \"-\", Cpus) == \"a100-80gb-16\" && size(union(Labels, {\"x\", Country})) > "
+      "1",
       "ifThenElse(Cpus > 4, {Cpus, Country}[1], substr(GpuModel, 1, 3)) ?: \"none\"",
   };
   Schema job, node;

@@ -1,7 +1,7 @@
 #include "expr/ast.h"
 
-#include <cctype>
 #include <bit>
+#include <cctype>
 #include <cstdint>
 
 #include "common/strings.h"
@@ -263,7 +263,9 @@ bool Expr::SameSubtree(int a, const Expr& other, int b) const {
 
 namespace {
 
-bool IsContinuation(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; }
+bool IsContinuation(char c) {
+  return (static_cast<unsigned char>(c) & 0xC0) == 0x80;
+}
 
 }  // namespace
 

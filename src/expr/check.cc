@@ -55,7 +55,8 @@ class Checker {
       if (defined == 0 && (m & kU) && !(m & kE)) {
         Error(e_.root(), std::string(what) + " that are always UNDEFINED never match");
       } else if (defined != 0 && !(defined & kB)) {
-        Error(e_.root(), std::string(what) + " must be a boolean condition, but this is " + Describe(defined));
+        Error(e_.root(),
+              std::string(what) + " must be a boolean condition, but this is " + Describe(defined));
       }
     } else if (role_ == ExprRole::kRank && defined != 0 && !(defined & kNum)) {
       Error(e_.root(), "rank must be a number (higher is better), but this is " + Describe(defined));
@@ -77,7 +78,8 @@ class Checker {
   static constexpr size_t kMaxReported = 20;
 
   void Error(int id, const std::string& what) {
-    if (report_.errors.size() < kMaxReported) report_.errors.push_back(DescribeAt(e_.source(), Start(id), what));
+    if (report_.errors.size() < kMaxReported)
+      report_.errors.push_back(DescribeAt(e_.source(), Start(id), what));
   }
   void ErrorAt(int offset, const std::string& what) {
     if (report_.errors.size() < kMaxReported) report_.errors.push_back(DescribeAt(e_.source(), offset, what));
@@ -117,9 +119,9 @@ class Checker {
     static const std::vector<std::string> kJobNames = Names(JobVocabulary());
     if (auto near = SuggestName(n.text, node_side ? kNodeNames : kJobNames)) {
       report_.warnings.push_back(DescribeAt(e_.source(), n.pos,
-                                            "'" + n.text + "' is not a published " + (node_side ? "node" : "job") +
-                                                " attribute; did you mean '" + *near +
-                                                "'? (a missing attribute is UNDEFINED)"));
+                                            "'" + n.text + "' is not a published " +
+                                                (node_side ? "node" : "job") + " attribute; did you mean '" +
+                                                *near + "'? (a missing attribute is UNDEFINED)"));
     }
     return kAnything;
   }
@@ -131,9 +133,8 @@ class Checker {
   }
 
   static bool IsLiteralZero(const AstNode& n) {
-    return n.kind == NodeKind::kLiteral &&
-           ((n.literal_type == ValueType::kInt && n.literal_int == 0) ||
-            (n.literal_type == ValueType::kReal && n.literal_real == 0));
+    return n.kind == NodeKind::kLiteral && ((n.literal_type == ValueType::kInt && n.literal_int == 0) ||
+                                            (n.literal_type == ValueType::kReal && n.literal_real == 0));
   }
 
   Mask Infer(int id) {
@@ -150,7 +151,8 @@ class Checker {
         switch (n.unary_op) {
           case UnaryOp::kNeg:
           case UnaryOp::kPlus:
-            if (Mismatch(n.kids[0], m, kNum, std::string("'") + UnaryOpSpelling(n.unary_op) + "' needs a number")) {
+            if (Mismatch(n.kids[0], m, kNum,
+                         std::string("'") + UnaryOpSpelling(n.unary_op) + "' needs a number")) {
               return kE;
             }
             return (m & kNum) | pass | kE;
@@ -234,7 +236,8 @@ class Checker {
     bool bad = Mismatch(n.kids[0], a, kNum, context);
     bad |= Mismatch(n.kids[1], b, kNum, context);
     if (bad) return kE;
-    if ((n.binary_op == BinaryOp::kDiv || n.binary_op == BinaryOp::kMod) && IsLiteralZero(e_.node(n.kids[1]))) {
+    if ((n.binary_op == BinaryOp::kDiv || n.binary_op == BinaryOp::kMod) &&
+        IsLiteralZero(e_.node(n.kids[1]))) {
       ErrorAt(n.pos, n.binary_op == BinaryOp::kDiv ? "division by zero" : "modulo by zero");
     }
     Mask out = pass | kE;
@@ -266,9 +269,7 @@ class Checker {
         want(0, kB | kNum | kS, "a single value as its first argument");
         want(1, kL, "a list as its second argument");
         return kB | kU | kE;
-      case FuncId::kIdenticalMember:
-        want(1, kL, "a list as its second argument");
-        return kB | kU | kE;
+      case FuncId::kIdenticalMember: want(1, kL, "a list as its second argument"); return kB | kU | kE;
       case FuncId::kStringListMember:
       case FuncId::kStringListIMember:
         for (size_t k = 0; k < args.size(); ++k) want(k, kS, "strings");
@@ -294,9 +295,7 @@ class Checker {
         }
         return kB | kU | kE;
       }
-      case FuncId::kIfThenElse:
-        want(0, kB, "a boolean condition");
-        return args[1] | args[2] | kU | kE;
+      case FuncId::kIfThenElse: want(0, kB, "a boolean condition"); return args[1] | args[2] | kU | kE;
       case FuncId::kIsUndefined:
       case FuncId::kIsError:
       case FuncId::kIsString:
@@ -304,13 +303,9 @@ class Checker {
       case FuncId::kIsReal:
       case FuncId::kIsBoolean:
       case FuncId::kIsList: return kB;
-      case FuncId::kSize:
-        want(0, kS | kL, "a string or a list");
-        return kI | kU | kE;
+      case FuncId::kSize: want(0, kS | kL, "a string or a list"); return kI | kU | kE;
       case FuncId::kSum:
-      case FuncId::kAvg:
-        want(0, kL, "a list of numbers");
-        return kNum | kU | kE;
+      case FuncId::kAvg: want(0, kL, "a list of numbers"); return kNum | kU | kE;
       case FuncId::kMin:
       case FuncId::kMax:
         if (args.size() == 1) {
@@ -328,9 +323,7 @@ class Checker {
         want(2, kI, "an integer length");
         return kS | kU | kE;
       case FuncId::kToLower:
-      case FuncId::kToUpper:
-        want(0, kS, "a string");
-        return kS | kU | kE;
+      case FuncId::kToUpper: want(0, kS, "a string"); return kS | kU | kE;
       case FuncId::kInt:
         want(0, kB | kNum | kS, "a number, a numeric string or a boolean");
         return kI | kU | kE;
@@ -340,12 +333,8 @@ class Checker {
       case FuncId::kString: return kS | kU | kE;
       case FuncId::kFloor:
       case FuncId::kCeiling:
-      case FuncId::kRound:
-        want(0, kNum, "a number");
-        return kI | kU | kE;
-      case FuncId::kAbs:
-        want(0, kNum, "a number");
-        return (args[0] & kNum) | kU | kE;
+      case FuncId::kRound: want(0, kNum, "a number"); return kI | kU | kE;
+      case FuncId::kAbs: want(0, kNum, "a number"); return (args[0] & kNum) | kU | kE;
       case FuncId::kPow:
         want(0, kNum, "numbers");
         want(1, kNum, "numbers");
@@ -377,7 +366,8 @@ class Checker {
 };
 
 bool IsBlank(std::string_view text) {
-  return std::all_of(text.begin(), text.end(), [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; });
+  return std::all_of(text.begin(), text.end(),
+                     [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; });
 }
 
 Status CheckAs(std::string_view text, ExprRole role, const char* what) {
@@ -401,8 +391,14 @@ Result<CheckReport> CheckText(std::string_view text, ExprRole role) {
   return Check(*expr, role);
 }
 
-Status CheckRequirements(std::string_view text) { return CheckAs(text, ExprRole::kRequirements, "requirements"); }
-Status CheckRank(std::string_view text) { return CheckAs(text, ExprRole::kRank, "rank"); }
-Status CheckPolicy(std::string_view text) { return CheckAs(text, ExprRole::kPolicy, "policy"); }
+Status CheckRequirements(std::string_view text) {
+  return CheckAs(text, ExprRole::kRequirements, "requirements");
+}
+Status CheckRank(std::string_view text) {
+  return CheckAs(text, ExprRole::kRank, "rank");
+}
+Status CheckPolicy(std::string_view text) {
+  return CheckAs(text, ExprRole::kPolicy, "policy");
+}
 
 }  // namespace skyrun::expr

@@ -5,7 +5,9 @@
 namespace skyrun::expr {
 namespace {
 
-std::string Problems(Status s) { return s.ok() ? "" : s.message(); }
+std::string Problems(Status s) {
+  return s.ok() ? "" : s.message();
+}
 
 TEST(CheckTest, GoodExpressionsPass) {
   EXPECT_TRUE(CheckRequirements("GpuMemoryMB >= 40000 && member(Country, {\"US\",\"DE\"})").ok());
@@ -34,17 +36,20 @@ TEST(CheckTest, RequirementsThatCanNeverBeBooleanAreRefused) {
 }
 
 TEST(CheckTest, TypeErrorsPointAtTheOperand) {
-  EXPECT_EQ(Problems(CheckRequirements("Gpus > 0 && \"GPU\" + 1 > 2")),
-            "requirements: arithmetic '+' needs numbers (use strcat() to join strings), but \"GPU\" is a string "
-            "at 1:13\n"
-            "  Gpus > 0 && \"GPU\" + 1 > 2\n"
-            "              ^");
-  EXPECT_NE(Problems(CheckRequirements("GpuModel > 5"))
-                .find("'>' compares GpuModel (a string) with 5 (an integer); that is ERROR on every ad at 1:10"),
-            std::string::npos);
+  EXPECT_EQ(
+      Problems(CheckRequirements("Gpus > 0 && \"GPU\" + 1 > 2")),
+      "requirements: arithmetic '+' needs numbers (use strcat() to join strings), but \"GPU\" is a string "
+      "at 1:13\n"
+      "  Gpus > 0 && \"GPU\" + 1 > 2\n"
+      "              ^");
+  EXPECT_NE(
+      Problems(CheckRequirements("GpuModel > 5"))
+          .find("'>' compares GpuModel (a string) with 5 (an integer); that is ERROR on every ad at 1:10"),
+      std::string::npos);
   EXPECT_NE(Problems(CheckRequirements("Cpus && true")).find("'&&' needs booleans, but Cpus is an integer"),
             std::string::npos);
-  EXPECT_NE(Problems(CheckRequirements("member(Country, \"US\")")).find("member() needs a list"), std::string::npos);
+  EXPECT_NE(Problems(CheckRequirements("member(Country, \"US\")")).find("member() needs a list"),
+            std::string::npos);
   EXPECT_NE(Problems(CheckRequirements("Cpus / 0 > 1")).find("division by zero at 1:6"), std::string::npos);
   EXPECT_NE(Problems(CheckRequirements("Labels == {\"a\"}")).find("cannot compare lists"), std::string::npos);
   EXPECT_NE(Problems(CheckRequirements("-Country == 1")).find("'-' needs a number"), std::string::npos);
@@ -55,10 +60,11 @@ TEST(CheckTest, TypeErrorsPointAtTheOperand) {
 }
 
 TEST(CheckTest, ConstantRegexpsAreCompiledAtSubmission) {
-  EXPECT_EQ(Problems(CheckRequirements("regexp(\"A100|(H100\", GpuModel)")),
-            "requirements: invalid regular expression: missing ')' for the '(' at offset 5 of the pattern at 1:8\n"
-            "  regexp(\"A100|(H100\", GpuModel)\n"
-            "         ^");
+  EXPECT_EQ(
+      Problems(CheckRequirements("regexp(\"A100|(H100\", GpuModel)")),
+      "requirements: invalid regular expression: missing ')' for the '(' at offset 5 of the pattern at 1:8\n"
+      "  regexp(\"A100|(H100\", GpuModel)\n"
+      "         ^");
   EXPECT_NE(Problems(CheckRequirements("regexp(\"a\", GpuModel, \"z\")")).find("unknown regexp option 'z'"),
             std::string::npos);
 }

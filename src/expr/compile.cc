@@ -254,7 +254,8 @@ class Compiler {
 
 Result<CompiledExpr> Compile(const Expr& expr, int node, Schema& my, Schema& target, CompileOptions options) {
   if (expr.size() == 0) return InvalidArgument("cannot compile an empty expression");
-  if (node < 0 || static_cast<size_t>(node) >= expr.size()) return InvalidArgument("no such node in the expression");
+  if (node < 0 || static_cast<size_t>(node) >= expr.size())
+    return InvalidArgument("no such node in the expression");
   CompiledExpr out;
   Compiler(expr, my, target, options, &out).Run(node);
   return out;

@@ -98,7 +98,8 @@ struct CompileOptions {
 // schemas. Fails only on internal limits; semantic problems (a bad constant
 // regexp, "a" + 1) compile to ERROR and are reported by the type checker.
 Result<CompiledExpr> Compile(const Expr& expr, Schema& my, Schema& target, CompileOptions options = {});
-Result<CompiledExpr> Compile(const Expr& expr, int node, Schema& my, Schema& target, CompileOptions options = {});
+Result<CompiledExpr> Compile(const Expr& expr, int node, Schema& my, Schema& target,
+                             CompileOptions options = {});
 
 // Evaluates against `my` (and `target`, which may be null). The result's
 // strings and lists point into the ads, the compiled expression or the

@@ -23,9 +23,12 @@ struct Frame {
   const std::unique_ptr<Regex>* regexes;
 };
 
-[[gnu::always_inline]] inline Value Lookup(const Value* values, uint32_t n, uint32_t slot) { return slot < n ? values[slot] : Value(); }
+[[gnu::always_inline]] inline Value Lookup(const Value* values, uint32_t n, uint32_t slot) {
+  return slot < n ? values[slot] : Value();
+}
 
-[[gnu::always_inline]] inline Value ReadAttr(const Frame& f, Scope scope, uint32_t my_slot, uint32_t target_slot) {
+[[gnu::always_inline]] inline Value ReadAttr(const Frame& f, Scope scope, uint32_t my_slot,
+                                             uint32_t target_slot) {
   switch (scope) {
     case Scope::kMy: return Lookup(f.my, f.my_n, my_slot);
     case Scope::kTarget: return f.has_target ? Lookup(f.target, f.target_n, target_slot) : Value();
@@ -65,7 +68,9 @@ inline int Truth(const Value& v) {
   return -2;
 }
 
-inline Value NotBoolean(const Value& v) { return v.IsError() ? v : Value::Error("&& and || need booleans"); }
+inline Value NotBoolean(const Value& v) {
+  return v.IsError() ? v : Value::Error("&& and || need booleans");
+}
 
 Value EvalMember(const Frame& f, const CNode& n);
 Value EvalRegex(const Frame& f, const CNode& n);
@@ -229,7 +234,8 @@ Value Evaluate(const CompiledExpr& expr, const Ad& my, const Ad* target, EvalScr
                 .regexes = expr.regexes_.data()};
   const CNode& root = expr.nodes_[expr.root_];
   Value v = root.op == COp::kAnd ? EvalAnd(f, root) : Eval(f, expr.root_);  // Requirements: skip a hop
-  if (scratch.OverBudget()) [[unlikely]] return Value::Error("value too large");
+  if (scratch.OverBudget()) [[unlikely]]
+    return Value::Error("value too large");
   return v;
 }
 

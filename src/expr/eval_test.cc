@@ -1,7 +1,7 @@
+#include <gtest/gtest.h>
+
 #include <fstream>
 #include <sstream>
-
-#include <gtest/gtest.h>
 
 #include "expr/ad_json.h"
 #include "expr/compiled.h"
@@ -80,8 +80,8 @@ TEST(EvalCasesTest, EveryCaseGivesTheExpectedValueOptimizedOrNot) {
       ASSERT_TRUE(compiled.ok());
       EvalScratch scratch;
       Value v = Evaluate(*compiled, *my, target ? &*target : nullptr, scratch);
-      EXPECT_TRUE(Matches(v, c.expected)) << (optimize ? "optimized" : "unoptimized") << ": got " << Show(v)
-                                          << ", want " << c.expected;
+      EXPECT_TRUE(Matches(v, c.expected))
+          << (optimize ? "optimized" : "unoptimized") << ": got " << Show(v) << ", want " << c.expected;
     }
   }
 }
@@ -152,9 +152,15 @@ TEST(EvalTest, PatternsFromAdsGiveTheSameAnswersOnEveryUse) {
   auto c = Compile(*e, s, t);
   ASSERT_TRUE(c.ok());
   EvalScratch scratch;
-  const std::pair<const char*, const char*> cases[] = {
-      {"^a100", "A100-80GB"}, {"^a100", "H100"}, {"^a100", "a100"}, {"h100$", "NVIDIA H100"},
-      {"h100$", "H100-80GB"}, {"h100$", "h100"}, {"(", "x"},        {"(", "x"}, {"x", "X"}};
+  const std::pair<const char*, const char*> cases[] = {{"^a100", "A100-80GB"},
+                                                       {"^a100", "H100"},
+                                                       {"^a100", "a100"},
+                                                       {"h100$", "NVIDIA H100"},
+                                                       {"h100$", "H100-80GB"},
+                                                       {"h100$", "h100"},
+                                                       {"(", "x"},
+                                                       {"(", "x"},
+                                                       {"x", "X"}};
   const bool want[] = {true, false, true, true, false, true, false, false, true};
   for (int round = 0; round < 2; ++round) {
     for (size_t k = 0; k < std::size(cases); ++k) {

@@ -33,8 +33,8 @@ std::string ValueLine(const Value& v) {
 
 }  // namespace
 
-int RunExprEval(const std::string& text, const std::string& ad_file, const std::string& target_file, bool json,
-                std::ostream& out, std::ostream& err) {
+int RunExprEval(const std::string& text, const std::string& ad_file, const std::string& target_file,
+                bool json, std::ostream& out, std::ostream& err) {
   auto expr = Parse(text);
   if (!expr.ok()) {
     err << "skyrun expr eval: " << expr.status().message() << "\n";
@@ -66,7 +66,8 @@ int RunExprEval(const std::string& text, const std::string& ad_file, const std::
   EvalScratch scratch;
   Value v = Evaluate(*compiled, *my, target ? &*target : nullptr, scratch);
   if (json) {
-    nlohmann::json j{{"expression", expr->ToString()}, {"type", ValueTypeName(v.type())}, {"value", ValueToJson(v)}};
+    nlohmann::json j{
+        {"expression", expr->ToString()}, {"type", ValueTypeName(v.type())}, {"value", ValueToJson(v)}};
     out << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   } else {
     out << ValueLine(v) << "\n";

@@ -19,8 +19,8 @@ namespace expr {
 // status: 0 done (match: at least one node matches), 1 match found no node,
 // 2 bad input (an expression that does not parse or check, an unreadable
 // file), with the reason on `err`.
-int RunExprEval(const std::string& text, const std::string& ad_file, const std::string& target_file, bool json,
-                std::ostream& out, std::ostream& err);
+int RunExprEval(const std::string& text, const std::string& ad_file, const std::string& target_file,
+                bool json, std::ostream& out, std::ostream& err);
 int RunExprCheck(const std::string& text, const std::string& role, std::ostream& out, std::ostream& err);
 int RunMatch(const std::string& job_file, const std::string& nodes_file, const std::string& tenant, bool json,
              std::ostream& out, std::ostream& err);

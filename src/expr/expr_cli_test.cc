@@ -1,12 +1,13 @@
 #include "expr/expr_cli.h"
-#include "support/temp_dir.h"
+
+#include <gtest/gtest.h>
 
 #include <cstdio>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
+#include "support/temp_dir.h"
 
 namespace skyrun::expr {
 namespace {
@@ -38,8 +39,8 @@ TEST(ExprEvalCliTest, ReadsAdsAndTargets) {
   std::string my = WriteTemp("my.json", R"({"Gpus": 4, "Tenant": "acme"})");
   std::string target = WriteTemp("target.json", R"({"Gpus": 8, "GpuModel": "A100-80GB"})");
   std::ostringstream out, err;
-  EXPECT_EQ(RunExprEval("strcat(MY.Tenant, \":\", Gpus, \":\", regexp(\"A100\", GpuModel))", my, target, false,
-                        out, err),
+  EXPECT_EQ(RunExprEval("strcat(MY.Tenant, \":\", Gpus, \":\", regexp(\"A100\", GpuModel))", my, target,
+                        false, out, err),
             0)
       << err.str();
   EXPECT_EQ(out.str(), "\"acme:8:true\"\n");
@@ -51,10 +52,11 @@ TEST(ExprEvalCliTest, ReadsAdsAndTargets) {
 TEST(ExprEvalCliTest, BadInputExitsTwoWithTheCaret) {
   std::ostringstream out, err;
   EXPECT_EQ(RunExprEval("Gpus >= (4", "", "", false, out, err), 2);
-  EXPECT_EQ(err.str(),
-            "skyrun expr eval: expected ')', found the end of the expression (to close the '(' at 1:9) at 1:11\n"
-            "  Gpus >= (4\n"
-            "            ^\n");
+  EXPECT_EQ(
+      err.str(),
+      "skyrun expr eval: expected ')', found the end of the expression (to close the '(' at 1:9) at 1:11\n"
+      "  Gpus >= (4\n"
+      "            ^\n");
   std::ostringstream out2, err2;
   std::string bad = WriteTemp("bad.json", "{\"a\": {\"nested\": 1}}");
   EXPECT_EQ(RunExprEval("a", bad, "", false, out2, err2), 2);
@@ -70,9 +72,10 @@ TEST(ExprCheckCliTest, RefusesWhatSubmissionRefuses) {
   EXPECT_EQ(out.str(), "ok\n");
   std::ostringstream out2, err2;
   EXPECT_EQ(RunExprCheck("GpuModel + 1 > 2", "requirements", out2, err2), 2);
-  EXPECT_NE(err2.str().find("error: arithmetic '+' needs numbers (use strcat() to join strings), but GpuModel is a "
-                            "string at 1:1"),
-            std::string::npos)
+  EXPECT_NE(
+      err2.str().find("error: arithmetic '+' needs numbers (use strcat() to join strings), but GpuModel is a "
+                      "string at 1:1"),
+      std::string::npos)
       << err2.str();
 }
 
@@ -100,16 +103,19 @@ TEST(MatchCliTest, JsonOutput) {
 
 TEST(MatchCliTest, NoMatchExitsOneAndBadSpecsExitTwo) {
   std::ostringstream out, err;
-  EXPECT_EQ(RunMatch(kData + "/match_none_job.yaml", kData + "/match_nodes.json", "acme", false, out, err), 1);
+  EXPECT_EQ(RunMatch(kData + "/match_none_job.yaml", kData + "/match_nodes.json", "acme", false, out, err),
+            1);
   EXPECT_NE(out.str().find("0 of 6 nodes match\n"), std::string::npos);
   EXPECT_NE(out.str().find("cloud-h100      requirements: regexp(\"B200\", GpuModel) is FALSE (GpuModel = "
                            "\"H100-80GB\")"),
             std::string::npos);
   std::ostringstream out2, err2;
-  EXPECT_EQ(RunMatch(kData + "/match_bad_job.yaml", kData + "/match_nodes.json", "acme", false, out2, err2), 2);
+  EXPECT_EQ(RunMatch(kData + "/match_bad_job.yaml", kData + "/match_nodes.json", "acme", false, out2, err2),
+            2);
   // The spec parser type-checks requirements: the problem comes with its place.
   EXPECT_NE(err2.str().find("match_bad_job.yaml:"), std::string::npos) << err2.str();
-  EXPECT_NE(err2.str().find("resources.requirements: '>' compares GpuModel (a string) with 5"), std::string::npos)
+  EXPECT_NE(err2.str().find("resources.requirements: '>' compares GpuModel (a string) with 5"),
+            std::string::npos)
       << err2.str();
   std::ostringstream out3, err3;
   std::string nodes = WriteTemp("nodes.json", R"([{"name": "x", "gpus": [{"model": 5}]}])");

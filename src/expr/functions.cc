@@ -16,8 +16,10 @@ namespace {
 constexpr FunctionInfo kFunctions[] = {
     {FuncId::kMember, "member", 2, 2, "member(value, list)"},
     {FuncId::kIdenticalMember, "identicalMember", 2, 2, "identicalMember(value, list)"},
-    {FuncId::kStringListMember, "stringListMember", 2, 3, "stringListMember(string, \"a,b,c\" [, delimiters])"},
-    {FuncId::kStringListIMember, "stringListIMember", 2, 3, "stringListIMember(string, \"a,b,c\" [, delimiters])"},
+    {FuncId::kStringListMember, "stringListMember", 2, 3,
+     "stringListMember(string, \"a,b,c\" [, delimiters])"},
+    {FuncId::kStringListIMember, "stringListIMember", 2, 3,
+     "stringListIMember(string, \"a,b,c\" [, delimiters])"},
     {FuncId::kRegexp, "regexp", 2, 3, "regexp(pattern, string [, options])"},
     {FuncId::kIfThenElse, "ifThenElse", 3, 3, "ifThenElse(condition, then, else)"},
     {FuncId::kIsUndefined, "isUndefined", 1, 1, "isUndefined(value)"},
@@ -56,8 +58,12 @@ static_assert(std::size(kFunctions) == static_cast<size_t>(FuncId::kNumFunctions
 
 constexpr double kTwo63 = 9223372036854775808.0;
 
-char LowerAscii(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
-char UpperAscii(char c) { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 32) : c; }
+char LowerAscii(char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+}
+char UpperAscii(char c) {
+  return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 32) : c;
+}
 
 // ERROR if any argument is ERROR, else UNDEFINED if any is UNDEFINED.
 bool Exceptional(std::span<const Value> args, Value* out) {
@@ -80,9 +86,13 @@ bool IsMember(const Value& x, std::span<const Value> list) {
   return false;
 }
 
-Value MakeList(const Value* items, size_t n) { return Value::List(items, static_cast<uint32_t>(n)); }
+Value MakeList(const Value* items, size_t n) {
+  return Value::List(items, static_cast<uint32_t>(n));
+}
 
-Value TooLarge() { return Value::Error("value too large"); }
+Value TooLarge() {
+  return Value::Error("value too large");
+}
 
 // Writes a scalar's text form (no quotes for strings) into buf; returns its
 // view. Strings return their own bytes.
@@ -193,7 +203,8 @@ Value ToInt(const Value& v) {
     case ValueType::kError:
     case ValueType::kInt: return v;
     case ValueType::kBool: return Value::Int(v.AsBool() ? 1 : 0);
-    case ValueType::kReal: return RealToInt(std::trunc(v.AsReal()), "int() of a real out of the integer range");
+    case ValueType::kReal:
+      return RealToInt(std::trunc(v.AsReal()), "int() of a real out of the integer range");
     case ValueType::kString: {
       Value n;
       if (!ParseNumber(v.AsString(), &n)) return Value::Error("int() of a string that is not a number");
@@ -385,9 +396,13 @@ Value SetOp(FuncId id, std::span<const Value> args, EvalScratch& scratch) {
 
 }  // namespace
 
-std::span<const FunctionInfo> AllFunctions() { return kFunctions; }
+std::span<const FunctionInfo> AllFunctions() {
+  return kFunctions;
+}
 
-const FunctionInfo& GetFunction(FuncId id) { return kFunctions[static_cast<size_t>(id)]; }
+const FunctionInfo& GetFunction(FuncId id) {
+  return kFunctions[static_cast<size_t>(id)];
+}
 
 std::optional<FuncId> FindFunction(std::string_view name) {
   for (const FunctionInfo& f : kFunctions) {
@@ -532,7 +547,8 @@ Value CallFunction(FuncId id, std::span<const Value> args, EvalScratch& scratch)
     case FuncId::kStrcmp:
     case FuncId::kStricmp: {
       if (Exceptional(args, &ex)) return ex;
-      if (!args[0].IsString() || !args[1].IsString()) return Value::Error("string comparison needs two strings");
+      if (!args[0].IsString() || !args[1].IsString())
+        return Value::Error("string comparison needs two strings");
       std::string_view a = args[0].AsString(), b = args[1].AsString();
       int c = id == FuncId::kVersioncmp ? VersionCompare(a, b)
               : id == FuncId::kStricmp  ? CompareIgnoreCase(a, b)

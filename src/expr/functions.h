@@ -66,7 +66,7 @@ struct FunctionInfo {
   FuncId id;
   const char* name;  // canonical spelling, as printed
   int min_args;
-  int max_args;  // -1: any number
+  int max_args;           // -1: any number
   const char* signature;  // for docs and messages: "member(value, list)"
 };
 

@@ -21,16 +21,22 @@ struct Unit {
 // Memory units give MiB (binary multiples, as skyrun's memory fields do);
 // "m" is milli (500m = 0.5).
 constexpr Unit kUnits[] = {
-    {"K", 1, 1024},          {"Ki", 1, 1024},          {"KiB", 1, 1024},          {"KB", 1, 1024},
-    {"M", 1, 1},             {"Mi", 1, 1},             {"MiB", 1, 1},             {"MB", 1, 1},
-    {"G", 1024, 1},          {"Gi", 1024, 1},          {"GiB", 1024, 1},          {"GB", 1024, 1},
-    {"T", 1048576, 1},       {"Ti", 1048576, 1},       {"TiB", 1048576, 1},       {"TB", 1048576, 1},
-    {"P", 1073741824, 1},    {"Pi", 1073741824, 1},    {"PiB", 1073741824, 1},    {"PB", 1073741824, 1},
+    {"K", 1, 1024},       {"Ki", 1, 1024},       {"KiB", 1, 1024},       {"KB", 1, 1024},
+    {"M", 1, 1},          {"Mi", 1, 1},          {"MiB", 1, 1},          {"MB", 1, 1},
+    {"G", 1024, 1},       {"Gi", 1024, 1},       {"GiB", 1024, 1},       {"GB", 1024, 1},
+    {"T", 1048576, 1},    {"Ti", 1048576, 1},    {"TiB", 1048576, 1},    {"TB", 1048576, 1},
+    {"P", 1073741824, 1}, {"Pi", 1073741824, 1}, {"PiB", 1073741824, 1}, {"PB", 1073741824, 1},
 };
 
-bool IsIdentStart(char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '_'; }
-bool IsIdentChar(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
-bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+bool IsIdentStart(char c) {
+  return std::isalpha(static_cast<unsigned char>(c)) || c == '_';
+}
+bool IsIdentChar(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+}
+bool IsDigit(char c) {
+  return c >= '0' && c <= '9';
+}
 
 class Lexer {
  public:
@@ -80,7 +86,8 @@ class Lexer {
         while (p_ < s_.size() && s_[p_] != '\n') ++p_;
       } else if (c == '/' && p_ + 1 < s_.size() && s_[p_ + 1] == '*') {
         size_t end = s_.find("*/", p_ + 2);
-        if (end == std::string_view::npos) return Error(p_, "unterminated comment: '/*' needs a closing '*/'");
+        if (end == std::string_view::npos)
+          return Error(p_, "unterminated comment: '/*' needs a closing '*/'");
         p_ = end + 2;
       } else {
         break;
@@ -146,7 +153,8 @@ class Lexer {
     } else {
       auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), integer);
       if (ec != std::errc()) {
-        return Error(start, "integer " + std::string(digits) + " is too large (the largest is 9223372036854775807)");
+        return Error(start,
+                     "integer " + std::string(digits) + " is too large (the largest is 9223372036854775807)");
       }
       // Leading zeros would not survive printing: keep the spelling.
       if (digits.size() > 1 && digits[0] == '0') plain = false;
@@ -204,12 +212,18 @@ class Lexer {
     std::string_view word = s_.substr(start, p_ - start);
     t->text = std::string(word);
     t->kind = Tok::kIdent;
-    if (EqualsIgnoreCase(word, "true")) t->kind = Tok::kTrue;
-    else if (EqualsIgnoreCase(word, "false")) t->kind = Tok::kFalse;
-    else if (EqualsIgnoreCase(word, "undefined")) t->kind = Tok::kUndefined;
-    else if (EqualsIgnoreCase(word, "error")) t->kind = Tok::kError;
-    else if (EqualsIgnoreCase(word, "is")) t->kind = Tok::kIs;
-    else if (EqualsIgnoreCase(word, "isnt")) t->kind = Tok::kIsnt;
+    if (EqualsIgnoreCase(word, "true"))
+      t->kind = Tok::kTrue;
+    else if (EqualsIgnoreCase(word, "false"))
+      t->kind = Tok::kFalse;
+    else if (EqualsIgnoreCase(word, "undefined"))
+      t->kind = Tok::kUndefined;
+    else if (EqualsIgnoreCase(word, "error"))
+      t->kind = Tok::kError;
+    else if (EqualsIgnoreCase(word, "is"))
+      t->kind = Tok::kIs;
+    else if (EqualsIgnoreCase(word, "isnt"))
+      t->kind = Tok::kIsnt;
   }
 
   static int HexValue(char c) {
@@ -249,8 +263,9 @@ class Lexer {
           break;
         }
         default:
-          return Error(p_ - 2, std::string("unknown escape \\") + e +
-                                   " in a string (known: \\\" \\\\ \\n \\t \\r \\xHH); write \\\\ for a backslash");
+          return Error(p_ - 2,
+                       std::string("unknown escape \\") + e +
+                           " in a string (known: \\\" \\\\ \\n \\t \\r \\xHH); write \\\\ for a backslash");
       }
     }
     t->kind = Tok::kString;
@@ -315,29 +330,36 @@ class Lexer {
 
 }  // namespace
 
-Result<std::vector<Token>> Tokenize(std::string_view source) { return Lexer(source).Run(); }
+Result<std::vector<Token>> Tokenize(std::string_view source) {
+  return Lexer(source).Run();
+}
 
 std::string DescribeToken(const Token& t) {
   switch (t.kind) {
     case Tok::kEnd: return "the end of the expression";
-    case Tok::kInt: return t.text.empty() ? "the number " + std::to_string(t.int_value) : "the number " + t.text;
+    case Tok::kInt:
+      return t.text.empty() ? "the number " + std::to_string(t.int_value) : "the number " + t.text;
     case Tok::kReal: return "the number " + (t.text.empty() ? FormatReal(t.real_value) : t.text);
     case Tok::kString: return "the string " + QuoteString(t.text);
     case Tok::kIdent: return "the name '" + t.text + "'";
     case Tok::kQuotedIdent: return "the name " + QuoteAttributeName(t.text);
-    case Tok::kTrue: case Tok::kFalse: case Tok::kUndefined: case Tok::kError: case Tok::kIs: case Tok::kIsnt:
-      return "the keyword '" + t.text + "'";
+    case Tok::kTrue:
+    case Tok::kFalse:
+    case Tok::kUndefined:
+    case Tok::kError:
+    case Tok::kIs:
+    case Tok::kIsnt: return "the keyword '" + t.text + "'";
     default: break;
   }
   static constexpr std::pair<Tok, const char*> kNames[] = {
-      {Tok::kLParen, "("},  {Tok::kRParen, ")"},   {Tok::kLBrace, "{"},  {Tok::kRBrace, "}"},
-      {Tok::kLBracket, "["}, {Tok::kRBracket, "]"}, {Tok::kComma, ","},   {Tok::kDot, "."},
-      {Tok::kQuestion, "?"}, {Tok::kColon, ":"},    {Tok::kPlus, "+"},    {Tok::kMinus, "-"},
-      {Tok::kStar, "*"},     {Tok::kSlash, "/"},    {Tok::kPercent, "%"}, {Tok::kLt, "<"},
-      {Tok::kLe, "<="},      {Tok::kGt, ">"},       {Tok::kGe, ">="},     {Tok::kEq, "=="},
+      {Tok::kLParen, "("},   {Tok::kRParen, ")"},   {Tok::kLBrace, "{"},   {Tok::kRBrace, "}"},
+      {Tok::kLBracket, "["}, {Tok::kRBracket, "]"}, {Tok::kComma, ","},    {Tok::kDot, "."},
+      {Tok::kQuestion, "?"}, {Tok::kColon, ":"},    {Tok::kPlus, "+"},     {Tok::kMinus, "-"},
+      {Tok::kStar, "*"},     {Tok::kSlash, "/"},    {Tok::kPercent, "%"},  {Tok::kLt, "<"},
+      {Tok::kLe, "<="},      {Tok::kGt, ">"},       {Tok::kGe, ">="},      {Tok::kEq, "=="},
       {Tok::kNe, "!="},      {Tok::kMetaEq, "=?="}, {Tok::kMetaNe, "=!="}, {Tok::kAndAnd, "&&"},
-      {Tok::kOrOr, "||"},    {Tok::kBang, "!"},     {Tok::kTilde, "~"},   {Tok::kAmp, "&"},
-      {Tok::kPipe, "|"},     {Tok::kCaret, "^"},    {Tok::kShl, "<<"},    {Tok::kShr, ">>"},
+      {Tok::kOrOr, "||"},    {Tok::kBang, "!"},     {Tok::kTilde, "~"},    {Tok::kAmp, "&"},
+      {Tok::kPipe, "|"},     {Tok::kCaret, "^"},    {Tok::kShl, "<<"},     {Tok::kShr, ">>"},
       {Tok::kUshr, ">>>"},
   };
   for (const auto& [tok, name] : kNames) {

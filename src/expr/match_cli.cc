@@ -2,9 +2,8 @@
 // rank, best first, and for each rejected node the first clause that failed.
 #include <algorithm>
 #include <cstdio>
-#include <ostream>
-
 #include <nlohmann/json.hpp>
+#include <ostream>
 
 #include "expr/ads.h"
 #include "expr/check.h"
@@ -118,16 +117,19 @@ int RunMatch(const std::string& job_file, const std::string& nodes_file, const s
     }
     size_t width = 4;
     for (const NodeEntry& n : *nodes) width = std::max(width, n.name.size());
-    auto pad = [&](const std::string& s, size_t w) { return s + std::string(w > s.size() ? w - s.size() : 0, ' '); };
+    auto pad = [&](const std::string& s, size_t w) {
+      return s + std::string(w > s.size() ? w - s.size() : 0, ' ');
+    };
     out << "job " << spec.name << "\n";
-    out << "  requirements: " << (spec.resources.requirements.empty() ? "(none: every node)" : spec.resources.requirements)
-        << "\n";
+    out << "  requirements: "
+        << (spec.resources.requirements.empty() ? "(none: every node)" : spec.resources.requirements) << "\n";
     out << "  rank:         " << (spec.resources.rank.empty() ? "(none)" : spec.resources.rank) << "\n";
     out << matched.size() << " of " << nodes->size() << " node" << (nodes->size() == 1 ? "" : "s") << " match"
         << (matched.empty() ? "" : ", best first:") << "\n";
     if (!matched.empty()) {
       out << "  " << pad("NODE", width) << "  RANK\n";
-      for (const Outcome& o : matched) out << "  " << pad(o.node, width) << "  " << FormatRank(o.result) << "\n";
+      for (const Outcome& o : matched)
+        out << "  " << pad(o.node, width) << "  " << FormatRank(o.result) << "\n";
     }
     if (!rejected.empty()) {
       out << "rejected:\n";

@@ -64,8 +64,9 @@ TEST_F(MatcherTest, NodePolicyMustBeTrueAgainstTheJob) {
   ASSERT_TRUE(m.ok());
   // "Only training jobs", and tenant-aware anti-affinity: never a tenant that
   // the node's current tenants distrust.
-  auto policy = Condition::Create(
-      "TARGET.JobClass == \"training\" && !member(TARGET.Tenant, MY.DistrustedTenants)", node_schema_, job_schema_);
+  auto policy =
+      Condition::Create("TARGET.JobClass == \"training\" && !member(TARGET.Tenant, MY.DistrustedTenants)",
+                        node_schema_, job_schema_);
   ASSERT_TRUE(policy.ok()) << policy.status().message();
   Ad node = Node(81920, "US", 10);
   node.SetStringList("DistrustedTenants", {"rival"});
@@ -81,7 +82,8 @@ TEST_F(MatcherTest, NodePolicyMustBeTrueAgainstTheJob) {
   auto r = m->Match(serving, node, &*policy, scratch_, true);
   EXPECT_FALSE(r.matched);
   EXPECT_EQ(r.failure, MatchResult::Failure::kPolicy);
-  EXPECT_EQ(r.reason, "node policy: TARGET.JobClass == \"training\" is FALSE (TARGET.JobClass = \"inference\")");
+  EXPECT_EQ(r.reason,
+            "node policy: TARGET.JobClass == \"training\" is FALSE (TARGET.JobClass = \"inference\")");
 
   Ad rival(&job_schema_);
   rival.SetString("JobClass", "training");

@@ -8,7 +8,9 @@ namespace {
 
 constexpr size_t kLongestName = 64;  // no published name is longer; a longer word is no typo of one
 
-char Lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+char Lower(char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+}
 
 // Case-insensitive Levenshtein distance, or limit + 1 once it must exceed
 // `limit`. Both words are at most kLongestName long: no allocation.

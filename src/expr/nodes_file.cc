@@ -29,8 +29,8 @@ Result<double> RealField(const nlohmann::json& j, const char* key, const std::st
 
 bool IsNodeJson(const nlohmann::json& j) {
   if (!j.is_object()) return false;
-  return (j.contains("attributes") && j["attributes"].is_object()) || (j.contains("gpus") && j["gpus"].is_array()) ||
-         j.contains("cpus_milli") || j.contains("memory_mib");
+  return (j.contains("attributes") && j["attributes"].is_object()) ||
+         (j.contains("gpus") && j["gpus"].is_array()) || j.contains("cpus_milli") || j.contains("memory_mib");
 }
 
 Result<Node> NodeFromJson(const nlohmann::json& j) {
@@ -46,10 +46,14 @@ Result<Node> NodeFromJson(const nlohmann::json& j) {
   }
   if (j.contains("state")) {
     std::string s = j["state"].is_string() ? j["state"].get<std::string>() : "";
-    if (EqualsIgnoreCase(s, "UP")) node.state = NodeState::kUp;
-    else if (EqualsIgnoreCase(s, "DRAIN")) node.state = NodeState::kDrain;
-    else if (EqualsIgnoreCase(s, "DOWN")) node.state = NodeState::kDown;
-    else return InvalidArgument(where + ".state: expected \"UP\", \"DRAIN\" or \"DOWN\"");
+    if (EqualsIgnoreCase(s, "UP"))
+      node.state = NodeState::kUp;
+    else if (EqualsIgnoreCase(s, "DRAIN"))
+      node.state = NodeState::kDrain;
+    else if (EqualsIgnoreCase(s, "DOWN"))
+      node.state = NodeState::kDown;
+    else
+      return InvalidArgument(where + ".state: expected \"UP\", \"DRAIN\" or \"DOWN\"");
   }
   if (j.contains("cpus_milli")) {
     SKYRUN_ASSIGN_OR_RETURN(node.cpus_milli, IntField(j, "cpus_milli", where));
@@ -71,7 +75,8 @@ Result<Node> NodeFromJson(const nlohmann::json& j) {
     SKYRUN_ASSIGN_OR_RETURN(node.memory_mib, IntField(j, "memory_mib", where));
   }
   if (j.contains("gpus")) {
-    if (!j["gpus"].is_array()) return InvalidArgument(where + ".gpus: expected an array of {model, memory_mb}");
+    if (!j["gpus"].is_array())
+      return InvalidArgument(where + ".gpus: expected an array of {model, memory_mb}");
     int index = 0;
     for (const auto& g : j["gpus"]) {
       std::string gw = where + ".gpus[" + std::to_string(index) + "]";
@@ -110,7 +115,8 @@ Result<Node> NodeFromJson(const nlohmann::json& j) {
 Result<std::vector<NodeEntry>> LoadNodes(const nlohmann::json& j, Schema& schema) {
   const nlohmann::json* list = &j;
   if (j.is_object() && j.contains("nodes")) list = &j["nodes"];
-  if (!list->is_array()) return InvalidArgument("expected a JSON array of nodes or ads (or {\"nodes\": [...]})");
+  if (!list->is_array())
+    return InvalidArgument("expected a JSON array of nodes or ads (or {\"nodes\": [...]})");
   std::vector<NodeEntry> out;
   size_t k = 0;
   for (const auto& item : *list) {

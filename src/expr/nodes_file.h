@@ -7,10 +7,9 @@
 // Thread-safety: pure functions (reads the file system).
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "common/status.h"
 #include "expr/schema.h"

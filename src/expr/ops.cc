@@ -154,7 +154,8 @@ Value ApplyBinary(BinaryOp op, const Value& a, const Value& b) {
     case BinaryOp::kMod: {
       if (a.IsInt() && b.IsInt()) return IntArithmetic(op, a.AsInt(), b.AsInt());
       if (!a.IsNumber() || !b.IsNumber()) {
-        if (a.IsString() || b.IsString()) return Value::Error("arithmetic on a string (use strcat to join strings)");
+        if (a.IsString() || b.IsString())
+          return Value::Error("arithmetic on a string (use strcat to join strings)");
         return Value::Error("arithmetic needs numbers");
       }
       double x = a.AsNumber(), y = b.AsNumber();
@@ -179,7 +180,8 @@ Value ApplyIndex(const Value& list, const Value& index) {
   if (!list.IsList()) return Value::Error("[] needs a list");
   if (!index.IsInt()) return Value::Error("a list index must be an integer");
   int64_t i = index.AsInt();
-  if (i < 0 || i >= static_cast<int64_t>(list.AsList().size())) return Value::Error("list index out of range");
+  if (i < 0 || i >= static_cast<int64_t>(list.AsList().size()))
+    return Value::Error("list index out of range");
   return list.AsList()[static_cast<size_t>(i)];
 }
 

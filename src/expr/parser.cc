@@ -31,7 +31,10 @@ const std::vector<BinaryLevel>& LevelOps(int level) {
        {Tok::kMetaNe, BinaryOp::kIsnt},
        {Tok::kIs, BinaryOp::kIs},
        {Tok::kIsnt, BinaryOp::kIsnt}},
-      {{Tok::kLt, BinaryOp::kLt}, {Tok::kLe, BinaryOp::kLe}, {Tok::kGt, BinaryOp::kGt}, {Tok::kGe, BinaryOp::kGe}},
+      {{Tok::kLt, BinaryOp::kLt},
+       {Tok::kLe, BinaryOp::kLe},
+       {Tok::kGt, BinaryOp::kGt},
+       {Tok::kGe, BinaryOp::kGe}},
       {{Tok::kShl, BinaryOp::kShl}, {Tok::kShr, BinaryOp::kShr}, {Tok::kUshr, BinaryOp::kUshr}},
       {{Tok::kPlus, BinaryOp::kAdd}, {Tok::kMinus, BinaryOp::kSub}},
       {{Tok::kStar, BinaryOp::kMul}, {Tok::kSlash, BinaryOp::kDiv}, {Tok::kPercent, BinaryOp::kMod}},
@@ -87,7 +90,8 @@ class Parser {
     if (Accept(kind)) return 0;
     std::string what = std::string("expected '") + spelling + "'";
     what += ", found " + DescribeToken(Peek());
-    if (opener) what += std::string(" (to close the '") + opener + "' at " + LocationOf(src_, opened_at) + ")";
+    if (opener)
+      what += std::string(" (to close the '") + opener + "' at " + LocationOf(src_, opened_at) + ")";
     return Fail(Peek().pos, what);
   }
 
@@ -111,7 +115,8 @@ class Parser {
   };
   bool TooDeep() {
     if (nesting_ <= kMaxNesting) return false;
-    Fail(Peek().pos, "expression nested more than " + std::to_string(kMaxNesting) + " levels deep; simplify it");
+    Fail(Peek().pos,
+         "expression nested more than " + std::to_string(kMaxNesting) + " levels deep; simplify it");
     return true;
   }
 
@@ -134,8 +139,8 @@ class Parser {
     int then_branch = ParseTernary();
     if (then_branch < 0) return -1;
     if (!Accept(Tok::kColon)) {
-      return Fail(Peek().pos, "expected ':' of the '? :' started at " + LocationOf(src_, op_pos) + ", found " +
-                                  DescribeToken(Peek()));
+      return Fail(Peek().pos, "expected ':' of the '? :' started at " + LocationOf(src_, op_pos) +
+                                  ", found " + DescribeToken(Peek()));
     }
     int else_branch = ParseTernary();
     if (else_branch < 0) return -1;
@@ -273,7 +278,9 @@ class Parser {
       // Any word may follow the dot, keywords included (MY.error).
       bool word = name.kind == Tok::kIdent || name.kind == Tok::kQuotedIdent ||
                   (name.kind >= Tok::kTrue && name.kind <= Tok::kIsnt);
-      if (!word) return Fail(name.pos, "expected an attribute name after '" + t.text + ".', found " + DescribeToken(name));
+      if (!word)
+        return Fail(name.pos,
+                    "expected an attribute name after '" + t.text + ".', found " + DescribeToken(name));
       Next();
       return Attribute(t.pos, scope, name.text);
     }
@@ -322,8 +329,9 @@ class Parser {
       } else {
         want = std::to_string(info.min_args) + " to " + std::to_string(info.max_args);
       }
-      return Fail(t.pos, std::string(info.name) + "() takes " + want + " argument" + (want == "1" ? "" : "s") +
-                             ", got " + std::to_string(argc) + ": " + info.signature);
+      return Fail(t.pos, std::string(info.name) + "() takes " + want + " argument" +
+                             (want == "1" ? "" : "s") + ", got " + std::to_string(argc) + ": " +
+                             info.signature);
     }
     return Add(std::move(n));
   }

@@ -19,7 +19,7 @@ namespace skyrun::expr {
 
 // Limits, documented in docs/expressions.md.
 constexpr size_t kMaxSourceBytes = 1 << 20;
-constexpr int kMaxNesting = 100;   // parentheses, calls, lists, unary chains
+constexpr int kMaxNesting = 100;     // parentheses, calls, lists, unary chains
 constexpr int kMaxTreeDepth = 1000;  // height of the tree, counting operator chains
 
 Result<Expr> Parse(std::string_view text);

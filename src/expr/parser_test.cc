@@ -112,8 +112,9 @@ TEST(ParserTest, ErrorsCarryLineColumnAndCaret) {
   EXPECT_NE(ErrorOf("40Gb").find("unknown unit 'Gb'"), std::string::npos);
   EXPECT_NE(ErrorOf("0.1GiB").find("not a whole number of MiB"), std::string::npos);
   EXPECT_NE(ErrorOf("99999999999999999999").find("too large"), std::string::npos);
-  EXPECT_NE(ErrorOf("a b").find("expected an operator or the end of the expression, found the name 'b' at 1:3"),
-            std::string::npos);
+  EXPECT_NE(
+      ErrorOf("a b").find("expected an operator or the end of the expression, found the name 'b' at 1:3"),
+      std::string::npos);
   EXPECT_NE(ErrorOf("").find("expected an expression"), std::string::npos);
   EXPECT_NE(ErrorOf("a)").find("unmatched ')'"), std::string::npos);
   EXPECT_NE(ErrorOf("x.y").find("'.' may only follow MY or TARGET"), std::string::npos);

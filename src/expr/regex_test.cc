@@ -162,7 +162,8 @@ TEST(RegexTest, AgreesWithStdRegexOnRandomPatterns) {
       std::string text;
       int len = pick(8);
       for (int i = 0; i < len; ++i) text.push_back("abcx1"[pick(5)]);
-      ASSERT_EQ(re->Search(text), std::regex_search(text, reference)) << "pattern " << pattern << " text " << text;
+      ASSERT_EQ(re->Search(text), std::regex_search(text, reference))
+          << "pattern " << pattern << " text " << text;
       ++compared;
     }
   }
@@ -179,7 +180,8 @@ TEST(RegexTest, ErrorsSayWhatAndWhere) {
   EXPECT_EQ(bad("ab)"), "unmatched ')' at offset 2 of the pattern");
   EXPECT_EQ(bad("*a"), "nothing to repeat before '*' at offset 0 of the pattern");
   EXPECT_EQ(bad("a(b(c)"), "missing ')' for the '(' at offset 1 of the pattern");
-  EXPECT_EQ(bad("[)](x"), "missing ')' for the '(' at offset 3 of the pattern");  // a ')' in a class pairs nothing
+  EXPECT_EQ(bad("[)](x"),
+            "missing ')' for the '(' at offset 3 of the pattern");  // a ')' in a class pairs nothing
   EXPECT_EQ(bad("\\((a))"), "unmatched ')' at offset 5 of the pattern");
   EXPECT_EQ(bad("x[a-"), "missing ']' for the class '[a-' at offset 1 of the pattern");
   EXPECT_EQ(

@@ -7,7 +7,8 @@ namespace {
 
 constexpr AttributeInfo kNode[] = {
     {"Name", ValueType::kString, "node name, unique in the fleet (\"slurm/hpc1/node1\")"},
-    {"Backend", ValueType::kString, "where the node comes from: \"local\", \"slurm/hpc1\", \"kubernetes/prod\""},
+    {"Backend", ValueType::kString,
+     "where the node comes from: \"local\", \"slurm/hpc1\", \"kubernetes/prod\""},
     {"State", ValueType::kString, "\"UP\", \"DRAIN\" or \"DOWN\""},
     {"Cpus", ValueType::kInt, "whole CPUs (rounded down)"},
     {"CpusMilli", ValueType::kInt, "CPUs in milli-units"},
@@ -15,10 +16,13 @@ constexpr AttributeInfo kNode[] = {
     {"Gpus", ValueType::kInt, "number of GPU devices"},
     {"GpuModel", ValueType::kString, "model of the first GPU (\"A100-80GB\"); UNDEFINED without GPUs"},
     {"GpuModels", ValueType::kList, "models of all GPUs, by device index"},
-    {"GpuMemoryMB", ValueType::kInt, "memory of the first GPU in MB (as nvidia-smi reports it); UNDEFINED without GPUs"},
-    {"GpuClass", ValueType::kString, "\"training\" or \"inference\" (attribute GpuClass, else from the model)"},
+    {"GpuMemoryMB", ValueType::kInt,
+     "memory of the first GPU in MB (as nvidia-smi reports it); UNDEFINED without GPUs"},
+    {"GpuClass", ValueType::kString,
+     "\"training\" or \"inference\" (attribute GpuClass, else from the model)"},
     {"NVLink", ValueType::kBool, "true when some pair of GPUs is linked by NVLink"},
-    {"Provider", ValueType::kString, "cloud or site: \"aws\", \"gcp\", \"local\", \"slurm\" (attribute, else the backend kind)"},
+    {"Provider", ValueType::kString,
+     "cloud or site: \"aws\", \"gcp\", \"local\", \"slurm\" (attribute, else the backend kind)"},
     {"Region", ValueType::kString, "\"us-east-1\""},
     {"Zone", ValueType::kString, "\"us-east-1a\""},
     {"Country", ValueType::kString, "ISO 3166 code: \"US\", \"DE\""},
@@ -61,9 +65,17 @@ const AttributeInfo* Find(std::span<const AttributeInfo> table, std::string_view
 
 }  // namespace
 
-std::span<const AttributeInfo> NodeVocabulary() { return kNode; }
-std::span<const AttributeInfo> JobVocabulary() { return kJob; }
-const AttributeInfo* FindNodeAttribute(std::string_view name) { return Find(kNode, name); }
-const AttributeInfo* FindJobAttribute(std::string_view name) { return Find(kJob, name); }
+std::span<const AttributeInfo> NodeVocabulary() {
+  return kNode;
+}
+std::span<const AttributeInfo> JobVocabulary() {
+  return kJob;
+}
+const AttributeInfo* FindNodeAttribute(std::string_view name) {
+  return Find(kNode, name);
+}
+const AttributeInfo* FindJobAttribute(std::string_view name) {
+  return Find(kJob, name);
+}
 
 }  // namespace skyrun::expr

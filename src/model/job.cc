@@ -26,7 +26,8 @@ std::optional<RunState> ParseRunState(const std::string& s) {
 }
 
 bool IsTerminal(RunState s) {
-  return s == RunState::kSucceeded || s == RunState::kFailed || s == RunState::kKilled || s == RunState::kLost;
+  return s == RunState::kSucceeded || s == RunState::kFailed || s == RunState::kKilled ||
+         s == RunState::kLost;
 }
 
 }  // namespace skyrun

@@ -35,20 +35,20 @@ struct AttemptRecord {
   JobId job_id;
   int attempt_no = 1;  // 1-based; every task of a gang shares the number
   int rank = 0;
-  std::string node;            // node name the task was placed on
-  std::string backend;         // "local", "slurm/hpc1", ...
+  std::string node;              // node name the task was placed on
+  std::string backend;           // "local", "slurm/hpc1", ...
   std::vector<int> gpu_indices;  // whole or shared GPUs given to the task
   int64_t gpu_milli = 0;         // total milli-GPU held
   int64_t cpus_milli = 0;
   int64_t memory_mib = 0;
-  std::string handle;          // driver-specific: supervisor dir, Slurm job id, ...
+  std::string handle;  // driver-specific: supervisor dir, Slurm job id, ...
   RunState state = RunState::kPending;
   Micros started_at = 0;
   Micros ended_at = 0;
   std::optional<int> exit_code;
-  std::string reason;          // how it ended, for people
-  double hourly_price = 0;     // USD/hour in force at launch
-  double cost_usd = 0;         // hourly_price x run time, fixed when it ends
+  std::string reason;       // how it ended, for people
+  double hourly_price = 0;  // USD/hour in force at launch
+  double cost_usd = 0;      // hourly_price x run time, fixed when it ends
 };
 
 struct EventRecord {
@@ -69,19 +69,19 @@ struct JobRecord {
   std::string queue;
   int priority = 0;
   JobState state = JobState::kSubmitted;
-  std::string reason;         // why the job is in its state (last transition)
-  std::string spec_yaml;      // the source text as submitted
-  std::string spec_file;      // the file name it came from, for messages (never read)
-  std::string upload;         // SHA-256 of the job's upload ("" = none): its files' base directory
-  JobSpec spec;               // parsed form
+  std::string reason;     // why the job is in its state (last transition)
+  std::string spec_yaml;  // the source text as submitted
+  std::string spec_file;  // the file name it came from, for messages (never read)
+  std::string upload;     // SHA-256 of the job's upload ("" = none): its files' base directory
+  JobSpec spec;           // parsed form
   Micros submitted_at = 0;
   Micros updated_at = 0;
-  Micros started_at = 0;      // first RUNNING
-  Micros finished_at = 0;     // terminal
-  int attempt_no = 0;         // current (or last) attempt number, 0 = never placed
-  int restarts = 0;           // restarts used against recovery.max_restarts_on_errors
-  std::string placement;      // "local: node0 [gpus 0,1]" for people
-  double cost_usd = 0;        // sum over finished attempts
+  Micros started_at = 0;   // first RUNNING
+  Micros finished_at = 0;  // terminal
+  int attempt_no = 0;      // current (or last) attempt number, 0 = never placed
+  int restarts = 0;        // restarts used against recovery.max_restarts_on_errors
+  std::string placement;   // "local: node0 [gpus 0,1]" for people
+  double cost_usd = 0;     // sum over finished attempts
   bool cancel_requested = false;
 };
 

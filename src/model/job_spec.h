@@ -30,10 +30,10 @@ struct ResourceRequest {
   // accelerators: any one of these models, with the count for that model.
   // {"A100": 8} or {"A100": 8, "H100": 8}. Empty = no GPU.
   std::map<std::string, int> accelerators;
-  int gpu_milli = 0;          // 1..1000: a share of one GPU; exclusive with accelerators count > 1
+  int gpu_milli = 0;  // 1..1000: a share of one GPU; exclusive with accelerators count > 1
   bool use_spot = false;
-  std::string requirements;   // expression language (expr/); empty = TRUE
-  std::string rank;           // expression language; empty = 0
+  std::string requirements;        // expression language (expr/); empty = TRUE
+  std::string rank;                // expression language; empty = 0
   std::vector<std::string> infra;  // allowed places: "local", "slurm/hpc1", "aws/us-east-1"; empty = all
   std::optional<double> max_hourly_cost;  // USD
 
@@ -59,7 +59,8 @@ struct DataRef {
 
 struct RecoveryPolicy {
   std::string strategy = "failover";  // failover | none
-  int max_restarts_on_errors = 0;     // restarts after a task error (exit code in recover_on_exit_codes, or any if empty and > 0)
+  int max_restarts_on_errors =
+      0;  // restarts after a task error (exit code in recover_on_exit_codes, or any if empty and > 0)
   std::vector<int> recover_on_exit_codes;
 };
 
@@ -67,10 +68,10 @@ struct RecoveryPolicy {
 // job's tasks (src/partition). Each task gets its contiguous range as
 // SKYRUN_LAYER_START/END. Exactly one of model and profile is set.
 struct PartitionSpec {
-  std::string model;                 // a built-in profile ("bert-large")
-  int64_t layers = 0;                // encoder layers of the built-in model (0 = its own)
-  std::string profile;               // a user profile CSV, relative to the spec's directory
-  std::string algorithm = "auto";    // an allocator name, or auto (exact, with links exact-comm)
+  std::string model;               // a built-in profile ("bert-large")
+  int64_t layers = 0;              // encoder layers of the built-in model (0 = its own)
+  std::string profile;             // a user profile CSV, relative to the spec's directory
+  std::string algorithm = "auto";  // an allocator name, or auto (exact, with links exact-comm)
   bool empty() const { return model.empty() && profile.empty(); }
 };
 
@@ -87,7 +88,7 @@ struct JobSpec {
   ResourceRequest resources;
   std::string image;
   std::map<std::string, std::string> envs;
-  std::string workdir;                              // local directory staged into each task's cwd
+  std::string workdir;                             // local directory staged into each task's cwd
   std::map<std::string, std::string> file_mounts;  // task path -> local source path
   std::vector<DataRef> inputs;
   std::vector<DataRef> outputs;

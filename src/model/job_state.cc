@@ -34,10 +34,8 @@ bool CanTransition(JobState from, JobState to) {
   if (IsTerminal(from)) return false;
   if (to == JobState::kCancelled) return true;  // cancel from any live state
   switch (from) {
-    case JobState::kSubmitted:
-      return to == JobState::kQueued || to == JobState::kFailed;
-    case JobState::kQueued:
-      return to == JobState::kScheduled || to == JobState::kFailed;
+    case JobState::kSubmitted: return to == JobState::kQueued || to == JobState::kFailed;
+    case JobState::kQueued: return to == JobState::kScheduled || to == JobState::kFailed;
     case JobState::kScheduled:
       // launch failures go back through recovery; a started task makes it RUNNING;
       // a task may also finish before the controller saw it running.
@@ -47,8 +45,7 @@ bool CanTransition(JobState from, JobState to) {
       return to == JobState::kSucceeded || to == JobState::kFailed || to == JobState::kRecovering;
     case JobState::kRecovering:
       return to == JobState::kScheduled || to == JobState::kQueued || to == JobState::kFailed;
-    default:
-      return false;
+    default: return false;
   }
 }
 

@@ -23,8 +23,8 @@ enum class NodeState { kUp, kDrain, kDown };
 const char* NodeStateName(NodeState s);
 
 struct Node {
-  std::string name;        // unique within the fleet: "local-0", "slurm/hpc1/node1"
-  std::string backend;     // "local", "slurm/hpc1", "kubernetes/prod"
+  std::string name;     // unique within the fleet: "local-0", "slurm/hpc1/node1"
+  std::string backend;  // "local", "slurm/hpc1", "kubernetes/prod"
   NodeState state = NodeState::kUp;
   // Capacity offered to skyrun: where the engine is shared (Slurm), what
   // other users' jobs hold now is already taken off (cpus_milli, memory_mib,
@@ -36,11 +36,11 @@ struct Node {
   // links[i][j] between GPU i and j; empty = unknown (treated as cross-socket).
   std::vector<std::vector<GpuLink>> links;
   std::map<std::string, std::string> attributes;  // Region, Country, Zone, Provider, labels...
-  double price_per_gpu_hour = 0;  // USD
-  double price_per_cpu_hour = 0;  // USD, per whole CPU
-  bool limits_enforced = false;   // cgroup v2 limits available on this node
-  std::string limits_note;        // why not, for `skyrun nodes`
-  std::string address = "127.0.0.1";  // for SKYRUN_NODE_IPS / MASTER_ADDR
+  double price_per_gpu_hour = 0;                  // USD
+  double price_per_cpu_hour = 0;                  // USD, per whole CPU
+  bool limits_enforced = false;                   // cgroup v2 limits available on this node
+  std::string limits_note;                        // why not, for `skyrun nodes`
+  std::string address = "127.0.0.1";              // for SKYRUN_NODE_IPS / MASTER_ADDR
 };
 
 // What is in use on a node right now (the scheduler's bookkeeping).

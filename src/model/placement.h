@@ -22,10 +22,10 @@ struct TaskPlacement {
 };
 
 struct Placement {
-  std::string backend;  // "local", "slurm/hpc1"
+  std::string backend;               // "local", "slurm/hpc1"
   std::vector<TaskPlacement> tasks;  // by rank
-  double hourly_price = 0;  // USD/hour for the whole attempt at launch prices
-  std::string Describe() const;  // "local: node0 [gpu 0,1] x2"
+  double hourly_price = 0;           // USD/hour for the whole attempt at launch prices
+  std::string Describe() const;      // "local: node0 [gpu 0,1] x2"
 };
 
 }  // namespace skyrun

@@ -132,7 +132,9 @@ Load BruteForceFreeOrder(const Instance& in, bool allow_idle, bool with_links) {
   return best;
 }
 
-std::string TestDataDir() { return (test_support::SourceDir() / "tests" / "partition").string(); }
+std::string TestDataDir() {
+  return (test_support::SourceDir() / "tests" / "partition").string();
+}
 
 std::string ReadTestFile(const std::string& name) {
   auto text = ReadTextFile(TestDataDir() + "/" + name);

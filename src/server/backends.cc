@@ -8,8 +8,8 @@
 
 namespace skyrun {
 
-Result<std::vector<std::unique_ptr<Driver>>> BuildDrivers(const ServerConfig& config, const std::string& state_dir,
-                                                          Clock* clock) {
+Result<std::vector<std::unique_ptr<Driver>>> BuildDrivers(const ServerConfig& config,
+                                                          const std::string& state_dir, Clock* clock) {
   std::vector<std::unique_ptr<Driver>> drivers;
   if (config.local.enabled) {
     LocalPoolConfig pool;

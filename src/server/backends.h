@@ -10,7 +10,7 @@
 
 namespace skyrun {
 
-Result<std::vector<std::unique_ptr<Driver>>> BuildDrivers(const ServerConfig& config, const std::string& state_dir,
-                                                          Clock* clock);
+Result<std::vector<std::unique_ptr<Driver>>> BuildDrivers(const ServerConfig& config,
+                                                          const std::string& state_dir, Clock* clock);
 
 }  // namespace skyrun

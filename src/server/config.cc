@@ -50,8 +50,8 @@ Status Get(const std::string& file, const YAML::Node& map, const char* key, cons
 }
 
 Status ParseSandbox(const std::string& file, const YAML::Node& n, SandboxSettings* out) {
-  SKYRUN_RETURN_IF_ERROR(
-      CheckKeys(file, n, "local.sandbox", {"enabled", "bwrap", "task_uid_range", "tenant_uids", "default_uid"}));
+  SKYRUN_RETURN_IF_ERROR(CheckKeys(file, n, "local.sandbox",
+                                   {"enabled", "bwrap", "task_uid_range", "tenant_uids", "default_uid"}));
   SKYRUN_RETURN_IF_ERROR(Get(file, n, "enabled", "local.sandbox.", &out->enabled));
   SKYRUN_RETURN_IF_ERROR(Get(file, n, "bwrap", "local.sandbox.", &out->bwrap));
   SKYRUN_RETURN_IF_ERROR(Get(file, n, "default_uid", "local.sandbox.", &out->default_uid));
@@ -68,7 +68,8 @@ Status ParseSandbox(const std::string& file, const YAML::Node& n, SandboxSetting
   }
   if (YAML::Node t = n["tenant_uids"]) {
     if (!t.IsMap()) {
-      return InvalidArgument(Where(file, t, "local.sandbox.tenant_uids") + ": expected a mapping tenant: uid");
+      return InvalidArgument(Where(file, t, "local.sandbox.tenant_uids") +
+                             ": expected a mapping tenant: uid");
     }
     SKYRUN_RETURN_IF_ERROR(Get(file, n, "tenant_uids", "local.sandbox.", &out->tenant_uids));
   }
@@ -76,8 +77,8 @@ Status ParseSandbox(const std::string& file, const YAML::Node& n, SandboxSetting
 }
 
 Status ParseUploads(const std::string& file, const YAML::Node& n, UploadSettings* out) {
-  SKYRUN_RETURN_IF_ERROR(
-      CheckKeys(file, n, "uploads", {"max_bytes", "tenant_quota_bytes", "unclaimed_grace_seconds", "server_paths"}));
+  SKYRUN_RETURN_IF_ERROR(CheckKeys(
+      file, n, "uploads", {"max_bytes", "tenant_quota_bytes", "unclaimed_grace_seconds", "server_paths"}));
   SKYRUN_RETURN_IF_ERROR(Get(file, n, "max_bytes", "uploads.", &out->max_bytes));
   SKYRUN_RETURN_IF_ERROR(Get(file, n, "tenant_quota_bytes", "uploads.", &out->tenant_quota_bytes));
   SKYRUN_RETURN_IF_ERROR(Get(file, n, "unclaimed_grace_seconds", "uploads.", &out->unclaimed_grace_seconds));
@@ -86,7 +87,8 @@ Status ParseUploads(const std::string& file, const YAML::Node& n, UploadSettings
     return InvalidArgument(Where(file, n["max_bytes"], "uploads.max_bytes") + ": must be 1 .. 16 GiB");
   }
   if (out->tenant_quota_bytes < 0) {
-    return InvalidArgument(Where(file, n["tenant_quota_bytes"], "uploads.tenant_quota_bytes") + ": must be >= 0");
+    return InvalidArgument(Where(file, n["tenant_quota_bytes"], "uploads.tenant_quota_bytes") +
+                           ": must be >= 0");
   }
   if (out->unclaimed_grace_seconds < 0) {
     return InvalidArgument(Where(file, n["unclaimed_grace_seconds"], "uploads.unclaimed_grace_seconds") +
@@ -122,26 +124,34 @@ Status ParseLocal(const std::string& file, const YAML::Node& n, LocalSettings* o
   for (size_t i = 0; i < nodes.size(); ++i) {
     YAML::Node nd = nodes[i];
     std::string path = "local.nodes[" + std::to_string(i) + "]";
-    SKYRUN_RETURN_IF_ERROR(CheckKeys(file, nd, path, {"name", "cpus", "memory", "gpus", "attributes", "address"}));
+    SKYRUN_RETURN_IF_ERROR(
+        CheckKeys(file, nd, path, {"name", "cpus", "memory", "gpus", "attributes", "address"}));
     LocalNodeDecl decl;
     SKYRUN_RETURN_IF_ERROR(Get(file, nd, "name", path + ".", &decl.name));
     if (decl.name.empty()) decl.name = "local-" + std::to_string(i);
     SKYRUN_RETURN_IF_ERROR(Get(file, nd, "address", path + ".", &decl.address));
     if (nd["cpus"]) {
       auto c = ParseMilli(nd["cpus"].as<std::string>());
-      if (!c.ok() || *c <= 0) return InvalidArgument(Where(file, nd["cpus"], path + ".cpus") + ": expected a positive CPU count");
+      if (!c.ok() || *c <= 0)
+        return InvalidArgument(Where(file, nd["cpus"], path + ".cpus") + ": expected a positive CPU count");
       decl.cpus_milli = *c;
     }
     if (nd["memory"]) {
       auto m = ParseMemoryMiB(nd["memory"].as<std::string>());
-      if (!m.ok() || *m <= 0) return InvalidArgument(Where(file, nd["memory"], path + ".memory") + ": expected a memory size such as 64GiB");
+      if (!m.ok() || *m <= 0)
+        return InvalidArgument(Where(file, nd["memory"], path + ".memory") +
+                               ": expected a memory size such as 64GiB");
       decl.memory_mib = *m;
     }
     if (YAML::Node g = nd["gpus"]) {
       std::vector<YAML::Node> items;
-      if (g.IsMap()) items.push_back(g);
-      else if (g.IsSequence()) for (const auto& x : g) items.push_back(x);
-      else return InvalidArgument(Where(file, g, path + ".gpus") + ": expected {model, count, memory_mb} or a list of them");
+      if (g.IsMap())
+        items.push_back(g);
+      else if (g.IsSequence())
+        for (const auto& x : g) items.push_back(x);
+      else
+        return InvalidArgument(Where(file, g, path + ".gpus") +
+                               ": expected {model, count, memory_mb} or a list of them");
       for (const auto& item : items) {
         SKYRUN_RETURN_IF_ERROR(CheckKeys(file, item, path + ".gpus", {"model", "count", "memory_mb"}));
         GpuDecl gd;
@@ -162,8 +172,9 @@ Status ParseLocal(const std::string& file, const YAML::Node& n, LocalSettings* o
         if (EqualsIgnoreCase(key, "Policy")) {
           // A node's policy is an expression over the jobs that would run on it.
           Status policy = expr::CheckPolicy(value);
-          if (!policy.ok()) return InvalidArgument(Where(file, it->second, path + ".attributes." + key) + ": " +
-                                                   policy.message());
+          if (!policy.ok())
+            return InvalidArgument(Where(file, it->second, path + ".attributes." + key) + ": " +
+                                   policy.message());
         }
         decl.attributes[key] = value;
       }
@@ -286,14 +297,14 @@ Result<ServerConfig> ParseServerConfig(const std::string& text, const std::strin
   try {
     root = YAML::Load(text);
   } catch (const YAML::ParserException& e) {
-    return InvalidArgument(file + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) +
-                           ": " + e.msg);
+    return InvalidArgument(file + ":" + std::to_string(e.mark.line + 1) + ":" +
+                           std::to_string(e.mark.column + 1) + ": " + e.msg);
   }
   if (!root || root.IsNull()) return cfg;
   try {
-    SKYRUN_RETURN_IF_ERROR(
-        CheckKeys(file, root, "",
-                  {"listen", "state_dir", "log_level", "local", "uploads", "slurm", "kubernetes", "api", "scheduler"}));
+    SKYRUN_RETURN_IF_ERROR(CheckKeys(
+        file, root, "",
+        {"listen", "state_dir", "log_level", "local", "uploads", "slurm", "kubernetes", "api", "scheduler"}));
     SKYRUN_RETURN_IF_ERROR(Get(file, root, "listen", "", &cfg.listen));
     SKYRUN_RETURN_IF_ERROR(Get(file, root, "log_level", "", &cfg.log_level));
     if (!ParseLogLevel(cfg.log_level)) {
@@ -332,7 +343,8 @@ Status ParseListen(const std::string& listen, std::string* host, int* port) {
     return InvalidArgument("--listen '" + listen + "' must be HOST:PORT, e.g. 127.0.0.1:8787");
   }
   *host = listen.substr(0, colon);
-  if (host->size() >= 2 && host->front() == '[' && host->back() == ']') *host = host->substr(1, host->size() - 2);
+  if (host->size() >= 2 && host->front() == '[' && host->back() == ']')
+    *host = host->substr(1, host->size() - 2);
   auto p = ParseInt64(listen.substr(colon + 1));
   if (host->empty() || !p || *p < 0 || *p > 65535) {
     return InvalidArgument("--listen '" + listen + "' must be HOST:PORT with a port of 0..65535");

@@ -24,8 +24,8 @@ struct GpuDecl {
 
 struct LocalNodeDecl {
   std::string name;
-  int64_t cpus_milli = 0;    // 0 = this machine's
-  int64_t memory_mib = 0;    // 0 = this machine's
+  int64_t cpus_milli = 0;     // 0 = this machine's
+  int64_t memory_mib = 0;     // 0 = this machine's
   std::vector<GpuDecl> gpus;  // declared GPUs (machines and tests without real ones)
   std::map<std::string, std::string> attributes;
   std::string address = "127.0.0.1";
@@ -82,7 +82,7 @@ struct SchedulerSettings {
 
 struct ServerConfig {
   std::string listen = "127.0.0.1:8787";
-  std::string state_dir;  // "" = $HOME/.skyrun
+  std::string state_dir;           // "" = $HOME/.skyrun
   std::string log_level = "info";  // the server log's (stderr) threshold: debug, info, warn, error
   LocalSettings local;
   UploadSettings uploads;

@@ -31,7 +31,8 @@ local:
   ASSERT_FALSE(cfg.ok());
   EXPECT_NE(cfg.status().message().find("server.yaml:6:"), std::string::npos) << cfg.status().message();
   EXPECT_NE(cfg.status().message().find("attributes.policy"), std::string::npos) << cfg.status().message();
-  auto typed = ParseServerConfig("local:\n  nodes:\n    - name: x\n      attributes: {Policy: 'Cpus + 1'}\n", "s.yaml");
+  auto typed = ParseServerConfig("local:\n  nodes:\n    - name: x\n      attributes: {Policy: 'Cpus + 1'}\n",
+                                 "s.yaml");
   ASSERT_FALSE(typed.ok());
   EXPECT_NE(typed.status().message().find("boolean"), std::string::npos) << typed.status().message();
 }

@@ -37,15 +37,16 @@ TEST(ServerConfigTest, Item4_UploadsDefaultsAndServerPaths) {
   ASSERT_TRUE(cfg.ok());
   EXPECT_EQ(cfg->uploads.max_bytes, 64LL << 20);
   EXPECT_TRUE(cfg->uploads.server_paths.empty());  // no server path is readable by default
-  cfg = ParseServerConfig("uploads: {max_bytes: 1000, tenant_quota_bytes: 5000, server_paths: [/datasets/, /models]}\n",
-                          "server.yaml");
+  cfg = ParseServerConfig(
+      "uploads: {max_bytes: 1000, tenant_quota_bytes: 5000, server_paths: [/datasets/, /models]}\n",
+      "server.yaml");
   ASSERT_TRUE(cfg.ok()) << cfg.status().message();
   EXPECT_EQ(cfg->uploads.max_bytes, 1000);
   EXPECT_EQ(cfg->uploads.tenant_quota_bytes, 5000);
   EXPECT_EQ(cfg->uploads.server_paths, (std::vector<std::string>{"/datasets", "/models"}));
-  for (const char* bad : {"uploads: {server_paths: [relative]}", "uploads: {server_paths: [/]}",
-                          "uploads: {server_paths: [/a/../etc]}", "uploads: {max_bytes: 0}",
-                          "uploads: {max_byte: 1}"}) {
+  for (const char* bad :
+       {"uploads: {server_paths: [relative]}", "uploads: {server_paths: [/]}",
+        "uploads: {server_paths: [/a/../etc]}", "uploads: {max_bytes: 0}", "uploads: {max_byte: 1}"}) {
     EXPECT_FALSE(ParseServerConfig(bad, "server.yaml").ok()) << bad;
   }
 }
@@ -255,7 +256,8 @@ TEST(ServerConfigTest, Item1_BadSandboxSettingsAreRefusedWithTheirPlace) {
   EXPECT_NE(range.status().message().find("[first, last]"), std::string::npos);
   auto typo = ParseServerConfig("local:\n  sandbox:\n    enabeld: false\n", "server.yaml");
   ASSERT_FALSE(typo.ok());
-  EXPECT_NE(typo.status().message().find("did you mean 'enabled'"), std::string::npos) << typo.status().message();
+  EXPECT_NE(typo.status().message().find("did you mean 'enabled'"), std::string::npos)
+      << typo.status().message();
 }
 
 TEST(ServerConfigTest, SchedulerProfileIsReadAndBadPluginsAreLocated) {

@@ -3,7 +3,8 @@
 namespace skyrun {
 
 const std::vector<double>& ApiMetrics::Bounds() {
-  static const std::vector<double> kBounds = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1};
+  static const std::vector<double> kBounds = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                              0.05,   0.1,   0.25,   0.5,   1};
   return kBounds;
 }
 
@@ -34,8 +35,8 @@ void ApiMetrics::Render(std::ostream& out) const {
   out << "# HELP skyrun_api_requests_total API requests by route and status class.\n"
       << "# TYPE skyrun_api_requests_total counter\n";
   for (const auto& [key, n] : requests_) {
-    out << "skyrun_api_requests_total{route=\"" << Escape(key.first) << "\",code=\"" << key.second << "\"} " << n
-        << "\n";
+    out << "skyrun_api_requests_total{route=\"" << Escape(key.first) << "\",code=\"" << key.second << "\"} "
+        << n << "\n";
   }
   out << "# HELP skyrun_api_request_duration_seconds API latency by route.\n"
       << "# TYPE skyrun_api_request_duration_seconds histogram\n";
@@ -45,7 +46,8 @@ void ApiMetrics::Render(std::ostream& out) const {
       out << "skyrun_api_request_duration_seconds_bucket{route=\"" << r << "\",le=\"" << Bounds()[i] << "\"} "
           << s.buckets[i] << "\n";
     }
-    out << "skyrun_api_request_duration_seconds_bucket{route=\"" << r << "\",le=\"+Inf\"} " << s.count << "\n";
+    out << "skyrun_api_request_duration_seconds_bucket{route=\"" << r << "\",le=\"+Inf\"} " << s.count
+        << "\n";
     out << "skyrun_api_request_duration_seconds_sum{route=\"" << r << "\"} " << s.sum << "\n";
     out << "skyrun_api_request_duration_seconds_count{route=\"" << r << "\"} " << s.count << "\n";
   }

@@ -24,7 +24,7 @@ class ApiMetrics {
   };
   static const std::vector<double>& Bounds();
   mutable std::mutex mu_;
-  std::map<std::string, Series> latency_;                       // by route
+  std::map<std::string, Series> latency_;                            // by route
   std::map<std::pair<std::string, std::string>, int64_t> requests_;  // (route, code class)
 };
 

@@ -84,14 +84,16 @@ class ApiServer::Routes {
             [this](auto& req, auto& res, auto& who) { GetUpload(*o_->options_.uploads, who, req, res); });
     }
     Route(http, "GET", "/v1/jobs", [this](auto& req, auto& res, auto& who) { ListJobs(req, res, who); });
-    Route(http, "GET", R"(/v1/jobs/(\d+))", [this](auto& req, auto& res, auto& who) { GetJob(req, res, who); });
+    Route(http, "GET", R"(/v1/jobs/(\d+))",
+          [this](auto& req, auto& res, auto& who) { GetJob(req, res, who); });
     Route(http, "POST", R"(/v1/jobs/(\d+)/cancel)",
           [this](auto& req, auto& res, auto& who) { Cancel(req, res, who); });
     Route(http, "GET", R"(/v1/jobs/(\d+)/attempts)",
           [this](auto& req, auto& res, auto& who) { Attempts(req, res, who); });
     Route(http, "GET", R"(/v1/jobs/(\d+)/events)",
           [this](auto& req, auto& res, auto& who) { Events(req, res, who); });
-    Route(http, "GET", R"(/v1/jobs/(\d+)/logs)", [this](auto& req, auto& res, auto& who) { Logs(req, res, who); });
+    Route(http, "GET", R"(/v1/jobs/(\d+)/logs)",
+          [this](auto& req, auto& res, auto& who) { Logs(req, res, who); });
     Route(http, "GET", "/v1/nodes", [this](auto& req, auto& res, auto& who) { Nodes(req, res, who); });
     Route(http, "POST", "/v1/partition",
           [this](auto& req, auto& res, auto& who) { PartitionModel(req, res, who); });
@@ -204,9 +206,12 @@ class ApiServer::Routes {
       double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       metrics_.ObserveRequest(method + " " + pattern, res.status, secs);
     };
-    if (method == "GET") http.Get(pattern, wrapped);
-    else if (method == "POST") http.Post(pattern, wrapped);
-    else if (method == "PUT") http.Put(pattern, wrapped);
+    if (method == "GET")
+      http.Get(pattern, wrapped);
+    else if (method == "POST")
+      http.Post(pattern, wrapped);
+    else if (method == "PUT")
+      http.Put(pattern, wrapped);
   }
 
   static void Error(httplib::Response& res, const Status& s, const json& problems = json()) {
@@ -219,7 +224,9 @@ class ApiServer::Routes {
     res.status = status;
     res.set_content(j.dump(-1, ' ', false, json::error_handler_t::replace), "application/json");
   }
-  static bool CanWrite(const TokenRecord& who) { return who.role == AccessRole::kAdmin || who.role == AccessRole::kMember; }
+  static bool CanWrite(const TokenRecord& who) {
+    return who.role == AccessRole::kAdmin || who.role == AccessRole::kMember;
+  }
 
   // The job if this token's tenant may see it; another tenant's job is 404.
   Result<JobRecord> VisibleJob(const httplib::Request& req, const TokenRecord& who) {
@@ -279,7 +286,8 @@ class ApiServer::Routes {
       json problems = json::array();
       for (const auto& line : Split(spec.status().message(), '\n'))
         if (!line.empty()) problems.push_back(line);
-      return Error(res, InvalidArgument("the job spec has " + std::to_string(problems.size()) + " problem(s)"),
+      return Error(res,
+                   InvalidArgument("the job spec has " + std::to_string(problems.size()) + " problem(s)"),
                    problems);
     }
     // The spec's files come only from the job's upload or the declared server
@@ -291,7 +299,8 @@ class ApiServer::Routes {
     if (!path_problems.empty()) {
       json problems = json::array();
       for (const auto& p : path_problems) problems.push_back(p);
-      return Error(res, InvalidArgument("the job spec has " + std::to_string(problems.size()) + " problem(s)"),
+      return Error(res,
+                   InvalidArgument("the job spec has " + std::to_string(problems.size()) + " problem(s)"),
                    problems);
     }
     Status feasible = o_->controller_->CheckSubmission(*spec, who.tenant_name);
@@ -370,7 +379,8 @@ class ApiServer::Routes {
     if (!job.ok()) return Error(res, job.status());
     if (!CanWrite(who)) return Error(res, PermissionDenied("a viewer token cannot cancel jobs"));
     if (IsTerminal(job->state)) {
-      return Json(res, {{"id", job->id.value()}, {"state", JobStateName(job->state)},
+      return Json(res, {{"id", job->id.value()},
+                        {"state", JobStateName(job->state)},
                         {"message", std::string("job is already ") + JobStateName(job->state)}});
     }
     Status s = o_->store_->RequestCancel(job->id);
@@ -482,7 +492,8 @@ class ApiServer::Routes {
   }
 
   void CreateTenant(const httplib::Request& req, httplib::Response& res, const TokenRecord& who) {
-    if (!IsPlatformAdmin(who)) return Error(res, PermissionDenied("only a platform admin can create tenants"));
+    if (!IsPlatformAdmin(who))
+      return Error(res, PermissionDenied("only a platform admin can create tenants"));
     auto body = api::ParseTenantCreateRequest(req.body);
     if (!body.ok()) return Error(res, body.status());
     auto t = o_->store_->CreateTenant(body->name);
@@ -503,9 +514,11 @@ class ApiServer::Routes {
     auto body = api::ParseTokenCreateRequest(req.body);
     if (!body.ok()) return Error(res, body.status());
     // Platform admins mint tokens for any tenant; a tenant admin only for its own.
-    bool allowed = IsPlatformAdmin(who) || (who.role == AccessRole::kAdmin && who.tenant_name == body->tenant);
-    if (!allowed) return Error(res, PermissionDenied("only an admin of tenant '" + body->tenant +
-                                                     "' or a platform admin can create its tokens"));
+    bool allowed =
+        IsPlatformAdmin(who) || (who.role == AccessRole::kAdmin && who.tenant_name == body->tenant);
+    if (!allowed)
+      return Error(res, PermissionDenied("only an admin of tenant '" + body->tenant +
+                                         "' or a platform admin can create its tokens"));
     auto tenant = o_->store_->GetTenantByName(body->tenant);
     if (!tenant.ok()) return Error(res, tenant.status());
     auto token = GenerateToken();
@@ -534,8 +547,9 @@ class ApiServer::Routes {
     std::map<JobState, int64_t> by_state;
     if (counts.ok())
       for (const auto& [st, n] : *counts) by_state[st] = n;
-    for (JobState st : {JobState::kSubmitted, JobState::kQueued, JobState::kScheduled, JobState::kRunning,
-                        JobState::kRecovering, JobState::kSucceeded, JobState::kFailed, JobState::kCancelled}) {
+    for (JobState st :
+         {JobState::kSubmitted, JobState::kQueued, JobState::kScheduled, JobState::kRunning,
+          JobState::kRecovering, JobState::kSucceeded, JobState::kFailed, JobState::kCancelled}) {
       out << "skyrun_jobs{state=\"" << JobStateName(st) << "\"} " << by_state[st] << "\n";
     }
     if (!platform) {
@@ -578,7 +592,9 @@ ApiServer::ApiServer(Store* store, Controller* controller, Clock* clock, SpecDec
       decoder_(std::move(decoder)),
       options_(std::move(options)) {}
 
-ApiServer::~ApiServer() { Stop(); }
+ApiServer::~ApiServer() {
+  Stop();
+}
 
 Status ApiServer::Start() {
   HttpLimits limits;
@@ -624,7 +640,8 @@ Result<std::string> EnsureAdminToken(Store& store, const std::string& state_dir)
   bool ok = ::write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size());
   ok = ok && ::fsync(fd) == 0;
   ::close(fd);
-  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) return Internal("cannot write the admin token file " + path);
+  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0)
+    return Internal("cannot write the admin token file " + path);
   return path;
 }
 

@@ -42,7 +42,8 @@ struct ApiServerOptions {
 
 class ApiServer {
  public:
-  ApiServer(Store* store, Controller* controller, Clock* clock, SpecDecoder decoder, ApiServerOptions options);
+  ApiServer(Store* store, Controller* controller, Clock* clock, SpecDecoder decoder,
+            ApiServerOptions options);
   ~ApiServer();
 
   // Binds and serves on a background thread; returns once listening.

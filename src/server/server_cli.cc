@@ -25,7 +25,9 @@ namespace {
 
 std::atomic<bool> g_stop{false};  // set by the signal handler only
 
-void OnSignal(int) { g_stop = true; }
+void OnSignal(int) {
+  g_stop = true;
+}
 
 // Removes uploads no live job uses any more, about once a second.
 class UploadSweeper {
@@ -37,7 +39,8 @@ class UploadSweeper {
               SKYRUN_ASSIGN_OR_RETURN(auto live, store->ListLiveUploads());
               return uploads::LiveUploads(live.begin(), live.end());
             });
-            if (!swept.ok()) std::cerr << "warning: removing finished jobs' uploads: " << swept.message() << std::endl;
+            if (!swept.ok())
+              std::cerr << "warning: removing finished jobs' uploads: " << swept.message() << std::endl;
             for (int i = 0; i < 10 && !stop_; ++i) clock->SleepFor(100 * kMicrosPerMilli);
           }
         }) {}
@@ -82,7 +85,7 @@ int RunServer(const ServerFlags& flags) {
   }
   // The server's log is its stderr.
   Logger logger("skyrun", Logger::Output::kStderr, *level);
-  std::string state_dir = !flags.state_dir.empty() ? flags.state_dir
+  std::string state_dir = !flags.state_dir.empty()    ? flags.state_dir
                           : !config.state_dir.empty() ? config.state_dir
                                                       : DefaultStateDir();
   state_dir = std::filesystem::absolute(state_dir).lexically_normal().string();
@@ -191,9 +194,10 @@ SpecDecoder MakeSpecDecoder() {
       return InvalidArgument(lines);
     }
     if (parsed.specs.size() != 1) {
-      return InvalidArgument(file + ": holds " + std::to_string(parsed.specs.size()) +
-                             " jobs; multi-stage pipelines are placed by the broker, which is not available yet: "
-                             "submit one job per file\n");
+      return InvalidArgument(
+          file + ": holds " + std::to_string(parsed.specs.size()) +
+          " jobs; multi-stage pipelines are placed by the broker, which is not available yet: "
+          "submit one job per file\n");
     }
     // `file` is a name for messages only; the job's files come from its upload
     // (base_dir is set by whoever knows the job: submission, the controller).

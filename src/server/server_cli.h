@@ -3,9 +3,9 @@
 // through src/cli/server_command.cc. Thread-safety: call once, from main().
 #pragma once
 
-#include "controller/controller.h"
-
 #include <string>
+
+#include "controller/controller.h"
 
 namespace skyrun {
 

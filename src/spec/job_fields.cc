@@ -270,7 +270,8 @@ void ReadPartition(FieldReader& reader, const Field& field, PartitionSpec* out) 
   } else if (!model && !profile) {
     reader.Problem(field, "needs model (such as bert-large) or profile (a CSV of units)");
   }
-  if (layers && profile) reader.Problem(*layers, "applies to a built-in model only; a profile lists its own units");
+  if (layers && profile)
+    reader.Problem(*layers, "applies to a built-in model only; a profile lists its own units");
 }
 
 void ReadDependsOn(FieldReader& reader, const Field& field, std::vector<std::string>* out) {

@@ -242,7 +242,8 @@ const char* DataLocationHelp() {
 
 // The expression language's parse and type check; each error (with its
 // caret line) becomes a problem at the field.
-static bool CheckExpression(FieldReader& reader, const Field& f, const std::string& text, expr::ExprRole role) {
+static bool CheckExpression(FieldReader& reader, const Field& f, const std::string& text,
+                            expr::ExprRole role) {
   auto report = expr::CheckText(text, role);
   if (!report.ok()) {
     reader.Problem(f, report.status().message());

@@ -22,7 +22,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-fs::path SpecsDir() { return (test_support::SourceDir() / "tests" / "specs").lexically_normal(); }
+fs::path SpecsDir() {
+  return (test_support::SourceDir() / "tests" / "specs").lexically_normal();
+}
 
 std::vector<std::string> YamlFiles(const std::string& kind) {
   std::vector<std::string> out;

@@ -2,8 +2,6 @@
 // DESIGN.md example field by field, the quantity forms, limits (size,
 // nesting, aliases), pipelines, positions, and reading files.
 #include "spec/spec_parser.h"
-#include "support/golden.h"
-#include "support/temp_dir.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -14,12 +12,17 @@
 #include <sstream>
 #include <string>
 
+#include "support/golden.h"
+#include "support/temp_dir.h"
+
 namespace skyrun {
 namespace {
 
 namespace fs = std::filesystem;
 
-fs::path SpecsDir() { return (test_support::SourceDir() / "tests" / "specs").lexically_normal(); }
+fs::path SpecsDir() {
+  return (test_support::SourceDir() / "tests" / "specs").lexically_normal();
+}
 
 // Parses one document that must be valid.
 JobSpec ParseOne(const std::string& text) {

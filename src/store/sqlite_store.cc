@@ -206,8 +206,10 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& state_
   // later steps alter them.
   if (status.ok()) {
     auto version = writer->QueryInt("PRAGMA user_version");
-    if (!version.ok()) status = version.status();
-    else if (*version >= 1 && *version <= LatestSchemaVersion()) status = CheckTables(*writer);
+    if (!version.ok())
+      status = version.status();
+    else if (*version >= 1 && *version <= LatestSchemaVersion())
+      status = CheckTables(*writer);
   }
   if (status.ok()) status = MigrateSchema(*writer, StoreMigrations());
   if (status.ok()) status = CheckTables(*writer);
@@ -533,9 +535,10 @@ Result<std::vector<std::pair<JobState, int64_t>>> SqliteStore::CountJobs(std::op
 Result<std::vector<std::pair<int64_t, std::string>>> SqliteStore::ListLiveUploads() {
   using Live = std::vector<std::pair<int64_t, std::string>>;
   return Read<Live>("listing the uploads of live jobs", [&](SqliteDb& db) -> Result<Live> {
-    SKYRUN_ASSIGN_OR_RETURN(SqliteQuery query,
-                            db.Prepare("SELECT DISTINCT coalesce(tenant_id, 0), upload FROM jobs WHERE upload != '' "
-                                       "AND state NOT IN ('SUCCEEDED', 'FAILED', 'CANCELLED')"));
+    SKYRUN_ASSIGN_OR_RETURN(
+        SqliteQuery query,
+        db.Prepare("SELECT DISTINCT coalesce(tenant_id, 0), upload FROM jobs WHERE upload != '' "
+                   "AND state NOT IN ('SUCCEEDED', 'FAILED', 'CANCELLED')"));
     Live live;
     while (true) {
       SKYRUN_ASSIGN_OR_RETURN(bool row, query.Step());

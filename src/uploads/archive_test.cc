@@ -1,5 +1,4 @@
 #include "uploads/archive.h"
-#include "support/temp_dir.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -7,6 +6,8 @@
 
 #include <filesystem>
 #include <fstream>
+
+#include "support/temp_dir.h"
 
 namespace skyrun::uploads {
 namespace {

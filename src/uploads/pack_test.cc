@@ -7,9 +7,9 @@
 #include <filesystem>
 #include <fstream>
 
+#include "support/temp_dir.h"
 #include "uploads/archive.h"
 #include "uploads/spec_inputs.h"
-#include "support/temp_dir.h"
 
 namespace skyrun::uploads {
 namespace {

@@ -7,8 +7,8 @@
 #include <ctime>
 #include <filesystem>
 
-#include "uploads/archive.h"
 #include "support/temp_dir.h"
+#include "uploads/archive.h"
 
 namespace skyrun::uploads {
 namespace {

@@ -1,6 +1,7 @@
 // End-to-end tests of the core platform through the real server process and
 // the real CLI: quickstart, gang (ddp), recovery with checkpoints, cancel,
 // crash and restart of the server, tenants and tokens, bad input.
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -9,15 +10,14 @@
 #include <sstream>
 #include <thread>
 
-#include <gtest/gtest.h>
-
 #include "server_harness.h"
 
 namespace skyrun::testing {
 namespace {
 
-
-std::string Example(const std::string& rel) { return ServerHarness::SourceDir() + "/examples/" + rel; }
+std::string Example(const std::string& rel) {
+  return ServerHarness::SourceDir() + "/examples/" + rel;
+}
 
 // A pool of 4 CPUs and 4 declared GPUs: enough for every test, and small
 // enough that the gang tests can fill it.
@@ -68,8 +68,8 @@ TEST(LifecycleTest, GangThatDoesNotFitWaitsAndNeverStartsPartially) {
   ServerHarness server(kPoolConfig);
   server.Start();
   // Take 3 of the 4 GPUs.
-  int64_t blocker = server.Submit("name: blocker\nresources: {accelerators: 'A100:3', cpus: 1}\nrun: sleep 600\n",
-                                  "/tmp/blocker.yaml");
+  int64_t blocker = server.Submit(
+      "name: blocker\nresources: {accelerators: 'A100:3', cpus: 1}\nrun: sleep 600\n", "/tmp/blocker.yaml");
   ASSERT_EQ(server.WaitForState(blocker, {"RUNNING"}, 20), "RUNNING");
   // A gang of 2 x 1 GPU fits the pool but not what is free now.
   int64_t gang = server.Submit(
@@ -118,8 +118,9 @@ TEST(LifecycleTest, BeyondTheRestartLimitTheJobFailsWithTheReason) {
   ServerHarness server(kPoolConfig);
   server.Start();
   // Fails with a recoverable code on every attempt.
-  std::string spec = "name: flaky\nrun: echo attempt $SKYRUN_ATTEMPT; exit 75\n"
-                     "recovery: {max_restarts_on_errors: 2, recover_on_exit_codes: [75]}\n";
+  std::string spec =
+      "name: flaky\nrun: echo attempt $SKYRUN_ATTEMPT; exit 75\n"
+      "recovery: {max_restarts_on_errors: 2, recover_on_exit_codes: [75]}\n";
   int64_t id = server.Submit(spec, "/tmp/flaky.yaml");
   ASSERT_EQ(server.WaitForState(id, {"FAILED", "SUCCEEDED"}, 60), "FAILED");
   auto j = server.Job(id);
@@ -127,9 +128,10 @@ TEST(LifecycleTest, BeyondTheRestartLimitTheJobFailsWithTheReason) {
   EXPECT_EQ(j["attempts"].size(), 3u);
   EXPECT_NE(j["reason"].get<std::string>().find("restart limit reached"), std::string::npos) << j["reason"];
   // An exit code not in the list is not retried at all.
-  int64_t other = server.Submit("name: exit3\nrun: exit 3\nrecovery: {max_restarts_on_errors: 2, "
-                                "recover_on_exit_codes: [75]}\n",
-                                "/tmp/exit3.yaml");
+  int64_t other = server.Submit(
+      "name: exit3\nrun: exit 3\nrecovery: {max_restarts_on_errors: 2, "
+      "recover_on_exit_codes: [75]}\n",
+      "/tmp/exit3.yaml");
   ASSERT_EQ(server.WaitForState(other, {"FAILED", "SUCCEEDED"}, 30), "FAILED");
   auto o = server.Job(other);
   EXPECT_EQ(o["attempt"], 1);
@@ -148,17 +150,18 @@ TEST(LifecycleTest, CancelStopsTheWholeProcessGroup) {
   auto j = server.Job(id);
   EXPECT_EQ(j["attempts"][0]["state"], "KILLED") << j.dump(2);
   // Nothing of the task is left: no process has its cwd in the job's dir.
-  auto ps = RunCommand({"/bin/sh", "-c", "ls -l /proc/[0-9]*/cwd 2>/dev/null | grep -c '" + server.state_dir() +
-                                          "/jobs/' || true"},
-                       {}, 10);
+  auto ps =
+      RunCommand({"/bin/sh", "-c",
+                  "ls -l /proc/[0-9]*/cwd 2>/dev/null | grep -c '" + server.state_dir() + "/jobs/' || true"},
+                 {}, 10);
   EXPECT_EQ(ps.output, "0\n");
 }
 
 TEST(LifecycleTest, ServerKilledWhileAJobRunsReadoptsIt) {
   ServerHarness server(kPoolConfig);
   server.Start();
-  int64_t id = server.Submit("name: survivor\nrun: echo started-once; sleep 3; echo finished\n",
-                             "/tmp/survivor.yaml");
+  int64_t id =
+      server.Submit("name: survivor\nrun: echo started-once; sleep 3; echo finished\n", "/tmp/survivor.yaml");
   ASSERT_EQ(server.WaitForState(id, {"RUNNING"}, 20), "RUNNING");
   server.Kill9();
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
@@ -184,9 +187,10 @@ TEST(LifecycleTest, ServerKilledDuringSubmissionsKeepsEveryAcknowledgedJob) {
   for (int t = 0; t < 4; ++t) {
     writers.emplace_back([&] {
       while (!stop) {
-        auto r = server.Post("/v1/jobs",
-                             {{"spec", "name: tiny\nresources: {cpus: 0.1}\nrun: 'true'\n"}, {"file", "/tmp/tiny.yaml"}},
-                             token);
+        auto r = server.Post(
+            "/v1/jobs",
+            {{"spec", "name: tiny\nresources: {cpus: 0.1}\nrun: 'true'\n"}, {"file", "/tmp/tiny.yaml"}},
+            token);
         if (r.status == 201) {
           std::lock_guard<std::mutex> lock(mu);
           acknowledged.push_back(r.Json()["id"].get<int64_t>());
@@ -240,7 +244,8 @@ TEST(LifecycleTest, TenantsAreIsolated) {
   int64_t mine = server.Submit("name: mine\nrun: 'true'\n", "/tmp/mine.yaml", other);
   EXPECT_EQ(server.Get("/v1/jobs/" + std::to_string(mine), other).status, 200);
   // A viewer can read but not submit or cancel.
-  auto view = server.Cli({"admin", "token", "create", "--tenant", "vision", "--role", "viewer", "-o", "json"});
+  auto view =
+      server.Cli({"admin", "token", "create", "--tenant", "vision", "--role", "viewer", "-o", "json"});
   std::string viewer = nlohmann::json::parse(view.output)["token"];
   EXPECT_EQ(server.Get("/v1/jobs/" + std::to_string(mine), viewer).status, 200);
   EXPECT_EQ(server.Post("/v1/jobs", {{"spec", "run: 'true'"}}, viewer).status, 403);
@@ -252,8 +257,8 @@ TEST(LifecycleTest, BadSpecsAreRefusedAndNothingIsStored) {
   ServerHarness server(kPoolConfig);
   server.Start();
   std::string token = server.admin_token();
-  auto r = server.Post("/v1/jobs", {{"spec", "name: x\nresorces: {cpus: 1}\nrun: 'true'\n"}, {"file", "/tmp/b.yaml"}},
-                       token);
+  auto r = server.Post(
+      "/v1/jobs", {{"spec", "name: x\nresorces: {cpus: 1}\nrun: 'true'\n"}, {"file", "/tmp/b.yaml"}}, token);
   EXPECT_EQ(r.status, 400);
   EXPECT_NE(r.body.find("did you mean 'resources'"), std::string::npos) << r.body;
   EXPECT_EQ(server.Post("/v1/jobs", {{"spec", "resources: {gpu_milli: 1001}\nrun: x\n"}}, token).status, 400);

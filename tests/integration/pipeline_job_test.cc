@@ -1,12 +1,12 @@
 // Mode pipeline end to end through the real server: the partitioner splits
 // BERT-large over the placed tasks by their nodes' declared speeds, and each
 // task gets its range as SKYRUN_LAYER_START/END (examples/pipeline).
+#include <gtest/gtest.h>
+
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
-
-#include <gtest/gtest.h>
 
 #include "server_harness.h"
 
@@ -74,10 +74,11 @@ TEST(PipelineJobTest, EachTaskGetsItsRangeSizedByItsNodesSpeed) {
 TEST(PipelineJobTest, AnUnknownModelIsRefusedAtSubmission) {
   ServerHarness server(kFleet);
   server.Start();
-  auto r = server.Post("/v1/jobs",
-                       {{"spec", "name: p\nmode: pipeline\nnum_nodes: 2\npartition: {model: gpt-17}\nrun: 'true'\n"},
-                        {"file", "/tmp/p.yaml"}},
-                       server.admin_token());
+  auto r = server.Post(
+      "/v1/jobs",
+      {{"spec", "name: p\nmode: pipeline\nnum_nodes: 2\npartition: {model: gpt-17}\nrun: 'true'\n"},
+       {"file", "/tmp/p.yaml"}},
+      server.admin_token());
   EXPECT_EQ(r.status, 400) << r.body;
   EXPECT_NE(r.body.find("partition.model"), std::string::npos) << r.body;
   EXPECT_EQ(server.Get("/v1/jobs?live=false", server.admin_token()).Json()["jobs"].size(), 0u);
@@ -90,12 +91,13 @@ TEST(PipelineJobTest, ThePartitionerThroughTheApiMatchesTheCli) {
   std::ifstream in(dir + "/devices.csv");
   std::stringstream devices;
   devices << in.rdbuf();
-  auto r = server.Post("/v1/partition",
-                       {{"model", "bert-large"}, {"layers", 160}, {"devices_csv", devices.str()}, {"algorithms", {"all"}}},
-                       server.admin_token());
+  auto r = server.Post(
+      "/v1/partition",
+      {{"model", "bert-large"}, {"layers", 160}, {"devices_csv", devices.str()}, {"algorithms", {"all"}}},
+      server.admin_token());
   ASSERT_EQ(r.status, 200) << r.body;
-  auto cli = server.Cli({"partition", "--model", "bert-large", "--layers", "160", "--devices", dir + "/devices.csv",
-                         "--algo", "all", "-o", "json"});
+  auto cli = server.Cli({"partition", "--model", "bert-large", "--layers", "160", "--devices",
+                         dir + "/devices.csv", "--algo", "all", "-o", "json"});
   ASSERT_EQ(cli.exit_code, 0) << cli.output;
   auto api = r.Json(), local = nlohmann::json::parse(cli.output);
   ASSERT_TRUE(api.contains("results")) << r.body;
@@ -106,8 +108,9 @@ TEST(PipelineJobTest, ThePartitionerThroughTheApiMatchesTheCli) {
     EXPECT_EQ(api["results"][k]["max_load"], local["results"][k]["max_load"]);
   }
   // Bad input: 400 with what and where; the server goes on.
-  auto bad = server.Post("/v1/partition", {{"model", "bert-large"}, {"devices_csv", "name,slowness\na,zero\n"}},
-                         server.admin_token());
+  auto bad =
+      server.Post("/v1/partition", {{"model", "bert-large"}, {"devices_csv", "name,slowness\na,zero\n"}},
+                  server.admin_token());
   EXPECT_EQ(bad.status, 400) << bad.body;
   EXPECT_NE(bad.body.find("devices_csv"), std::string::npos) << bad.body;
   EXPECT_EQ(server.Post("/v1/partition", {{"model", "bert-large"}}, "").status, 401);
@@ -146,7 +149,8 @@ local:
     EXPECT_GT(secs, 0) << line;
     memory[name] = line.substr(line.rfind(',') + 1);
   }
-  EXPECT_EQ(memory, (std::map<std::string, std::string>{{"gpu-a", "16384"}, {"gpu-b", "16384"}, {"cpu-c", "3072"}}))
+  EXPECT_EQ(memory,
+            (std::map<std::string, std::string>{{"gpu-a", "16384"}, {"gpu-b", "16384"}, {"cpu-c", "3072"}}))
       << r.output;
   // Each measurement was a job pinned to its node.
   auto jobs = server.Get("/v1/jobs?live=false", server.admin_token()).Json()["jobs"];
@@ -158,7 +162,8 @@ local:
     EXPECT_EQ(full["name"].get<std::string>(), "device-bench-" + node);
   }
   // One per device class.
-  auto per_model = server.Cli({"partition", "measure", "--per-model", "--n", "64", "--iters", "1", "-o", "json"}, 180);
+  auto per_model =
+      server.Cli({"partition", "measure", "--per-model", "--n", "64", "--iters", "1", "-o", "json"}, 180);
   ASSERT_EQ(per_model.exit_code, 0) << per_model.output;
   auto doc = nlohmann::json::parse(per_model.output.substr(per_model.output.find("{\n")));
   EXPECT_EQ(doc["devices"].size(), 2u) << per_model.output;

@@ -4,12 +4,11 @@
 // them, a requirement no node meets is refused at submission with the
 // clause that failed, `skyrun match` explains each rejection, and a node's
 // tenant-aware policy keeps distrusted tenants off it while they would share.
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <fstream>
 #include <set>
-
-#include <gtest/gtest.h>
 
 #include "server_harness.h"
 
@@ -92,7 +91,8 @@ TEST(RequirementsTest, UnmeetableOrMistypedRequirementsAreRefusedAtSubmission) {
   ServerHarness server(kFleet);
   server.Start();
   std::string token = server.admin_token();
-  auto jp = server.Post("/v1/jobs", {{"spec", Spec("jp", R"(Country == "JP")")}, {"file", "/tmp/jp.yaml"}}, token);
+  auto jp =
+      server.Post("/v1/jobs", {{"spec", Spec("jp", R"(Country == "JP")")}, {"file", "/tmp/jp.yaml"}}, token);
   EXPECT_EQ(jp.status, 400) << jp.body;
   EXPECT_NE(jp.body.find("can never fit"), std::string::npos) << jp.body;
   EXPECT_NE(jp.body.find(R"(requirements: Country == \"JP\" is FALSE (Country = \"US\"))"), std::string::npos)
@@ -121,8 +121,9 @@ TEST(RequirementsTest, MatchExplainsEachRejectionOnTheServersNodes) {
   EXPECT_NE(m.output.find("us-a10   requirements: GpuMemoryMB >= 40000 is FALSE (GpuMemoryMB = 24576)"),
             std::string::npos)
       << m.output;
-  EXPECT_NE(m.output.find(R"(fr-a100  requirements: member(Country, {"US", "DE"}) is FALSE (Country = "FR"))"),
-            std::string::npos)
+  EXPECT_NE(
+      m.output.find(R"(fr-a100  requirements: member(Country, {"US", "DE"}) is FALSE (Country = "FR"))"),
+      std::string::npos)
       << m.output;
 }
 

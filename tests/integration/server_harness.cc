@@ -1,6 +1,8 @@
 #include "server_harness.h"
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -13,14 +15,10 @@
 #include <sstream>
 #include <thread>
 
-#include <gtest/gtest.h>
-#include <httplib.h>
-
-#include "spec/spec_parser.h"
-#include "uploads/pack.h"
-
 #include "common/net.h"
+#include "spec/spec_parser.h"
 #include "support/golden.h"
+#include "uploads/pack.h"
 
 namespace skyrun::testing {
 
@@ -34,7 +32,9 @@ std::string ServerHarness::SkyrunBinary() {
   return b ? b : SKYRUN_DEFAULT_BINARY;
 }
 
-std::string ServerHarness::SourceDir() { return test_support::SourceDir().string(); }
+std::string ServerHarness::SourceDir() {
+  return test_support::SourceDir().string();
+}
 
 ServerHarness::ServerHarness(std::string config_yaml) : config_yaml_(std::move(config_yaml)) {
   auto port = PickFreeTcpPort();
@@ -62,8 +62,8 @@ ServerHarness::~ServerHarness() {
 }
 
 void ServerHarness::Start() {
-  std::vector<std::string> args = {SkyrunBinary(), "server", "--state-dir", state_dir_, "--listen",
-                                   "127.0.0.1:" + std::to_string(port_)};
+  std::vector<std::string> args = {SkyrunBinary(), "server",   "--state-dir",
+                                   state_dir_,     "--listen", "127.0.0.1:" + std::to_string(port_)};
   if (!config_yaml_.empty()) {
     std::string cfg = state_dir_ + "/server.yaml";
     std::ofstream(cfg) << config_yaml_;
@@ -138,7 +138,8 @@ HttpResult ServerHarness::Get(const std::string& path, const std::string& token)
   return {r->status, r->body};
 }
 
-HttpResult ServerHarness::Post(const std::string& path, const nlohmann::json& body, const std::string& token) const {
+HttpResult ServerHarness::Post(const std::string& path, const nlohmann::json& body,
+                               const std::string& token) const {
   httplib::Client cli(url());
   cli.set_read_timeout(30, 0);
   httplib::Headers h;
@@ -148,7 +149,8 @@ HttpResult ServerHarness::Post(const std::string& path, const nlohmann::json& bo
   return {r->status, r->body};
 }
 
-int64_t ServerHarness::Submit(const std::string& spec_yaml, const std::string& file, const std::string& token) const {
+int64_t ServerHarness::Submit(const std::string& spec_yaml, const std::string& file,
+                              const std::string& token) const {
   auto r = Post("/v1/jobs", {{"spec", spec_yaml}, {"file", file}}, token.empty() ? admin_token() : token);
   if (r.status != 201) {
     ADD_FAILURE() << "submit failed: HTTP " << r.status << " " << r.body;
@@ -157,7 +159,8 @@ int64_t ServerHarness::Submit(const std::string& spec_yaml, const std::string& f
   return r.Json()["id"].get<int64_t>();
 }
 
-HttpResult ServerHarness::Put(const std::string& path, const std::string& bytes, const std::string& token) const {
+HttpResult ServerHarness::Put(const std::string& path, const std::string& bytes,
+                              const std::string& token) const {
   httplib::Client cli(url());
   cli.set_read_timeout(60, 0);
   httplib::Headers h;
@@ -199,7 +202,8 @@ nlohmann::json ServerHarness::Job(int64_t id) const {
   return Get("/v1/jobs/" + std::to_string(id), admin_token()).Json();
 }
 
-std::string ServerHarness::WaitForState(int64_t id, const std::vector<std::string>& states, double timeout_s) const {
+std::string ServerHarness::WaitForState(int64_t id, const std::vector<std::string>& states,
+                                        double timeout_s) const {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
   std::string state;
   while (std::chrono::steady_clock::now() < deadline) {

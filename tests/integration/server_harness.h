@@ -7,10 +7,9 @@
 #include <sys/types.h>
 
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "support/temp_dir.h"
 
@@ -33,9 +32,9 @@ class ServerHarness {
   explicit ServerHarness(std::string config_yaml = "");
   ~ServerHarness();
 
-  void Start();       // starts and waits for /healthz (fails the test otherwise)
-  void Stop();        // SIGTERM, wait
-  void Kill9();       // SIGKILL, as a crash
+  void Start();  // starts and waits for /healthz (fails the test otherwise)
+  void Stop();   // SIGTERM, wait
+  void Kill9();  // SIGKILL, as a crash
   bool running() const { return pid_ > 0; }
 
   const std::string& state_dir() const { return state_dir_; }
@@ -56,14 +55,16 @@ class ServerHarness {
   int64_t Submit(const std::string& spec_yaml, const std::string& file, const std::string& token = "") const;
   // Submits as a client would from `spec_dir`: packs what the spec names
   // there, uploads it (PUT /v1/uploads/<sha256>) and posts the job with it.
-  HttpResult SubmitFrom(const std::string& spec_yaml, const std::string& spec_dir, const std::string& token = "") const;
+  HttpResult SubmitFrom(const std::string& spec_yaml, const std::string& spec_dir,
+                        const std::string& token = "") const;
   nlohmann::json Job(int64_t id) const;
   // Waits until the job is in one of `states` or the timeout passes.
   std::string WaitForState(int64_t id, const std::vector<std::string>& states, double timeout_s) const;
 
   // Runs `skyrun ARGS...` against this server with its admin token (from
   // `cwd` when given).
-  CommandResult Cli(const std::vector<std::string>& args, double timeout_s = 120, const std::string& cwd = "") const;
+  CommandResult Cli(const std::vector<std::string>& args, double timeout_s = 120,
+                    const std::string& cwd = "") const;
 
   static std::string SkyrunBinary();
   static std::string SourceDir();

@@ -1,9 +1,9 @@
 // A hung Slurm controller must not stall the server: the real server with a
 // Slurm backend whose `squeue`, `sacct` and `scontrol show job ID` hang for 60 s
 // (fakes first on the server's PATH; `scontrol show node`, the inventory's
-// `scontrol show job -d -o` and `sbatch` answer at once, so a Slurm job is launched and then followed), plus the local pool.
-// While the Slurm poll hangs, `skyrun queue` and GET /v1/jobs answer quickly
-// and a local job still starts and succeeds.
+// `scontrol show job -d -o` and `sbatch` answer at once, so a Slurm job is launched and then followed), plus
+// the local pool. While the Slurm poll hangs, `skyrun queue` and GET /v1/jobs answer quickly and a local job
+// still starts and succeeds.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
@@ -39,9 +39,10 @@ std::string MakeFakeSlurm(const std::string& state_dir) {
   WriteScript(dir / "sacct", hang);
   WriteScript(dir / "sinfo", hang);
   WriteScript(dir / "scontrol",
-              "if [ \"$1 $2\" = \"show node\" ]; then cat \"" + node + "\"; exit 0; fi\n"
-              // The inventory's list of every job (what other users hold): none.
-              "if [ \"$*\" = \"show job -d -o\" ]; then echo 'No jobs in the system'; exit 0; fi\n" +
+              "if [ \"$1 $2\" = \"show node\" ]; then cat \"" + node +
+                  "\"; exit 0; fi\n"
+                  // The inventory's list of every job (what other users hold): none.
+                  "if [ \"$*\" = \"show job -d -o\" ]; then echo 'No jobs in the system'; exit 0; fi\n" +
                   hang);
   WriteScript(dir / "sbatch", "echo 4242\n");
   WriteScript(dir / "scancel", "exit 0\n");

@@ -15,8 +15,8 @@
 
 #include "common/strings.h"
 #include "server_harness.h"
-#include "uploads/archive.h"
 #include "support/temp_dir.h"
+#include "uploads/archive.h"
 
 namespace skyrun::testing {
 namespace {

@@ -34,7 +34,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-fs::path ScenarioDir() { return fs::path(SKYRUN_SOURCE_DIR_DEFAULT) / "tests" / "scenarios"; }
+fs::path ScenarioDir() {
+  return fs::path(SKYRUN_SOURCE_DIR_DEFAULT) / "tests" / "scenarios";
+}
 
 // A backend that runs nothing: tasks are RUNNING until the scenario ends them.
 class ScenarioDriver final : public Driver {
@@ -55,7 +57,8 @@ class ScenarioDriver final : public Driver {
     std::lock_guard<std::mutex> lock(mu_);
     std::vector<std::string> handles;
     for (const auto& t : launch.tasks) {
-      std::string h = launch.job_name + ":" + std::to_string(launch.attempt_no) + ":" + std::to_string(t.rank);
+      std::string h =
+          launch.job_name + ":" + std::to_string(launch.attempt_no) + ":" + std::to_string(t.rank);
       node_of_[h] = t.placement.node;
       handles.push_back(h);
     }
@@ -90,8 +93,10 @@ class ScenarioDriver final : public Driver {
   }
   void SetDown(const std::string& node, bool down) {
     std::lock_guard<std::mutex> lock(mu_);
-    if (down) down_.insert(node);
-    else down_.erase(node);
+    if (down)
+      down_.insert(node);
+    else
+      down_.erase(node);
   }
 
  private:

@@ -15,14 +15,14 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <thread>
-#include <optional>
 
 #include "common/strings.h"
-#include "drivers/slurm/slurm_parse.h"
 #include "drivers/slurm/slurm_cluster_suite.h"
+#include "drivers/slurm/slurm_parse.h"
 #include "server_harness.h"
 #include "support/temp_dir.h"
 
@@ -198,8 +198,9 @@ TEST_F(SlurmE2eTest, NodesOfTheClusterAreShownBySkyrunNodes) {
 // Issue 11: a job of another user, submitted straight with sbatch, holds a
 // GPU, 2 CPUs and 1000 MiB of node2; `skyrun nodes` offers node2 without them.
 TEST_F(SlurmE2eTest, WhatAnotherUsersJobHoldsIsNotOffered) {
-  auto other = cluster_->Run({"sbatch", "--parsable", "--no-requeue", "-o", "/dev/null", "-w", "node2", "-c", "2",
-                              "--mem=1000", "--gres=gpu:T4:1", "-J", "someone-else", "--wrap", "sleep 300"});
+  auto other =
+      cluster_->Run({"sbatch", "--parsable", "--no-requeue", "-o", "/dev/null", "-w", "node2", "-c", "2",
+                     "--mem=1000", "--gres=gpu:T4:1", "-J", "someone-else", "--wrap", "sleep 300"});
   ASSERT_TRUE(other.ok() && other->exit_code == 0) << (other.ok() ? other->err : other.status().message());
   const std::string other_id = Trim(other->out);
   std::string state;

@@ -56,11 +56,12 @@ Status ValidateSandbox(const LocalSandboxConfig& sandbox) {
     return InvalidArgument("local.sandbox.bwrap must be an absolute path, got '" + sandbox.bwrap + "'");
   }
   if (::access(sandbox.bwrap.c_str(), X_OK) != 0) {
-    return FailedPrecondition("local.sandbox: bubblewrap (" + sandbox.bwrap +
-                              ") is not installed or not executable; tasks run inside it. Install the Debian "
-                              "package `bubblewrap` (scripts/install-deps.sh), or set `local: {sandbox: "
-                              "{enabled: false}}` to run tasks unconfined (unsafe: every job can then read the "
-                              "server's state, admin.token included)");
+    return FailedPrecondition(
+        "local.sandbox: bubblewrap (" + sandbox.bwrap +
+        ") is not installed or not executable; tasks run inside it. Install the Debian "
+        "package `bubblewrap` (scripts/install-deps.sh), or set `local: {sandbox: "
+        "{enabled: false}}` to run tasks unconfined (unsafe: every job can then read the "
+        "server's state, admin.token included)");
   }
   return Status::Ok();
 }
@@ -241,7 +242,8 @@ std::optional<TaskStatus> ReadExit(const TaskPaths& paths, int rank) {
 
 }  // namespace
 
-Result<int64_t> TaskUidFor(const LocalSandboxConfig& config, TenantId tenant_id, const std::string& tenant_name) {
+Result<int64_t> TaskUidFor(const LocalSandboxConfig& config, TenantId tenant_id,
+                           const std::string& tenant_name) {
   if (auto it = config.tenant_uids.find(tenant_name); it != config.tenant_uids.end()) return it->second;
   if (config.task_uid_range) {
     auto [first, last] = *config.task_uid_range;

@@ -64,11 +64,12 @@ struct LocalSandboxConfig {
   // else default_uid. A tenant whose id does not fit the range cannot launch.
   std::map<std::string, int64_t> tenant_uids;
   std::optional<std::pair<int64_t, int64_t>> task_uid_range;  // [first, last]
-  int64_t default_uid = 65534;                                  // nobody
+  int64_t default_uid = 65534;                                // nobody
 };
 
 // The uid a tenant's tasks run as under `config` (where the server is root).
-Result<int64_t> TaskUidFor(const LocalSandboxConfig& config, TenantId tenant_id, const std::string& tenant_name);
+Result<int64_t> TaskUidFor(const LocalSandboxConfig& config, TenantId tenant_id,
+                           const std::string& tenant_name);
 
 struct LocalPoolConfig {
   // Empty: one node "local" = this machine (CPUs from the affinity mask,

@@ -26,7 +26,8 @@ Status SourceOf(const JobSpec& spec, const std::string& path, const std::string&
     return Status::Ok();
   }
   if (spec.base_dir.empty()) {
-    return InvalidArgument(what + " '" + path + "' is relative, but the job has no upload to resolve it in; "
+    return InvalidArgument(what + " '" + path +
+                           "' is relative, but the job has no upload to resolve it in; "
                            "submit with `skyrun launch`, which uploads what the spec names");
   }
   *root = spec.base_dir;

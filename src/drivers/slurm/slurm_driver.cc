@@ -218,11 +218,13 @@ SbatchOptions SlurmDriver::RenderOptions() const {
 namespace {
 
 Status StageWorkdir(const std::string& job_dir, JobSpec* spec) {
-  if (spec->workdir.empty() || spec->workdir.find("://") != std::string::npos || spec->workdir.front() == '/') {
+  if (spec->workdir.empty() || spec->workdir.find("://") != std::string::npos ||
+      spec->workdir.front() == '/') {
     return Status::Ok();  // absolute: a server path the nodes share, checked at submission
   }
   if (spec->base_dir.empty()) {
-    return InvalidArgument("workdir '" + spec->workdir + "' is relative, but the job has no upload to take it from");
+    return InvalidArgument("workdir '" + spec->workdir +
+                           "' is relative, but the job has no upload to take it from");
   }
   const std::string dest = job_dir + "/workdir";
   std::error_code ec;
