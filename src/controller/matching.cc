@@ -48,6 +48,7 @@ Result<std::unique_ptr<JobMatch>> JobMatch::Create(const JobSpec& spec, const st
     const std::string& req = res.requirements.empty() ? spec.resources.requirements : res.requirements;
     const std::string& rank = res.rank.empty() ? spec.resources.rank : res.rank;
     if (!req.empty() || !rank.empty()) m->trivial_ = false;
+    if (!rank.empty()) m->ranks_ = true;
     // Conservative: any mention of a name or of RunningTenants may tell two
     // nodes of one class apart (both are per node, not per node class).
     for (const std::string* text : {&req, &rank}) {

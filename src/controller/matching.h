@@ -78,6 +78,7 @@ class JobMatch final : public JobMatcher {
   // Its expressions read the node's Name or RunningTenants, or nodes publish
   // policies (which may read RunningTenants): judge every node.
   bool NodeSpecific() const override { return reads_node_identity_ || fleet_->has_policies(); }
+  bool Ranks() const override { return ranks_; }
 
  private:
   struct Side {
@@ -89,6 +90,7 @@ class JobMatch final : public JobMatcher {
   std::map<std::string, Side> sides_;  // by role ("" = the job as a whole)
   bool trivial_ = true;
   bool reads_node_identity_ = false;
+  bool ranks_ = false;  // some role (or the job) has a rank expression
   const FleetAds* fleet_;
   expr::EvalScratch scratch_;
 };

@@ -1,5 +1,6 @@
 // The built-in plugins and the registry that builds plugins by name.
 #include <algorithm>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <unordered_map>
@@ -96,6 +97,9 @@ class ExpressionRank final : public ScorePlugin {
     const NodeVerdict& v = cache_.Get(ctx, fleet, node);
     if (!v.rank_defined) return std::nullopt;
     return v.rank;
+  }
+  bool Uniform(const TaskContext& ctx) const override {
+    return !ctx.job->matcher || !ctx.job->matcher->Ranks();
   }
 
  private:
@@ -198,6 +202,28 @@ class BestFit final : public DevicePicker, public ScorePlugin {
 
   std::optional<double> Score(const TaskContext&, const Fleet&, NodeIndex, const DeviceChoice& c) override {
     return -(static_cast<double>(c.idle_gpus_after) * 1e9 + static_cast<double>(c.cpu_free_after.raw()));
+  }
+
+  // Pick takes one GPU for a share (none when it lands on a used one), the
+  // count of one model option for whole GPUs: the node is left with at
+  // least idle - most idle GPUs, and never less than 0 free CPU.
+  std::optional<double> BoundAtIdle(const TaskContext& ctx, int idle_gpus) const override {
+    const ResourceRequest& req = ctx.task->resources;
+    int most = 0, fewest = 0;
+    if (req.gpu_milli > 0) {
+      most = 1;
+    } else {
+      bool first = true;
+      for (const auto& [model, count] : req.accelerators) {
+        if (count <= 0) continue;  // Pick never places on such an option
+        most = std::max(most, count);
+        fewest = first ? count : std::min(fewest, count);
+        first = false;
+      }
+      if (first && !req.accelerators.empty()) return -std::numeric_limits<double>::infinity();
+    }
+    if (idle_gpus < fewest) return -std::numeric_limits<double>::infinity();
+    return -(static_cast<double>(std::max(0, idle_gpus - most)) * 1e9);
   }
 };
 

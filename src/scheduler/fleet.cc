@@ -74,6 +74,7 @@ void Fleet::SetNodes(std::vector<Node> nodes) {
   shape_index_.clear();
   shape_example_.clear();
   classes_.clear();
+  classes_by_idle_.clear();
   class_index_.clear();
   for (NodeIndex i = 0; i < size(); ++i) {
     const Node& n = nodes_[i];
@@ -191,7 +192,12 @@ void Fleet::Classify(NodeIndex i) {
   std::sort(gpu.begin(), gpu.end());
   for (int64_t g : gpu) Put(key, g);
   auto [it, added] = class_index_.emplace(std::move(key), static_cast<int>(classes_.size()));
-  if (added) classes_.push_back({shape_of_[i], {}});
+  if (added) {
+    classes_.push_back({shape_of_[i], {}});
+    size_t idle = static_cast<size_t>(idle_gpus_[i]);
+    if (classes_by_idle_.size() <= idle) classes_by_idle_.resize(idle + 1);
+    classes_by_idle_[idle].push_back(it->second);
+  }
   classes_[it->second].members.insert({FreeCpu(i).raw(), i});
   class_of_[i] = it->second;
 }

@@ -85,6 +85,9 @@ class Fleet {
   void Touch() { ++generation_; }
 
   const std::vector<NodeClass>& classes() const { return classes_; }
+  // Class indices by the idle GPUs their nodes have (bookings are part of a
+  // class, so a class never changes level); classes may be empty.
+  const std::vector<std::vector<int>>& classes_by_idle() const { return classes_by_idle_; }
   int ClassOf(NodeIndex i) const { return class_of_[i]; }
   int ShapeOf(NodeIndex i) const { return shape_of_[i]; }
   int shape_count() const { return static_cast<int>(shape_index_.size()); }
@@ -108,6 +111,7 @@ class Fleet {
   std::vector<int> class_of_;
   std::unordered_map<std::string, int> shape_index_;
   std::vector<NodeClass> classes_;
+  std::vector<std::vector<int>> classes_by_idle_;
   std::unordered_map<std::string, int> class_index_;
   uint64_t generation_ = 1;
 };

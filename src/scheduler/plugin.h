@@ -44,6 +44,9 @@ class JobMatcher {
   // expressions read the node's Name or RunningTenants, or nodes publish
   // policies): then every node is judged, not one per class.
   virtual bool NodeSpecific() const = 0;
+  // False when no task of the job has a rank expression: every verdict then
+  // has rank_defined = false, and the scheduler may skip ranking.
+  virtual bool Ranks() const { return true; }
 };
 
 // A job waiting to be placed.
@@ -114,6 +117,15 @@ class ScorePlugin : public virtual Plugin {
   // all candidates to 0..100 and weighs them by the profile.
   virtual std::optional<double> Score(const TaskContext& ctx, const Fleet& fleet, NodeIndex node,
                                       const DeviceChoice& choice) = 0;
+  // True when Score gives every node the same answer for this task: the
+  // plugin then cannot change which node wins.
+  virtual bool Uniform(const TaskContext&) const { return false; }
+  // An upper bound on Score for any node that has `idle_gpus` idle GPUs
+  // before the task, when this plugin is also the profile's device picker;
+  // -infinity when no such node can take the task; nullopt when the plugin
+  // knows no bound. Lets the scheduler visit node classes from the most
+  // promising and stop when no class left can beat the best found.
+  virtual std::optional<double> BoundAtIdle(const TaskContext&, int idle_gpus) const { return std::nullopt; }
 };
 
 class ReservePlugin : public virtual Plugin {

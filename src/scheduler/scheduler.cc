@@ -104,6 +104,67 @@ Result<Scheduler> Scheduler::Create(const ProfileSpec& spec) {
   return Scheduler(std::move(p));
 }
 
+template <typename Tightest>
+std::optional<Scheduler::Candidate> Scheduler::BestByLevel(const TaskContext& ctx, Fleet& fleet,
+                                                           const std::vector<char>& shape_ok,
+                                                           const Tightest& tightest) {
+  // Only when one score decides: the others give every node the same (their
+  // normalised value is then a constant), so the weighted total orders nodes
+  // as that score's raw value does, ties to the lowest node index. It must
+  // be the device picker's plugin too (the same name builds the same kind of
+  // plugin), for its bound to hold for the devices picked.
+  ScorePlugin* deciding = nullptr;
+  for (const auto& [score, weight] : profile_.scores) {
+    if (weight == 0 || score->Uniform(ctx)) continue;
+    if (deciding) return std::nullopt;
+    deciding = score;
+  }
+  if (!deciding || deciding->Name() != profile_.device_picker->Name()) return std::nullopt;
+  const std::vector<std::vector<int>>& levels = fleet.classes_by_idle();
+  std::vector<std::pair<double, int>> order;  // (bound, idle GPUs), most promising first
+  for (size_t idle = 0; idle < levels.size(); ++idle) {
+    std::optional<double> bound = deciding->BoundAtIdle(ctx, static_cast<int>(idle));
+    if (!bound) return std::nullopt;
+    if (*bound > -std::numeric_limits<double>::infinity() && !levels[idle].empty())
+      order.push_back({*bound, static_cast<int>(idle)});
+  }
+  std::stable_sort(order.begin(), order.end(),
+                   [](const auto& a, const auto& b) { return a.first > b.first; });
+
+  Candidate best;
+  best.node = kNoNode;
+  double best_score = 0;
+  for (const auto& [bound, idle] : order) {
+    // No node left can beat (or tie) the best: every later level's bound is lower.
+    if (best.node != kNoNode && bound < best_score) break;
+    for (int ci : levels[static_cast<size_t>(idle)]) {
+      const Fleet::NodeClass& cls = fleet.classes()[static_cast<size_t>(ci)];
+      if (cls.members.empty() || !shape_ok[static_cast<size_t>(cls.shape)]) continue;
+      bool any_eligible = false;
+      NodeIndex rep = tightest(cls, &any_eligible);
+      if (rep == kNoNode) continue;
+      bool pass = true;
+      for (FilterPlugin* f : profile_.filters) {
+        if (!f->Filter(ctx, fleet, rep, nullptr)) {
+          pass = false;
+          break;
+        }
+      }
+      if (!pass) continue;
+      std::optional<DeviceChoice> choice = profile_.device_picker->Pick(*ctx.task, fleet, rep, nullptr);
+      if (!choice) continue;
+      std::optional<double> raw = deciding->Score(ctx, fleet, rep, *choice);
+      double s = raw ? *raw : -std::numeric_limits<double>::infinity();
+      if (best.node == kNoNode || s > best_score || (s == best_score && rep < best.node)) {
+        best.node = rep;
+        best.choice = std::move(*choice);
+        best_score = s;
+      }
+    }
+  }
+  return best;  // node kNoNode: no node has room
+}
+
 std::optional<Scheduler::Candidate> Scheduler::BestNode(const TaskContext& ctx, Fleet& fleet,
                                                         const std::vector<char>& shape_ok, std::string* why) {
   bool node_specific = false;
@@ -131,22 +192,29 @@ std::optional<Scheduler::Candidate> Scheduler::BestNode(const TaskContext& ctx, 
   auto eligible = [&](NodeIndex m) { return max_per_node_ == 0 || ranks_on_[m] < max_per_node_; };
   const int64_t req_cpu = ctx.task->resources.cpus_milli;
   const MemoryMiB req_mem(ctx.task->resources.memory_mib);
+  // The tightest node of a class on CPU that fits the task's CPUs and memory
+  // and may take another rank (the class shares everything else).
+  auto tightest = [&](const Fleet::NodeClass& cls, bool* any_eligible) {
+    for (auto it = cls.members.lower_bound({req_cpu, 0}); it != cls.members.end(); ++it) {
+      if (!eligible(it->second)) continue;
+      *any_eligible = true;
+      if (fleet.FreeMemory(it->second) >= req_mem) return it->second;
+    }
+    return kNoNode;
+  };
+
+  if (!node_specific && !why) {
+    if (std::optional<Candidate> c = BestByLevel(ctx, fleet, shape_ok, tightest)) {
+      if (c->node == kNoNode) return std::nullopt;
+      return c;
+    }
+  }
 
   for (const Fleet::NodeClass& cls : fleet.classes()) {
     if (cls.members.empty() || !shape_ok[static_cast<size_t>(cls.shape)]) continue;
     if (!node_specific) {
-      // The tightest node on CPU that fits the task's CPUs and memory and may
-      // take another rank; the class shares everything else.
-      NodeIndex rep = kNoNode;
       bool any_eligible = false;
-      for (auto it = cls.members.lower_bound({req_cpu, 0}); it != cls.members.end(); ++it) {
-        if (!eligible(it->second)) continue;
-        any_eligible = true;
-        if (fleet.FreeMemory(it->second) >= req_mem) {
-          rep = it->second;
-          break;
-        }
-      }
+      NodeIndex rep = tightest(cls, &any_eligible);
       if (rep == kNoNode) {
         if (!why) continue;
         // Say why with the roomiest node that may take a rank.

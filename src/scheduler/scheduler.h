@@ -83,6 +83,13 @@ class Scheduler {
     DeviceChoice choice;
     std::vector<std::optional<double>> raw;  // per score plugin
   };
+  // BestNode's fast path for a task whose winner one score decides: node
+  // classes by idle GPUs, most promising level first, stopping when no level
+  // left can beat the best found. nullopt when it does not apply; a
+  // candidate with node kNoNode when no node has room.
+  template <typename Tightest>
+  std::optional<Candidate> BestByLevel(const TaskContext& ctx, Fleet& fleet,
+                                       const std::vector<char>& shape_ok, const Tightest& tightest);
   // The best node for one task among backends with allowed[backend shape]; or why none.
   std::optional<Candidate> BestNode(const TaskContext& ctx, Fleet& fleet, const std::vector<char>& shape_ok,
                                     std::string* why);

@@ -268,5 +268,84 @@ TEST(SchedulerTest, AGangThatCannotFitIsToldByThePreFilter) {
   EXPECT_NE(out.reason.find("local has room for 10"), std::string::npos) << out.reason;
 }
 
+// Ranks every node the same, so the scheduler must score every node class.
+class SameRankEverywhere final : public JobMatcher {
+ public:
+  NodeVerdict Judge(const Node&, const TaskRequest&) override { return {"", 0, true}; }
+  bool NodeSpecific() const override { return false; }
+};
+
+TEST(SchedulerTest, VisitingClassesByIdleGpusPicksWhatScoringEveryClassPicks) {
+  // Mixed nodes and a mix of shares, whole GPUs, CPU-only tasks and gangs:
+  // a job without a rank (best fit alone decides, classes visited from the
+  // fullest level and the visit stops early) must land exactly where the
+  // same job with a rank that is equal everywhere (every class scored) does.
+  std::vector<Node> nodes;
+  for (int i = 0; i < 40; ++i) {
+    int gpus = (i * 7) % 9;
+    nodes.push_back(MakeNode("n" + std::to_string(i), 8 + (i * 5) % 24, 64 + (i % 3) * 64, gpus,
+                             i % 4 == 0 ? "V100" : "A100"));
+  }
+  Fleet fast_fleet, full_fleet;
+  fast_fleet.SetNodes(nodes);
+  full_fleet.SetNodes(nodes);
+  Scheduler fast, full;
+  SameRankEverywhere same;
+  int placed = 0;
+  for (int j = 0; j < 160; ++j) {
+    JobSpec spec = GpuJob(j % 11 == 0 ? 2 : 1, 1 << (j % 4), j % 5 == 0 ? "V100" : "A100");
+    spec.resources.cpus_milli = 500 + (j * 300) % 4000;
+    if (j % 3 == 0) {
+      spec.resources.accelerators.clear();
+      if (j % 2 == 0) {
+        spec.resources.gpu_milli = 250 + (j % 4) * 125;
+        spec.resources.accelerators["A100"] = 1;
+      }
+    }
+    auto a = fast.Place(Pending(spec, j + 1), fast_fleet);
+    auto b = full.Place(Pending(spec, j + 1, &same), full_fleet);
+    ASSERT_EQ(a.placement.has_value(), b.placement.has_value())
+        << "job " << j << ": " << a.reason << b.reason;
+    if (!a.placement) {
+      EXPECT_EQ(a.reason, b.reason) << "job " << j;
+      continue;
+    }
+    ++placed;
+    ASSERT_EQ(a.placement->tasks.size(), b.placement->tasks.size());
+    for (size_t t = 0; t < a.placement->tasks.size(); ++t) {
+      EXPECT_EQ(a.placement->tasks[t].node, b.placement->tasks[t].node) << "job " << j;
+      EXPECT_EQ(a.placement->tasks[t].gpu_indices, b.placement->tasks[t].gpu_indices) << "job " << j;
+    }
+  }
+  EXPECT_GT(placed, 40);
+  EXPECT_LT(placed, 160);  // the fleet fills: failures are compared too
+}
+
+TEST(SchedulerTest, AShareMayFitTighterOnANodeWithMoreIdleGpus) {
+  // n0 (no idle GPU, 400 milli free on its one) and n1 (one idle GPU, its
+  // other with 200 milli free) are both left with 0 idle GPUs by a 300
+  // milli share; n1 has less CPU left, so best fit takes it although n0 is
+  // the fuller node: the visit from the fullest level must not stop at n0.
+  Fleet fleet;
+  fleet.SetNodes({MakeNode("n0", 32, 64, 1), MakeNode("n1", 8, 64, 2)});
+  TaskPlacement on_n0, on_n1;
+  on_n0.node = "n0";
+  on_n0.gpu_indices = {0};
+  on_n0.gpu_milli = 600;
+  on_n1.node = "n1";
+  on_n1.gpu_indices = {0};
+  on_n1.gpu_milli = 800;
+  fleet.Reserve(on_n0);
+  fleet.Reserve(on_n1);
+  JobSpec share;
+  share.resources.cpus_milli = 1000;
+  share.resources.gpu_milli = 300;
+  Scheduler sched;
+  auto out = sched.Place(Pending(share), fleet);
+  ASSERT_TRUE(out.placement) << out.reason;
+  EXPECT_EQ(out.placement->tasks[0].node, "n1");
+  EXPECT_EQ(out.placement->tasks[0].gpu_indices, (std::vector<int>{1}));
+}
+
 }  // namespace
 }  // namespace skyrun
