@@ -10,19 +10,11 @@
 #include <fstream>
 #include <sstream>
 
+#include "drivers/slurm/recorded_output.h"
 #include "drivers/slurm/slurm_inventory.h"
 
 namespace skyrun {
 namespace {
-
-std::string Recorded(const std::string& name) {
-  std::string path = std::string(SKYRUN_SLURM_TESTDATA) + "/recorded/" + name;
-  std::ifstream in(path);
-  EXPECT_TRUE(in.good()) << "missing recorded output " << path;
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 TEST(SlurmUsage, JobDetailsGiveEachJobsAllocationPerNode) {
   auto jobs = ParseScontrolJobDetails(Recorded("scontrol_show_job_detail_shared.txt"));

@@ -9,17 +9,10 @@
 #include <fstream>
 #include <sstream>
 
+#include "drivers/slurm/recorded_output.h"
+
 namespace skyrun {
 namespace {
-
-std::string Recorded(const std::string& name) {
-  std::string path = std::string(SKYRUN_SLURM_TESTDATA) + "/recorded/" + name;
-  std::ifstream in(path);
-  EXPECT_TRUE(in.good()) << "missing recorded output " << path;
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 TEST(SqueueJson, EveryJobOfTheRecordedDocument) {
   auto jobs = ParseSqueueJson(Recorded("squeue_json_mixed.txt"));
