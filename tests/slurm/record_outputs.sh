@@ -11,27 +11,9 @@
 # Run it by hand when Slurm's output format may have changed; the parser tests
 # then show what moved.
 set -eu -o pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-out=${1:-$here/recorded}
-mkdir -p "$out"
-dir=$(mktemp -d /tmp/skyrun-rec.XXXXXX)
-trap '"$here/slurm_cluster.sh" stop "$dir" >/dev/null || true; rm -rf "$dir"' EXIT
-"$here/slurm_cluster.sh" start "$dir" --nodes 2 --gpus-per-node 2 --gpu-type T4 >/dev/null
-export SLURM_CONF=$dir/slurm.conf
+source "$(dirname "$0")/record_lib.sh"
 sq() { squeue -h -j "$1" -o '%i|%T|%N|%S|%r'; }
 sj() { scontrol show job -o "$1"; }
-wait_state() {  # job state...
-  local job=$1 i s
-  shift
-  for ((i = 0; i < 600; i++)); do
-    s=$(scontrol show job -o "$job" | grep -o 'JobState=[A-Z_]*' | cut -d= -f2)
-    for want in "$@"; do [ "$s" = "$want" ] && return 0; done
-    sleep 0.5
-  done
-  echo "job $job never reached $*" >&2
-  return 1
-}
-sub() { sbatch --parsable --no-requeue -o "$dir/job-%j.out" "$@"; }
 
 scontrol show node -o >"$out/scontrol_show_node_idle.txt"
 sinfo -N -h -o '%N|%T|%c|%m|%G|%P|%E' >"$out/sinfo_idle.txt"

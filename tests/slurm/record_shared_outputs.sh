@@ -15,24 +15,8 @@
 # and records `squeue --json`, `scontrol show node -d -o` and
 # `scontrol show job -d -o`. Takes about ten seconds.
 set -eu -o pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-out=${1:-$here/recorded}
-mkdir -p "$out"
-dir=$(mktemp -d /tmp/skyrun-rec.XXXXXX)
-trap '"$here/slurm_cluster.sh" stop "$dir" >/dev/null || true; rm -rf "$dir"' EXIT
-"$here/slurm_cluster.sh" start "$dir" --nodes 2 --gpus-per-node 2 --gpu-type T4 >/dev/null
-export SLURM_CONF=$dir/slurm.conf
-sub() { sbatch --parsable --no-requeue -o "$dir/job-%j.out" "$@"; }
-state() { scontrol show job -o "$1" | grep -o 'JobState=[A-Z_]*' | cut -d= -f2; }
-wait_state() {  # job state
-  local i
-  for ((i = 0; i < 600; i++)); do
-    [ "$(state "$1")" = "$2" ] && return 0
-    sleep 0.2
-  done
-  echo "job $1 never reached $2" >&2
-  return 1
-}
+poll=0.2
+source "$(dirname "$0")/record_lib.sh"
 
 other=$(sub -N1 -n1 -c 2 -w node1 --gres=gpu:T4:1 --mem=700 -J otheruser --wrap 'sleep 300')
 gang=$(sub -N2 -n2 --ntasks-per-node=1 --gres=gpu:T4:1 --mem=512 -J skyrun-7-gang-a1 --wrap 'srun sleep 300')
@@ -47,7 +31,7 @@ scancel "$cancelled"
 wait_state "$cancelled" CANCELLED
 signalled=$(sub -N1 -n1 --mem=100 -J sig --wrap 'kill -9 $$')
 wait_state "$signalled" FAILED
-[ "$(state "$pending")" = PENDING ]
+[ "$(job_state "$pending")" = PENDING ]
 
 squeue --json >"$out/squeue_json_mixed.txt"
 scontrol show node -d -o >"$out/scontrol_show_node_detail_shared.txt"

@@ -21,9 +21,10 @@
 #include <thread>
 
 #include "common/strings.h"
-#include "drivers/slurm/slurm_cluster_suite.h"
 #include "drivers/slurm/slurm_parse.h"
 #include "server_harness.h"
+#include "support/golden.h"
+#include "support/slurm/slurm_cluster_suite.h"
 #include "support/temp_dir.h"
 
 namespace skyrun::testing {
@@ -31,12 +32,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using test_support::ReadFileOrEmpty;
 
 std::vector<std::string> FileLines(const std::string& text) {
   std::vector<std::string> lines;
@@ -102,7 +98,7 @@ class SlurmE2eTest : public SlurmClusterSuite {
     return dir;
   }
   std::string DdpSpec(const std::string& file, const std::vector<std::string>& resource_lines) {
-    std::string text = ReadFile(ServerHarness::SourceDir() + "/examples/ddp/job.yaml");
+    std::string text = ReadFileOrEmpty(ServerHarness::SourceDir() + "/examples/ddp/job.yaml");
     auto at = text.find("resources:\n");
     EXPECT_NE(at, std::string::npos) << "examples/ddp/job.yaml has no resources: block";
     std::string added;
@@ -147,7 +143,7 @@ class SlurmE2eTest : public SlurmClusterSuite {
     for (const auto& entry : fs::directory_iterator("/proc")) {
       std::string name = entry.path().filename().string();
       if (name.empty() || !std::isdigit(static_cast<unsigned char>(name[0]))) continue;
-      std::string env = ReadFile(entry.path().string() + "/environ");
+      std::string env = ReadFileOrEmpty(entry.path().string() + "/environ");
       for (const auto& var : {"SLURM_JOB_ID=" + slurm_id, "SLURM_JOBID=" + slurm_id}) {
         auto at = env.find(var);
         bool whole = at != std::string::npos && (at == 0 || env[at - 1] == '\0') &&
@@ -437,7 +433,7 @@ TEST_F(SlurmE2eTest, SameSpecRunsUnchangedOnLocalAndOnSlurm) {
   std::string on_local = DdpSpec("on-local.yaml", {"accelerators: T4:2", "infra: [local]"});
   std::string on_slurm = DdpSpec("on-slurm.yaml", {"accelerators: T4:2", "infra: [slurm]"});
   // The two files differ in the infra line and nothing else.
-  auto a = FileLines(ReadFile(on_local)), b = FileLines(ReadFile(on_slurm));
+  auto a = FileLines(ReadFileOrEmpty(on_local)), b = FileLines(ReadFileOrEmpty(on_slurm));
   ASSERT_EQ(a.size(), b.size());
   std::vector<std::pair<std::string, std::string>> diff;
   for (size_t i = 0; i < a.size(); ++i)

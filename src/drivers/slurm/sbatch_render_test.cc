@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "drivers/slurm/command_runner.h"
+#include "support/golden.h"
 
 namespace skyrun {
 namespace {
@@ -20,24 +21,10 @@ std::string GoldenPath(const std::string& name) {
   return std::string(SKYRUN_SLURM_TESTDATA) + "/golden/" + name + ".sbatch";
 }
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using test_support::ReadFileOrEmpty;
 
 void ExpectGolden(const std::string& name, const std::string& actual) {
-  const std::string path = GoldenPath(name);
-  const char* update = std::getenv("SKYRUN_UPDATE_GOLDEN");
-  if (update != nullptr && std::string(update) == "1") {
-    std::filesystem::create_directories(std::filesystem::path(path).parent_path());
-    std::ofstream(path) << actual;
-    return;
-  }
-  std::string expected = ReadFile(path);
-  ASSERT_FALSE(expected.empty()) << "missing golden " << path << " (SKYRUN_UPDATE_GOLDEN=1 writes it)";
-  EXPECT_EQ(actual, expected) << "rendered script differs from " << path;
+  test_support::ExpectMatchesGolden(GoldenPath(name), actual);
 }
 
 // The environment the controller gives a task (as controller/task_env.cc does).

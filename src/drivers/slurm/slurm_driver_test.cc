@@ -20,19 +20,15 @@
 #include <thread>
 
 #include "common/strings.h"
-#include "drivers/slurm/slurm_cluster_suite.h"
+#include "support/golden.h"
+#include "support/slurm/slurm_cluster_suite.h"
 
 namespace skyrun {
 namespace {
 
 namespace fs = std::filesystem;
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using test_support::ReadFileOrEmpty;
 
 // The real runner, counting which programs the driver ran (to show that
 // PollMany asks squeue once for many jobs).
@@ -213,7 +209,7 @@ TEST_F(SlurmClusterTest, SingleTaskSucceedsAndItsLogIsCollected) {
   EXPECT_GE(st[0].ended_at, st[0].started_at);
   std::string log_path = driver_->LogPath((*handles)[0]);
   EXPECT_EQ(log_path, launch.job_dir + "/attempt-1/rank-0/output.log");
-  std::string log = ReadFile(log_path);
+  std::string log = ReadFileOrEmpty(log_path);
   EXPECT_NE(log.find("out: hello from skyrun rank=0 task=101-0"), std::string::npos) << log;
   EXPECT_NE(log.find("err: to stderr"), std::string::npos) << log;
   EXPECT_EQ(SettledJobState((*handles)[0], "COMPLETED"), "COMPLETED");
@@ -247,7 +243,7 @@ TEST_F(SlurmClusterTest, GangOnTwoNodesWithTwoGpusEachSeesItsRankAndGpus) {
   for (int r = 0; r < 2; ++r) {
     EXPECT_EQ(st[r].state, RunState::kSucceeded) << st[r].reason;
     EXPECT_EQ(st[r].rank, r);
-    std::string log = ReadFile(driver_->LogPath((*handles)[r]));
+    std::string log = ReadFileOrEmpty(driver_->LogPath((*handles)[r]));
     std::string rs = std::to_string(r);
     EXPECT_NE(log.find("RANK=" + rs + " NODE_RANK=" + rs + " WORLD_SIZE=2 LOCAL_RANK=0 CVD=0,1 "),
               std::string::npos)
@@ -285,13 +281,13 @@ TEST_F(SlurmClusterTest, SetupRunsOncePerNodeAndRanksOnOneNodeGetTheirOwnGpus) {
   std::set<std::string> gpus;
   for (int r = 0; r < 2; ++r) {
     EXPECT_EQ(st[r].state, RunState::kSucceeded) << st[r].reason;
-    std::string log = ReadFile(driver_->LogPath((*handles)[r]));
+    std::string log = ReadFileOrEmpty(driver_->LogPath((*handles)[r]));
     auto at = log.find("RANK=" + std::to_string(r) + " LOCAL_RANK=" + std::to_string(r) + " CVD=");
     ASSERT_NE(at, std::string::npos) << log;
     gpus.insert(log.substr(at + std::string("RANK=0 LOCAL_RANK=0 CVD=").size(), 1));
   }
   EXPECT_EQ(gpus, (std::set<std::string>{"0", "1"}));  // one GPU each, not both GPUs for both
-  EXPECT_EQ(ReadFile(launch.job_dir + "/attempt-1/setup-count"), "ran\n");
+  EXPECT_EQ(ReadFileOrEmpty(launch.job_dir + "/attempt-1/setup-count"), "ran\n");
 }
 
 TEST_F(SlurmClusterTest, FailedSetupFailsTheRankWithoutRunning) {
@@ -301,7 +297,7 @@ TEST_F(SlurmClusterTest, FailedSetupFailsTheRankWithoutRunning) {
   auto st = Terminal(this, *handles);
   EXPECT_EQ(st[0].state, RunState::kFailed);
   EXPECT_EQ(st[0].exit_code, 4);
-  std::string log = ReadFile(driver_->LogPath((*handles)[0]));
+  std::string log = ReadFileOrEmpty(driver_->LogPath((*handles)[0]));
   EXPECT_NE(log.find("setup failed on node2 with exit code 4"), std::string::npos) << log;
   EXPECT_EQ(log.find("should-not-run"), std::string::npos) << log;
 }
@@ -459,9 +455,10 @@ TEST_F(SlurmClusterTest, MasterPortIsChosenOnTheFirstNodeAndSkipsABusyPort) {
   ::close(fd);
   for (int r = 0; r < 2; ++r) {
     EXPECT_EQ(st[r].state, RunState::kSucceeded) << st[r].reason;
-    EXPECT_NE(ReadFile(driver_->LogPath((*handles)[r])).find("PORT=" + std::to_string(busy + 1) + "\n"),
-              std::string::npos)
-        << ReadFile(driver_->LogPath((*handles)[r]));
+    EXPECT_NE(
+        ReadFileOrEmpty(driver_->LogPath((*handles)[r])).find("PORT=" + std::to_string(busy + 1) + "\n"),
+        std::string::npos)
+        << ReadFileOrEmpty(driver_->LogPath((*handles)[r]));
   }
 }
 
@@ -513,7 +510,7 @@ TEST_F(SlurmClusterTest, DdpExampleTrainsAcrossTwoNodes) {
   ASSERT_TRUE(handles.ok()) << handles.status().message();
   auto st = Terminal(this, *handles);
   for (int r = 0; r < 2; ++r) {
-    std::string log = ReadFile(driver_->LogPath((*handles)[r]));
+    std::string log = ReadFileOrEmpty(driver_->LogPath((*handles)[r]));
     EXPECT_EQ(st[r].state, RunState::kSucceeded) << st[r].reason << "\n" << log;
     EXPECT_NE(log.find("rank " + std::to_string(r) + "/2 epoch  30"), std::string::npos) << log;
     EXPECT_NE(log.find("weights in sync = True"), std::string::npos) << log;
@@ -528,8 +525,9 @@ TEST_F(SlurmClusterTest, KilledSlurmdMakesARunningGangNodeFailAndLost) {
   ASSERT_TRUE(handles.ok()) << handles.status().message();
   // Both ranks have started (their wrappers wrote rank.json) before the node dies.
   PollUntil(*handles, [](const TaskStatus& s) { return s.state == RunState::kRunning && s.started_at > 0; });
-  for (int i = 0; i < 300 && ReadFile(launch.job_dir + "/attempt-1/rank-1/output.log").find("started") ==
-                                 std::string::npos;
+  for (int i = 0;
+       i < 300 &&
+       ReadFileOrEmpty(launch.job_dir + "/attempt-1/rank-1/output.log").find("started") == std::string::npos;
        ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }

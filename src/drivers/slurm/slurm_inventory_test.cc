@@ -3,19 +3,14 @@
 // the handle format.
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <sstream>
-
 #include "drivers/slurm/slurm_driver.h"
+#include "support/slurm/recorded_output.h"
 
 namespace skyrun {
 namespace {
 
 std::vector<SlurmNodeInfo> RecordedNodes(const std::string& name) {
-  std::ifstream in(std::string(SKYRUN_SLURM_TESTDATA) + "/recorded/" + name);
-  std::stringstream s;
-  s << in.rdbuf();
-  auto nodes = ParseScontrolNodes(s.str());
+  auto nodes = ParseScontrolNodes(Recorded(name));
   EXPECT_TRUE(nodes.ok()) << nodes.status().message();
   return nodes.ok() ? *nodes : std::vector<SlurmNodeInfo>{};
 }

@@ -10,8 +10,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "drivers/slurm/recorded_output.h"
 #include "drivers/slurm/slurm_inventory.h"
+#include "support/slurm/recorded_output.h"
 
 namespace skyrun {
 namespace {

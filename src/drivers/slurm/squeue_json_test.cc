@@ -9,7 +9,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "drivers/slurm/recorded_output.h"
+#include "support/slurm/recorded_output.h"
 
 namespace skyrun {
 namespace {

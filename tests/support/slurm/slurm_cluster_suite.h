@@ -16,7 +16,7 @@
 #include <iostream>
 #include <string>
 
-#include "drivers/slurm/slurm_test_cluster.h"
+#include "support/slurm/slurm_test_cluster.h"
 
 namespace skyrun {
 

@@ -1,4 +1,4 @@
-#include "drivers/slurm/slurm_test_cluster.h"
+#include "support/slurm/slurm_test_cluster.h"
 
 #include <signal.h>
 #include <stdlib.h>
