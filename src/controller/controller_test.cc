@@ -12,78 +12,25 @@
 #include <mutex>
 
 #include "spec/spec_parser.h"
+#include "support/controller_harness.h"
+#include "support/fake_driver.h"
 
 namespace skyrun {
 namespace {
 
-// A backend that runs nothing: its tasks are RUNNING until told otherwise.
-class FakeDriver final : public Driver {
- public:
-  FakeDriver(std::string name, Micros poll_interval, std::vector<std::string> nodes = {"n1"})
-      : name_(std::move(name)), poll_interval_(poll_interval), nodes_(std::move(nodes)) {}
+using test_support::CpuNodes;
+using test_support::FakeDriver;
 
-  std::string Name() const override { return name_; }
-  Micros PollInterval() const override { return poll_interval_; }
-  Result<std::vector<Node>> Inventory() override {
-    std::lock_guard<std::mutex> lock(mu_);
-    inventories++;
-    std::vector<Node> out;
-    for (const auto& n : nodes_) {
-      Node node;
-      node.name = name_ + "/" + n;
-      node.backend = name_;
-      node.cpus_milli = 4000;
-      node.memory_mib = 8192;
-      node.state = down_.count(n) ? NodeState::kDown : NodeState::kUp;
-      out.push_back(node);
-    }
-    return out;
-  }
-  Status CanRun(const JobSpec& spec) override {
-    if (refuse_)
-      return FailedPrecondition(name_ + " cannot run job '" + spec.name + "': no container runtime");
-    return Status::Ok();
-  }
-  Result<std::vector<std::string>> Launch(const AttemptLaunch& launch) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    launches++;
-    std::vector<std::string> handles;
-    for (const auto& t : launch.tasks) {
-      handles.push_back(name_ + ":" + std::to_string(launch.attempt_no) + ":" + std::to_string(t.rank));
-      launched_on.push_back(t.placement.node);
-    }
-    return handles;
-  }
-  TaskStatus Poll(const std::string& handle) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    polls++;
-    TaskStatus s;
-    s.state = lost_.count(handle) ? RunState::kLost : RunState::kRunning;
-    if (s.state == RunState::kLost) s.reason = "NODE_FAIL (node n1 is down)";
-    return s;
-  }
-  Status Cancel(const std::string&) override { return Status::Ok(); }
-  std::string LogPath(const std::string&) override { return ""; }
-
-  void SetRefuse(bool refuse) { refuse_ = refuse; }
-  // The node goes down and the task on it is lost, as Slurm reports NODE_FAIL.
-  void FailNode(const std::string& node, const std::string& handle) {
-    std::lock_guard<std::mutex> lock(mu_);
-    down_.insert(node);
-    lost_.insert(handle);
-  }
-
-  int polls = 0, launches = 0, inventories = 0;
-  std::vector<std::string> launched_on;
-
- private:
-  std::string name_;
-  Micros poll_interval_;
-  std::vector<std::string> nodes_;
-  std::atomic<bool> refuse_{false};
-  std::mutex mu_;
-  std::set<std::string> down_, lost_;
-};
+// A backend that runs nothing, with one node per name ("<backend>/<name>").
+FakeDriver::Options Backend(const std::string& name, Micros poll_interval) {
+  FakeDriver::Options o;
+  o.name = name;
+  o.poll_interval = poll_interval;
+  return o;
+}
+std::vector<Node> NodesOf(const std::string& backend, const std::vector<std::string>& names = {"n1"}) {
+  return CpuNodes(backend, names, backend + "/");
+}
 
 // A backend whose engine stopped answering: Poll blocks until Release().
 class HungDriver final : public Driver {
@@ -147,14 +94,10 @@ class ControllerTest : public ::testing::Test {
   }
 
   void MakeController(std::vector<Driver*> drivers) {
-    SpecDecoder decoder = [](const std::string& yaml, const std::string& file) -> Result<JobSpec> {
-      SpecParseResult parsed = ParseJobSpecs(yaml, file);
-      if (!parsed.ok()) return InvalidArgument(parsed.problems.front().ToString());
-      return parsed.specs.front();
-    };
     ControllerOptions options;
     options.state_dir = dir_;
-    controller_ = std::make_unique<Controller>(store_.get(), std::move(drivers), &clock_, decoder, options);
+    controller_ =
+        std::make_unique<Controller>(store_.get(), std::move(drivers), &clock_, DecodeStoredJobSpec, options);
     // Asks for the inventories, then reads them (Start would, with a loop thread).
     controller_->RunOnce();
     ASSERT_TRUE(controller_->WaitForBackends(30 * kMicrosPerSecond));
@@ -168,14 +111,7 @@ class ControllerTest : public ::testing::Test {
   }
 
   JobId Submit(const std::string& yaml) {
-    JobRecord rec;
-    rec.tenant = tenant_;
-    rec.spec = Spec(yaml);
-    rec.name = rec.spec.name;
-    rec.queue = rec.spec.queue;
-    rec.priority = rec.spec.priority;
-    rec.spec_yaml = yaml;
-    rec.spec_file = "job.yaml";
+    JobRecord rec = test_support::JobRecordFromYaml(yaml, tenant_);
     EXPECT_TRUE(controller_->CheckSubmission(rec.spec).ok());
     auto id = store_->CreateJob(rec);
     EXPECT_TRUE(id.ok()) << id.status().message();
@@ -185,13 +121,7 @@ class ControllerTest : public ::testing::Test {
 
   // Cycles of the controller, 100 ms of simulated time apart; each waits for
   // the driver calls it asked for, so the next cycle reads their answers.
-  void Cycles(int n) {
-    for (int i = 0; i < n; ++i) {
-      controller_->RunOnce();
-      ASSERT_TRUE(controller_->WaitForBackends(30 * kMicrosPerSecond));
-      clock_.Advance(100 * kMicrosPerMilli);
-    }
-  }
+  void Cycles(int n) { test_support::RunCycles(*controller_, clock_, n, 100 * kMicrosPerMilli); }
 
   std::string dir_;
   SimulatedClock clock_{1'800'000'000LL * kMicrosPerSecond};
@@ -201,47 +131,47 @@ class ControllerTest : public ::testing::Test {
 };
 
 TEST_F(ControllerTest, EachBackendIsPolledAtItsOwnPace) {
-  FakeDriver local("local", 0);
-  FakeDriver slurm("slurm/hpc1", 2 * kMicrosPerSecond);
+  FakeDriver local(Backend("local", 0), NodesOf("local"));
+  FakeDriver slurm(Backend("slurm/hpc1", 2 * kMicrosPerSecond), NodesOf("slurm/hpc1"));
   MakeController({&local, &slurm});
   Submit("name: a\nresources: {cpus: 1, infra: [local]}\nrun: sleep 60\n");
   Submit("name: b\nresources: {cpus: 1, infra: [slurm]}\nrun: sleep 60\n");
   Cycles(41);  // 4 s
-  ASSERT_EQ(local.launches, 1);
-  ASSERT_EQ(slurm.launches, 1);
+  ASSERT_EQ(local.calls().launches, 1);
+  ASSERT_EQ(slurm.calls().launches, 1);
   // Local every cycle after its launch; Slurm once every 2 s (at 2 s and 4 s).
-  EXPECT_GE(local.polls, 39);
-  EXPECT_EQ(slurm.polls, 2);
+  EXPECT_GE(local.calls().polls, 39);
+  EXPECT_EQ(slurm.calls().polls, 2);
 }
 
 TEST_F(ControllerTest, ALostAttemptIsPlacedAgainOnlyAfterItsBackendsNodesAreReadAgain) {
-  FakeDriver slurm("slurm/hpc1", 0, {"n1", "n2"});
+  FakeDriver slurm(Backend("slurm/hpc1", 0), NodesOf("slurm/hpc1", {"n1", "n2"}));
   MakeController({&slurm});
   Submit("name: a\nresources: {cpus: 3}\nrun: sleep 60\n");
   Cycles(2);
-  ASSERT_EQ(slurm.launches, 1);
-  const std::string first = slurm.launched_on.at(0);
-  int inventories = slurm.inventories;
+  ASSERT_EQ(slurm.calls().launches, 1);
+  const std::string first = slurm.launched_nodes().at(0);
+  int inventories = slurm.calls().inventories;
   // Well within the 30 s inventory interval, the node dies under the task.
-  slurm.FailNode(first.substr(first.rfind('/') + 1), "slurm/hpc1:1:0");
+  slurm.FailNode(first);
   Cycles(3);  // the poll answers LOST; the nodes are read again; the job is placed
-  EXPECT_EQ(slurm.inventories, inventories + 1) << "the lost attempt's backend is read again, once";
-  ASSERT_EQ(slurm.launches, 2);
-  EXPECT_NE(slurm.launched_on.at(1), first) << "placed again on the node that just failed";
+  EXPECT_EQ(slurm.calls().inventories, inventories + 1) << "the lost attempt's backend is read again, once";
+  ASSERT_EQ(slurm.calls().launches, 2);
+  EXPECT_NE(slurm.launched_nodes().at(1), first) << "placed again on the node that just failed";
 }
 
 TEST_F(ControllerTest, ABackendThatCannotRunAJobDoesNotStopAnotherFromRunningIt) {
-  FakeDriver local("local", 0);
-  FakeDriver slurm("slurm/hpc1", 0);
-  local.SetRefuse(true);
+  FakeDriver local(Backend("local", 0), NodesOf("local"));
+  FakeDriver slurm(Backend("slurm/hpc1", 0), NodesOf("slurm/hpc1"));
+  local.RefuseJobs("no container runtime");
   MakeController({&local, &slurm});
   Submit("name: anywhere\nresources: {cpus: 1}\nrun: sleep 60\n");
   Cycles(2);
-  EXPECT_EQ(local.launches, 0);
-  EXPECT_EQ(slurm.launches, 1);
+  EXPECT_EQ(local.calls().launches, 0);
+  EXPECT_EQ(slurm.calls().launches, 1);
 
   // When every allowed backend refuses, the submission is refused with every reason.
-  slurm.SetRefuse(true);
+  slurm.RefuseJobs("no container runtime");
   Status s = controller_->CheckSubmission(Spec("name: nowhere\nresources: {cpus: 1}\nrun: 'true'\n"));
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition);
@@ -249,7 +179,7 @@ TEST_F(ControllerTest, ABackendThatCannotRunAJobDoesNotStopAnotherFromRunningIt)
             "local cannot run job 'nowhere': no container runtime | slurm/hpc1 cannot run job 'nowhere': no "
             "container runtime");
   // And a job too big for the backend that can run it is refused as never fitting (HTTP 400).
-  slurm.SetRefuse(false);
+  slurm.RefuseJobs("");
   Status big = controller_->CheckSubmission(Spec("name: big\nresources: {cpus: 64}\nrun: 'true'\n"));
   ASSERT_FALSE(big.ok());
   EXPECT_EQ(big.code(), StatusCode::kResourceExhausted);
@@ -258,7 +188,7 @@ TEST_F(ControllerTest, ABackendThatCannotRunAJobDoesNotStopAnotherFromRunningIt)
 }
 
 TEST_F(ControllerTest, ABackendThatHangsDelaysOnlyItsOwnJobs) {
-  FakeDriver local("local", 0);
+  FakeDriver local(Backend("local", 0), NodesOf("local"));
   HungDriver hung;
   MakeController({&local, &hung});
   JobId stuck = Submit("name: stuck\nresources: {cpus: 1, infra: [slurm]}\nrun: sleep 60\n");
@@ -276,8 +206,8 @@ TEST_F(ControllerTest, ABackendThatHangsDelaysOnlyItsOwnJobs) {
     controller_->WaitForBackends(100 * kMicrosPerMilli);  // the hung backend never goes idle
     clock_.Advance(100 * kMicrosPerMilli);
   }
-  EXPECT_EQ(local.launches, 1);
-  EXPECT_GE(local.polls, 1);
+  EXPECT_EQ(local.calls().launches, 1);
+  EXPECT_GE(local.calls().polls, 1);
   auto job = store_->GetJob(here);
   ASSERT_TRUE(job.ok());
   EXPECT_EQ(job->state, JobState::kRunning);

@@ -16,6 +16,8 @@
 #include "common/log.h"
 #include "controller/controller.h"
 #include "spec/spec_parser.h"
+#include "support/controller_harness.h"
+#include "support/fake_driver.h"
 
 namespace skyrun {
 namespace {
@@ -101,110 +103,13 @@ class FaultyStore final : public Store {
   int waiting_ = 0;
 };
 
-// Tasks do what the test says; launches and cancels fail on demand; it
-// remembers which handles it was told to forget.
-class ScriptedDriver final : public Driver {
- public:
-  std::string Name() const override { return "local"; }
-  Result<std::vector<Node>> Inventory() override {
-    std::vector<Node> out;
-    for (const char* name : {"n1", "n2"}) {
-      Node n;
-      n.name = name;
-      n.backend = "local";
-      n.cpus_milli = 4000;
-      n.memory_mib = 8192;
-      out.push_back(n);
-    }
-    return out;
-  }
-  Result<std::vector<std::string>> Launch(const AttemptLaunch& launch) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (failing_launches_ > 0) {
-      failing_launches_--;
-      return Unavailable("the engine refused the job");
-    }
-    std::vector<std::string> handles;
-    for (const auto& t : launch.tasks) {
-      std::string h = "h" + std::to_string(launch.attempt_no) + "." + std::to_string(t.rank);
-      handles.push_back(h);
-      state_[h] = RunState::kRunning;
-    }
-    launches_++;
-    return handles;
-  }
-  TaskStatus Poll(const std::string& handle) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    TaskStatus s;
-    auto it = state_.find(handle);
-    s.state = it == state_.end() ? RunState::kLost : it->second;
-    if (s.state == RunState::kSucceeded) s.exit_code = 0;
-    if (s.state == RunState::kLost) s.reason = "NODE_FAIL";
-    return s;
-  }
-  std::vector<TaskStatus> PollMany(const std::vector<std::string>& handles) override {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      batches_.push_back(handles.size());
-    }
-    return Driver::PollMany(handles);
-  }
-  std::vector<size_t> Batches() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return batches_;
-  }
-  Status Cancel(const std::string& handle) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (fail_cancel_) return Unavailable("the engine did not answer");
-    state_[handle] = RunState::kKilled;
-    return Status::Ok();
-  }
-  std::string LogPath(const std::string&) override { return ""; }
-  // A launch recorded before a restart but never made: voided.
-  Status VoidIfUnclaimed(const std::string& handle) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (state_.count(handle)) return AlreadyExists("started");
-    return Status::Ok();
-  }
-  void Forget(const std::string& handle) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    forgotten_.insert(handle);
-  }
+using test_support::FakeDriver;
 
-  void Set(const std::string& handle, RunState st) {
-    std::lock_guard<std::mutex> lock(mu_);
-    state_[handle] = st;
-  }
-  void FailLaunches(int n) {
-    std::lock_guard<std::mutex> lock(mu_);
-    failing_launches_ = n;
-  }
-  void FailCancel(bool f) {
-    std::lock_guard<std::mutex> lock(mu_);
-    fail_cancel_ = f;
-  }
-  std::set<std::string> Forgotten() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return forgotten_;
-  }
-  int Launches() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return launches_;
-  }
-  RunState StateOf(const std::string& handle) {
-    std::lock_guard<std::mutex> lock(mu_);
-    return state_[handle];
-  }
-
- private:
-  std::mutex mu_;
-  std::map<std::string, RunState> state_;
-  std::set<std::string> forgotten_;
-  int failing_launches_ = 0;
-  std::vector<size_t> batches_;
-  bool fail_cancel_ = false;
-  int launches_ = 0;
-};
+FakeDriver::Options Local() {
+  FakeDriver::Options o;
+  o.name = "local";
+  return o;
+}
 
 class ControllerUpkeepTest : public ::testing::Test {
  protected:
@@ -226,9 +131,7 @@ class ControllerUpkeepTest : public ::testing::Test {
   void MakeController() {
     SpecDecoder decoder = [this](const std::string& yaml, const std::string& file) -> Result<JobSpec> {
       if (spec_broken_) return InvalidArgument(file + ": the parser changed");
-      SpecParseResult parsed = ParseJobSpecs(yaml, file);
-      if (!parsed.ok()) return InvalidArgument(parsed.problems.front().ToString());
-      return parsed.specs.front();
+      return DecodeStoredJobSpec(yaml, file);
     };
     ControllerOptions options;
     options.state_dir = dir_;
@@ -239,13 +142,7 @@ class ControllerUpkeepTest : public ::testing::Test {
   }
 
   JobId Submit(const std::string& yaml = "name: a\nresources: {cpus: 1}\nrun: sleep 60\n") {
-    JobRecord rec;
-    SpecParseResult parsed = ParseJobSpecs(yaml, "job.yaml");
-    EXPECT_TRUE(parsed.ok());
-    rec.spec = parsed.specs.front();
-    rec.name = rec.spec.name;
-    rec.spec_yaml = yaml;
-    rec.spec_file = "job.yaml";
+    JobRecord rec = test_support::JobRecordFromYaml(yaml);
     auto id = store_->CreateJob(rec);
     EXPECT_TRUE(id.ok()) << id.status().message();
     controller_->NotifySubmitted(*id);
@@ -254,12 +151,10 @@ class ControllerUpkeepTest : public ::testing::Test {
 
   // Cycles of the controller, 200 ms of simulated time apart (more than the
   // first pause before a refused write is tried again).
-  void Cycles(int n) {
-    for (int i = 0; i < n; ++i) {
-      controller_->RunOnce();
-      ASSERT_TRUE(controller_->WaitForBackends(30 * kMicrosPerSecond));
-      clock_.Advance(200 * kMicrosPerMilli);
-    }
+  void Cycles(int n) { test_support::RunCycles(*controller_, clock_, n, 200 * kMicrosPerMilli); }
+  std::set<std::string> Forgotten() {
+    auto f = driver_.forgotten();
+    return {f.begin(), f.end()};
   }
 
   JobState StoredState(JobId id) {
@@ -288,7 +183,7 @@ class ControllerUpkeepTest : public ::testing::Test {
   SimulatedClock clock_{1'800'000'000LL * kMicrosPerSecond};
   std::unique_ptr<FaultyStore> store_;
   Logger log_{"test", Logger::Output::kNone, LogLevel::kDebug};
-  ScriptedDriver driver_;
+  FakeDriver driver_{Local(), test_support::CpuNodes("local", {"n1", "n2"})};
   bool spec_broken_ = false;
   std::unique_ptr<Controller> controller_;
 };
@@ -311,21 +206,21 @@ TEST_F(ControllerUpkeepTest, AFinalStateTheStoreRefusesKeepsTheJobAndIsRetried) 
   ASSERT_EQ(StoredState(id), JobState::kRunning) << AllLines();
 
   store_->fail_writes = true;
-  driver_.Set("h1.0", RunState::kSucceeded);
+  driver_.Finish("a:1:0", 0);
   Cycles(3);
   EXPECT_TRUE(Logged("error", {"job " + id.ToString() + ": storing RUNNING -> SUCCEEDED", "disk full"}))
       << AllLines();
   EXPECT_TRUE(Logged("warning", {"job " + id.ToString() + ": kept in memory"})) << AllLines();
   EXPECT_EQ(StoredState(id), JobState::kRunning);
   EXPECT_EQ(controller_->Metrics().running_jobs, 1) << "the job was dropped from memory";
-  EXPECT_TRUE(driver_.Forgotten().empty()) << "its handle was forgotten before the job ended";
+  EXPECT_TRUE(Forgotten().empty()) << "its handle was forgotten before the job ended";
 
   store_->fail_writes = false;
   Cycles(30);  // past the growing pause between tries
   EXPECT_EQ(StoredState(id), JobState::kSucceeded) << AllLines();
   EXPECT_TRUE(Logged("info", {"job " + id.ToString() + ": RUNNING -> SUCCEEDED"})) << AllLines();
   EXPECT_EQ(controller_->Metrics().running_jobs, 0);
-  EXPECT_EQ(driver_.Forgotten(), (std::set<std::string>{"h1.0"}));
+  EXPECT_EQ(Forgotten(), (std::set<std::string>{"a:1:0"}));
 }
 
 TEST_F(ControllerUpkeepTest, ARecoveryTheStoreRefusesIsRetriedAndTheJobPlacedAgain) {
@@ -334,16 +229,16 @@ TEST_F(ControllerUpkeepTest, ARecoveryTheStoreRefusesIsRetriedAndTheJobPlacedAga
   Cycles(3);
   ASSERT_EQ(StoredState(id), JobState::kRunning);
   store_->fail_writes = true;
-  driver_.Set("h1.0", RunState::kLost);
+  driver_.FailNode(driver_.launched_nodes().at(0));  // its task is LOST
   Cycles(3);
   EXPECT_TRUE(Logged("error", {"job " + id.ToString() + ": storing RUNNING -> RECOVERING", "disk full"}))
       << AllLines();
-  EXPECT_EQ(driver_.Launches(), 1) << "placed again before RECOVERING was stored";
+  EXPECT_EQ(driver_.calls().launches, 1) << "placed again before RECOVERING was stored";
   store_->fail_writes = false;
   Cycles(30);
-  EXPECT_EQ(driver_.Launches(), 2) << AllLines();
+  EXPECT_EQ(driver_.calls().launches, 2) << AllLines();
   EXPECT_EQ(StoredState(id), JobState::kRunning) << AllLines();
-  EXPECT_TRUE(driver_.Forgotten().count("h1.0")) << "the lost attempt's handle is kept forever";
+  EXPECT_TRUE(Forgotten().count("a:1:0")) << "the lost attempt's handle is kept forever";
 }
 
 TEST_F(ControllerUpkeepTest, RefusedTaskRowsAndNodesAreLoggedAndTheRowsWrittenLater) {
@@ -352,7 +247,7 @@ TEST_F(ControllerUpkeepTest, RefusedTaskRowsAndNodesAreLoggedAndTheRowsWrittenLa
   Cycles(3);
   ASSERT_EQ(StoredState(id), JobState::kRunning) << AllLines();
   store_->fail_writes = true;
-  driver_.Set("h1.0", RunState::kSucceeded);  // one rank ends: a row update, no state change
+  driver_.Finish("gang:1:0", 0);  // one rank ends: a row update, no state change
   Cycles(2);
   EXPECT_TRUE(
       Logged("warning", {"job " + id.ToString() + ": storing the state of 1 task(s) failed", "disk full"}))
@@ -377,21 +272,21 @@ TEST_F(ControllerUpkeepTest, AFailedCancelIsLoggedAndAskedAgain) {
   MakeController();
   JobId id = Submit();
   Cycles(3);
-  driver_.FailCancel(true);
+  driver_.FailCancels(Unavailable("the engine did not answer"));
   ASSERT_TRUE(store_->RequestCancel(id).ok());
   controller_->NotifyCancel(id);
   Cycles(2);
   EXPECT_TRUE(
-      Logged("warning", {"job " + id.ToString() + " rank 0: cancelling task h1.0 failed", "did not answer"}))
+      Logged("warning", {"job " + id.ToString() + " rank 0: cancelling task a:1:0 failed", "did not answer"}))
       << AllLines();
-  driver_.FailCancel(false);
+  driver_.FailCancels(Status::Ok());
   Cycles(5);
   EXPECT_EQ(StoredState(id), JobState::kCancelled) << AllLines();
 }
 
 TEST_F(ControllerUpkeepTest, AFailedLaunchIsLoggedWithTheJob) {
   MakeController();
-  driver_.FailLaunches(1);
+  driver_.FailLaunches(Unavailable("the engine refused the job"), 1);
   JobId id = Submit();
   Cycles(6);
   EXPECT_TRUE(
@@ -400,7 +295,7 @@ TEST_F(ControllerUpkeepTest, AFailedLaunchIsLoggedWithTheJob) {
   EXPECT_TRUE(Logged("info", {"job " + id.ToString() + ": SCHEDULED -> RECOVERING: launch failed"}))
       << AllLines();
   EXPECT_EQ(StoredState(id), JobState::kRunning) << AllLines();
-  EXPECT_EQ(driver_.Launches(), 1);
+  EXPECT_EQ(driver_.calls().launches, 2) << "the refused launch and the one that ran";
 }
 
 TEST_F(ControllerUpkeepTest, AStoredSpecThatNoLongerParsesFailsTheJobAndARefusalIsRetried) {
@@ -445,23 +340,18 @@ TEST_F(ControllerUpkeepTest, AnAttemptVoidedAtRestartIsPlacedAgainWithoutAPoll) 
   scheduled.new_attempts = {a};
   ASSERT_TRUE(store_->ApplyTransition(scheduled).ok());
 
-  SpecDecoder decoder = [](const std::string& yaml, const std::string& file) -> Result<JobSpec> {
-    SpecParseResult parsed = ParseJobSpecs(yaml, file);
-    if (!parsed.ok()) return InvalidArgument(parsed.problems.front().ToString());
-    return parsed.specs.front();
-  };
   ControllerOptions options;
   options.state_dir = dir_;
   options.logger = &log_;
-  controller_ =
-      std::make_unique<Controller>(store_.get(), std::vector<Driver*>{&driver_}, &clock_, decoder, options);
+  controller_ = std::make_unique<Controller>(store_.get(), std::vector<Driver*>{&driver_}, &clock_,
+                                             DecodeStoredJobSpec, options);
   ASSERT_TRUE(controller_->Start().ok());
   // The loop runs on its own; the voided attempt is never polled (its one task
   // has ended), yet the job must be placed again.
-  for (int i = 0; i < 300 && driver_.Launches() == 0; ++i)
+  for (int i = 0; i < 300 && driver_.calls().launches == 0; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   controller_->Stop();
-  EXPECT_EQ(driver_.Launches(), 1) << AllLines();
+  EXPECT_EQ(driver_.calls().launches, 1) << AllLines();
   auto job = store_->GetJob(id);
   ASSERT_TRUE(job.ok());
   EXPECT_EQ(job->attempt_no, 2) << AllLines();
@@ -474,7 +364,7 @@ TEST_F(ControllerUpkeepTest, EveryLiveTaskOfABackendIsPolledInOneBatch) {
   Submit("name: b\nresources: {cpus: 1}\nrun: sleep 60\n");
   Submit("name: gang\nmode: gang\nnum_nodes: 2\nresources: {cpus: 1}\nrun: sleep 60\n");
   Cycles(4);
-  auto batches = driver_.Batches();
+  auto batches = driver_.poll_batches();
   ASSERT_FALSE(batches.empty());
   EXPECT_EQ(batches.back(), 4u) << "one PollMany with the 4 tasks of 3 jobs";
   for (size_t b : batches) EXPECT_LE(b, 4u);

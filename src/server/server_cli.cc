@@ -186,25 +186,7 @@ int RunServer(const ServerFlags& flags) {
 }
 
 SpecDecoder MakeSpecDecoder() {
-  return [](const std::string& yaml, const std::string& file) -> Result<JobSpec> {
-    SpecParseResult parsed = ParseJobSpecs(yaml, file);
-    if (!parsed.ok()) {
-      std::string lines;
-      for (const auto& p : parsed.problems) lines += p.ToString() + "\n";
-      return InvalidArgument(lines);
-    }
-    if (parsed.specs.size() != 1) {
-      return InvalidArgument(
-          file + ": holds " + std::to_string(parsed.specs.size()) +
-          " jobs; multi-stage pipelines are placed by the broker, which is not available yet: "
-          "submit one job per file\n");
-    }
-    // `file` is a name for messages only; the job's files come from its upload
-    // (base_dir is set by whoever knows the job: submission, the controller).
-    JobSpec spec = parsed.specs.front();
-    spec.base_dir.clear();
-    return spec;
-  };
+  return [](const std::string& yaml, const std::string& file) { return DecodeStoredJobSpec(yaml, file); };
 }
 
 }  // namespace skyrun

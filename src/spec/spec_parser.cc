@@ -193,4 +193,22 @@ SpecParseResult ParseJobSpecFile(const std::string& path) {
   return result;
 }
 
+Result<JobSpec> DecodeStoredJobSpec(std::string_view yaml, const std::string& file) {
+  SpecParseResult parsed = ParseJobSpecs(yaml, file);
+  if (!parsed.ok()) {
+    std::string lines;
+    for (const auto& p : parsed.problems) lines += p.ToString() + "\n";
+    return InvalidArgument(lines);
+  }
+  if (parsed.specs.size() != 1) {
+    return InvalidArgument(
+        file + ": holds " + std::to_string(parsed.specs.size()) +
+        " jobs; multi-stage pipelines are placed by the broker, which is not available yet: "
+        "submit one job per file\n");
+  }
+  JobSpec spec = std::move(parsed.specs.front());
+  spec.base_dir.clear();
+  return spec;
+}
+
 }  // namespace skyrun

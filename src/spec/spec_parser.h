@@ -29,6 +29,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/status.h"
 #include "model/job_spec.h"
 
 namespace skyrun {
@@ -62,6 +63,12 @@ SpecParseResult ParseJobSpecs(std::string_view text, const std::string& file_nam
 // problem), parses it, and sets each JobSpec::base_dir to the absolute
 // directory of the file.
 SpecParseResult ParseJobSpecFile(const std::string& path);
+
+// A job's stored YAML back into its JobSpec (what the controller, the store
+// and the API decode with): exactly one document, every problem one per line
+// in the status message. `file` names the source in messages only: base_dir
+// stays empty (whoever knows the job's upload resolves its paths).
+Result<JobSpec> DecodeStoredJobSpec(std::string_view yaml, const std::string& file);
 
 // The canonical JSON of a parsed spec (quantities in their integer units),
 // for `validate -o json` and the API. The parser refuses text that is not

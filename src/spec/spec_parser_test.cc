@@ -472,5 +472,22 @@ TEST(SpecJsonTest, CanonicalJsonHasIntegerQuantities) {
   EXPECT_EQ(SpecSummary(spec), "single, 8+ CPU, 512 MiB, A100:2, queue default, objective cost");
 }
 
+TEST(DecodeStoredJobSpecTest, OneDocumentEveryProblemAndNoBaseDir) {
+  auto spec = DecodeStoredJobSpec("name: j\nworkdir: ./train\nrun: x\n", "job.yaml");
+  ASSERT_TRUE(spec.ok()) << spec.status().message();
+  EXPECT_EQ(spec->name, "j");
+  EXPECT_TRUE(spec->base_dir.empty()) << "paths are resolved by whoever knows the job's upload";
+
+  auto bad = DecodeStoredJobSpec("name: j\nnum_nodes: 0\npriority: x\nrun: x\n", "job.yaml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(bad.status().message().find("job.yaml:2:"), std::string::npos) << bad.status().message();
+  EXPECT_NE(bad.status().message().find("job.yaml:3:"), std::string::npos) << bad.status().message();
+
+  auto two = DecodeStoredJobSpec("name: a\nrun: x\n---\nname: b\nrun: y\n", "p.yaml");
+  ASSERT_FALSE(two.ok());
+  EXPECT_NE(two.status().message().find("p.yaml: holds 2 jobs"), std::string::npos) << two.status().message();
+}
+
 }  // namespace
 }  // namespace skyrun

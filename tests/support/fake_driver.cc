@@ -27,7 +27,11 @@ Status FakeDriver::CanRun(const JobSpec& spec) {
 Result<std::vector<std::string>> FakeDriver::Launch(const AttemptLaunch& launch) {
   std::lock_guard<std::mutex> lock(mu_);
   ++calls_.launches;
-  if (!launch_failure_.ok()) return launch_failure_;
+  if (!launch_failure_.ok()) {
+    Status failure = launch_failure_;
+    if (launch_failures_left_ > 0 && --launch_failures_left_ == 0) launch_failure_ = Status::Ok();
+    return failure;
+  }
   std::vector<std::string> out;
   for (const TaskLaunch& t : launch.tasks) {
     std::string handle =
@@ -70,10 +74,25 @@ TaskStatus FakeDriver::Poll(const std::string& handle) {
   return s;
 }
 
+std::vector<TaskStatus> FakeDriver::PollMany(const std::vector<std::string>& handles) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    poll_batches_.push_back(handles.size());
+  }
+  return Driver::PollMany(handles);
+}
+
 Status FakeDriver::Cancel(const std::string& handle) {
   std::lock_guard<std::mutex> lock(mu_);
   ++calls_.cancels;
+  if (!cancel_failure_.ok()) return cancel_failure_;
   cancelled_.insert(handle);
+  return Status::Ok();
+}
+
+Status FakeDriver::VoidIfUnclaimed(const std::string& handle) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (tasks_.count(handle)) return AlreadyExists(handle + " was launched; adopt it");
   return Status::Ok();
 }
 
@@ -95,9 +114,15 @@ void FakeDriver::RefuseJobs(std::string why) {
   refuse_why_ = std::move(why);
 }
 
-void FakeDriver::FailLaunches(Status status) {
+void FakeDriver::FailLaunches(Status status, int times) {
   std::lock_guard<std::mutex> lock(mu_);
   launch_failure_ = std::move(status);
+  launch_failures_left_ = times;
+}
+
+void FakeDriver::FailCancels(Status status) {
+  std::lock_guard<std::mutex> lock(mu_);
+  cancel_failure_ = std::move(status);
 }
 
 void FakeDriver::FailNode(const std::string& node) {
@@ -133,6 +158,25 @@ std::vector<std::string> FakeDriver::handles() const {
 std::vector<std::string> FakeDriver::forgotten() const {
   std::lock_guard<std::mutex> lock(mu_);
   return forgotten_;
+}
+
+std::vector<size_t> FakeDriver::poll_batches() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return poll_batches_;
+}
+
+std::vector<Node> CpuNodes(const std::string& backend, const std::vector<std::string>& names,
+                           const std::string& prefix) {
+  std::vector<Node> out;
+  for (const std::string& name : names) {
+    Node n;
+    n.name = prefix + name;
+    n.backend = backend;
+    n.cpus_milli = 4000;
+    n.memory_mib = 8192;
+    out.push_back(std::move(n));
+  }
+  return out;
 }
 
 }  // namespace skyrun::test_support

@@ -47,16 +47,23 @@ class FakeDriver final : public Driver {
   Status CanRun(const JobSpec& spec) override;
   Result<std::vector<std::string>> Launch(const AttemptLaunch& launch) override;
   TaskStatus Poll(const std::string& handle) override;
+  std::vector<TaskStatus> PollMany(const std::vector<std::string>& handles) override;
   Status Cancel(const std::string& handle) override;
   std::string LogPath(const std::string& handle) override { return ""; }
+  // A handle it never launched is voided (OK); a launched one is adopted.
+  Status VoidIfUnclaimed(const std::string& handle) override;
   void Forget(const std::string& handle) override;
 
   // --- controls ---
   void SetNodes(std::vector<Node> nodes);
   // CanRun refuses every job with FailedPrecondition("<name> cannot run job 'J': <why>"); "" accepts again.
   void RefuseJobs(std::string why);
-  // The next launches fail with `status` (Ok: they succeed again).
-  void FailLaunches(Status status);
+  // The next `times` launches fail with `status` (times < 0: every launch
+  // until FailLaunches(Status::Ok())).
+  void FailLaunches(Status status, int times = -1);
+  // Cancels fail with `status` until FailCancels(Status::Ok()); a failed
+  // cancel leaves the task running.
+  void FailCancels(Status status);
   // The node goes down (Inventory reports it kDown) and every task placed on
   // it is LOST with reason "NODE_FAIL (node N is down)", as Slurm reports it.
   void FailNode(const std::string& node);
@@ -73,6 +80,8 @@ class FakeDriver final : public Driver {
   std::vector<std::string> handles() const;
   // Handles passed to Forget, in order.
   std::vector<std::string> forgotten() const;
+  // How many handles each PollMany call asked about, in order.
+  std::vector<size_t> poll_batches() const;
 
  private:
   struct Task {
@@ -85,6 +94,8 @@ class FakeDriver final : public Driver {
   std::vector<Node> nodes_;
   std::string refuse_why_;
   Status launch_failure_;
+  int launch_failures_left_ = -1;  // < 0: until cleared
+  Status cancel_failure_;
   std::set<std::string> down_nodes_;
   std::map<std::string, Task> tasks_;  // by handle
   std::vector<std::string> handles_;
@@ -93,7 +104,13 @@ class FakeDriver final : public Driver {
   std::set<std::string> cancelled_;
   std::vector<std::string> launched_nodes_;
   std::vector<std::string> forgotten_;
+  std::vector<size_t> poll_batches_;
   Calls calls_;
 };
+
+// `names.size()` up nodes of `backend` with 4 CPUs and 8 GiB each, named
+// "<prefix><name>" (prefix "" or e.g. "slurm/hpc1/").
+std::vector<Node> CpuNodes(const std::string& backend, const std::vector<std::string>& names,
+                           const std::string& prefix = "");
 
 }  // namespace skyrun::test_support

@@ -159,5 +159,32 @@ TEST(FakeDriverTest, RefusalsLaunchFailuresAndForget) {
   EXPECT_EQ(driver.handles(), (std::vector<std::string>{"a:2:0", "a:2:1"}));
 }
 
+TEST(FakeDriverTest, CountedLaunchFailuresFailedCancelsVoidsAndPollBatches) {
+  FakeDriver driver(Named("local"), CpuNodes("local", {"n1", "n2"}));
+  driver.FailLaunches(Unavailable("the engine refused the job"), 1);
+  EXPECT_FALSE(driver.Launch(TwoRanks("a", 1, "n1", "n2")).ok());
+  ASSERT_TRUE(driver.Launch(TwoRanks("a", 2, "n1", "n2")).ok()) << "only one launch was to fail";
+
+  driver.FailCancels(Unavailable("the engine did not answer"));
+  EXPECT_EQ(driver.Cancel("a:2:0").code(), StatusCode::kUnavailable);
+  EXPECT_EQ(driver.Poll("a:2:0").state, RunState::kRunning) << "a failed cancel leaves the task running";
+  driver.FailCancels(Status::Ok());
+  ASSERT_TRUE(driver.Cancel("a:2:0").ok());
+  EXPECT_EQ(driver.Poll("a:2:0").state, RunState::kKilled);
+
+  EXPECT_TRUE(driver.VoidIfUnclaimed("a:1:0").ok()) << "the failed launch started nothing";
+  EXPECT_EQ(driver.VoidIfUnclaimed("a:2:1").code(), StatusCode::kAlreadyExists);
+
+  driver.PollMany({"a:2:0", "a:2:1"});
+  driver.PollMany({"a:2:1"});
+  EXPECT_EQ(driver.poll_batches(), (std::vector<size_t>{2, 1}));
+
+  std::vector<Node> nodes = CpuNodes("slurm/hpc1", {"n1"}, "slurm/hpc1/");
+  ASSERT_EQ(nodes.size(), 1u);
+  EXPECT_EQ(nodes[0].name, "slurm/hpc1/n1");
+  EXPECT_EQ(nodes[0].backend, "slurm/hpc1");
+  EXPECT_EQ(nodes[0].cpus_milli, 4000);
+}
+
 }  // namespace
 }  // namespace skyrun::test_support
