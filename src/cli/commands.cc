@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "cli/client.h"
+#include "cli/client_flags.h"
 #include "cli/follow.h"
 #include "cli/interrupt.h"
 #include "cli/table.h"
@@ -27,53 +28,16 @@ namespace {
 
 using nlohmann::json;
 
-// Exit codes: 0 ok, 1 failure (job failed, server error), 2 bad input.
-constexpr int kExitFailed = 1;
-constexpr int kExitBadInput = 2;
-
-struct Common {
-  ClientOptions client;
-  std::string output = "table";
-};
+using Common = ClientFlags;
 
 void AddCommonFlags(CLI::App* cmd, Common* c, bool with_output = true) {
-  cmd->add_option("--server", c->client.server,
-                  "server URL (default $SKYRUN_SERVER or http://127.0.0.1:8787)");
-  cmd->add_option("--token", c->client.token,
-                  "bearer token (default $SKYRUN_TOKEN or STATE_DIR/admin.token)");
-  cmd->add_option("--state-dir", c->client.state_dir,
-                  "state directory holding admin.token (default ~/.skyrun)");
-  if (with_output) {
-    cmd->add_option("-o,--output", c->output, "output format: table or json")
-        ->check(CLI::IsMember({"table", "json"}));
-  }
+  AddClientFlags(cmd, c, with_output);
 }
-
 int Fail(const Status& s, const ApiClient* client = nullptr) {
-  std::cerr << "error: " << s.message() << "\n";
-  if (client) {
-    const json& body = client->last_error().body;
-    if (body.contains("error") && body["error"].contains("problems")) {
-      for (const auto& p : body["error"]["problems"]) std::cerr << "  " << p.get<std::string>() << "\n";
-    }
-  }
-  switch (s.code()) {
-    case StatusCode::kInvalidArgument:
-    case StatusCode::kResourceExhausted: return kExitBadInput;
-    default: return kExitFailed;
-  }
+  return FailWith(s, client);
 }
-
 std::string Str(const json& j, const char* key) {
-  if (!j.contains(key) || j[key].is_null()) return "";
-  if (j[key].is_string()) return j[key].get<std::string>();
-  return j[key].dump();
-}
-
-std::string Money(double usd) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, usd < 0.01 && usd > 0 ? "$%.4f" : "$%.2f", usd);
-  return buf;
+  return FieldText(j, key);
 }
 
 // Seconds between two RFC 3339 stamps of the API ("" -> now is not known: "").
@@ -423,6 +387,7 @@ void RegisterClientCommands(CLI::App& app, int* exit_code) {
     AddCommonFlags(cmd, c.get());
     cmd->callback([=] { *exit_code = NodesCmd(*c); });
   }
+  RegisterCostReportCommand(app, exit_code);
   // admin
   {
     auto* admin = app.add_subcommand("admin", "tenants and tokens (admins only)");

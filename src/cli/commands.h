@@ -1,5 +1,5 @@
 // The client subcommands of `skyrun`: launch, queue, status, logs, cancel,
-// nodes, admin. Each talks to the server through ApiClient and prints a
+// nodes, cost-report, admin. Each talks to the server through ApiClient and prints a
 // table or record for people, or JSON with -o json for scripts.
 #pragma once
 
@@ -10,5 +10,7 @@ class App;
 namespace skyrun {
 
 void RegisterClientCommands(CLI::App& app, int* exit_code);
+// `skyrun cost-report` (cost_report.cc); RegisterClientCommands calls it.
+void RegisterCostReportCommand(CLI::App& app, int* exit_code);
 
 }  // namespace skyrun

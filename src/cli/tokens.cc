@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "cli/client.h"
+#include "cli/client_flags.h"
 #include "cli/table.h"
 #include "common/strings.h"
 
@@ -17,26 +18,13 @@ using nlohmann::json;
 constexpr const char* kTokenPrefix = "skyrun_";
 constexpr size_t kMinPrefixHex = 4;
 
-struct Flags {
-  ClientOptions client;
-  std::string output = "table";
-};
+using Flags = ClientFlags;
 
 void AddFlags(CLI::App* cmd, Flags* f) {
-  cmd->add_option("--server", f->client.server,
-                  "server URL (default $SKYRUN_SERVER or http://127.0.0.1:8787)");
-  cmd->add_option("--token", f->client.token,
-                  "bearer token (default $SKYRUN_TOKEN or STATE_DIR/admin.token)");
-  cmd->add_option("--state-dir", f->client.state_dir,
-                  "state directory holding admin.token (default ~/.skyrun)");
-  cmd->add_option("-o,--output", f->output, "output format: table or json")
-      ->check(CLI::IsMember({"table", "json"}));
+  AddClientFlags(cmd, f);
 }
-
-// Exit codes as everywhere in the CLI: 2 bad input, 1 any other failure.
 int Fail(const Status& s) {
-  std::cerr << "error: " << s.message() << "\n";
-  return s.code() == StatusCode::kInvalidArgument ? 2 : 1;
+  return FailWith(s);
 }
 
 std::string Text(const json& j, const char* key) {

@@ -7,13 +7,16 @@
 
 #include <atomic>
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 
 namespace skyrun {
 
 using Micros = int64_t;
 constexpr Micros kMicrosPerMilli = 1000;
 constexpr Micros kMicrosPerSecond = 1000 * 1000;
+constexpr Micros kMicrosPerHour = 3600 * kMicrosPerSecond;
 
 class Clock {
  public:
@@ -45,6 +48,10 @@ class SimulatedClock final : public Clock {
 
 // RFC 3339 UTC with milliseconds: "2026-11-23T13:20:10.123Z".
 std::string FormatTimestamp(Micros t);
+// The inverse, for query parameters: "2026-11-23T13:20:10.123Z",
+// "2026-11-23T13:20:10Z" or a day "2026-11-23" (its midnight, UTC). nullopt
+// for anything else, including impossible dates.
+std::optional<Micros> ParseTimestamp(std::string_view text);
 // "1h2m3s", "45.2s", "120ms".
 std::string FormatDuration(Micros d);
 

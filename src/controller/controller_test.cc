@@ -217,5 +217,43 @@ TEST_F(ControllerTest, ABackendThatHangsDelaysOnlyItsOwnJobs) {
   controller_.reset();  // Stop joins the worker once its call returns
 }
 
+TEST_F(ControllerTest, AnAttemptIsBilledAtEachPriceInForceWhileItRan) {
+  std::vector<Node> nodes = NodesOf("local");
+  nodes[0].price_per_cpu_hour = 1.0;
+  FakeDriver local(Backend("local", 0), nodes);
+  MakeController({&local});
+  JobId id = Submit("name: spot\nresources: {cpus: 1}\nrun: sleep 600\n");
+  Cycles(3);
+  auto running = store_->ListAttempts(id);
+  ASSERT_TRUE(running.ok());
+  ASSERT_EQ(running->size(), 1u);
+  ASSERT_EQ(running->at(0).state, RunState::kRunning);
+  ASSERT_DOUBLE_EQ(running->at(0).hourly_price, 1.0);
+  const Micros start = running->at(0).started_at;
+  // An hour in, the price triples (a spot price moved); the task runs two hours in all.
+  PriceChange change;
+  change.job = id;
+  change.attempt_no = 1;
+  change.rank = 0;
+  change.at = start + 3600 * kMicrosPerSecond;
+  change.usd_per_hour = 3.0;
+  ASSERT_TRUE(store_->RecordPriceChange(change).ok());
+  clock_.Set(start + 7200 * kMicrosPerSecond);
+  local.FinishJob("spot", 0);
+  Cycles(3);
+  auto job = store_->GetJob(id);
+  ASSERT_TRUE(job.ok());
+  ASSERT_EQ(job->state, JobState::kSucceeded);
+  auto ended = store_->ListAttempts(id);
+  ASSERT_TRUE(ended.ok());
+  const Micros ran = ended->at(0).ended_at - start;
+  ASSERT_GE(ran, 7200 * kMicrosPerSecond);
+  // $1 for the first hour, $3/h for every started second after it.
+  const double want =
+      1.0 + 3.0 * static_cast<double>((ran + kMicrosPerSecond - 1) / kMicrosPerSecond - 3600) / 3600;
+  EXPECT_NEAR(ended->at(0).cost_usd, want, 1e-9);
+  EXPECT_NEAR(job->cost_usd, want, 1e-9);
+}
+
 }  // namespace
 }  // namespace skyrun

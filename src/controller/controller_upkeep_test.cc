@@ -94,6 +94,14 @@ class FaultyStore final : public Store {
     return fail_writes ? Unavailable("disk full") : real_->ReplaceNodes(backend, nodes);
   }
   Result<std::vector<Node>> ListNodes() override { return real_->ListNodes(); }
+  Status RecordPriceChange(const PriceChange& c) override { return real_->RecordPriceChange(c); }
+  Status RecordEgress(const EgressCharge& e) override { return real_->RecordEgress(e); }
+  Result<std::vector<PriceChange>> ListPriceChanges(JobId job) override {
+    return real_->ListPriceChanges(job);
+  }
+  Result<BillingData> ListBilling(Micros from, Micros to, std::optional<TenantId> tenant) override {
+    return real_->ListBilling(from, to, tenant);
+  }
 
  private:
   std::unique_ptr<Store> real_;

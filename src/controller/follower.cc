@@ -1,5 +1,6 @@
 #include <algorithm>
 
+#include "accounting/cost.h"
 #include "controller/controller.h"
 
 namespace skyrun {
@@ -21,11 +22,6 @@ bool ExitIsRecoverable(const RecoveryPolicy& policy, int code) {
   return policy.max_restarts_on_errors > 0 && code != 0;
 }
 
-double HoursBetween(Micros from, Micros to) {
-  if (from <= 0 || to <= from) return 0;
-  return static_cast<double>(to - from) / (3600.0 * kMicrosPerSecond);
-}
-
 }  // namespace
 
 // --- following running attempts ---
@@ -37,6 +33,8 @@ void Controller::ApplyTaskStates(LiveJob& job, const std::map<std::string, const
   if (!answered) return;  // launched after the poll was asked
   std::vector<AttemptRecord> changed;
   bool any_failed = false;
+  // The job's recorded price changes, read once when one of its tasks ends.
+  std::optional<std::vector<PriceChange>> price_changes;
   for (auto& a : job.attempts) {
     if (IsTerminal(a.state)) {
       if (a.state != RunState::kSucceeded) any_failed = true;
@@ -56,7 +54,16 @@ void Controller::ApplyTaskStates(LiveJob& job, const std::map<std::string, const
       a.ended_at = st.ended_at > 0 ? st.ended_at : clock_->Now();
       a.exit_code = st.exit_code;
       a.reason = DescribeExit(st);
-      a.cost_usd = a.hourly_price * HoursBetween(a.started_at, a.ended_at);
+      if (!price_changes) {
+        auto listed = store_->ListPriceChanges(job.rec.id);
+        if (!listed.ok()) {
+          log_->Warn("job " + job.rec.id.ToString() + ": reading its price changes failed (" +
+                     listed.status().ToString() + "); rank " + std::to_string(a.rank) +
+                     " is billed at its launch price");
+        }
+        price_changes = listed.ok() ? std::move(listed).value() : std::vector<PriceChange>{};
+      }
+      a.cost_usd = WholeAttemptCost(a, *price_changes, clock_->Now());
       if (a.state != RunState::kSucceeded) any_failed = true;
     }
     changed.push_back(a);

@@ -23,6 +23,7 @@
 #include "partition/partition.h"
 #include "partition/profile_csv.h"
 #include "server/auth.h"
+#include "server/cost_routes.h"
 #include "server/http_server.h"
 #include "server/job_shapes.h"
 #include "server/log_follower.h"
@@ -95,6 +96,15 @@ class ApiServer::Routes {
     Route(http, "GET", R"(/v1/jobs/(\d+)/logs)",
           [this](auto& req, auto& res, auto& who) { Logs(req, res, who); });
     Route(http, "GET", "/v1/nodes", [this](auto& req, auto& res, auto& who) { Nodes(req, res, who); });
+    Route(http, "GET", "/v1/cost-report", [this](auto& req, auto& res, auto& who) {
+      std::map<std::string, std::string> params;
+      for (const auto& [key, value] : req.params) {
+        if (!params.emplace(key, value).second)
+          return Error(res, InvalidArgument("?" + key + "= is given twice"));
+      }
+      auto report = CostReportAs(*o_->store_, who, params, o_->clock_->Now());
+      report.ok() ? Json(res, *report) : Error(res, report.status());
+    });
     Route(http, "POST", "/v1/partition",
           [this](auto& req, auto& res, auto& who) { PartitionModel(req, res, who); });
     Route(http, "POST", "/v1/admin/tenants",

@@ -115,6 +115,32 @@ ALTER TABLE tokens ADD COLUMN last_used_at INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX tokens_by_tenant ON tokens(tenant_id, id);
 )sql";
 
+// Version 4: accounting. A price that changed while a task ran, and data
+// moved for a job; an index for reports over a period.
+constexpr const char* kSchemaV4Billing = R"sql(
+CREATE TABLE price_changes (
+  id            INTEGER PRIMARY KEY,
+  job_id        INTEGER NOT NULL REFERENCES jobs(id),
+  attempt_no    INTEGER NOT NULL,
+  rank          INTEGER NOT NULL,
+  at            INTEGER NOT NULL,
+  usd_per_hour  REAL NOT NULL
+);
+CREATE INDEX price_changes_by_task ON price_changes(job_id, attempt_no, rank, at);
+CREATE TABLE egress_charges (
+  id           INTEGER PRIMARY KEY,
+  job_id       INTEGER NOT NULL REFERENCES jobs(id),
+  attempt_no   INTEGER NOT NULL,
+  at           INTEGER NOT NULL,
+  gb           REAL NOT NULL,
+  usd          REAL NOT NULL,
+  source       TEXT NOT NULL DEFAULT '',
+  destination  TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX egress_charges_by_time ON egress_charges(at);
+CREATE INDEX attempts_by_start ON attempts(started_at);
+)sql";
+
 Status ApplyStep(SqliteDb& db, const Migration& step) {
   // IMMEDIATE: two processes opening an old database at once must not both
   // apply the step; the second sees the new version and skips it.
@@ -147,6 +173,7 @@ const std::vector<Migration>& StoreMigrations() {
       {2, "tokens: prefix, expiry, revocation, last use", kSchemaV2Tokens},
       {3, "jobs.upload: the SHA-256 of the job's uploaded files",
        "ALTER TABLE jobs ADD COLUMN upload TEXT NOT NULL DEFAULT '';"},
+      {4, "accounting: price changes while tasks run, egress charges", kSchemaV4Billing},
   };
   return kSteps;
 }

@@ -59,6 +59,10 @@ class SqliteStore final : public Store {
 
   Status ReplaceNodes(const std::string& backend, const std::vector<Node>& nodes) override;
   Result<std::vector<Node>> ListNodes() override;
+  Status RecordPriceChange(const PriceChange& change) override;
+  Status RecordEgress(const EgressCharge& charge) override;
+  Result<std::vector<PriceChange>> ListPriceChanges(JobId job) override;
+  Result<BillingData> ListBilling(Micros from, Micros to, std::optional<TenantId> tenant) override;
 
   // How well writes were grouped so far, and how the WAL was checkpointed
   // (tests, benchmarks).

@@ -21,6 +21,7 @@
 #include "common/clock.h"
 #include "common/ids.h"
 #include "common/status.h"
+#include "model/billing.h"
 #include "model/job.h"
 #include "model/node.h"
 
@@ -180,6 +181,19 @@ class Store {
   virtual Status ReplaceNodes(const std::string& backend, const std::vector<Node>& nodes) = 0;
   // All nodes, by backend then name.
   virtual Result<std::vector<Node>> ListNodes() = 0;
+
+  // --- accounting (accounting/ prices what these return) ---
+  // A task's price changed at `change.at` (a spot price moved). The job must
+  // exist (NotFound); a negative or non-finite price is InvalidArgument.
+  virtual Status RecordPriceChange(const PriceChange& change) = 0;
+  // Data moved for a job. The job must exist; gb and usd finite and >= 0.
+  virtual Status RecordEgress(const EgressCharge& charge) = 0;
+  // The price changes of one job, by (attempt_no, rank, at).
+  virtual Result<std::vector<PriceChange>> ListPriceChanges(JobId job) = 0;
+  // What overlaps [from, to): task attempts that started before `to` and had
+  // not ended by `from` (still running counts), their price changes, and the
+  // egress charged within it; only `tenant`'s when set.
+  virtual Result<BillingData> ListBilling(Micros from, Micros to, std::optional<TenantId> tenant) = 0;
 };
 
 }  // namespace skyrun

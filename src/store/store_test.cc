@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <cmath>
 #include <fstream>
 
 #include "store/store_test_util.h"
@@ -815,6 +816,98 @@ TEST_F(StoreTest, ReadsDoNotWaitForAnotherWriter) {
   EXPECT_EQ(job->reason, "submitted");
   EXPECT_TRUE(store_->ListJobs({}).ok());
   ASSERT_TRUE(raw->Exec("ROLLBACK").ok());
+}
+
+// Accounting rows: price changes and egress for a job, and the billing read
+// over a period (attempts that overlap it, their changes, egress inside it).
+TEST_F(StoreTest, BillingRowsAndTheBillingReadOverAPeriod) {
+  const Micros h = 3600 * kMicrosPerSecond;
+  TenantId a = MakeTenant("a");
+  TenantId b = MakeTenant("b");
+  JobId one = Submit(a, "one");
+  JobId two = Submit(b, "two");
+  for (JobId id : {one, two}) {
+    ASSERT_TRUE(Move(id, JobState::kSubmitted, JobState::kQueued, "admitted").ok());
+    Transition schedule;
+    schedule.job = id;
+    schedule.from = JobState::kQueued;
+    schedule.to = JobState::kScheduled;
+    schedule.attempt_no = 1;
+    schedule.new_attempts = {Attempt(1, 0, "node0")};
+    ASSERT_TRUE(store_->ApplyTransition(schedule).ok());
+  }
+  // One ran from kStart for 2 h; two started at kStart + 3 h and still runs.
+  auto ones = store_->ListAttempts(one);
+  auto twos = store_->ListAttempts(two);
+  ASSERT_TRUE(ones.ok() && twos.ok());
+  AttemptRecord ran = ones->at(0);
+  ran.state = RunState::kSucceeded;
+  ran.started_at = kStart;
+  ran.ended_at = kStart + 2 * h;
+  AttemptRecord running = twos->at(0);
+  running.state = RunState::kRunning;
+  running.started_at = kStart + 3 * h;
+  ASSERT_TRUE(store_->UpdateAttempts({ran, running}).ok());
+
+  PriceChange change;
+  change.job = one;
+  change.attempt_no = 1;
+  change.rank = 0;
+  change.at = kStart + h;
+  change.usd_per_hour = 7;
+  ASSERT_TRUE(store_->RecordPriceChange(change).ok());
+  EgressCharge egress;
+  egress.job = one;
+  egress.at = kStart + 2 * h;
+  egress.gb = 10;
+  egress.usd = 0.9;
+  egress.source = "aws/us-east-1";
+  egress.destination = "internet";
+  ASSERT_TRUE(store_->RecordEgress(egress).ok());
+
+  auto changes = store_->ListPriceChanges(one);
+  ASSERT_TRUE(changes.ok());
+  ASSERT_EQ(changes->size(), 1u);
+  EXPECT_EQ(changes->at(0).at, kStart + h);
+  EXPECT_DOUBLE_EQ(changes->at(0).usd_per_hour, 7);
+
+  // The whole day: both attempts, the change and the egress, with owners.
+  auto day = store_->ListBilling(kStart, kStart + 24 * h, std::nullopt);
+  ASSERT_TRUE(day.ok()) << day.status().ToString();
+  ASSERT_EQ(day->attempts.size(), 2u);
+  EXPECT_EQ(day->attempts[0].owner.tenant_name, "a");
+  EXPECT_EQ(day->attempts[0].owner.job_name, "one");
+  EXPECT_EQ(day->attempts[0].attempt.ended_at, kStart + 2 * h);
+  EXPECT_EQ(day->attempts[1].owner.tenant, b);
+  EXPECT_EQ(day->price_changes.size(), 1u);
+  ASSERT_EQ(day->egress.size(), 1u);
+  EXPECT_EQ(day->egress[0].charge.source, "aws/us-east-1");
+  EXPECT_EQ(day->egress[0].owner.tenant_name, "a");
+  // One tenant only.
+  auto only_b = store_->ListBilling(kStart, kStart + 24 * h, b);
+  ASSERT_TRUE(only_b.ok());
+  ASSERT_EQ(only_b->attempts.size(), 1u);
+  EXPECT_EQ(only_b->attempts[0].attempt.job_id, two);
+  EXPECT_TRUE(only_b->egress.empty());
+  // From the moment `one` ended until `two` started: no attempt ran; the
+  // egress charged at that moment belongs to it ([from, to)).
+  auto gap = store_->ListBilling(kStart + 2 * h, kStart + 3 * h, std::nullopt);
+  ASSERT_TRUE(gap.ok());
+  EXPECT_TRUE(gap->attempts.empty()) << gap->attempts.size();
+  EXPECT_EQ(gap->egress.size(), 1u);
+
+  // Refused, and nothing written.
+  PriceChange nan = change;
+  nan.usd_per_hour = std::nan("");
+  EXPECT_EQ(store_->RecordPriceChange(nan).code(), StatusCode::kInvalidArgument);
+  PriceChange nobody = change;
+  nobody.job = JobId(999);
+  EXPECT_EQ(store_->RecordPriceChange(nobody).code(), StatusCode::kNotFound);
+  EgressCharge negative = egress;
+  negative.usd = -1;
+  EXPECT_EQ(store_->RecordEgress(negative).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->ListBilling(kStart, kStart, std::nullopt).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->ListPriceChanges(one)->size(), 1u);
 }
 
 }  // namespace
