@@ -158,8 +158,9 @@ Result<std::vector<Node>> SimCloudDriver::Inventory() {
                     {"Cloud", "simcloud"}};
     // The instance's price spread over what the scheduler bills by: its
     // GPUs, or its CPUs where it has none; a whole-instance job pays it all.
-    double hourly =
-        in.spot ? cloud_->SpotPriceAt(o.instance_type, o.zone, cloud_->Now()).value_or(0) : o.price;
+    std::optional<double> spot_price = cloud_->SpotPriceAt(o.instance_type, o.zone, cloud_->Now());
+    if (spot_price) n.attributes["SpotPrice"] = std::to_string(*spot_price);
+    double hourly = in.spot ? spot_price.value_or(0) : o.price;
     if (o.accelerator_count > 0) {
       n.price_per_gpu_hour = hourly / o.accelerator_count;
     } else if (o.cpus.raw() > 0) {

@@ -87,6 +87,7 @@ TEST_F(SimCloudDriverTest, RunningInstancesAreNodesWithTheirOfferAndPrice) {
   EXPECT_EQ(g.attributes.at("Zone"), "us-east-1a");
   EXPECT_EQ(g.attributes.at("InstanceType"), "p3.8xlarge");
   EXPECT_EQ(g.attributes.at("Spot"), "true");
+  EXPECT_EQ(std::stod(g.attributes.at("SpotPrice")), 3.67);
   // The spot price spread over its 4 GPUs; the CPU instance's over its 2 CPUs.
   EXPECT_DOUBLE_EQ(g.price_per_gpu_hour, 3.67 / 4);
   EXPECT_DOUBLE_EQ(nodes[1].price_per_cpu_hour, 0.096 / 2);
