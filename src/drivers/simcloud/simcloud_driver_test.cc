@@ -198,6 +198,31 @@ TEST_F(SimCloudDriverTest, RecordedPreemptionNoticesThenKillsTheRealProcessesAnd
   EXPECT_NEAR(bills[0].cost_usd, 3.67 * 600 / 3600, 1e-9);
 }
 
+TEST_F(SimCloudDriverTest, TaskAdoptedAfterARestartIsStoppedWhenItsInstanceIsPreempted) {
+  SimCloudConfig c = CloudConfig();
+  c.provision = {SimPreprovision{"m5.large", "us-east-1a", "", 1, false}};
+  c.preemption.recorded = {SimRecordedPreemption{"i-0001", 600}};
+  auto first = Make(c);
+  ASSERT_NE(first, nullptr);
+  auto f = MakeLaunch(dir_, "sleep 600");
+  f->launch.tasks[0].placement.node = "simcloud/test/i-0001";
+  f->launch.kill_grace_seconds = 1;
+  auto handles = first->Launch(f->launch);
+  ASSERT_TRUE(handles.ok()) << handles.status().ToString();
+  ASSERT_TRUE(WaitState(*first, handles->front(), RunState::kRunning));
+  pid_t pgid = ReadStarted(dir_.Sub("jobs/7/attempt-1/rank-0")).pgid;
+  // A server restart: a new driver knows the task only by its handle.
+  first.reset();
+  auto second = Make(c);
+  ASSERT_NE(second, nullptr);
+  EXPECT_EQ(second->Poll(handles->front()).state, RunState::kRunning);
+  clock_.Advance(600 * kMicrosPerSecond);
+  TaskStatus st = WaitTerminal(*second, handles->front());
+  EXPECT_EQ(st.state, RunState::kLost);
+  EXPECT_THAT(st.reason, StartsWith("PREEMPTED: on-demand instance i-0001"));
+  EXPECT_TRUE(WaitGroupGone(pgid));
+}
+
 TEST_F(SimCloudDriverTest, TaskThatEndedBeforeItsInstanceWentKeepsItsOwnEnd) {
   SimCloudConfig c = CloudConfig();
   c.provision = {SimPreprovision{"m5.large", "us-east-1a", "", 1, false}};
