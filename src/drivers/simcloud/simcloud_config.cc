@@ -212,6 +212,8 @@ Status ParsePreemption(const Reader& r, SimPreemptionConfig* p) {
   });
 }
 
+Result<SimCloudConfig> ParseEntry(const YAML::Node& node, const std::string& file, const std::string& path);
+
 }  // namespace
 
 Status ValidateSimCloudConfig(const SimCloudConfig& c) {
@@ -261,7 +263,9 @@ Status ValidateSimCloudConfig(const SimCloudConfig& c) {
     if (!types.count(p.instance_type)) return unknown("instance type", p.instance_type, types);
     if (!p.zone.empty() && !zones.count(p.zone)) return unknown("zone", p.zone, zones);
     if (!p.region.empty() && !regions.count(p.region)) return unknown("region", p.region, regions);
-    if (p.count < 1) return InvalidArgument("simcloud/" + c.name + ": provision count must be at least 1");
+    if (p.count < 1 || p.count > 10000) {
+      return InvalidArgument("simcloud/" + c.name + ": provision count must be 1..10000");
+    }
   }
   // Times up to ten years and finite prices and rates: the simulation's
   // arithmetic in microseconds then never overflows.
@@ -305,6 +309,18 @@ Status ValidateSimCloudConfig(const SimCloudConfig& c) {
 
 Result<SimCloudConfig> ParseSimCloudConfig(const YAML::Node& node, const std::string& file,
                                            const std::string& path) {
+  // yaml-cpp throws on what it cannot convert (a mapping used as a key, say):
+  // turned into a located error here, at the module's edge.
+  try {
+    return ParseEntry(node, file, path);
+  } catch (const YAML::Exception& e) {
+    return InvalidArgument(Where(file, node, path) + ": " + e.what());
+  }
+}
+
+namespace {
+
+Result<SimCloudConfig> ParseEntry(const YAML::Node& node, const std::string& file, const std::string& path) {
   const Reader r(node, file, path);
   SKYRUN_RETURN_IF_ERROR(r.CheckKeys({"name", "offers", "zones", "launch_delay_seconds", "errors", "quotas",
                                       "preemption", "spot_prices", "provision", "inventory_interval_ms"}));
@@ -368,7 +384,7 @@ Result<SimCloudConfig> ParseSimCloudConfig(const YAML::Node& node, const std::st
     if (p.instance_type.empty()) return e.RefuseEntry("a provision entry needs its instance_type");
     if (p.zone.empty() && p.region.empty())
       return e.RefuseEntry("a provision entry needs a zone or a region");
-    if (p.count < 1) return e.Refuse("count", "must be at least 1");
+    if (p.count < 1 || p.count > 10000) return e.Refuse("count", "must be 1..10000");
     c.provision.push_back(p);
     return Status::Ok();
   }));
@@ -376,5 +392,7 @@ Result<SimCloudConfig> ParseSimCloudConfig(const YAML::Node& node, const std::st
   if (!valid.ok()) return InvalidArgument(Where(file, node, path) + ": " + valid.message());
   return c;
 }
+
+}  // namespace
 
 }  // namespace skyrun
