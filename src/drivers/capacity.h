@@ -105,8 +105,8 @@ struct Instance {
   InstanceState state = InstanceState::kLaunching;
   Micros requested_at = 0;
   Micros ready_at = 0;    // when it is (or will be) running
-  Micros notice_at = 0;   // 0 = no preemption known (yet)
-  Micros preempt_at = 0;  // 0 = none
+  Micros notice_at = 0;   // 0 = no preemption announced (yet): known from the notice on
+  Micros preempt_at = 0;  // 0 = none announced
   Micros ended_at = 0;    // 0 = still held
 };
 

@@ -51,6 +51,14 @@ Micros CeilToSecond(Micros d) {
   return (d + kMicrosPerSecond - 1) / kMicrosPerSecond * kMicrosPerSecond;
 }
 
+// What the cloud tells about an instance: a preemption is known from its
+// notice on, as with a real provider (the books know it from the purchase).
+Instance Visible(const Instance& in, bool noticed) {
+  Instance out = in;
+  if (!noticed) out.notice_at = out.preempt_at = 0;
+  return out;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<SimCloud>> SimCloud::Create(SimCloudConfig config, Clock& clock) {
@@ -269,7 +277,7 @@ ProvisionOutcome SimCloud::Provision(const ProvisionRequest& request) {
         // of instance n does not depend on what else was bought.
         Rng rng(config_.preemption.seed * 0x9E3779B97F4A7C15ULL + static_cast<uint64_t>(number));
         double hours = -std::log(1.0 - rng.Uniform01()) / config_.preemption.rate_per_hour;
-        double micros = std::min(hours * kMicrosPerHour, 1e15);  // beyond ~30 years: never
+        double micros = std::min(hours * kMicrosPerHour, 1e15);  // capped at ~30 years
         in.preempt_at = in.ready_at + std::max<Micros>(kMicrosPerSecond, static_cast<Micros>(micros));
       }
       if (in.preempt_at > 0) {
@@ -279,7 +287,9 @@ ProvisionOutcome SimCloud::Provision(const ProvisionRequest& request) {
       held_.push_back(std::move(h));
     }
     AdvanceLocked(now);  // a launch without delay is ready at once
-    for (size_t i = first; i < held_.size(); ++i) out.instances.push_back(held_[i].inst);
+    for (size_t i = first; i < held_.size(); ++i) {
+      out.instances.push_back(Visible(held_[i].inst, held_[i].notice_logged));
+    }
     return out;
   }
   return out;
@@ -307,7 +317,7 @@ std::vector<Instance> SimCloud::Instances() {
   AdvanceLocked(clock_.Now());
   std::vector<Instance> out;
   out.reserve(held_.size());
-  for (const Held& h : held_) out.push_back(h.inst);
+  for (const Held& h : held_) out.push_back(Visible(h.inst, h.notice_logged));
   return out;
 }
 
@@ -315,7 +325,7 @@ Result<Instance> SimCloud::Get(const std::string& instance_id) {
   std::lock_guard<std::mutex> lock(mu_);
   AdvanceLocked(clock_.Now());
   for (const Held& h : held_) {
-    if (h.inst.id == instance_id) return h.inst;
+    if (h.inst.id == instance_id) return Visible(h.inst, h.notice_logged);
   }
   return NotFound(PoolName() + " has no instance " + instance_id);
 }

@@ -275,8 +275,14 @@ std::vector<Micros> PreemptionTimes(uint64_t seed, double rate) {
   auto cloud = SimCloud::Create(c, clock);
   EXPECT_TRUE(cloud.ok());
   EXPECT_TRUE((*cloud)->Provision(Ask("us-east-1a", "p3.2xlarge", 20, /*spot=*/true)).ok());
+  // A preemption is known from its notice on: look once all are over.
+  for (const Instance& in : (*cloud)->Instances()) EXPECT_EQ(in.preempt_at, 0);
+  clock.Advance(100000LL * 3600 * kMicrosPerSecond);
   std::vector<Micros> out;
-  for (const Instance& in : (*cloud)->Instances()) out.push_back(in.preempt_at - in.ready_at);
+  for (const Instance& in : (*cloud)->Instances()) {
+    EXPECT_EQ(in.state, InstanceState::kPreempted);
+    out.push_back(in.preempt_at - in.ready_at);
+  }
   return out;
 }
 
