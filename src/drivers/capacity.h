@@ -10,7 +10,7 @@
 // calls and, on a classified error, blocks the zone, region or provider the
 // error names and asks again), accounting (Billing) and managed recovery
 // (preemption events). A pool that also runs tasks on its instances (simcloud)
-// is a Driver too and returns itself from Driver::Capacity(); its instances
+// is a Driver too and returns its pool from Driver::Capacity(); its instances
 // then appear in its Inventory as nodes.
 //
 // Time is the pool's injected clock: events and billing intervals carry its
