@@ -26,6 +26,8 @@
 
 namespace skyrun {
 
+class CapacityPool;  // drivers/capacity.h
+
 // Everything one task needs to start, already resolved by the controller.
 struct TaskLaunch {
   int rank = 0;
@@ -118,6 +120,10 @@ class Driver {
   }
   // Releases whatever the driver keeps for a finished task (optional).
   virtual void Forget(const std::string& handle) {}
+  // The provisioned capacity behind this backend (drivers/capacity.h), for a
+  // backend whose nodes are bought instances (simcloud); nullptr for a fixed
+  // node pool (local, Slurm, Kubernetes).
+  virtual CapacityPool* Capacity() { return nullptr; }
 };
 
 }  // namespace skyrun

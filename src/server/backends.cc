@@ -3,10 +3,30 @@
 #include "drivers/kubernetes/kubectl_runner.h"
 #include "drivers/kubernetes/kubernetes_driver.h"
 #include "drivers/local/local_driver.h"
+#include "drivers/simcloud/simcloud_driver.h"
 #include "drivers/slurm/command_runner.h"
 #include "drivers/slurm/slurm_driver.h"
 
 namespace skyrun {
+namespace {
+
+// How tasks run on a simulated cloud's instances: as local tasks, under the
+// `local` settings' runtime and sandbox; the instances are the nodes.
+LocalPoolConfig SimCloudTaskPool(const ServerConfig& config, const std::string& state_dir) {
+  LocalPoolConfig pool;
+  pool.runtime = config.local.runtime;
+  pool.state_dir = state_dir;
+  pool.sandbox.enabled = config.local.sandbox.enabled;
+  pool.sandbox.bwrap = config.local.sandbox.bwrap;
+  pool.sandbox.tenant_uids = config.local.sandbox.tenant_uids;
+  pool.sandbox.default_uid = config.local.sandbox.default_uid;
+  if (config.local.sandbox.has_task_uid_range) {
+    pool.sandbox.task_uid_range = {config.local.sandbox.task_uid_first, config.local.sandbox.task_uid_last};
+  }
+  return pool;
+}
+
+}  // namespace
 
 Result<std::vector<std::unique_ptr<Driver>>> BuildDrivers(const ServerConfig& config,
                                                           const std::string& state_dir, Clock* clock) {
@@ -45,6 +65,11 @@ Result<std::vector<std::unique_ptr<Driver>>> BuildDrivers(const ServerConfig& co
     // Without a kubeconfig the driver renders manifests but applies nothing,
     // and offers no nodes (its Inventory says why).
     drivers.push_back(std::make_unique<KubernetesDriver>(k, std::make_unique<ProcessKubectlRunner>(), clock));
+  }
+  for (const auto& c : config.simcloud) {
+    auto sim = SimCloudDriver::Create(c, SimCloudTaskPool(config, state_dir), *clock);
+    if (!sim.ok()) return sim.status().WithContext("configuring simcloud/" + c.name);
+    drivers.push_back(std::move(sim).value());
   }
   if (drivers.empty()) return InvalidArgument("no backend is enabled: enable `local` or configure a cluster");
   return drivers;

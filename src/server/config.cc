@@ -232,6 +232,17 @@ Status ParseKubernetes(const std::string& file, const YAML::Node& n,
   return Status::Ok();
 }
 
+Status ParseSimClouds(const std::string& file, const YAML::Node& n, std::vector<SimCloudConfig>* out) {
+  if (!n.IsSequence())
+    return InvalidArgument(Where(file, n, "simcloud") + ": expected a list of simulated clouds");
+  for (size_t i = 0; i < n.size(); ++i) {
+    SKYRUN_ASSIGN_OR_RETURN(SimCloudConfig c,
+                            ParseSimCloudConfig(n[i], file, "simcloud[" + std::to_string(i) + "]"));
+    out->push_back(std::move(c));
+  }
+  return Status::Ok();
+}
+
 // Every backend's name must be unique: it is how attempts find their driver.
 Status CheckUniqueBackends(const std::string& file, const ServerConfig& cfg) {
   std::vector<std::string> seen;
@@ -246,6 +257,7 @@ Status CheckUniqueBackends(const std::string& file, const ServerConfig& cfg) {
   };
   for (const auto& s : cfg.slurm) SKYRUN_RETURN_IF_ERROR(add("slurm/" + s.name));
   for (const auto& k : cfg.kubernetes) SKYRUN_RETURN_IF_ERROR(add(k.BackendName()));
+  for (const auto& c : cfg.simcloud) SKYRUN_RETURN_IF_ERROR(add("simcloud/" + c.name));
   return Status::Ok();
 }
 
@@ -302,9 +314,9 @@ Result<ServerConfig> ParseServerConfig(const std::string& text, const std::strin
   }
   if (!root || root.IsNull()) return cfg;
   try {
-    SKYRUN_RETURN_IF_ERROR(CheckKeys(
-        file, root, "",
-        {"listen", "state_dir", "log_level", "local", "uploads", "slurm", "kubernetes", "api", "scheduler"}));
+    SKYRUN_RETURN_IF_ERROR(CheckKeys(file, root, "",
+                                     {"listen", "state_dir", "log_level", "local", "uploads", "slurm",
+                                      "kubernetes", "simcloud", "api", "scheduler"}));
     SKYRUN_RETURN_IF_ERROR(Get(file, root, "listen", "", &cfg.listen));
     SKYRUN_RETURN_IF_ERROR(Get(file, root, "log_level", "", &cfg.log_level));
     if (!ParseLogLevel(cfg.log_level)) {
@@ -319,6 +331,7 @@ Result<ServerConfig> ParseServerConfig(const std::string& text, const std::strin
     if (root["slurm"]) SKYRUN_RETURN_IF_ERROR(ParseSlurm(file, root["slurm"], &cfg.slurm));
     if (root["kubernetes"])
       SKYRUN_RETURN_IF_ERROR(ParseKubernetes(file, root["kubernetes"], &cfg.kubernetes));
+    if (root["simcloud"]) SKYRUN_RETURN_IF_ERROR(ParseSimClouds(file, root["simcloud"], &cfg.simcloud));
     SKYRUN_RETURN_IF_ERROR(CheckUniqueBackends(file, cfg));
   } catch (const YAML::Exception& e) {
     return InvalidArgument(file + ": " + e.what());

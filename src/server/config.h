@@ -11,6 +11,7 @@
 
 #include "common/status.h"
 #include "drivers/kubernetes/kubernetes_config.h"
+#include "drivers/simcloud/simcloud_config.h"
 #include "drivers/slurm/slurm_config.h"
 #include "scheduler/profile.h"
 
@@ -92,6 +93,10 @@ struct ServerConfig {
   // Kubernetes clusters with Volcano; each entry is read by the driver's own
   // parser (drivers/kubernetes/kubernetes_config.h), so the keys are the same.
   std::vector<KubernetesClusterConfig> kubernetes;
+  // Simulated clouds (docs/simcloud.md); each entry is read by
+  // drivers/simcloud/simcloud_config.h. Their tasks run like local ones, under
+  // the `local` settings' sandbox and runtime (even with local.enabled false).
+  std::vector<SimCloudConfig> simcloud;
   ApiSettings api;
   SchedulerSettings scheduler;
 };

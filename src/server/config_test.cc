@@ -1,5 +1,5 @@
 // The server's config file: the backends it brokers (local, slurm,
-// kubernetes), their settings, and the refusal of what it does not know.
+// kubernetes, simcloud), their settings, and the refusal of what it does not know.
 #include "server/config.h"
 
 #include <gtest/gtest.h>
@@ -202,6 +202,52 @@ kubernetes:
   auto nodes = (*drivers)[1]->Inventory();
   ASSERT_FALSE(nodes.ok());
   EXPECT_NE(nodes.status().message().find("kubeconfig"), std::string::npos) << nodes.status().message();
+}
+
+TEST(ServerConfigTest, SimcloudEntryBecomesADriverWithItsPreprovisionedInstances) {
+  auto cfg = ParseServerConfig(R"(
+local: {enabled: false}
+simcloud:
+  - name: sim1
+    offers:
+      - {provider: aws, region: us-east-1, zone: us-east-1a, instance_type: m5.large, cpus: 2,
+         memory_gib: 8, price: 0.096}
+    provision: [{instance_type: m5.large, zone: us-east-1a, count: 2}]
+)",
+                               "server.yaml");
+  ASSERT_TRUE(cfg.ok()) << cfg.status().message();
+  ASSERT_EQ(cfg->simcloud.size(), 1u);
+  SimulatedClock clock;
+  auto drivers = BuildDrivers(*cfg, "/tmp/unused-state", &clock);
+  ASSERT_TRUE(drivers.ok()) << drivers.status().message();
+  ASSERT_EQ(drivers->size(), 1u);
+  Driver& sim = *(*drivers)[0];
+  EXPECT_EQ(sim.Name(), "simcloud/sim1");
+  ASSERT_NE(sim.Capacity(), nullptr);
+  auto nodes = sim.Inventory();
+  ASSERT_TRUE(nodes.ok()) << nodes.status().message();
+  ASSERT_EQ(nodes->size(), 2u);
+  EXPECT_EQ((*nodes)[1].name, "simcloud/sim1/i-0002");
+}
+
+TEST(ServerConfigTest, BadSimcloudEntriesAreRefusedWithTheirPlace) {
+  auto unknown = ParseServerConfig("simcloud:\n  - {name: s, ofers: []}\n", "server.yaml");
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_NE(
+      unknown.status().message().find("server.yaml:2:15: simcloud[0].ofers: unknown setting; did you mean "
+                                      "'offers'?"),
+      std::string::npos)
+      << unknown.status().message();
+  const std::string offer =
+      "offers: [{provider: aws, region: r, zone: z, instance_type: t, cpus: 1, memory_gib: 1, price: 1}]";
+  auto twice = ParseServerConfig("simcloud:\n  - {name: s, " + offer + "}\n  - {name: s, " + offer + "}\n",
+                                 "server.yaml");
+  ASSERT_FALSE(twice.ok());
+  EXPECT_NE(twice.status().message().find("backend 'simcloud/s' is configured twice"), std::string::npos)
+      << twice.status().message();
+  auto not_list = ParseServerConfig("simcloud: {name: s}\n", "server.yaml");
+  ASSERT_FALSE(not_list.ok());
+  EXPECT_NE(not_list.status().message().find("expected a list of simulated clouds"), std::string::npos);
 }
 
 TEST(ServerConfigTest, Item8_ApiLimitsAreReadAndCheckedWithTheirPlace) {
