@@ -17,7 +17,9 @@
 #include <string_view>
 
 #include "api/api.h"
+#include "catalog/cluster_offers.h"
 #include "catalog/directory.h"
+#include "catalog/offers_cli.h"
 #include "common/strings.h"
 #include "common/text.h"
 #include "partition/bert.h"
@@ -103,6 +105,9 @@ class ApiServer::Routes {
             [this](auto& req, auto& res, auto& who) { PutDirectory(req, res, who); });
       Route(http, "GET", "/v1/directory",
             [this](auto& req, auto& res, auto& who) { GetDirectory(req, res, who); });
+    }
+    if (o_->options_.catalog) {
+      Route(http, "GET", "/v1/offers", [this](auto& req, auto& res, auto& who) { Offers(req, res, who); });
     }
     Route(http, "POST", "/v1/admin/tenants",
           [this](auto& req, auto& res, auto& who) { CreateTenant(req, res, who); });
@@ -500,6 +505,48 @@ class ApiServer::Routes {
     json arr = json::array();
     for (const auto& v : o_->controller_->Nodes()) arr.push_back(api::NodeToJson(v.node, v.usage));
     Json(res, {{"nodes", arr}});
+  }
+
+  // GET /v1/offers?accelerator=A100:8&cloud=aws,gcp&region=R&spot=true&limit=N:
+  // the catalog's offers and the registered clusters' live ones (their free
+  // GPUs at the configured internal prices), cheapest first.
+  void Offers(const httplib::Request& req, httplib::Response& res, const TokenRecord&) {
+    catalog::OfferFilter filter;
+    if (Status s = catalog::ParseAcceleratorArg(req.get_param_value("accelerator"), &filter); !s.ok()) {
+      return Error(res, s.WithContext("accelerator"));
+    }
+    if (req.has_param("cloud")) {
+      for (const std::string& c : Split(req.get_param_value("cloud"), ','))
+        if (!c.empty()) filter.clouds.push_back(c);
+    }
+    filter.region = req.get_param_value("region");
+    const std::string spot = req.get_param_value("spot");
+    if (!spot.empty() && spot != "true" && spot != "false") {
+      return Error(res, InvalidArgument("spot must be true or false, not '" + spot + "'"));
+    }
+    filter.spot = spot == "true";
+    int64_t limit = 0;
+    if (req.has_param("limit")) {
+      auto parsed = ParseInt64InRange(req.get_param_value("limit"), 0, 1000000);
+      if (!parsed) return Error(res, InvalidArgument("limit must be a whole number from 0 to 1000000"));
+      limit = *parsed;
+    }
+    std::vector<Offer> offers = o_->options_.catalog->offers();
+    std::map<std::string, std::vector<Node>> nodes_by_backend;
+    std::map<std::string, NodeUsage> usage;
+    for (const auto& v : o_->controller_->Nodes()) {
+      nodes_by_backend[v.node.backend].push_back(v.node);
+      usage[v.node.name] = v.usage;
+    }
+    for (const auto& [backend, nodes] : nodes_by_backend) {
+      for (Offer& offer : catalog::ClusterOffers(nodes, usage)) offers.push_back(std::move(offer));
+    }
+    std::vector<Offer> selected = catalog::SelectOffers(offers, filter);
+    if (limit > 0 && selected.size() > static_cast<size_t>(limit))
+      selected.resize(static_cast<size_t>(limit));
+    json arr = json::array();
+    for (const Offer& offer : selected) arr.push_back(catalog::OfferToJson(offer));
+    Json(res, {{"offers", arr}});
   }
 
   // PUT /v1/directory/{provider}/{region}: a platform admin, or a provider

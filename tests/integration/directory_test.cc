@@ -5,7 +5,9 @@
 // entries survive a restart (they are in the store).
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <string>
+#include <thread>
 
 #include "server_harness.h"
 
@@ -80,6 +82,46 @@ TEST(DirectoryTest, ProvidersWriteEveryoneReadsAndItSurvivesARestart) {
   EXPECT_EQ(entry["instance_type"], "p4d.24xlarge");
   EXPECT_EQ(entry["availability"], 2);
   EXPECT_EQ(entry["spot_price"], 9.5);
+}
+
+// GET /v1/offers: the catalog's offers and the registered clusters' live
+// ones. A local node with 8 free A100s at $0.50/GPU-hour and 8 CPUs at
+// $0.01/CPU-hour is 8 x 0.50 + 8 x 0.01 = $4.08/h, cheaper than the
+// catalog's cheapest A100 x 8 (lambda gpu_8x_a100, $10.32/h).
+TEST(DirectoryTest, OffersIncludeTheRegisteredClustersLiveCapacity) {
+  ServerHarness server(R"(
+local:
+  price_per_gpu_hour: 0.5
+  price_per_cpu_hour: 0.01
+  nodes:
+    - name: gpu-box
+      cpus: 8
+      memory: 64GiB
+      gpus: {model: A100, count: 8, memory_mb: 40960}
+)");
+  server.Start();
+  nlohmann::json offers;
+  for (int i = 0; i < 100; ++i) {
+    auto r = server.Get("/v1/offers?accelerator=A100:8&limit=2", server.admin_token());
+    ASSERT_EQ(r.status, 200) << r.body;
+    offers = r.Json()["offers"];
+    if (!offers.empty() && offers[0]["provider"] == "local") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_EQ(offers.size(), 2u);
+  EXPECT_EQ(offers[0]["provider"], "local");
+  EXPECT_EQ(offers[0]["zone"], "gpu-box");
+  EXPECT_DOUBLE_EQ(offers[0]["price"].get<double>(), 4.08);
+  EXPECT_EQ(offers[1]["provider"], "lambda");
+  EXPECT_EQ(offers[1]["price"], 10.32);
+  auto spot =
+      server.Get("/v1/offers?accelerator=A100:8&spot=true&cloud=aws,azure&limit=1", server.admin_token());
+  ASSERT_EQ(spot.status, 200) << spot.body;
+  EXPECT_EQ(spot.Json()["offers"][0]["instance_type"], "Standard_ND96asr_v4");
+  EXPECT_EQ(server.Get("/v1/offers?accelerator=A100:x", server.admin_token()).status, 400);
+  EXPECT_EQ(server.Get("/v1/offers?spot=maybe", server.admin_token()).status, 400);
+  EXPECT_EQ(server.Get("/v1/offers?limit=-1", server.admin_token()).status, 400);
+  EXPECT_EQ(server.Get("/v1/offers", "").status, 401);
 }
 
 }  // namespace
