@@ -9,10 +9,12 @@
 // Thread-safety: immutable after loading; share a const Catalog freely.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "catalog/egress.h"
 #include "catalog/offer.h"
 #include "common/status.h"
 
@@ -36,7 +38,23 @@ class Catalog {
   // Every *.csv of `dir` (one file per provider, named after it: aws.csv,
   // gcp.csv, ...), SkyPilot's vms.csv format in any column order. Errors
   // name the file, line and column.
+  //
+  // Besides the provider files, three names are tables, not providers:
+  // regions.csv (provider,region,country,continent[,location]),
+  // egress_internet.csv and egress_inter_region.csv (see catalog/egress.h).
   static Result<Catalog> LoadDir(const std::string& dir);
+  // Several directories in order; a later one adds to the earlier ones and
+  // replaces what they say about the same provider (its offers, its egress
+  // tiers) or region. The server loads its `catalog: {dirs: [...]}` so.
+  static Result<Catalog> LoadDirs(const std::vector<std::string>& dirs);
+
+  // Adds a registered cluster (local, slurm/NAME, kubernetes/NAME) as a
+  // provider: its offers (see catalog/cluster_offers.h) replace any it had,
+  // and data leaving it costs `egress_usd_per_gb`. Call before sharing the
+  // catalog.
+  void SetClusterOffers(const std::string& provider, std::vector<Offer> offers, double egress_usd_per_gb);
+
+  const std::vector<RegionInfo>& regions() const { return regions_; }
 
   const std::vector<Offer>& offers() const { return offers_; }
   // nullptr when the region is unknown.
@@ -44,11 +62,21 @@ class Catalog {
   // USD to move `gb` gigabytes from `from` to `to`: 0 within one region;
   // the provider's inter-region rate within one provider; its tiered
   // internet rate out of it.
+  //
+  // In detail: 0 for gb <= 0 and within one provider and region (a cluster
+  // is one place). Out of a registered cluster: its configured flat rate.
+  // Between regions of one provider: the first matching row of
+  // egress_inter_region.csv by the regions' continents, or, without one, the
+  // provider's internet tiers. To another provider: the source's internet
+  // tiers (ingress is free everywhere). 0 for a provider with no egress
+  // table at all (an unknown cloud is not guessed at).
   double EgressCost(const Location& from, const Location& to, double gb) const;
 
  private:
   std::vector<Offer> offers_;
   std::vector<RegionInfo> regions_;
+  catalog::EgressTable egress_;
+  std::map<std::string, double> cluster_egress_;  // provider -> USD per GB out
 };
 
 }  // namespace skyrun

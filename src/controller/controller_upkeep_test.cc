@@ -102,6 +102,10 @@ class FaultyStore final : public Store {
   Result<BillingData> ListBilling(Micros from, Micros to, std::optional<TenantId> tenant) override {
     return real_->ListBilling(from, to, tenant);
   }
+  Status PutDirectoryRow(const DirectoryRow& row) override {
+    return fail_writes ? Unavailable("disk full") : real_->PutDirectoryRow(row);
+  }
+  Result<std::vector<DirectoryRow>> ListDirectoryRows() override { return real_->ListDirectoryRows(); }
 
  private:
   std::unique_ptr<Store> real_;

@@ -115,9 +115,23 @@ ALTER TABLE tokens ADD COLUMN last_used_at INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX tokens_by_tenant ON tokens(tenant_id, id);
 )sql";
 
-// Version 4: accounting. A price that changed while a task ran, and data
+// Version 4: the broker's directory (catalog/directory.h): the latest report
+// per provider, region, zone and instance type; the entry itself is JSON.
+constexpr const char* kSchemaV4Directory = R"sql(
+CREATE TABLE directory (
+  provider       TEXT NOT NULL,
+  region         TEXT NOT NULL,
+  zone           TEXT NOT NULL,
+  instance_type  TEXT NOT NULL,
+  entry_json     TEXT NOT NULL,
+  updated_at     INTEGER NOT NULL,
+  PRIMARY KEY (provider, region, zone, instance_type)
+);
+)sql";
+
+// Version 5: accounting. A price that changed while a task ran, and data
 // moved for a job; an index for reports over a period.
-constexpr const char* kSchemaV4Billing = R"sql(
+constexpr const char* kSchemaV5Billing = R"sql(
 CREATE TABLE price_changes (
   id            INTEGER PRIMARY KEY,
   job_id        INTEGER NOT NULL REFERENCES jobs(id),
@@ -173,7 +187,8 @@ const std::vector<Migration>& StoreMigrations() {
       {2, "tokens: prefix, expiry, revocation, last use", kSchemaV2Tokens},
       {3, "jobs.upload: the SHA-256 of the job's uploaded files",
        "ALTER TABLE jobs ADD COLUMN upload TEXT NOT NULL DEFAULT '';"},
-      {4, "accounting: price changes while tasks run, egress charges", kSchemaV4Billing},
+      {4, "directory: providers' reports of availability, load, prices and preemption", kSchemaV4Directory},
+      {5, "accounting: price changes while tasks run, egress charges", kSchemaV5Billing},
   };
   return kSteps;
 }

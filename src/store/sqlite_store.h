@@ -59,6 +59,8 @@ class SqliteStore final : public Store {
 
   Status ReplaceNodes(const std::string& backend, const std::vector<Node>& nodes) override;
   Result<std::vector<Node>> ListNodes() override;
+  Status PutDirectoryRow(const DirectoryRow& row) override;
+  Result<std::vector<DirectoryRow>> ListDirectoryRows() override;
   Status RecordPriceChange(const PriceChange& change) override;
   Status RecordEgress(const EgressCharge& charge) override;
   Result<std::vector<PriceChange>> ListPriceChanges(JobId job) override;
