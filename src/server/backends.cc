@@ -10,9 +10,10 @@
 namespace skyrun {
 namespace {
 
-// How tasks run on a simulated cloud's instances: as local tasks, under the
-// `local` settings' runtime and sandbox; the instances are the nodes.
-LocalPoolConfig SimCloudTaskPool(const ServerConfig& config, const std::string& state_dir) {
+// How tasks run as local processes, under the `local` settings' runtime and
+// sandbox: on this machine's pool, and on a simulated cloud's instances (its
+// instances are the nodes).
+LocalPoolConfig LocalTaskPool(const ServerConfig& config, const std::string& state_dir) {
   LocalPoolConfig pool;
   pool.runtime = config.local.runtime;
   pool.state_dir = state_dir;
@@ -32,18 +33,9 @@ Result<std::vector<std::unique_ptr<Driver>>> BuildDrivers(const ServerConfig& co
                                                           const std::string& state_dir, Clock* clock) {
   std::vector<std::unique_ptr<Driver>> drivers;
   if (config.local.enabled) {
-    LocalPoolConfig pool;
-    pool.runtime = config.local.runtime;
+    LocalPoolConfig pool = LocalTaskPool(config, state_dir);
     pool.price_per_gpu_hour = config.local.price_per_gpu_hour;
     pool.price_per_cpu_hour = config.local.price_per_cpu_hour;
-    pool.state_dir = state_dir;
-    pool.sandbox.enabled = config.local.sandbox.enabled;
-    pool.sandbox.bwrap = config.local.sandbox.bwrap;
-    pool.sandbox.tenant_uids = config.local.sandbox.tenant_uids;
-    pool.sandbox.default_uid = config.local.sandbox.default_uid;
-    if (config.local.sandbox.has_task_uid_range) {
-      pool.sandbox.task_uid_range = {config.local.sandbox.task_uid_first, config.local.sandbox.task_uid_last};
-    }
     for (const auto& decl : config.local.nodes) {
       LocalNodeConfig n;
       n.name = decl.name;
@@ -67,7 +59,7 @@ Result<std::vector<std::unique_ptr<Driver>>> BuildDrivers(const ServerConfig& co
     drivers.push_back(std::make_unique<KubernetesDriver>(k, std::make_unique<ProcessKubectlRunner>(), clock));
   }
   for (const auto& c : config.simcloud) {
-    auto sim = SimCloudDriver::Create(c, SimCloudTaskPool(config, state_dir), *clock);
+    auto sim = SimCloudDriver::Create(c, LocalTaskPool(config, state_dir), *clock);
     if (!sim.ok()) return sim.status().WithContext("configuring simcloud/" + c.name);
     drivers.push_back(std::move(sim).value());
   }

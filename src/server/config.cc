@@ -8,28 +8,23 @@
 
 #include "common/log.h"
 #include "common/strings.h"
+#include "common/yaml_where.h"
 #include "expr/check.h"
 
 namespace skyrun {
 
 namespace {
 
-std::string Where(const std::string& file, const YAML::Node& n, const std::string& field) {
-  const YAML::Mark m = n.Mark();
-  std::string pos = file;
-  if (m.line >= 0) pos += ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1);
-  return pos + ": " + field;
-}
-
 Status CheckKeys(const std::string& file, const YAML::Node& map, const std::string& path,
                  const std::vector<std::string>& known) {
-  if (!map.IsMap()) return InvalidArgument(Where(file, map, path) + ": expected a mapping");
+  if (!map.IsMap()) return InvalidArgument(YamlWhere(file, map, path) + ": expected a mapping");
   for (auto it = map.begin(); it != map.end(); ++it) {
     std::string key = it->first.as<std::string>();
     bool ok = false;
     for (const auto& k : known) ok = ok || k == key;
     if (!ok) {
-      std::string msg = Where(file, it->first, path.empty() ? key : path + "." + key) + ": unknown setting";
+      std::string msg =
+          YamlWhere(file, it->first, path.empty() ? key : path + "." + key) + ": unknown setting";
       if (auto near = NearestName(key, known)) msg += "; did you mean '" + *near + "'?";
       return InvalidArgument(msg);
     }
@@ -44,7 +39,7 @@ Status Get(const std::string& file, const YAML::Node& map, const char* key, cons
   try {
     *out = n.as<T>();
   } catch (const YAML::Exception&) {
-    return InvalidArgument(Where(file, n, path + key) + ": wrong type");
+    return InvalidArgument(YamlWhere(file, n, path + key) + ": wrong type");
   }
   return Status::Ok();
 }
@@ -59,7 +54,7 @@ Status ParseSandbox(const std::string& file, const YAML::Node& n, SandboxSetting
     std::vector<int64_t> range;
     Status got = Get(file, n, "task_uid_range", "local.sandbox.", &range);
     if (!got.ok() || range.size() != 2) {
-      return InvalidArgument(Where(file, r, "local.sandbox.task_uid_range") +
+      return InvalidArgument(YamlWhere(file, r, "local.sandbox.task_uid_range") +
                              ": expected [first, last], e.g. [200000, 265535]");
     }
     out->has_task_uid_range = true;
@@ -68,7 +63,7 @@ Status ParseSandbox(const std::string& file, const YAML::Node& n, SandboxSetting
   }
   if (YAML::Node t = n["tenant_uids"]) {
     if (!t.IsMap()) {
-      return InvalidArgument(Where(file, t, "local.sandbox.tenant_uids") +
+      return InvalidArgument(YamlWhere(file, t, "local.sandbox.tenant_uids") +
                              ": expected a mapping tenant: uid");
     }
     SKYRUN_RETURN_IF_ERROR(Get(file, n, "tenant_uids", "local.sandbox.", &out->tenant_uids));
@@ -84,19 +79,19 @@ Status ParseCatalog(const std::string& file, const YAML::Node& n, CatalogSetting
       Get(file, n, "cluster_egress_usd_per_gb", "catalog.", &out->cluster_egress_usd_per_gb));
   for (const std::string& dir : out->dirs) {
     if (dir.empty() || dir[0] != '/') {
-      return InvalidArgument(Where(file, n["dirs"], "catalog.dirs") + ": '" + dir +
+      return InvalidArgument(YamlWhere(file, n["dirs"], "catalog.dirs") + ": '" + dir +
                              "' is not an absolute directory path");
     }
   }
   for (const auto& [backend, rate] : out->cluster_egress_usd_per_gb) {
     if (!(rate >= 0 && rate <= 100)) {
       return InvalidArgument(
-          Where(file, n["cluster_egress_usd_per_gb"], "catalog.cluster_egress_usd_per_gb") +
+          YamlWhere(file, n["cluster_egress_usd_per_gb"], "catalog.cluster_egress_usd_per_gb") +
           ": the rate of '" + backend + "' must be 0 .. 100 USD per GB");
     }
   }
   if (!out->builtin && out->dirs.empty()) {
-    return InvalidArgument(Where(file, n, "catalog") +
+    return InvalidArgument(YamlWhere(file, n, "catalog") +
                            ": with builtin: false, list at least one of catalog.dirs");
   }
   return Status::Ok();
@@ -110,21 +105,21 @@ Status ParseUploads(const std::string& file, const YAML::Node& n, UploadSettings
   SKYRUN_RETURN_IF_ERROR(Get(file, n, "unclaimed_grace_seconds", "uploads.", &out->unclaimed_grace_seconds));
   SKYRUN_RETURN_IF_ERROR(Get(file, n, "server_paths", "uploads.", &out->server_paths));
   if (out->max_bytes < 1 || out->max_bytes > (int64_t{1} << 34)) {
-    return InvalidArgument(Where(file, n["max_bytes"], "uploads.max_bytes") + ": must be 1 .. 16 GiB");
+    return InvalidArgument(YamlWhere(file, n["max_bytes"], "uploads.max_bytes") + ": must be 1 .. 16 GiB");
   }
   if (out->tenant_quota_bytes < 0) {
-    return InvalidArgument(Where(file, n["tenant_quota_bytes"], "uploads.tenant_quota_bytes") +
+    return InvalidArgument(YamlWhere(file, n["tenant_quota_bytes"], "uploads.tenant_quota_bytes") +
                            ": must be >= 0");
   }
   if (out->unclaimed_grace_seconds < 0) {
-    return InvalidArgument(Where(file, n["unclaimed_grace_seconds"], "uploads.unclaimed_grace_seconds") +
+    return InvalidArgument(YamlWhere(file, n["unclaimed_grace_seconds"], "uploads.unclaimed_grace_seconds") +
                            ": must be >= 0");
   }
   for (auto& p : out->server_paths) {
     bool dotdot = ("/" + p + "/").find("/../") != std::string::npos;
     while (p.size() > 1 && p.back() == '/') p.pop_back();
     if (p.empty() || p.front() != '/' || p == "/" || dotdot) {
-      return InvalidArgument(Where(file, n["server_paths"], "uploads.server_paths") + ": '" + p +
+      return InvalidArgument(YamlWhere(file, n["server_paths"], "uploads.server_paths") + ": '" + p +
                              "' must be an absolute directory other than / and without '..'");
     }
   }
@@ -146,7 +141,8 @@ Status ParseLocal(const std::string& file, const YAML::Node& n, LocalSettings* o
   if (n["sandbox"]) SKYRUN_RETURN_IF_ERROR(ParseSandbox(file, n["sandbox"], &out->sandbox));
   YAML::Node nodes = n["nodes"];
   if (!nodes) return Status::Ok();
-  if (!nodes.IsSequence()) return InvalidArgument(Where(file, nodes, "local.nodes") + ": expected a list");
+  if (!nodes.IsSequence())
+    return InvalidArgument(YamlWhere(file, nodes, "local.nodes") + ": expected a list");
   for (size_t i = 0; i < nodes.size(); ++i) {
     YAML::Node nd = nodes[i];
     std::string path = "local.nodes[" + std::to_string(i) + "]";
@@ -159,13 +155,14 @@ Status ParseLocal(const std::string& file, const YAML::Node& n, LocalSettings* o
     if (nd["cpus"]) {
       auto c = ParseMilli(nd["cpus"].as<std::string>());
       if (!c.ok() || *c <= 0)
-        return InvalidArgument(Where(file, nd["cpus"], path + ".cpus") + ": expected a positive CPU count");
+        return InvalidArgument(YamlWhere(file, nd["cpus"], path + ".cpus") +
+                               ": expected a positive CPU count");
       decl.cpus_milli = *c;
     }
     if (nd["memory"]) {
       auto m = ParseMemoryMiB(nd["memory"].as<std::string>());
       if (!m.ok() || *m <= 0)
-        return InvalidArgument(Where(file, nd["memory"], path + ".memory") +
+        return InvalidArgument(YamlWhere(file, nd["memory"], path + ".memory") +
                                ": expected a memory size such as 64GiB");
       decl.memory_mib = *m;
     }
@@ -176,7 +173,7 @@ Status ParseLocal(const std::string& file, const YAML::Node& n, LocalSettings* o
       else if (g.IsSequence())
         for (const auto& x : g) items.push_back(x);
       else
-        return InvalidArgument(Where(file, g, path + ".gpus") +
+        return InvalidArgument(YamlWhere(file, g, path + ".gpus") +
                                ": expected {model, count, memory_mb} or a list of them");
       for (const auto& item : items) {
         SKYRUN_RETURN_IF_ERROR(CheckKeys(file, item, path + ".gpus", {"model", "count", "memory_mb"}));
@@ -185,13 +182,15 @@ Status ParseLocal(const std::string& file, const YAML::Node& n, LocalSettings* o
         SKYRUN_RETURN_IF_ERROR(Get(file, item, "count", path + ".gpus.", &gd.count));
         SKYRUN_RETURN_IF_ERROR(Get(file, item, "memory_mb", path + ".gpus.", &gd.memory_mb));
         if (gd.model.empty() || gd.count <= 0 || gd.count > 64) {
-          return InvalidArgument(Where(file, item, path + ".gpus") + ": needs a model and a count of 1..64");
+          return InvalidArgument(YamlWhere(file, item, path + ".gpus") +
+                                 ": needs a model and a count of 1..64");
         }
         decl.gpus.push_back(gd);
       }
     }
     if (YAML::Node a = nd["attributes"]) {
-      if (!a.IsMap()) return InvalidArgument(Where(file, a, path + ".attributes") + ": expected a mapping");
+      if (!a.IsMap())
+        return InvalidArgument(YamlWhere(file, a, path + ".attributes") + ": expected a mapping");
       for (auto it = a.begin(); it != a.end(); ++it) {
         std::string key = it->first.as<std::string>();
         std::string value = it->second.as<std::string>();
@@ -199,7 +198,7 @@ Status ParseLocal(const std::string& file, const YAML::Node& n, LocalSettings* o
           // A node's policy is an expression over the jobs that would run on it.
           Status policy = expr::CheckPolicy(value);
           if (!policy.ok())
-            return InvalidArgument(Where(file, it->second, path + ".attributes." + key) + ": " +
+            return InvalidArgument(YamlWhere(file, it->second, path + ".attributes." + key) + ": " +
                                    policy.message());
         }
         decl.attributes[key] = value;
@@ -226,7 +225,7 @@ Status ParseApi(const std::string& file, const YAML::Node& n, ApiSettings* out) 
                          Field{"partition_timeout_seconds", &out->partition_timeout_seconds, 3600}}) {
     SKYRUN_RETURN_IF_ERROR(Get(file, n, f.key, "api.", f.value));
     if (*f.value < 1 || *f.value > f.max) {
-      return InvalidArgument(Where(file, n[f.key], std::string("api.") + f.key) + ": must be 1.." +
+      return InvalidArgument(YamlWhere(file, n[f.key], std::string("api.") + f.key) + ": must be 1.." +
                              std::to_string(f.max));
     }
   }
@@ -234,7 +233,7 @@ Status ParseApi(const std::string& file, const YAML::Node& n, ApiSettings* out) 
 }
 
 Status ParseSlurm(const std::string& file, const YAML::Node& n, std::vector<SlurmClusterConfig>* out) {
-  if (!n.IsSequence()) return InvalidArgument(Where(file, n, "slurm") + ": expected a list of clusters");
+  if (!n.IsSequence()) return InvalidArgument(YamlWhere(file, n, "slurm") + ": expected a list of clusters");
   for (size_t i = 0; i < n.size(); ++i) {
     SKYRUN_ASSIGN_OR_RETURN(SlurmClusterConfig c,
                             ParseSlurmClusterConfig(n[i], file, "slurm[" + std::to_string(i) + "]"));
@@ -245,10 +244,11 @@ Status ParseSlurm(const std::string& file, const YAML::Node& n, std::vector<Slur
 
 Status ParseKubernetes(const std::string& file, const YAML::Node& n,
                        std::vector<KubernetesClusterConfig>* out) {
-  if (!n.IsSequence()) return InvalidArgument(Where(file, n, "kubernetes") + ": expected a list of clusters");
+  if (!n.IsSequence())
+    return InvalidArgument(YamlWhere(file, n, "kubernetes") + ": expected a list of clusters");
   for (size_t i = 0; i < n.size(); ++i) {
     if (n[i].IsMap() && !n[i]["name"]) {
-      return InvalidArgument(Where(file, n[i], "kubernetes[" + std::to_string(i) + "]") +
+      return InvalidArgument(YamlWhere(file, n[i], "kubernetes[" + std::to_string(i) + "]") +
                              ": a Kubernetes cluster needs a name");
     }
     auto c = ParseKubernetesClusterConfig(n[i], file + ": kubernetes[" + std::to_string(i) + "]");
@@ -260,7 +260,7 @@ Status ParseKubernetes(const std::string& file, const YAML::Node& n,
 
 Status ParseSimClouds(const std::string& file, const YAML::Node& n, std::vector<SimCloudConfig>* out) {
   if (!n.IsSequence())
-    return InvalidArgument(Where(file, n, "simcloud") + ": expected a list of simulated clouds");
+    return InvalidArgument(YamlWhere(file, n, "simcloud") + ": expected a list of simulated clouds");
   for (size_t i = 0; i < n.size(); ++i) {
     SKYRUN_ASSIGN_OR_RETURN(SimCloudConfig c,
                             ParseSimCloudConfig(n[i], file, "simcloud[" + std::to_string(i) + "]"));
@@ -297,20 +297,21 @@ Status ParseScheduler(const std::string& file, const YAML::Node& n, SchedulerSet
   SKYRUN_RETURN_IF_ERROR(CheckKeys(file, p, base, {"queue_sort", "plugins", "scores", "device_picker"}));
   ProfileSpec& spec = out->profile;
   auto entry = [&](const YAML::Node& v, const std::string& path) {
-    return ProfileEntry(v.as<std::string>(), 1, Where(file, v, path));
+    return ProfileEntry(v.as<std::string>(), 1, YamlWhere(file, v, path));
   };
   if (p["queue_sort"]) spec.queue_sort = entry(p["queue_sort"], base + ".queue_sort");
   if (p["device_picker"]) spec.device_picker = entry(p["device_picker"], base + ".device_picker");
   if (YAML::Node list = p["plugins"]) {
     if (!list.IsSequence())
-      return InvalidArgument(Where(file, list, base + ".plugins") + ": expected a list of plugin names");
+      return InvalidArgument(YamlWhere(file, list, base + ".plugins") + ": expected a list of plugin names");
     spec.plugins.clear();
     for (size_t i = 0; i < list.size(); ++i)
       spec.plugins.push_back(entry(list[i], base + ".plugins[" + std::to_string(i) + "]"));
   }
   if (YAML::Node scores = p["scores"]) {
     if (!scores.IsMap())
-      return InvalidArgument(Where(file, scores, base + ".scores") + ": expected a mapping plugin: weight");
+      return InvalidArgument(YamlWhere(file, scores, base + ".scores") +
+                             ": expected a mapping plugin: weight");
     spec.scores.clear();
     for (auto it = scores.begin(); it != scores.end(); ++it) {
       std::string name = it->first.as<std::string>();
@@ -318,9 +319,9 @@ Status ParseScheduler(const std::string& file, const YAML::Node& n, SchedulerSet
       try {
         weight = it->second.as<double>();
       } catch (const YAML::Exception&) {
-        return InvalidArgument(Where(file, it->second, base + ".scores." + name) + ": expected a number");
+        return InvalidArgument(YamlWhere(file, it->second, base + ".scores." + name) + ": expected a number");
       }
-      spec.scores.push_back(ProfileEntry(name, weight, Where(file, it->first, base + ".scores." + name)));
+      spec.scores.push_back(ProfileEntry(name, weight, YamlWhere(file, it->first, base + ".scores." + name)));
     }
   }
   auto built = BuildProfile(spec);
@@ -346,7 +347,7 @@ Result<ServerConfig> ParseServerConfig(const std::string& text, const std::strin
     SKYRUN_RETURN_IF_ERROR(Get(file, root, "listen", "", &cfg.listen));
     SKYRUN_RETURN_IF_ERROR(Get(file, root, "log_level", "", &cfg.log_level));
     if (!ParseLogLevel(cfg.log_level)) {
-      return InvalidArgument(Where(file, root["log_level"], "log_level") +
+      return InvalidArgument(YamlWhere(file, root["log_level"], "log_level") +
                              ": must be debug, info, warn or error");
     }
     SKYRUN_RETURN_IF_ERROR(Get(file, root, "state_dir", "", &cfg.state_dir));

@@ -5,16 +5,10 @@
 #include <set>
 
 #include "common/strings.h"
+#include "common/yaml_where.h"
 
 namespace skyrun {
 namespace {
-
-std::string Where(const std::string& file, const YAML::Node& n, const std::string& field) {
-  const YAML::Mark m = n.Mark();
-  std::string pos = file;
-  if (m.line >= 0) pos += ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1);
-  return pos + ": " + field;
-}
 
 // Reads the keys of one mapping at `path`, with the file position in every message.
 class Reader {
@@ -23,11 +17,11 @@ class Reader {
       : map_(map), file_(file), path_(std::move(path)) {}
 
   Status CheckKeys(const std::vector<std::string>& known) const {
-    if (!map_.IsMap()) return InvalidArgument(Where(file_, map_, path_) + ": expected a mapping");
+    if (!map_.IsMap()) return InvalidArgument(YamlWhere(file_, map_, path_) + ": expected a mapping");
     for (auto it = map_.begin(); it != map_.end(); ++it) {
       const std::string key = it->first.as<std::string>();
       if (std::find(known.begin(), known.end(), key) != known.end()) continue;
-      std::string msg = Where(file_, it->first, Field(key)) + ": unknown setting";
+      std::string msg = YamlWhere(file_, it->first, Field(key)) + ": unknown setting";
       if (auto near = NearestName(key, known)) msg += "; did you mean '" + *near + "'?";
       return InvalidArgument(msg + " (expected one of " + Join(known, ", ") + ")");
     }
@@ -41,7 +35,7 @@ class Reader {
     try {
       *out = n.as<T>();
     } catch (const YAML::Exception&) {
-      return InvalidArgument(Where(file_, n, Field(key)) + ": wrong type");
+      return InvalidArgument(YamlWhere(file_, n, Field(key)) + ": wrong type");
     }
     return Status::Ok();
   }
@@ -61,10 +55,10 @@ class Reader {
 
   Status Refuse(const char* key, const std::string& why) const {
     YAML::Node n = map_[key];
-    return InvalidArgument(Where(file_, n ? n : map_, Field(key)) + ": " + why);
+    return InvalidArgument(YamlWhere(file_, n ? n : map_, Field(key)) + ": " + why);
   }
   Status RefuseEntry(const std::string& why) const {
-    return InvalidArgument(Where(file_, map_, path_) + ": " + why);
+    return InvalidArgument(YamlWhere(file_, map_, path_) + ": " + why);
   }
 
   // Each element of the list under `key`, as (node, its path).
@@ -72,7 +66,7 @@ class Reader {
   Status ForEach(const char* key, Fn fn) const {
     YAML::Node list = map_[key];
     if (!list) return Status::Ok();
-    if (!list.IsSequence()) return InvalidArgument(Where(file_, list, Field(key)) + ": expected a list");
+    if (!list.IsSequence()) return InvalidArgument(YamlWhere(file_, list, Field(key)) + ": expected a list");
     for (size_t i = 0; i < list.size(); ++i) {
       SKYRUN_RETURN_IF_ERROR(fn(Reader(list[i], file_, Field(key) + "[" + std::to_string(i) + "]")));
     }
@@ -314,7 +308,7 @@ Result<SimCloudConfig> ParseSimCloudConfig(const YAML::Node& node, const std::st
   try {
     return ParseEntry(node, file, path);
   } catch (const YAML::Exception& e) {
-    return InvalidArgument(Where(file, node, path) + ": " + e.what());
+    return InvalidArgument(YamlWhere(file, node, path) + ": " + e.what());
   }
 }
 
@@ -389,7 +383,7 @@ Result<SimCloudConfig> ParseEntry(const YAML::Node& node, const std::string& fil
     return Status::Ok();
   }));
   Status valid = ValidateSimCloudConfig(c);
-  if (!valid.ok()) return InvalidArgument(Where(file, node, path) + ": " + valid.message());
+  if (!valid.ok()) return InvalidArgument(YamlWhere(file, node, path) + ": " + valid.message());
   return c;
 }
 

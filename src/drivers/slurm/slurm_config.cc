@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "common/strings.h"
+#include "common/yaml_where.h"
 
 namespace skyrun {
 namespace {
@@ -26,14 +27,6 @@ const std::vector<std::string>& Keys() {
   return kKeys;
 }
 
-// "FILE:LINE:COL: PATH.KEY" for the node (line and column where yaml-cpp knows them).
-std::string Where(const std::string& file, const YAML::Node& n, const std::string& field) {
-  const YAML::Mark m = n.Mark();
-  std::string pos = file;
-  if (m.line >= 0) pos += ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1);
-  return pos + ": " + field;
-}
-
 class EntryReader {
  public:
   EntryReader(const YAML::Node& entry, const std::string& file, const std::string& path)
@@ -46,7 +39,7 @@ class EntryReader {
     try {
       *out = n.as<T>();
     } catch (const YAML::Exception&) {
-      return InvalidArgument(Where(file_, n, Field(key)) + ": wrong type");
+      return InvalidArgument(YamlWhere(file_, n, Field(key)) + ": wrong type");
     }
     return Status::Ok();
   }
@@ -56,17 +49,18 @@ class EntryReader {
   Status GetMap(const char* key, std::map<std::string, T>* out, Check ok, const std::string& want) const {
     YAML::Node n = entry_[key];
     if (!n) return Status::Ok();
-    if (!n.IsMap()) return InvalidArgument(Where(file_, n, Field(key)) + ": expected a mapping, " + want);
+    if (!n.IsMap()) return InvalidArgument(YamlWhere(file_, n, Field(key)) + ": expected a mapping, " + want);
     for (auto it = n.begin(); it != n.end(); ++it) {
       const std::string name = it->first.as<std::string>();
       T value{};
       try {
         value = it->second.as<T>();
       } catch (const YAML::Exception&) {
-        return InvalidArgument(Where(file_, it->second, Field(key) + "." + name) + ": wrong type, " + want);
+        return InvalidArgument(YamlWhere(file_, it->second, Field(key) + "." + name) + ": wrong type, " +
+                               want);
       }
       if (name.empty() || !ok(value)) {
-        return InvalidArgument(Where(file_, it->second, Field(key) + "." + name) + ": expected " + want);
+        return InvalidArgument(YamlWhere(file_, it->second, Field(key) + "." + name) + ": expected " + want);
       }
       (*out)[name] = value;
     }
@@ -75,7 +69,7 @@ class EntryReader {
 
   Status Refuse(const char* key, const std::string& why) const {
     YAML::Node n = entry_[key];
-    return InvalidArgument(Where(file_, n ? n : entry_, Field(key)) + ": " + why);
+    return InvalidArgument(YamlWhere(file_, n ? n : entry_, Field(key)) + ": " + why);
   }
 
   std::string Field(const std::string& key) const { return path_ + "." + key; }
@@ -90,11 +84,11 @@ class EntryReader {
 
 Result<SlurmClusterConfig> ParseSlurmClusterConfig(const YAML::Node& node, const std::string& file,
                                                    const std::string& path) {
-  if (!node.IsMap()) return InvalidArgument(Where(file, node, path) + ": expected a mapping");
+  if (!node.IsMap()) return InvalidArgument(YamlWhere(file, node, path) + ": expected a mapping");
   for (auto it = node.begin(); it != node.end(); ++it) {
     const std::string key = it->first.as<std::string>();
     if (std::find(Keys().begin(), Keys().end(), key) != Keys().end()) continue;
-    std::string msg = Where(file, it->first, path + "." + key) + ": unknown setting";
+    std::string msg = YamlWhere(file, it->first, path + "." + key) + ": unknown setting";
     if (auto near = NearestName(key, Keys())) msg += "; did you mean '" + *near + "'?";
     return InvalidArgument(msg);
   }
@@ -120,7 +114,7 @@ Result<SlurmClusterConfig> ParseSlurmClusterConfig(const YAML::Node& node, const
   SKYRUN_RETURN_IF_ERROR(r.Get("price_per_gpu_hour", &c.price_per_gpu_hour));
   SKYRUN_RETURN_IF_ERROR(r.Get("price_per_cpu_hour", &c.price_per_cpu_hour));
 
-  if (c.name.empty()) return InvalidArgument(Where(file, node, path) + ": a Slurm cluster needs a name");
+  if (c.name.empty()) return InvalidArgument(YamlWhere(file, node, path) + ": a Slurm cluster needs a name");
   if (c.price_per_gpu_hour < 0) return r.Refuse("price_per_gpu_hour", "must not be negative");
   if (c.price_per_cpu_hour < 0) return r.Refuse("price_per_cpu_hour", "must not be negative");
   // Bounds: polling faster than every 100 ms would load slurmctld; slower
