@@ -9,8 +9,6 @@
 namespace skyrun {
 namespace {
 
-constexpr double kMicrosPerHour = 3600.0 * kMicrosPerSecond;
-
 std::string InstanceId(int64_t number) {
   char buf[32];
   std::snprintf(buf, sizeof(buf), "i-%04lld", static_cast<long long>(number));
@@ -277,7 +275,7 @@ ProvisionOutcome SimCloud::Provision(const ProvisionRequest& request) {
         // of instance n does not depend on what else was bought.
         Rng rng(config_.preemption.seed * 0x9E3779B97F4A7C15ULL + static_cast<uint64_t>(number));
         double hours = -std::log(1.0 - rng.Uniform01()) / config_.preemption.rate_per_hour;
-        double micros = std::min(hours * kMicrosPerHour, 1e15);  // capped at ~30 years
+        double micros = std::min(hours * static_cast<double>(kMicrosPerHour), 1e15);  // capped at ~30 years
         in.preempt_at = in.ready_at + std::max<Micros>(kMicrosPerSecond, static_cast<Micros>(micros));
       }
       if (in.preempt_at > 0) {
@@ -378,7 +376,7 @@ BillingRecord SimCloud::BillLocked(const Instance& in, Micros now) const {
     iv.end = cuts[i + 1];
     iv.hourly_price =
         in.spot ? SpotPriceAt(in.offer.instance_type, in.offer.zone, iv.start).value_or(0) : in.offer.price;
-    iv.cost_usd = iv.hourly_price * static_cast<double>(iv.end - iv.start) / kMicrosPerHour;
+    iv.cost_usd = iv.hourly_price * static_cast<double>(iv.end - iv.start) / static_cast<double>(kMicrosPerHour);
     r.cost_usd += iv.cost_usd;
     r.intervals.push_back(iv);
   }
