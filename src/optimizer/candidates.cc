@@ -1,9 +1,10 @@
 #include "optimizer/candidates.h"
 
 #include <algorithm>
-#include <map>
 #include <optional>
-#include <tuple>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
 
 #include "common/strings.h"
 #include "expr/ads.h"
@@ -20,8 +21,8 @@ struct InstanceNeed {
   bool cpus_exact = false;
   int64_t memory_mib = 0;
   bool memory_exact = false;
-  std::map<std::string, int> accelerators;  // lower-cased model -> count per instance
-  int any_gpu_count = 0;                    // gpu_milli jobs: this many GPUs of any model
+  std::vector<std::pair<std::string, int>> accelerators;  // model -> count per instance
+  int any_gpu_count = 0;                                  // gpu_milli jobs: this many GPUs of any model
 };
 
 InstanceNeed NeedOf(const JobSpec& stage) {
@@ -32,7 +33,8 @@ InstanceNeed NeedOf(const JobSpec& stage) {
   need.cpus_exact = r.cpus_exact;
   need.memory_mib = r.memory_mib * per_instance;
   need.memory_exact = r.memory_exact;
-  for (const auto& [model, count] : r.accelerators) need.accelerators[ToLower(model)] = count * per_instance;
+  for (const auto& [model, count] : r.accelerators)
+    need.accelerators.emplace_back(model, count * per_instance);
   if (r.accelerators.empty() && r.gpu_milli > 0)
     need.any_gpu_count = static_cast<int>((int64_t{r.gpu_milli} * per_instance + 999) / 1000);
   return need;
@@ -47,15 +49,35 @@ bool Fits(const InstanceNeed& need, const Offer& offer) {
   if (!need.accelerators.empty()) {
     // As SkyPilot: A100:8 means an instance with exactly 8 A100s; a model
     // name matches exactly (A100 is not A100-80GB), in any case.
-    auto it = need.accelerators.find(ToLower(offer.accelerator));
-    return it != need.accelerators.end() && offer.accelerator_count == it->second;
+    for (const auto& [model, count] : need.accelerators)
+      if (offer.accelerator_count == count && EqualsIgnoreCase(offer.accelerator, model)) return true;
+    return false;
   }
   if (need.any_gpu_count > 0) return offer.accelerator_count == need.any_gpu_count;
   return offer.accelerator_count == 0;  // a CPU job does not pay for GPUs
 }
 
 // Offers that differ only in zone collapse when everything priced is equal.
-using CollapseKey = std::tuple<std::string, std::string, std::string, bool, double, double, int64_t, int64_t>;
+// The views point into the market's offers, which outlive the map.
+struct CollapseKey {
+  std::string_view provider, region, instance_type, accelerator;
+  int accelerator_count;
+  bool spot;
+  double compute_cost;
+  int64_t cpus, memory;
+  bool operator==(const CollapseKey&) const = default;
+};
+
+struct CollapseHash {
+  size_t operator()(const CollapseKey& k) const {
+    std::hash<std::string_view> h;
+    size_t v = h(k.provider);
+    for (size_t part :
+         {h(k.region), h(k.instance_type), std::hash<double>()(k.compute_cost), static_cast<size_t>(k.spot)})
+      v = v * 1000003u ^ part;
+    return v;
+  }
+};
 
 }  // namespace
 
@@ -96,11 +118,13 @@ Result<std::vector<Candidate>> StageCandidates(const JobSpec& stage, double work
   expr::Schema offer_schema;
   std::optional<expr::Matcher> matcher;
   std::optional<expr::Ad> job_ad;
+  std::optional<OfferAdBuilder> ads;
   if (!stage.resources.requirements.empty()) {
     auto m = expr::Matcher::Create(stage.resources.requirements, "", job_schema, offer_schema);
     if (!m.ok()) return m.status().WithContext("job " + stage.name + ": resources.requirements");
     matcher.emplace(std::move(m).value());
     job_ad.emplace(expr::JobAd(stage, "", "", job_schema));
+    ads.emplace(offer_schema);
   }
   expr::EvalScratch scratch;
 
@@ -110,7 +134,10 @@ Result<std::vector<Candidate>> StageCandidates(const JobSpec& stage, double work
   const SpotParams& sp = params.spot;
 
   std::vector<Candidate> out;
-  std::map<CollapseKey, size_t> collapsed;
+  std::unordered_map<CollapseKey, size_t, CollapseHash> collapsed;
+  // Offers come grouped by region, so the last lookup is usually the one needed.
+  const Offer* region_of = nullptr;
+  const RegionInfo* region = nullptr;
   for (const Offer& offer : *market.offers) {
     ++st.offers;
     if (!Fits(need, offer)) {
@@ -121,17 +148,22 @@ Result<std::vector<Candidate>> StageCandidates(const JobSpec& stage, double work
       ++st.infra;
       continue;
     }
-    const RegionInfo* region = nullptr;
-    bool region_looked_up = false;
+    std::optional<expr::Ad> ad;
     for (bool spot : {false, true}) {
       if (spot && (!stage.resources.use_spot || !offer.spot_price)) continue;
       double unit_price = spot ? *offer.spot_price : offer.price;
       if (matcher) {
-        if (!region_looked_up && market.find_region)
-          region = market.find_region(offer.provider, offer.region);
-        region_looked_up = true;
-        expr::Ad ad = OfferAd(offer, spot, region, offer_schema);
-        if (!matcher->Match(*job_ad, ad, nullptr, scratch).matched) {
+        if (!ad) {
+          if (market.find_region &&
+              (!region_of || region_of->provider != offer.provider || region_of->region != offer.region)) {
+            region = market.find_region(offer.provider, offer.region);
+            region_of = &offer;
+          }
+          ad.emplace(ads->Build(offer, spot, region));
+        } else if (spot) {
+          ads->MakeSpot(offer, *ad);
+        }
+        if (!matcher->Match(*job_ad, *ad, nullptr, scratch).matched) {
           ++st.requirements;
           continue;
         }
@@ -166,12 +198,11 @@ Result<std::vector<Candidate>> StageCandidates(const JobSpec& stage, double work
         c.compute_cost = c.hourly_price * work_hours;
       }
       ++st.candidates;
-      CollapseKey key{offer.provider, offer.region, offer.instance_type, spot,
-                      offer.price,    unit_price,   offer.cpus.raw(),    offer.memory.raw()};
+      CollapseKey key{offer.provider,          offer.region, offer.instance_type, offer.accelerator,
+                      offer.accelerator_count, spot,         c.compute_cost,      offer.cpus.raw(),
+                      offer.memory.raw()};
       auto [it, inserted] = collapsed.emplace(key, out.size());
-      if (!inserted && offer.accelerator == out[it->second].offer->accelerator &&
-          offer.accelerator_count == out[it->second].offer->accelerator_count &&
-          c.compute_cost == out[it->second].compute_cost) {
+      if (!inserted) {
         if (!offer.zone.empty()) out[it->second].zones.push_back(offer.zone);
         continue;
       }

@@ -127,18 +127,20 @@ std::string Explain(const PlanResult& r) {
   }
   out << ", est. " << Money(best.est_cost) << " (compute " << Money(best.est_cost - best.egress_cost)
       << " + egress " << Money(best.egress_cost) << ") over " << Hours(best.est_time_s) << ".";
-  // The first runner-up that runs somewhere else or on something else.
-  auto key = [](const Plan& p) {
-    std::string k;
-    for (const StagePlan& s : p.stages)
-      k += s.candidate.offer->provider + "/" + s.candidate.offer->region + "/" +
-           s.candidate.offer->instance_type + (s.candidate.spot ? "/spot;" : ";");
-    return k;
+  // Plans that tie with the best (another region at the same price) are
+  // counted; the first plan that is worse is what the best beat.
+  auto ties = [&](const Plan& p) {
+    return std::fabs(p.est_cost - best.est_cost) < 1e-9 * std::max(1.0, best.est_cost) &&
+           std::fabs(p.est_time_s - best.est_time_s) < 1e-9 * std::max(1.0, best.est_time_s);
   };
-  for (size_t i = 1; i < r.plans.size(); ++i) {
-    const Plan& alt = r.plans[i];
-    if (key(alt) == key(best)) continue;
-    out << " Next best: ";
+  size_t tied = 0;
+  while (tied + 1 < r.plans.size() && ties(r.plans[tied + 1])) ++tied;
+  if (tied > 0)
+    out << " " << tied << " other plan(s) shown tie with it (the same prices elsewhere)"
+        << (tied + 1 == r.plans.size() ? "." : ";");
+  if (tied + 1 < r.plans.size()) {
+    const Plan& alt = r.plans[tied + 1];
+    out << (tied > 0 ? " next best: " : " Next best: ");
     for (size_t j = 0; j < alt.stages.size(); ++j) {
       if (j) out << "; ";
       out << Describe(alt.stages[j].candidate);
@@ -150,7 +152,6 @@ std::string Explain(const PlanResult& r) {
     } else {
       out << ", " << Hours(alt.est_time_s) << ": " << Hours(alt.est_time_s - best.est_time_s) << " longer.";
     }
-    break;
   }
   size_t candidates = 0;
   for (const StageStats& s : r.stages) candidates += s.candidates;

@@ -256,16 +256,43 @@ std::vector<Solution> SolveChain(const SolveProblem& p, size_t k) {
       KeepBestPartials(at[l], k, p.objective);
       prev_locations.push_back(l);
     }
+    // The K best over all previous locations: each location's list is
+    // sorted and its edge adds a constant, so a K-way merge of the heads
+    // takes O(locations + K log locations) instead of sorting every entry.
+    struct Head {
+      Partial value;
+      int from_loc;
+      size_t next;  // index in at[from_loc] of the entry after this one
+      double c, t;
+    };
+    std::vector<Head> heap;
+    auto worse = [&](const Head& a, const Head& b) {
+      return BetterValues(b.value.cost, b.value.time_s, a.value.cost, a.value.time_s, p.objective);
+    };
     auto merge_into = [&](int to_loc, double extra_cost, double extra_time, bool check_limits,
                           std::vector<Partial>& out) {
+      heap.clear();
       for (int from_loc : prev_locations) {
         double c = EdgeAt(edge->cost, n_loc, from_loc, to_loc) + extra_cost;
         double t = EdgeAt(edge->time_s, n_loc, from_loc, to_loc) + extra_time;
         if (check_limits && !WithinLimits(st, c, t)) continue;
-        for (const Partial& q : at[from_loc])
-          out.push_back({q.cost + c, q.time_s + t, q.prev_option, q.prev_rank});
+        const Partial& q = at[from_loc][0];
+        heap.push_back(Head{{q.cost + c, q.time_s + t, q.prev_option, q.prev_rank}, from_loc, 1, c, t});
       }
-      KeepBestPartials(out, k, p.objective);
+      std::make_heap(heap.begin(), heap.end(), worse);
+      while (!heap.empty() && out.size() < k) {
+        std::pop_heap(heap.begin(), heap.end(), worse);
+        Head& h = heap.back();
+        out.push_back(h.value);
+        const auto& list = at[h.from_loc];
+        if (h.next < list.size()) {
+          const Partial& q = list[h.next++];
+          h.value = {q.cost + h.c, q.time_s + h.t, q.prev_option, q.prev_rank};
+          std::push_heap(heap.begin(), heap.end(), worse);
+        } else {
+          heap.pop_back();
+        }
+      }
     };
     lists[s].resize(st.options.size());
     bool limited = st.budget || st.deadline_s;
