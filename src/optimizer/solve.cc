@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <tuple>
 
 #include "common/check.h"
 
@@ -223,8 +224,9 @@ bool IsChain(const SolveProblem& problem) {
   return true;
 }
 
-std::vector<Solution> SolveChain(const SolveProblem& p, size_t k) {
-  SKYRUN_CHECK(IsChain(p));
+namespace {
+
+std::vector<Solution> ChainDp(const SolveProblem& p, size_t k) {
   size_t n = p.stages.size();
   if (n == 0 || k == 0) return {};
   int n_loc = p.num_locations;
@@ -339,15 +341,83 @@ std::vector<Solution> SolveChain(const SolveProblem& p, size_t k) {
   return out;
 }
 
-std::vector<Solution> SolveDag(const SolveProblem& p, size_t k) {
-  if (k == 0) return {};
-  for (const SolveEdge& e : p.edges) SKYRUN_CHECK(e.from < e.to && e.to < static_cast<int>(p.stages.size()));
-  std::vector<Solution> found = BranchAndBound(p, k).Run();
+// Options of one stage in one location that K others match or beat on both
+// cost and time cannot be needed among the K best plans: edges depend on the
+// location only, and the budget and deadline hold for the better ones
+// whenever they hold for it, so each of those K makes a plan at least as
+// good. (Ordering a location's options by cost, time, index, an option's
+// dominators are all before it, and the first K of them are kept.) Keeps
+// each location to about K options per stage, for both solvers.
+struct Pruned {
+  SolveProblem problem;
+  std::vector<std::vector<int>> original;  // [stage][kept option] -> option index in the input
+};
+
+Pruned Prune(const SolveProblem& p, size_t k) {
+  Pruned out;
+  out.problem.num_locations = p.num_locations;
+  out.problem.edges = p.edges;
+  out.problem.objective = p.objective;
+  for (const SolveStage& st : p.stages) {
+    std::vector<int> order(st.options.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int>(i);
+    std::sort(order.begin(), order.end(), [&](int a, int b) {
+      const SolveOption& x = st.options[a];
+      const SolveOption& y = st.options[b];
+      return std::tie(x.location, x.cost, x.time_s, a) < std::tie(y.location, y.cost, y.time_s, b);
+    });
+    std::vector<int> kept;
+    size_t group_start = 0;
+    for (size_t i = 0; i < order.size(); ++i) {
+      const SolveOption& o = st.options[order[i]];
+      if (i > 0 && st.options[order[i - 1]].location != o.location) group_start = i;
+      size_t dominators = 0;
+      for (size_t j = group_start; j < i && dominators < k; ++j)
+        if (st.options[order[j]].time_s <= o.time_s) ++dominators;
+      if (dominators < k) kept.push_back(order[i]);
+    }
+    std::sort(kept.begin(), kept.end());  // the input's order: ties rank as they would unpruned
+    SolveStage reduced;
+    reduced.budget = st.budget;
+    reduced.deadline_s = st.deadline_s;
+    for (int o : kept) reduced.options.push_back(st.options[o]);
+    out.problem.stages.push_back(std::move(reduced));
+    out.original.push_back(std::move(kept));
+  }
+  return out;
+}
+
+// Solves the pruned problem and maps the plans back to the input's options.
+std::vector<Solution> SolvePruned(const SolveProblem& p, size_t k,
+                                  std::vector<Solution> (*solver)(const SolveProblem&, size_t)) {
+  if (k == 0 || p.stages.empty()) return {};
+  Pruned pruned = Prune(p, k);
   std::vector<Solution> out;
-  for (const Solution& s : found)
-    if (auto sol = Evaluate(p, s.choice)) out.push_back(std::move(*sol));
+  for (const Solution& s : solver(pruned.problem, k)) {
+    std::vector<int> choice(s.choice.size());
+    for (size_t i = 0; i < choice.size(); ++i) choice[i] = pruned.original[i][s.choice[i]];
+    // Re-added in one order, so that equal plans from either solver read equal.
+    if (auto sol = Evaluate(p, choice)) out.push_back(std::move(*sol));
+  }
   KeepBest(out, k, p.objective);
   return out;
+}
+
+std::vector<Solution> DagSearch(const SolveProblem& p, size_t k) {
+  return BranchAndBound(p, k).Run();
+}
+
+}  // namespace
+
+std::vector<Solution> SolveChain(const SolveProblem& p, size_t k) {
+  SKYRUN_CHECK(IsChain(p));
+  return SolvePruned(p, k, ChainDp);
+}
+
+std::vector<Solution> SolveDag(const SolveProblem& p, size_t k) {
+  for (const SolveEdge& e : p.edges)
+    SKYRUN_CHECK(e.from >= 0 && e.from < e.to && e.to < static_cast<int>(p.stages.size()));
+  return SolvePruned(p, k, DagSearch);
 }
 
 std::vector<Solution> Solve(const SolveProblem& p, size_t k) {

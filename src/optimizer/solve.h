@@ -24,6 +24,10 @@
 //   found. Chosen over an integer program (CBC) because the makespan and the
 //   per-stage budget/deadline are not linear in the choice, pipelines have a
 //   handful of stages, and it needs no new dependency.
+// Both first drop, per stage and location, the options that K others of the
+// same location match or beat on both cost and time (edges depend on the
+// location only, so those K make plans at least as good): about K options
+// per location remain, whatever the catalog's size.
 // Solve picks SolveChain for chains and SolveDag otherwise.
 //
 // Thread-safety: pure functions.

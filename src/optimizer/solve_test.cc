@@ -120,6 +120,35 @@ TEST(SolveTest, OtherDagsAndChainsThroughBranchAndBoundMatchBruteForce) {
   }
 }
 
+TEST(SolveTest, ManyOptionsPerLocationArePrunedWithoutLosingAPlan) {
+  // Ten options per stage in two or three locations: most are matched or
+  // beaten by K others in their location, and pruning must keep the K best.
+  Rng rng(2026);
+  for (int trial = 0; trial < 200; ++trial) {
+    auto objective = trial % 2 ? PlanObjective::kTime : PlanObjective::kCost;
+    bool diamond = trial % 3 == 0;
+    std::vector<std::pair<int, int>> edges =
+        diamond ? std::vector<std::pair<int, int>>{{0, 1}, {0, 2}, {1, 3}, {2, 3}}
+                : std::vector<std::pair<int, int>>{{0, 1}, {1, 2}, {2, 3}};
+    SolveProblem p = RandomProblem(rng, 4, edges, objective, trial % 4 == 0);
+    p.num_locations = static_cast<int>(rng.UniformInt(2, 3));
+    for (SolveEdge& e : p.edges)
+      if (!e.cost.empty()) {
+        e.cost.resize(static_cast<size_t>(p.num_locations) * p.num_locations);
+        e.time_s.resize(e.cost.size());
+      }
+    for (SolveStage& st : p.stages) {
+      st.options.clear();
+      for (int o = 0; o < 10; ++o)
+        st.options.push_back(SolveOption{static_cast<int>(rng.UniformInt(0, p.num_locations - 1)),
+                                         static_cast<double>(rng.UniformInt(1, 8)),
+                                         static_cast<double>(rng.UniformInt(1, 8))});
+    }
+    size_t k = static_cast<size_t>(rng.UniformInt(1, 5));
+    ExpectSameRanking(Solve(p, k), BruteForce(p, k), "pruning trial " + std::to_string(trial));
+  }
+}
+
 TEST(SolveTest, DataMovesTheChildOnlyWhenItPays) {
   // Two locations; stage 0 costs 10 in 0 and 20 in 1; stage 1 costs 8 in 0
   // and 5 in 1. Moving the data 0 -> 1 for 5: (0,0) = 18 beats (0,1) = 20 and
