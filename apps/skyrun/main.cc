@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
   skyrun::RegisterServerCommands(app, &exit_code);
   skyrun::RegisterSpecCommands(app, &exit_code);
   skyrun::RegisterPlanCommands(app, &exit_code);
+  skyrun::RegisterOffersCommand(app, &exit_code);
 
   try {
     app.parse(argc, argv);

@@ -13,6 +13,8 @@ namespace skyrun {
 
 // `skyrun expr eval|check` and `skyrun match` (expr/expr_cli.h).
 void RegisterExprCommands(CLI::App& app, int* exit_code);
+// `skyrun offers [GPU[:COUNT]]` (catalog/offers_cli.h).
+void RegisterOffersCommand(CLI::App& app, int* exit_code);
 // `skyrun partition` and `skyrun partition experiment` (partition/partition_cli.h).
 void RegisterPartitionCommands(CLI::App& app, int* exit_code);
 // `skyrun plan` (optimizer/plan_cli.h).

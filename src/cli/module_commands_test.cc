@@ -113,5 +113,20 @@ TEST(ModuleCommandsTest, SuperviseIsHiddenAndNeedsATaskDir) {
   EXPECT_NE(server->get_option("--state-dir"), nullptr);
 }
 
+TEST(ModuleCommandsTest, OffersReadsTheGivenCatalog) {
+  CLI::App app;
+  int exit_code = -1;
+  RegisterOffersCommand(app, &exit_code);
+  const std::string catalog = (SourceDir() / "data" / "catalog").string();
+  ::testing::internal::CaptureStdout();
+  Parse(app, {"offers", "A100:8", "--cloud", "aws,gcp", "--region", "us-central1", "--spot", "-o", "json",
+              "--catalog", catalog, "--limit", "1"});
+  std::string out = ::testing::internal::GetCapturedStdout();
+  EXPECT_EQ(exit_code, 0);
+  // gcp.csv lines 66 and 988: a2-highgpu-8g spot 2.36604 + 8 A100 spot 9.1776.
+  EXPECT_NE(out.find("\"a2-highgpu-8g\""), std::string::npos) << out;
+  EXPECT_NE(out.find("11.54364"), std::string::npos) << out;
+}
+
 }  // namespace
 }  // namespace skyrun

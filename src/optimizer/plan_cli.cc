@@ -9,13 +9,10 @@
 #include <sstream>
 
 #include "catalog/catalog.h"
+#include "catalog/offers_cli.h"
 #include "optimizer/market_catalog.h"
 #include "optimizer/optimizer.h"
 #include "spec/spec_parser.h"
-
-#ifndef SKYRUN_BUILTIN_CATALOG_DIR
-#define SKYRUN_BUILTIN_CATALOG_DIR "data/catalog"
-#endif
 
 namespace skyrun {
 namespace {
@@ -179,7 +176,7 @@ int RunPlan(const PlanCliOptions& options, std::istream& in, std::ostream& out, 
     err << "skyrun plan: --max-plans must be at least 1\n";
     return 1;
   }
-  std::string dir = options.catalog_dir.empty() ? SKYRUN_BUILTIN_CATALOG_DIR : options.catalog_dir;
+  std::string dir = options.catalog_dir.empty() ? catalog::BuiltinCatalogDir() : options.catalog_dir;
   auto catalog = Catalog::LoadDir(dir);
   if (!catalog.ok()) {
     err << "skyrun plan: cannot load the catalog " << dir << ": " << catalog.status().message()
