@@ -164,6 +164,53 @@ TEST(CatalogPlanTest, UseSpotObjectiveAndBudgetEachChangeThePlan) {
   EXPECT_TRUE(First(r->plans[0]).spot);
 }
 
+TEST(CatalogPlanTest, TheDirectorysRevocationRateReachesTheSpotModel) {
+  // Azure reports p = 0.5 of a revocation within the hour for its A100s in
+  // eastus and westus2: λ = ln 2 = 0.693/h. 10 h with 0.5 h checkpoints:
+  // N = 20 (e^{0.3466} - 1) = 8.284, E = N (1/0.693 + 0.1) = 12.78 h, cost
+  // 2.99167 x 12.78 = 38.2. The cheapest other spot A100:8, aws p4d in
+  // ap-southeast-2 apse2-az2 (aws.csv:1495, spot 4.2604) at the
+  // default 0.05/h with the first-hour refund, costs 4.2604 x (10.17667 -
+  // 0.506302 x 0.024182) = 43.305: azure still wins, with the longer run. At
+  // p = 0.9 (λ = 2.303/h: E = 20 (e^{1.151} - 1)(0.434 + 0.1) = 23.1 h,
+  // $69.1) it loses to aws.
+  catalog::Directory directory;
+  for (const char* region : {"eastus", "westus2"}) {
+    catalog::DirectoryEntry e;
+    e.provider = "azure";
+    e.region = region;
+    e.instance_type = "Standard_ND96asr_v4";
+    e.preemption_rate = 0.5;
+    ASSERT_TRUE(directory.Put(e).ok());
+  }
+  EXPECT_NEAR(RevocationRateOf(0.5), std::log(2.0), 1e-12);
+  JobSpec job = A100x8();
+  job.checkpoint_dir = "/ckpt";
+  job.resources.use_spot = true;
+  PlanRequest req;
+  req.stages = {job};
+  req.hours = 10;
+  Market market = MarketOf(Builtin(), &directory);
+  auto r = Optimize(req, market);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(First(r->plans[0]).offer->provider, "azure");
+  EXPECT_NEAR(r->plans[0].est_time_s / 3600, 12.78, 0.01);
+  EXPECT_NEAR(r->plans[0].est_cost, 38.2, 0.1);
+  for (const char* region : {"eastus", "westus2"}) {
+    catalog::DirectoryEntry e;
+    e.provider = "azure";
+    e.region = region;
+    e.instance_type = "Standard_ND96asr_v4";
+    e.preemption_rate = 0.9;
+    ASSERT_TRUE(directory.Put(e).ok());
+  }
+  r = Optimize(req, market);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(First(r->plans[0]).offer->provider, "aws");
+  EXPECT_EQ(First(r->plans[0]).offer->zone, "apse2-az2");
+  EXPECT_NEAR(r->plans[0].est_cost, 43.305, 0.01);
+}
+
 TEST(CatalogPlanTest, PipelineStagesSplitOnlyWhenTheDataMakesItWorthIt) {
   // aws.csv:51 c6i.4xlarge,...,0.68,0.286700,us-east-1,use1-az1 (and 62 more rows, none under $0.68).
   JobSpec prep;
