@@ -163,8 +163,8 @@ Result<TokenCreateRequest> ParseTokenCreateRequest(std::string_view body) {
   SKYRUN_RETURN_IF_ERROR(GetString(j, "role", true, &r.role));
   SKYRUN_RETURN_IF_ERROR(GetString(j, "description", false, &r.description));
   SKYRUN_RETURN_IF_ERROR(GetString(j, "expires_in", false, &r.expires_in));
-  if (r.role != "admin" && r.role != "member" && r.role != "viewer") {
-    return InvalidArgument("role '" + r.role + "' is not one of admin, member, viewer");
+  if (r.role != "admin" && r.role != "member" && r.role != "viewer" && r.role != "provider") {
+    return InvalidArgument("role '" + r.role + "' is not one of admin, member, viewer, provider");
   }
   return r;
 }

@@ -163,14 +163,23 @@ Result<DirectoryEntry> DirectoryEntryFromJson(const nlohmann::json& j) {
   return e;
 }
 
+Status Directory::RoomLocked(const Key& key) const {
+  if (entries_.count(key) == 0 && entries_.size() >= max_entries_) {
+    return ResourceExhausted("the directory holds " + std::to_string(entries_.size()) +
+                             " entries, its limit; update existing entries instead of adding new ones");
+  }
+  return Status::Ok();
+}
+
+Status Directory::CheckRoom(const DirectoryEntry& e) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return RoomLocked(Key{e.provider, e.region, e.zone, e.instance_type});
+}
+
 Status Directory::Put(DirectoryEntry entry) {
   Key key{entry.provider, entry.region, entry.zone, entry.instance_type};
   std::lock_guard<std::mutex> lock(mu_);
-  auto it = entries_.find(key);
-  if (it == entries_.end() && entries_.size() >= max_entries_) {
-    return ResourceExhausted("the directory holds " + std::to_string(entries_.size()) +
-                             " entries, its limit; update existing keys or ask an admin to raise it");
-  }
+  SKYRUN_RETURN_IF_ERROR(RoomLocked(key));
   entries_[key] = std::move(entry);
   return Status::Ok();
 }

@@ -73,6 +73,8 @@ class Directory {
   // Replaces the entry of e's key. ResourceExhausted when the directory is
   // full and the key is new.
   Status Put(DirectoryEntry entry);
+  // What Put would say about room for e's key, without storing it.
+  Status CheckRoom(const DirectoryEntry& e) const;
   // The most specific entry for an offer: (zone, instance type), then
   // (region, instance type), then (zone, any type), then (region, any type).
   std::optional<DirectoryEntry> Find(const std::string& provider, const std::string& region,
@@ -83,6 +85,7 @@ class Directory {
 
  private:
   using Key = std::tuple<std::string, std::string, std::string, std::string>;
+  Status RoomLocked(const Key& key) const;  // mu_ held
   size_t max_entries_;
   mutable std::mutex mu_;
   std::map<Key, DirectoryEntry> entries_;  // guarded by mu_

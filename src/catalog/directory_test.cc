@@ -87,6 +87,8 @@ TEST(Directory, IsBounded) {
   Directory d(2);
   ASSERT_TRUE(d.Put(Entry("a", "", 0.1, 1)).ok());
   ASSERT_TRUE(d.Put(Entry("b", "", 0.1, 1)).ok());
+  EXPECT_EQ(d.CheckRoom(Entry("c", "", 0.1, 1)).code(), StatusCode::kResourceExhausted);
+  EXPECT_TRUE(d.CheckRoom(Entry("a", "", 0.1, 1)).ok());
   Status full = d.Put(Entry("c", "", 0.1, 1));
   EXPECT_EQ(full.code(), StatusCode::kResourceExhausted);
   EXPECT_TRUE(d.Put(Entry("a", "", 0.2, 2)).ok());  // an existing key still updates

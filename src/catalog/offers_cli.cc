@@ -56,7 +56,9 @@ void PrintTable(const std::vector<Offer>& offers, std::ostream& out) {
   }
 }
 
-nlohmann::json ToJson(const Offer& o) {
+}  // namespace
+
+nlohmann::json OfferToJson(const Offer& o) {
   nlohmann::json j;
   j["provider"] = o.provider;
   j["region"] = o.region;
@@ -71,8 +73,6 @@ nlohmann::json ToJson(const Offer& o) {
   j["spot_price"] = o.spot_price ? nlohmann::json(*o.spot_price) : nlohmann::json(nullptr);
   return j;
 }
-
-}  // namespace
 
 Status ParseAcceleratorArg(std::string_view arg, OfferFilter* filter) {
   filter->accelerator.clear();
@@ -97,8 +97,12 @@ Status ParseAcceleratorArg(std::string_view arg, OfferFilter* filter) {
 }
 
 std::vector<Offer> SelectOffers(const Catalog& catalog, const OfferFilter& filter) {
+  return SelectOffers(catalog.offers(), filter);
+}
+
+std::vector<Offer> SelectOffers(const std::vector<Offer>& offers, const OfferFilter& filter) {
   std::vector<Offer> out;
-  for (const Offer& o : catalog.offers()) {
+  for (const Offer& o : offers) {
     if (filter.accelerator.empty()) {
       if (!o.accelerator.empty()) continue;
     } else {
@@ -170,7 +174,7 @@ int RunOffersCommand(const OffersCliArgs& args, std::ostream& out, std::ostream&
   if (args.output == "json") {
     nlohmann::json j;
     j["offers"] = nlohmann::json::array();
-    for (const Offer& o : offers) j["offers"].push_back(ToJson(o));
+    for (const Offer& o : offers) j["offers"].push_back(OfferToJson(o));
     out << j.dump(2) << "\n";
     return 0;
   }

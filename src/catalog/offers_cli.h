@@ -8,6 +8,7 @@
 // Thread-safety: reentrant.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -34,6 +35,12 @@ Status ParseAcceleratorArg(std::string_view arg, OfferFilter* filter);
 // The offers that pass `filter`, by price (the spot price with filter.spot),
 // then provider, region, zone and instance type so that ties print stably.
 std::vector<Offer> SelectOffers(const Catalog& catalog, const OfferFilter& filter);
+std::vector<Offer> SelectOffers(const std::vector<Offer>& offers, const OfferFilter& filter);
+
+// {provider, region, zone, instance_type, accelerator, accelerator_count,
+//  gpu_memory_mib, vcpus, memory_mib, price, spot_price (null when none)}:
+// `skyrun offers -o json` and GET /v1/offers.
+nlohmann::json OfferToJson(const Offer& offer);
 
 // The built-in catalog: <dir of the running binary>/../share/skyrun/catalog
 // when installed, else data/catalog of the source tree it was built from.

@@ -119,8 +119,9 @@ TEST(ModuleCommandsTest, OffersReadsTheGivenCatalog) {
   RegisterOffersCommand(app, &exit_code);
   const std::string catalog = (SourceDir() / "data" / "catalog").string();
   ::testing::internal::CaptureStdout();
-  Parse(app, {"offers", "A100:8", "--cloud", "aws,gcp", "--region", "us-central1", "--spot", "-o", "json",
-              "--catalog", catalog, "--limit", "1"});
+  // The positional after --cloud and --catalog is the accelerator, not a second value of theirs.
+  Parse(app, {"offers", "--cloud", "aws,gcp", "--region", "us-central1", "--spot", "-o", "json", "--catalog",
+              catalog, "A100:8", "--limit", "1"});
   std::string out = ::testing::internal::GetCapturedStdout();
   EXPECT_EQ(exit_code, 0);
   // gcp.csv lines 66 and 988: a2-highgpu-8g spot 2.36604 + 8 A100 spot 9.1776.

@@ -16,13 +16,19 @@ void RegisterOffersCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("accelerator", args->accelerator,
                   "A100:8 (exactly 8), A100 (any count); omit for CPU-only offers");
   cmd->add_option("--cloud", args->clouds, "only these providers: aws, gcp, azure, lambda (comma-separated)")
-      ->delimiter(',');
+      ->delimiter(',')
+      ->expected(1)
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   cmd->add_option("--region", args->region, "only this region, e.g. us-east-1");
   cmd->add_flag("--spot", args->spot, "only offers with a spot price, ranked by it");
   cmd->add_option("-o,--output", args->output, "table or json")->capture_default_str();
   cmd->add_option("--catalog", args->catalogs,
                   "catalog directory of SkyPilot-format CSVs instead of the built-in one (repeatable; later "
-                  "ones replace a provider's offers)");
+                  "ones replace a provider's offers)")
+      ->expected(1)
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   cmd->add_option("--limit", args->limit, "print at most N offers (0: all)")->capture_default_str();
   cmd->callback([args, exit_code] { *exit_code = catalog::RunOffersCommand(*args, std::cout, std::cerr); });
 }

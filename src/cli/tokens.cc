@@ -158,8 +158,9 @@ void RegisterTokenCommands(CLI::App* token, int* exit_code) {
     auto description = std::make_shared<std::string>();
     auto expires = std::make_shared<std::string>();
     cmd->add_option("--tenant", *tenant, "tenant the token acts for")->required();
-    cmd->add_option("--role", *role, "admin, member or viewer")
-        ->check(CLI::IsMember({"admin", "member", "viewer"}));
+    cmd->add_option("--role", *role,
+                    "admin, member, viewer or provider (writes its provider's directory entries)")
+        ->check(CLI::IsMember({"admin", "member", "viewer", "provider"}));
     cmd->add_option("--description", *description, "what the token is for");
     cmd->add_option("--expires", *expires,
                     "lifetime, e.g. 30d or 12h (default: never expires; at most 3650d)");

@@ -92,6 +92,10 @@ class FaultyStore final : public Store {
     return fail_writes ? Unavailable("disk full") : real_->ReplaceNodes(backend, nodes);
   }
   Result<std::vector<Node>> ListNodes() override { return real_->ListNodes(); }
+  Status PutDirectoryRow(const DirectoryRow& row) override {
+    return fail_writes ? Unavailable("disk full") : real_->PutDirectoryRow(row);
+  }
+  Result<std::vector<DirectoryRow>> ListDirectoryRows() override { return real_->ListDirectoryRows(); }
 
  private:
   std::unique_ptr<Store> real_;

@@ -76,6 +76,32 @@ Status ParseSandbox(const std::string& file, const YAML::Node& n, SandboxSetting
   return Status::Ok();
 }
 
+Status ParseCatalog(const std::string& file, const YAML::Node& n, CatalogSettings* out) {
+  SKYRUN_RETURN_IF_ERROR(CheckKeys(file, n, "catalog", {"builtin", "dirs", "cluster_egress_usd_per_gb"}));
+  SKYRUN_RETURN_IF_ERROR(Get(file, n, "builtin", "catalog.", &out->builtin));
+  SKYRUN_RETURN_IF_ERROR(Get(file, n, "dirs", "catalog.", &out->dirs));
+  SKYRUN_RETURN_IF_ERROR(
+      Get(file, n, "cluster_egress_usd_per_gb", "catalog.", &out->cluster_egress_usd_per_gb));
+  for (const std::string& dir : out->dirs) {
+    if (dir.empty() || dir[0] != '/') {
+      return InvalidArgument(Where(file, n["dirs"], "catalog.dirs") + ": '" + dir +
+                             "' is not an absolute directory path");
+    }
+  }
+  for (const auto& [backend, rate] : out->cluster_egress_usd_per_gb) {
+    if (!(rate >= 0 && rate <= 100)) {
+      return InvalidArgument(
+          Where(file, n["cluster_egress_usd_per_gb"], "catalog.cluster_egress_usd_per_gb") +
+          ": the rate of '" + backend + "' must be 0 .. 100 USD per GB");
+    }
+  }
+  if (!out->builtin && out->dirs.empty()) {
+    return InvalidArgument(Where(file, n, "catalog") +
+                           ": with builtin: false, list at least one of catalog.dirs");
+  }
+  return Status::Ok();
+}
+
 Status ParseUploads(const std::string& file, const YAML::Node& n, UploadSettings* out) {
   SKYRUN_RETURN_IF_ERROR(CheckKeys(
       file, n, "uploads", {"max_bytes", "tenant_quota_bytes", "unclaimed_grace_seconds", "server_paths"}));
@@ -302,9 +328,9 @@ Result<ServerConfig> ParseServerConfig(const std::string& text, const std::strin
   }
   if (!root || root.IsNull()) return cfg;
   try {
-    SKYRUN_RETURN_IF_ERROR(CheckKeys(
-        file, root, "",
-        {"listen", "state_dir", "log_level", "local", "uploads", "slurm", "kubernetes", "api", "scheduler"}));
+    SKYRUN_RETURN_IF_ERROR(CheckKeys(file, root, "",
+                                     {"listen", "state_dir", "log_level", "local", "uploads", "slurm",
+                                      "kubernetes", "api", "scheduler", "catalog"}));
     SKYRUN_RETURN_IF_ERROR(Get(file, root, "listen", "", &cfg.listen));
     SKYRUN_RETURN_IF_ERROR(Get(file, root, "log_level", "", &cfg.log_level));
     if (!ParseLogLevel(cfg.log_level)) {
@@ -315,6 +341,7 @@ Result<ServerConfig> ParseServerConfig(const std::string& text, const std::strin
     if (root["local"]) SKYRUN_RETURN_IF_ERROR(ParseLocal(file, root["local"], &cfg.local));
     if (root["uploads"]) SKYRUN_RETURN_IF_ERROR(ParseUploads(file, root["uploads"], &cfg.uploads));
     if (root["api"]) SKYRUN_RETURN_IF_ERROR(ParseApi(file, root["api"], &cfg.api));
+    if (root["catalog"]) SKYRUN_RETURN_IF_ERROR(ParseCatalog(file, root["catalog"], &cfg.catalog));
     if (root["scheduler"]) SKYRUN_RETURN_IF_ERROR(ParseScheduler(file, root["scheduler"], &cfg.scheduler));
     if (root["slurm"]) SKYRUN_RETURN_IF_ERROR(ParseSlurm(file, root["slurm"], &cfg.slurm));
     if (root["kubernetes"])

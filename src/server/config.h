@@ -80,6 +80,17 @@ struct SchedulerSettings {
   ProfileSpec profile = DefaultProfileSpec();
 };
 
+// catalog: the broker's catalog (docs/catalog.md). `dirs` are read after the
+// built-in catalog (a later directory replaces what an earlier one says of a
+// provider or region); `builtin: false` leaves the built-in one out.
+// `cluster_egress_usd_per_gb`: what data leaving a registered cluster costs
+// per GB (by backend name: local, slurm/NAME, kubernetes/NAME; default 0).
+struct CatalogSettings {
+  bool builtin = true;
+  std::vector<std::string> dirs;
+  std::map<std::string, double> cluster_egress_usd_per_gb;
+};
+
 struct ServerConfig {
   std::string listen = "127.0.0.1:8787";
   std::string state_dir;           // "" = $HOME/.skyrun
@@ -94,6 +105,7 @@ struct ServerConfig {
   std::vector<KubernetesClusterConfig> kubernetes;
   ApiSettings api;
   SchedulerSettings scheduler;
+  CatalogSettings catalog;
 };
 
 Result<ServerConfig> LoadServerConfig(const std::string& path);

@@ -32,6 +32,31 @@ TEST(ServerConfigTest, LogLevelIsReadAndAnUnknownOneRefusedWithItsPlace) {
   EXPECT_EQ(cfg.status().message(), "server.yaml:1:12: log_level: must be debug, info, warn or error");
 }
 
+TEST(ServerConfigTest, CatalogDirectoriesAndClusterEgress) {
+  auto cfg = ParseServerConfig("", "server.yaml");
+  ASSERT_TRUE(cfg.ok());
+  EXPECT_TRUE(cfg->catalog.builtin);
+  EXPECT_TRUE(cfg->catalog.dirs.empty());
+  cfg = ParseServerConfig(
+      "catalog:\n  dirs: [/srv/catalog]\n  cluster_egress_usd_per_gb: {local: 0.0, slurm/hpc1: 0.01}\n",
+      "server.yaml");
+  ASSERT_TRUE(cfg.ok()) << cfg.status().ToString();
+  EXPECT_EQ(cfg->catalog.dirs, std::vector<std::string>{"/srv/catalog"});
+  EXPECT_EQ(cfg->catalog.cluster_egress_usd_per_gb.at("slurm/hpc1"), 0.01);
+  auto relative = ParseServerConfig("catalog:\n  dirs: [catalog]\n", "server.yaml");
+  ASSERT_FALSE(relative.ok());
+  EXPECT_NE(relative.status().message().find("catalog.dirs"), std::string::npos)
+      << relative.status().message();
+  auto negative = ParseServerConfig("catalog:\n  cluster_egress_usd_per_gb: {local: -1}\n", "server.yaml");
+  EXPECT_FALSE(negative.ok());
+  auto nothing = ParseServerConfig("catalog:\n  builtin: false\n", "server.yaml");
+  EXPECT_FALSE(nothing.ok());
+  auto typo = ParseServerConfig("catalog:\n  dir: [/x]\n", "server.yaml");
+  ASSERT_FALSE(typo.ok());
+  EXPECT_NE(typo.status().message().find("did you mean 'dirs'"), std::string::npos)
+      << typo.status().message();
+}
+
 TEST(ServerConfigTest, Item4_UploadsDefaultsAndServerPaths) {
   auto cfg = ParseServerConfig("", "server.yaml");
   ASSERT_TRUE(cfg.ok());

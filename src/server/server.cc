@@ -17,6 +17,9 @@
 #include <string_view>
 
 #include "api/api.h"
+#include "catalog/cluster_offers.h"
+#include "catalog/directory.h"
+#include "catalog/offers_cli.h"
 #include "common/strings.h"
 #include "common/text.h"
 #include "partition/bert.h"
@@ -97,6 +100,15 @@ class ApiServer::Routes {
     Route(http, "GET", "/v1/nodes", [this](auto& req, auto& res, auto& who) { Nodes(req, res, who); });
     Route(http, "POST", "/v1/partition",
           [this](auto& req, auto& res, auto& who) { PartitionModel(req, res, who); });
+    if (o_->options_.directory) {
+      Route(http, "PUT", R"(/v1/directory/([^/]+)/([^/]+))",
+            [this](auto& req, auto& res, auto& who) { PutDirectory(req, res, who); });
+      Route(http, "GET", "/v1/directory",
+            [this](auto& req, auto& res, auto& who) { GetDirectory(req, res, who); });
+    }
+    if (o_->options_.catalog) {
+      Route(http, "GET", "/v1/offers", [this](auto& req, auto& res, auto& who) { Offers(req, res, who); });
+    }
     Route(http, "POST", "/v1/admin/tenants",
           [this](auto& req, auto& res, auto& who) { CreateTenant(req, res, who); });
     Route(http, "GET", "/v1/admin/tenants",
@@ -277,7 +289,9 @@ class ApiServer::Routes {
   }
 
   void Submit(const httplib::Request& req, httplib::Response& res, const TokenRecord& who) {
-    if (!CanWrite(who)) return Error(res, PermissionDenied("a viewer token cannot submit jobs"));
+    if (!CanWrite(who))
+      return Error(res,
+                   PermissionDenied(std::string("a ") + RoleName(who.role) + " token cannot submit jobs"));
     auto body = api::ParseSubmitRequest(req.body);
     if (!body.ok()) return Error(res, body.status());
     auto spec = o_->decoder_(body->spec_yaml, body->file);
@@ -377,7 +391,9 @@ class ApiServer::Routes {
   void Cancel(const httplib::Request& req, httplib::Response& res, const TokenRecord& who) {
     auto job = VisibleJob(req, who);
     if (!job.ok()) return Error(res, job.status());
-    if (!CanWrite(who)) return Error(res, PermissionDenied("a viewer token cannot cancel jobs"));
+    if (!CanWrite(who))
+      return Error(res,
+                   PermissionDenied(std::string("a ") + RoleName(who.role) + " token cannot cancel jobs"));
     if (IsTerminal(job->state)) {
       return Json(res, {{"id", job->id.value()},
                         {"state", JobStateName(job->state)},
@@ -489,6 +505,100 @@ class ApiServer::Routes {
     json arr = json::array();
     for (const auto& v : o_->controller_->Nodes()) arr.push_back(api::NodeToJson(v.node, v.usage));
     Json(res, {{"nodes", arr}});
+  }
+
+  // GET /v1/offers?accelerator=A100:8&cloud=aws,gcp&region=R&spot=true&limit=N:
+  // the catalog's offers and the registered clusters' live ones (their free
+  // GPUs at the configured internal prices), cheapest first.
+  void Offers(const httplib::Request& req, httplib::Response& res, const TokenRecord&) {
+    catalog::OfferFilter filter;
+    if (Status s = catalog::ParseAcceleratorArg(req.get_param_value("accelerator"), &filter); !s.ok()) {
+      return Error(res, s.WithContext("accelerator"));
+    }
+    if (req.has_param("cloud")) {
+      for (const std::string& c : Split(req.get_param_value("cloud"), ','))
+        if (!c.empty()) filter.clouds.push_back(c);
+    }
+    filter.region = req.get_param_value("region");
+    const std::string spot = req.get_param_value("spot");
+    if (!spot.empty() && spot != "true" && spot != "false") {
+      return Error(res, InvalidArgument("spot must be true or false, not '" + spot + "'"));
+    }
+    filter.spot = spot == "true";
+    int64_t limit = 0;
+    if (req.has_param("limit")) {
+      auto parsed = ParseInt64InRange(req.get_param_value("limit"), 0, 1000000);
+      if (!parsed) return Error(res, InvalidArgument("limit must be a whole number from 0 to 1000000"));
+      limit = *parsed;
+    }
+    std::vector<Offer> offers = o_->options_.catalog->offers();
+    std::map<std::string, std::vector<Node>> nodes_by_backend;
+    std::map<std::string, NodeUsage> usage;
+    for (const auto& v : o_->controller_->Nodes()) {
+      nodes_by_backend[v.node.backend].push_back(v.node);
+      usage[v.node.name] = v.usage;
+    }
+    for (const auto& [backend, nodes] : nodes_by_backend) {
+      for (Offer& offer : catalog::ClusterOffers(nodes, usage)) offers.push_back(std::move(offer));
+    }
+    std::vector<Offer> selected = catalog::SelectOffers(offers, filter);
+    if (limit > 0 && selected.size() > static_cast<size_t>(limit))
+      selected.resize(static_cast<size_t>(limit));
+    json arr = json::array();
+    for (const Offer& offer : selected) arr.push_back(catalog::OfferToJson(offer));
+    Json(res, {{"offers", arr}});
+  }
+
+  // PUT /v1/directory/{provider}/{region}: a platform admin, or a provider
+  // token of the tenant named after the provider. The provider must be one
+  // of the catalog's, and the region one of its regions.
+  void PutDirectory(const httplib::Request& req, httplib::Response& res, const TokenRecord& who) {
+    const std::string provider = req.matches[1].str();
+    const std::string region = req.matches[2].str();
+    const bool own = who.role == AccessRole::kProvider && who.tenant_name == provider;
+    if (!IsPlatformAdmin(who) && !own) {
+      return Error(res, PermissionDenied("only a platform admin or a provider token of tenant '" + provider +
+                                         "' may write its directory entries (this token is a " +
+                                         RoleName(who.role) + " of tenant '" + who.tenant_name + "')"));
+    }
+    auto entry = catalog::ParseDirectoryUpdate(req.body, provider, region);
+    if (!entry.ok()) return Error(res, entry.status());
+    if (const Catalog* known = o_->options_.catalog) {
+      bool has_provider = false;
+      bool has_region = known->FindRegion(provider, region) != nullptr;
+      for (const Offer& offer : known->offers()) {
+        has_provider = has_provider || offer.provider == provider;
+        has_region = has_region || (offer.provider == provider && offer.region == region);
+        if (has_provider && has_region) break;
+      }
+      if (!has_provider) return Error(res, NotFound("the catalog has no provider '" + provider + "'"));
+      if (!has_region) {
+        return Error(res,
+                     NotFound("the catalog has no region '" + region + "' of provider '" + provider + "'"));
+      }
+    }
+    entry->updated_at = o_->clock_->Now();
+    entry->updated_by = who.tenant_name;
+    catalog::Directory& directory = *o_->options_.directory;
+    // Checked before the durable write, so that a full directory stores nothing.
+    if (Status room = directory.CheckRoom(*entry); !room.ok()) return Error(res, room);
+    const json body = catalog::DirectoryEntryToJson(*entry);
+    Status stored = o_->store_->PutDirectoryRow(
+        {provider, region, entry->zone, entry->instance_type, body.dump(), entry->updated_at});
+    if (!stored.ok()) return Error(res, stored);
+    if (Status put = directory.Put(*entry); !put.ok()) return Error(res, put);
+    Json(res, body);
+  }
+
+  // GET /v1/directory[?provider=P]: every entry (any authenticated token).
+  void GetDirectory(const httplib::Request& req, httplib::Response& res, const TokenRecord&) {
+    const std::string provider = req.get_param_value("provider");
+    json arr = json::array();
+    for (const catalog::DirectoryEntry& e : o_->options_.directory->List()) {
+      if (!provider.empty() && e.provider != provider) continue;
+      arr.push_back(catalog::DirectoryEntryToJson(e));
+    }
+    Json(res, {{"entries", arr}});
   }
 
   void CreateTenant(const httplib::Request& req, httplib::Response& res, const TokenRecord& who) {

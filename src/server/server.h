@@ -14,12 +14,16 @@
 #include <thread>
 #include <vector>
 
+#include "catalog/catalog.h"
 #include "common/clock.h"
 #include "controller/controller.h"
 #include "store/store.h"
 
 namespace skyrun::uploads {
 class UploadStore;
+}
+namespace skyrun::catalog {
+class Directory;
 }
 
 namespace skyrun {
@@ -38,6 +42,10 @@ struct ApiServerOptions {
   // and the server paths a spec may name (server config uploads.server_paths).
   uploads::UploadStore* uploads = nullptr;
   std::vector<std::string> server_paths;
+  // The broker's catalog (provider and region names a directory entry may
+  // use) and directory (nullptr: the /v1/directory routes are not served).
+  const Catalog* catalog = nullptr;
+  catalog::Directory* directory = nullptr;
 };
 
 class ApiServer {

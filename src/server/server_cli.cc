@@ -7,8 +7,12 @@
 #include <atomic>
 #include <filesystem>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <thread>
 
+#include "catalog/catalog.h"
+#include "catalog/directory.h"
+#include "catalog/offers_cli.h"
 #include "common/log.h"
 #include "common/strings.h"
 #include "server/backends.h"
@@ -140,7 +144,40 @@ int RunServer(const ServerFlags& flags) {
   limits.tenant_quota_bytes = config.uploads.tenant_quota_bytes;
   limits.unclaimed_grace_s = config.uploads.unclaimed_grace_seconds;
   uploads::UploadStore upload_store(state_dir, limits, &clock);
+  // The broker's catalog and directory (the directory's last reports come
+  // back from the store).
+  std::vector<std::string> catalog_dirs;
+  if (config.catalog.builtin) catalog_dirs.push_back(catalog::BuiltinCatalogDir());
+  for (const std::string& dir : config.catalog.dirs) catalog_dirs.push_back(dir);
+  auto broker_catalog = Catalog::LoadDirs(catalog_dirs);
+  if (!broker_catalog.ok()) {
+    std::cerr << "error: loading the catalog: " << broker_catalog.status().message() << "\n";
+    controller.Stop();
+    return 2;
+  }
+  for (Driver* d : driver_ptrs) {
+    auto rate = config.catalog.cluster_egress_usd_per_gb.find(d->Name());
+    broker_catalog->SetClusterOffers(
+        d->Name(), {}, rate == config.catalog.cluster_egress_usd_per_gb.end() ? 0.0 : rate->second);
+  }
+  catalog::Directory directory;
+  auto directory_rows = (*store)->ListDirectoryRows();
+  if (!directory_rows.ok()) {
+    std::cerr << "error: reading the directory: " << directory_rows.status().message() << "\n";
+    controller.Stop();
+    return 1;
+  }
+  for (const DirectoryRow& row : *directory_rows) {
+    auto entry = catalog::DirectoryEntryFromJson(nlohmann::json::parse(row.entry_json, nullptr, false));
+    Status put = entry.ok() ? directory.Put(*entry) : entry.status();
+    if (!put.ok()) {
+      std::cerr << "warning: directory entry " << row.provider << "/" << row.region
+                << " skipped: " << put.message() << "\n";
+    }
+  }
   ApiServerOptions aopts;
+  aopts.catalog = &*broker_catalog;
+  aopts.directory = &directory;
   aopts.host = host;
   aopts.port = port;
   aopts.uploads = &upload_store;

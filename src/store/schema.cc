@@ -115,6 +115,20 @@ ALTER TABLE tokens ADD COLUMN last_used_at INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX tokens_by_tenant ON tokens(tenant_id, id);
 )sql";
 
+// Version 4: the broker's directory (catalog/directory.h): the latest report
+// per provider, region, zone and instance type; the entry itself is JSON.
+constexpr const char* kSchemaV4Directory = R"sql(
+CREATE TABLE directory (
+  provider       TEXT NOT NULL,
+  region         TEXT NOT NULL,
+  zone           TEXT NOT NULL,
+  instance_type  TEXT NOT NULL,
+  entry_json     TEXT NOT NULL,
+  updated_at     INTEGER NOT NULL,
+  PRIMARY KEY (provider, region, zone, instance_type)
+);
+)sql";
+
 Status ApplyStep(SqliteDb& db, const Migration& step) {
   // IMMEDIATE: two processes opening an old database at once must not both
   // apply the step; the second sees the new version and skips it.
@@ -147,6 +161,7 @@ const std::vector<Migration>& StoreMigrations() {
       {2, "tokens: prefix, expiry, revocation, last use", kSchemaV2Tokens},
       {3, "jobs.upload: the SHA-256 of the job's uploaded files",
        "ALTER TABLE jobs ADD COLUMN upload TEXT NOT NULL DEFAULT '';"},
+      {4, "directory: providers' reports of availability, load, prices and preemption", kSchemaV4Directory},
   };
   return kSteps;
 }

@@ -59,6 +59,8 @@ class SqliteStore final : public Store {
 
   Status ReplaceNodes(const std::string& backend, const std::vector<Node>& nodes) override;
   Result<std::vector<Node>> ListNodes() override;
+  Status PutDirectoryRow(const DirectoryRow& row) override;
+  Result<std::vector<DirectoryRow>> ListDirectoryRows() override;
 
   // How well writes were grouped so far, and how the WAL was checkpointed
   // (tests, benchmarks).

@@ -273,4 +273,46 @@ Result<std::vector<Node>> SqliteStore::ListNodes() {
   });
 }
 
+Status SqliteStore::PutDirectoryRow(const DirectoryRow& row) {
+  const std::string operation = "recording the directory entry " + row.provider + "/" + row.region;
+  if (row.provider.empty() || row.region.empty())
+    return InvalidArgument(operation + ": provider and region are required");
+  return Write(operation, [&](SqliteDb& db) -> Status {
+    SKYRUN_ASSIGN_OR_RETURN(
+        SqliteQuery upsert,
+        db.Prepare("INSERT INTO directory (provider, region, zone, instance_type, entry_json, updated_at) "
+                   "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (provider, region, zone, instance_type) "
+                   "DO UPDATE SET entry_json = excluded.entry_json, updated_at = excluded.updated_at"));
+    upsert.Bind(1, row.provider)
+        .Bind(2, row.region)
+        .Bind(3, row.zone)
+        .Bind(4, row.instance_type)
+        .Bind(5, row.entry_json)
+        .Bind(6, row.updated_at);
+    return upsert.Run();
+  });
+}
+
+Result<std::vector<DirectoryRow>> SqliteStore::ListDirectoryRows() {
+  using Rows = std::vector<DirectoryRow>;
+  return Read<Rows>("listing the directory", [&](SqliteDb& db) -> Result<Rows> {
+    SKYRUN_ASSIGN_OR_RETURN(SqliteQuery query,
+                            db.Prepare("SELECT provider, region, zone, instance_type, entry_json, updated_at "
+                                       "FROM directory ORDER BY provider, region, zone, instance_type"));
+    Rows out;
+    while (true) {
+      SKYRUN_ASSIGN_OR_RETURN(bool more, query.Step());
+      if (!more) return out;
+      DirectoryRow row;
+      row.provider = query.Text(0);
+      row.region = query.Text(1);
+      row.zone = query.Text(2);
+      row.instance_type = query.Text(3);
+      row.entry_json = query.Text(4);
+      row.updated_at = query.Int(5);
+      out.push_back(std::move(row));
+    }
+  });
+}
+
 }  // namespace skyrun

@@ -10,12 +10,13 @@ const char* RoleName(AccessRole r) {
     case AccessRole::kAdmin: return "admin";
     case AccessRole::kMember: return "member";
     case AccessRole::kViewer: return "viewer";
+    case AccessRole::kProvider: return "provider";
   }
   return "viewer";
 }
 
 std::optional<AccessRole> ParseRole(const std::string& s) {
-  for (AccessRole r : {AccessRole::kAdmin, AccessRole::kMember, AccessRole::kViewer}) {
+  for (AccessRole r : {AccessRole::kAdmin, AccessRole::kMember, AccessRole::kViewer, AccessRole::kProvider}) {
     if (EqualsIgnoreCase(s, RoleName(r))) return r;
   }
   return std::nullopt;

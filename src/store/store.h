@@ -28,7 +28,10 @@ namespace skyrun {
 
 // A token's role within its tenant. (Named AccessRole because model/job_spec.h
 // already has a `Role`: a ps-worker role of a job.)
-enum class AccessRole { kAdmin, kMember, kViewer };
+// kProvider: a provider's own token (a tenant named after the provider): it
+// may write that provider's entries of the broker's directory and read; it
+// submits nothing.
+enum class AccessRole { kAdmin, kMember, kViewer, kProvider };
 const char* RoleName(AccessRole r);                         // "admin"
 std::optional<AccessRole> ParseRole(const std::string& s);  // case-insensitive
 
@@ -56,6 +59,18 @@ struct TokenRecord {
   bool Revoked() const { return revoked_at != 0; }
   bool ExpiredAt(Micros now) const { return expires_at != 0 && now >= expires_at; }
   bool LiveAt(Micros now) const { return !Revoked() && !ExpiredAt(now); }
+};
+
+// One report of the broker's directory as the store keeps it: the key, and
+// the entry as JSON (catalog/directory.h reads and writes it; the store does
+// not look inside).
+struct DirectoryRow {
+  std::string provider;
+  std::string region;
+  std::string zone;           // "" = the whole region
+  std::string instance_type;  // "" = every type
+  std::string entry_json;
+  Micros updated_at = 0;
 };
 
 // What a new token carries besides its tenant, role and hash.
@@ -180,6 +195,12 @@ class Store {
   virtual Status ReplaceNodes(const std::string& backend, const std::vector<Node>& nodes) = 0;
   // All nodes, by backend then name.
   virtual Result<std::vector<Node>> ListNodes() = 0;
+
+  // --- the broker's directory (latest report per key) ---
+  // Replaces the row of row's key, durably.
+  virtual Status PutDirectoryRow(const DirectoryRow& row) = 0;
+  // Every row, by key.
+  virtual Result<std::vector<DirectoryRow>> ListDirectoryRows() = 0;
 };
 
 }  // namespace skyrun

@@ -667,6 +667,24 @@ TEST_F(StoreTest, ReplaceNodesReplacesOneBackendOnly) {
 
 // ------------------------------------------------------- files and reopen
 
+TEST_F(StoreTest, DirectoryRowsAreReplacedPerKeyAndSurviveAReopen) {
+  DirectoryRow row{"aws", "us-east-1", "", "p4d.24xlarge", R"({"price": 30})", 10};
+  ASSERT_TRUE(store_->PutDirectoryRow(row).ok());
+  ASSERT_TRUE(store_->PutDirectoryRow({"aws", "us-east-1", "use1-az1", "", R"({"load": 0.5})", 11}).ok());
+  row.entry_json = R"({"price": 31})";
+  row.updated_at = 12;
+  ASSERT_TRUE(store_->PutDirectoryRow(row).ok());
+  Reopen();
+  auto rows = store_->ListDirectoryRows();
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  ASSERT_EQ(rows->size(), 2u);
+  EXPECT_EQ((*rows)[0].zone, "");
+  EXPECT_EQ((*rows)[0].entry_json, R"({"price": 31})");
+  EXPECT_EQ((*rows)[0].updated_at, 12);
+  EXPECT_EQ((*rows)[1].zone, "use1-az1");
+  EXPECT_FALSE(store_->PutDirectoryRow({"", "r", "", "", "{}", 1}).ok());
+}
+
 TEST_F(StoreTest, ReopenFindsEverything) {
   TenantId vision = MakeTenant("vision");
   ASSERT_TRUE(store_->CreateToken(vision, AccessRole::kAdmin, FakeHash(7), "admin").ok());
