@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   skyrun::RegisterMeasureCommand(app, &exit_code);  // cli: `partition measure` runs jobs through the server
   skyrun::RegisterServerCommands(app, &exit_code);
   skyrun::RegisterSpecCommands(app, &exit_code);
+  skyrun::RegisterPlanCommands(app, &exit_code);
   skyrun::RegisterOffersCommand(app, &exit_code);
 
   try {

@@ -17,6 +17,8 @@ void RegisterExprCommands(CLI::App& app, int* exit_code);
 void RegisterOffersCommand(CLI::App& app, int* exit_code);
 // `skyrun partition` and `skyrun partition experiment` (partition/partition_cli.h).
 void RegisterPartitionCommands(CLI::App& app, int* exit_code);
+// `skyrun plan` (optimizer/plan_cli.h).
+void RegisterPlanCommands(CLI::App& app, int* exit_code);
 // `skyrun server` (server/server_cli.h).
 void RegisterServerCommands(CLI::App& app, int* exit_code);
 // `skyrun validate` (spec/spec_cli.h).

@@ -45,6 +45,24 @@ TEST(ModuleCommandsTest, PartitionWithABuiltinModel) {
   EXPECT_EQ(out.find("\nheuristic "), std::string::npos) << out;
 }
 
+TEST(ModuleCommandsTest, PlanPassesItsOptionsAndSetsTheExitCode) {
+  TempDir dir("skyrun-cli-plan");
+  const std::string job = dir.Write("job.yaml", "resources: {accelerators: A100:8}\nrun: x\n");
+  const std::string catalog = (SourceDir() / "data" / "catalog").string();
+  CLI::App app;
+  int exit_code = -1;
+  RegisterPlanCommands(app, &exit_code);
+  ::testing::internal::CaptureStdout();
+  Parse(app, {"plan", job, "--catalog", catalog, "-o", "json", "--hours", "2", "--max-plans", "1"});
+  std::string out = ::testing::internal::GetCapturedStdout();
+  EXPECT_EQ(exit_code, 0);
+  EXPECT_NE(out.find("\"est_cost\": 20.64"), std::string::npos) << out;  // lambda's $10.32 x 2 h
+  EXPECT_EQ(out.find("\"rank\": 2"), std::string::npos) << out;
+  CLI::App bad;
+  RegisterPlanCommands(bad, &exit_code);
+  EXPECT_THROW(Parse(bad, {"plan", job, "--hours", "0"}), CLI::ValidationError);
+}
+
 TEST(ModuleCommandsTest, ValidateSetsTheExitCodeAndChecksItsOptions) {
   CLI::App app;
   int exit_code = -1;

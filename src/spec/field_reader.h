@@ -80,6 +80,10 @@ class FieldReader {
   FieldReader(std::string file, std::string_view text, std::vector<SpecProblem>* problems);
 
   void set_positions(std::map<std::string, SourcePos>* positions) { positions_ = positions; }
+  // SpecParseOptions::broker_fields: the broker's fields are read into the
+  // spec instead of refused (for `skyrun plan`).
+  void set_broker_fields(bool on) { broker_fields_ = on; }
+  bool broker_fields() const { return broker_fields_; }
   const std::string& file() const { return file_; }
   size_t problem_count() const { return problems_->size(); }
 
@@ -131,6 +135,7 @@ class FieldReader {
   std::vector<size_t> line_starts_;  // offsets where lines begin; built on first use
   std::vector<SpecProblem>* problems_;
   std::map<std::string, SourcePos>* positions_ = nullptr;
+  bool broker_fields_ = false;
 };
 
 }  // namespace skyrun::spec_internal

@@ -446,7 +446,7 @@ void ReadJobDocument(FieldReader& reader, const YAML::Node& doc, const std::stri
       std::vector<DataRef>* refs = k == "inputs" ? &spec->inputs : &spec->outputs;
       size_t before = reader.problem_count();
       ReadDataRefs(reader, f, refs);
-      if (!refs->empty() && reader.problem_count() == before) {
+      if (!refs->empty() && reader.problem_count() == before && !reader.broker_fields()) {
         NotBuiltYet(reader, f,
                     std::string(k == "inputs" ? "moving data into a job (inputs)"
                                               : "moving data out of a job (outputs)") +
@@ -462,7 +462,7 @@ void ReadJobDocument(FieldReader& reader, const YAML::Node& doc, const std::stri
       ReadRecovery(reader, f, &spec->recovery);
     } else if (k == "objective") {
       auto v = reader.OneOf(f, {"cost", "time"});
-      if (v && *v != "cost") {
+      if (v && *v != "cost" && !reader.broker_fields()) {
         NotBuiltYet(reader, f,
                     "objective " + *v +
                         " is not built yet (placement does not weigh objectives); remove the field or set it "
@@ -484,7 +484,10 @@ void ReadJobDocument(FieldReader& reader, const YAML::Node& doc, const std::stri
         }
       }
     } else if (k == "budget") {
-      if (reader.NonNegativeNumber(f, "an amount in USD such as 200"))
+      auto amount = reader.NonNegativeNumber(f, "an amount in USD such as 200");
+      if (amount && reader.broker_fields())
+        spec->budget_usd = *amount;
+      else if (amount)
         NotBuiltYet(reader, f,
                     "a budget is not enforced yet (nothing stops a job at a cost); remove the field");
     } else if (k == "depends_on") {

@@ -196,7 +196,12 @@ void ReadInfra(FieldReader& reader, const Field& field, std::vector<std::string>
     auto place = reader.String(item, InfraPlaceHelp());
     if (!place) continue;
     std::string trimmed = Trim(*place);
-    if (!IsInfraPlace(trimmed)) {
+    // The planner also takes a zone: "gcp/us-central1/us-central1-a".
+    size_t last = trimmed.rfind('/');
+    bool zone = reader.broker_fields() && last != std::string::npos && trimmed.find('/') != last &&
+                IsInfraPlace(trimmed.substr(0, last)) && IsInfraPlace(trimmed.substr(last + 1)) &&
+                trimmed.substr(last + 1).find('/') == std::string::npos;
+    if (!IsInfraPlace(trimmed) && !zone) {
       reader.Problem(item, std::string("expected ") + InfraPlaceHelp() + ", got " + Quote(*place));
       continue;
     }
@@ -272,7 +277,9 @@ void ReadResources(FieldReader& reader, const Field& field, ResourceRequest* out
     } else if (f.key == "use_spot") {
       // Not built yet (issue 10, item 17): refused rather than ignored.
       auto v = reader.Bool(f);
-      if (v && *v) {
+      if (v && reader.broker_fields()) {
+        out->use_spot = *v;
+      } else if (v && *v) {
         reader.Problem(f.key_pos, f.path, "spot capacity is not built yet; remove the field or set it false");
       }
     } else if (f.key == "requirements") {
@@ -288,7 +295,10 @@ void ReadResources(FieldReader& reader, const Field& field, ResourceRequest* out
     } else if (f.key == "infra") {
       ReadInfra(reader, f, &out->infra);
     } else if (f.key == "max_hourly_cost") {
-      if (reader.NonNegativeNumber(f, "a price in USD per hour such as 40")) {
+      auto cap = reader.NonNegativeNumber(f, "a price in USD per hour such as 40");
+      if (cap && reader.broker_fields()) {
+        out->max_hourly_cost = *cap;
+      } else if (cap) {
         reader.Problem(f.key_pos, f.path,
                        "a price cap is not enforced yet (placement does not weigh prices); remove the field");
       }

@@ -107,6 +107,11 @@ std::string SpecProblem::ToString() const {
 }
 
 SpecParseResult ParseJobSpecs(std::string_view text, const std::string& file_name) {
+  return ParseJobSpecs(text, file_name, SpecParseOptions{});
+}
+
+SpecParseResult ParseJobSpecs(std::string_view text, const std::string& file_name,
+                              const SpecParseOptions& options) {
   SpecParseResult result;
   if (text.size() > kMaxSpecBytes) {
     result.problems.push_back(SpecProblem{file_name, 0, 0, "",
@@ -133,6 +138,7 @@ SpecParseResult ParseJobSpecs(std::string_view text, const std::string& file_nam
   }
 
   FieldReader reader(file_name, text, &result.problems);
+  reader.set_broker_fields(options.broker_fields);
   std::string default_name = spec_internal::DefaultJobName(file_name);
   std::vector<SourcePos> doc_pos;
   try {
@@ -156,6 +162,10 @@ SpecParseResult ParseJobSpecs(std::string_view text, const std::string& file_nam
 }
 
 SpecParseResult ParseJobSpecFile(const std::string& path) {
+  return ParseJobSpecFile(path, SpecParseOptions{});
+}
+
+SpecParseResult ParseJobSpecFile(const std::string& path, const SpecParseOptions& options) {
   SpecParseResult result;
   auto refuse = [&](std::string message) {
     result.problems.push_back(SpecProblem{path, 0, 0, "", std::move(message)});
@@ -187,7 +197,7 @@ SpecParseResult ParseJobSpecFile(const std::string& path) {
   if (in.peek() != std::char_traits<char>::eof())
     return refuse("the file changed while it was read; try again");
 
-  result = ParseJobSpecs(text, path);
+  result = ParseJobSpecs(text, path, options);
   std::string base_dir = std::filesystem::absolute(path, ec).lexically_normal().parent_path().string();
   for (auto& spec : result.specs) spec.base_dir = base_dir;
   return result;

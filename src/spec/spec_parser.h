@@ -55,14 +55,24 @@ inline constexpr size_t kMaxSpecBytes = 1024 * 1024;
 inline constexpr int kMaxSpecNesting = 64;
 inline constexpr size_t kMaxSpecProblems = 1000;
 
+// What the caller will do with the spec. Submission (the default) refuses the
+// fields nothing runs by yet; the broker's planner (`skyrun plan`) reads them:
+// use_spot, max_hourly_cost, budget, objective time, inputs and outputs.
+struct SpecParseOptions {
+  bool broker_fields = false;
+};
+
 // Parses and validates every document of `text`. `file_name` is used in the
 // problems and, through its stem, as the default job name.
 SpecParseResult ParseJobSpecs(std::string_view text, const std::string& file_name);
+SpecParseResult ParseJobSpecs(std::string_view text, const std::string& file_name,
+                              const SpecParseOptions& options);
 
 // Reads the file (refusing files over 1 MiB and unreadable ones with a
 // problem), parses it, and sets each JobSpec::base_dir to the absolute
 // directory of the file.
 SpecParseResult ParseJobSpecFile(const std::string& path);
+SpecParseResult ParseJobSpecFile(const std::string& path, const SpecParseOptions& options);
 
 // A job's stored YAML back into its JobSpec (what the controller, the store
 // and the API decode with): exactly one document, every problem one per line

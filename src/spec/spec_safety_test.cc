@@ -3,6 +3,7 @@
 // meets it. Each test attacks one defence; the messages must say where.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -177,6 +178,41 @@ TEST(SpecSafetyTest, Item17_FieldsThatAreNotBuiltAreRefusedWithTheReason) {
       << p;
   p = OneProblem("mode: ps-worker\nroles: {w: {resources: {use_spot: yes}, run: x}}\n");
   EXPECT_NE(p.find("roles.w.resources.use_spot: spot capacity is not built yet"), std::string::npos) << p;
+}
+
+// The broker's planner (`skyrun plan`) reads the same fields into the spec;
+// submission (the default options) still refuses them, as above.
+TEST(SpecSafetyTest, Item17_ThePlannerReadsTheBrokerFields) {
+  SpecParseOptions planning;
+  planning.broker_fields = true;
+  const std::string text =
+      "run: x\nresources:\n  use_spot: true\n  max_hourly_cost: 12.5\n"
+      "  infra: [aws, gcp/us-central1/us-central1-a]\n"
+      "budget: 200\nobjective: time\ndeadline: 6h\n"
+      "inputs: [{uri: s3://b/d, size_gb: 500, location: aws/us-east-1}]\n"
+      "outputs: [{uri: s3://b/m, size_gb: 2}]\n";
+  SpecParseResult r = ParseJobSpecs(text, "job.yaml", planning);
+  ASSERT_TRUE(r.ok()) << (r.problems.empty() ? "" : r.problems[0].ToString());
+  const JobSpec& spec = r.specs[0];
+  EXPECT_TRUE(spec.resources.use_spot);
+  ASSERT_TRUE(spec.resources.max_hourly_cost.has_value());
+  EXPECT_DOUBLE_EQ(*spec.resources.max_hourly_cost, 12.5);
+  EXPECT_EQ(spec.resources.infra, (std::vector<std::string>{"aws", "gcp/us-central1/us-central1-a"}));
+  ASSERT_TRUE(spec.budget_usd.has_value());
+  EXPECT_DOUBLE_EQ(*spec.budget_usd, 200);
+  EXPECT_EQ(spec.objective, "time");
+  ASSERT_EQ(spec.inputs.size(), 1u);
+  EXPECT_EQ(spec.inputs[0].location, "aws/us-east-1");
+  EXPECT_DOUBLE_EQ(spec.inputs[0].size_gb, 500);
+  ASSERT_EQ(spec.outputs.size(), 1u);
+  // Submission refuses them all, and a zone in infra too.
+  SpecParseResult submitted = ParseJobSpecs(text, "job.yaml");
+  EXPECT_FALSE(submitted.ok());
+  EXPECT_TRUE(std::any_of(submitted.problems.begin(), submitted.problems.end(),
+                          [](const SpecProblem& p) { return p.field == "resources.infra[1]"; }));
+  // Bad values are still problems when planning.
+  EXPECT_FALSE(ParseJobSpecs("run: x\nbudget: -1\n", "job.yaml", planning).ok());
+  EXPECT_FALSE(ParseJobSpecs("run: x\nresources: {infra: [a/b/c/d]}\n", "job.yaml", planning).ok());
 }
 
 TEST(SpecSafetyTest, Item17_DefaultValuesStayAccepted) {

@@ -1,0 +1,134 @@
+// `skyrun plan` (RunPlan) over the built-in catalog: the table, the JSON
+// fields scripts read, pipelines, and every exit status with its message.
+#include "optimizer/plan_cli.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "support/golden.h"
+#include "support/temp_dir.h"
+
+namespace skyrun {
+namespace {
+
+using test_support::TempDir;
+
+struct PlanRun {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+PlanRun Plan(PlanCliOptions options, const std::string& stdin_text = "") {
+  if (options.catalog_dir.empty())
+    options.catalog_dir = (test_support::SourceDir() / "data" / "catalog").string();
+  std::istringstream in(stdin_text);
+  std::ostringstream out, err;
+  PlanRun r;
+  r.exit_code = RunPlan(options, in, out, err);
+  r.out = out.str();
+  r.err = err.str();
+  return r;
+}
+
+constexpr const char* kA100Job = "name: train\nresources: {accelerators: A100:8}\nrun: python train.py\n";
+
+TEST(PlanCliTest, TableRanksThePlansAndSaysWhyTheBestWon) {
+  TempDir dir("skyrun-plan");
+  PlanCliOptions o;
+  o.file = dir.Write("job.yaml", kA100Job);
+  PlanRun r = Plan(o);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("PLAN  WHERE"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("gpu_8x_a100 [A100:8]"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("$10.32"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Best plan (objective cost)"), std::string::npos) << r.out;
+}
+
+TEST(PlanCliTest, JsonGivesTheRankedPlansWithTheirFields) {
+  PlanCliOptions o;
+  o.file = "-";
+  o.json = true;
+  o.hours = 2;
+  o.max_plans = 3;
+  PlanRun r = Plan(o, kA100Job);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["plans"].size(), 3u);
+  const auto& best = j["plans"][0];
+  EXPECT_EQ(best["rank"], 1);
+  EXPECT_EQ(best["provider"], "lambda");
+  EXPECT_EQ(best["instance_type"], "gpu_8x_a100");
+  EXPECT_EQ(best["use_spot"], false);
+  EXPECT_DOUBLE_EQ(best["hourly_price"].get<double>(), 10.32);
+  EXPECT_DOUBLE_EQ(best["est_cost"].get<double>(), 20.64);  // 2 h
+  EXPECT_DOUBLE_EQ(best["est_time_s"].get<double>(), 7200);
+  EXPECT_DOUBLE_EQ(best["egress_cost"].get<double>(), 0);
+  for (const char* key : {"region", "zone", "zones", "stages"}) EXPECT_TRUE(best.contains(key)) << key;
+  EXPECT_EQ(j["objective"], "cost");
+  EXPECT_EQ(j["stages"][0]["excluded"]["resources"].get<int>() > 0, true);
+}
+
+TEST(PlanCliTest, APipelineWithTheBrokerFieldsIsPlannedStageByStage) {
+  TempDir dir("skyrun-plan");
+  PlanCliOptions o;
+  o.file = dir.Write("pipeline.yaml",
+                     "name: prep\nresources: {requirements: 'InstanceType == \"c6i.4xlarge\"'}\n"
+                     "inputs: [{uri: s3://c/raw, size_gb: 1000, location: aws/us-east-1}]\n"
+                     "outputs: [{uri: s3://c/shards, size_gb: 20}]\nrun: x\n"
+                     "---\nname: train\ndepends_on: [prep]\n"
+                     "resources: {accelerators: A100:8, use_spot: true, max_hourly_cost: 40}\n"
+                     "checkpoint: {dir: /ckpt}\nbudget: 500\nrun: x\n");
+  o.json = true;
+  PlanRun r = Plan(o);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["solver"], "chain-dp");
+  const auto& best = j["plans"][0];
+  ASSERT_EQ(best["stages"].size(), 2u);
+  EXPECT_EQ(best["stages"][0]["region"], "us-east-1");
+  EXPECT_EQ(best["stages"][1]["use_spot"], true);  // azure's spot A100s, 1.71 of aws egress in
+  EXPECT_DOUBLE_EQ(best["egress_cost"].get<double>(), best["stages"][1]["egress_cost"].get<double>());
+  o.json = false;
+  r = Plan(o);
+  EXPECT_NE(r.out.find("STAGE"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("total"), std::string::npos) << r.out;
+}
+
+TEST(PlanCliTest, ExitStatusesSayWhatWentWrong) {
+  TempDir dir("skyrun-plan");
+  PlanCliOptions o;
+  o.file = dir.Write("bad.yaml", "run: x\nresources: {accelerators: A100:0}\n");
+  PlanRun r = Plan(o);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("bad.yaml:2:"), std::string::npos) << r.err;
+
+  o.file = dir.Write("cap.yaml", "run: x\nresources: {accelerators: A100:8, max_hourly_cost: 1}\n");
+  r = Plan(o);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.out.find("No plan."), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("max_hourly_cost"), std::string::npos) << r.out;
+
+  o.file = dir.Write("job.yaml", kA100Job);
+  o.catalog_dir = dir.Sub("no-such-catalog");
+  r = Plan(o);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("--catalog"), std::string::npos) << r.err;
+
+  o.catalog_dir.clear();
+  o.hours = 0;
+  r = Plan(o);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("--hours"), std::string::npos) << r.err;
+
+  o.hours = 1;
+  o.file = dir.Write("ps.yaml", "mode: ps-worker\nroles: {ps: {run: x}, worker: {count: 2, run: y}}\n");
+  r = Plan(o);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("ps-worker"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace skyrun
