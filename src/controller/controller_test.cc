@@ -47,6 +47,7 @@ class FakeDriver final : public Driver {
   Result<std::vector<std::string>> Launch(const AttemptLaunch& launch) override {
     std::lock_guard<std::mutex> lock(mu_);
     launches++;
+    time_limits.push_back(launch.time_limit_seconds);
     std::vector<std::string> handles;
     for (const auto& t : launch.tasks) {
       handles.push_back(name_ + ":" + std::to_string(launch.attempt_no) + ":" + std::to_string(t.rank));
@@ -75,6 +76,7 @@ class FakeDriver final : public Driver {
 
   int polls = 0, launches = 0, inventories = 0;
   std::vector<std::string> launched_on;
+  std::vector<std::optional<int64_t>> time_limits;  // per launch
 
  private:
   std::string name_;
@@ -152,7 +154,7 @@ class ControllerTest : public ::testing::Test {
       if (!parsed.ok()) return InvalidArgument(parsed.problems.front().ToString());
       return parsed.specs.front();
     };
-    ControllerOptions options;
+    ControllerOptions options = options_;
     options.state_dir = dir_;
     controller_ = std::make_unique<Controller>(store_.get(), std::move(drivers), &clock_, decoder, options);
     // Asks for the inventories, then reads them (Start would, with a loop thread).
@@ -194,6 +196,7 @@ class ControllerTest : public ::testing::Test {
   }
 
   std::string dir_;
+  ControllerOptions options_;  // what MakeController passes (its state_dir is set there)
   SimulatedClock clock_{1'800'000'000LL * kMicrosPerSecond};
   std::unique_ptr<Store> store_;
   TenantId tenant_;
@@ -212,6 +215,22 @@ TEST_F(ControllerTest, EachBackendIsPolledAtItsOwnPace) {
   // Local every cycle after its launch; Slurm once every 2 s (at 2 s and 4 s).
   EXPECT_GE(local.polls, 39);
   EXPECT_EQ(slurm.polls, 2);
+}
+
+TEST_F(ControllerTest, TheDriverEnforcesTheTimeLimitNotTheDeadline) {
+  // The deadline is the broker's constraint; the attempt's limit is the
+  // spec's time_limit, else its queue's default, else none.
+  FakeDriver local("local", 0);
+  options_.queue_time_limits["short"] = 1200;
+  MakeController({&local});
+  Submit("name: a\ndeadline: 6h\ntime_limit: 90m\nresources: {cpus: 1}\nrun: sleep 60\n");
+  Submit("name: b\nqueue: short\ndeadline: 6h\nresources: {cpus: 1}\nrun: sleep 60\n");
+  Submit("name: c\ndeadline: 6h\nresources: {cpus: 1}\nrun: sleep 60\n");
+  Cycles(2);
+  ASSERT_EQ(local.time_limits.size(), 3u);
+  EXPECT_EQ(local.time_limits[0], 5400);
+  EXPECT_EQ(local.time_limits[1], 1200);
+  EXPECT_FALSE(local.time_limits[2].has_value());
 }
 
 TEST_F(ControllerTest, ALostAttemptIsPlacedAgainOnlyAfterItsBackendsNodesAreReadAgain) {
