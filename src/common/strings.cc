@@ -231,6 +231,72 @@ Result<int64_t> ParseDurationSeconds(std::string_view input) {
   return total;
 }
 
+namespace {
+
+// "h:mm:ss", "mm:ss", "d-h", "d-h:mm", "d-h:mm:ss" (sbatch --time).
+std::optional<int64_t> ClockTimeSeconds(const std::string& s) {
+  int64_t days = 0;
+  std::string rest = s;
+  bool has_days = false;
+  if (size_t dash = s.find('-'); dash != std::string::npos) {
+    auto d = ParseInt64(std::string_view(s).substr(0, dash));
+    if (!d || *d < 0 || dash == 0) return std::nullopt;
+    days = *d;
+    rest = s.substr(dash + 1);
+    has_days = true;
+  }
+  std::vector<std::string> parts = Split(rest, ':');
+  if (parts.empty() || parts.size() > 3 || (!has_days && parts.size() < 2)) return std::nullopt;
+  std::vector<int64_t> v;
+  for (const std::string& p : parts) {
+    if (p.empty() || p.size() > 9) return std::nullopt;
+    for (char c : p)
+      if (!std::isdigit(static_cast<unsigned char>(c))) return std::nullopt;
+    v.push_back(*ParseInt64(p));
+  }
+  // Every field after the first is below its unit's next one (30:90 is a typo).
+  for (size_t i = 1; i < v.size(); ++i)
+    if (v[i] >= 60) return std::nullopt;
+  int64_t h = 0, m = 0, sec = 0;
+  if (has_days) {
+    h = v[0];
+    if (h >= 24) return std::nullopt;
+    if (v.size() > 1) m = v[1];
+    if (v.size() > 2) sec = v[2];
+  } else if (v.size() == 3) {
+    h = v[0], m = v[1], sec = v[2];
+  } else {
+    m = v[0], sec = v[1];
+  }
+  int64_t total = 0;
+  if (__builtin_mul_overflow(days, int64_t{86400}, &total)) return std::nullopt;
+  int64_t hms = 0;
+  if (__builtin_mul_overflow(h, int64_t{3600}, &hms) || __builtin_add_overflow(total, hms, &total) ||
+      __builtin_mul_overflow(m, int64_t{60}, &hms) || __builtin_add_overflow(total, hms, &total) ||
+      __builtin_add_overflow(total, sec, &total))
+    return std::nullopt;
+  return total;
+}
+
+}  // namespace
+
+Result<int64_t> ParseTimeLimitSeconds(std::string_view input) {
+  std::string s = Trim(input);
+  constexpr const char* kForms = "such as 90m, 2h, 1d, 1h30m or 1:30:00";
+  if (s.empty())
+    return InvalidArgument(std::string("expected a time limit ") + kForms + ", got an empty string");
+  if (ParseInt64(s)) {
+    return InvalidArgument("a bare number is ambiguous (sbatch reads minutes): write the unit, as in " + s +
+                           "m or " + s + "s");
+  }
+  if (s.find_first_of(":-") != std::string::npos) {
+    if (auto t = ClockTimeSeconds(s)) return *t;
+    return InvalidArgument(std::string("expected a time limit ") + kForms +
+                           " (h:mm:ss, mm:ss or d-h:mm:ss), got '" + std::string(input) + "'");
+  }
+  return ParseDurationSeconds(s);
+}
+
 std::string HexEncode(std::string_view bytes) {
   static const char* kDigits = "0123456789abcdef";
   std::string out;

@@ -36,6 +36,13 @@ Result<int64_t> ParseMilli(std::string_view s);
 // A duration in seconds from "90", "90s", "30m", "6h", "2d", "1h30m".
 Result<int64_t> ParseDurationSeconds(std::string_view s);
 
+// A run time limit in seconds, as sbatch --time reads it and with units:
+// "90m", "2h", "1d", "1h30m", "1:30:00" (h:mm:ss), "30:00" (mm:ss),
+// "2-12" (days-hours), "2-12:30" and "2-12:30:00". A bare number is refused:
+// sbatch reads it as minutes and ParseDurationSeconds as seconds, so the
+// reader must say which ("90m").
+Result<int64_t> ParseTimeLimitSeconds(std::string_view s);
+
 // Hex encoding, for token hashes.
 std::string HexEncode(std::string_view bytes);
 

@@ -40,6 +40,29 @@ TEST(StringsTest, Durations) {
   EXPECT_FALSE(ParseDurationSeconds("h").ok());
 }
 
+TEST(StringsTest, TimeLimitsReadAsSbatchTimeDoes) {
+  EXPECT_EQ(*ParseTimeLimitSeconds("90m"), 5400);
+  EXPECT_EQ(*ParseTimeLimitSeconds("2h"), 7200);
+  EXPECT_EQ(*ParseTimeLimitSeconds("1d"), 86400);
+  EXPECT_EQ(*ParseTimeLimitSeconds("1h30m"), 5400);
+  EXPECT_EQ(*ParseTimeLimitSeconds("1:30:00"), 5400);
+  EXPECT_EQ(*ParseTimeLimitSeconds("30:15"), 1815);
+  EXPECT_EQ(*ParseTimeLimitSeconds("2-12"), 2 * 86400 + 12 * 3600);
+  EXPECT_EQ(*ParseTimeLimitSeconds("2-12:30"), 2 * 86400 + 12 * 3600 + 1800);
+  EXPECT_EQ(*ParseTimeLimitSeconds("1-00:00:30"), 86400 + 30);
+  EXPECT_EQ(*ParseTimeLimitSeconds("100:00:00"), 360000);  // hours may exceed a day
+}
+
+TEST(StringsTest, BadTimeLimitsSayWhatWasExpected) {
+  auto bare = ParseTimeLimitSeconds("90");
+  ASSERT_FALSE(bare.ok());
+  EXPECT_NE(bare.status().message().find("write the unit, as in 90m"), std::string::npos);
+  for (const char* bad : {"", "1:30:00:00", "1:90", "x:10", "-1", "1-", "1-25", "2-1:60", "1:2:3:4", "6x",
+                          "1:", ":30", "99999999999999999999h"}) {
+    EXPECT_FALSE(ParseTimeLimitSeconds(bad).ok()) << bad;
+  }
+}
+
 TEST(StringsTest, NearestName) {
   std::vector<std::string> names = {"resources", "recovery", "priority", "num_nodes"};
   EXPECT_EQ(NearestName("resorces", names).value(), "resources");

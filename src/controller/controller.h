@@ -58,6 +58,11 @@ struct ControllerOptions {
   Micros worker_stop_wait = 2 * kMicrosPerSecond;
   // The scheduler's plugins and weights (server config `scheduler.profile`).
   ProfileSpec scheduler_profile = DefaultProfileSpec();
+  // A job's time limit when its spec sets none: its queue's default (server
+  // config `queues: {NAME: {default_time_limit}}`), else this one
+  // (`scheduler.default_time_limit`), else none. Seconds.
+  std::map<std::string, int64_t> queue_time_limits;
+  std::optional<int64_t> default_time_limit_seconds;
 };
 
 struct NodeView {
@@ -182,6 +187,10 @@ class Controller {
   void HandleCancel(LiveJob& job);
   void ReleasePlacement(LiveJob& job);
   void ReservePlacement(LiveJob& job);
+  // How long the job's attempts may run (seconds): the spec's time_limit,
+  // else its queue's default, else the server's; nullopt = no limit. The
+  // driver enforces it and the scheduler plans reservations with it.
+  std::optional<int64_t> TimeLimitOf(const JobRecord& rec) const;
   // Compiles the job's requirements and rank; false (job FAILED) if they do not.
   bool CompileMatch(LiveJob& job);
   // The expression matcher for this job, or null when nothing asks for matching.

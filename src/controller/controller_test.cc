@@ -94,7 +94,7 @@ class ControllerTest : public ::testing::Test {
   }
 
   void MakeController(std::vector<Driver*> drivers) {
-    ControllerOptions options;
+    ControllerOptions options = options_;
     options.state_dir = dir_;
     controller_ =
         std::make_unique<Controller>(store_.get(), std::move(drivers), &clock_, DecodeStoredJobSpec, options);
@@ -124,6 +124,7 @@ class ControllerTest : public ::testing::Test {
   void Cycles(int n) { test_support::RunCycles(*controller_, clock_, n, 100 * kMicrosPerMilli); }
 
   std::string dir_;
+  ControllerOptions options_;  // what MakeController passes (its state_dir is set there)
   SimulatedClock clock_{1'800'000'000LL * kMicrosPerSecond};
   std::unique_ptr<Store> store_;
   TenantId tenant_;
@@ -142,6 +143,23 @@ TEST_F(ControllerTest, EachBackendIsPolledAtItsOwnPace) {
   // Local every cycle after its launch; Slurm once every 2 s (at 2 s and 4 s).
   EXPECT_GE(local.calls().polls, 39);
   EXPECT_EQ(slurm.calls().polls, 2);
+}
+
+TEST_F(ControllerTest, TheDriverEnforcesTheTimeLimitNotTheDeadline) {
+  // The deadline is the broker's constraint; the attempt's limit is the
+  // spec's time_limit, else its queue's default, else none.
+  FakeDriver local(Backend("local", 0), NodesOf("local"));
+  options_.queue_time_limits["short"] = 1200;
+  MakeController({&local});
+  Submit("name: a\ndeadline: 6h\ntime_limit: 90m\nresources: {cpus: 1}\nrun: sleep 60\n");
+  Submit("name: b\nqueue: short\ndeadline: 6h\nresources: {cpus: 1}\nrun: sleep 60\n");
+  Submit("name: c\ndeadline: 6h\nresources: {cpus: 1}\nrun: sleep 60\n");
+  Cycles(2);
+  const std::vector<std::optional<int64_t>> limits = local.time_limits();
+  ASSERT_EQ(limits.size(), 3u);
+  EXPECT_EQ(limits[0], 5400);
+  EXPECT_EQ(limits[1], 1200);
+  EXPECT_FALSE(limits[2].has_value());
 }
 
 TEST_F(ControllerTest, ALostAttemptIsPlacedAgainOnlyAfterItsBackendsNodesAreReadAgain) {

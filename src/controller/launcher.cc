@@ -9,6 +9,7 @@ bool Controller::StartAttempt(LiveJob& job, Placement placement) {
   Driver* driver = DriverFor(placement.backend);
   if (!driver) {
     for (const auto& t : placement.tasks) snapshot_.Release(t);
+    snapshot_.ForgetExpectedEnd(job.rec.id);
     job.pending_reason = "no driver for backend " + placement.backend;
     return false;
   }
@@ -26,7 +27,8 @@ bool Controller::StartAttempt(LiveJob& job, Placement placement) {
   launch.job_dir = job_dir;
   launch.checkpoint_dir = checkpoint_dir;
   launch.kill_grace_seconds = options_.kill_grace_seconds;
-  launch.time_limit_seconds = job.rec.spec.deadline_seconds;
+  // The time limit the scheduler planned with; the deadline is the broker's, not the driver's.
+  launch.time_limit_seconds = TimeLimitOf(job.rec);
   // Mode pipeline: each task's range of the model's units, from the partitioner.
   std::vector<std::map<std::string, std::string>> stage_env(placement.tasks.size());
   if (job.rec.spec.mode == JobMode::kPipeline) {
@@ -35,6 +37,7 @@ bool Controller::StartAttempt(LiveJob& job, Placement placement) {
     auto env = PipelineEnvironment(job.rec.spec, placement, nodes);
     if (!env.ok()) {
       for (const auto& tp : placement.tasks) snapshot_.Release(tp);
+      snapshot_.ForgetExpectedEnd(job.rec.id);
       // Upkeep drops the job once FAILED is stored.
       MoveOrRetry(job, JobState::kFailed,
                   "cannot split the model over " + placement.Describe() + ": " + env.status().message());
@@ -87,6 +90,7 @@ bool Controller::StartAttempt(LiveJob& job, Placement placement) {
   std::string reason = "placed on " + placement.Describe();
   if (!Move(job, JobState::kScheduled, reason, t).ok()) {
     for (const auto& tp : placement.tasks) snapshot_.Release(tp);
+    snapshot_.ForgetExpectedEnd(job.rec.id);
     return false;
   }
   RecordSchedulingLatency(job.rec.submitted_at);

@@ -85,6 +85,7 @@ void Controller::ScheduleQueue() {
     p.spec = &job.rec.spec;
     p.matcher = MatcherFor(job);
     p.tenant = job.rec.tenant_name;
+    if (auto limit = TimeLimitOf(job.rec)) p.time_limit = *limit * kMicrosPerSecond;
     pending.push_back(p);
   }
   for (JobId id : gone) {
@@ -110,6 +111,8 @@ void Controller::ScheduleQueue() {
     if (fleet_has_policies_) snapshot_.Touch();
     job.pending_reason.clear();
     int priority = job.rec.priority;
+    // The scheduler recorded the job's expected end (now + time limit) with
+    // its bookings; StartAttempt forgets it if the attempt does not start.
     if (StartAttempt(job, std::move(d.placement))) queue_.erase({{-priority, d.job.value()}, d.job});
   }
 }
@@ -132,10 +135,29 @@ void Controller::RecordSchedulingLatency(Micros submitted_at) {
   }
 }
 
+std::optional<int64_t> Controller::TimeLimitOf(const JobRecord& rec) const {
+  if (rec.spec.time_limit_seconds) return rec.spec.time_limit_seconds;
+  if (auto it = options_.queue_time_limits.find(rec.queue); it != options_.queue_time_limits.end())
+    return it->second;
+  return options_.default_time_limit_seconds;
+}
+
 void Controller::ReservePlacement(LiveJob& job) {
   if (job.reserved) return;
   EnsureCapabilities();
-  for (const auto& a : job.attempts) snapshot_.Reserve(PlacementFromAttempt(a, snapshot_));
+  std::vector<TaskPlacement> tasks;
+  // Expected to end its time limit after it started (after a restart: the
+  // earliest start of its tasks; one never seen running started now at the latest).
+  Micros started = 0;
+  for (const auto& a : job.attempts) {
+    tasks.push_back(PlacementFromAttempt(a, snapshot_));
+    snapshot_.Reserve(tasks.back());
+    if (a.started_at > 0 && (started == 0 || a.started_at < started)) started = a.started_at;
+  }
+  if (started == 0) started = clock_->Now();
+  std::optional<Micros> end;
+  if (auto limit = TimeLimitOf(job.rec)) end = started + *limit * kMicrosPerSecond;
+  snapshot_.SetExpectedEnd(job.rec.id, std::move(tasks), end);
   job.reserved = true;
   fleet_dirty_ = true;
 }
@@ -144,6 +166,7 @@ void Controller::ReleasePlacement(LiveJob& job) {
   if (!job.reserved) return;
   EnsureCapabilities();
   for (const auto& a : job.attempts) snapshot_.Release(PlacementFromAttempt(a, snapshot_));
+  snapshot_.ForgetExpectedEnd(job.rec.id);
   job.reserved = false;
   fleet_dirty_ = true;
 }

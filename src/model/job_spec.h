@@ -98,6 +98,10 @@ struct JobSpec {
   RecoveryPolicy recovery;
   std::string objective = "cost";  // cost | time
   std::optional<int64_t> deadline_seconds;
+  // time_limit: how long an attempt may run (sbatch --time); the driver stops
+  // it then, and the scheduler plans reservations with it. Unset: the
+  // queue's default from the server config, else none.
+  std::optional<int64_t> time_limit_seconds;
   std::optional<double> budget_usd;
   std::vector<std::string> depends_on;  // pipeline stages (multi-document files)
   PartitionSpec partition;              // mode pipeline only

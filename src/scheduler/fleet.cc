@@ -177,6 +177,38 @@ void Fleet::Apply(const TaskPlacement& task, int sign) {
   Classify(i);
 }
 
+void Fleet::SetExpectedEnd(JobId job, std::vector<TaskPlacement> tasks, std::optional<Micros> expected_end) {
+  holders_[job] = Holder{std::move(tasks), expected_end};
+}
+
+bool Fleet::Holds(const TaskPlacement& task) const {
+  NodeIndex i = IndexOf(task.node);
+  if (i == kNoNode) return false;  // parked with the orphans: nothing here to plan with
+  const Node& n = nodes_[i];
+  const NodeUsage& u = used_[i];
+  if (u.cpus_milli < task.cpus_milli || u.memory_mib < task.memory_mib) return false;
+  int64_t per_gpu =
+      task.gpu_indices.empty() ? 0 : task.gpu_milli / static_cast<int64_t>(task.gpu_indices.size());
+  int64_t booked = per_gpu == 0 ? 0 : Booked(i, MilliGpu(per_gpu)).raw();
+  for (int idx : task.gpu_indices) {
+    bool found = false;
+    for (size_t pos = 0; pos < n.gpus.size() && !found; ++pos) {
+      if (n.gpus[pos].index != idx) continue;
+      found = true;
+      if (u.gpu_milli_used[pos] < booked) return false;
+    }
+    if (!found) return false;
+  }
+  return true;
+}
+
+Fleet Fleet::EmptyCopy() const {
+  Fleet f;
+  f.caps_ = caps_;
+  f.SetNodes(nodes_);
+  return f;
+}
+
 void Fleet::Unclassify(NodeIndex i) {
   int c = class_of_[i];
   if (c >= 0) classes_[c].members.erase({FreeCpu(i).raw(), i});

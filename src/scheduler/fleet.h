@@ -14,6 +14,12 @@
 // (gpu_granularity_milli = 1000, Slurm GRES) books a GPU share as a whole
 // GPU, so skyrun never counts two shares on a GPU the engine gives to one.
 //
+// Expected ends: the fleet also knows, per booked job, the tasks it holds
+// and when it is expected to end (its start plus its time limit, or unknown:
+// never, for planning), so the scheduler can plan when a waiting job will
+// fit (reservation.h). Whoever books a running job says so (SetExpectedEnd)
+// and forgets it when the job's bookings are released (ForgetExpectedEnd).
+//
 // generation() changes when capacity is freed, the nodes change or Touch()
 // is called (e.g. a node policy's inputs changed): a job found unschedulable
 // at generation g cannot fit before the generation moves.
@@ -23,12 +29,15 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 
+#include "common/clock.h"
+#include "common/ids.h"
 #include "common/quantities.h"
 #include "drivers/driver.h"
 #include "model/node.h"
@@ -81,6 +90,23 @@ class Fleet {
   // was really freed, so the generation does not move.
   void Unreserve(const TaskPlacement& task) { Apply(task, -1); }
 
+  // A booked job: what it holds and when it is expected to end.
+  struct Holder {
+    std::vector<TaskPlacement> tasks;
+    std::optional<Micros> expected_end;  // nullopt: no time limit, never ends for planning
+  };
+  // Records (or replaces) what `job` holds, already booked with Reserve.
+  void SetExpectedEnd(JobId job, std::vector<TaskPlacement> tasks, std::optional<Micros> expected_end);
+  void ForgetExpectedEnd(JobId job) { holders_.erase(job); }
+  const std::unordered_map<JobId, Holder>& holders() const { return holders_; }
+  // Whether `task` is booked here in full (so Unreserve cannot go below 0):
+  // a holder whose bookings were released without ForgetExpectedEnd is
+  // skipped by planning rather than trusted.
+  bool Holds(const TaskPlacement& task) const;
+  // The same nodes and capabilities with nothing booked (planning "once
+  // every running job has ended").
+  Fleet EmptyCopy() const;
+
   uint64_t generation() const { return generation_; }
   void Touch() { ++generation_; }
 
@@ -105,6 +131,7 @@ class Fleet {
   std::unordered_map<std::string, NodeIndex> index_;
   std::unordered_map<std::string, NodeUsage> orphans_;  // bookings on nodes not in the fleet now
   std::unordered_map<std::string, BackendCapabilities> caps_;
+  std::unordered_map<JobId, Holder> holders_;
 
   std::vector<int> shape_of_;
   std::vector<NodeIndex> shape_example_;

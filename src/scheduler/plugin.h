@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/clock.h"
 #include "common/ids.h"
 #include "common/quantities.h"
 #include "model/job_spec.h"
@@ -57,6 +58,9 @@ struct PendingJob {
   const JobSpec* spec = nullptr;
   JobMatcher* matcher = nullptr;  // null: nothing to match
   std::string tenant;
+  // How long it runs at most once started (its time limit, else its queue's
+  // default); nullopt: unknown, never ends for planning (reservation.h).
+  std::optional<Micros> time_limit;
 };
 
 // One task being placed, as plugins see it.

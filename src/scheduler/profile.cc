@@ -55,6 +55,13 @@ Result<Profile> BuildProfile(const ProfileSpec& spec) {
       return Problem(e, "'" + e.name + "' has no pre-filter, filter, post-filter, reserve or permit step");
     out.owned.push_back(std::move(p));
   }
+  if (spec.reservations < 0 || spec.reservations > ProfileSpec::kMaxReservations) {
+    std::string where = spec.reservations_where.empty() ? "scheduler profile" : spec.reservations_where;
+    return InvalidArgument(where + ": reservations must be 0.." +
+                           std::to_string(ProfileSpec::kMaxReservations) + ", got " +
+                           std::to_string(spec.reservations));
+  }
+  out.reservations = spec.reservations;
   for (const ProfileEntry& e : spec.scores) {
     SKYRUN_ASSIGN_OR_RETURN(auto p, Make(e));
     auto* s = dynamic_cast<ScorePlugin*>(p.get());

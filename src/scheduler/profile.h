@@ -32,6 +32,13 @@ struct ProfileSpec {
   std::vector<ProfileEntry> plugins;
   std::vector<ProfileEntry> scores;  // score plugins with their weights
   ProfileEntry device_picker{"best-fit"};
+  // How many of the waiting jobs, in priority order, get a reservation
+  // (reservation.h): a planned start that lower-priority jobs may not delay.
+  // 0 turns reservations off (backfill anything that fits now).
+  int reservations = kDefaultReservations;
+  std::string reservations_where;  // for errors
+  static constexpr int kDefaultReservations = 4;
+  static constexpr int kMaxReservations = 1000;
 };
 ProfileSpec DefaultProfileSpec();
 
@@ -45,6 +52,7 @@ struct Profile {
   std::vector<ReservePlugin*> reserves;
   std::vector<PermitPlugin*> permits;
   DevicePicker* device_picker = nullptr;
+  int reservations = ProfileSpec::kDefaultReservations;
 };
 
 // Builds the plugins; an unknown name, a plugin at a point it does not

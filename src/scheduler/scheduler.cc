@@ -369,8 +369,20 @@ PlaceOutcome Scheduler::Place(const PendingJob& job, Fleet& fleet) {
   return {std::nullopt, Join(reasons, " | ")};
 }
 
-std::vector<Decision> Scheduler::Schedule(std::vector<PendingJob> queue, Fleet& fleet,
-                                          [[maybe_unused]] Micros now) {
+PlaceOutcome Scheduler::PlaceNow(const PendingJob& job, Fleet& fleet, ReservationBook& book, Micros now) {
+  PlaceOutcome o = Place(job, fleet);
+  if (o.placement || book.empty()) return o;
+  // Backfill onto held capacity only what ends before those reservations start.
+  if (job.time_limit && book.LiftFrom(now + *job.time_limit, fleet) > 0) {
+    PlaceOutcome b = Place(job, fleet);
+    book.Restore(fleet);
+    if (b.placement) return b;
+  }
+  o.reason += "; held for jobs ahead of it: " + book.Summary();
+  return o;
+}
+
+std::vector<Decision> Scheduler::Schedule(std::vector<PendingJob> queue, Fleet& fleet, Micros now) {
   stats_ = {};
   QueueSortPlugin* sort = profile_.queue_sort;
   std::stable_sort(queue.begin(), queue.end(),
@@ -378,43 +390,74 @@ std::vector<Decision> Scheduler::Schedule(std::vector<PendingJob> queue, Fleet& 
   std::vector<Decision> out;
   out.reserve(queue.size());
   std::unordered_map<JobId, Waiting> waiting;
-  std::unordered_map<std::string, std::string> failed;  // signature -> reason, this cycle
+  // Per signature, this cycle: why a job asking that did not fit, and
+  // whether it got a reservation.
+  struct Failed {
+    std::string reason;
+    bool reserved = false;
+  };
+  std::unordered_map<std::string, Failed> failed;
+  const size_t max_reserved = static_cast<size_t>(profile_.reservations);
+  ReservationBook book;
   for (const PendingJob& job : queue) {
     Decision d;
     d.job = job.id;
     auto it = waiting_.find(job.id);
-    if (it != waiting_.end() && it->second.generation == fleet.generation()) {
+    if (it != waiting_.end() && it->second.generation == fleet.generation() &&
+        it->second.ahead == book.digest()) {
+      // Nothing it depends on changed: it waits as it did, holding what it held.
       d.reason = it->second.reason;
       d.evaluated = false;
+      if (it->second.reservation) book.Hold(*it->second.reservation, fleet);
       waiting[job.id] = it->second;
       ++stats_.unchanged;
       out.push_back(std::move(d));
       continue;
     }
+    const uint64_t ahead = book.digest();
     std::string sig = job.matcher ? "" : Signature(*job.spec);
+    if (!sig.empty() && job.time_limit) sig += "/" + std::to_string(*job.time_limit);
+    // An identical job did not fit: this one does not either. It is planned
+    // only for a reservation of its own: while one is left to give and the
+    // other got one (had the other none, with as much held or more since,
+    // this one gets none either).
     if (!sig.empty()) {
-      if (auto f = failed.find(sig); f != failed.end()) {
-        d.reason = f->second;
-        waiting[job.id] = {fleet.generation(), d.reason};
+      auto f = failed.find(sig);
+      if (f != failed.end() && (book.size() >= max_reserved || !f->second.reserved)) {
+        d.reason = f->second.reason;
+        waiting[job.id] = {fleet.generation(), ahead, d.reason, std::nullopt};
         ++stats_.equivalent;
         out.push_back(std::move(d));
         continue;
       }
     }
     ++stats_.planned;
-    PlaceOutcome o = Place(job, fleet);
+    PlaceOutcome o = PlaceNow(job, fleet, book, now);
     if (o.placement) {
       d.kind = Decision::Kind::kPlace;
       d.placement = std::move(*o.placement);
       for (ReservePlugin* r : profile_.reserves) r->Reserve(job, d.placement);
+      std::optional<Micros> end;
+      if (job.time_limit) end = now + *job.time_limit;
+      fleet.SetExpectedEnd(job.id, d.placement.tasks, end);
     } else {
-      d.reason = std::move(o.reason);
-      waiting[job.id] = {fleet.generation(), d.reason};
-      if (!sig.empty()) failed[sig] = d.reason;
+      Waiting w{fleet.generation(), ahead, o.reason, std::nullopt};
+      if (book.size() < max_reserved) {
+        auto try_place = [&](Fleet& f) { return Place(job, f).placement; };
+        if (std::optional<Reservation> r = book.Plan(job.id, job.spec->name, fleet, now, try_place)) {
+          w.reason = DescribeReservation(*r) + "; now: " + o.reason;
+          w.reservation = *r;
+          book.Hold(std::move(*r), fleet);
+        }
+      }
+      if (!sig.empty()) failed[sig] = {o.reason, w.reservation.has_value()};
+      d.reason = w.reason;
+      waiting[job.id] = std::move(w);
       for (PostFilterPlugin* p : profile_.post_filters) p->PostFilter(job, fleet, &d.victims);
     }
     out.push_back(std::move(d));
   }
+  book.Clear(fleet);
   waiting_ = std::move(waiting);
   return out;
 }

@@ -12,9 +12,17 @@
 // for its first rank first) and never split across backends; num_nodes
 // ranks land on distinct nodes unless the spec sets tasks_per_node.
 //
+// Reservations (reservation.h): walking the queue in priority order, the
+// first profile.reservations jobs that cannot start now get a planned start
+// and the capacity they would get then is held for them; a later job starts
+// now only where it touches nothing held or where it ends (now + its time
+// limit) before the reservations it touches start. A job placed here is
+// recorded in the fleet with its expected end (now + time limit).
+//
 // A job found unschedulable is not tried again until the fleet's generation
-// moves (capacity freed, nodes changed, Touch()); within a cycle, jobs that
-// ask exactly the same thing as one that did not fit wait without planning.
+// moves (capacity freed, nodes changed, Touch()) or what is held ahead of it
+// changes; within a cycle, jobs that ask exactly the same thing as one that
+// did not fit wait without planning once no reservation is left to give.
 //
 // Thread-safety: none; one owner (the controller under its cycle lock).
 #pragma once
@@ -29,6 +37,7 @@
 #include "scheduler/fleet.h"
 #include "scheduler/plugin.h"
 #include "scheduler/profile.h"
+#include "scheduler/reservation.h"
 #include "scheduler/tasks.h"
 
 namespace skyrun {
@@ -99,11 +108,19 @@ class Scheduler {
   Profile profile_;
   CycleStats stats_;
   uint64_t next_plan_ = 1;
-  // Per waiting job: the fleet generation it was found unschedulable at, and why.
+  // Per waiting job: the fleet generation it was found unschedulable at,
+  // what was held ahead of it then (ReservationBook::digest), why, and what
+  // is held for it.
   struct Waiting {
     uint64_t generation = 0;
+    uint64_t ahead = 0;
     std::string reason;
+    std::optional<Reservation> reservation;
   };
+  // Places a job now, or says why not, with `book`'s reservations held:
+  // first where it touches nothing held, then, with a time limit, also on
+  // what is held for reservations that start after it would end.
+  PlaceOutcome PlaceNow(const PendingJob& job, Fleet& fleet, ReservationBook& book, Micros now);
   std::unordered_map<JobId, Waiting> waiting_;
   // Reused buffers (no allocation per node).
   std::vector<uint16_t> ranks_on_;  // by node: ranks of the job being planned

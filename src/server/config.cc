@@ -287,15 +287,72 @@ Status CheckUniqueBackends(const std::string& file, const ServerConfig& cfg) {
   return Status::Ok();
 }
 
-// scheduler: {profile: {queue_sort, plugins, scores, device_picker}}; the
-// names are checked by building the profile, errors point at the entry.
+// A time limit as a spec's time_limit reads it ("2h", "1:30:00"), at most a year.
+Status ParseTimeLimit(const std::string& file, const YAML::Node& n, const std::string& path,
+                      std::optional<int64_t>* out) {
+  if (!n.IsScalar())
+    return InvalidArgument(YamlWhere(file, n, path) + ": expected a time limit such as 90m, 2h or 1:30:00");
+  auto seconds = ParseTimeLimitSeconds(n.Scalar());
+  if (!seconds.ok()) return InvalidArgument(YamlWhere(file, n, path) + ": " + seconds.status().message());
+  constexpr int64_t kMaxSeconds = int64_t{365} * 24 * 3600;
+  if (*seconds <= 0 || *seconds > kMaxSeconds)
+    return InvalidArgument(YamlWhere(file, n, path) + ": must be more than 0 and at most 365 days, got '" +
+                           n.Scalar() + "'");
+  *out = *seconds;
+  return Status::Ok();
+}
+
+// queues: {NAME: {default_time_limit}}.
+Status ParseQueues(const std::string& file, const YAML::Node& n, std::map<std::string, QueueSettings>* out) {
+  if (!n.IsMap())
+    return InvalidArgument(YamlWhere(file, n, "queues") +
+                           ": expected a mapping NAME: {default_time_limit: 2h}");
+  for (auto it = n.begin(); it != n.end(); ++it) {
+    std::string name = it->first.as<std::string>();
+    std::string path = "queues." + name;
+    if (name.empty() || out->count(name))
+      return InvalidArgument(YamlWhere(file, it->first, path) + ": " +
+                             (name.empty() ? "a queue needs a name" : "queue '" + name + "' is set twice"));
+    QueueSettings q;
+    if (!it->second.IsNull()) {
+      SKYRUN_RETURN_IF_ERROR(CheckKeys(file, it->second, path, {"default_time_limit"}));
+      if (YAML::Node t = it->second["default_time_limit"])
+        SKYRUN_RETURN_IF_ERROR(
+            ParseTimeLimit(file, t, path + ".default_time_limit", &q.default_time_limit_seconds));
+    }
+    (*out)[name] = q;
+  }
+  return Status::Ok();
+}
+
+// scheduler: {default_time_limit, profile: {queue_sort, plugins, scores,
+// device_picker, reservations}}; the names are checked by building the
+// profile, errors point at the entry.
 Status ParseScheduler(const std::string& file, const YAML::Node& n, SchedulerSettings* out) {
-  SKYRUN_RETURN_IF_ERROR(CheckKeys(file, n, "scheduler", {"profile"}));
+  SKYRUN_RETURN_IF_ERROR(CheckKeys(file, n, "scheduler", {"profile", "default_time_limit"}));
+  if (YAML::Node t = n["default_time_limit"])
+    SKYRUN_RETURN_IF_ERROR(
+        ParseTimeLimit(file, t, "scheduler.default_time_limit", &out->default_time_limit_seconds));
   YAML::Node p = n["profile"];
   if (!p) return Status::Ok();
   const std::string base = "scheduler.profile";
-  SKYRUN_RETURN_IF_ERROR(CheckKeys(file, p, base, {"queue_sort", "plugins", "scores", "device_picker"}));
+  SKYRUN_RETURN_IF_ERROR(
+      CheckKeys(file, p, base, {"queue_sort", "plugins", "scores", "device_picker", "reservations"}));
   ProfileSpec& spec = out->profile;
+  if (YAML::Node r = p["reservations"]) {
+    int64_t v = -1;
+    try {
+      v = r.as<int64_t>();
+    } catch (const YAML::Exception&) {
+      v = -1;
+    }
+    if (v < 0 || v > ProfileSpec::kMaxReservations)
+      return InvalidArgument(YamlWhere(file, r, base + ".reservations") + ": expected a whole number 0.." +
+                             std::to_string(ProfileSpec::kMaxReservations) +
+                             " (how many waiting jobs get a reservation; 0 = none)");
+    spec.reservations = static_cast<int>(v);
+    spec.reservations_where = YamlWhere(file, r, base + ".reservations");
+  }
   auto entry = [&](const YAML::Node& v, const std::string& path) {
     return ProfileEntry(v.as<std::string>(), 1, YamlWhere(file, v, path));
   };
@@ -343,7 +400,7 @@ Result<ServerConfig> ParseServerConfig(const std::string& text, const std::strin
   try {
     SKYRUN_RETURN_IF_ERROR(CheckKeys(file, root, "",
                                      {"listen", "state_dir", "log_level", "local", "uploads", "slurm",
-                                      "kubernetes", "simcloud", "api", "scheduler", "catalog"}));
+                                      "kubernetes", "simcloud", "api", "scheduler", "catalog", "queues"}));
     SKYRUN_RETURN_IF_ERROR(Get(file, root, "listen", "", &cfg.listen));
     SKYRUN_RETURN_IF_ERROR(Get(file, root, "log_level", "", &cfg.log_level));
     if (!ParseLogLevel(cfg.log_level)) {
@@ -356,6 +413,7 @@ Result<ServerConfig> ParseServerConfig(const std::string& text, const std::strin
     if (root["api"]) SKYRUN_RETURN_IF_ERROR(ParseApi(file, root["api"], &cfg.api));
     if (root["catalog"]) SKYRUN_RETURN_IF_ERROR(ParseCatalog(file, root["catalog"], &cfg.catalog));
     if (root["scheduler"]) SKYRUN_RETURN_IF_ERROR(ParseScheduler(file, root["scheduler"], &cfg.scheduler));
+    if (root["queues"]) SKYRUN_RETURN_IF_ERROR(ParseQueues(file, root["queues"], &cfg.queues));
     if (root["slurm"]) SKYRUN_RETURN_IF_ERROR(ParseSlurm(file, root["slurm"], &cfg.slurm));
     if (root["kubernetes"])
       SKYRUN_RETURN_IF_ERROR(ParseKubernetes(file, root["kubernetes"], &cfg.kubernetes));

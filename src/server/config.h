@@ -6,6 +6,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -75,10 +76,19 @@ struct ApiSettings {
   int partition_timeout_seconds = 20;  // POST /v1/partition time budget (503 beyond)
 };
 
-// scheduler: the scheduler's profile (docs/config.md); keys left out keep
-// the default profile's.
+// scheduler: the scheduler's profile (docs/architecture.md); keys left out
+// keep the default profile's. default_time_limit: a job's time limit when
+// neither its spec nor its queue sets one (none by default).
 struct SchedulerSettings {
   ProfileSpec profile = DefaultProfileSpec();
+  std::optional<int64_t> default_time_limit_seconds;
+};
+
+// queues: {NAME: {...}}: settings per queue (a job's `queue`, "default"
+// unless its spec says). default_time_limit: its jobs' time limit when the
+// spec sets none. Queues and fair share (issue 12) add more here.
+struct QueueSettings {
+  std::optional<int64_t> default_time_limit_seconds;
 };
 
 // catalog: the broker's catalog (docs/catalog.md). `dirs` are read after the
@@ -111,6 +121,7 @@ struct ServerConfig {
   ApiSettings api;
   SchedulerSettings scheduler;
   CatalogSettings catalog;
+  std::map<std::string, QueueSettings> queues;
 };
 
 Result<ServerConfig> LoadServerConfig(const std::string& path);

@@ -356,5 +356,51 @@ TEST(ServerConfigTest, SchedulerProfileIsReadAndBadPluginsAreLocated) {
   EXPECT_FALSE(typo.ok());
 }
 
+TEST(ServerConfigTest, TimeLimitDefaultsPerQueueAndForTheServer) {
+  auto cfg = ParseServerConfig("", "server.yaml");
+  ASSERT_TRUE(cfg.ok());
+  EXPECT_FALSE(cfg->scheduler.default_time_limit_seconds.has_value());
+  EXPECT_TRUE(cfg->queues.empty());
+  EXPECT_EQ(cfg->scheduler.profile.reservations, ProfileSpec::kDefaultReservations);
+  cfg = ParseServerConfig(
+      "scheduler:\n  default_time_limit: 1d\n  profile: {reservations: 2}\n"
+      "queues:\n  short: {default_time_limit: 30m}\n  long: {default_time_limit: '2-00:00:00'}\n  plain:\n",
+      "server.yaml");
+  ASSERT_TRUE(cfg.ok()) << cfg.status().message();
+  EXPECT_EQ(cfg->scheduler.default_time_limit_seconds, 86400);
+  EXPECT_EQ(cfg->scheduler.profile.reservations, 2);
+  ASSERT_EQ(cfg->queues.size(), 3u);
+  EXPECT_EQ(cfg->queues["short"].default_time_limit_seconds, 1800);
+  EXPECT_EQ(cfg->queues["long"].default_time_limit_seconds, 2 * 86400);
+  EXPECT_FALSE(cfg->queues["plain"].default_time_limit_seconds.has_value());
+}
+
+TEST(ServerConfigTest, BadTimeLimitsAndReservationsSayWhere) {
+  struct Case {
+    const char* yaml;
+    const char* expected;
+  };
+  for (const Case& c : {
+           Case{"queues:\n  short: {default_time_limit: 90}\n",
+                "server.yaml:2:31: queues.short.default_time_limit: a bare number is ambiguous"},
+           Case{"queues:\n  short: {default_time_limt: 1h}\n",
+                "server.yaml:2:11: queues.short.default_time_limt: unknown setting; did you mean "
+                "'default_time_limit'?"},
+           Case{"queues: [short]\n", "server.yaml:1:9: queues: expected a mapping"},
+           Case{"scheduler:\n  default_time_limit: 400d\n",
+                "server.yaml:2:23: scheduler.default_time_limit: must be more than 0 and at most 365 days"},
+           Case{"scheduler:\n  default_time_limit: 1:90:00\n",
+                "server.yaml:2:23: scheduler.default_time_limit: expected a time limit"},
+           Case{"scheduler:\n  profile: {reservations: -1}\n",
+                "server.yaml:2:27: scheduler.profile.reservations: expected a whole number 0..1000"},
+           Case{"scheduler:\n  profile: {reservations: many}\n",
+                "server.yaml:2:27: scheduler.profile.reservations: expected a whole number"},
+       }) {
+    auto cfg = ParseServerConfig(c.yaml, "server.yaml");
+    ASSERT_FALSE(cfg.ok()) << c.yaml;
+    EXPECT_NE(cfg.status().message().find(c.expected), std::string::npos) << cfg.status().message();
+  }
+}
+
 }  // namespace
 }  // namespace skyrun

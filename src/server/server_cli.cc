@@ -134,6 +134,9 @@ int RunServer(const ServerFlags& flags) {
   copts.kill_grace_seconds = config.local.kill_grace_seconds;
   copts.logger = &logger;
   copts.scheduler_profile = config.scheduler.profile;
+  copts.default_time_limit_seconds = config.scheduler.default_time_limit_seconds;
+  for (const auto& [name, q] : config.queues)
+    if (q.default_time_limit_seconds) copts.queue_time_limits[name] = *q.default_time_limit_seconds;
   Controller controller(store->get(), driver_ptrs, &clock, decoder, copts);
   if (Status s = controller.Start(); !s.ok()) {
     std::cerr << "error: starting the controller: " << s.message() << "\n";

@@ -14,9 +14,10 @@ namespace {
 
 // In reading order: resources before roles, since a role without resources takes the job's.
 const std::vector<std::string> kJobFields = {
-    "name",       "queue",    "priority",  "mode",        "num_nodes", "tasks_per_node", "resources", "roles",
-    "image",      "envs",     "workdir",   "file_mounts", "inputs",    "outputs",        "setup",     "run",
-    "checkpoint", "recovery", "objective", "deadline",    "budget",    "depends_on",     "partition"};
+    "name",      "queue",    "priority",   "mode",   "num_nodes",  "tasks_per_node",
+    "resources", "roles",    "image",      "envs",   "workdir",    "file_mounts",
+    "inputs",    "outputs",  "setup",      "run",    "checkpoint", "recovery",
+    "objective", "deadline", "time_limit", "budget", "depends_on", "partition"};
 const std::vector<std::string> kPartitionFields = {"model", "layers", "profile", "algorithm"};
 const std::vector<std::string> kRoleFields = {"count", "resources", "image", "run"};
 const std::vector<std::string> kDataFields = {"uri", "size_gb", "location"};
@@ -28,7 +29,7 @@ constexpr int64_t kMaxPriority = 1'000'000;
 constexpr const char* kNameRule =
     "must be 1 to 63 characters of a-z, 0-9, '-', '_' and '.', starting with a letter or digit";
 constexpr const char* kRunHelp = "the command each task runs, such as python train.py";
-// The longest deadline: a year. Longer ones are mistakes, and a limit in
+// The longest deadline and time limit: a year. Longer ones are mistakes, and a limit in
 // seconds this large times a million (microseconds) would overflow.
 constexpr int64_t kMaxDeadlineSeconds = int64_t{365} * 24 * 3600;
 constexpr const char* kNoObjectStorage =
@@ -481,6 +482,19 @@ void ReadJobDocument(FieldReader& reader, const YAML::Node& doc, const std::stri
           reader.Problem(f, "must be at most 365 days (8760h), got " + Quote(*text));
         } else {
           spec->deadline_seconds = *seconds;
+        }
+      }
+    } else if (k == "time_limit") {
+      if (auto text = reader.String(f, "a time limit such as 90m, 2h or 1:30:00")) {
+        auto seconds = ParseTimeLimitSeconds(*text);
+        if (!seconds.ok()) {
+          reader.Problem(f, seconds.status().message());
+        } else if (*seconds <= 0) {
+          reader.Problem(f, "must be more than 0, got " + Quote(*text));
+        } else if (*seconds > kMaxDeadlineSeconds) {
+          reader.Problem(f, "must be at most 365 days (8760h), got " + Quote(*text));
+        } else {
+          spec->time_limit_seconds = *seconds;
         }
       }
     } else if (k == "budget") {

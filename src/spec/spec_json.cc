@@ -96,6 +96,7 @@ json SpecToJson(const JobSpec& spec) {
          {"recovery", recovery},
          {"objective", spec.objective},
          {"deadline_seconds", spec.deadline_seconds ? json(*spec.deadline_seconds) : json(nullptr)},
+         {"time_limit_seconds", spec.time_limit_seconds ? json(*spec.time_limit_seconds) : json(nullptr)},
          {"budget_usd", OptionalNumber(spec.budget_usd)},
          {"depends_on", spec.depends_on},
          {"base_dir", spec.base_dir}};

@@ -9,12 +9,18 @@
 //   backends:           # more backends besides "local", each with its own nodes
 //     slurm/hpc: {gpu_granularity_milli: 1000, nodes: [...]}
 //   tenants: [a, b]     # created before the first step
+//   config:             # optional: the server config's scheduler: and queues: sections
+//     scheduler: {default_time_limit: 2h, profile: {reservations: 1}}
+//     queues: {short: {default_time_limit: 30m}}
 //   steps:
 //     - submit: {tenant: a, spec: {name: x, run: y, ...}}   # a job spec, as in a spec file
 //     - finish: x       # every task of x exits 0
 //     - fail: x         # every task of x exits 1
 //     - node-down: n    # n stops answering; its tasks are lost (NODE_FAIL)
 //     - node-up: n
+//     - advance: 30m    # the simulated clock moves on; the line shows the new time
+//
+// Every step also lets four simulated seconds pass (the controller's cycles).
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
 
@@ -25,6 +31,7 @@
 #include <set>
 #include <sstream>
 
+#include "common/strings.h"
 #include "controller/controller.h"
 #include "server/config.h"
 #include "spec/spec_parser.h"
@@ -165,6 +172,14 @@ class Scenario {
       return parsed.specs.front();
     };
     ControllerOptions options;
+    if (doc["config"]) {
+      auto cfg = ParseServerConfig(Emit(doc["config"]), file_.filename().string());
+      if (!cfg.ok()) return "bad config: " + cfg.status().message() + "\n";
+      options.scheduler_profile = cfg->scheduler.profile;
+      options.default_time_limit_seconds = cfg->scheduler.default_time_limit_seconds;
+      for (const auto& [name, q] : cfg->queues)
+        if (q.default_time_limit_seconds) options.queue_time_limits[name] = *q.default_time_limit_seconds;
+    }
     options.state_dir = dir_;
     options.inventory_interval = kMicrosPerSecond;  // node-down is seen within a second
     std::vector<Driver*> drivers;
@@ -243,6 +258,15 @@ class Scenario {
       std::string node = (down ? step["node-down"] : step["node-up"]).as<std::string>();
       out_ << (down ? "node-down " : "node-up ") << node << "\n";
       for (auto& d : drivers_) d->SetDown(node, down);
+    } else if (step["advance"]) {
+      std::string text = step["advance"].as<std::string>();
+      auto seconds = ParseDurationSeconds(text);
+      if (!seconds.ok()) {
+        out_ << "advance: " << seconds.status().message() << "\n";
+        return;
+      }
+      clock_.Advance(*seconds * kMicrosPerSecond);
+      out_ << "advance " << text << ": now " << FormatTimestamp(clock_.Now()) << "\n";
     } else {
       out_ << "unknown step: " << Emit(step) << "\n";
     }

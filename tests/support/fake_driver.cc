@@ -27,6 +27,7 @@ Status FakeDriver::CanRun(const JobSpec& spec) {
 Result<std::vector<std::string>> FakeDriver::Launch(const AttemptLaunch& launch) {
   std::lock_guard<std::mutex> lock(mu_);
   ++calls_.launches;
+  time_limits_.push_back(launch.time_limit_seconds);
   if (!launch_failure_.ok()) {
     Status failure = launch_failure_;
     if (launch_failures_left_ > 0 && --launch_failures_left_ == 0) launch_failure_ = Status::Ok();
@@ -158,6 +159,11 @@ std::vector<std::string> FakeDriver::handles() const {
 std::vector<std::string> FakeDriver::forgotten() const {
   std::lock_guard<std::mutex> lock(mu_);
   return forgotten_;
+}
+
+std::vector<std::optional<int64_t>> FakeDriver::time_limits() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return time_limits_;
 }
 
 std::vector<size_t> FakeDriver::poll_batches() const {

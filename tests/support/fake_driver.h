@@ -11,6 +11,7 @@
 
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -82,6 +83,8 @@ class FakeDriver final : public Driver {
   std::vector<std::string> forgotten() const;
   // How many handles each PollMany call asked about, in order.
   std::vector<size_t> poll_batches() const;
+  // The time limit each Launch was given, in order (failed launches too).
+  std::vector<std::optional<int64_t>> time_limits() const;
 
  private:
   struct Task {
@@ -105,6 +108,7 @@ class FakeDriver final : public Driver {
   std::vector<std::string> launched_nodes_;
   std::vector<std::string> forgotten_;
   std::vector<size_t> poll_batches_;
+  std::vector<std::optional<int64_t>> time_limits_;
   Calls calls_;
 };
 

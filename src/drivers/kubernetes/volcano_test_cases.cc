@@ -39,7 +39,7 @@ VolcanoCase MakeCase(const std::string& name, JobSpec spec, int64_t job_id, int 
   l.job_dir = "/var/lib/skyrun/jobs/" + std::to_string(job_id);
   l.checkpoint_dir = l.job_dir + "/checkpoints";
   l.kill_grace_seconds = 30;
-  l.time_limit_seconds = c.spec->deadline_seconds;
+  l.time_limit_seconds = c.spec->time_limit_seconds;  // what the launcher passes
   Placement placement;
   placement.backend = c.config.BackendName();
   placement.tasks = std::move(tasks);
@@ -106,7 +106,7 @@ VolcanoCase Gang() {
       "torchrun --nnodes=$SKYRUN_NUM_NODES --node_rank=$SKYRUN_NODE_RANK --nproc_per_node=2 "
       "--master_addr=$MASTER_ADDR --master_port=$MASTER_PORT train.py --ckpt $SKYRUN_CHECKPOINT_DIR";
   s.checkpoint_dir = "/ckpt";
-  s.deadline_seconds = 6 * 3600;
+  s.time_limit_seconds = 6 * 3600;
   return MakeCase("gang", s, 42, 2, "nlp-team",
                   {Place(0, "", "kubernetes/prod/gpu-a", "10.0.2.21", {0, 1}, 2000, "A100", 16000, 131072),
                    Place(1, "", "kubernetes/prod/gpu-b", "10.0.2.22", {2, 3}, 2000, "A100", 16000, 131072)},
