@@ -20,8 +20,10 @@
 #include <cstdio>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "controller/matching.h"
@@ -113,6 +115,31 @@ std::vector<JobSpec> MakeTasks(const std::vector<std::vector<std::string>>& rows
   return specs;
 }
 
+// A fingerprint of decisions (where each task landed, or why it waits), so a
+// change meant to be faster can show it decides exactly as before.
+class Digest {
+ public:
+  void Add(std::string_view s) {
+    for (unsigned char c : s) h_ = (h_ ^ c) * 1099511628211ULL;
+    h_ = (h_ ^ 0xff) * 1099511628211ULL;
+  }
+  void Add(const std::optional<Placement>& placement, const std::string& reason) {
+    if (!placement) {
+      Add(reason);
+      return;
+    }
+    for (const TaskPlacement& t : placement->tasks) {
+      Add(t.node);
+      for (int g : t.gpu_indices) Add(std::to_string(g));
+      Add(std::to_string(t.gpu_milli));
+    }
+  }
+  unsigned long long value() const { return h_; }
+
+ private:
+  unsigned long long h_ = 14695981039346656037ULL;
+};
+
 double Ms(WallClock::duration d) {
   return std::chrono::duration<double, std::milli>(d).count();
 }
@@ -186,12 +213,14 @@ int main(int argc, char** argv) {
     std::vector<double> each;
     each.reserve(queue.pending.size());
     int64_t placed = 0;
+    Digest digest;
     auto start = WallClock::now();
     for (const PendingJob& job : queue.pending) {
       auto t0 = WallClock::now();
       PlaceOutcome o = sched.Place(job, fleet);
       each.push_back(std::chrono::duration<double, std::micro>(WallClock::now() - t0).count());
       placed += o.placement.has_value();
+      digest.Add(o.placement, o.reason);
     }
     double secs = Ms(WallClock::now() - start) / 1000;
     std::printf(
@@ -200,6 +229,7 @@ int main(int argc, char** argv) {
         static_cast<long long>(placed), static_cast<long long>(kTasks - placed), secs,
         static_cast<double>(placed) / secs, kTasks / secs, Percentile(each, 0.5), Percentile(each, 0.99),
         Percentile(each, 1.0), fleet.classes().size());
+    std::printf("  decisions digest %016llx\n", digest.value());
   }
 
   // 2. One full cycle over the whole queue, then the next with nothing changed.
@@ -218,6 +248,10 @@ int main(int argc, char** argv) {
         "an earlier identical job\n",
         ms, kTasks, static_cast<long long>(placed), static_cast<double>(placed) / (ms / 1000),
         static_cast<long long>(st.planned), static_cast<long long>(st.equivalent));
+    Digest digest;
+    for (const Decision& x : d)
+      digest.Add(x.kind == Decision::Kind::kPlace ? std::optional(x.placement) : std::nullopt, x.reason);
+    std::printf("  decisions digest %016llx\n", digest.value());
     std::vector<PendingJob> waiting;
     for (size_t i = 0; i < d.size(); ++i)
       if (d[i].kind == Decision::Kind::kWait)
@@ -271,8 +305,10 @@ int main(int argc, char** argv) {
     auto t0 = WallClock::now();
     PlaceOutcome o = sched.Place(p, fleet);
     double ms = Ms(WallClock::now() - t0);
-    std::printf("gang %s: %s in %.2f ms\n  %s\n", g.what, o.placement ? "PLACED" : "waits", ms,
-                o.reason.substr(0, 300).c_str());
+    Digest digest;
+    digest.Add(o.placement, o.reason);
+    std::printf("gang %s: %s in %.2f ms\n  %s\n  decision digest %016llx\n", g.what,
+                o.placement ? "PLACED" : "waits", ms, o.reason.substr(0, 300).c_str(), digest.value());
     if (o.placement)
       for (const auto& t : o.placement->tasks) fleet.Unreserve(t);
   }
