@@ -14,14 +14,17 @@
 //
 // Usage: scheduler_bench [data dir, default bench/data/alibaba-gpu-2023]
 #include <sys/resource.h>
+#include <time.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "controller/matching.h"
@@ -113,6 +116,39 @@ std::vector<JobSpec> MakeTasks(const std::vector<std::vector<std::string>>& rows
   return specs;
 }
 
+// A fingerprint of decisions (where each task landed, or why it waits), so a
+// change meant to be faster can show it decides exactly as before.
+class Digest {
+ public:
+  void Add(std::string_view s) {
+    for (unsigned char c : s) h_ = (h_ ^ c) * 1099511628211ULL;
+    h_ = (h_ ^ 0xff) * 1099511628211ULL;
+  }
+  void Add(const std::optional<Placement>& placement, const std::string& reason) {
+    if (!placement) {
+      Add(reason);
+      return;
+    }
+    for (const TaskPlacement& t : placement->tasks) {
+      Add(t.node);
+      for (int g : t.gpu_indices) Add(std::to_string(g));
+      Add(std::to_string(t.gpu_milli));
+    }
+  }
+  unsigned long long value() const { return h_; }
+
+ private:
+  unsigned long long h_ = 14695981039346656037ULL;
+};
+
+// CPU seconds this process has used: on a shared machine the wall clock
+// counts other processes' turns, this does not.
+double CpuSeconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
 double Ms(WallClock::duration d) {
   return std::chrono::duration<double, std::milli>(d).count();
 }
@@ -156,6 +192,7 @@ Queue MakeQueue(std::vector<JobSpec> specs, FleetAds& ads) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // each figure as soon as it is measured
   std::string dir =
       argc > 1 ? argv[1] : std::string(SKYRUN_SOURCE_DIR_DEFAULT) + "/bench/data/alibaba-gpu-2023";
   auto node_rows = ReadCsv(dir + "/openb_node_list_gpu_node.csv");
@@ -186,20 +223,26 @@ int main(int argc, char** argv) {
     std::vector<double> each;
     each.reserve(queue.pending.size());
     int64_t placed = 0;
+    Digest digest;
+    double cpu0 = CpuSeconds();
     auto start = WallClock::now();
     for (const PendingJob& job : queue.pending) {
       auto t0 = WallClock::now();
       PlaceOutcome o = sched.Place(job, fleet);
       each.push_back(std::chrono::duration<double, std::micro>(WallClock::now() - t0).count());
       placed += o.placement.has_value();
+      digest.Add(o.placement, o.reason);
     }
     double secs = Ms(WallClock::now() - start) / 1000;
+    double cpu = CpuSeconds() - cpu0;
     std::printf(
         "one job at a time: %lld placed, %lld waiting, %.2f s: %.0f placements/s, %.0f decisions/s; "
         "per decision p50 %.1f us, p99 %.1f us, max %.1f us; %zu node classes\n",
         static_cast<long long>(placed), static_cast<long long>(kTasks - placed), secs,
         static_cast<double>(placed) / secs, kTasks / secs, Percentile(each, 0.5), Percentile(each, 0.99),
         Percentile(each, 1.0), fleet.classes().size());
+    std::printf("  CPU time %.2f s: %.0f placements per CPU-second; decisions digest %016llx\n", cpu,
+                static_cast<double>(placed) / cpu, digest.value());
   }
 
   // 2. One full cycle over the whole queue, then the next with nothing changed.
@@ -207,9 +250,11 @@ int main(int argc, char** argv) {
   fleet.SetNodes(nodes);
   Scheduler sched;
   {
+    double cpu0 = CpuSeconds();
     auto t0 = WallClock::now();
     std::vector<Decision> d = sched.Schedule(queue.pending, fleet, 0);
     double ms = Ms(WallClock::now() - t0);
+    double cpu = CpuSeconds() - cpu0;
     int64_t placed =
         std::count_if(d.begin(), d.end(), [](const Decision& x) { return x.kind == Decision::Kind::kPlace; });
     const CycleStats& st = sched.last_cycle();
@@ -218,6 +263,10 @@ int main(int argc, char** argv) {
         "an earlier identical job\n",
         ms, kTasks, static_cast<long long>(placed), static_cast<double>(placed) / (ms / 1000),
         static_cast<long long>(st.planned), static_cast<long long>(st.equivalent));
+    Digest digest;
+    for (const Decision& x : d)
+      digest.Add(x.kind == Decision::Kind::kPlace ? std::optional(x.placement) : std::nullopt, x.reason);
+    std::printf("  CPU time %.2f s; decisions digest %016llx\n", cpu, digest.value());
     std::vector<PendingJob> waiting;
     for (size_t i = 0; i < d.size(); ++i)
       if (d[i].kind == Decision::Kind::kWait)
@@ -268,11 +317,16 @@ int main(int argc, char** argv) {
       m = std::move(made).value();
       p.matcher = m.get();
     }
+    double cpu0 = CpuSeconds();
     auto t0 = WallClock::now();
     PlaceOutcome o = sched.Place(p, fleet);
     double ms = Ms(WallClock::now() - t0);
-    std::printf("gang %s: %s in %.2f ms\n  %s\n", g.what, o.placement ? "PLACED" : "waits", ms,
-                o.reason.substr(0, 300).c_str());
+    double cpu_ms = (CpuSeconds() - cpu0) * 1000;
+    Digest digest;
+    digest.Add(o.placement, o.reason);
+    std::printf("gang %s: %s in %.2f ms (CPU %.2f ms)\n  %s\n  decision digest %016llx\n", g.what,
+                o.placement ? "PLACED" : "waits", ms, cpu_ms, o.reason.substr(0, 300).c_str(),
+                digest.value());
     if (o.placement)
       for (const auto& t : o.placement->tasks) fleet.Unreserve(t);
   }

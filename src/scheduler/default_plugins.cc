@@ -35,6 +35,7 @@ class NodeStateFilter final : public FilterPlugin {
     if (why) *why = std::string("node is ") + NodeStateName(s);
     return false;
   }
+  bool ShapeOnly(const TaskContext&) const override { return true; }
 };
 
 // The expression language's verdicts, judged once per node shape for a job
@@ -80,6 +81,7 @@ class ExpressionFilter final : public FilterPlugin {
   bool NodeSpecific(const TaskContext& ctx) const override {
     return ctx.job->matcher && ctx.job->matcher->NodeSpecific();
   }
+  bool ShapeOnly(const TaskContext& ctx) const override { return !NodeSpecific(ctx); }
 
  private:
   VerdictCache cache_;
@@ -200,6 +202,37 @@ class BestFit final : public DevicePicker, public ScorePlugin {
     return std::nullopt;
   }
 
+  // Pick's checks that a class decides: some member with the CPUs, GPUs
+  // that the bookings leave; and those a shape decides, once per task.
+  bool MayFit(const TaskContext& ctx, const Fleet& fleet, int ci) override {
+    const Fleet::NodeClass& cls = fleet.classes()[static_cast<size_t>(ci)];
+    const ResourceRequest& req = ctx.task->resources;
+    if (cls.MostFreeCpu() < req.cpus_milli) return false;
+    const ShapeFit& shape = Shape(ctx, fleet, cls.shape);
+    return shape.cpu_memory && GpusMayFit(req, shape, cls);
+  }
+
+  // Pick's checks in Pick's order; the GPU ones from the class's bookings
+  // where every GPU of the node is of one model (the class then decides).
+  std::optional<ReasonKey> WhyNot(const TaskContext& ctx, const Fleet& fleet, NodeIndex i) override {
+    const Node& node = fleet.node(i);
+    const ResourceRequest& req = ctx.task->resources;
+    if (req.cpus_milli > node.cpus_milli) return ReasonKey{1, node.cpus_milli, 0};
+    int64_t free_cpu = fleet.FreeCpu(i).raw();
+    if (req.cpus_milli > free_cpu) return ReasonKey{2, free_cpu, node.cpus_milli};
+    if (req.memory_mib > node.memory_mib) return ReasonKey{3, node.memory_mib, 0};
+    int64_t free_memory = fleet.FreeMemory(i).raw();
+    if (req.memory_mib > free_memory) return ReasonKey{4, free_memory, 0};
+    if (req.gpu_milli <= 0 && req.accelerators.empty()) return std::nullopt;  // fits
+    if (node.gpus.empty()) return ReasonKey{5, 0, 0};
+    const ShapeFit& shape = Shape(ctx, fleet, fleet.ShapeOf(i));
+    if (!shape.one_model) return std::nullopt;
+    const Fleet::NodeClass& cls = fleet.classes()[static_cast<size_t>(fleet.ClassOf(i))];
+    if (GpusMayFit(req, shape, cls)) return std::nullopt;  // fits
+    if (req.gpu_milli > 0) return ReasonKey{6, shape.booked > req.gpu_milli, 0};
+    return ReasonKey{7, fleet.ShapeOf(i), cls.idle_gpus};
+  }
+
   std::optional<double> Score(const TaskContext&, const Fleet&, NodeIndex, const DeviceChoice& c) override {
     return -(static_cast<double>(c.idle_gpus_after) * 1e9 + static_cast<double>(c.cpu_free_after.raw()));
   }
@@ -225,6 +258,68 @@ class BestFit final : public DevicePicker, public ScorePlugin {
     if (idle_gpus < fewest) return -std::numeric_limits<double>::infinity();
     return -(static_cast<double>(std::max(0, idle_gpus - most)) * 1e9);
   }
+
+ private:
+  struct ShapeFit {
+    bool cpu_memory = true;  // the node has the CPUs and memory in all
+    bool gpus = true;        // its GPUs could serve the request, were they free
+    bool one_model = true;   // every GPU is of one model
+    int64_t booked = 0;      // what a share books on a GPU of this shape
+    int fewest_gpus = 0;     // idle GPUs the smallest whole-GPU option that could fit needs
+  };
+
+  // A necessary condition on the GPUs, and where the node has one model of
+  // GPU also a sufficient one.
+  static bool GpusMayFit(const ResourceRequest& req, const ShapeFit& shape, const Fleet::NodeClass& cls) {
+    if (!shape.gpus) return false;
+    if (req.gpu_milli > 0) return cls.most_gpu_free >= shape.booked;
+    return cls.idle_gpus >= shape.fewest_gpus;
+  }
+
+  // Per shape for the task being placed (plans are never reused).
+  const ShapeFit& Shape(const TaskContext& ctx, const Fleet& fleet, int s) {
+    if (ctx.plan != plan_ || ctx.task != task_ || fleet.shape_count() != static_cast<int>(shapes_.size())) {
+      plan_ = ctx.plan;
+      task_ = ctx.task;
+      shapes_.assign(static_cast<size_t>(fleet.shape_count()), std::nullopt);
+    }
+    std::optional<ShapeFit>& slot = shapes_[static_cast<size_t>(s)];
+    if (!slot) slot = ShapeFitOf(ctx.task->resources, fleet, fleet.ShapeExample(s));
+    return *slot;
+  }
+
+  static ShapeFit ShapeFitOf(const ResourceRequest& req, const Fleet& fleet, NodeIndex i) {
+    const Node& node = fleet.node(i);
+    ShapeFit f;
+    f.cpu_memory = req.cpus_milli <= node.cpus_milli && req.memory_mib <= node.memory_mib;
+    for (const GpuDevice& g : node.gpus) f.one_model &= g.model == node.gpus.front().model;
+    if (req.gpu_milli > 0) {
+      f.booked = fleet.Booked(i, MilliGpu(req.gpu_milli)).raw();
+      bool any = false;
+      for (const GpuDevice& g : node.gpus) {
+        bool model = req.accelerators.empty();
+        for (const auto& [m, n] : req.accelerators) model |= ModelMatches(m, g.model);
+        any |= model;
+      }
+      f.gpus = any;
+    } else if (!req.accelerators.empty()) {
+      bool any = false;
+      for (const auto& [model, count] : req.accelerators) {
+        if (count <= 0) continue;
+        int matching = 0;
+        for (const GpuDevice& g : node.gpus) matching += ModelMatches(model, g.model);
+        if (matching < count) continue;
+        f.fewest_gpus = any ? std::min(f.fewest_gpus, count) : count;
+        any = true;
+      }
+      f.gpus = any;
+    }
+    return f;
+  }
+
+  uint64_t plan_ = 0;
+  const TaskRequest* task_ = nullptr;
+  std::vector<std::optional<ShapeFit>> shapes_;
 };
 
 // --- pre-filter ---

@@ -73,7 +73,9 @@ void Fleet::SetNodes(std::vector<Node> nodes) {
   class_of_.assign(nodes_.size(), -1);
   shape_index_.clear();
   shape_example_.clear();
+  shape_models_.clear();
   classes_.clear();
+  lowest_.clear();
   classes_by_idle_.clear();
   class_index_.clear();
   for (NodeIndex i = 0; i < size(); ++i) {
@@ -89,7 +91,17 @@ void Fleet::SetNodes(std::vector<Node> nodes) {
     idle_gpus_[i] = idle;
     auto [it, added] = shape_index_.emplace(ShapeKey(n), static_cast<int>(shape_index_.size()));
     shape_of_[i] = it->second;
-    if (added) shape_example_.push_back(i);
+    if (added) {
+      shape_example_.push_back(i);
+      // Per GPU position: the first position of the same model.
+      std::vector<int64_t>& model_of = shape_models_.emplace_back(n.gpus.size(), 0);
+      for (size_t p = 0; p < n.gpus.size(); ++p)
+        for (size_t q = 0; q <= p; ++q)
+          if (n.gpus[q].model == n.gpus[p].model) {
+            model_of[p] = static_cast<int64_t>(q);
+            break;
+          }
+    }
     Classify(i);
   }
   ++generation_;
@@ -209,9 +221,20 @@ Fleet Fleet::EmptyCopy() const {
   return f;
 }
 
+NodeIndex Fleet::LowestOf(int c) const {
+  NodeIndex& lowest = lowest_[static_cast<size_t>(c)];
+  if (lowest == kNoNode)
+    for (const auto& [cpu, m] : classes_[static_cast<size_t>(c)].members)
+      if (lowest == kNoNode || m < lowest) lowest = m;
+  return lowest;
+}
+
 void Fleet::Unclassify(NodeIndex i) {
   int c = class_of_[i];
-  if (c >= 0) classes_[c].members.erase({FreeCpu(i).raw(), i});
+  if (c >= 0) {
+    classes_[c].members.erase({FreeCpu(i).raw(), i});
+    if (lowest_[c] == i) lowest_[c] = kNoNode;
+  }
   class_of_[i] = -1;
 }
 
@@ -219,19 +242,36 @@ void Fleet::Classify(NodeIndex i) {
   std::string key;
   key.reserve(32 + 8 * used_[i].gpu_milli_used.size());
   Put(key, shape_of_[i]);
-  // The multiset of bookings: which device holds what does not change a fit.
-  std::vector<int64_t> gpu = used_[i].gpu_milli_used;
+  // The multiset of bookings per GPU model: which device of a model holds
+  // what does not change a fit, which model does (a node may mix models).
+  const std::vector<int64_t>& used = used_[i].gpu_milli_used;
+  const std::vector<int64_t>& model_of = shape_models_[static_cast<size_t>(shape_of_[i])];
+  std::vector<int64_t> gpu(used.size());
+  int64_t least_used = kMilliPerUnit;
+  for (size_t p = 0; p < used.size(); ++p) {
+    gpu[p] = model_of[p] * (kMilliPerUnit + 1) + used[p];
+    least_used = std::min(least_used, used[p]);
+  }
   std::sort(gpu.begin(), gpu.end());
   for (int64_t g : gpu) Put(key, g);
   auto [it, added] = class_index_.emplace(std::move(key), static_cast<int>(classes_.size()));
+  int c = it->second;
   if (added) {
-    classes_.push_back({shape_of_[i], {}});
+    NodeClass& cls = classes_.emplace_back();
+    cls.shape = shape_of_[i];
+    cls.idle_gpus = idle_gpus_[i];
+    cls.most_gpu_free = used.empty() ? 0 : kMilliPerUnit - least_used;
+    lowest_.push_back(i);
     size_t idle = static_cast<size_t>(idle_gpus_[i]);
     if (classes_by_idle_.size() <= idle) classes_by_idle_.resize(idle + 1);
-    classes_by_idle_[idle].push_back(it->second);
+    classes_by_idle_[idle].push_back(c);
   }
-  classes_[it->second].members.insert({FreeCpu(i).raw(), i});
-  class_of_[i] = it->second;
+  NodeClass& cls = classes_[static_cast<size_t>(c)];
+  // An empty class's lowest is kNoNode; a stale one stays stale.
+  NodeIndex& lowest = lowest_[static_cast<size_t>(c)];
+  if (cls.members.empty() || (lowest != kNoNode && i < lowest)) lowest = i;
+  cls.members.insert({FreeCpu(i).raw(), i});
+  class_of_[i] = c;
 }
 
 }  // namespace skyrun

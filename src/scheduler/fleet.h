@@ -4,7 +4,7 @@
 // scanning); a node is found by name through a hash map.
 //
 // Node classes: nodes of the same backend, shape (CPUs, memory, GPU models),
-// state, attributes, prices and the same GPU bookings share a class, so the
+// state, attributes, prices and the same GPU bookings (per GPU model) share a class, so the
 // scheduler's filters and device picker run once per class, not once per
 // node. Free CPU and memory vary too finely to split classes (real tasks ask
 // for every amount): a class keeps its nodes ordered by free CPU instead.
@@ -55,6 +55,13 @@ class Fleet {
     // By (free milli-CPU, index): the tightest node on CPU that still fits is
     // a lower_bound away, and ties go to the lowest index.
     std::set<std::pair<int64_t, NodeIndex>> members;
+    // What the bookings (the same on every member) leave, so a search can
+    // skip a class that cannot fit without looking at a node: idle GPUs and
+    // the milli-GPU free on the emptiest GPU (0 on a node without GPUs).
+    int idle_gpus = 0;
+    int64_t most_gpu_free = 0;
+    // The most free milli-CPU of a member (0 when empty).
+    int64_t MostFreeCpu() const { return members.empty() ? 0 : members.rbegin()->first; }
   };
 
   // Replaces the nodes. What is booked on a node is kept by name across
@@ -115,6 +122,9 @@ class Fleet {
   // class, so a class never changes level); classes may be empty.
   const std::vector<std::vector<int>>& classes_by_idle() const { return classes_by_idle_; }
   int ClassOf(NodeIndex i) const { return class_of_[i]; }
+  // The lowest index among class c's nodes (kNoNode when it has none); kept
+  // lazily: worked out again only after that node left the class.
+  NodeIndex LowestOf(int c) const;
   int ShapeOf(NodeIndex i) const { return shape_of_[i]; }
   int shape_count() const { return static_cast<int>(shape_index_.size()); }
   // A node of that shape (its backend, its static facts).
@@ -135,9 +145,11 @@ class Fleet {
 
   std::vector<int> shape_of_;
   std::vector<NodeIndex> shape_example_;
+  std::vector<std::vector<int64_t>> shape_models_;  // by shape, per GPU: its model's first position
   std::vector<int> class_of_;
   std::unordered_map<std::string, int> shape_index_;
   std::vector<NodeClass> classes_;
+  mutable std::vector<NodeIndex> lowest_;  // by class; kNoNode when stale or empty
   std::vector<std::vector<int>> classes_by_idle_;
   std::unordered_map<std::string, int> class_index_;
   uint64_t generation_ = 1;

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 
 #include "scheduler/test_nodes.h"
@@ -37,6 +38,18 @@ TEST(FleetTest, IdenticalNodesShareAClassUntilTheirBookingsDiffer) {
   EXPECT_EQ(fleet.ClassOf(0), fleet.ClassOf(1));
   fleet.Release(t);
   EXPECT_NE(fleet.ClassOf(0), fleet.ClassOf(1));
+}
+
+TEST(FleetTest, NodesWithTwoGpuModelsShareAClassOnlyWhenEachModelHoldsTheSame) {
+  Node a = MakeNode("a", 8, 64, 2), b = MakeNode("b", 8, 64, 2), c = MakeNode("c", 8, 64, 2);
+  for (Node* n : {&a, &b, &c}) n->gpus[1].model = "V100";
+  Fleet fleet;
+  fleet.SetNodes({a, b, c});
+  fleet.Reserve(On("a", {0}, 1000));  // its A100
+  fleet.Reserve(On("b", {1}, 1000));  // its V100
+  fleet.Reserve(On("c", {0}, 1000));  // its A100, as on a
+  EXPECT_NE(fleet.ClassOf(0), fleet.ClassOf(1));
+  EXPECT_EQ(fleet.ClassOf(0), fleet.ClassOf(2));
 }
 
 TEST(FleetTest, AttributesAndStateSeparateClasses) {
@@ -85,6 +98,55 @@ TEST(FleetTest, IncrementalFreeCapacityEqualsRecomputed) {
     // And the classes agree: nodes share a class in one exactly when in the other.
     for (NodeIndex j = 0; j < fleet.size(); ++j)
       EXPECT_EQ(fleet.ClassOf(i) == fleet.ClassOf(j), fresh.ClassOf(i) == fresh.ClassOf(j));
+  }
+}
+
+// What a class keeps about its members equals what they say, after every booking.
+void ExpectClassFactsHold(const Fleet& fleet) {
+  for (int c = 0; c < static_cast<int>(fleet.classes().size()); ++c) {
+    const Fleet::NodeClass& cls = fleet.classes()[static_cast<size_t>(c)];
+    NodeIndex lowest = kNoNode;
+    int64_t most_cpu = 0;
+    for (const auto& [cpu, m] : cls.members) {
+      if (lowest == kNoNode || m < lowest) lowest = m;
+      most_cpu = std::max(most_cpu, fleet.FreeCpu(m).raw());
+      EXPECT_EQ(cls.idle_gpus, fleet.IdleGpus(m));
+      int64_t most_gpu = 0;
+      for (size_t p = 0; p < fleet.node(m).gpus.size(); ++p)
+        most_gpu = std::max(most_gpu, kMilliPerUnit - fleet.GpuUsed(m, p).raw());
+      EXPECT_EQ(cls.most_gpu_free, most_gpu);
+    }
+    EXPECT_EQ(fleet.LowestOf(c), lowest) << "class " << c;
+    EXPECT_EQ(cls.MostFreeCpu(), most_cpu);
+  }
+}
+
+TEST(FleetTest, ClassFactsFollowEveryBooking) {
+  std::vector<Node> nodes;
+  for (int i = 0; i < 8; ++i) nodes.push_back(MakeNode("n" + std::to_string(i), 16, 128, i % 2 ? 4 : 0));
+  Fleet fleet;
+  fleet.SetNodes(nodes);
+  std::mt19937 rng(11);
+  std::vector<TaskPlacement> live;
+  for (int step = 0; step < 600; ++step) {
+    if (!live.empty() && rng() % 3 == 0) {
+      size_t k = rng() % live.size();
+      fleet.Release(live[k]);
+      live.erase(live.begin() + static_cast<long>(k));
+    } else {
+      NodeIndex n = static_cast<NodeIndex>(rng() % nodes.size());
+      if (fleet.FreeCpu(n) < MilliCpu(1000)) continue;
+      TaskPlacement t = On(nodes[n].name, {}, 0);
+      if (!nodes[n].gpus.empty()) {
+        int gpu = static_cast<int>(rng() % 4);
+        int64_t share = rng() % 2 ? 250 : 1000;
+        if (fleet.GpuUsed(n, static_cast<size_t>(gpu)) + MilliGpu(share) > MilliGpu(kMilliPerUnit)) continue;
+        t = On(nodes[n].name, {gpu}, share);
+      }
+      fleet.Reserve(t);
+      live.push_back(t);
+    }
+    ExpectClassFactsHold(fleet);
   }
 }
 

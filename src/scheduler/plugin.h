@@ -105,6 +105,10 @@ class FilterPlugin : public virtual Plugin {
   // Whether `node` may hold the task; when not and `why` is set, says why.
   virtual bool Filter(const TaskContext& ctx, const Fleet& fleet, NodeIndex node, std::string* why) = 0;
   virtual bool NodeSpecific(const TaskContext&) const { return false; }
+  // True when the answer (and the reason) reads only the node's static
+  // facts, so it holds for every node of a shape: the scheduler then asks
+  // once per shape, not once per class.
+  virtual bool ShapeOnly(const TaskContext&) const { return false; }
 };
 
 class PostFilterPlugin : public virtual Plugin {
@@ -147,11 +151,28 @@ class PermitPlugin : public virtual Plugin {
   virtual std::string Permit(const PendingJob& job, const Placement& plan, const Fleet& fleet) = 0;
 };
 
+// Names a why-not without writing it (see DevicePicker::WhyNot).
+struct ReasonKey {
+  int64_t kind = 0, a = 0, b = 0;
+  bool operator==(const ReasonKey&) const = default;
+};
+
 class DevicePicker : public virtual Plugin {
  public:
   // Whether the task fits in what node has free, and on which devices.
   virtual std::optional<DeviceChoice> Pick(const TaskRequest& task, const Fleet& fleet, NodeIndex node,
                                            std::string* why) = 0;
+  // A quick necessary condition: false only when Pick fails on every node of
+  // class `cls`. Called for every class a search meets, so it must be cheap
+  // (what it needs per shape it may cache under ctx.plan and ctx.task).
+  virtual bool MayFit(const TaskContext&, const Fleet&, int cls) { return true; }
+  // On a node where Pick fails: a key that is equal on two nodes only when
+  // Pick says the same why-not on both, so a task that fits nowhere is
+  // explained with one reason written per key, not one per class; nullopt
+  // when the picker cannot tell (Pick is then asked).
+  virtual std::optional<ReasonKey> WhyNot(const TaskContext&, const Fleet&, NodeIndex) {
+    return std::nullopt;
+  }
 };
 
 // Builds plugins by name ("best-fit", "expression"). The built-ins are

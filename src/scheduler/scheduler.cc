@@ -1,9 +1,10 @@
 #include "scheduler/scheduler.h"
 
 #include <algorithm>
+#include <array>
 #include <limits>
-#include <map>
 #include <set>
+#include <unordered_map>
 
 #include "common/check.h"
 #include "common/strings.h"
@@ -36,20 +37,24 @@ std::string NumberWithCommas(int64_t n) {
 }
 
 // Why-not reasons, grouped: "n1, n2: 0 of 2 V100 free; 9,980 nodes (n3, n4, ...): node is DOWN".
+// A group shows its first three nodes met and is ordered by its lowest node.
 class WhySummary {
  public:
-  void AddMembers(const std::string& why, const std::set<std::pair<int64_t, NodeIndex>>& members) {
-    Group& g = groups_[why];
-    g.count += static_cast<int64_t>(members.size());
-    for (const auto& [cpu, m] : members) {
-      g.first = std::min(g.first, m);
-      if (g.names.size() < 3) g.names.push_back(m);
-    }
+  struct Group;
+  // The group of a reason, to add to at once (a group is never empty).
+  Group& Of(const std::string& why) { return groups_[why]; }
+  void AddClass(const std::string& why, const Fleet& fleet, int c) { AddClass(Of(why), fleet, c); }
+  void AddClass(Group& g, const Fleet& fleet, int c) {
+    const Fleet::NodeClass& cls = fleet.classes()[static_cast<size_t>(c)];
+    g.count += static_cast<int64_t>(cls.members.size());
+    g.first = std::min(g.first, fleet.LowestOf(c));
+    for (auto it = cls.members.begin(); it != cls.members.end() && g.shown < kShown; ++it)
+      g.names[g.shown++] = it->second;
   }
   void AddOne(const std::string& why, NodeIndex node) {
     Group& g = groups_[why];
     g.count += 1;
-    if (g.names.size() < 3) g.names.push_back(node);
+    if (g.shown < kShown) g.names[g.shown++] = node;
     g.first = std::min(g.first, node);
   }
   bool empty() const { return groups_.empty(); }
@@ -57,8 +62,10 @@ class WhySummary {
   std::string Text(const Fleet& fleet) const {
     std::vector<std::pair<const std::string*, const Group*>> order;
     for (const auto& [why, g] : groups_) order.push_back({&why, &g});
-    std::sort(order.begin(), order.end(),
-              [](const auto& a, const auto& b) { return a.second->first < b.second->first; });
+    // Groups never share a node, so their first nodes differ: the order is total.
+    std::partial_sort(order.begin(), order.begin() + static_cast<ptrdiff_t>(std::min(kShown, order.size())),
+                      order.end(),
+                      [](const auto& a, const auto& b) { return a.second->first < b.second->first; });
     std::vector<std::string> parts;
     int64_t more = 0;
     for (size_t k = 0; k < order.size(); ++k) {
@@ -67,7 +74,7 @@ class WhySummary {
         more += g.count;
         continue;
       }
-      std::vector<NodeIndex> names = g.names;
+      std::vector<NodeIndex> names(g.names.begin(), g.names.begin() + g.shown);
       std::sort(names.begin(), names.end());
       std::vector<std::string> shown;
       for (NodeIndex n : names) shown.push_back(fleet.node(n).name);
@@ -81,14 +88,16 @@ class WhySummary {
     return out;
   }
 
- private:
   static constexpr size_t kShown = 3;
   struct Group {
     int64_t count = 0;
     NodeIndex first = std::numeric_limits<NodeIndex>::max();
-    std::vector<NodeIndex> names;
+    std::array<NodeIndex, kShown> names{};  // the first `shown` met
+    size_t shown = 0;
   };
-  std::map<std::string, Group> groups_;
+
+ private:
+  std::unordered_map<std::string, Group> groups_;
 };
 
 }  // namespace
@@ -104,10 +113,10 @@ Result<Scheduler> Scheduler::Create(const ProfileSpec& spec) {
   return Scheduler(std::move(p));
 }
 
-template <typename Tightest>
+template <typename MayFit, typename Tightest>
 std::optional<Scheduler::Candidate> Scheduler::BestByLevel(const TaskContext& ctx, Fleet& fleet,
-                                                           const std::vector<char>& shape_ok,
-                                                           const Tightest& tightest) {
+                                                           const MayFit& may_fit, const Tightest& tightest,
+                                                           size_t first_filter) {
   // Only when one score decides: the others give every node the same (their
   // normalised value is then a constant), so the weighted total orders nodes
   // as that score's raw value does, ties to the lowest node index. It must
@@ -138,14 +147,13 @@ std::optional<Scheduler::Candidate> Scheduler::BestByLevel(const TaskContext& ct
     // No node left can beat (or tie) the best: every later level's bound is lower.
     if (best.node != kNoNode && bound < best_score) break;
     for (int ci : levels[static_cast<size_t>(idle)]) {
-      const Fleet::NodeClass& cls = fleet.classes()[static_cast<size_t>(ci)];
-      if (cls.members.empty() || !shape_ok[static_cast<size_t>(cls.shape)]) continue;
+      if (!may_fit(ci)) continue;
       bool any_eligible = false;
-      NodeIndex rep = tightest(cls, &any_eligible);
+      NodeIndex rep = tightest(fleet.classes()[static_cast<size_t>(ci)], &any_eligible);
       if (rep == kNoNode) continue;
       bool pass = true;
-      for (FilterPlugin* f : profile_.filters) {
-        if (!f->Filter(ctx, fleet, rep, nullptr)) {
+      for (size_t k = first_filter; k < profile_.filters.size(); ++k) {
+        if (!profile_.filters[k]->Filter(ctx, fleet, rep, nullptr)) {
           pass = false;
           break;
         }
@@ -175,9 +183,37 @@ std::optional<Scheduler::Candidate> Scheduler::BestNode(const TaskContext& ctx, 
   std::string reason;
   std::string* reason_out = why ? &reason : nullptr;
 
+  // The filters before the first that reads more than a node's static facts
+  // say the same for every node of a shape: asked once per shape, on its
+  // example node (0 fails, 1 passes, -1 not asked yet).
+  size_t shape_filters = 0;
+  while (shape_filters < profile_.filters.size() && profile_.filters[shape_filters]->ShapeOnly(ctx))
+    ++shape_filters;
+  const size_t nshapes = static_cast<size_t>(fleet.shape_count());
+  shape_pass_.assign(nshapes, -1);
+  std::vector<std::string> shape_why(why ? nshapes : 0);
+  auto shape_passes = [&](int s) {
+    int8_t& pass = shape_pass_[static_cast<size_t>(s)];
+    if (pass < 0) {
+      pass = 1;
+      NodeIndex example = fleet.ShapeExample(s);
+      std::string* out = why ? &shape_why[static_cast<size_t>(s)] : nullptr;
+      for (size_t k = 0; k < shape_filters && pass; ++k)
+        pass = profile_.filters[k]->Filter(ctx, fleet, example, out) ? 1 : 0;
+    }
+    return pass == 1;
+  };
+  // Cheap checks that let a search skip a class without looking at a node.
+  auto may_fit = [&](int ci) {
+    const Fleet::NodeClass& cls = fleet.classes()[static_cast<size_t>(ci)];
+    return !cls.members.empty() && shape_ok[static_cast<size_t>(cls.shape)] && shape_passes(cls.shape) &&
+           profile_.device_picker->MayFit(ctx, fleet, ci);
+  };
+
+  // On a node whose shape passes the shape filters.
   auto evaluate = [&](NodeIndex n) -> bool {
-    for (FilterPlugin* f : profile_.filters) {
-      if (!f->Filter(ctx, fleet, n, reason_out)) return false;
+    for (size_t k = shape_filters; k < profile_.filters.size(); ++k) {
+      if (!profile_.filters[k]->Filter(ctx, fleet, n, reason_out)) return false;
     }
     std::optional<DeviceChoice> choice = profile_.device_picker->Pick(*ctx.task, fleet, n, reason_out);
     if (!choice) return false;
@@ -202,16 +238,46 @@ std::optional<Scheduler::Candidate> Scheduler::BestNode(const TaskContext& ctx, 
     }
     return kNoNode;
   };
+  const std::string kHoldsARank = "holds a rank of this job already";
+  // Explaining: the picker's why-nots by key, each written once (only when
+  // every filter is asked per shape, so the picker has the last word).
+  struct KeyHash {
+    size_t operator()(const ReasonKey& k) const {
+      auto u = [](int64_t v) { return static_cast<uint64_t>(v); };
+      return std::hash<uint64_t>()(u(k.kind) * 1000003 ^ u(k.a) * 7919 ^ u(k.b));
+    }
+  };
+  std::unordered_map<ReasonKey, WhySummary::Group*, KeyHash> by_key;
+  const bool explain_by_key = why && shape_filters == profile_.filters.size();
 
   if (!node_specific && !why) {
-    if (std::optional<Candidate> c = BestByLevel(ctx, fleet, shape_ok, tightest)) {
+    if (std::optional<Candidate> c = BestByLevel(ctx, fleet, may_fit, tightest, shape_filters)) {
       if (c->node == kNoNode) return std::nullopt;
       return c;
     }
   }
 
-  for (const Fleet::NodeClass& cls : fleet.classes()) {
-    if (cls.members.empty() || !shape_ok[static_cast<size_t>(cls.shape)]) continue;
+  const std::vector<Fleet::NodeClass>& classes = fleet.classes();
+  for (int ci = 0; ci < static_cast<int>(classes.size()); ++ci) {
+    const Fleet::NodeClass& cls = classes[static_cast<size_t>(ci)];
+    if (!why) {
+      if (!may_fit(ci)) continue;
+    } else {
+      if (cls.members.empty() || !shape_ok[static_cast<size_t>(cls.shape)]) continue;
+      if (!shape_passes(cls.shape)) {
+        // Every node the job may still use says the shape's reason.
+        const std::string& shape_reason = shape_why[static_cast<size_t>(cls.shape)];
+        if (node_specific) {
+          for (const auto& [cpu, m] : cls.members)
+            summary.AddOne(eligible(m) ? shape_reason : kHoldsARank, m);
+          continue;
+        }
+        bool any = false;
+        for (auto it = cls.members.begin(); it != cls.members.end() && !any; ++it) any = eligible(it->second);
+        summary.AddClass(any ? shape_reason : kHoldsARank, fleet, ci);
+        continue;
+      }
+    }
     if (!node_specific) {
       bool any_eligible = false;
       NodeIndex rep = tightest(cls, &any_eligible);
@@ -221,16 +287,33 @@ std::optional<Scheduler::Candidate> Scheduler::BestNode(const TaskContext& ctx, 
         for (auto it = cls.members.rbegin(); it != cls.members.rend() && rep == kNoNode; ++it)
           if (eligible(it->second)) rep = it->second;
         if (rep == kNoNode && !any_eligible) {
-          summary.AddMembers("holds a rank of this job already", cls.members);
+          summary.AddClass(kHoldsARank, fleet, ci);
           continue;
         }
       }
-      if (!evaluate(rep) && why) summary.AddMembers(reason, cls.members);
+      if (explain_by_key) {
+        if (std::optional<ReasonKey> key = profile_.device_picker->WhyNot(ctx, fleet, rep)) {
+          auto [it, added] = by_key.try_emplace(*key, nullptr);
+          if (!added) {
+            summary.AddClass(*it->second, fleet, ci);
+            continue;
+          }
+          // The first node with this key: Pick writes the reason.
+          if (evaluate(rep)) {
+            by_key.erase(it);  // it fits after all: a candidate, not a reason
+            continue;
+          }
+          it->second = &summary.Of(reason);
+          summary.AddClass(*it->second, fleet, ci);
+          continue;
+        }
+      }
+      if (!evaluate(rep) && why) summary.AddClass(reason, fleet, ci);
       continue;
     }
     for (const auto& [cpu, m] : cls.members) {
       if (!eligible(m)) {
-        if (why) summary.AddOne("holds a rank of this job already", m);
+        if (why) summary.AddOne(kHoldsARank, m);
       } else if (!evaluate(m) && why) {
         summary.AddOne(reason, m);
       }

@@ -96,9 +96,11 @@ class Scheduler {
   // classes by idle GPUs, most promising level first, stopping when no level
   // left can beat the best found. nullopt when it does not apply; a
   // candidate with node kNoNode when no node has room.
-  template <typename Tightest>
-  std::optional<Candidate> BestByLevel(const TaskContext& ctx, Fleet& fleet,
-                                       const std::vector<char>& shape_ok, const Tightest& tightest);
+  // may_fit(class) is false for a class that cannot take the task; filters
+  // before first_filter are known to pass on every class that may.
+  template <typename MayFit, typename Tightest>
+  std::optional<Candidate> BestByLevel(const TaskContext& ctx, Fleet& fleet, const MayFit& may_fit,
+                                       const Tightest& tightest, size_t first_filter);
   // The best node for one task among backends with allowed[backend shape]; or why none.
   std::optional<Candidate> BestNode(const TaskContext& ctx, Fleet& fleet, const std::vector<char>& shape_ok,
                                     std::string* why);
@@ -126,6 +128,7 @@ class Scheduler {
   std::vector<uint16_t> ranks_on_;  // by node: ranks of the job being planned
   int max_per_node_ = 1;
   std::vector<Candidate> candidates_;
+  std::vector<int8_t> shape_pass_;  // by shape, for the task being searched
 };
 
 }  // namespace skyrun
