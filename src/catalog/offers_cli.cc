@@ -7,6 +7,7 @@
 #include <tuple>
 
 #include "common/strings.h"
+#include "common/text_table.h"
 
 #ifndef SKYRUN_BUILTIN_CATALOG_DIR
 #define SKYRUN_BUILTIN_CATALOG_DIR "data/catalog"
@@ -34,26 +35,16 @@ std::string Gib(int64_t mib) {
 }
 
 void PrintTable(const std::vector<Offer>& offers, std::ostream& out) {
-  std::vector<std::vector<std::string>> rows = {{"PROVIDER", "REGION", "ZONE", "INSTANCE", "GPU", "GPUS",
-                                                 "GPU_MEM_GIB", "VCPUS", "MEM_GIB", "$/H", "SPOT_$/H"}};
+  Table t({"PROVIDER", "REGION", "ZONE", "INSTANCE", "GPU", "GPUS", "GPU_MEM_GIB", "VCPUS", "MEM_GIB", "$/H",
+           "SPOT_$/H"});
   for (const Offer& o : offers) {
-    rows.push_back({o.provider, o.region, o.zone.empty() ? "-" : o.zone,
-                    o.instance_type.empty() ? "-" : o.instance_type,
-                    o.accelerator.empty() ? "-" : o.accelerator, std::to_string(o.accelerator_count),
-                    o.gpu_memory_mib ? Gib(o.gpu_memory_mib) : "-", FormatMilli(o.cpus.raw()),
-                    Gib(o.memory.raw()), Money(o.price), o.spot_price ? Money(*o.spot_price) : "-"});
+    t.AddRow({o.provider, o.region, o.zone.empty() ? "-" : o.zone,
+              o.instance_type.empty() ? "-" : o.instance_type, o.accelerator.empty() ? "-" : o.accelerator,
+              std::to_string(o.accelerator_count), o.gpu_memory_mib ? Gib(o.gpu_memory_mib) : "-",
+              FormatMilli(o.cpus.raw()), Gib(o.memory.raw()), Money(o.price),
+              o.spot_price ? Money(*o.spot_price) : "-"});
   }
-  std::vector<size_t> width(rows[0].size(), 0);
-  for (const auto& row : rows)
-    for (size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], row[i].size());
-  for (const auto& row : rows) {
-    std::string line;
-    for (size_t i = 0; i < row.size(); ++i) {
-      line += row[i];
-      if (i + 1 < row.size()) line += std::string(width[i] - row[i].size() + 2, ' ');
-    }
-    out << line << "\n";
-  }
+  t.Print(out);
 }
 
 }  // namespace

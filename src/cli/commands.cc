@@ -15,7 +15,7 @@
 #include "cli/client_flags.h"
 #include "cli/follow.h"
 #include "cli/interrupt.h"
-#include "cli/table.h"
+#include "common/text_table.h"
 #include "cli/tokens.h"
 #include "cli/upload.h"
 #include "common/clock.h"

@@ -9,7 +9,7 @@
 #include "cli/client.h"
 #include "cli/client_flags.h"
 #include "cli/commands.h"
-#include "cli/table.h"
+#include "common/text_table.h"
 
 namespace skyrun {
 

@@ -6,7 +6,7 @@
 
 #include "cli/client.h"
 #include "cli/client_flags.h"
-#include "cli/table.h"
+#include "common/text_table.h"
 #include "common/strings.h"
 
 namespace skyrun {

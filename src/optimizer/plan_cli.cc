@@ -10,6 +10,7 @@
 
 #include "catalog/catalog.h"
 #include "catalog/offers_cli.h"
+#include "common/text_table.h"
 #include "optimizer/market_catalog.h"
 #include "optimizer/optimizer.h"
 #include "spec/spec_parser.h"
@@ -43,21 +44,11 @@ std::string Instance(const Candidate& c) {
   return what;
 }
 
+// The first row is the header.
 void PrintTable(const std::vector<std::vector<std::string>>& rows, std::ostream& out) {
-  std::vector<size_t> width;
-  for (const auto& row : rows)
-    for (size_t i = 0; i < row.size(); ++i) {
-      if (width.size() <= i) width.push_back(0);
-      width[i] = std::max(width[i], row[i].size());
-    }
-  for (const auto& row : rows) {
-    std::string line;
-    for (size_t i = 0; i < row.size(); ++i) {
-      line += row[i];
-      if (i + 1 < row.size()) line += std::string(width[i] - row[i].size() + 2, ' ');
-    }
-    out << line << "\n";
-  }
+  Table t(rows.front());
+  for (size_t i = 1; i < rows.size(); ++i) t.AddRow(rows[i]);
+  t.Print(out);
 }
 
 nlohmann::json StageJson(const StagePlan& s) {

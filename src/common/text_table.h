@@ -1,4 +1,5 @@
-// Plain-text tables for the CLI: columns sized to their content.
+// Plain-text tables for commands (the CLI, `skyrun offers`, `skyrun plan`):
+// columns sized to their content, trailing spaces trimmed.
 // Thread-safety: plain values.
 #pragma once
 

@@ -1,4 +1,4 @@
-#include "cli/table.h"
+#include "common/text_table.h"
 
 #include <algorithm>
 
