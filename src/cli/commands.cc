@@ -15,11 +15,11 @@
 #include "cli/client_flags.h"
 #include "cli/follow.h"
 #include "cli/interrupt.h"
-#include "common/text_table.h"
 #include "cli/tokens.h"
 #include "cli/upload.h"
 #include "common/clock.h"
 #include "common/strings.h"
+#include "common/text_table.h"
 #include "spec/spec_parser.h"
 
 namespace skyrun {

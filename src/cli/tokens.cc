@@ -6,8 +6,8 @@
 
 #include "cli/client.h"
 #include "cli/client_flags.h"
-#include "common/text_table.h"
 #include "common/strings.h"
+#include "common/text_table.h"
 
 namespace skyrun {
 

@@ -240,11 +240,13 @@ CommandResult Skyrun(const std::vector<std::string>& args, std::map<std::string,
 }
 
 TEST(CliTest, Item14_UnknownCommandIsNamedWithTheCloseOnes) {
-  auto plan = Skyrun({"plan"});
-  EXPECT_EQ(plan.exit_code, 2) << plan.output;
-  EXPECT_NE(plan.output.find("unknown command \"plan\" for \"skyrun\""), std::string::npos) << plan.output;
-  EXPECT_EQ(plan.output.find("A subcommand is required"), std::string::npos) << plan.output;
-  EXPECT_NE(plan.output.find("launch"), std::string::npos) << "lists the commands: " << plan.output;
+  // ("plan" was the example here until `skyrun plan` became a command.)
+  auto deploy = Skyrun({"deploy"});
+  EXPECT_EQ(deploy.exit_code, 2) << deploy.output;
+  EXPECT_NE(deploy.output.find("unknown command \"deploy\" for \"skyrun\""), std::string::npos)
+      << deploy.output;
+  EXPECT_EQ(deploy.output.find("A subcommand is required"), std::string::npos) << deploy.output;
+  EXPECT_NE(deploy.output.find("launch"), std::string::npos) << "lists the commands: " << deploy.output;
 
   auto typo = Skyrun({"lanch", "job.yaml"});
   EXPECT_EQ(typo.exit_code, 2) << typo.output;

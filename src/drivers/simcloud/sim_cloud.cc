@@ -376,7 +376,8 @@ BillingRecord SimCloud::BillLocked(const Instance& in, Micros now) const {
     iv.end = cuts[i + 1];
     iv.hourly_price =
         in.spot ? SpotPriceAt(in.offer.instance_type, in.offer.zone, iv.start).value_or(0) : in.offer.price;
-    iv.cost_usd = iv.hourly_price * static_cast<double>(iv.end - iv.start) / static_cast<double>(kMicrosPerHour);
+    iv.cost_usd =
+        iv.hourly_price * static_cast<double>(iv.end - iv.start) / static_cast<double>(kMicrosPerHour);
     r.cost_usd += iv.cost_usd;
     r.intervals.push_back(iv);
   }
