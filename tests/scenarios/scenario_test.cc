@@ -35,6 +35,8 @@
 #include "controller/controller.h"
 #include "server/config.h"
 #include "spec/spec_parser.h"
+#include "support/fake_driver.h"
+#include "support/temp_dir.h"
 
 namespace skyrun {
 namespace {
@@ -45,76 +47,16 @@ fs::path ScenarioDir() {
   return fs::path(SKYRUN_SOURCE_DIR_DEFAULT) / "tests" / "scenarios";
 }
 
+using test_support::FakeDriver;
+
 // A backend that runs nothing: tasks are RUNNING until the scenario ends them.
-class ScenarioDriver final : public Driver {
- public:
-  ScenarioDriver(std::string name, std::vector<Node> nodes, BackendCapabilities caps = {})
-      : name_(std::move(name)), nodes_(std::move(nodes)), caps_(caps) {}
-
-  std::string Name() const override { return name_; }
-  BackendCapabilities Capabilities() const override { return caps_; }
-  Result<std::vector<Node>> Inventory() override {
-    std::lock_guard<std::mutex> lock(mu_);
-    std::vector<Node> out = nodes_;
-    for (auto& n : out)
-      if (down_.count(n.name)) n.state = NodeState::kDown;
-    return out;
-  }
-  Result<std::vector<std::string>> Launch(const AttemptLaunch& launch) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    std::vector<std::string> handles;
-    for (const auto& t : launch.tasks) {
-      std::string h =
-          launch.job_name + ":" + std::to_string(launch.attempt_no) + ":" + std::to_string(t.rank);
-      node_of_[h] = t.placement.node;
-      handles.push_back(h);
-    }
-    return handles;
-  }
-  TaskStatus Poll(const std::string& handle) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    TaskStatus s;
-    s.state = RunState::kRunning;
-    std::string job = handle.substr(0, handle.find(':'));
-    if (down_.count(node_of_[handle])) {
-      s.state = RunState::kLost;
-      s.reason = "NODE_FAIL (" + node_of_[handle] + " is down)";
-    } else if (auto it = exit_.find(job); it != exit_.end()) {
-      s.state = it->second == 0 ? RunState::kSucceeded : RunState::kFailed;
-      s.exit_code = it->second;
-    } else if (cancelled_.count(handle)) {
-      s.state = RunState::kKilled;
-    }
-    return s;
-  }
-  Status Cancel(const std::string& handle) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    cancelled_.insert(handle);
-    return Status::Ok();
-  }
-  std::string LogPath(const std::string&) override { return ""; }
-
-  void Exit(const std::string& job, int code) {
-    std::lock_guard<std::mutex> lock(mu_);
-    exit_[job] = code;
-  }
-  void SetDown(const std::string& node, bool down) {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (down)
-      down_.insert(node);
-    else
-      down_.erase(node);
-  }
-
- private:
-  std::string name_;
-  std::mutex mu_;
-  std::vector<Node> nodes_;
-  BackendCapabilities caps_;
-  std::set<std::string> down_, cancelled_;
-  std::map<std::string, std::string> node_of_;
-  std::map<std::string, int> exit_;
-};
+std::unique_ptr<FakeDriver> Backend(const std::string& name, std::vector<Node> nodes,
+                                    BackendCapabilities caps = {}) {
+  FakeDriver::Options o;
+  o.name = name;
+  o.capabilities = caps;
+  return std::make_unique<FakeDriver>(o, std::move(nodes));
+}
 
 Node NodeFromDecl(const LocalNodeDecl& d, const std::string& backend) {
   Node n;
@@ -145,7 +87,7 @@ class Scenario {
     YAML::Node doc = YAML::LoadFile(file_.string());
     auto nodes = ParseNodes(doc["nodes"], "local");
     if (!nodes.ok()) return "bad nodes: " + nodes.status().message() + "\n";
-    drivers_.push_back(std::make_unique<ScenarioDriver>("local", std::move(nodes).value()));
+    drivers_.push_back(Backend("local", std::move(nodes).value()));
     for (const auto& b : doc["backends"]) {
       std::string name = b.first.as<std::string>();
       BackendCapabilities caps;
@@ -153,12 +95,10 @@ class Scenario {
         caps.gpu_granularity_milli = b.second["gpu_granularity_milli"].as<int64_t>();
       auto more = ParseNodes(b.second["nodes"], name);
       if (!more.ok()) return "bad nodes: " + more.status().message() + "\n";
-      drivers_.push_back(std::make_unique<ScenarioDriver>(name, std::move(more).value(), caps));
+      drivers_.push_back(Backend(name, std::move(more).value(), caps));
     }
 
-    char tmpl[] = "/tmp/skyrun-scenario-XXXXXX";
-    dir_ = ::mkdtemp(tmpl);
-    auto store = Store::Open(dir_, &clock_);
+    auto store = Store::Open(dir_.path(), &clock_);
     if (!store.ok()) return "store: " + store.status().message() + "\n";
     store_ = std::move(store).value();
     for (const auto& t : doc["tenants"]) {
@@ -166,11 +106,6 @@ class Scenario {
       if (!rec.ok()) return "tenant: " + rec.status().message() + "\n";
       tenants_[rec->name] = rec->id;
     }
-    SpecDecoder decoder = [](const std::string& yaml, const std::string& file) -> Result<JobSpec> {
-      SpecParseResult parsed = ParseJobSpecs(yaml, file);
-      if (!parsed.ok()) return InvalidArgument(parsed.problems.front().ToString());
-      return parsed.specs.front();
-    };
     ControllerOptions options;
     if (doc["config"]) {
       auto cfg = ParseServerConfig(Emit(doc["config"]), file_.filename().string());
@@ -180,11 +115,11 @@ class Scenario {
       for (const auto& [name, q] : cfg->queues)
         if (q.default_time_limit_seconds) options.queue_time_limits[name] = *q.default_time_limit_seconds;
     }
-    options.state_dir = dir_;
+    options.state_dir = dir_.path();
     options.inventory_interval = kMicrosPerSecond;  // node-down is seen within a second
     std::vector<Driver*> drivers;
     for (auto& d : drivers_) drivers.push_back(d.get());
-    controller_ = std::make_unique<Controller>(store_.get(), drivers, &clock_, decoder, options);
+    controller_ = std::make_unique<Controller>(store_.get(), drivers, &clock_, DecodeStoredJobSpec, options);
     // Asks for the inventory, then reads it (Start would, with a loop thread).
     controller_->RunOnce();
     if (!controller_->WaitForBackends(60 * kMicrosPerSecond)) return "the driver did not answer\n";
@@ -199,8 +134,6 @@ class Scenario {
     }
     controller_.reset();
     store_.reset();
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
     return out_.str();
   }
 
@@ -252,12 +185,18 @@ class Scenario {
       bool ok = static_cast<bool>(step["finish"]);
       std::string job = (ok ? step["finish"] : step["fail"]).as<std::string>();
       out_ << (ok ? "finish " : "fail ") << job << "\n";
-      for (auto& d : drivers_) d->Exit(job, ok ? 0 : 1);
+      for (auto& d : drivers_) d->FinishJob(job, ok ? 0 : 1);
     } else if (step["node-down"] || step["node-up"]) {
       bool down = static_cast<bool>(step["node-down"]);
       std::string node = (down ? step["node-down"] : step["node-up"]).as<std::string>();
       out_ << (down ? "node-down " : "node-up ") << node << "\n";
-      for (auto& d : drivers_) d->SetDown(node, down);
+      for (auto& d : drivers_) {
+        if (down) {
+          d->FailNode(node);
+        } else {
+          d->RestoreNode(node);
+        }
+      }
     } else if (step["advance"]) {
       std::string text = step["advance"].as<std::string>();
       auto seconds = ParseDurationSeconds(text);
@@ -304,10 +243,10 @@ class Scenario {
   }
 
   fs::path file_;
-  std::string dir_;
+  test_support::TempDir dir_{"skyrun-scenario"};
   SimulatedClock clock_{1'800'000'000LL * kMicrosPerSecond};
   std::unique_ptr<Store> store_;
-  std::vector<std::unique_ptr<ScenarioDriver>> drivers_;
+  std::vector<std::unique_ptr<FakeDriver>> drivers_;
   std::unique_ptr<Controller> controller_;
   std::map<std::string, TenantId> tenants_;
   std::map<std::string, JobId> ids_;

@@ -61,7 +61,7 @@ TaskStatus FakeDriver::Poll(const std::string& handle) {
   std::optional<int> exit_code;
   if (auto f = finished_.find(handle); f != finished_.end()) exit_code = f->second;
   if (auto f = finished_jobs_.find(task->second.job_name); f != finished_jobs_.end()) exit_code = f->second;
-  if (down_nodes_.count(task->second.node)) {
+  if (down_nodes_.count(task->second.node) || lost_.count(handle)) {
     s.state = RunState::kLost;
     s.reason = "NODE_FAIL (node " + task->second.node + " is down)";
   } else if (exit_code) {
@@ -129,6 +129,13 @@ void FakeDriver::FailCancels(Status status) {
 void FakeDriver::FailNode(const std::string& node) {
   std::lock_guard<std::mutex> lock(mu_);
   down_nodes_.insert(node);
+}
+
+void FakeDriver::RestoreNode(const std::string& node) {
+  std::lock_guard<std::mutex> lock(mu_);
+  down_nodes_.erase(node);
+  for (const auto& [handle, task] : tasks_)
+    if (task.node == node) lost_.insert(handle);
 }
 
 void FakeDriver::Finish(const std::string& handle, int exit_code) {

@@ -68,6 +68,8 @@ class FakeDriver final : public Driver {
   // The node goes down (Inventory reports it kDown) and every task placed on
   // it is LOST with reason "NODE_FAIL (node N is down)", as Slurm reports it.
   void FailNode(const std::string& node);
+  // The node is up again (its lost tasks stay lost).
+  void RestoreNode(const std::string& node);
   // The task ends: SUCCEEDED with exit code 0, else FAILED with that code.
   void Finish(const std::string& handle, int exit_code);
   // Every task of every attempt of the job, launched so far or later, ends so.
@@ -100,6 +102,7 @@ class FakeDriver final : public Driver {
   int launch_failures_left_ = -1;  // < 0: until cleared
   Status cancel_failure_;
   std::set<std::string> down_nodes_;
+  std::set<std::string> lost_;         // tasks whose node failed and came back
   std::map<std::string, Task> tasks_;  // by handle
   std::vector<std::string> handles_;
   std::map<std::string, int> finished_;       // handle -> exit code

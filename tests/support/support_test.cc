@@ -131,6 +131,11 @@ TEST(FakeDriverTest, AFailedNodeIsDownAndItsTasksAreLost) {
   TaskStatus lost = driver.Poll("gang:1:1");
   EXPECT_EQ(lost.state, RunState::kLost);
   EXPECT_EQ(lost.reason, "NODE_FAIL (node n2 is down)");
+  // Back up: the node is offered again; its lost task stays lost.
+  driver.RestoreNode("n2");
+  EXPECT_EQ((*driver.Inventory())[1].state, NodeState::kUp);
+  EXPECT_EQ(driver.Poll("gang:1:1").state, RunState::kLost);
+  EXPECT_EQ(driver.Poll("gang:1:0").state, RunState::kRunning);
   // PollMany (the driver interface's default) goes through Poll.
   auto many = driver.PollMany({"gang:1:0", "gang:1:1"});
   ASSERT_EQ(many.size(), 2u);
