@@ -4,7 +4,7 @@
 #include <vector>
 
 #include "common/strings.h"
-#include "common/yaml_where.h"
+#include "common/yaml_reader.h"
 
 namespace skyrun {
 namespace {
@@ -27,58 +27,7 @@ const std::vector<std::string>& Keys() {
   return kKeys;
 }
 
-class EntryReader {
- public:
-  EntryReader(const YAML::Node& entry, const std::string& file, const std::string& path)
-      : entry_(entry), file_(file), path_(path) {}
-
-  template <typename T>
-  Status Get(const char* key, T* out) const {
-    YAML::Node n = entry_[key];
-    if (!n) return Status::Ok();
-    try {
-      *out = n.as<T>();
-    } catch (const YAML::Exception&) {
-      return InvalidArgument(YamlWhere(file_, n, Field(key)) + ": wrong type");
-    }
-    return Status::Ok();
-  }
-
-  // A mapping of strings to T, each value checked by `ok` (`want` says what is expected).
-  template <typename T, typename Check>
-  Status GetMap(const char* key, std::map<std::string, T>* out, Check ok, const std::string& want) const {
-    YAML::Node n = entry_[key];
-    if (!n) return Status::Ok();
-    if (!n.IsMap()) return InvalidArgument(YamlWhere(file_, n, Field(key)) + ": expected a mapping, " + want);
-    for (auto it = n.begin(); it != n.end(); ++it) {
-      const std::string name = it->first.as<std::string>();
-      T value{};
-      try {
-        value = it->second.as<T>();
-      } catch (const YAML::Exception&) {
-        return InvalidArgument(YamlWhere(file_, it->second, Field(key) + "." + name) + ": wrong type, " +
-                               want);
-      }
-      if (name.empty() || !ok(value)) {
-        return InvalidArgument(YamlWhere(file_, it->second, Field(key) + "." + name) + ": expected " + want);
-      }
-      (*out)[name] = value;
-    }
-    return Status::Ok();
-  }
-
-  Status Refuse(const char* key, const std::string& why) const {
-    YAML::Node n = entry_[key];
-    return InvalidArgument(YamlWhere(file_, n ? n : entry_, Field(key)) + ": " + why);
-  }
-
-  std::string Field(const std::string& key) const { return path_ + "." + key; }
-
- private:
-  const YAML::Node& entry_;
-  const std::string& file_;
-  const std::string& path_;
-};
+using EntryReader = YamlMapReader;
 
 }  // namespace
 
