@@ -328,15 +328,8 @@ TEST(SchedulerTest, AShareMayFitTighterOnANodeWithMoreIdleGpus) {
   // the fuller node: the visit from the fullest level must not stop at n0.
   Fleet fleet;
   fleet.SetNodes({MakeNode("n0", 32, 64, 1), MakeNode("n1", 8, 64, 2)});
-  TaskPlacement on_n0, on_n1;
-  on_n0.node = "n0";
-  on_n0.gpu_indices = {0};
-  on_n0.gpu_milli = 600;
-  on_n1.node = "n1";
-  on_n1.gpu_indices = {0};
-  on_n1.gpu_milli = 800;
-  fleet.Reserve(on_n0);
-  fleet.Reserve(on_n1);
+  fleet.Reserve(testing_nodes::GpuBooking("n0", 0, 600));
+  fleet.Reserve(testing_nodes::GpuBooking("n1", 0, 800));
   JobSpec share;
   share.resources.cpus_milli = 1000;
   share.resources.gpu_milli = 300;

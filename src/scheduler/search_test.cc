@@ -180,15 +180,8 @@ TEST(SearchTest, AModelBusyOnOneNodeDoesNotHideItIdleOnAnother) {
   for (Node* n : {&a, &b}) n->gpus[1].model = "V100";
   Fleet fleet;
   fleet.SetNodes({a, b});
-  TaskPlacement on_a, on_b;
-  on_a.node = "a";
-  on_a.gpu_indices = {0};
-  on_a.gpu_milli = 1000;
-  on_b.node = "b";
-  on_b.gpu_indices = {1};
-  on_b.gpu_milli = 1000;
-  fleet.Reserve(on_a);
-  fleet.Reserve(on_b);
+  fleet.Reserve(testing_nodes::GpuBooking("a", 0, 1000));
+  fleet.Reserve(testing_nodes::GpuBooking("b", 1, 1000));
   JobSpec spec = testing_nodes::GpuJob(1, 1, "A100");
   Scheduler sched;
   PlaceOutcome out = sched.Place(Pending(spec), fleet);

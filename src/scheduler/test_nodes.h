@@ -49,4 +49,13 @@ inline PendingJob Pending(const JobSpec& spec, int64_t id = 1, JobMatcher* match
   return p;
 }
 
+// What one task holds on `node`: GPU `gpu` and `milli` of it (nothing else).
+inline TaskPlacement GpuBooking(const std::string& node, int gpu, int64_t milli) {
+  TaskPlacement t;
+  t.node = node;
+  t.gpu_indices = {gpu};
+  t.gpu_milli = milli;
+  return t;
+}
+
 }  // namespace skyrun::testing_nodes

@@ -32,6 +32,25 @@ constexpr const char* kRunHelp = "the command each task runs, such as python tra
 // The longest deadline and time limit: a year. Longer ones are mistakes, and a limit in
 // seconds this large times a million (microseconds) would overflow.
 constexpr int64_t kMaxDeadlineSeconds = int64_t{365} * 24 * 3600;
+
+// A length of time (deadline, time_limit): more than 0 and at most 365 days,
+// read by `parse`; nullopt (with the problem noted) when it is not.
+std::optional<int64_t> ReadSeconds(FieldReader& reader, const Field& f, const char* want,
+                                   Result<int64_t> (*parse)(std::string_view)) {
+  auto text = reader.String(f, want);
+  if (!text) return std::nullopt;
+  auto seconds = parse(*text);
+  if (!seconds.ok()) {
+    reader.Problem(f, seconds.status().message());
+  } else if (*seconds <= 0) {
+    reader.Problem(f, "must be more than 0, got " + Quote(*text));
+  } else if (*seconds > kMaxDeadlineSeconds) {
+    reader.Problem(f, "must be at most 365 days (8760h), got " + Quote(*text));
+  } else {
+    return *seconds;
+  }
+  return std::nullopt;
+}
 constexpr const char* kNoObjectStorage =
     "object storage mounts are not supported yet; copy the data to a local path and name that path";
 
@@ -472,31 +491,10 @@ void ReadJobDocument(FieldReader& reader, const YAML::Node& doc, const std::stri
         spec->objective = *v;
       }
     } else if (k == "deadline") {
-      if (auto text = reader.String(f, "a duration such as 6h or 90m")) {
-        auto seconds = ParseDurationSeconds(*text);
-        if (!seconds.ok()) {
-          reader.Problem(f, seconds.status().message());
-        } else if (*seconds <= 0) {
-          reader.Problem(f, "must be more than 0, got " + Quote(*text));
-        } else if (*seconds > kMaxDeadlineSeconds) {
-          reader.Problem(f, "must be at most 365 days (8760h), got " + Quote(*text));
-        } else {
-          spec->deadline_seconds = *seconds;
-        }
-      }
+      spec->deadline_seconds = ReadSeconds(reader, f, "a duration such as 6h or 90m", ParseDurationSeconds);
     } else if (k == "time_limit") {
-      if (auto text = reader.String(f, "a time limit such as 90m, 2h or 1:30:00")) {
-        auto seconds = ParseTimeLimitSeconds(*text);
-        if (!seconds.ok()) {
-          reader.Problem(f, seconds.status().message());
-        } else if (*seconds <= 0) {
-          reader.Problem(f, "must be more than 0, got " + Quote(*text));
-        } else if (*seconds > kMaxDeadlineSeconds) {
-          reader.Problem(f, "must be at most 365 days (8760h), got " + Quote(*text));
-        } else {
-          spec->time_limit_seconds = *seconds;
-        }
-      }
+      spec->time_limit_seconds =
+          ReadSeconds(reader, f, "a time limit such as 90m, 2h or 1:30:00", ParseTimeLimitSeconds);
     } else if (k == "budget") {
       auto amount = reader.NonNegativeNumber(f, "an amount in USD such as 200");
       if (amount && reader.broker_fields())
