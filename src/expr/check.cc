@@ -323,7 +323,7 @@ class Checker {
         want(2, kI, "an integer length");
         return kS | kU | kE;
       case FuncId::kToLower:
-      case FuncId::kToUpper: want(0, kS, "a string"); return kS | kU | kE;
+      case FuncId::kToUpper: want(0, kB | kNum | kS, "a string (or a value to convert)"); return kS | kU | kE;
       case FuncId::kInt:
         want(0, kB | kNum | kS, "a number, a numeric string or a boolean");
         return kI | kU | kE;
@@ -332,8 +332,9 @@ class Checker {
         return kR | kU | kE;
       case FuncId::kString: return kS | kU | kE;
       case FuncId::kFloor:
+      case FuncId::kCeil:
       case FuncId::kCeiling:
-      case FuncId::kRound: want(0, kNum, "a number"); return kI | kU | kE;
+      case FuncId::kRound: want(0, kB | kNum | kS, "a number"); return kI | kU | kE;
       case FuncId::kAbs: want(0, kNum, "a number"); return (args[0] & kNum) | kU | kE;
       case FuncId::kPow:
         want(0, kNum, "numbers");
@@ -342,9 +343,63 @@ class Checker {
       case FuncId::kVersioncmp:
       case FuncId::kStrcmp:
       case FuncId::kStricmp:
-        want(0, kS, "strings");
-        want(1, kS, "strings");
+        want(0, kB | kNum | kS, "strings");
+        want(1, kB | kNum | kS, "strings");
         return kI | kU | kE;
+      case FuncId::kVersionLE:
+      case FuncId::kVersionLT:
+      case FuncId::kVersionGE:
+      case FuncId::kVersionGT:
+      case FuncId::kVersionEQ:
+      case FuncId::kVersionInRange:
+        for (size_t k = 0; k < args.size(); ++k) want(k, kB | kNum | kS, "versions");
+        return kB | kU | kE;
+      case FuncId::kStringListsIntersect:
+      case FuncId::kStringListSubsetMatch:
+      case FuncId::kStringListISubsetMatch:
+      case FuncId::kStringListRegexpMember:
+        for (size_t k = 0; k < args.size(); ++k) want(k, kS, "strings");
+        return kB | kU | kE;
+      case FuncId::kStringListSize:
+        for (size_t k = 0; k < args.size(); ++k) want(k, kS, "strings");
+        return kI | kU | kE;
+      case FuncId::kStringListSum:
+      case FuncId::kStringListAvg:
+      case FuncId::kStringListMin:
+      case FuncId::kStringListMax:
+        for (size_t k = 0; k < args.size(); ++k) want(k, kS, "strings");
+        return kNum | kU | kE;
+      case FuncId::kRegexpMember:
+        want(0, kS, "a string pattern");
+        want(1, kL, "a list of strings");
+        want(2, kS, "option letters");
+        return kB | kU | kE;
+      case FuncId::kRegexps:
+      case FuncId::kReplace:
+      case FuncId::kReplaceAll:
+        for (size_t k = 0; k < args.size(); ++k) want(k, kS, "strings");
+        return kS | kU | kE;
+      case FuncId::kAnyCompare:
+      case FuncId::kAllCompare:
+        want(0, kS, "an operator string such as \"<\"");
+        want(1, kL, "a list");
+        return kB | kU | kE;
+      case FuncId::kJoin: return kS | kU | kE;
+      case FuncId::kSplit:
+        for (size_t k = 0; k < args.size(); ++k) want(k, kS, "strings");
+        return kL | kU | kE;
+      case FuncId::kQuantize: want(0, kB | kNum | kS, "a number"); return kNum | kU | kE;
+      case FuncId::kLog:
+        for (size_t k = 0; k < args.size(); ++k) want(k, kB | kNum | kS, "numbers");
+        return kR | kU | kE;
+      case FuncId::kBool: want(0, kB | kNum | kS, "a value to convert"); return kB | kU | kE;
+      case FuncId::kUnparse: return kS | kE;
+      case FuncId::kTime: return kI;
+      case FuncId::kAbsTime: return kI | kU | kE;
+      case FuncId::kRelTime: return kNum | kU | kE;
+      case FuncId::kFormatTime:
+      case FuncId::kInterval: return kS | kU | kE;
+      case FuncId::kSplitTime: return kL | kU | kE;
       case FuncId::kIntersect:
       case FuncId::kUnion:
       case FuncId::kDifference:

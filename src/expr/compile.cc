@@ -205,6 +205,12 @@ class Compiler {
       }
       return CallNode(n.func, {x, list});
     }
+    if (n.func == FuncId::kUnparse && expr_.node(n.kids[0]).kind != NodeKind::kAttr) {
+      // As in ClassAds, unparse() takes an attribute and gives its text.
+      CNode c;
+      c.k = Value::Error("unparse() needs an attribute name");
+      return Emit(c);
+    }
     std::vector<uint32_t> args;
     for (int k : n.kids) args.push_back(Lower(k));
     if (optimize_ && n.func == FuncId::kRegexp && IsConst(args[0]) && !IsConst(args[1]) &&
@@ -241,7 +247,7 @@ class Compiler {
     c.b = static_cast<uint32_t>(args.size());
     out_->kids_.insert(out_->kids_.end(), args.begin(), args.end());
     uint32_t id = Emit(c);
-    return all_const && optimize_ ? Fold(id) : id;
+    return all_const && optimize_ && IsFoldable(func, args.size()) ? Fold(id) : id;
   }
 
   const Expr& expr_;

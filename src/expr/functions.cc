@@ -2,10 +2,13 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <charconv>
 #include <cmath>
+#include <cstdlib>
 
 #include "common/strings.h"
+#include "expr/function_helpers.h"
 #include "expr/ops.h"
 #include "expr/regex.h"
 #include "expr/scratch.h"
@@ -53,6 +56,44 @@ constexpr FunctionInfo kFunctions[] = {
     {FuncId::kUnion, "union", 2, 2, "union(list, list)"},
     {FuncId::kDifference, "difference", 2, 2, "difference(list, list)"},
     {FuncId::kSubset, "subset", 2, 2, "subset(list, list)"},
+    {FuncId::kStringListsIntersect, "stringListsIntersect", 2, 3,
+     "stringListsIntersect(\"a,b\", \"b,c\" [, delimiters])"},
+    {FuncId::kStringListSize, "stringListSize", 1, 2, "stringListSize(\"a,b,c\" [, delimiters])"},
+    {FuncId::kStringListSum, "stringListSum", 1, 2, "stringListSum(\"1,2,3\" [, delimiters])"},
+    {FuncId::kStringListAvg, "stringListAvg", 1, 2, "stringListAvg(\"1,2,3\" [, delimiters])"},
+    {FuncId::kStringListMin, "stringListMin", 1, 2, "stringListMin(\"1,2,3\" [, delimiters])"},
+    {FuncId::kStringListMax, "stringListMax", 1, 2, "stringListMax(\"1,2,3\" [, delimiters])"},
+    {FuncId::kStringListSubsetMatch, "stringListSubsetMatch", 2, 3,
+     "stringListSubsetMatch(\"a,b\", \"a,b,c\" [, delimiters])"},
+    {FuncId::kStringListISubsetMatch, "stringListISubsetMatch", 2, 3,
+     "stringListISubsetMatch(\"a,b\", \"A,B,C\" [, delimiters])"},
+    {FuncId::kStringListRegexpMember, "stringListRegexpMember", 2, 4,
+     "stringListRegexpMember(pattern, \"a,b,c\" [, delimiters [, options]])"},
+    {FuncId::kRegexpMember, "regexpMember", 2, 3, "regexpMember(pattern, list [, options])"},
+    {FuncId::kRegexps, "regexps", 3, 4, "regexps(pattern, string, rewrite [, options])"},
+    {FuncId::kReplace, "replace", 3, 4, "replace(pattern, string, rewrite [, options])"},
+    {FuncId::kReplaceAll, "replaceAll", 3, 4, "replaceAll(pattern, string, rewrite [, options])"},
+    {FuncId::kAnyCompare, "anyCompare", 3, 3, "anyCompare(\"<\", list, value)"},
+    {FuncId::kAllCompare, "allCompare", 3, 3, "allCompare(\"<\", list, value)"},
+    {FuncId::kJoin, "join", 1, -1, "join(separator, value, ...) or join([separator,] list)"},
+    {FuncId::kSplit, "split", 1, 2, "split(string [, delimiters])"},
+    {FuncId::kQuantize, "quantize", 2, 2, "quantize(number, step or list)"},
+    {FuncId::kCeil, "ceil", 1, 1, "ceil(number)"},
+    {FuncId::kLog, "log", 1, 2, "log(number [, base])"},
+    {FuncId::kBool, "bool", 1, 1, "bool(value)"},
+    {FuncId::kUnparse, "unparse", 1, 1, "unparse(attribute)"},
+    {FuncId::kVersionLE, "versionLE", 2, 2, "versionLE(version, version)"},
+    {FuncId::kVersionLT, "versionLT", 2, 2, "versionLT(version, version)"},
+    {FuncId::kVersionGE, "versionGE", 2, 2, "versionGE(version, version)"},
+    {FuncId::kVersionGT, "versionGT", 2, 2, "versionGT(version, version)"},
+    {FuncId::kVersionEQ, "versionEQ", 2, 2, "versionEQ(version, version)"},
+    {FuncId::kVersionInRange, "version_in_range", 3, 3, "version_in_range(version, min, max)"},
+    {FuncId::kTime, "time", 0, 0, "time()"},
+    {FuncId::kAbsTime, "absTime", 0, 2, "absTime([\"2024-05-01T12:00:00Z\" or seconds])"},
+    {FuncId::kRelTime, "relTime", 1, 1, "relTime(\"1d2h\" or \"2+03:04:05\" or seconds)"},
+    {FuncId::kFormatTime, "formatTime", 0, 2, "formatTime([seconds [, strftime format]])"},
+    {FuncId::kInterval, "interval", 1, 1, "interval(seconds)"},
+    {FuncId::kSplitTime, "splitTime", 1, 1, "splitTime(seconds)"},
 };
 static_assert(std::size(kFunctions) == static_cast<size_t>(FuncId::kNumFunctions));
 
@@ -65,7 +106,8 @@ char UpperAscii(char c) {
   return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 32) : c;
 }
 
-// ERROR if any argument is ERROR, else UNDEFINED if any is UNDEFINED.
+}  // namespace
+
 bool Exceptional(std::span<const Value> args, Value* out) {
   bool undefined = false;
   for (const Value& v : args) {
@@ -79,6 +121,25 @@ bool Exceptional(std::span<const Value> args, Value* out) {
   return undefined;
 }
 
+Value StoreString(std::string_view text, EvalScratch& scratch) {
+  char* out = scratch.AllocateString(text.size());
+  if (!out && !text.empty()) return TooLarge();
+  std::copy_n(text.data(), text.size(), out);
+  return Value::String({out, text.size()});
+}
+
+bool TextOf(const Value& v, std::string* out) {
+  switch (v.type()) {
+    case ValueType::kString: out->assign(v.AsString()); return true;
+    case ValueType::kBool: out->assign(v.AsBool() ? "true" : "false"); return true;
+    case ValueType::kInt: *out = std::to_string(v.AsInt()); return true;
+    case ValueType::kReal: *out = RealAsText(v.AsReal()); return true;
+    default: return false;
+  }
+}
+
+namespace {
+
 bool IsMember(const Value& x, std::span<const Value> list) {
   for (const Value& e : list) {
     if (LooselyEqual(x, e)) return true;
@@ -88,10 +149,6 @@ bool IsMember(const Value& x, std::span<const Value> list) {
 
 Value MakeList(const Value* items, size_t n) {
   return Value::List(items, static_cast<uint32_t>(n));
-}
-
-Value TooLarge() {
-  return Value::Error("value too large");
 }
 
 // Writes a scalar's text form (no quotes for strings) into buf; returns its
@@ -105,7 +162,7 @@ std::string_view ScalarText(const Value& v, char* buf, size_t cap) {
       return {buf, static_cast<size_t>(end - buf)};
     }
     case ValueType::kReal: {
-      std::string s = FormatReal(v.AsReal());
+      std::string s = RealAsText(v.AsReal());
       size_t n = std::min(s.size(), cap);
       std::copy_n(s.data(), n, buf);
       return {buf, n};
@@ -136,8 +193,9 @@ Value Strcat(std::span<const Value> args, EvalScratch& scratch) {
 
 Value ChangeCase(const Value& v, bool upper, EvalScratch& scratch) {
   if (v.IsExceptional()) return v;
-  if (!v.IsString()) return Value::Error("toLower/toUpper need a string");
-  std::string_view s = v.AsString();
+  std::string text;
+  if (!v.IsString() && !TextOf(v, &text)) return Value::Error("toLower/toUpper of a list");
+  std::string_view s = v.IsString() ? v.AsString() : std::string_view(text);
   char* out = scratch.AllocateString(s.size());
   if (!out) return TooLarge();
   for (size_t k = 0; k < s.size(); ++k) out[k] = upper ? UpperAscii(s[k]) : LowerAscii(s[k]);
@@ -169,33 +227,32 @@ Value Substr(std::span<const Value> args) {
   return Value::String(s.substr(static_cast<size_t>(offset), static_cast<size_t>(end - offset)));
 }
 
-// Parses a whole string as a number (after trimming spaces).
-bool ParseNumber(std::string_view s, Value* out) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  if (s.empty()) return false;
-  const char* b = s.data();
-  const char* e = s.data() + s.size();
-  if (*b == '+') ++b;
-  int64_t i;
-  auto ri = std::from_chars(b, e, i);
-  if (ri.ec == std::errc() && ri.ptr == e) {
+// The longest numeric prefix of `s`, as strtod/strtoll read it (leading
+// spaces, a sign, decimal, hex, exponent, inf, nan). An integer when the
+// prefix is one that fits.
+bool ParseNumberPrefix(std::string_view s, Value* out) {
+  std::string text(s);  // strtod needs a terminator
+  const char* begin = text.c_str();
+  char* real_end = nullptr;
+  double d = std::strtod(begin, &real_end);
+  if (real_end == begin) return false;
+  char* int_end = nullptr;
+  errno = 0;
+  long long i = std::strtoll(begin, &int_end, 10);
+  if (errno == 0 && int_end == real_end) {
     *out = Value::Int(i);
-    return true;
-  }
-  double d;
-  auto rd = std::from_chars(b, e, d);
-  if (rd.ec == std::errc() && rd.ptr == e) {
+  } else {
     *out = Value::Real(d);
-    return true;
   }
-  return false;
+  return true;
 }
 
 Value RealToInt(double d, const char* what) {
   if (!std::isfinite(d) || d >= kTwo63 || d < -kTwo63) return Value::Error(what);
   return Value::Int(static_cast<int64_t>(d));
 }
+
+}  // namespace
 
 Value ToInt(const Value& v) {
   switch (v.type()) {
@@ -207,7 +264,7 @@ Value ToInt(const Value& v) {
       return RealToInt(std::trunc(v.AsReal()), "int() of a real out of the integer range");
     case ValueType::kString: {
       Value n;
-      if (!ParseNumber(v.AsString(), &n)) return Value::Error("int() of a string that is not a number");
+      if (!ParseNumberPrefix(v.AsString(), &n)) return Value::Error("int() of a string that is not a number");
       return n.IsInt() ? n : RealToInt(std::trunc(n.AsReal()), "int() of a number out of the integer range");
     }
     case ValueType::kList: break;
@@ -224,13 +281,16 @@ Value ToReal(const Value& v) {
     case ValueType::kInt: return Value::Real(static_cast<double>(v.AsInt()));
     case ValueType::kString: {
       Value n;
-      if (!ParseNumber(v.AsString(), &n)) return Value::Error("real() of a string that is not a number");
+      if (!ParseNumberPrefix(v.AsString(), &n))
+        return Value::Error("real() of a string that is not a number");
       return Value::Real(n.AsNumber());
     }
     case ValueType::kList: break;
   }
   return Value::Error("real() of a list");
 }
+
+namespace {
 
 Value ToStringValue(const Value& v, EvalScratch& scratch) {
   if (v.IsExceptional() || v.IsString()) return v;
@@ -241,17 +301,17 @@ Value ToStringValue(const Value& v, EvalScratch& scratch) {
     char buf[64];
     text = std::string(ScalarText(v, buf, sizeof buf));
   }
-  char* out = scratch.AllocateString(text.size());
-  if (!out) return TooLarge();
-  std::copy_n(text.data(), text.size(), out);
-  return Value::String({out, text.size()});
+  return StoreString(text, scratch);
 }
 
-Value Rounding(FuncId id, const Value& v) {
-  if (v.IsExceptional() || v.IsInt()) return v;
-  if (!v.IsReal()) return Value::Error("floor/ceiling/round need a number");
+// floor/ceiling/round convert their argument as real() does ("3.9" is 3.9);
+// round() takes halves to the even neighbour (2.5 -> 2), as ClassAds does.
+Value Rounding(FuncId id, const Value& arg) {
+  if (arg.IsExceptional() || arg.IsInt()) return arg;
+  Value v = ToReal(arg);
+  if (!v.IsReal()) return v.IsError() ? Value::Error("floor/ceiling/round need a number") : v;
   double d = v.AsReal();
-  double r = id == FuncId::kFloor ? std::floor(d) : id == FuncId::kCeiling ? std::ceil(d) : std::round(d);
+  double r = id == FuncId::kFloor ? std::floor(d) : id == FuncId::kRound ? std::nearbyint(d) : std::ceil(d);
   return RealToInt(r, "rounded value out of the integer range");
 }
 
@@ -275,21 +335,23 @@ Value Pow(const Value& base, const Value& exp) {
 }
 
 // sum/min/max/avg over a list of numbers.
+// As in ClassAds, UNDEFINED elements are skipped; sum and avg of nothing are
+// 0, min and max of nothing UNDEFINED.
 Value Aggregate(FuncId id, std::span<const Value> items) {
-  bool undefined = false;
+  size_t count = 0;
+  const Value* first = nullptr;
   for (const Value& v : items) {
     if (v.IsError()) return v;
-    if (v.IsUndefined()) {
-      undefined = true;
-    } else if (!v.IsNumber()) {
-      return Value::Error("sum/min/max/avg need a list of numbers");
-    }
+    if (v.IsUndefined()) continue;
+    if (!v.IsNumber()) return Value::Error("sum/min/max/avg need a list of numbers");
+    if (!first) first = &v;
+    ++count;
   }
-  if (undefined) return Value::Undefined();
-  if (items.empty()) return id == FuncId::kSum ? Value::Int(0) : Value::Undefined();
+  if (count == 0) return id == FuncId::kSum || id == FuncId::kAvg ? Value::Int(0) : Value::Undefined();
   if (id == FuncId::kMin || id == FuncId::kMax) {
-    Value best = items[0];
-    for (const Value& v : items.subspan(1)) {
+    Value best = *first;
+    for (const Value& v : items) {
+      if (v.IsUndefined()) continue;
       int c = CompareNumbers(v, best);
       if (c == 2) return Value::Real(NAN);
       if ((id == FuncId::kMin && c < 0) || (id == FuncId::kMax && c > 0)) best = v;
@@ -300,6 +362,7 @@ Value Aggregate(FuncId id, std::span<const Value> items) {
   int64_t isum = 0;
   double rsum = 0;
   for (const Value& v : items) {
+    if (v.IsUndefined()) continue;
     rsum += v.AsNumber();
     if (v.IsInt() && all_int) {
       if (__builtin_add_overflow(isum, v.AsInt(), &isum)) {
@@ -310,35 +373,8 @@ Value Aggregate(FuncId id, std::span<const Value> items) {
       all_int = false;
     }
   }
-  if (id == FuncId::kAvg) return Value::Real(rsum / static_cast<double>(items.size()));
+  if (id == FuncId::kAvg) return Value::Real(rsum / static_cast<double>(count));
   return all_int ? Value::Int(isum) : Value::Real(rsum);
-}
-
-Value StringListMember(std::span<const Value> args, bool ignore_case) {
-  Value ex;
-  if (Exceptional(args, &ex)) return ex;
-  for (const Value& v : args) {
-    if (!v.IsString()) return Value::Error("stringListMember() needs strings");
-  }
-  std::string_view item = args[0].AsString();
-  std::string_view list = args[1].AsString();
-  // As in ClassAds, any of the delimiter characters separates items (default:
-  // comma or space); items are trimmed and empty ones ignored.
-  std::string_view delims = args.size() > 2 ? args[2].AsString() : std::string_view(", ");
-  auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
-  size_t at = 0;
-  while (at < list.size()) {
-    size_t end = at;
-    while (end < list.size() && delims.find(list[end]) == std::string_view::npos) ++end;
-    std::string_view word = list.substr(at, end - at);
-    while (!word.empty() && is_space(word.front())) word.remove_prefix(1);
-    while (!word.empty() && is_space(word.back())) word.remove_suffix(1);
-    if (!word.empty() && (ignore_case ? CompareIgnoreCase(word, item) == 0 : word == item)) {
-      return Value::Bool(true);
-    }
-    at = end + 1;
-  }
-  return Value::Bool(false);
 }
 
 Value Regexp(std::span<const Value> args, EvalScratch& scratch) {
@@ -353,6 +389,134 @@ Value Regexp(std::span<const Value> args, EvalScratch& scratch) {
   const Regex* re = scratch.DynamicRegex(args[0].AsString(), *options, &error);
   if (!re) return Value::Error(error);
   return Value::Bool(re->Search(args[1].AsString()));
+}
+
+// strcmp/stricmp/versioncmp and the version tests: both sides as text (1 is
+// "1"); UNDEFINED when either is UNDEFINED.
+Value CompareAsText(FuncId id, std::span<const Value> args) {
+  Value ex;
+  if (Exceptional(args, &ex)) return ex;
+  std::string text[3];
+  for (size_t k = 0; k < args.size(); ++k) {
+    if (!TextOf(args[k], &text[k])) return Value::Error("string comparison of a list");
+  }
+  auto cmp = [&](const std::string& a, const std::string& b) {
+    int c = id == FuncId::kStricmp  ? CompareIgnoreCase(a, b)
+            : id == FuncId::kStrcmp ? a.compare(b)
+                                    : VersionCompare(a, b);
+    return c < 0 ? -1 : c > 0 ? 1 : 0;
+  };
+  if (id == FuncId::kVersionInRange)
+    return Value::Bool(cmp(text[1], text[0]) <= 0 && cmp(text[0], text[2]) <= 0);
+  int c = cmp(text[0], text[1]);
+  switch (id) {
+    case FuncId::kVersionLE: return Value::Bool(c <= 0);
+    case FuncId::kVersionLT: return Value::Bool(c < 0);
+    case FuncId::kVersionGE: return Value::Bool(c >= 0);
+    case FuncId::kVersionGT: return Value::Bool(c > 0);
+    case FuncId::kVersionEQ: return Value::Bool(c == 0);
+    default: return Value::Int(c);
+  }
+}
+
+// anyCompare / allCompare: `op` applied to each element and the value.
+Value ListCompare(bool all, std::span<const Value> args) {
+  const Value& op_text = args[0];
+  const Value& list = args[1];
+  if (op_text.IsExceptional()) return op_text;
+  if (list.IsExceptional()) return list;
+  if (!op_text.IsString()) return Value::Error("anyCompare/allCompare need an operator string");
+  if (!list.IsList()) return Value::Error("anyCompare/allCompare need a list");
+  static constexpr std::pair<std::string_view, BinaryOp> kOps[] = {
+      {"<", BinaryOp::kLt},   {"<=", BinaryOp::kLe},    {">", BinaryOp::kGt},  {">=", BinaryOp::kGe},
+      {"==", BinaryOp::kEq},  {"!=", BinaryOp::kNe},    {"is", BinaryOp::kIs}, {"isnt", BinaryOp::kIsnt},
+      {"=?=", BinaryOp::kIs}, {"=!=", BinaryOp::kIsnt},
+  };
+  const BinaryOp* op = nullptr;
+  for (const auto& [text, o] : kOps) {
+    if (EqualsIgnoreCase(op_text.AsString(), text)) op = &o;
+  }
+  if (!op) return Value::Error("anyCompare/allCompare: unknown operator (use < <= > >= == != is isnt)");
+  for (const Value& e : list.AsList()) {
+    Value r = ApplyBinary(*op, e, args[2]);
+    if (r.IsError()) return r;
+    if (r.IsUndefined()) {
+      if (all) return Value::Bool(false);
+      continue;
+    }
+    if (r.AsBool() != all) return Value::Bool(!all);
+  }
+  return Value::Bool(all);
+}
+
+// quantize(a, b): a rounded up to a multiple of b; with a list, the first
+// element at least a (past the last: a multiple of the last).
+Value Quantize(std::span<const Value> args) {
+  Value ex;
+  if (Exceptional(args, &ex)) return ex;
+  const Value& a = args[0];
+  Value x = ToReal(a);
+  if (x.IsError()) return Value::Error("quantize() needs a number");
+  Value step = args[1];
+  if (step.IsList()) {
+    auto items = step.AsList();
+    if (items.empty()) return a;
+    for (const Value& e : items) {
+      Value r = ToReal(e);
+      if (!r.IsReal()) return Value::Error("quantize() needs a list of numbers");
+      if (r.AsReal() >= x.AsReal()) return e;
+    }
+    step = items.back();
+  }
+  if (step.IsInt()) {
+    int64_t b = step.AsInt();
+    if (b == 0) return a;
+    if (a.IsInt()) {
+      int64_t q = a.AsInt() / b, r = a.AsInt() % b;
+      if (r != 0 && ((r > 0) == (b > 0))) ++q;
+      int64_t out;
+      if (__builtin_mul_overflow(q, b, &out)) return Value::Error("integer overflow");
+      return Value::Int(out);
+    }
+    return Value::Real(std::ceil(x.AsReal() / static_cast<double>(b)) * static_cast<double>(b));
+  }
+  Value b = ToReal(step);
+  if (!b.IsReal()) return Value::Error("quantize() needs a number to round to");
+  if (std::fabs(b.AsReal()) <= 1e-8) return a;
+  return Value::Real(std::ceil(x.AsReal() / b.AsReal()) * b.AsReal());
+}
+
+Value Log(std::span<const Value> args) {
+  Value ex;
+  if (Exceptional(args, &ex)) return ex;
+  Value x = ToReal(args[0]);
+  if (x.IsError()) return Value::Error("log() needs a number");
+  double r = std::log(x.AsReal());
+  if (args.size() > 1) {
+    Value base = ToReal(args[1]);
+    if (base.IsError()) return Value::Error("log() needs a number as its base");
+    r /= std::log(base.AsReal());
+  }
+  if (std::isinf(r) && r > 0) return Value::Error("log() is infinite");
+  return Value::Real(r);
+}
+
+// bool(): numbers are true when not zero, "true"/"false" (any case) read as
+// booleans, other strings UNDEFINED, lists ERROR.
+Value ToBool(const Value& v) {
+  switch (v.type()) {
+    case ValueType::kUndefined:
+    case ValueType::kError:
+    case ValueType::kBool: return v;
+    case ValueType::kInt: return Value::Bool(v.AsInt() != 0);
+    case ValueType::kReal: return Value::Bool(v.AsReal() != 0.0);
+    case ValueType::kString:
+      if (EqualsIgnoreCase(v.AsString(), "true")) return Value::Bool(true);
+      if (EqualsIgnoreCase(v.AsString(), "false")) return Value::Bool(false);
+      return Value::Undefined();
+    case ValueType::kList: break;
+  }
+  return Value::Error("bool() of a list");
 }
 
 // The two list arguments of the set functions, checked.
@@ -395,6 +559,15 @@ Value SetOp(FuncId id, std::span<const Value> args, EvalScratch& scratch) {
 }
 
 }  // namespace
+
+bool IsFoldable(FuncId id, size_t arg_count) {
+  switch (id) {
+    case FuncId::kTime: return false;
+    case FuncId::kAbsTime:
+    case FuncId::kFormatTime: return arg_count > 0;
+    default: return true;
+  }
+}
 
 std::span<const FunctionInfo> AllFunctions() {
   return kFunctions;
@@ -486,8 +659,40 @@ Value CallFunction(FuncId id, std::span<const Value> args, EvalScratch& scratch)
       if (x.IsList()) return Value::Error("member() of a list (use subset)");
       return Value::Bool(IsMember(x, list.AsList()));
     }
-    case FuncId::kStringListMember: return StringListMember(args, false);
-    case FuncId::kStringListIMember: return StringListMember(args, true);
+    case FuncId::kStringListMember:
+    case FuncId::kStringListIMember:
+    case FuncId::kStringListsIntersect:
+    case FuncId::kStringListSize:
+    case FuncId::kStringListSum:
+    case FuncId::kStringListAvg:
+    case FuncId::kStringListMin:
+    case FuncId::kStringListMax:
+    case FuncId::kStringListSubsetMatch:
+    case FuncId::kStringListISubsetMatch:
+    case FuncId::kJoin:
+    case FuncId::kSplit: return CallStringListFunction(id, args, scratch);
+    case FuncId::kStringListRegexpMember:
+    case FuncId::kRegexpMember:
+    case FuncId::kRegexps:
+    case FuncId::kReplace:
+    case FuncId::kReplaceAll: return CallPatternFunction(id, args, scratch);
+    case FuncId::kTime:
+    case FuncId::kAbsTime:
+    case FuncId::kRelTime:
+    case FuncId::kFormatTime:
+    case FuncId::kInterval:
+    case FuncId::kSplitTime: return CallTimeFunction(id, args, scratch);
+    case FuncId::kAnyCompare: return ListCompare(false, args);
+    case FuncId::kAllCompare: return ListCompare(true, args);
+    case FuncId::kQuantize: return Quantize(args);
+    case FuncId::kLog: return Log(args);
+    case FuncId::kBool: return ToBool(args[0]);
+    case FuncId::kUnparse: {
+      // The compiler passes the attribute's value (an ad holds values, so
+      // that is its expression); a missing attribute unparses to "".
+      const Value& v = args[0];
+      return StoreString(v.IsUndefined() ? std::string() : v.ToString(), scratch);
+    }
     case FuncId::kRegexp: return Regexp(args, scratch);
     case FuncId::kIfThenElse: {
       // Normally evaluated lazily by the evaluator; this strict form is for
@@ -530,6 +735,7 @@ Value CallFunction(FuncId id, std::span<const Value> args, EvalScratch& scratch)
     case FuncId::kReal: return ToReal(args[0]);
     case FuncId::kString: return ToStringValue(args[0], scratch);
     case FuncId::kFloor:
+    case FuncId::kCeil:
     case FuncId::kCeiling:
     case FuncId::kRound: return Rounding(id, args[0]);
     case FuncId::kAbs: {
@@ -545,16 +751,13 @@ Value CallFunction(FuncId id, std::span<const Value> args, EvalScratch& scratch)
     case FuncId::kPow: return Pow(args[0], args[1]);
     case FuncId::kVersioncmp:
     case FuncId::kStrcmp:
-    case FuncId::kStricmp: {
-      if (Exceptional(args, &ex)) return ex;
-      if (!args[0].IsString() || !args[1].IsString())
-        return Value::Error("string comparison needs two strings");
-      std::string_view a = args[0].AsString(), b = args[1].AsString();
-      int c = id == FuncId::kVersioncmp ? VersionCompare(a, b)
-              : id == FuncId::kStricmp  ? CompareIgnoreCase(a, b)
-                                        : a.compare(b);
-      return Value::Int(c < 0 ? -1 : c > 0 ? 1 : 0);
-    }
+    case FuncId::kStricmp:
+    case FuncId::kVersionLE:
+    case FuncId::kVersionLT:
+    case FuncId::kVersionGE:
+    case FuncId::kVersionGT:
+    case FuncId::kVersionEQ:
+    case FuncId::kVersionInRange: return CompareAsText(id, args);
     case FuncId::kIntersect:
     case FuncId::kUnion:
     case FuncId::kDifference:

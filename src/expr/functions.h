@@ -59,6 +59,41 @@ enum class FuncId : uint8_t {
   kUnion,
   kDifference,
   kSubset,
+  // From ClassAds (docs/expressions.md "Compared with ClassAds").
+  kStringListsIntersect,
+  kStringListSize,
+  kStringListSum,
+  kStringListAvg,
+  kStringListMin,
+  kStringListMax,
+  kStringListSubsetMatch,
+  kStringListISubsetMatch,
+  kStringListRegexpMember,
+  kRegexpMember,
+  kRegexps,
+  kReplace,
+  kReplaceAll,
+  kAnyCompare,
+  kAllCompare,
+  kJoin,
+  kSplit,
+  kQuantize,
+  kCeil,
+  kLog,
+  kBool,
+  kUnparse,
+  kVersionLE,
+  kVersionLT,
+  kVersionGE,
+  kVersionGT,
+  kVersionEQ,
+  kVersionInRange,
+  kTime,
+  kAbsTime,
+  kRelTime,
+  kFormatTime,
+  kInterval,
+  kSplitTime,
   kNumFunctions,  // not a function: how many there are
 };
 
@@ -75,6 +110,10 @@ std::span<const FunctionInfo> AllFunctions();
 const FunctionInfo& GetFunction(FuncId id);
 // Case-insensitive lookup by name.
 std::optional<FuncId> FindFunction(std::string_view name);
+
+// False for calls whose value depends on the clock (time(), absTime() and
+// formatTime() without a time): the compiler must not fold them.
+bool IsFoldable(FuncId id, size_t arg_count);
 
 // Calls a strict function (every one except ifThenElse, whose arguments the
 // evaluator evaluates lazily, and regexp with a precompiled pattern, which the

@@ -55,10 +55,8 @@ class Lexer {
         return out;
       }
       char c = s_[p_];
-      if (IsDigit(c)) {
-        st = Number(&t);
-      } else if (c == '.' && p_ + 1 < s_.size() && IsDigit(s_[p_ + 1])) {
-        return Error(p_, "a number must start with a digit: write 0" + std::string(s_.substr(p_, 2)) + "...");
+      if (IsDigit(c) || (c == '.' && p_ + 1 < s_.size() && IsDigit(s_[p_ + 1]))) {
+        st = Number(&t);  // .5 is a real, as in ClassAds
       } else if (IsIdentStart(c)) {
         Identifier(&t);
       } else if (c == '"') {
@@ -117,7 +115,7 @@ class Lexer {
     }
     while (p_ < s_.size() && IsDigit(s_[p_])) ++p_;
     bool is_real = false;
-    bool plain = true;  // spelled as the printer would print it
+    bool plain = s_[start] != '.';  // spelled as the printer would print it
     if (p_ < s_.size() && s_[p_] == '.') {
       if (p_ + 1 >= s_.size() || !IsDigit(s_[p_ + 1])) {
         return Error(p_ + 1, "expected a digit after the decimal point");
@@ -152,6 +150,13 @@ class Lexer {
       }
     } else {
       auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), integer);
+      if (ec != std::errc() && digits == kMinIntMagnitude && unit.empty()) {
+        // Only valid after a unary minus (the parser checks): -9223372036854775808.
+        t->kind = Tok::kInt;
+        t->int_value = INT64_MIN;
+        t->text = std::string(digits);
+        return Status::Ok();
+      }
       if (ec != std::errc()) {
         return Error(start,
                      "integer " + std::string(digits) + " is too large (the largest is 9223372036854775807)");
@@ -254,6 +259,23 @@ class Lexer {
         case 'n': out.push_back('\n'); break;
         case 't': out.push_back('\t'); break;
         case 'r': out.push_back('\r'); break;
+        case '0':
+        case '1':
+        case '2':
+        case '3':
+        case '4':
+        case '5':
+        case '6':
+        case '7': {
+          // Octal, as in ClassAds and C: up to three digits, at most \377.
+          int v = e - '0';
+          for (int k = 0; k < 2 && p_ < s_.size() && s_[p_] >= '0' && s_[p_] <= '7'; ++k) {
+            v = v * 8 + (s_[p_++] - '0');
+          }
+          if (v > 255) return Error(p_ - 4, "octal escape in a string is above \\377");
+          out.push_back(static_cast<char>(v));
+          break;
+        }
         case 'x': {
           int hi = p_ < s_.size() ? HexValue(s_[p_]) : -1;
           int lo = p_ + 1 < s_.size() ? HexValue(s_[p_ + 1]) : -1;
@@ -263,9 +285,10 @@ class Lexer {
           break;
         }
         default:
-          return Error(p_ - 2,
-                       std::string("unknown escape \\") + e +
-                           " in a string (known: \\\" \\\\ \\n \\t \\r \\xHH); write \\\\ for a backslash");
+          return Error(
+              p_ - 2,
+              std::string("unknown escape \\") + e +
+                  " in a string (known: \\\" \\\\ \\n \\t \\r \\xHH \\ooo); write \\\\ for a backslash");
       }
     }
     t->kind = Tok::kString;

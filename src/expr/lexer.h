@@ -62,6 +62,10 @@ enum class Tok : uint8_t {
   kUshr,
 };
 
+// The magnitude of the most negative integer: a kInt token with this text
+// holds INT64_MIN and is only valid right after a unary minus.
+inline constexpr std::string_view kMinIntMagnitude = "9223372036854775808";
+
 struct Token {
   Tok kind = Tok::kEnd;
   int pos = 0;  // byte offset of the first character

@@ -158,18 +158,17 @@ Value ApplyBinary(BinaryOp op, const Value& a, const Value& b) {
           return Value::Error("arithmetic on a string (use strcat to join strings)");
         return Value::Error("arithmetic needs numbers");
       }
+      // As in ClassAds: % needs integers; a real result of +infinity (an
+      // overflow, or a positive number divided by zero) is ERROR, while NaN
+      // (0.0/0) and -infinity are values.
+      if (op == BinaryOp::kMod) return Value::Error("'%' needs integers");
       double x = a.AsNumber(), y = b.AsNumber();
-      switch (op) {
-        case BinaryOp::kAdd: return Value::Real(x + y);
-        case BinaryOp::kSub: return Value::Real(x - y);
-        case BinaryOp::kMul: return Value::Real(x * y);
-        case BinaryOp::kDiv:
-          if (y == 0) return Value::Error("division by zero");
-          return Value::Real(x / y);
-        default:
-          if (y == 0) return Value::Error("modulo by zero");
-          return Value::Real(std::fmod(x, y));
-      }
+      double r = op == BinaryOp::kAdd   ? x + y
+                 : op == BinaryOp::kSub ? x - y
+                 : op == BinaryOp::kMul ? x * y
+                                        : x / y;
+      if (r == HUGE_VAL) return Value::Error(y == 0 ? "division by zero" : "real overflow");
+      return Value::Real(r);
     }
     default: return Value::Error("bad operator");
   }

@@ -66,6 +66,10 @@ class Parser {
   }
 
  private:
+  static bool IsMinIntMagnitude(const Token& t) {
+    return t.kind == Tok::kInt && t.int_value == INT64_MIN && t.text == kMinIntMagnitude;
+  }
+
   const Token& Peek(int ahead = 0) const {
     size_t k = pos_ + ahead;
     return k < toks_.size() ? toks_[k] : toks_.back();
@@ -187,6 +191,14 @@ class Parser {
       case Tok::kTilde: op = UnaryOp::kBitNot; break;
       default: return ParsePostfix();
     }
+    if (op == UnaryOp::kNeg && IsMinIntMagnitude(Peek(1)) && Peek(2).kind != Tok::kLBracket) {
+      // -9223372036854775808: the one integer whose magnitude alone is too large.
+      int op_pos = Next().pos;
+      Token lit = Next();
+      lit.pos = op_pos;
+      lit.text = "-" + lit.text;
+      return Literal(lit, ValueType::kInt);
+    }
     NestGuard guard(this);
     if (TooDeep()) return -1;
     int op_pos = Next().pos;
@@ -234,7 +246,12 @@ class Parser {
   int ParsePrimary() {
     const Token& t = Peek();
     switch (t.kind) {
-      case Tok::kInt: Next(); return Literal(t, ValueType::kInt);
+      case Tok::kInt:
+        if (IsMinIntMagnitude(t)) {
+          return Fail(t.pos, "integer " + t.text + " is too large (the largest is 9223372036854775807)");
+        }
+        Next();
+        return Literal(t, ValueType::kInt);
       case Tok::kReal: Next(); return Literal(t, ValueType::kReal);
       case Tok::kString: Next(); return Literal(t, ValueType::kString);
       case Tok::kTrue:

@@ -16,8 +16,8 @@ RE2::Options ToRe2Options(const RegexOptions& options) {
   o.set_encoding(RE2::Options::EncodingLatin1);  // bytes are bytes: no UTF-8 decoding
   o.set_case_sensitive(!options.ignore_case);
   o.set_dot_nl(options.dot_all);
-  o.set_never_capture(true);  // only "does it match" is asked
-  o.set_log_errors(false);    // errors come back as a Status, never on stderr
+  o.set_never_capture(!options.capture);  // usually only "does it match" is asked
+  o.set_log_errors(false);                // errors come back as a Status, never on stderr
   o.set_max_mem(Regex::kMaxMemoryBytes);
   return o;
 }
@@ -26,7 +26,32 @@ RE2::Options ToRe2Options(const RegexOptions& options) {
 // lose (?:) and \d); its inline flag does it.
 std::string Re2Pattern(std::string_view pattern, const RegexOptions& options) {
   std::string out = options.multiline ? "(?m)" : "";
-  out.append(pattern);
+  if (!options.extended) {
+    out.append(pattern);
+    return out;
+  }
+  // Extended mode by hand: drop unescaped whitespace and # comments outside
+  // character classes.
+  bool in_class = false;
+  for (size_t k = 0; k < pattern.size(); ++k) {
+    const char c = pattern[k];
+    if (c == '\\' && k + 1 < pattern.size()) {
+      out += c;
+      out += pattern[++k];
+    } else if (in_class) {
+      if (c == ']') in_class = false;
+      out += c;
+    } else if (c == '[') {
+      in_class = true;
+      out += c;
+      if (k + 1 < pattern.size() && pattern[k + 1] == '^') out += pattern[++k];
+      if (k + 1 < pattern.size() && pattern[k + 1] == ']') out += pattern[++k];
+    } else if (c == '#') {
+      while (k + 1 < pattern.size() && pattern[k + 1] != '\n') ++k;
+    } else if (!std::isspace(static_cast<unsigned char>(c))) {
+      out += c;
+    }
+  }
   return out;
 }
 
@@ -146,9 +171,12 @@ Result<RegexOptions> ParseRegexOptions(std::string_view letters) {
       case 'M': o.multiline = true; break;
       case 's':
       case 'S': o.dot_all = true; break;
+      case 'x':
+      case 'X': o.extended = true; break;
       default:
         return InvalidArgument(std::string("unknown regexp option '") + c +
-                               "': the options are i (ignore case), m (multi-line), s (. matches newline)");
+                               "': the options are i (ignore case), m (multi-line), s (. matches newline), "
+                               "x (extended)");
     }
   }
   return o;
@@ -173,6 +201,28 @@ Status Regex::Validate(std::string_view pattern, RegexOptions options) {
 
 bool Regex::Search(std::string_view text) const {
   return re_->Match(re2::StringPiece(text.data(), text.size()), 0, text.size(), RE2::UNANCHORED, nullptr, 0);
+}
+
+bool Regex::Substitute(std::string_view text, std::string_view rewrite, SubstMode mode, std::string* out,
+                       std::string* error) const {
+  const re2::StringPiece rw(rewrite.data(), rewrite.size());
+  if (!re_->CheckRewriteString(rw, error)) return false;
+  const re2::StringPiece in(text.data(), text.size());
+  out->clear();
+  switch (mode) {
+    case SubstMode::kExtract:
+      if (!RE2::Extract(in, *re_, rw, out)) out->clear();
+      return true;
+    case SubstMode::kReplaceFirst:
+      out->assign(text);
+      RE2::Replace(out, *re_, rw);
+      return true;
+    case SubstMode::kReplaceAll:
+      out->assign(text);
+      RE2::GlobalReplace(out, *re_, rw);
+      return true;
+  }
+  return true;
 }
 
 }  // namespace skyrun::expr

@@ -13,7 +13,9 @@
 // nothing here, since only "does it match" is asked); ^ and $. Bytes are
 // matched as bytes (RE2's Latin-1 mode), so any text is searchable.
 // Options: i (ignore case), m (^ and $ also match at line breaks), s (. also
-// matches a newline).
+// matches a newline), x (extended: whitespace and #-comments outside a class
+// are ignored; RE2 lacks the mode, so the pattern is rewritten). Inline flags
+// (?i) (?m) (?s) and (?U) work as in RE2.
 //
 // Search semantics, as in ClassAds: true when the pattern matches anywhere in
 // the text; anchor with ^...$ for a whole-string match.
@@ -39,6 +41,9 @@ struct RegexOptions {
   bool ignore_case = false;
   bool multiline = false;
   bool dot_all = false;
+  bool extended = false;
+  // Not an option letter: keep capture groups, for regexps() / replace().
+  bool capture = false;
 
   bool operator==(const RegexOptions&) const = default;
 };
@@ -66,6 +71,15 @@ class Regex {
 
   // True if the pattern matches somewhere in `text`.
   bool Search(std::string_view text) const;
+
+  // regexps() / replace() / replaceAll(): needs options().capture. kExtract
+  // gives `rewrite` (\0..\9 name the groups) for the first match, "" when
+  // none; kReplaceFirst / kReplaceAll give `text` with the first / every
+  // match replaced. False with *error set when `rewrite` names a group the
+  // pattern lacks.
+  enum class SubstMode : uint8_t { kExtract, kReplaceFirst, kReplaceAll };
+  bool Substitute(std::string_view text, std::string_view rewrite, SubstMode mode, std::string* out,
+                  std::string* error) const;
 
   const std::string& pattern() const { return pattern_; }
   const RegexOptions& options() const { return options_; }

@@ -121,11 +121,17 @@ TEST(RegexTest, OptionsMapToRe2) {
   auto o = ParseRegexOptions("ims");
   ASSERT_TRUE(o.ok());
   EXPECT_TRUE(o->ignore_case && o->multiline && o->dot_all);
-  auto bad = ParseRegexOptions("ix");
+  auto bad = ParseRegexOptions("iq");
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(
       bad.status().message(),
-      "unknown regexp option 'x': the options are i (ignore case), m (multi-line), s (. matches newline)");
+      "unknown regexp option 'q': the options are i (ignore case), m (multi-line), s (. matches newline), "
+      "x (extended)");
+  auto x = ParseRegexOptions("x");
+  ASSERT_TRUE(x.ok());
+  EXPECT_TRUE(Search("a b # comment\n c", "abc", "x"));
+  EXPECT_TRUE(Search("a\\ b", "a b", "x"));  // an escaped space stays
+  EXPECT_TRUE(Search("(?i)abc", "ABC"));
 }
 
 TEST(RegexTest, WordBoundaries) {

@@ -9,6 +9,8 @@
 // the matcher, the CLI). Thread-safety: none; never share one between threads.
 #pragma once
 
+#include <cstdint>
+#include <ctime>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -45,6 +47,13 @@ class EvalScratch {
     return arena_.AllocateArray<Value>(n);
   }
 
+  // The clock of time(), absTime() and formatTime(): seconds since the Unix
+  // epoch. Unset, each call reads the system clock; tests (and a caller that
+  // wants one instant for a whole batch of evaluations) pin it here.
+  void set_now(int64_t seconds) { now_ = seconds; }
+  void clear_now() { now_.reset(); }
+  int64_t Now() const { return now_ ? *now_ : static_cast<int64_t>(std::time(nullptr)); }
+
   // The compiled regex for a pattern that is not a constant, or nullptr with
   // *error set when it does not compile. The last pattern is kept, so a
   // pattern read from one ad and matched against many is compiled once.
@@ -70,6 +79,7 @@ class EvalScratch {
   std::string cached_pattern_;
   RegexOptions cached_options_;
   std::optional<Regex> cached_;  // empty when the cached pattern does not compile
+  std::optional<int64_t> now_;
 };
 
 }  // namespace skyrun::expr

@@ -56,6 +56,15 @@ std::string FormatReal(double r) {
   return out;
 }
 
+std::string RealAsText(double r) {
+  if (std::isnan(r)) return "real(\"NaN\")";
+  if (std::isinf(r)) return r > 0 ? "real(\"INF\")" : "real(\"-INF\")";
+  if (r == 0) return std::signbit(r) ? "-0.0" : "0.0";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.15E", r);
+  return buf;
+}
+
 std::string Value::ToString() const {
   switch (type_) {
     case ValueType::kUndefined: return "UNDEFINED";

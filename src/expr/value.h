@@ -124,5 +124,10 @@ std::string QuoteString(std::string_view s);
 // Shortest text that reads back as the same double, always with a '.' or an
 // exponent so it stays a real ("2.0", "1e+300").
 std::string FormatReal(double r);
+// A real as string() and strcat() write it, in HTCondor's format so that text
+// built from reals compares equal across the two systems: "%.15E"
+// ("2.500000000000000E+00"), zeros as "0.0" / "-0.0", and the infinities and
+// NaN as the expressions that make them ("real(\"INF\")").
+std::string RealAsText(double r);
 
 }  // namespace skyrun::expr
