@@ -470,7 +470,7 @@ Value Quantize(std::span<const Value> args) {
   }
   if (step.IsInt()) {
     int64_t b = step.AsInt();
-    if (b == 0) return a;
+    if (b == 0 || b == -1) return a;  // every integer is a multiple of -1 (and INT64_MIN / -1 overflows)
     if (a.IsInt()) {
       int64_t q = a.AsInt() / b, r = a.AsInt() % b;
       if (r != 0 && ((r > 0) == (b > 0))) ++q;

@@ -217,6 +217,8 @@ TEST(FunctionsCompatTest, MathAndConversions) {
       {"quantize(3, {2, 4, 8})", "4"},
       {"quantize(9, {2, 4, 8})", "16"},
       {"quantize(5, 0)", "5"},
+      {"quantize(-9223372036854775808, -1)", "-9223372036854775808"},
+      {"quantize(-3, 4)", "0"},
       {"log(1)", "0.0"},
       {"log(8, 2)", "3.0"},
       {"log(0)", "-inf"},
