@@ -76,8 +76,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Fill(target, true);
   EvalScratch s1, s2;
   // One instant for both, so time() cannot differ between them.
-  s1.set_now(1700000000);
-  s2.set_now(1700000000);
+  const skyrun::SimulatedClock clock(int64_t{1700000000} * skyrun::kMicrosPerSecond);
+  s1.set_clock(&clock);
+  s2.set_clock(&clock);
   for (const Ad* t : {static_cast<const Ad*>(&target), static_cast<const Ad*>(nullptr)}) {
     Value a = condition->Evaluate(my, t, s1);
     Value b = Evaluate(*plain, my, t, s2);

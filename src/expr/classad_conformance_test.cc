@@ -211,7 +211,8 @@ void EvaluateAlone(const std::string& text, bool optimize, Evaluation* out) {
   }
   out->compiled.emplace(std::move(compiled).value());
   static Ad empty(&my);
-  out->scratch.set_now(1700000000);
+  static const SimulatedClock clock(int64_t{1700000000} * kMicrosPerSecond);
+  out->scratch.set_clock(&clock);
   out->value = Evaluate(*out->compiled, empty, nullptr, out->scratch);
 }
 

@@ -31,8 +31,9 @@ std::string Eval(const std::string& text, bool optimize, int64_t now = kNow) {
   auto compiled = Compile(*expr, my, target, {.optimize = optimize});
   if (!compiled.ok()) return "COMPILE: " + compiled.status().message();
   Ad ad(&my);
+  SimulatedClock clock(now * kMicrosPerSecond);
   EvalScratch scratch;
-  scratch.set_now(now);
+  scratch.set_clock(&clock);
   return Show(Evaluate(*compiled, ad, nullptr, scratch));
 }
 
@@ -285,6 +286,23 @@ TEST(FunctionsCompatTest, TimeFunctionsReadTheScratchClock) {
   // Not folded at compile time: the clock is read when evaluating.
   EXPECT_EQ(Eval("time()", true, 5), "5");
   EXPECT_EQ(Eval("formatTime()", true, 0), R"("Thu Jan  1 00:00:00 1970")");
+  // One compiled expression, one scratch, a clock that moves.
+  auto e = Parse("time() - Entered < relTime(\"2h\")");
+  ASSERT_TRUE(e.ok());
+  Schema my, target;
+  auto c = Compile(*e, my, target);
+  ASSERT_TRUE(c.ok());
+  Ad ad(&my);
+  ad.SetInt("Entered", kNow);
+  SimulatedClock clock(kNow * kMicrosPerSecond);
+  EvalScratch scratch;
+  scratch.set_clock(&clock);
+  EXPECT_TRUE(Evaluate(*c, ad, nullptr, scratch).IsTrue());
+  clock.Advance(3 * kMicrosPerHour);
+  EXPECT_TRUE(Evaluate(*c, ad, nullptr, scratch).IsFalse());
+  // Without a clock, the system's: some time after this was written.
+  EvalScratch unpinned;
+  EXPECT_GT(unpinned.NowSeconds(), kNow);
 }
 
 }  // namespace

@@ -9,12 +9,13 @@
 // the matcher, the CLI). Thread-safety: none; never share one between threads.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
-#include <ctime>
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include "common/clock.h"
 #include "expr/arena.h"
 #include "expr/regex.h"
 #include "expr/value.h"
@@ -47,12 +48,20 @@ class EvalScratch {
     return arena_.AllocateArray<Value>(n);
   }
 
-  // The clock of time(), absTime() and formatTime(): seconds since the Unix
-  // epoch. Unset, each call reads the system clock; tests (and a caller that
-  // wants one instant for a whole batch of evaluations) pin it here.
-  void set_now(int64_t seconds) { now_ = seconds; }
-  void clear_now() { now_.reset(); }
-  int64_t Now() const { return now_ ? *now_ : static_cast<int64_t>(std::time(nullptr)); }
+  // The clock of time(), absTime() and formatTime(), injected like every
+  // clock in skyrun: tests and the simulator hand over a SimulatedClock, a
+  // caller that wants one instant for a batch of evaluations pins one. Without
+  // one, those functions read the system clock at each call, so a pool policy
+  // such as time() - EnteredCurrentStatus < relTime("2h") works wherever it is
+  // evaluated. The clock must outlive the scratch's evaluations.
+  void set_clock(const Clock* clock) { clock_ = clock; }
+  // Whole seconds since the Unix epoch.
+  int64_t NowSeconds() const {
+    if (clock_) return clock_->Now() / kMicrosPerSecond;
+    return std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  }
 
   // The compiled regex for a pattern that is not a constant, or nullptr with
   // *error set when it does not compile. The last pattern is kept, so a
@@ -79,7 +88,7 @@ class EvalScratch {
   std::string cached_pattern_;
   RegexOptions cached_options_;
   std::optional<Regex> cached_;  // empty when the cached pattern does not compile
-  std::optional<int64_t> now_;
+  const Clock* clock_ = nullptr;
 };
 
 }  // namespace skyrun::expr

@@ -165,7 +165,7 @@ bool UtcParts(int64_t secs, std::tm* tm) {
 }
 
 Value AbsTime(std::span<const Value> args, EvalScratch& scratch) {
-  if (args.empty()) return Value::Int(scratch.Now());
+  if (args.empty()) return Value::Int(scratch.NowSeconds());
   Value ex;
   if (Exceptional(args, &ex)) return ex;
   const Value& v = args[0];
@@ -196,7 +196,7 @@ Value RelTime(const Value& v) {
 Value FormatTime(std::span<const Value> args, EvalScratch& scratch) {
   Value ex;
   if (Exceptional(args, &ex)) return ex;
-  int64_t secs = scratch.Now();
+  int64_t secs = scratch.NowSeconds();
   if (!args.empty() && !EpochSeconds(args[0], &secs)) return Value::Error("formatTime() needs seconds");
   if (args.size() > 1 && !args[1].IsString()) return Value::Error("formatTime() format must be a string");
   std::string format = args.size() > 1 ? std::string(args[1].AsString()) : std::string("%c");
@@ -253,7 +253,7 @@ Value SplitTime(const Value& v, EvalScratch& scratch) {
 
 Value CallTimeFunction(FuncId id, std::span<const Value> args, EvalScratch& scratch) {
   switch (id) {
-    case FuncId::kTime: return Value::Int(scratch.Now());
+    case FuncId::kTime: return Value::Int(scratch.NowSeconds());
     case FuncId::kAbsTime: return AbsTime(args, scratch);
     case FuncId::kRelTime: return RelTime(args[0]);
     case FuncId::kFormatTime: return FormatTime(args, scratch);
