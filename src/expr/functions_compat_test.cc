@@ -266,6 +266,8 @@ TEST(FunctionsCompatTest, TimeFunctionsReadTheScratchClock) {
       {R"(absTime("2004-01-01"))", "1072915200"},
       {R"(absTime("19970830T160405-0500"))", "872975045"},
       {R"(absTime("yesterday"))", "ERROR"},
+      {R"(absTime("2023-02-29"))", "ERROR"},
+      {R"(absTime("2024-02-29"))", "1709164800"},
       {R"(relTime("01:00:01"))", "3601"},
       {R"(relTime("2+25:14:16.123"))", "263656.123"},
       {R"(relTime("1d2h3m4.5s"))", "93784.5"},

@@ -58,7 +58,11 @@ bool ParseAbsTime(std::string_view s, int64_t* out) {
   if (!Digits(&s, 2, &month)) return false;
   Skip(&s, '-');
   if (!Digits(&s, 2, &day)) return false;
-  if (month < 1 || month > 12 || day < 1 || day > 31) return false;
+  static constexpr int kDays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  if (month < 1 || month > 12 || day < 1 || day > kDays[month - 1] || (month == 2 && day == 29 && !leap)) {
+    return false;
+  }
   if (Skip(&s, 'T') || Skip(&s, ' ')) {
     Skip(&s, ':');
     if (!Digits(&s, 2, &hour)) return false;
