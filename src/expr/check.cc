@@ -233,8 +233,10 @@ class Checker {
     if (((a | b) & kDefined) == kS || (a & kDefined) == kS || (b & kDefined) == kS) {
       if (n.binary_op == BinaryOp::kAdd) context += " (use strcat() to join strings)";
     }
-    bool bad = Mismatch(n.kids[0], a, kNum, context);
-    bad |= Mismatch(n.kids[1], b, kNum, context);
+    if (n.binary_op == BinaryOp::kMod) context = "'%' needs integers (as in ClassAds)";
+    const Mask accepted = n.binary_op == BinaryOp::kMod ? kI : kNum;
+    bool bad = Mismatch(n.kids[0], a, accepted, context);
+    bad |= Mismatch(n.kids[1], b, accepted, context);
     if (bad) return kE;
     if ((n.binary_op == BinaryOp::kDiv || n.binary_op == BinaryOp::kMod) &&
         IsLiteralZero(e_.node(n.kids[1]))) {
@@ -242,7 +244,7 @@ class Checker {
     }
     Mask out = pass | kE;
     if ((a & kI) && (b & kI)) out |= kI;
-    if ((a & kNum) && (b & kNum) && ((a | b) & kR)) out |= kR;
+    if ((a & kNum) && (b & kNum) && ((a | b) & kR) && n.binary_op != BinaryOp::kMod) out |= kR;
     return out;
   }
 

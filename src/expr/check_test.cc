@@ -55,6 +55,12 @@ TEST(CheckTest, TypeErrorsPointAtTheOperand) {
   EXPECT_NE(Problems(CheckRequirements("-Country == 1")).find("'-' needs a number"), std::string::npos);
   EXPECT_NE(Problems(CheckRequirements("substr(Country, \"1\") == \"S\"")).find("an integer offset"),
             std::string::npos);
+  EXPECT_NE(Problems(CheckRequirements("HourlyPrice % 2 == 1")).find("'%' needs integers"),
+            std::string::npos);
+  EXPECT_TRUE(CheckRequirements("Cpus % 2 == 0").ok());
+  // Functions that convert their arguments as ClassAds does accept any scalar.
+  EXPECT_TRUE(CheckRequirements("toLower(Cpus) == \"8\" && floor(\"3.5\") == 3").ok());
+  EXPECT_TRUE(CheckPolicy("time() - 7200 < relTime(\"3h\") + Cpus").ok());
   // MY. in requirements is the job's side: MY.Queue is a string there.
   EXPECT_NE(Problems(CheckRequirements("MY.Queue > 3")).find("MY.Queue (a string)"), std::string::npos);
 }
