@@ -641,7 +641,6 @@ int VersionCompare(std::string_view a, std::string_view b) {
 }
 
 Value CallFunction(FuncId id, std::span<const Value> args, EvalScratch& scratch) {
-  Value ex;
   switch (id) {
     case FuncId::kMember:
     case FuncId::kIdenticalMember: {
