@@ -113,5 +113,36 @@ TEST(BudgetIntegrationTest, ATenantBudgetRefusesAJobWithTheAmountLeft) {
   EXPECT_EQ(nlohmann::json::parse(json.output)["budgets"].size(), 2u);
 }
 
+// A real local job with its own budget: at $36 per CPU-hour ($0.01 a
+// second) a $0.03 budget lasts about 3 s; the job is then sent SIGTERM, its
+// handler "checkpoints" (prints), and it ends FAILED with the reason.
+TEST(BudgetIntegrationTest, ARealJobIsStoppedAtItsOwnBudgetAfterItsCheckpointGrace) {
+  ServerHarness server(R"(
+local:
+  price_per_cpu_hour: 36
+  kill_grace_seconds: 5
+  nodes:
+    - name: box
+      cpus: 2
+      memory: 4GiB
+)");
+  server.Start();
+  const int64_t id = server.Submit(
+      "name: capped\nbudget: 0.03\nresources: {cpus: 1}\n"
+      "run: |\n  trap 'echo checkpoint saved; exit 143' TERM\n  echo started\n  sleep 600 &\n  wait\n",
+      "capped.yaml");
+  ASSERT_GT(id, 0);
+  ASSERT_EQ(server.WaitForState(id, {"SUCCEEDED", "FAILED", "CANCELLED"}, 90), "FAILED");
+  auto job = server.Job(id);
+  const std::string reason = job.value("reason", "");
+  EXPECT_NE(reason.find("budget $0.03 reached"), std::string::npos) << job.dump();
+  EXPECT_GE(job["cost_usd"].get<double>(), 0.03) << job.dump();
+  // Stopped near its budget, not at the end of its 600 s sleep ($6): under $1 (100 s).
+  EXPECT_LT(job["cost_usd"].get<double>(), 1.0) << job.dump();
+  auto logs = server.Cli({"logs", std::to_string(id)});
+  EXPECT_NE(logs.output.find("started"), std::string::npos) << logs.output;
+  EXPECT_NE(logs.output.find("checkpoint saved"), std::string::npos) << logs.output;
+}
+
 }  // namespace
 }  // namespace skyrun::testing
