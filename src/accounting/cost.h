@@ -10,6 +10,7 @@
 // thread-safe.
 #pragma once
 
+#include <string>
 #include <vector>
 
 #include "common/clock.h"
@@ -26,6 +27,9 @@ int64_t BilledSeconds(Micros micros);
 // that has not started costs nothing; one still running is billed to `now`.
 double AttemptCost(const AttemptRecord& attempt, const std::vector<PriceChange>& changes, Micros from,
                    Micros to, Micros now);
+
+// "$12.24" (two decimals; "$0.0042" below a cent so that it is not "$0.00").
+std::string FormatUsd(double usd);
 
 // Its whole run: AttemptCost over all time.
 double WholeAttemptCost(const AttemptRecord& attempt, const std::vector<PriceChange>& changes, Micros now);

@@ -67,5 +67,11 @@ TEST(AttemptCostTest, APeriodCountsOnlyItsShareAndARunningTaskCountsToNow) {
   EXPECT_DOUBLE_EQ(WholeAttemptCost(Ran(0, 0, 5.0), {}, kT0), 0.0);
 }
 
+TEST(CostTest, FormatUsdKeepsCentsAndWhatIsBelowThem) {
+  EXPECT_EQ(FormatUsd(12.244), "$12.24");
+  EXPECT_EQ(FormatUsd(0), "$0.00");
+  EXPECT_EQ(FormatUsd(0.0042), "$0.0042");
+}
+
 }  // namespace
 }  // namespace skyrun

@@ -15,6 +15,7 @@ const char* CostGroupName(CostGroup g) {
     case CostGroup::kJob: return "job";
     case CostGroup::kTenant: return "tenant";
     case CostGroup::kProvider: return "provider";
+    case CostGroup::kQueue: return "queue";
   }
   return "job";
 }
@@ -23,6 +24,7 @@ std::optional<CostGroup> ParseCostGroup(const std::string& s) {
   if (s == "job") return CostGroup::kJob;
   if (s == "tenant") return CostGroup::kTenant;
   if (s == "provider") return CostGroup::kProvider;
+  if (s == "queue") return CostGroup::kQueue;
   return std::nullopt;
 }
 
@@ -43,6 +45,7 @@ std::pair<std::string, std::string> KeyOf(CostGroup by, JobId job, const Billing
     case CostGroup::kJob: return {job.ToString(), owner.job_name + " (" + owner.tenant_name + ")"};
     case CostGroup::kTenant: return {owner.tenant_name, owner.tenant_name};
     case CostGroup::kProvider: return {provider, provider};
+    case CostGroup::kQueue: return {owner.queue, owner.queue};
   }
   return {"", ""};
 }

@@ -1,4 +1,5 @@
-// Cost reports: what was spent over a period, by job, tenant or provider,
+// Cost reports: what was spent over a period, by job, tenant, provider or
+// queue,
 // from the store's billing data (Store::ListBilling): every task attempt that
 // ran during the period, priced per second at the price in force in each
 // interval (cost.h), plus the egress charged in it. A running attempt counts
@@ -20,7 +21,7 @@
 
 namespace skyrun {
 
-enum class CostGroup { kJob, kTenant, kProvider };
+enum class CostGroup { kJob, kTenant, kProvider, kQueue };
 const char* CostGroupName(CostGroup g);
 std::optional<CostGroup> ParseCostGroup(const std::string& s);
 

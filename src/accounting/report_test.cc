@@ -22,6 +22,7 @@ BillableAttempt Task(int64_t job, int attempt, int rank, const std::string& back
   b.owner.tenant = TenantId(tenant == "a" ? 1 : 2);
   b.owner.tenant_name = tenant;
   b.owner.job_name = "job" + std::to_string(job);
+  b.owner.queue = job == 1 ? "gpu" : "default";
   return b;
 }
 
@@ -83,6 +84,15 @@ TEST(CostReportTest, ByJobTenantAndProvider) {
   EXPECT_EQ(by_provider.lines[1].key, "slurm/hpc1");
   EXPECT_DOUBLE_EQ(by_provider.lines[1].total_usd(), 4.0);
   EXPECT_EQ(by_provider.lines[2].key, "local");
+
+  // By queue: job 1 (queue gpu) with its egress, job 2 (queue default).
+  CostReport by_queue = BuildCostReport(Data(), kT0, kT0 + 24 * 3600 * kS, now, CostGroup::kQueue);
+  ASSERT_EQ(by_queue.lines.size(), 2u);
+  EXPECT_EQ(by_queue.lines[0].key, "gpu");
+  EXPECT_DOUBLE_EQ(by_queue.lines[0].total_usd(), 16.0);
+  EXPECT_EQ(by_queue.lines[1].key, "default");
+  EXPECT_DOUBLE_EQ(by_queue.lines[1].total_usd(), 2.0);
+  EXPECT_EQ(ParseCostGroup("queue"), CostGroup::kQueue);
 }
 
 TEST(CostReportTest, APeriodTakesItsShare) {

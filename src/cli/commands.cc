@@ -388,6 +388,7 @@ void RegisterClientCommands(CLI::App& app, int* exit_code) {
     cmd->callback([=] { *exit_code = NodesCmd(*c); });
   }
   RegisterCostReportCommand(app, exit_code);
+  RegisterBudgetsCommand(app, exit_code);
   // admin
   {
     auto* admin = app.add_subcommand("admin", "tenants and tokens (admins only)");

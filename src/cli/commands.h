@@ -12,5 +12,7 @@ namespace skyrun {
 void RegisterClientCommands(CLI::App& app, int* exit_code);
 // `skyrun cost-report` (cost_report.cc); RegisterClientCommands calls it.
 void RegisterCostReportCommand(CLI::App& app, int* exit_code);
+// `skyrun budgets` (budgets_command.cc); RegisterClientCommands calls it.
+void RegisterBudgetsCommand(CLI::App& app, int* exit_code);
 
 }  // namespace skyrun

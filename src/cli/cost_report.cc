@@ -1,5 +1,5 @@
-// `skyrun cost-report`: what was spent over a period, by job, tenant or
-// provider (the API's GET /v1/cost-report), as a table or JSON.
+// `skyrun cost-report`: what was spent over a period, by job, tenant,
+// provider or queue (the API's GET /v1/cost-report), as a table or JSON.
 #include <CLI/CLI.hpp>
 #include <cctype>
 #include <cstdio>
@@ -57,6 +57,7 @@ int CostReportCmd(const CostFlags& f) {
             << FieldText(*got, "by") << "\n";
   Table t({f.by == "job"      ? "JOB"
            : f.by == "tenant" ? "TENANT"
+           : f.by == "queue"  ? "QUEUE"
                               : "PROVIDER",
            "ATTEMPTS", "TASK-HOURS", "COMPUTE", "EGRESS", "TOTAL"});
   for (const auto& l : (*got)["lines"]) {
@@ -81,10 +82,11 @@ int CostReportCmd(const CostFlags& f) {
 }  // namespace
 
 void RegisterCostReportCommand(CLI::App& app, int* exit_code) {
-  auto* cmd = app.add_subcommand("cost-report", "what was spent over a period, by job, tenant or provider");
+  auto* cmd =
+      app.add_subcommand("cost-report", "what was spent over a period, by job, tenant, provider or queue");
   auto f = std::make_shared<CostFlags>();
-  cmd->add_option("--by", f->by, "group by job, tenant or provider (default job)")
-      ->check(CLI::IsMember({"job", "tenant", "provider"}));
+  cmd->add_option("--by", f->by, "group by job, tenant, provider or queue (default job)")
+      ->check(CLI::IsMember({"job", "tenant", "provider", "queue"}));
   cmd->add_option("--since", f->since, "the period ends now and lasts this long (7d, 12h; default 30d)");
   cmd->add_option("--from", f->from, "the period starts here (2026-12-01 or RFC 3339)")->excludes("--since");
   cmd->add_option("--to", f->to, "the period ends here (default now)");

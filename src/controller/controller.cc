@@ -132,6 +132,7 @@ void Controller::RunOnce() {
   for (auto& [id, job] : live_)
     if (job.cancel_requested && !job.pending_move) cancelling.push_back(id);
   for (JobId id : cancelling) HandleCancel(live_.at(id));
+  StopJobsOverBudget();
   // Attempts whose every task already ended (voided at restart, or ended
   // before an earlier Finish could be stored) are never polled again: finish them here.
   std::vector<JobId> ended;

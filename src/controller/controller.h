@@ -145,6 +145,8 @@ class Controller {
     bool attempts_unsaved = false;            // the attempt rows in memory are newer than the store's
     // Set after a lost task: placed again only once this backend's nodes were read again.
     std::string await_inventory;
+    // Set when the job reached its own budget (spec `budget`): why it is being stopped.
+    std::string budget_stop;
   };
 
   void Loop();
@@ -184,6 +186,13 @@ class Controller {
   // poll answered (by handle; tasks not in it are left as they are).
   void ApplyTaskStates(LiveJob& job, const std::map<std::string, const TaskStatus*>& states);
   void Finish(LiveJob& job);
+  // job_budget.cc: stops the running jobs whose cost so far reached their
+  // spec's `budget` (a cancel with its kill grace; Finish ends them FAILED).
+  void StopJobsOverBudget();
+  // USD the job has cost: finished attempts, plus the current one's tasks
+  // (running ones to `now` at their launch price).
+  double JobCostSoFar(const LiveJob& job, Micros now) const;
+  std::string BudgetReachedReason(const LiveJob& job, double spent) const;
   void HandleCancel(LiveJob& job);
   void ReleasePlacement(LiveJob& job);
   void ReservePlacement(LiveJob& job);

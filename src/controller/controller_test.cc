@@ -273,5 +273,68 @@ TEST_F(ControllerTest, AnAttemptIsBilledAtEachPriceInForceWhileItRan) {
   EXPECT_NEAR(job->cost_usd, want, 1e-9);
 }
 
+// A job's own budget (spec `budget`): at $3.60/h ($0.001 a second) a $0.05
+// budget lasts 50 s. Before that nothing is stopped; once reached, the job's
+// task is cancelled (the driver's SIGTERM and kill grace) and the job ends
+// FAILED with the reason. A job without a budget on the same node runs on.
+TEST_F(ControllerTest, AJobThatReachesItsOwnBudgetIsStoppedWithTheReason) {
+  std::vector<Node> nodes = NodesOf("local");
+  nodes[0].price_per_cpu_hour = 3.6;
+  FakeDriver local(Backend("local", 0), nodes);
+  MakeController({&local});
+  JobId capped = Submit("name: capped\nbudget: 0.05\nresources: {cpus: 1}\nrun: sleep 600\n");
+  JobId free = Submit("name: free\nresources: {cpus: 1}\nrun: sleep 600\n");
+  Cycles(3);
+  auto running = store_->ListAttempts(capped);
+  ASSERT_TRUE(running.ok());
+  ASSERT_EQ(running->size(), 1u);
+  ASSERT_EQ(running->at(0).state, RunState::kRunning);
+  const Micros start = running->at(0).started_at;
+
+  // 40 s in: $0.04 spent, under the budget.
+  clock_.Set(start + 40 * kMicrosPerSecond);
+  Cycles(2);
+  EXPECT_EQ(local.calls().cancels, 0);
+  ASSERT_EQ(store_->GetJob(capped)->state, JobState::kRunning);
+
+  // 50 s in: the budget is reached; the task is cancelled and the job ends.
+  clock_.Set(start + 50 * kMicrosPerSecond);
+  Cycles(4);
+  EXPECT_EQ(local.calls().cancels, 1);
+  auto job = store_->GetJob(capped);
+  ASSERT_TRUE(job.ok());
+  EXPECT_EQ(job->state, JobState::kFailed);
+  EXPECT_NE(job->reason.find("budget $0.05 reached (it has cost $0.05"), std::string::npos) << job->reason;
+  EXPECT_GE(job->cost_usd, 0.05);
+  EXPECT_EQ(store_->GetJob(free)->state, JobState::kRunning);
+}
+
+// An attempt lost after the budget was spent is not placed again.
+TEST_F(ControllerTest, ALostAttemptIsNotRetriedOnceTheBudgetIsSpent) {
+  std::vector<Node> nodes = NodesOf("local", {"n1", "n2"});
+  for (Node& n : nodes) n.price_per_cpu_hour = 3.6;
+  FakeDriver local(Backend("local", 0), nodes);
+  MakeController({&local});
+  // Budget $0.03: reached 30 s in. The node fails early; the poll that says
+  // so is read at 35 s (the cycle reads answers before it weighs budgets), so
+  // the attempt ends having cost $0.035 and a retry would spend more.
+  JobId id = Submit("name: lost\nbudget: 0.03\nresources: {cpus: 1}\nrun: sleep 600\n");
+  Cycles(3);
+  auto running = store_->ListAttempts(id);
+  ASSERT_TRUE(running.ok());
+  ASSERT_EQ(running->size(), 1u);
+  const Micros start = running->at(0).started_at;
+  local.FailNode(running->at(0).node);
+  Cycles(1);  // asks the poll that answers LOST
+  clock_.Set(start + 35 * kMicrosPerSecond);
+  Cycles(4);
+  EXPECT_EQ(local.calls().cancels, 0);
+  auto job = store_->GetJob(id);
+  ASSERT_TRUE(job.ok());
+  EXPECT_EQ(job->state, JobState::kFailed) << job->reason;
+  EXPECT_NE(job->reason.find("not tried again: budget $0.03 reached"), std::string::npos) << job->reason;
+  EXPECT_EQ(store_->ListAttempts(id)->size(), 1u);
+}
+
 }  // namespace
 }  // namespace skyrun

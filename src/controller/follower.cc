@@ -122,6 +122,17 @@ void Controller::Finish(LiveJob& job) {
     done(JobState::kCancelled, "cancelled by request");
     return;
   }
+  if (!job.budget_stop.empty() && first_failure) {
+    done(JobState::kFailed, job.budget_stop);
+    return;
+  }
+  // An attempt that ended otherwise is not tried again once the job's own
+  // budget is spent: another attempt would spend more than it allows.
+  if (first_failure && job.rec.spec.budget_usd && job.rec.cost_usd + cost >= *job.rec.spec.budget_usd) {
+    done(JobState::kFailed,
+         first_failure->reason + "; not tried again: " + BudgetReachedReason(job, job.rec.cost_usd + cost));
+    return;
+  }
   if (!first_failure) {
     done(JobState::kSucceeded, "all " + std::to_string(job.attempts.size()) + " task(s) exited 0");
     return;

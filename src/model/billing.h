@@ -40,6 +40,7 @@ struct BillingOwner {
   TenantId tenant;
   std::string tenant_name;
   std::string job_name;
+  std::string queue;  // the job's queue (budgets per queue count by it)
 };
 
 struct BillableAttempt {

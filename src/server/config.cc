@@ -398,9 +398,10 @@ Result<ServerConfig> ParseServerConfig(const std::string& text, const std::strin
   }
   if (!root || root.IsNull()) return cfg;
   try {
-    SKYRUN_RETURN_IF_ERROR(CheckKeys(file, root, "",
-                                     {"listen", "state_dir", "log_level", "local", "uploads", "slurm",
-                                      "kubernetes", "simcloud", "api", "scheduler", "catalog", "queues"}));
+    SKYRUN_RETURN_IF_ERROR(
+        CheckKeys(file, root, "",
+                  {"listen", "state_dir", "log_level", "local", "uploads", "slurm", "kubernetes", "simcloud",
+                   "api", "scheduler", "catalog", "queues", "budgets"}));
     SKYRUN_RETURN_IF_ERROR(Get(file, root, "listen", "", &cfg.listen));
     SKYRUN_RETURN_IF_ERROR(Get(file, root, "log_level", "", &cfg.log_level));
     if (!ParseLogLevel(cfg.log_level)) {
@@ -414,6 +415,7 @@ Result<ServerConfig> ParseServerConfig(const std::string& text, const std::strin
     if (root["catalog"]) SKYRUN_RETURN_IF_ERROR(ParseCatalog(file, root["catalog"], &cfg.catalog));
     if (root["scheduler"]) SKYRUN_RETURN_IF_ERROR(ParseScheduler(file, root["scheduler"], &cfg.scheduler));
     if (root["queues"]) SKYRUN_RETURN_IF_ERROR(ParseQueues(file, root["queues"], &cfg.queues));
+    if (root["budgets"]) SKYRUN_RETURN_IF_ERROR(ParseBudgets(file, root["budgets"], &cfg.budgets));
     if (root["slurm"]) SKYRUN_RETURN_IF_ERROR(ParseSlurm(file, root["slurm"], &cfg.slurm));
     if (root["kubernetes"])
       SKYRUN_RETURN_IF_ERROR(ParseKubernetes(file, root["kubernetes"], &cfg.kubernetes));

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "budget/budget_config.h"
 #include "common/status.h"
 #include "drivers/kubernetes/kubernetes_config.h"
 #include "drivers/simcloud/simcloud_config.h"
@@ -122,6 +123,8 @@ struct ServerConfig {
   SchedulerSettings scheduler;
   CatalogSettings catalog;
   std::map<std::string, QueueSettings> queues;
+  // budgets: money as a quota per tenant and per queue (budget/budget_config.h, docs/budgets.md).
+  BudgetSettings budgets;
 };
 
 Result<ServerConfig> LoadServerConfig(const std::string& path);

@@ -39,7 +39,8 @@ Result<nlohmann::json> CostReportAs(Store& store, const TokenRecord& who,
   const std::string by_text = Param(params, "by").empty() ? "job" : Param(params, "by");
   auto by = ParseCostGroup(by_text);
   if (!by)
-    return InvalidArgument("?by= must be job, tenant or provider, not '" + by_text.substr(0, 64) + "'");
+    return InvalidArgument("?by= must be job, tenant, provider or queue, not '" + by_text.substr(0, 64) +
+                           "'");
 
   Micros to = now;
   if (!Param(params, "to").empty()) {

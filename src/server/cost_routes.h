@@ -1,6 +1,6 @@
 // GET /v1/cost-report: what was spent over a period, by job, tenant or
 // provider (accounting/report.h). Query parameters, all optional:
-//   by=job|tenant|provider          (job)
+//   by=job|tenant|provider|queue    (job)
 //   since=DURATION                  ("7d", "12h": the period ends now)
 //   from=TIME&to=TIME               (RFC 3339 or a day "2026-12-01"; to = now)
 //   tenant=NAME                     (platform admins: one tenant's costs)

@@ -26,6 +26,7 @@
 #include "partition/partition.h"
 #include "partition/profile_csv.h"
 #include "server/auth.h"
+#include "server/budget_routes.h"
 #include "server/cost_routes.h"
 #include "server/http_server.h"
 #include "server/job_shapes.h"
@@ -107,6 +108,12 @@ class ApiServer::Routes {
       }
       auto report = CostReportAs(*o_->store_, who, params, o_->clock_->Now());
       report.ok() ? Json(res, *report) : Error(res, report.status());
+    });
+    Route(http, "GET", "/v1/budgets", [this](auto& req, auto& res, auto& who) {
+      if (!req.params.empty())
+        return Error(res, InvalidArgument("GET /v1/budgets takes no query parameters"));
+      auto budgets = BudgetsAs(*o_->store_, who, o_->options_.budgets, o_->clock_->Now());
+      budgets.ok() ? Json(res, *budgets) : Error(res, budgets.status());
     });
     Route(http, "POST", "/v1/partition",
           [this](auto& req, auto& res, auto& who) { PartitionModel(req, res, who); });
@@ -329,6 +336,13 @@ class ApiServer::Routes {
     }
     Status feasible = o_->controller_->CheckSubmission(*spec, who.tenant_name);
     if (!feasible.ok()) return Error(res, feasible);
+    if (!o_->options_.budgets.settings.empty()) {
+      std::vector<Node> nodes;
+      for (NodeView& v : o_->controller_->Nodes()) nodes.push_back(std::move(v.node));
+      Status affordable = CheckBudgetAdmission(*o_->store_, o_->options_.budgets, *spec, who.tenant_name,
+                                               nodes, o_->clock_->Now());
+      if (!affordable.ok()) return Error(res, affordable);
+    }
     if (pin.owns_lock()) {
       if (Status claimed = o_->options_.uploads->Claim(who.tenant, body->upload); !claimed.ok())
         return Error(res, claimed);

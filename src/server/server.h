@@ -17,6 +17,7 @@
 #include "catalog/catalog.h"
 #include "common/clock.h"
 #include "controller/controller.h"
+#include "server/budget_routes.h"
 #include "store/store.h"
 
 namespace skyrun::uploads {
@@ -46,6 +47,9 @@ struct ApiServerOptions {
   // use) and directory (nullptr: the /v1/directory routes are not served).
   const Catalog* catalog = nullptr;
   catalog::Directory* directory = nullptr;
+  // Budgets per tenant and queue (server config `budgets:`): GET /v1/budgets
+  // and the admission check (server/budget_routes.h).
+  BudgetOptions budgets;
 };
 
 class ApiServer {

@@ -190,6 +190,9 @@ int RunServer(const ServerFlags& flags) {
   aopts.max_follows_per_tenant = config.api.max_follows_per_tenant;
   aopts.head_timeout_seconds = config.api.head_timeout_seconds;
   aopts.partition_timeout_seconds = config.api.partition_timeout_seconds;
+  aopts.budgets.settings = config.budgets;
+  aopts.budgets.queue_time_limits = copts.queue_time_limits;
+  aopts.budgets.default_time_limit_seconds = copts.default_time_limit_seconds;
   ApiServer api(store->get(), &controller, &clock, decoder, aopts);
   if (Status s = api.Start(); !s.ok()) {
     std::cerr << "error: " << s.message() << "\n";

@@ -496,12 +496,10 @@ void ReadJobDocument(FieldReader& reader, const YAML::Node& doc, const std::stri
       spec->time_limit_seconds =
           ReadSeconds(reader, f, "a time limit such as 90m, 2h or 1:30:00", ParseTimeLimitSeconds);
     } else if (k == "budget") {
+      // In effect at submission: the controller stops a job that reaches it
+      // (controller/job_budget.cc).
       auto amount = reader.NonNegativeNumber(f, "an amount in USD such as 200");
-      if (amount && reader.broker_fields())
-        spec->budget_usd = *amount;
-      else if (amount)
-        NotBuiltYet(reader, f,
-                    "a budget is not enforced yet (nothing stops a job at a cost); remove the field");
+      if (amount) spec->budget_usd = *amount;
     } else if (k == "depends_on") {
       ReadDependsOn(reader, f, &spec->depends_on);
     } else if (k == "partition") {

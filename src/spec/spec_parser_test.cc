@@ -45,8 +45,8 @@ std::string Problems(const std::string& text) {
   return out;
 }
 
-// Every field that is built (use_spot, max_hourly_cost, inputs, outputs and
-// budget are refused until they are: bad/not_built_yet.yaml).
+// Every field that is built (use_spot, max_hourly_cost, inputs and outputs
+// are refused until they are: bad/not_built_yet.yaml).
 TEST(SpecParserTest, DesignExampleSetsEveryField) {
   SpecParseResult result = ParseJobSpecFile((SpecsDir() / "good" / "design_example.yaml").string());
   for (const auto& problem : result.problems) ADD_FAILURE() << problem.ToString();

@@ -164,8 +164,6 @@ TEST(SpecSafetyTest, Item17_FieldsThatAreNotBuiltAreRefusedWithTheReason) {
   EXPECT_NE(p.find("job.yaml:2:13: resources.max_hourly_cost: a price cap is not enforced yet"),
             std::string::npos)
       << p;
-  p = OneProblem("run: x\nbudget: 200\n");
-  EXPECT_NE(p.find("job.yaml:2:1: budget: a budget is not enforced yet"), std::string::npos) << p;
   p = OneProblem("run: x\nobjective: time\n");
   EXPECT_NE(p.find("job.yaml:2:1: objective: objective time is not built yet"), std::string::npos) << p;
   p = OneProblem("run: x\ninputs: [{uri: s3://b/d}]\n");
@@ -213,6 +211,16 @@ TEST(SpecSafetyTest, Item17_ThePlannerReadsTheBrokerFields) {
   // Bad values are still problems when planning.
   EXPECT_FALSE(ParseJobSpecs("run: x\nbudget: -1\n", "job.yaml", planning).ok());
   EXPECT_FALSE(ParseJobSpecs("run: x\nresources: {infra: [a/b/c/d]}\n", "job.yaml", planning).ok());
+}
+
+// A job's own budget is in effect (the controller stops a job that reaches
+// it), so submission takes it; a negative one is still a problem.
+TEST(SpecSafetyTest, Item17_ABudgetIsAcceptedAtSubmission) {
+  SpecParseResult r = ParseJobSpecs("run: x\nbudget: 200\n", "job.yaml");
+  ASSERT_TRUE(r.ok()) << (r.problems.empty() ? "" : r.problems[0].ToString());
+  ASSERT_TRUE(r.specs[0].budget_usd.has_value());
+  EXPECT_DOUBLE_EQ(*r.specs[0].budget_usd, 200);
+  EXPECT_FALSE(ParseJobSpecs("run: x\nbudget: -1\n", "job.yaml").ok());
 }
 
 TEST(SpecSafetyTest, Item17_DefaultValuesStayAccepted) {

@@ -115,7 +115,7 @@ Result<BillingData> SqliteStore::ListBilling(Micros from, Micros to, std::option
     // to bill) and had not ended by `from` (ended_at 0: still running).
     std::string attempts_sql =
         "SELECT " + Qualified(kAttemptColumns, "a") +
-        ", j.tenant_id, t.name, j.name FROM attempts a JOIN jobs j ON j.id = a.job_id "
+        ", j.tenant_id, t.name, j.name, j.queue FROM attempts a JOIN jobs j ON j.id = a.job_id "
         "JOIN tenants t ON t.id = j.tenant_id "
         "WHERE a.started_at > 0 AND a.started_at < ? AND (a.ended_at = 0 OR a.ended_at > ?)" +
         tenant_clause + " ORDER BY a.job_id, a.attempt_no, a.rank";
@@ -131,6 +131,7 @@ Result<BillingData> SqliteStore::ListBilling(Micros from, Micros to, std::option
       b.owner.tenant = TenantId(attempts.Int(18));
       b.owner.tenant_name = attempts.Text(19);
       b.owner.job_name = attempts.Text(20);
+      b.owner.queue = attempts.Text(21);
       out.attempts.push_back(std::move(b));
     }
     // The price changes of those attempts (any time: one before `from` sets
@@ -149,7 +150,7 @@ Result<BillingData> SqliteStore::ListBilling(Micros from, Micros to, std::option
     }
     std::string egress_sql =
         "SELECT e.job_id, e.attempt_no, e.at, e.gb, e.usd, e.source, e.destination, j.tenant_id, t.name, "
-        "j.name "
+        "j.name, j.queue "
         "FROM egress_charges e JOIN jobs j ON j.id = e.job_id JOIN tenants t ON t.id = j.tenant_id "
         "WHERE e.at >= ? AND e.at < ?" +
         tenant_clause + " ORDER BY e.at, e.id";
@@ -170,6 +171,7 @@ Result<BillingData> SqliteStore::ListBilling(Micros from, Micros to, std::option
       e.owner.tenant = TenantId(egress.Int(7));
       e.owner.tenant_name = egress.Text(8);
       e.owner.job_name = egress.Text(9);
+      e.owner.queue = egress.Text(10);
       out.egress.push_back(std::move(e));
     }
     return out;

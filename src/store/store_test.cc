@@ -895,12 +895,14 @@ TEST_F(StoreTest, BillingRowsAndTheBillingReadOverAPeriod) {
   ASSERT_EQ(day->attempts.size(), 2u);
   EXPECT_EQ(day->attempts[0].owner.tenant_name, "a");
   EXPECT_EQ(day->attempts[0].owner.job_name, "one");
+  EXPECT_EQ(day->attempts[0].owner.queue, "default");  // budgets per queue count by it
   EXPECT_EQ(day->attempts[0].attempt.ended_at, kStart + 2 * h);
   EXPECT_EQ(day->attempts[1].owner.tenant, b);
   EXPECT_EQ(day->price_changes.size(), 1u);
   ASSERT_EQ(day->egress.size(), 1u);
   EXPECT_EQ(day->egress[0].charge.source, "aws/us-east-1");
   EXPECT_EQ(day->egress[0].owner.tenant_name, "a");
+  EXPECT_EQ(day->egress[0].owner.queue, "default");
   // One tenant only.
   auto only_b = store_->ListBilling(kStart, kStart + 24 * h, b);
   ASSERT_TRUE(only_b.ok());
