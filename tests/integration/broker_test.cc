@@ -238,5 +238,36 @@ TEST(BrokerIntegrationTest, EagerNextRegionBlocksThePreemptedRegion) {
   EXPECT_EQ(server.Cli({"cancel", std::to_string(id)}).exit_code, 0);
 }
 
+// The spot price of the job's instance jumps from $0.035/h to $36/h 15 s
+// after the server starts, while the job runs: from then on it is billed at
+// the new price (a price change recorded for its task), not its launch price.
+TEST(BrokerIntegrationTest, ASpotPriceChangeWhileTheJobRunsIsBilledFromTheChangeOn) {
+  ServerHarness server(R"(
+local:
+  enabled: false
+  kill_grace_seconds: 1
+simcloud:
+  - name: sim1
+    inventory_interval_ms: 200
+    offers:
+      - {provider: aws, region: us-east-1, zone: us-east-1a, instance_type: m5.large, cpus: 2, memory_gib: 8,
+         price: 0.096, spot_price: 0.035}
+    spot_prices: [{instance_type: m5.large, zone: us-east-1a, at_seconds: 15, spot_price: 36}]
+)");
+  server.Start();
+  int64_t id =
+      server.Submit("name: spot\nresources: {cpus: 1, use_spot: true}\nrun: sleep 25\n", "/tmp/s.yaml");
+  ASSERT_GT(id, 0);
+  ASSERT_EQ(server.WaitForState(id, {"SUCCEEDED", "FAILED"}, 120), "SUCCEEDED") << server.Job(id).dump(2);
+  auto j = server.Job(id);
+  ASSERT_EQ(j["attempts"].size(), 1u) << j.dump(2);
+  // Launched before the change, at the launch price.
+  EXPECT_NEAR(j["attempts"][0]["hourly_price_usd"].get<double>(), 0.035, 1e-9) << j.dump(2);
+  // At least 5 s at $36/h (the change came 15 s in, the job ran until 25 s after it started).
+  auto report = server.Get("/v1/cost-report?by=job&since=1h", server.admin_token()).Json();
+  ASSERT_EQ(report["lines"].size(), 1u) << report.dump(2);
+  EXPECT_GT(report["lines"][0]["compute_usd"].get<double>(), 36.0 * 5 / 3600) << report.dump(2);
+}
+
 }  // namespace
 }  // namespace skyrun::testing
