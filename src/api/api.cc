@@ -225,6 +225,24 @@ nlohmann::json EventToJson(const EventRecord& e) {
   return j;
 }
 
+nlohmann::json ProvisionTryToJson(const ProvisionTry& t) {
+  nlohmann::json j;
+  j["time"] = FormatTimestamp(t.at);
+  j["attempt"] = t.attempt_no;
+  j["backend"] = t.backend;
+  j["provider"] = t.provider;
+  j["region"] = t.region;
+  j["zone"] = t.zone;
+  j["instance_type"] = t.instance_type;
+  j["use_spot"] = t.spot;
+  j["count"] = t.count;
+  j["hourly_price"] = t.hourly_price;
+  j["outcome"] = t.outcome;
+  j["detail"] = t.detail;
+  j["blocked"] = t.blocked;
+  return j;
+}
+
 nlohmann::json NodeToJson(const Node& node, const NodeUsage& usage) {
   nlohmann::json j;
   j["name"] = node.name;

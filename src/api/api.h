@@ -13,6 +13,7 @@
 #include "common/status.h"
 #include "model/job.h"
 #include "model/node.h"
+#include "model/provision_try.h"
 
 namespace skyrun::api {
 
@@ -76,6 +77,8 @@ bool IsValidTenantName(std::string_view name);
 nlohmann::json JobToJson(const JobRecord& job, const std::string& pending_reason = "");
 nlohmann::json AttemptToJson(const AttemptRecord& a);
 nlohmann::json EventToJson(const EventRecord& e);
+// One try of the broker to place the job (model/provision_try.h).
+nlohmann::json ProvisionTryToJson(const ProvisionTry& t);
 nlohmann::json NodeToJson(const Node& node, const NodeUsage& usage);
 
 // {"error": {"code": "INVALID_ARGUMENT", "message": "...", "problems": [...]}}

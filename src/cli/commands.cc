@@ -91,6 +91,22 @@ void PrintJobRecord(const json& j, std::ostream& out) {
     }
     t.Print(out);
   }
+  if (j.contains("provision_tries") && !j["provision_tries"].empty()) {
+    out << "\nProvisioning (the broker's tries):\n";
+    Table t({"TIME", "ATTEMPT", "WHERE", "INSTANCE", "SPOT", "$/H", "OUTCOME", "BLOCKED", "DETAIL"});
+    for (const auto& p : j["provision_tries"]) {
+      char price[32];
+      std::snprintf(price, sizeof price, "%.4f", p.value("hourly_price", 0.0));
+      std::string where = Str(p, "provider");
+      if (!Str(p, "region").empty() && Str(p, "region") != where) where += "/" + Str(p, "region");
+      if (!Str(p, "zone").empty()) where += "/" + Str(p, "zone");
+      std::string instance = Str(p, "instance_type");
+      if (p.value("count", 0) > 1) instance += " x" + std::to_string(p.value("count", 0));
+      t.AddRow({Str(p, "time"), Str(p, "attempt"), where, instance, p.value("use_spot", false) ? "yes" : "no",
+                price, Str(p, "outcome"), Str(p, "blocked"), Str(p, "detail")});
+    }
+    t.Print(out);
+  }
   if (j.contains("events") && !j["events"].empty()) {
     out << "\nEvents:\n";
     Table t({"TIME", "FROM", "TO", "ATTEMPT", "REASON"});

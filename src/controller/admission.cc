@@ -1,3 +1,5 @@
+#include <algorithm>
+
 #include "common/strings.h"
 #include "controller/controller.h"
 #include "controller/pipeline.h"
@@ -53,6 +55,8 @@ Status Controller::CheckSubmission(const JobSpec& spec, const std::string& tenan
   // accept and whose policies accept it.
   JobSpec narrowed = spec;
   if (!refusals.empty()) narrowed.resources.infra = capable;
+  if (std::any_of(capable.begin(), capable.end(), [this](const std::string& b) { return IsPoolBackend(b); }))
+    return CheckBrokerFeasible(narrowed, nodes);
   AdmissionMatch holder;
   SKYRUN_ASSIGN_OR_RETURN(JobMatcher * matcher, AdmissionMatcher(narrowed, tenant, nodes, holder));
   return CheckFeasible(narrowed, nodes, matcher);
@@ -95,6 +99,7 @@ void Controller::Admit(JobId id) {
   job.rec.spec = std::move(spec).value();
   job.rec.spec.base_dir = UploadBaseDir(job.rec);
   NarrowInfraToCapable(job.rec.spec);
+  SetUpBroker(job);
   job.cancel_requested = job.rec.cancel_requested;
   auto [it, inserted] = live_.emplace(id, std::move(job));
   LiveJob& j = it->second;

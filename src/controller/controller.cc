@@ -6,6 +6,7 @@
 #include "common/net.h"
 #include "common/strings.h"
 #include "controller/pipeline.h"
+#include "optimizer/market_catalog.h"
 #include "uploads/upload_store.h"
 
 namespace skyrun {
@@ -30,7 +31,20 @@ Controller::Controller(Store* store, std::vector<Driver*> drivers, Clock* clock,
       }
       inbox_cv_.notify_all();
     }));
+    if (CapacityPool* pool = d->Capacity()) pools_.push_back({d->Name(), pool});
   }
+  Market world;
+  if (options_.catalog) world = MarketOf(*options_.catalog, options_.directory);
+  provisioner_ = std::make_unique<Provisioner>(
+      pools_, std::move(world), store_, clock_,
+      [this] {
+        {
+          std::lock_guard<std::mutex> lock(inbox_mu_);
+          events_ready_ = true;
+        }
+        inbox_cv_.notify_all();
+      },
+      log_);
 }
 
 Controller::~Controller() {
@@ -63,6 +77,7 @@ void Controller::Stop() {
   }
   inbox_cv_.notify_all();
   if (thread_.joinable()) thread_.join();
+  provisioner_->Stop();
   for (auto& w : workers_) {
     if (w->Stop(options_.worker_stop_wait)) continue;
     workers_left_behind_ = true;
@@ -80,7 +95,8 @@ bool Controller::WaitForBackends(Micros timeout) {
     Micros left = std::max<Micros>(until - clock_->MonotonicNow(), kMicrosPerMilli);
     all = w->WaitIdle(left) && all;
   }
-  return all;
+  Micros left = std::max<Micros>(until - clock_->MonotonicNow(), kMicrosPerMilli);
+  return provisioner_->WaitIdle(left) && all;
 }
 
 BackendWorker* Controller::WorkerFor(const Driver* driver) {
@@ -204,6 +220,11 @@ void Controller::ConsumeEvents() {
       }
     }
   }
+  for (PlanAnswer& answer : provisioner_->TakeAnswers()) {
+    view_dirty_ = true;
+    OnPlanned(std::move(answer));
+  }
+  for (const PriceNote& note : provisioner_->TakePriceNotes()) OnPriceNote(note);
 }
 
 void Controller::OnInventory(Driver* d, InventoryAnswer answer) {
@@ -324,6 +345,7 @@ bool Controller::MoveOrRetry(LiveJob& job, JobState to, const std::string& reaso
 }
 
 void Controller::Requeue(LiveJob& job) {
+  EndBrokeredAttempt(job);
   // The attempt is over: its handles are never asked about again.
   if (job.driver)
     for (const auto& a : job.attempts) job.driver->Forget(a.handle);
@@ -377,6 +399,7 @@ void Controller::Upkeep() {
       // The job is over: its driver may drop what it kept for its tasks.
       if (job.driver)
         for (const auto& a : job.attempts) job.driver->Forget(a.handle);
+      EndBrokeredAttempt(job);
       ReleasePlacement(job);
       for (auto q = queue_.begin(); q != queue_.end(); ++q) {
         if (q->second == it->first) {

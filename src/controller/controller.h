@@ -31,13 +31,20 @@
 #include "common/log.h"
 #include "common/status.h"
 #include "controller/backend_worker.h"
+#include "controller/broker.h"
 #include "controller/matching.h"
+#include "controller/provisioner.h"
 #include "drivers/driver.h"
 #include "model/job.h"
 #include "scheduler/scheduler.h"
 #include "store/store.h"
 
 namespace skyrun {
+
+class Catalog;
+namespace catalog {
+class Directory;
+}
 
 // Turns stored spec text back into a JobSpec (the spec module's parser).
 using SpecDecoder = std::function<Result<JobSpec>(const std::string& yaml, const std::string& file)>;
@@ -63,6 +70,18 @@ struct ControllerOptions {
   // (`scheduler.default_time_limit`), else none. Seconds.
   std::map<std::string, int64_t> queue_time_limits;
   std::optional<int64_t> default_time_limit_seconds;
+  // The broker (broker.h, provisioner.h): regions and egress prices, and the
+  // providers' live preemption rates (either null: none known). Jobs are
+  // placed through it on a server with capacity pools, or when they use a
+  // broker field (use_spot, max_hourly_cost, budget, objective time, inputs).
+  const Catalog* catalog = nullptr;
+  const catalog::Directory* directory = nullptr;
+  // When nothing can take a brokered job now: keep asking (true: with
+  // exponential backoff from retry_backoff up to retry_backoff_max, with
+  // jitter, like SkyPilot's --retry-until-up), or fail it (false).
+  bool retry_until_up = true;
+  Micros retry_backoff = 2 * kMicrosPerSecond;
+  Micros retry_backoff_max = 5 * 60 * kMicrosPerSecond;
 };
 
 struct NodeView {
@@ -147,6 +166,22 @@ class Controller {
     std::string await_inventory;
     // Set when the job reached its own budget (spec `budget`): why it is being stopped.
     std::string budget_stop;
+    // The broker's part (brokering.cc), for jobs placed through it.
+    struct Brokered {
+      bool on = false;                     // this job is placed through the broker
+      JobSpec spec;                        // as submitted; rec.spec is it narrowed to the current choice
+      bool planning = false;               // a PlanOrder is with the provisioner
+      bool chosen = false;                 // rec.spec is narrowed to a choice for the next attempt
+      std::string backend;                 // the chosen backend
+      std::string region;                  // "provider/region" of the choice
+      Location place;                      // the same, for egress
+      std::vector<std::string> instances;  // bought for the current attempt
+      std::vector<Block> sticky_blocks;    // kept for the job's life (eager_next_region)
+      std::string prefer_region;           // failover: tried first at the next placement
+      Micros next_plan = 0;                // monotonic: no new round before
+      Micros backoff = 0;
+      int empty_rounds = 0;
+    } broker;
   };
 
   void Loop();
@@ -227,6 +262,31 @@ class Controller {
   void Requeue(LiveJob& job);
   void RecordSchedulingLatency(Micros submitted_at);
 
+  // brokering.cc: the broker's part of placement.
+  bool IsPoolBackend(const std::string& backend) const;
+  // Admission on a server with pools: a pool can buy what no node has yet, so
+  // the job must fit some offer it is allowed (its price cap, budget and
+  // deadline aside: those make it wait, never refused).
+  Status CheckBrokerFeasible(const JobSpec& spec, const std::vector<Node>& nodes);
+  // Marks a job for the broker when it needs one (at admission and restart).
+  void SetUpBroker(LiveJob& job);
+  // Queued brokered job without a choice: sends it to the provisioner when
+  // its backoff allows. True when the scheduler may place it now.
+  bool ReadyToPlace(LiveJob& job);
+  void OnPlanned(PlanAnswer answer);
+  // At launch: the egress of the job's inputs that lie elsewhere than the
+  // place chosen (the catalog's prices), as Store::RecordEgress charges.
+  void RecordInputEgress(const LiveJob& job, int attempt_no);
+  // A spot price moved under a job's instance: its tasks there are billed at
+  // the new price from then on (Store::RecordPriceChange, shared among them).
+  void OnPriceNote(const PriceNote& note);
+  // The attempt is over: its instances go back, the next one is planned anew
+  // (after a preemption: its region preferred or blocked, by recovery strategy).
+  void EndBrokeredAttempt(LiveJob& job);
+  // The checkpoint directory of a job's attempts on `backend`: in the pool's
+  // bucket-like store for a pool (it outlives instances), else the job's own.
+  std::string CheckpointDir(JobId id, const std::string& backend) const;
+
   // What readers see, rebuilt by Publish after a cycle that changed something
   // (and at least every kRepublishEvery), then never modified.
   struct View {
@@ -260,9 +320,11 @@ class Controller {
   // Jobs whose task was lost, by backend: queued again when its nodes are read again.
   std::map<std::string, std::vector<JobId>> awaiting_inventory_;
   std::vector<std::unique_ptr<BackendWorker>> workers_;  // one per driver, same order
-  FleetAds fleet_;                                       // node ads and policies over snapshot_'s nodes
-  bool fleet_dirty_ = true;                              // what runs where changed since the ads were built
-  bool fleet_has_policies_ = false;                      // some node publishes a Policy: every job is matched
+  std::vector<Provisioner::Pool> pools_;                 // the drivers that are capacity pools
+  std::unique_ptr<Provisioner> provisioner_;
+  FleetAds fleet_;                   // node ads and policies over snapshot_'s nodes
+  bool fleet_dirty_ = true;          // what runs where changed since the ads were built
+  bool fleet_has_policies_ = false;  // some node publishes a Policy: every job is matched
 
   // Publish's bookkeeping (under mu_): whether this cycle changed what readers see.
   bool view_dirty_ = true;

@@ -102,6 +102,10 @@ class FaultyStore final : public Store {
   Result<BillingData> ListBilling(Micros from, Micros to, std::optional<TenantId> tenant) override {
     return real_->ListBilling(from, to, tenant);
   }
+  Status RecordProvisionTry(const ProvisionTry& t) override { return real_->RecordProvisionTry(t); }
+  Result<std::vector<ProvisionTry>> ListProvisionTries(JobId job) override {
+    return real_->ListProvisionTries(job);
+  }
   Status PutDirectoryRow(const DirectoryRow& row) override {
     return fail_writes ? Unavailable("disk full") : real_->PutDirectoryRow(row);
   }

@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <cstddef>
 
 #include "controller/controller.h"
 #include "controller/pipeline.h"
@@ -15,7 +16,7 @@ bool Controller::StartAttempt(LiveJob& job, Placement placement) {
   }
   int attempt_no = job.rec.attempt_no + 1;
   std::string job_dir = JobDir(job.rec.id);
-  std::string checkpoint_dir = job_dir + "/checkpoints";
+  std::string checkpoint_dir = CheckpointDir(job.rec.id, placement.backend);
 
   AttemptLaunch launch;
   launch.job_id = job.rec.id;
@@ -80,6 +81,14 @@ bool Controller::StartAttempt(LiveJob& job, Placement placement) {
     a.state = RunState::kLaunching;
     const Node* node = snapshot_.FindNode(tp.node);
     a.hourly_price = node ? HourlyPrice(*node, tp) : 0;
+    if (node && IsOwnedNode(*node)) {
+      // The job's own instance: it pays all of it, shared among its tasks there.
+      const double whole = node->price_per_gpu_hour * static_cast<double>(node->gpus.size()) +
+                           node->price_per_cpu_hour * static_cast<double>(node->cpus_milli) / 1000.0;
+      const auto on_node = std::count_if(placement.tasks.begin(), placement.tasks.end(),
+                                         [&](const TaskPlacement& other) { return other.node == tp.node; });
+      a.hourly_price = whole / static_cast<double>(std::max<std::ptrdiff_t>(on_node, 1));
+    }
     attempts.push_back(a);
   }
 
@@ -94,6 +103,7 @@ bool Controller::StartAttempt(LiveJob& job, Placement placement) {
     return false;
   }
   RecordSchedulingLatency(job.rec.submitted_at);
+  RecordInputEgress(job, attempt_no);
   job.rec.placement = placement.Describe();
   job.driver = driver;
   job.reserved = true;

@@ -24,6 +24,7 @@ Status Controller::Recover() {
     job.rec.spec = std::move(spec).value();
     job.rec.spec.base_dir = UploadBaseDir(job.rec);
     NarrowInfraToCapable(job.rec.spec);
+    SetUpBroker(job);
     JobState st = job.rec.state;
     auto [it, _] = live_.emplace(id, std::move(job));
     LiveJob& j = it->second;
@@ -55,6 +56,19 @@ Status Controller::Recover() {
     if (!j.driver) {
       MoveOrRetry(j, JobState::kFailed, "backend " + j.attempts.front().backend + " is no longer configured");
       continue;
+    }
+    if (j.broker.on) {
+      // Placed before the restart: that choice stands, and the instances
+      // its tasks run on are its own (given back when the attempt ends).
+      j.broker.chosen = true;
+      j.broker.backend = j.driver->Name();
+      if (IsPoolBackend(j.broker.backend)) {
+        for (const auto& a : j.attempts) {
+          std::string id = a.node.substr(a.node.rfind('/') + 1);
+          if (std::find(j.broker.instances.begin(), j.broker.instances.end(), id) == j.broker.instances.end())
+            j.broker.instances.push_back(id);
+        }
+      }
     }
     ReservePlacement(j);
     std::vector<AttemptRecord> voided;

@@ -78,6 +78,7 @@ void Controller::ScheduleQueue() {
     }
     LiveJob& job = it->second;
     if (job.cancel_requested) continue;
+    if (!ReadyToPlace(job)) continue;  // the broker has not chosen where yet
     PendingJob p;
     p.id = job.rec.id;
     p.priority = job.rec.priority;
@@ -104,6 +105,13 @@ void Controller::ScheduleQueue() {
     LiveJob& job = it->second;
     if (d.kind == Decision::Kind::kWait) {
       job.pending_reason = d.reason;
+      if (job.broker.on && job.broker.instances.empty()) {
+        // The cluster chosen cannot take it now: the broker chooses again
+        // after a pause (the fleet may have changed), not at every cycle.
+        job.broker.chosen = false;
+        job.broker.next_plan = clock_->MonotonicNow() + options_.retry_backoff;
+        job.rec.spec = job.broker.spec;
+      }
       continue;
     }
     fleet_dirty_ = true;

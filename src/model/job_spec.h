@@ -58,7 +58,7 @@ struct DataRef {
 };
 
 struct RecoveryPolicy {
-  std::string strategy = "failover";  // failover | none
+  std::string strategy = "failover";  // failover | eager_next_region | none
   int max_restarts_on_errors =
       0;  // restarts after a task error (exit code in recover_on_exit_codes, or any if empty and > 0)
   std::vector<int> recover_on_exit_codes;

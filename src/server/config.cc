@@ -325,11 +325,13 @@ Status ParseQueues(const std::string& file, const YAML::Node& n, std::map<std::s
   return Status::Ok();
 }
 
-// scheduler: {default_time_limit, profile: {queue_sort, plugins, scores,
+// scheduler: {default_time_limit, retry_until_up, profile: {queue_sort, plugins, scores,
 // device_picker, reservations}}; the names are checked by building the
 // profile, errors point at the entry.
 Status ParseScheduler(const std::string& file, const YAML::Node& n, SchedulerSettings* out) {
-  SKYRUN_RETURN_IF_ERROR(CheckKeys(file, n, "scheduler", {"profile", "default_time_limit"}));
+  SKYRUN_RETURN_IF_ERROR(
+      CheckKeys(file, n, "scheduler", {"profile", "default_time_limit", "retry_until_up"}));
+  SKYRUN_RETURN_IF_ERROR(Get(file, n, "retry_until_up", "scheduler.", &out->retry_until_up));
   if (YAML::Node t = n["default_time_limit"])
     SKYRUN_RETURN_IF_ERROR(
         ParseTimeLimit(file, t, "scheduler.default_time_limit", &out->default_time_limit_seconds));

@@ -83,6 +83,9 @@ struct ApiSettings {
 struct SchedulerSettings {
   ProfileSpec profile = DefaultProfileSpec();
   std::optional<int64_t> default_time_limit_seconds;
+  // When nothing can take a brokered job now: keep asking with backoff
+  // (true, SkyPilot's --retry-until-up), or fail the job (false).
+  bool retry_until_up = true;
 };
 
 // queues: {NAME: {...}}: settings per queue (a job's `queue`, "default"

@@ -375,6 +375,16 @@ TEST(ServerConfigTest, TimeLimitDefaultsPerQueueAndForTheServer) {
   EXPECT_FALSE(cfg->queues["plain"].default_time_limit_seconds.has_value());
 }
 
+TEST(ServerConfigTest, RetryUntilUpIsOnUnlessTurnedOff) {
+  auto cfg = ParseServerConfig("", "server.yaml");
+  ASSERT_TRUE(cfg.ok());
+  EXPECT_TRUE(cfg->scheduler.retry_until_up);
+  cfg = ParseServerConfig("scheduler: {retry_until_up: false}\n", "server.yaml");
+  ASSERT_TRUE(cfg.ok()) << cfg.status().message();
+  EXPECT_FALSE(cfg->scheduler.retry_until_up);
+  EXPECT_FALSE(ParseServerConfig("scheduler: {retry_until_up: maybe}\n", "server.yaml").ok());
+}
+
 TEST(ServerConfigTest, BadTimeLimitsAndReservationsSayWhere) {
   struct Case {
     const char* yaml;

@@ -409,6 +409,11 @@ class ApiServer::Routes {
     if (events.ok())
       for (const auto& e : *events) ev.push_back(api::EventToJson(e));
     j["events"] = ev;
+    auto tries = o_->store_->ListProvisionTries(full.id);
+    json pt = json::array();
+    if (tries.ok())
+      for (const auto& t : *tries) pt.push_back(api::ProvisionTryToJson(t));
+    j["provision_tries"] = pt;
     Json(res, j);
   }
 

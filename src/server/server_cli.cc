@@ -129,12 +129,44 @@ int RunServer(const ServerFlags& flags) {
   }
   std::vector<Driver*> driver_ptrs;
   for (auto& d : *drivers) driver_ptrs.push_back(d.get());
+  // The broker's catalog and directory (the directory's last reports come
+  // back from the store).
+  std::vector<std::string> catalog_dirs;
+  if (config.catalog.builtin) catalog_dirs.push_back(catalog::BuiltinCatalogDir());
+  for (const std::string& dir : config.catalog.dirs) catalog_dirs.push_back(dir);
+  auto broker_catalog = Catalog::LoadDirs(catalog_dirs);
+  if (!broker_catalog.ok()) {
+    std::cerr << "error: loading the catalog: " << broker_catalog.status().message() << "\n";
+    return 2;
+  }
+  for (Driver* d : driver_ptrs) {
+    auto rate = config.catalog.cluster_egress_usd_per_gb.find(d->Name());
+    broker_catalog->SetClusterOffers(
+        d->Name(), {}, rate == config.catalog.cluster_egress_usd_per_gb.end() ? 0.0 : rate->second);
+  }
+  catalog::Directory directory;
+  auto directory_rows = (*store)->ListDirectoryRows();
+  if (!directory_rows.ok()) {
+    std::cerr << "error: reading the directory: " << directory_rows.status().message() << "\n";
+    return 1;
+  }
+  for (const DirectoryRow& row : *directory_rows) {
+    auto entry = catalog::DirectoryEntryFromJson(nlohmann::json::parse(row.entry_json, nullptr, false));
+    Status put = entry.ok() ? directory.Put(*entry) : entry.status();
+    if (!put.ok()) {
+      std::cerr << "warning: directory entry " << row.provider << "/" << row.region
+                << " skipped: " << put.message() << "\n";
+    }
+  }
   ControllerOptions copts;
   copts.state_dir = state_dir;
+  copts.catalog = &*broker_catalog;
+  copts.directory = &directory;
   copts.kill_grace_seconds = config.local.kill_grace_seconds;
   copts.logger = &logger;
   copts.scheduler_profile = config.scheduler.profile;
   copts.default_time_limit_seconds = config.scheduler.default_time_limit_seconds;
+  copts.retry_until_up = config.scheduler.retry_until_up;
   for (const auto& [name, q] : config.queues)
     if (q.default_time_limit_seconds) copts.queue_time_limits[name] = *q.default_time_limit_seconds;
   Controller controller(store->get(), driver_ptrs, &clock, decoder, copts);
@@ -147,37 +179,6 @@ int RunServer(const ServerFlags& flags) {
   limits.tenant_quota_bytes = config.uploads.tenant_quota_bytes;
   limits.unclaimed_grace_s = config.uploads.unclaimed_grace_seconds;
   uploads::UploadStore upload_store(state_dir, limits, &clock);
-  // The broker's catalog and directory (the directory's last reports come
-  // back from the store).
-  std::vector<std::string> catalog_dirs;
-  if (config.catalog.builtin) catalog_dirs.push_back(catalog::BuiltinCatalogDir());
-  for (const std::string& dir : config.catalog.dirs) catalog_dirs.push_back(dir);
-  auto broker_catalog = Catalog::LoadDirs(catalog_dirs);
-  if (!broker_catalog.ok()) {
-    std::cerr << "error: loading the catalog: " << broker_catalog.status().message() << "\n";
-    controller.Stop();
-    return 2;
-  }
-  for (Driver* d : driver_ptrs) {
-    auto rate = config.catalog.cluster_egress_usd_per_gb.find(d->Name());
-    broker_catalog->SetClusterOffers(
-        d->Name(), {}, rate == config.catalog.cluster_egress_usd_per_gb.end() ? 0.0 : rate->second);
-  }
-  catalog::Directory directory;
-  auto directory_rows = (*store)->ListDirectoryRows();
-  if (!directory_rows.ok()) {
-    std::cerr << "error: reading the directory: " << directory_rows.status().message() << "\n";
-    controller.Stop();
-    return 1;
-  }
-  for (const DirectoryRow& row : *directory_rows) {
-    auto entry = catalog::DirectoryEntryFromJson(nlohmann::json::parse(row.entry_json, nullptr, false));
-    Status put = entry.ok() ? directory.Put(*entry) : entry.status();
-    if (!put.ok()) {
-      std::cerr << "warning: directory entry " << row.provider << "/" << row.region
-                << " skipped: " << put.message() << "\n";
-    }
-  }
   ApiServerOptions aopts;
   aopts.catalog = &*broker_catalog;
   aopts.directory = &directory;

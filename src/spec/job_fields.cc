@@ -250,7 +250,7 @@ void ReadRecovery(FieldReader& reader, const Field& field, RecoveryPolicy* out) 
   if (!fields) return;
   for (const auto& f : *fields) {
     if (f.key == "strategy") {
-      if (auto v = reader.OneOf(f, {"failover", "none"})) out->strategy = *v;
+      if (auto v = reader.OneOf(f, {"failover", "eager_next_region", "none"})) out->strategy = *v;
     } else if (f.key == "max_restarts_on_errors") {
       if (auto v = reader.Int(f, 0, 100)) out->max_restarts_on_errors = static_cast<int>(*v);
     } else if (f.key == "recover_on_exit_codes") {

@@ -55,11 +55,12 @@ inline constexpr size_t kMaxSpecBytes = 1024 * 1024;
 inline constexpr int kMaxSpecNesting = 64;
 inline constexpr size_t kMaxSpecProblems = 1000;
 
-// What the caller will do with the spec. Submission (the default) refuses the
-// fields nothing runs by yet; the broker's planner (`skyrun plan`) reads them:
-// use_spot, max_hourly_cost, budget, objective time, inputs and outputs.
+// What the caller will do with the spec. The broker's fields (use_spot,
+// max_hourly_cost, budget, objective time, inputs and outputs) are read by
+// default: submission places jobs through the broker (controller/broker.h),
+// which weighs each of them. `false` refuses them, for a caller that cannot.
 struct SpecParseOptions {
-  bool broker_fields = false;
+  bool broker_fields = true;
 };
 
 // Parses and validates every document of `text`. `file_name` is used in the

@@ -154,32 +154,43 @@ TEST(SpecSafetyTest, Item7_EveryAcceptedSpecDumpsAsJson) {
 }
 
 // --- Item 17: fields nothing implements are refused, not ignored ---
+// Submission now places jobs through the broker, which honours them; a
+// caller that cannot (broker_fields = false) still refuses them with the reason.
+
+std::string OneProblemWithoutBroker(const std::string& yaml) {
+  SpecParseOptions refusing;
+  refusing.broker_fields = false;
+  SpecParseResult r = ParseJobSpecs(yaml, "job.yaml", refusing);
+  EXPECT_EQ(r.problems.size(), 1u) << yaml;
+  std::string all;
+  for (const auto& p : r.problems) all += p.ToString() + "\n";
+  return all;
+}
 
 TEST(SpecSafetyTest, Item17_FieldsThatAreNotBuiltAreRefusedWithTheReason) {
-  std::string p = OneProblem("run: x\nresources:\n  use_spot: true\n");
+  std::string p = OneProblemWithoutBroker("run: x\nresources:\n  use_spot: true\n");
   EXPECT_EQ(
       p,
       "job.yaml:3:3: resources.use_spot: spot capacity is not built yet; remove the field or set it false\n");
-  p = OneProblem("run: x\nresources: {max_hourly_cost: 0.001}\n");
+  p = OneProblemWithoutBroker("run: x\nresources: {max_hourly_cost: 0.001}\n");
   EXPECT_NE(p.find("job.yaml:2:13: resources.max_hourly_cost: a price cap is not enforced yet"),
             std::string::npos)
       << p;
-  p = OneProblem("run: x\nobjective: time\n");
+  p = OneProblemWithoutBroker("run: x\nobjective: time\n");
   EXPECT_NE(p.find("job.yaml:2:1: objective: objective time is not built yet"), std::string::npos) << p;
-  p = OneProblem("run: x\ninputs: [{uri: s3://b/d}]\n");
+  p = OneProblemWithoutBroker("run: x\ninputs: [{uri: s3://b/d}]\n");
   EXPECT_NE(p.find("job.yaml:2:1: inputs: moving data into a job (inputs) is not built yet"),
             std::string::npos)
       << p;
-  p = OneProblem("run: x\noutputs: [{uri: s3://b/d}]\n");
+  p = OneProblemWithoutBroker("run: x\noutputs: [{uri: s3://b/d}]\n");
   EXPECT_NE(p.find("job.yaml:2:1: outputs: moving data out of a job (outputs) is not built yet"),
             std::string::npos)
       << p;
-  p = OneProblem("mode: ps-worker\nroles: {w: {resources: {use_spot: yes}, run: x}}\n");
+  p = OneProblemWithoutBroker("mode: ps-worker\nroles: {w: {resources: {use_spot: yes}, run: x}}\n");
   EXPECT_NE(p.find("roles.w.resources.use_spot: spot capacity is not built yet"), std::string::npos) << p;
 }
 
-// The broker's planner (`skyrun plan`) reads the same fields into the spec;
-// submission (the default options) still refuses them, as above.
+// The broker's planner (`skyrun plan`) and submission read the fields into the spec.
 TEST(SpecSafetyTest, Item17_ThePlannerReadsTheBrokerFields) {
   SpecParseOptions planning;
   planning.broker_fields = true;
@@ -203,8 +214,12 @@ TEST(SpecSafetyTest, Item17_ThePlannerReadsTheBrokerFields) {
   EXPECT_EQ(spec.inputs[0].location, "aws/us-east-1");
   EXPECT_DOUBLE_EQ(spec.inputs[0].size_gb, 500);
   ASSERT_EQ(spec.outputs.size(), 1u);
-  // Submission refuses them all, and a zone in infra too.
-  SpecParseResult submitted = ParseJobSpecs(text, "job.yaml");
+  // Submission (the default options) reads them too; a caller without the
+  // broker refuses them all, and a zone in infra too.
+  EXPECT_TRUE(ParseJobSpecs(text, "job.yaml").ok());
+  SpecParseOptions refusing;
+  refusing.broker_fields = false;
+  SpecParseResult submitted = ParseJobSpecs(text, "job.yaml", refusing);
   EXPECT_FALSE(submitted.ok());
   EXPECT_TRUE(std::any_of(submitted.problems.begin(), submitted.problems.end(),
                           [](const SpecProblem& p) { return p.field == "resources.infra[1]"; }));

@@ -155,6 +155,29 @@ CREATE INDEX egress_charges_by_time ON egress_charges(at);
 CREATE INDEX attempts_by_start ON attempts(started_at);
 )sql";
 
+// Version 6: the broker's provisioning history: every place it tried for a
+// job's attempt and what came of it (model/provision_try.h).
+constexpr const char* kSchemaV6ProvisionTries = R"sql(
+CREATE TABLE provision_tries (
+  id             INTEGER PRIMARY KEY,
+  job_id         INTEGER NOT NULL REFERENCES jobs(id),
+  attempt_no     INTEGER NOT NULL,
+  at             INTEGER NOT NULL,
+  backend        TEXT NOT NULL,
+  provider       TEXT NOT NULL,
+  region         TEXT NOT NULL,
+  zone           TEXT NOT NULL,
+  instance_type  TEXT NOT NULL,
+  spot           INTEGER NOT NULL,
+  count          INTEGER NOT NULL,
+  hourly_price   REAL NOT NULL,
+  outcome        TEXT NOT NULL,
+  detail         TEXT NOT NULL,
+  blocked        TEXT NOT NULL
+);
+CREATE INDEX provision_tries_by_job ON provision_tries(job_id, id);
+)sql";
+
 Status ApplyStep(SqliteDb& db, const Migration& step) {
   // IMMEDIATE: two processes opening an old database at once must not both
   // apply the step; the second sees the new version and skips it.
@@ -189,6 +212,7 @@ const std::vector<Migration>& StoreMigrations() {
        "ALTER TABLE jobs ADD COLUMN upload TEXT NOT NULL DEFAULT '';"},
       {4, "directory: providers' reports of availability, load, prices and preemption", kSchemaV4Directory},
       {5, "accounting: price changes while tasks run, egress charges", kSchemaV5Billing},
+      {6, "provision_tries: the broker's provisioning history per job", kSchemaV6ProvisionTries},
   };
   return kSteps;
 }

@@ -65,6 +65,8 @@ class SqliteStore final : public Store {
   Status RecordEgress(const EgressCharge& charge) override;
   Result<std::vector<PriceChange>> ListPriceChanges(JobId job) override;
   Result<BillingData> ListBilling(Micros from, Micros to, std::optional<TenantId> tenant) override;
+  Status RecordProvisionTry(const ProvisionTry& attempt) override;
+  Result<std::vector<ProvisionTry>> ListProvisionTries(JobId job) override;
 
   // How well writes were grouped so far, and how the WAL was checkpointed
   // (tests, benchmarks).

@@ -24,6 +24,7 @@
 #include "model/billing.h"
 #include "model/job.h"
 #include "model/node.h"
+#include "model/provision_try.h"
 
 namespace skyrun {
 
@@ -215,6 +216,12 @@ class Store {
   // not ended by `from` (still running counts), their price changes, and the
   // egress charged within it; only `tenant`'s when set.
   virtual Result<BillingData> ListBilling(Micros from, Micros to, std::optional<TenantId> tenant) = 0;
+
+  // --- the broker's provisioning history ---
+  // One try to place a job (the job must exist: NotFound).
+  virtual Status RecordProvisionTry(const ProvisionTry& attempt) = 0;
+  // A job's tries, oldest first.
+  virtual Result<std::vector<ProvisionTry>> ListProvisionTries(JobId job) = 0;
 };
 
 }  // namespace skyrun

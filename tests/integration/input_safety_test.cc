@@ -5,9 +5,11 @@
 #include <httplib.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <thread>
 
 #include "server_harness.h"
 
@@ -125,23 +127,32 @@ TEST(InputSafetyTest, Item7_CliValidateAndLaunchBothExitTwoWithTheLocation) {
   EXPECT_NE(v.output.find(path + ":2:3: not valid UTF-8 (byte 0xff)"), std::string::npos) << v.output;
 }
 
-TEST(InputSafetyTest, Item17_FieldsThatAreNotBuiltAreRefusedAtSubmission) {
-  ServerHarness server;
+// Item 17 was: the broker's fields were accepted and ignored (a job capped at
+// $0.001/h ran at $10.04/h), then refused. Now they are in effect: the capped
+// job is accepted, waits with the reason and never runs above its cap.
+TEST(InputSafetyTest, Item17_AJobCappedBelowEveryNodeWaitsAndNeverRuns) {
+  ServerHarness server(R"(
+local:
+  price_per_cpu_hour: 0.36
+  nodes: [{name: box, cpus: 2, memory: 4GiB}]
+)");
   server.Start();
-  // A job capped at $0.001/h ran at $10.04/h: the cap was ignored.
   auto r = server.Post(
       "/v1/jobs",
-      {{"spec", "run: echo hi\nresources: {max_hourly_cost: 0.001, use_spot: true}\n"}, {"file", "job.yaml"}},
+      {{"spec", "run: echo hi\nresources: {max_hourly_cost: 0.001, cpus: 1}\n"}, {"file", "job.yaml"}},
       server.admin_token());
-  EXPECT_EQ(r.status, 400) << r.body;
-  EXPECT_NE(r.body.find("job.yaml:2:13: resources.max_hourly_cost: a price cap is not enforced yet"),
-            std::string::npos)
-      << r.body;
-  EXPECT_NE(r.body.find("job.yaml:2:37: resources.use_spot: spot capacity is not built yet; remove the field "
-                        "or set it false"),
-            std::string::npos)
-      << r.body;
-  EXPECT_EQ(server.Get("/v1/jobs", server.admin_token()).Json()["jobs"].size(), 0u);
+  ASSERT_EQ(r.status, 201) << r.body;
+  const int64_t id = r.Json()["id"].get<int64_t>();
+  std::string why;
+  for (int i = 0; i < 200 && why.find("max_hourly_cost") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    auto j = server.Job(id);
+    why = j.value("waiting_for", "") + " " + j.value("reason", "");
+  }
+  EXPECT_NE(why.find("max_hourly_cost"), std::string::npos) << server.Job(id).dump(2);
+  auto j = server.Job(id);
+  EXPECT_EQ(j["attempts"].size(), 0u) << j.dump(2);
+  EXPECT_EQ(j["state"], "QUEUED") << j.dump(2);
 }
 
 }  // namespace

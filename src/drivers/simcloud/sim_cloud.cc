@@ -94,6 +94,7 @@ std::optional<double> SimCloud::SpotPriceAt(const std::string& instance_type, co
 Micros SimCloud::PreemptionTime(int64_t number, Micros ready_at) const {
   for (const SimRecordedPreemption& r : config_.preemption.recorded) {
     if (r.instance == InstanceId(number)) {
+      if (r.after_ready_seconds) return ready_at + *r.after_ready_seconds * kMicrosPerSecond;
       return std::max(ready_at, start_ + r.at_seconds * kMicrosPerSecond);
     }
   }

@@ -240,7 +240,7 @@ TEST_F(SimCloudTest, RunningInstanceIsBilledUpToNowAndOneGivenBackBeforeReadyCos
 TEST_F(SimCloudTest, RecordedPreemptionGivesTheNoticeThenReclaimsTheInstance) {
   SimCloudConfig c = BaseConfig();
   c.preemption.notice_seconds = 120;
-  c.preemption.recorded = {SimRecordedPreemption{"i-0002", 600}};
+  c.preemption.recorded = {SimRecordedPreemption{"i-0002", 600, std::nullopt}};
   auto cloud = Make(c);
   ASSERT_TRUE(cloud->Provision(Ask("us-east-1a", "p3.2xlarge", 2, /*spot=*/true)).ok());
   clock_.Advance(479 * kMicrosPerSecond);
@@ -265,6 +265,26 @@ TEST_F(SimCloudTest, RecordedPreemptionGivesTheNoticeThenReclaimsTheInstance) {
   EXPECT_EQ(bills[1].end - bills[1].start, 600 * kMicrosPerSecond);
   EXPECT_NEAR(bills[1].cost_usd, 0.918 * 600 / 3600, 1e-9);
   EXPECT_EQ(cloud->Terminate("i-0002").code(), StatusCode::kOk);  // already gone: OK
+}
+
+TEST_F(SimCloudTest, RecordedPreemptionAfterReadyCountsFromTheInstancesStart) {
+  SimCloudConfig c = BaseConfig();
+  c.launch_delay_seconds = 30;
+  c.preemption.notice_seconds = 5;
+  c.preemption.recorded = {SimRecordedPreemption{"i-0001", 0, 60}};
+  auto cloud = Make(c);
+  clock_.Advance(1000 * kMicrosPerSecond);  // bought long after the simulation started
+  ASSERT_TRUE(cloud->Provision(Ask("us-east-1a", "p3.2xlarge", 1, /*spot=*/true)).ok());
+  const Micros ready = kStart + 1030 * kMicrosPerSecond;
+  EXPECT_EQ(cloud->Get("i-0001")->ready_at, ready);
+  clock_.Advance(84 * kMicrosPerSecond);  // ready + 54 s
+  EXPECT_EQ(cloud->Get("i-0001")->state, InstanceState::kRunning);
+  clock_.Advance(1 * kMicrosPerSecond);  // the notice, 5 s before
+  EXPECT_EQ(cloud->Get("i-0001")->state, InstanceState::kNoticed);
+  clock_.Advance(5 * kMicrosPerSecond);
+  Instance gone = *cloud->Get("i-0001");
+  EXPECT_EQ(gone.state, InstanceState::kPreempted);
+  EXPECT_EQ(gone.ended_at, ready + 60 * kMicrosPerSecond);
 }
 
 std::vector<Micros> PreemptionTimes(uint64_t seed, double rate) {

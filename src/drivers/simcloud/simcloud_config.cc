@@ -124,12 +124,19 @@ Status ParsePreemption(const Reader& r, SimPreemptionConfig* p) {
   SKYRUN_RETURN_IF_ERROR(r.NonNegative("rate_per_hour", p->rate_per_hour));
   SKYRUN_RETURN_IF_ERROR(r.NonNegative("notice_seconds", static_cast<double>(p->notice_seconds)));
   return r.ForEach("recorded", [&](const Reader& e) -> Status {
-    SKYRUN_RETURN_IF_ERROR(e.CheckKeys({"instance", "at_seconds"}));
+    SKYRUN_RETURN_IF_ERROR(e.CheckKeys({"instance", "at_seconds", "after_ready_seconds"}));
     SimRecordedPreemption rec;
     SKYRUN_RETURN_IF_ERROR(e.Get("instance", &rec.instance));
     SKYRUN_RETURN_IF_ERROR(e.Get("at_seconds", &rec.at_seconds));
+    int64_t after_ready = -1;
+    SKYRUN_RETURN_IF_ERROR(e.Get("after_ready_seconds", &after_ready));
     if (rec.instance.empty()) return e.RefuseEntry("a recorded preemption needs its instance, e.g. i-0001");
     SKYRUN_RETURN_IF_ERROR(e.NonNegative("at_seconds", static_cast<double>(rec.at_seconds)));
+    if (after_ready >= 0) {
+      if (rec.at_seconds != 0)
+        return e.RefuseEntry("a recorded preemption takes at_seconds or after_ready_seconds, not both");
+      rec.after_ready_seconds = after_ready;
+    }
     p->recorded.push_back(rec);
     return Status::Ok();
   });

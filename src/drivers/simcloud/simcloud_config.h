@@ -49,11 +49,15 @@ struct SimQuota {
 };
 
 // One recorded preemption: instance `instance` ("i-0002") is reclaimed
-// `at_seconds` after the simulation's start (its notice comes notice_seconds
-// earlier). Recorded preemptions hit on-demand instances too, as a node loss.
+// `at_seconds` after the simulation's start, or after_ready_seconds after it
+// became ready (its notice comes notice_seconds earlier). Recorded preemptions hit on-demand instances too,
+// as a node loss.
 struct SimRecordedPreemption {
   std::string instance;
   int64_t at_seconds = 0;
+  // Set: reclaimed this long after the instance became ready instead (for
+  // instances bought while the simulation runs, at times nobody can predict).
+  std::optional<int64_t> after_ready_seconds;
 };
 
 struct SimPreemptionConfig {

@@ -122,6 +122,9 @@ TEST(SimCloudConfigTest, RefusesBadInputSayingWhereAndWhy) {
       {("name: s\n" + offer + "quotas: [{region: r1}]\n"), "needs max_instances or max_gpus"},
       {("name: s\n" + offer + "preemption: {rate_per_hour: -1}\n"), "rate_per_hour: must not be negative"},
       {("name: s\n" + offer + "preemption: {recorded: [{at_seconds: 5}]}\n"), "needs its instance"},
+      {("name: s\n" + offer +
+        "preemption: {recorded: [{instance: i-0001, at_seconds: 5, after_ready_seconds: 5}]}\n"),
+       "at_seconds or after_ready_seconds, not both"},
       {("name: s\n" + offer + "spot_prices: [{instance_type: t9, spot_price: 1}]\n"),
        "instance type 't9' is in no offer"},
       {("name: s\n" + offer + "provision: [{instance_type: t1}]\n"), "needs a zone or a region"},

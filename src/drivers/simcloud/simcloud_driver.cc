@@ -155,7 +155,10 @@ Result<std::vector<Node>> SimCloudDriver::Inventory() {
                     {"InstanceType", o.instance_type},
                     {"Spot", in.spot ? "true" : "false"},
                     {"InstanceId", in.id},
-                    {"Cloud", "simcloud"}};
+                    {"Cloud", "simcloud"},
+                    // Whose it is: bought for one job (the broker places only that
+                    // job there), or 0 for capacity kept warm that anyone may use.
+                    {"OwnerJob", std::to_string(in.job_id.value())}};
     // The instance's price spread over what the scheduler bills by: its
     // GPUs, or its CPUs where it has none; a whole-instance job pays it all.
     std::optional<double> spot_price = cloud_->SpotPriceAt(o.instance_type, o.zone, cloud_->Now());

@@ -63,7 +63,7 @@ TEST_F(SimCloudDriverTest, RunningInstancesAreNodesWithTheirOfferAndPrice) {
   c.launch_delay_seconds = 60;
   c.provision = {SimPreprovision{"p3.8xlarge", "us-east-1a", "", 1, /*spot=*/true},
                  SimPreprovision{"m5.large", "us-east-1a", "", 1, /*spot=*/false}};
-  c.preemption.recorded = {SimRecordedPreemption{"i-0001", 3600}};
+  c.preemption.recorded = {SimRecordedPreemption{"i-0001", 3600, std::nullopt}};
   auto driver = Make(c);
   ASSERT_NE(driver, nullptr);
   EXPECT_EQ(driver->Name(), "simcloud/test");
@@ -131,7 +131,7 @@ TEST_F(SimCloudDriverTest, TaskOnAnInstanceRunsToSuccess) {
 TEST_F(SimCloudDriverTest, LaunchRefusesNodesThatAreNotRunningInstances) {
   SimCloudConfig c = CloudConfig();
   c.provision = {SimPreprovision{"m5.large", "us-east-1a", "", 1, false}};
-  c.preemption.recorded = {SimRecordedPreemption{"i-0001", 10}};
+  c.preemption.recorded = {SimRecordedPreemption{"i-0001", 10, std::nullopt}};
   auto driver = Make(c);
   ASSERT_NE(driver, nullptr);
   auto f = MakeLaunch(dir_, "true");
@@ -153,7 +153,7 @@ TEST_F(SimCloudDriverTest, RecordedPreemptionNoticesThenKillsTheRealProcessesAnd
   SimCloudConfig c = CloudConfig();
   c.provision = {SimPreprovision{"p3.8xlarge", "us-east-1a", "", 1, /*spot=*/true}};
   c.preemption.notice_seconds = 120;
-  c.preemption.recorded = {SimRecordedPreemption{"i-0001", 600}};
+  c.preemption.recorded = {SimRecordedPreemption{"i-0001", 600, std::nullopt}};
   auto driver = Make(c);
   ASSERT_NE(driver, nullptr);
   // The task waits for its notice, says so, then keeps running (a
@@ -201,7 +201,7 @@ TEST_F(SimCloudDriverTest, RecordedPreemptionNoticesThenKillsTheRealProcessesAnd
 TEST_F(SimCloudDriverTest, TaskAdoptedAfterARestartIsStoppedWhenItsInstanceIsPreempted) {
   SimCloudConfig c = CloudConfig();
   c.provision = {SimPreprovision{"m5.large", "us-east-1a", "", 1, false}};
-  c.preemption.recorded = {SimRecordedPreemption{"i-0001", 600}};
+  c.preemption.recorded = {SimRecordedPreemption{"i-0001", 600, std::nullopt}};
   auto first = Make(c);
   ASSERT_NE(first, nullptr);
   auto f = MakeLaunch(dir_, "sleep 600");

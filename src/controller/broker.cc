@@ -1,0 +1,170 @@
+#include "controller/broker.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "catalog/cluster_offers.h"
+#include "common/check.h"
+#include "common/strings.h"
+#include "optimizer/candidates.h"
+#include "optimizer/optimizer.h"
+#include "scheduler/tasks.h"
+
+namespace skyrun {
+
+bool Block::Covers(const Offer& offer) const {
+  if (offer.provider != provider) return false;
+  switch (scope) {
+    case FailureScope::kProvider: return true;
+    case FailureScope::kRegion: return offer.region == region;
+    case FailureScope::kZone: return offer.region == region && offer.zone == zone;
+  }
+  return false;
+}
+
+std::string Block::Describe() const {
+  std::string where = provider;
+  if (scope != FailureScope::kProvider) where += "/" + region;
+  if (scope == FailureScope::kZone) where += "/" + zone;
+  return std::string(FailureScopeName(scope)) + " " + where;
+}
+
+bool operator==(const Block& a, const Block& b) {
+  return a.scope == b.scope && a.provider == b.provider && a.region == b.region && a.zone == b.zone;
+}
+
+bool IsOwnedNode(const Node& node) {
+  auto it = node.attributes.find(kOwnerJobAttribute);
+  return it != node.attributes.end() && it->second != "0" && !it->second.empty();
+}
+
+std::vector<BrokerOffer> ClusterBrokerOffers(const std::vector<Node>& nodes,
+                                             const std::map<std::string, NodeUsage>& usage) {
+  std::vector<Node> shared;
+  for (const Node& n : nodes)
+    if (!IsOwnedNode(n)) shared.push_back(n);
+  std::vector<BrokerOffer> out;
+  for (Offer& o : catalog::ClusterOffers(shared, usage)) {
+    BrokerOffer b;
+    b.backend = o.provider;  // a cluster's offers name their backend as provider
+    b.offer = std::move(o);
+    out.push_back(std::move(b));
+  }
+  return out;
+}
+
+std::vector<BrokerOffer> PoolBrokerOffers(const std::string& backend, const std::vector<Offer>& offers) {
+  std::vector<BrokerOffer> out;
+  out.reserve(offers.size());
+  for (const Offer& o : offers) out.push_back({o, backend, /*pool=*/true});
+  return out;
+}
+
+bool UsesBrokerFields(const JobSpec& spec) {
+  return spec.resources.use_spot || spec.resources.max_hourly_cost || spec.budget_usd ||
+         spec.objective == "time" || !spec.inputs.empty();
+}
+
+namespace {
+
+bool InfraAllowsOffer(const std::vector<std::string>& infra, const BrokerOffer& b) {
+  if (infra.empty()) return true;
+  // The backend ("simcloud/sim1", "local") or the place it sells ("aws/us-east-1").
+  return InfraAllows(infra, b.backend) ||
+         (b.pool && InfraAllowsPlace(infra, b.offer.provider, b.offer.region, b.offer.zone));
+}
+
+// The optimizer over `allowed` (indices into offers); nullopt-like kNone with the reason.
+Result<PlacementChoice> Best(const JobSpec& spec, const std::vector<BrokerOffer>& offers,
+                             const std::vector<size_t>& allowed, const Market& world) {
+  std::vector<Offer> market_offers;
+  market_offers.reserve(allowed.size());
+  for (size_t i : allowed) market_offers.push_back(offers[i].offer);
+  Market market = world;
+  market.offers = &market_offers;
+  PlanRequest request;
+  JobSpec stage = spec;
+  stage.resources.infra.clear();  // applied above, with the backends' names
+  // skyrun's placement reads "cpus: 4" and "memory: 16" as floors (the
+  // scheduler does): an instance or node with more takes the job too.
+  stage.resources.cpus_exact = false;
+  stage.resources.memory_exact = false;
+  stage.depends_on.clear();
+  request.stages.push_back(std::move(stage));
+  if (spec.time_limit_seconds && *spec.time_limit_seconds > 0)
+    request.hours = static_cast<double>(*spec.time_limit_seconds) / 3600.0;
+  request.max_plans = 8;
+  SKYRUN_ASSIGN_OR_RETURN(PlanResult result, Optimize(request, market));
+  PlacementChoice choice;
+  choice.explanation = result.explanation;
+  if (result.plans.empty() || result.plans.front().stages.empty()) return choice;
+  auto offer_of = [&](const Plan& plan) -> const BrokerOffer& {
+    const size_t index = static_cast<size_t>(plan.stages.front().candidate.offer - market_offers.data());
+    SKYRUN_CHECK(index < allowed.size());
+    return offers[allowed[index]];
+  };
+  // Of plans that tie with the best, capacity the server already has (a
+  // registered cluster) before buying more.
+  const Plan* best = &result.plans.front();
+  auto same = [](double a, double b) {
+    return std::abs(a - b) <= 1e-9 * std::max({1.0, std::abs(a), std::abs(b)});
+  };
+  for (const Plan& plan : result.plans) {
+    if (!same(plan.est_cost, best->est_cost) || !same(plan.est_time_s, best->est_time_s)) break;
+    if (!offer_of(plan).pool) {
+      best = &plan;
+      break;
+    }
+  }
+  const StagePlan& sp = best->stages.front();
+  const BrokerOffer& chosen = offer_of(*best);
+  choice.kind = chosen.pool ? PlacementChoice::Kind::kPool : PlacementChoice::Kind::kCluster;
+  choice.backend = chosen.backend;
+  choice.offer = chosen.offer;
+  choice.spot = sp.candidate.spot;
+  choice.instances = sp.candidate.instances;
+  choice.hourly_price = sp.candidate.hourly_price;
+  choice.est_cost = sp.cost;
+  return choice;
+}
+
+}  // namespace
+
+Result<PlacementChoice> ChoosePlacement(const BrokerRequest& request, const std::vector<BrokerOffer>& offers,
+                                        const Market& world) {
+  std::vector<size_t> allowed;
+  int blocked = 0;
+  for (size_t i = 0; i < offers.size(); ++i) {
+    if (!InfraAllowsOffer(request.spec.resources.infra, offers[i])) continue;
+    if (std::any_of(request.blocks.begin(), request.blocks.end(),
+                    [&](const Block& b) { return b.Covers(offers[i].offer); })) {
+      blocked++;
+      continue;
+    }
+    allowed.push_back(i);
+  }
+  if (!request.prefer_region.empty()) {
+    std::vector<size_t> same;
+    for (size_t i : allowed) {
+      const Offer& o = offers[i].offer;
+      if (o.provider + "/" + o.region == request.prefer_region) same.push_back(i);
+    }
+    if (!same.empty()) {
+      SKYRUN_ASSIGN_OR_RETURN(PlacementChoice in_region, Best(request.spec, offers, same, world));
+      if (in_region.kind != PlacementChoice::Kind::kNone) {
+        in_region.explanation = "same region first (" + request.prefer_region + "): " + in_region.explanation;
+        return in_region;
+      }
+    }
+  }
+  SKYRUN_ASSIGN_OR_RETURN(PlacementChoice choice, Best(request.spec, offers, allowed, world));
+  if (choice.kind == PlacementChoice::Kind::kNone && blocked > 0) {
+    choice.explanation += " (" + std::to_string(blocked) + " offer(s) in blocked places left out)";
+  }
+  if (allowed.empty() && blocked == 0) {
+    choice.explanation = "no offer of this server's clusters and pools is allowed by resources.infra";
+  }
+  return choice;
+}
+
+}  // namespace skyrun

@@ -1,0 +1,109 @@
+// The broker inside the controller, on a registered cluster (FakeDriver):
+// a job with a broker field is placed through the optimizer, and its price
+// cap keeps it off nodes above the cap (it waits, with the reason, rather
+// than run above it).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "controller/controller.h"
+#include "spec/spec_parser.h"
+#include "support/controller_harness.h"
+#include "support/fake_driver.h"
+#include "support/temp_dir.h"
+
+namespace skyrun {
+namespace {
+
+using test_support::FakeDriver;
+
+class ControllerBrokerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto store = Store::Open(dir_.path(), &clock_);
+    ASSERT_TRUE(store.ok()) << store.status().message();
+    store_ = std::move(store).value();
+    auto tenant = store_->CreateTenant("team");
+    ASSERT_TRUE(tenant.ok());
+    tenant_ = tenant->id;
+  }
+  void TearDown() override { controller_.reset(); }
+
+  static FakeDriver::Options LocalBackend() {
+    FakeDriver::Options o;
+    o.name = "local";
+    return o;
+  }
+
+  // Two 4-CPU nodes: "dear" at $3 per CPU-hour ($12/h whole), "cheap" at $0.25 ($1/h).
+  static std::vector<Node> Nodes() {
+    std::vector<Node> nodes = test_support::CpuNodes("local", {"dear", "cheap"});
+    for (Node& n : nodes) {
+      n.cpus_milli = 4000;
+      n.price_per_cpu_hour = n.name == "dear" ? 3.0 : 0.25;
+    }
+    return nodes;
+  }
+
+  void MakeController(FakeDriver* driver) {
+    ControllerOptions options;
+    options.state_dir = dir_.path();
+    controller_ = std::make_unique<Controller>(store_.get(), std::vector<Driver*>{driver}, &clock_,
+                                               DecodeStoredJobSpec, options);
+    controller_->RunOnce();
+    ASSERT_TRUE(controller_->WaitForBackends(30 * kMicrosPerSecond));
+    controller_->RunOnce();
+  }
+
+  JobId Submit(const std::string& yaml) {
+    JobRecord rec = test_support::JobRecordFromYaml(yaml, tenant_);
+    EXPECT_TRUE(controller_->CheckSubmission(rec.spec).ok());
+    auto id = store_->CreateJob(rec);
+    EXPECT_TRUE(id.ok()) << id.status().message();
+    controller_->NotifySubmitted(*id);
+    return *id;
+  }
+
+  void Cycles(int n) { test_support::RunCycles(*controller_, clock_, n, 100 * kMicrosPerMilli); }
+
+  test_support::TempDir dir_;
+  SimulatedClock clock_{1'800'000'000LL * kMicrosPerSecond};
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<Controller> controller_;
+  TenantId tenant_;
+};
+
+TEST_F(ControllerBrokerTest, WithoutACapBothNodesAreUsed) {
+  FakeDriver local(LocalBackend(), Nodes());
+  MakeController(&local);
+  Submit("name: a\nresources: {cpus: 4}\nrun: sleep 60\n");
+  Submit("name: b\nresources: {cpus: 4}\nrun: sleep 60\n");
+  Cycles(5);
+  std::vector<std::string> nodes = local.launched_nodes();
+  std::sort(nodes.begin(), nodes.end());
+  EXPECT_EQ(nodes, (std::vector<std::string>{"cheap", "dear"}));
+}
+
+TEST_F(ControllerBrokerTest, MaxHourlyCostKeepsJobsOffNodesAboveTheCap) {
+  FakeDriver local(LocalBackend(), Nodes());
+  MakeController(&local);
+  JobId a = Submit("name: a\nresources: {cpus: 4, max_hourly_cost: 2}\nrun: sleep 60\n");
+  JobId b = Submit("name: b\nresources: {cpus: 4, max_hourly_cost: 2}\nrun: sleep 60\n");
+  Cycles(40);  // 4 s: the broker asks again 2 s after the scheduler could not place one
+  // One fits the cheap node; the other waits: the dear one is over its cap.
+  EXPECT_EQ(local.launched_nodes(), (std::vector<std::string>{"cheap"}));
+  auto ja = store_->GetJob(a);
+  auto jb = store_->GetJob(b);
+  ASSERT_TRUE(ja.ok() && jb.ok());
+  const JobId waiting = ja->state == JobState::kQueued ? a : b;
+  EXPECT_NE((waiting == a ? jb : ja)->state, JobState::kQueued);
+  const std::string why = controller_->PendingReason(waiting);
+  EXPECT_NE(why.find("max_hourly_cost"), std::string::npos) << why;
+  // Once the cheap node is free again, the waiting job runs there.
+  local.FinishJob(waiting == a ? "b" : "a", 0);
+  Cycles(300);  // within the broker's backoff (doubling from 2 s, with jitter)
+  EXPECT_EQ(local.launched_nodes(), (std::vector<std::string>{"cheap", "cheap"}));
+}
+
+}  // namespace
+}  // namespace skyrun

@@ -1,0 +1,268 @@
+#include "controller/provisioner.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "common/check.h"
+#include "common/strings.h"
+
+namespace skyrun {
+
+namespace {
+
+// A round stops after this many refusals even if offers are left: each
+// refusal blocks at least one zone, so this bounds a round over a big catalog.
+constexpr int kMaxRefusalsPerRound = 32;
+
+}  // namespace
+
+Provisioner::Provisioner(std::vector<Pool> pools, Market world, Store* store, Clock* clock,
+                         std::function<void()> notify, Logger* log)
+    : pools_(std::move(pools)),
+      world_(std::move(world)),
+      store_(store),
+      clock_(clock),
+      notify_(std::move(notify)),
+      log_(log ? log : NullLogger()) {
+  thread_ = std::thread([this] { Run(); });
+}
+
+Provisioner::~Provisioner() {
+  Stop();
+}
+
+void Provisioner::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void Provisioner::RequestPlan(PlanOrder order) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    Work w;
+    w.plan = std::move(order);
+    work_.push_back(std::move(w));
+  }
+  cv_.notify_all();
+}
+
+void Provisioner::RequestTerminate(const std::string& backend, std::vector<std::string> instance_ids) {
+  if (instance_ids.empty()) return;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    Work w;
+    w.backend = backend;
+    w.terminate = std::move(instance_ids);
+    work_.push_back(std::move(w));
+  }
+  cv_.notify_all();
+}
+
+std::vector<PriceNote> Provisioner::TakePriceNotes() {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<PriceNote> out;
+  out.swap(price_notes_);
+  return out;
+}
+
+std::vector<PlanAnswer> Provisioner::TakeAnswers() {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<PlanAnswer> out;
+  out.swap(answers_);
+  return out;
+}
+
+bool Provisioner::WaitIdle(Micros timeout) {
+  std::unique_lock<std::mutex> lock(mu_);
+  return cv_.wait_for(lock, std::chrono::microseconds(timeout), [this] { return work_.empty() && !busy_; });
+}
+
+void Provisioner::Run() {
+  while (true) {
+    Work w;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      busy_ = false;
+      cv_.notify_all();
+      // Woken by work, or every second to look for price changes.
+      cv_.wait_for(lock, std::chrono::seconds(1), [this] { return stop_ || !work_.empty(); });
+      if (stop_) return;
+      if (work_.empty()) {
+        busy_ = true;
+        lock.unlock();
+        std::vector<PriceNote> notes = SweepPrices();
+        lock.lock();
+        bool any = !notes.empty();
+        price_notes_.insert(price_notes_.end(), notes.begin(), notes.end());
+        lock.unlock();
+        if (any && notify_) notify_();
+        continue;
+      }
+      w = std::move(work_.front());
+      work_.pop_front();
+      busy_ = true;
+    }
+    if (w.plan) {
+      PlanAnswer answer = Plan(*w.plan);
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        answers_.push_back(std::move(answer));
+      }
+      if (notify_) notify_();
+      continue;
+    }
+    CapacityPool* pool = PoolOf(w.backend);
+    if (!pool) continue;
+    for (const std::string& id : w.terminate) {
+      Status s = pool->Terminate(id);
+      if (s.ok()) {
+        log_->Info("provisioner: gave back instance " + id + " of " + w.backend);
+      } else {
+        log_->Warn("provisioner: giving back instance " + id + " of " + w.backend +
+                   " failed: " + s.ToString());
+      }
+    }
+  }
+}
+
+CapacityPool* Provisioner::PoolOf(const std::string& backend) const {
+  for (const Pool& p : pools_)
+    if (p.backend == backend) return p.pool;
+  return nullptr;
+}
+
+void Provisioner::Record(const ProvisionTry& t) {
+  // The history is for people; a failed write loses a line of it, not the job.
+  if (Status s = store_->RecordProvisionTry(t); !s.ok())
+    log_->Warn("provisioner: recording a try for job " + t.job.ToString() + " failed: " + s.ToString());
+}
+
+PlanAnswer Provisioner::Plan(const PlanOrder& order) {
+  PlanAnswer answer;
+  answer.job = order.job;
+  answer.attempt_no = order.attempt_no;
+  std::vector<BrokerOffer> offers = ClusterBrokerOffers(order.nodes, order.usage);
+  for (const Pool& p : pools_) {
+    std::vector<BrokerOffer> sold = PoolBrokerOffers(p.backend, p.pool->Offers());
+    offers.insert(offers.end(), sold.begin(), sold.end());
+  }
+  BrokerRequest request = order.request;
+  while (true) {
+    ProvisionTry t;
+    t.job = order.job;
+    t.attempt_no = order.attempt_no;
+    t.at = clock_->Now();
+    Result<PlacementChoice> choice = ChoosePlacement(request, offers, world_);
+    if (!choice.ok()) {
+      answer.choice.explanation = choice.status().message();
+      t.outcome = "none";
+      t.detail = answer.choice.explanation;
+      Record(t);
+      return answer;
+    }
+    const PlacementChoice& c = *choice;
+    t.backend = c.backend;
+    t.provider = c.offer.provider;
+    t.region = c.offer.region;
+    t.zone = c.offer.zone;
+    t.instance_type = c.offer.instance_type;
+    t.spot = c.spot;
+    t.count = c.instances;
+    t.hourly_price = c.hourly_price;
+    if (c.kind == PlacementChoice::Kind::kNone || answer.refusals >= kMaxRefusalsPerRound) {
+      answer.choice = c;
+      answer.choice.kind = PlacementChoice::Kind::kNone;
+      if (c.kind != PlacementChoice::Kind::kNone)
+        answer.choice.explanation =
+            "gave up after " + std::to_string(answer.refusals) + " refusals in one round";
+      t.outcome = "none";
+      t.detail = answer.choice.explanation;
+      Record(t);
+      return answer;
+    }
+    if (c.kind == PlacementChoice::Kind::kCluster) {
+      answer.choice = c;
+      t.outcome = "cluster";
+      t.detail = c.explanation;
+      // A registered cluster taken at once is the placement itself; after
+      // refusals it ends the history of what was tried.
+      if (answer.refusals > 0) Record(t);
+      return answer;
+    }
+    CapacityPool* pool = PoolOf(c.backend);
+    SKYRUN_CHECK(pool != nullptr);
+    ProvisionRequest buy;
+    buy.provider = c.offer.provider;
+    buy.region = c.offer.region;
+    buy.zone = c.offer.zone;
+    buy.instance_type = c.offer.instance_type;
+    buy.count = c.instances;
+    buy.spot = c.spot;
+    buy.job_id = order.job;
+    ProvisionOutcome got = pool->Provision(buy);
+    if (got.ok()) {
+      answer.choice = c;
+      for (const Instance& in : got.instances) {
+        answer.instance_ids.push_back(in.id);
+        if (c.spot && c.offer.spot_price) last_price_[{c.backend, in.id}] = *c.offer.spot_price;
+      }
+      t.outcome = "provisioned";
+      t.detail = Join(answer.instance_ids, ", ");
+      Record(t);
+      log_->Info("provisioner: job " + order.job.ToString() + ": bought " + t.detail + " (" +
+                 c.offer.instance_type + (c.spot ? ", spot" : "") + ") in " + c.offer.provider + "/" +
+                 c.offer.region + "/" + c.offer.zone);
+      return answer;
+    }
+    const ProvisionError& e = *got.error;
+    Block b;
+    b.scope = e.scope;
+    b.provider = e.provider.empty() ? c.offer.provider : e.provider;
+    b.region = e.region.empty() ? c.offer.region : e.region;
+    if (b.scope == FailureScope::kZone) b.zone = e.zone.empty() ? c.offer.zone : e.zone;
+    b.why = std::string(ProvisionErrorKindName(e.kind)) + " error";
+    request.blocks.push_back(b);
+    answer.blocked.push_back(b);
+    answer.refusals++;
+    t.outcome = ProvisionErrorKindName(e.kind);
+    t.detail = e.message;
+    t.blocked = b.Describe();
+    Record(t);
+    log_->Info("provisioner: job " + order.job.ToString() + ": " + e.message + "; blocked " + b.Describe());
+  }
+}
+
+std::vector<PriceNote> Provisioner::SweepPrices() {
+  std::vector<PriceNote> notes;
+  for (const Pool& p : pools_) {
+    int64_t& cursor = event_cursor_[p.backend];
+    std::vector<CapacityEvent> events = p.pool->EventsSince(cursor);
+    Micros changed_at = -1;
+    for (const CapacityEvent& e : events) {
+      cursor = std::max(cursor, e.seq);
+      if (e.kind == CapacityEventKind::kPriceChange) changed_at = std::max(changed_at, e.time);
+    }
+    if (changed_at < 0) continue;
+    const std::vector<Offer> offers = p.pool->Offers();
+    for (const Instance& in : p.pool->Instances()) {
+      if (!in.spot || IsGone(in.state) || in.job_id.value() == 0) continue;
+      auto last = last_price_.find({p.backend, in.id});
+      if (last == last_price_.end()) continue;  // not one this provisioner bought
+      for (const Offer& o : offers) {
+        if (o.instance_type != in.offer.instance_type || o.zone != in.offer.zone || !o.spot_price) continue;
+        if (*o.spot_price != last->second) {
+          last->second = *o.spot_price;
+          notes.push_back({in.job_id, p.backend, in.id, changed_at, *o.spot_price});
+        }
+        break;
+      }
+    }
+  }
+  return notes;
+}
+
+}  // namespace skyrun

@@ -1,0 +1,172 @@
+// The provisioner against a real simulated cloud (SimCloud on a simulated
+// clock) and a real store: refusals block the place their error names, the
+// broker is asked again without it, and every try is recorded.
+#include "controller/provisioner.h"
+
+#include <gtest/gtest.h>
+
+#include "drivers/simcloud/sim_cloud.h"
+#include "support/temp_dir.h"
+
+namespace skyrun {
+namespace {
+
+Offer CpuOffer(std::string provider, std::string region, std::string zone, std::string type, double price,
+               std::optional<double> spot = std::nullopt) {
+  Offer o;
+  o.provider = std::move(provider);
+  o.region = std::move(region);
+  o.zone = std::move(zone);
+  o.instance_type = std::move(type);
+  o.cpus = MilliCpu(2000);
+  o.memory = MemoryMiB(8192);
+  o.price = price;
+  o.spot_price = spot;
+  return o;
+}
+
+class ProvisionerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto store = Store::Open(dir_.path(), &clock_);
+    ASSERT_TRUE(store.ok()) << store.status().message();
+    store_ = std::move(store).value();
+    auto tenant = store_->CreateTenant("team");
+    ASSERT_TRUE(tenant.ok());
+    JobRecord rec;
+    rec.tenant = tenant->id;
+    rec.name = "job";
+    rec.spec_yaml = "run: x\n";
+    auto id = store_->CreateJob(rec);
+    ASSERT_TRUE(id.ok()) << id.status().message();
+    job_ = *id;
+  }
+
+  std::unique_ptr<SimCloud> Cloud(std::vector<SimErrorRule> errors) {
+    SimCloudConfig config;
+    config.name = "sim1";
+    config.offers = {CpuOffer("aws", "us-east-1", "us-east-1a", "m5.large", 0.096, 0.035),
+                     CpuOffer("aws", "us-east-1", "us-east-1b", "m5.large", 0.097),
+                     CpuOffer("aws", "us-west-2", "us-west-2a", "m5.large", 0.10),
+                     CpuOffer("gcp", "us-central1", "us-central1-a", "n2-standard-2", 0.11)};
+    config.errors = std::move(errors);
+    auto cloud = SimCloud::Create(config, clock_);
+    EXPECT_TRUE(cloud.ok()) << cloud.status().message();
+    return cloud.ok() ? std::move(cloud).value() : nullptr;
+  }
+
+  PlanOrder Order() {
+    PlanOrder order;
+    order.job = job_;
+    order.attempt_no = 1;
+    order.request.spec.name = "job";
+    order.request.spec.resources.cpus_milli = 1000;
+    order.request.spec.run = "x";
+    return order;
+  }
+
+  test_support::TempDir dir_;
+  SimulatedClock clock_{1'800'000'000LL * kMicrosPerSecond};
+  std::unique_ptr<Store> store_;
+  JobId job_;
+};
+
+TEST_F(ProvisionerTest, RefusalsBlockTheirScopeUntilAnOfferIsBought) {
+  // The cheapest zone refuses; then the whole region us-east-1 (quota); then
+  // provider aws: what is left is gcp.
+  auto cloud = Cloud({{ProvisionErrorKind::kCapacity, FailureScope::kZone, "us-east-1a", 9},
+                      {ProvisionErrorKind::kQuota, FailureScope::kRegion, "us-east-1", 9},
+                      {ProvisionErrorKind::kCapacity, FailureScope::kProvider, "aws", 9}});
+  ASSERT_NE(cloud, nullptr);
+  Provisioner provisioner({{"simcloud/sim1", cloud.get()}}, Market{}, store_.get(), &clock_, nullptr,
+                          nullptr);
+  PlanAnswer answer = provisioner.Plan(Order());
+  ASSERT_EQ(answer.choice.kind, PlacementChoice::Kind::kPool) << answer.choice.explanation;
+  EXPECT_EQ(answer.choice.offer.provider, "gcp");
+  ASSERT_EQ(answer.instance_ids.size(), 1u);
+  EXPECT_EQ(answer.refusals, 3);
+  ASSERT_EQ(answer.blocked.size(), 3u);
+  EXPECT_EQ(answer.blocked[0].Describe(), "zone aws/us-east-1/us-east-1a");
+  EXPECT_EQ(answer.blocked[1].Describe(), "region aws/us-east-1");
+  EXPECT_EQ(answer.blocked[2].Describe(), "provider aws");
+  auto bought = cloud->Get(answer.instance_ids[0]);
+  ASSERT_TRUE(bought.ok());
+  EXPECT_EQ(bought->job_id, job_);  // bought for this job
+
+  auto tries = store_->ListProvisionTries(job_);
+  ASSERT_TRUE(tries.ok());
+  ASSERT_EQ(tries->size(), 4u);
+  EXPECT_EQ((*tries)[0].zone, "us-east-1a");
+  EXPECT_EQ((*tries)[0].outcome, "capacity");
+  EXPECT_EQ((*tries)[0].blocked, "zone aws/us-east-1/us-east-1a");
+  EXPECT_EQ((*tries)[1].outcome, "quota");
+  EXPECT_EQ((*tries)[1].blocked, "region aws/us-east-1");
+  EXPECT_EQ((*tries)[2].region, "us-west-2");
+  EXPECT_EQ((*tries)[2].blocked, "provider aws");
+  EXPECT_EQ((*tries)[3].outcome, "provisioned");
+  EXPECT_EQ((*tries)[3].detail, answer.instance_ids[0]);
+}
+
+TEST_F(ProvisionerTest, NothingLeftIsAnAnswerWithTheReason) {
+  auto cloud = Cloud({{ProvisionErrorKind::kCapacity, FailureScope::kProvider, "aws", 9},
+                      {ProvisionErrorKind::kCapacity, FailureScope::kProvider, "gcp", 9}});
+  ASSERT_NE(cloud, nullptr);
+  Provisioner provisioner({{"simcloud/sim1", cloud.get()}}, Market{}, store_.get(), &clock_, nullptr,
+                          nullptr);
+  PlanAnswer answer = provisioner.Plan(Order());
+  EXPECT_EQ(answer.choice.kind, PlacementChoice::Kind::kNone);
+  EXPECT_EQ(answer.refusals, 2);
+  EXPECT_TRUE(answer.instance_ids.empty());
+  EXPECT_NE(answer.choice.explanation.find("blocked"), std::string::npos) << answer.choice.explanation;
+  EXPECT_TRUE(cloud->Instances().empty());
+  auto tries = store_->ListProvisionTries(job_);
+  ASSERT_TRUE(tries.ok());
+  ASSERT_EQ(tries->size(), 3u);
+  EXPECT_EQ(tries->back().outcome, "none");
+}
+
+TEST_F(ProvisionerTest, TerminateGivesInstancesBackOnItsThread) {
+  auto cloud = Cloud({});
+  ASSERT_NE(cloud, nullptr);
+  Provisioner provisioner({{"simcloud/sim1", cloud.get()}}, Market{}, store_.get(), &clock_, nullptr,
+                          nullptr);
+  provisioner.RequestPlan(Order());
+  ASSERT_TRUE(provisioner.WaitIdle(30 * kMicrosPerSecond));
+  std::vector<PlanAnswer> answers = provisioner.TakeAnswers();
+  ASSERT_EQ(answers.size(), 1u);
+  ASSERT_EQ(answers[0].instance_ids.size(), 1u);
+  const std::string id = answers[0].instance_ids[0];
+  EXPECT_EQ(cloud->Get(id)->state, InstanceState::kRunning);
+  provisioner.RequestTerminate("simcloud/sim1", {id});
+  ASSERT_TRUE(provisioner.WaitIdle(30 * kMicrosPerSecond));
+  EXPECT_EQ(cloud->Get(id)->state, InstanceState::kTerminated);
+}
+
+TEST_F(ProvisionerTest, ASpotPriceChangeUnderABoughtInstanceIsNoted) {
+  SimCloudConfig config;
+  config.name = "sim1";
+  config.offers = {CpuOffer("aws", "us-east-1", "us-east-1a", "m5.large", 0.096, 0.035)};
+  config.spot_prices = {{"m5.large", "us-east-1a", 60, 0.05}};
+  auto cloud = SimCloud::Create(config, clock_);
+  ASSERT_TRUE(cloud.ok()) << cloud.status().message();
+  Provisioner provisioner({{"simcloud/sim1", cloud->get()}}, Market{}, store_.get(), &clock_, nullptr,
+                          nullptr);
+  PlanOrder order = Order();
+  order.request.spec.resources.use_spot = true;
+  PlanAnswer answer = provisioner.Plan(order);
+  ASSERT_EQ(answer.instance_ids.size(), 1u) << answer.choice.explanation;
+  ASSERT_TRUE(answer.choice.spot);
+  EXPECT_TRUE(provisioner.SweepPrices().empty());  // nothing changed yet
+  const Micros start = clock_.Now();
+  clock_.Advance(61 * kMicrosPerSecond);
+  std::vector<PriceNote> notes = provisioner.SweepPrices();
+  ASSERT_EQ(notes.size(), 1u);
+  EXPECT_EQ(notes[0].job, job_);
+  EXPECT_EQ(notes[0].instance_id, answer.instance_ids[0]);
+  EXPECT_EQ(notes[0].at, start + 60 * kMicrosPerSecond);
+  EXPECT_DOUBLE_EQ(notes[0].usd_per_hour, 0.05);
+  EXPECT_TRUE(provisioner.SweepPrices().empty());  // said once
+}
+
+}  // namespace
+}  // namespace skyrun
