@@ -4,8 +4,8 @@
 // first). The directory publishes p, the probability that a spot instance is
 // revoked within an hour; the spot model wants a rate, λ = -ln(1 - p).
 // Without an entry, OptimizerParams' default rate applies.
-// Callers: `skyrun plan`, the benchmark, tests over the real catalog; the
-// server once the controller plans.
+// Callers: `skyrun plan`, the benchmark, tests over the real catalog, and
+// the controller (its broker's regions, egress and preemption rates).
 // Thread-safety: the Market reads the Catalog (immutable) and the Directory
 // (thread-safe), which must outlive it.
 #pragma once

@@ -20,7 +20,8 @@
 // Not modelled yet: num_nodes ranges (the spec has none), `ordered` /
 // `any_of` preferences (the spec has none), ps-worker roles.
 //
-// Callers: `skyrun plan` (plan_cli.h), the benchmark; the controller later.
+// Callers: `skyrun plan` (plan_cli.h), the benchmark, the controller's broker
+// (controller/broker.h).
 // Thread-safety: pure (the Market's functions are called).
 #pragma once
 
