@@ -34,6 +34,7 @@
 
 #include "common/clock.h"
 #include "common/status.h"
+#include "scheduler/explanations.h"
 #include "scheduler/fleet.h"
 #include "scheduler/plugin.h"
 #include "scheduler/profile.h"
@@ -106,6 +107,14 @@ class Scheduler {
                                     std::string* why);
   PlaceOutcome PlanOn(const PendingJob& job, const std::vector<TaskRequest>& tasks, Fleet& fleet,
                       const std::vector<char>& shape_ok, uint64_t plan);
+  // For a one-task job without expressions under filters that read only
+  // static facts: the request's key in explanations_ ("" when it does not
+  // qualify).
+  std::string ExplanationKey(const PendingJob& job, const std::vector<TaskRequest>& tasks) const;
+  // The entry for `key` brought up to date: nullopt when some class may
+  // take the task (search it), else why no node can.
+  std::optional<std::string> Explain(const TaskContext& ctx, Fleet& fleet, const std::vector<char>& shape_ok,
+                                     const std::string& key);
 
   Profile profile_;
   CycleStats stats_;
@@ -129,6 +138,7 @@ class Scheduler {
   int max_per_node_ = 1;
   std::vector<Candidate> candidates_;
   std::vector<int8_t> shape_pass_;  // by shape, for the task being searched
+  Explanations explanations_;
 };
 
 }  // namespace skyrun
