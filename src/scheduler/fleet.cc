@@ -259,7 +259,9 @@ NodeIndex Fleet::LowestOf(int c) const {
 void Fleet::Unclassify(NodeIndex i) {
   int c = class_of_[i];
   if (c >= 0) {
-    classes_[c].members.erase({FreeCpu(i).raw(), i});
+    NodeClass& cls = classes_[static_cast<size_t>(c)];
+    cls.members.erase({FreeCpu(i).raw(), i});
+    cls.most_free_cpu = cls.members.empty() ? 0 : cls.members.rbegin()->first;
     if (lowest_[c] == i) lowest_[c] = kNoNode;
     Note(c);
   }
@@ -299,6 +301,7 @@ void Fleet::Classify(NodeIndex i) {
   NodeIndex& lowest = lowest_[static_cast<size_t>(c)];
   if (cls.members.empty() || (lowest != kNoNode && i < lowest)) lowest = i;
   cls.members.insert({FreeCpu(i).raw(), i});
+  cls.most_free_cpu = cls.members.rbegin()->first;
   class_of_[i] = c;
   Note(c);
 }

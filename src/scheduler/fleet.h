@@ -66,8 +66,10 @@ class Fleet {
     // the milli-GPU free on the emptiest GPU (0 on a node without GPUs).
     int idle_gpus = 0;
     int64_t most_gpu_free = 0;
-    // The most free milli-CPU of a member (0 when empty).
-    int64_t MostFreeCpu() const { return members.empty() ? 0 : members.rbegin()->first; }
+    // The most free milli-CPU of a member (0 when empty), kept as members
+    // change: a search asks it of every class it meets.
+    int64_t most_free_cpu = 0;
+    int64_t MostFreeCpu() const { return most_free_cpu; }
   };
 
   // Replaces the nodes. What is booked on a node is kept by name across

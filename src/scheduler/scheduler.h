@@ -30,6 +30,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "common/clock.h"
@@ -107,14 +108,16 @@ class Scheduler {
                                     std::string* why);
   PlaceOutcome PlanOn(const PendingJob& job, const std::vector<TaskRequest>& tasks, Fleet& fleet,
                       const std::vector<char>& shape_ok, uint64_t plan);
-  // For a one-task job without expressions under filters that read only
-  // static facts: the request's key in explanations_ ("" when it does not
-  // qualify).
+  // For a one-task job whose expressions (if any) read only static facts,
+  // under the built-in filters: the request's key in explanations_ ("" when
+  // it does not qualify); with expressions, ShapeVerdicts completes it.
   std::string ExplanationKey(const PendingJob& job, const std::vector<TaskRequest>& tasks) const;
   // The entry for `key` brought up to date: nullopt when some class may
   // take the task (search it), else why no node can.
   std::optional<std::string> Explain(const TaskContext& ctx, Fleet& fleet, const std::vector<char>& shape_ok,
                                      const std::string& key);
+  // The filters' verdict (and reason) on every allowed node shape.
+  std::string ShapeVerdicts(const TaskContext& ctx, const Fleet& fleet, const std::vector<char>& shape_ok);
 
   Profile profile_;
   CycleStats stats_;
@@ -139,6 +142,9 @@ class Scheduler {
   std::vector<Candidate> candidates_;
   std::vector<int8_t> shape_pass_;  // by shape, for the task being searched
   Explanations explanations_;
+  // Keys of requests with expressions that found no room (their entries
+  // are keyed by the shapes' verdicts too).
+  std::unordered_set<std::string> failed_with_expressions_;
 };
 
 }  // namespace skyrun
