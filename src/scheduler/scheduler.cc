@@ -87,6 +87,9 @@ class WhySummary {
   std::unordered_map<std::string, Group> groups_;
 };
 
+// Requests with expressions remembered as having found no room.
+constexpr size_t kMaxFailedKeys = 4096;
+
 }  // namespace
 
 Scheduler::Scheduler() {
@@ -344,9 +347,9 @@ std::optional<Scheduler::Candidate> Scheduler::BestNode(const TaskContext& ctx, 
 }
 
 std::string Scheduler::ExplanationKey(const PendingJob& job, const std::vector<TaskRequest>& tasks) const {
-  // The built-in filters read only static facts here (no expressions), and
-  // their reasons never read like the device picker's.
-  if (tasks.size() != 1 || job.matcher) return "";
+  // The built-in filters read only static facts here (expressions that read
+  // no node's identity), and their reasons never read like the picker's.
+  if (tasks.size() != 1 || (job.matcher && job.matcher->NodeSpecific())) return "";
   for (FilterPlugin* f : profile_.filters)
     if (f->Name() != "node-state" && f->Name() != "expression") return "";
   const ResourceRequest& r = tasks.front().resources;
@@ -370,7 +373,24 @@ std::string Scheduler::ExplanationKey(const PendingJob& job, const std::vector<T
   }
   key += '\1';
   key += tasks.front().role;
+  key += job.matcher ? 'm' : '-';
   return key;
+}
+
+std::string Scheduler::ShapeVerdicts(const TaskContext& ctx, const Fleet& fleet,
+                                     const std::vector<char>& shape_ok) {
+  std::string out;
+  for (int s = 0; s < fleet.shape_count(); ++s) {
+    if (!shape_ok[static_cast<size_t>(s)]) continue;
+    std::string why;
+    bool pass = true;
+    for (size_t k = 0; k < profile_.filters.size() && pass; ++k)
+      pass = profile_.filters[k]->Filter(ctx, fleet, fleet.ShapeExample(s), &why);
+    out += pass ? '+' : '-';
+    if (!pass) out += why;
+    out += '\0';
+  }
+  return out;
 }
 
 std::optional<std::string> Scheduler::Explain(const TaskContext& ctx, Fleet& fleet,
@@ -459,25 +479,38 @@ PlaceOutcome Scheduler::PlanOn(const PendingJob& job, const std::vector<TaskRequ
     for (NodeIndex n : touched) ranks_on_[n] = 0;
   };
   // A one-task job like one that found no room before: its explanation,
-  // brought up to date, says whether any class may take it now.
+  // brought up to date, says whether any class may take it now. With
+  // expressions, jobs share one when every node shape says the same to them
+  // (the verdicts complete the entry's key), read only for requests that
+  // found no room before.
   std::string key = ExplanationKey(job, tasks);
   if (!key.empty()) key.append(shape_ok.begin(), shape_ok.end());
   for (const TaskRequest& task : tasks) {
     TaskContext ctx{&job, &task, plan};
+    std::string entry;  // the entry's key, once worked out
+    auto entry_key = [&]() -> const std::string& {
+      if (entry.empty()) entry = job.matcher ? key + ShapeVerdicts(ctx, fleet, shape_ok) : key;
+      return entry;
+    };
+    const bool failed_before = !key.empty() && (job.matcher ? failed_with_expressions_.count(key) > 0
+                                                            : explanations_.Has(key, fleet));
     std::optional<std::string> known;
-    if (!key.empty() && explanations_.Has(key, fleet)) known = Explain(ctx, fleet, shape_ok, key);
+    if (failed_before && explanations_.Has(entry_key(), fleet)) known = Explain(ctx, fleet, shape_ok, entry);
     std::optional<Candidate> best;
     if (!known) best = BestNode(ctx, fleet, shape_ok, nullptr);
     if (!best) {
-      std::string why;
-      if (known) {
-        why = std::move(*known);
-      } else if (std::optional<std::string> now =
-                     key.empty() ? std::nullopt : Explain(ctx, fleet, shape_ok, key)) {
-        why = std::move(*now);
-      } else {
-        (void)BestNode(ctx, fleet, shape_ok, &why);  // again, explaining each class this time
+      if (!known && !key.empty()) {
+        if (job.matcher) {
+          if (failed_with_expressions_.size() >= kMaxFailedKeys) failed_with_expressions_.clear();
+          failed_with_expressions_.insert(key);
+        }
+        known = Explain(ctx, fleet, shape_ok, entry_key());
       }
+      std::string why;
+      if (known)
+        why = std::move(*known);
+      else
+        (void)BestNode(ctx, fleet, shape_ok, &why);  // again, explaining each class this time
       undo();
       out.reason = "no node has room for rank " + std::to_string(task.rank) + " (needs " +
                    DescribeRequest(task.resources) + "): " + why;
