@@ -19,6 +19,10 @@
 // limit) before the reservations it touches start. A job placed here is
 // recorded in the fleet with its expected end (now + time limit).
 //
+// A one-task job asking what an earlier one that found no room asked is
+// explained from what was kept for that request, brought up to date from
+// the fleet's class journal (explanations.h): no search when nothing fits.
+//
 // A job found unschedulable is not tried again until the fleet's generation
 // moves (capacity freed, nodes changed, Touch()) or what is held ahead of it
 // changes; within a cycle, jobs that ask exactly the same thing as one that
