@@ -37,6 +37,13 @@ TEST(FleetJournalTest, NamesTheClassesABookingChanges) {
   ASSERT_TRUE(fleet.ClassesChangedSince(fleet.journal_end(), &changed));
   EXPECT_TRUE(changed.empty());
 
+  // What a share books on a backend changes every class's fit at once.
+  const uint64_t before_caps = fleet.journal_end();
+  BackendCapabilities whole;
+  whole.gpu_granularity_milli = 1000;
+  fleet.SetCapabilities("local", whole);
+  EXPECT_FALSE(fleet.ClassesChangedSince(before_caps, &changed));
+
   // Other nodes: class indices start over, so no earlier position holds.
   fleet.SetNodes({MakeNode("a", 8, 64, 1)});
   EXPECT_FALSE(fleet.ClassesChangedSince(start, &changed));

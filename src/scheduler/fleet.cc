@@ -138,6 +138,10 @@ void Fleet::SetCapabilities(const std::string& backend, const BackendCapabilitie
   BackendCapabilities c = caps;
   c.gpu_granularity_milli = std::clamp<int64_t>(c.gpu_granularity_milli, 1, kMilliPerUnit);
   caps_[backend] = c;
+  // What a share books changed without any class changing: whatever was
+  // kept per class from the journal is stale.
+  journal_base_ = journal_end() + 1;
+  journal_.clear();
 }
 
 const BackendCapabilities& Fleet::CapabilitiesOf(const std::string& backend) const {
