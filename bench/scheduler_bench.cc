@@ -12,7 +12,9 @@
 //   - peak resident memory.
 // Targets (issue 11): >= 10,000 placements/s, a cycle < 2 s, a gang < 50 ms.
 //
-// Usage: scheduler_bench [data dir, default bench/data/alibaba-gpu-2023]
+// Usage: scheduler_bench [data dir, default bench/data/alibaba-gpu-2023] [all|place|cycle]
+//   place: only the one-at-a-time run; cycle: only the cycles and the gangs
+//   (for profiling one part); all (the default): everything.
 #include <sys/resource.h>
 #include <time.h>
 
@@ -25,6 +27,7 @@
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "controller/matching.h"
@@ -193,8 +196,14 @@ Queue MakeQueue(std::vector<JobSpec> specs, FleetAds& ads) {
 
 int main(int argc, char** argv) {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);  // each figure as soon as it is measured
-  std::string dir =
-      argc > 1 ? argv[1] : std::string(SKYRUN_SOURCE_DIR_DEFAULT) + "/bench/data/alibaba-gpu-2023";
+  std::string dir = argc > 1 && std::string_view(argv[1]) != "-"
+                        ? argv[1]
+                        : std::string(SKYRUN_SOURCE_DIR_DEFAULT) + "/bench/data/alibaba-gpu-2023";
+  std::string_view phases = argc > 2 ? argv[2] : "all";
+  if (phases != "all" && phases != "place" && phases != "cycle") {
+    std::fprintf(stderr, "unknown part %s: say all, place or cycle\n", argv[2]);
+    return 2;
+  }
   auto node_rows = ReadCsv(dir + "/openb_node_list_gpu_node.csv");
   auto pod_rows = ReadCsv(dir + "/openb_pod_list_gpuspec33.csv");
   if (node_rows.empty() || pod_rows.empty()) {
@@ -216,7 +225,7 @@ int main(int argc, char** argv) {
       kNodes, static_cast<long long>(total_gpus), models.size(), node_rows.size(), kTasks, pod_rows.size());
 
   // 1. One decision at a time.
-  {
+  if (phases != "cycle") {
     Fleet fleet;
     fleet.SetNodes(nodes);
     Scheduler sched;
@@ -245,6 +254,8 @@ int main(int argc, char** argv) {
                 static_cast<double>(placed) / cpu, digest.value());
   }
 
+  if (phases == "place") return 0;
+
   // 2. One full cycle over the whole queue, then the next with nothing changed.
   Fleet fleet;
   fleet.SetNodes(nodes);
@@ -267,14 +278,11 @@ int main(int argc, char** argv) {
     for (const Decision& x : d)
       digest.Add(x.kind == Decision::Kind::kPlace ? std::optional(x.placement) : std::nullopt, x.reason);
     std::printf("  CPU time %.2f s; decisions digest %016llx\n", cpu, digest.value());
+    std::unordered_map<JobId, const PendingJob*> by_id;
+    for (const PendingJob& p : queue.pending) by_id[p.id] = &p;
     std::vector<PendingJob> waiting;
-    for (size_t i = 0; i < d.size(); ++i)
-      if (d[i].kind == Decision::Kind::kWait)
-        for (const PendingJob& p : queue.pending)
-          if (p.id == d[i].job) {
-            waiting.push_back(p);
-            break;
-          }
+    for (const Decision& x : d)
+      if (x.kind == Decision::Kind::kWait) waiting.push_back(*by_id.at(x.job));
     auto t1 = WallClock::now();
     std::vector<Decision> again = sched.Schedule(waiting, fleet, 1);
     std::printf("next cycle, nothing changed: %.1f ms over %zu waiting jobs (%lld not planned again)\n",

@@ -233,6 +233,11 @@ class BestFit final : public DevicePicker, public ScorePlugin {
     return ReasonKey{7, fleet.ShapeOf(i), cls.idle_gpus};
   }
 
+  // The CPU and memory reasons print every figure of their key, and no GPU
+  // reason speaks of CPUs or memory ("... of ... CPUs free" would need a
+  // GPU model named "CPUs").
+  bool KeyNamesReason(const ReasonKey& key) const override { return key.kind >= 1 && key.kind <= 4; }
+
   std::optional<double> Score(const TaskContext&, const Fleet&, NodeIndex, const DeviceChoice& c) override {
     return -(static_cast<double>(c.idle_gpus_after) * 1e9 + static_cast<double>(c.cpu_free_after.raw()));
   }

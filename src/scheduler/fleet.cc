@@ -1,6 +1,7 @@
 #include "scheduler/fleet.h"
 
 #include <algorithm>
+#include <atomic>
 
 #include "common/check.h"
 
@@ -55,7 +56,30 @@ bool SameNode(const Node& a, const Node& b) {
   return true;
 }
 
+// Kept short enough to stay cheap; a reader older than this starts over.
+constexpr size_t kMaxJournal = size_t{1} << 20;
+
 }  // namespace
+
+uint64_t Fleet::InstanceId::Next() {
+  static std::atomic<uint64_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
+}
+
+void Fleet::Note(int c) {
+  if (journal_.size() >= kMaxJournal) {
+    journal_base_ += journal_.size();
+    journal_.clear();
+  }
+  journal_.push_back(c);
+}
+
+bool Fleet::ClassesChangedSince(uint64_t position, std::vector<int>* out) const {
+  if (position < journal_base_ || position > journal_end()) return false;
+  out->insert(out->end(), journal_.begin() + static_cast<ptrdiff_t>(position - journal_base_),
+              journal_.end());
+  return true;
+}
 
 void Fleet::SetNodes(std::vector<Node> nodes) {
   // The same inventory again (backends are read every few seconds): nothing
@@ -78,6 +102,9 @@ void Fleet::SetNodes(std::vector<Node> nodes) {
   lowest_.clear();
   classes_by_idle_.clear();
   class_index_.clear();
+  // Class indices are given out afresh: no earlier position holds.
+  journal_base_ = journal_end() + 1;
+  journal_.clear();
   for (NodeIndex i = 0; i < size(); ++i) {
     const Node& n = nodes_[i];
     index_[n.name] = i;
@@ -111,6 +138,10 @@ void Fleet::SetCapabilities(const std::string& backend, const BackendCapabilitie
   BackendCapabilities c = caps;
   c.gpu_granularity_milli = std::clamp<int64_t>(c.gpu_granularity_milli, 1, kMilliPerUnit);
   caps_[backend] = c;
+  // What a share books changed without any class changing: whatever was
+  // kept per class from the journal is stale.
+  journal_base_ = journal_end() + 1;
+  journal_.clear();
 }
 
 const BackendCapabilities& Fleet::CapabilitiesOf(const std::string& backend) const {
@@ -232,8 +263,11 @@ NodeIndex Fleet::LowestOf(int c) const {
 void Fleet::Unclassify(NodeIndex i) {
   int c = class_of_[i];
   if (c >= 0) {
-    classes_[c].members.erase({FreeCpu(i).raw(), i});
+    NodeClass& cls = classes_[static_cast<size_t>(c)];
+    cls.members.erase({FreeCpu(i).raw(), i});
+    cls.most_free_cpu = cls.members.empty() ? 0 : cls.members.rbegin()->first;
     if (lowest_[c] == i) lowest_[c] = kNoNode;
+    Note(c);
   }
   class_of_[i] = -1;
 }
@@ -271,7 +305,9 @@ void Fleet::Classify(NodeIndex i) {
   NodeIndex& lowest = lowest_[static_cast<size_t>(c)];
   if (cls.members.empty() || (lowest != kNoNode && i < lowest)) lowest = i;
   cls.members.insert({FreeCpu(i).raw(), i});
+  cls.most_free_cpu = cls.members.rbegin()->first;
   class_of_[i] = c;
+  Note(c);
 }
 
 }  // namespace skyrun

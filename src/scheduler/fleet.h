@@ -24,6 +24,12 @@
 // is called (e.g. a node policy's inputs changed): a job found unschedulable
 // at generation g cannot fit before the generation moves.
 //
+// The class journal: every class whose members change is noted, so whoever
+// keeps something per class (scheduler.h's explanations) brings it up to
+// date by looking only at the classes changed since, not at all of them.
+// Positions are valid for one Fleet object (instance_id(): a copy or a move
+// is another) until the classes are rebuilt.
+//
 // Owned by the controller (under its cycle lock) or by a simulator/bench.
 // Thread-safety: none.
 #pragma once
@@ -60,8 +66,10 @@ class Fleet {
     // the milli-GPU free on the emptiest GPU (0 on a node without GPUs).
     int idle_gpus = 0;
     int64_t most_gpu_free = 0;
-    // The most free milli-CPU of a member (0 when empty).
-    int64_t MostFreeCpu() const { return members.empty() ? 0 : members.rbegin()->first; }
+    // The most free milli-CPU of a member (0 when empty), kept as members
+    // change: a search asks it of every class it meets.
+    int64_t most_free_cpu = 0;
+    int64_t MostFreeCpu() const { return most_free_cpu; }
   };
 
   // Replaces the nodes. What is booked on a node is kept by name across
@@ -117,6 +125,15 @@ class Fleet {
   uint64_t generation() const { return generation_; }
   void Touch() { ++generation_; }
 
+  // Tells this fleet object apart from every other, copies included.
+  uint64_t instance_id() const { return instance_.value; }
+  // The journal's end: pass it to ClassesChangedSince later.
+  uint64_t journal_end() const { return journal_base_ + journal_.size(); }
+  // Appends the classes whose members changed since `position` (repeats
+  // possible); false when the journal no longer reaches back that far (the
+  // classes were rebuilt): then treat every class as changed.
+  bool ClassesChangedSince(uint64_t position, std::vector<int>* out) const;
+
   const std::vector<NodeClass>& classes() const { return classes_; }
   // Class indices by the idle GPUs their nodes have (bookings are part of a
   // class, so a class never changes level); classes may be empty.
@@ -153,6 +170,27 @@ class Fleet {
   std::vector<std::vector<int>> classes_by_idle_;
   std::unordered_map<std::string, int> class_index_;
   uint64_t generation_ = 1;
+
+  // A fresh id on construction, copy and move alike.
+  struct InstanceId {
+    static uint64_t Next();
+    uint64_t value = Next();
+    InstanceId() = default;
+    InstanceId(const InstanceId&) : value(Next()) {}
+    InstanceId(InstanceId&&) noexcept : value(Next()) {}
+    InstanceId& operator=(const InstanceId&) {
+      value = Next();
+      return *this;
+    }
+    InstanceId& operator=(InstanceId&&) noexcept {
+      value = Next();
+      return *this;
+    }
+  };
+  InstanceId instance_;
+  std::vector<int> journal_;   // classes whose members changed, oldest first
+  uint64_t journal_base_ = 0;  // the position of journal_[0]
+  void Note(int c);
 };
 
 }  // namespace skyrun

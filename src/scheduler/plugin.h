@@ -173,6 +173,10 @@ class DevicePicker : public virtual Plugin {
   virtual std::optional<ReasonKey> WhyNot(const TaskContext&, const Fleet&, NodeIndex) {
     return std::nullopt;
   }
+  // True when `key`'s text is its own: no node with another key, or with
+  // none, is told the same why-not by this picker. Such a reason is grouped
+  // by its key and written only when it is shown.
+  virtual bool KeyNamesReason(const ReasonKey&) const { return false; }
 };
 
 // Builds plugins by name ("best-fit", "expression"). The built-ins are

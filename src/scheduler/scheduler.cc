@@ -8,6 +8,7 @@
 
 #include "common/check.h"
 #include "common/strings.h"
+#include "scheduler/explanations.h"
 
 namespace skyrun {
 
@@ -25,15 +26,6 @@ std::string Signature(const JobSpec& spec) {
   s += "|";
   for (const auto& i : r.infra) s += i + ",";
   return s;
-}
-
-std::string NumberWithCommas(int64_t n) {
-  std::string digits = std::to_string(n), out;
-  for (size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
-    out += digits[i];
-  }
-  return out;
 }
 
 // Why-not reasons, grouped: "n1, n2: 0 of 2 V100 free; 9,980 nodes (n3, n4, ...): node is DOWN".
@@ -66,7 +58,7 @@ class WhySummary {
     std::partial_sort(order.begin(), order.begin() + static_cast<ptrdiff_t>(std::min(kShown, order.size())),
                       order.end(),
                       [](const auto& a, const auto& b) { return a.second->first < b.second->first; });
-    std::vector<std::string> parts;
+    std::vector<WhyGroupText> shown;
     int64_t more = 0;
     for (size_t k = 0; k < order.size(); ++k) {
       const Group& g = *order[k].second;
@@ -74,18 +66,13 @@ class WhySummary {
         more += g.count;
         continue;
       }
-      std::vector<NodeIndex> names(g.names.begin(), g.names.begin() + g.shown);
-      std::sort(names.begin(), names.end());
-      std::vector<std::string> shown;
-      for (NodeIndex n : names) shown.push_back(fleet.node(n).name);
-      std::string label = Join(shown, ", ");
-      if (g.count > static_cast<int64_t>(names.size()))
-        label = NumberWithCommas(g.count) + " nodes (" + label + ", ...)";
-      parts.push_back(label + ": " + *order[k].first);
+      WhyGroupText& t = shown.emplace_back();
+      t.count = g.count;
+      t.shown.assign(g.names.begin(), g.names.begin() + static_cast<ptrdiff_t>(g.shown));
+      std::sort(t.shown.begin(), t.shown.end());
+      t.reason = *order[k].first;
     }
-    std::string out = Join(parts, "; ");
-    if (more > 0) out += "; and " + NumberWithCommas(more) + " more";
-    return out;
+    return FormatWhyGroups(fleet, shown, more);
   }
 
   static constexpr size_t kShown = 3;
@@ -99,6 +86,9 @@ class WhySummary {
  private:
   std::unordered_map<std::string, Group> groups_;
 };
+
+// Requests with expressions remembered as having found no room.
+constexpr size_t kMaxFailedKeys = 4096;
 
 }  // namespace
 
@@ -356,6 +346,126 @@ std::optional<Scheduler::Candidate> Scheduler::BestNode(const TaskContext& ctx, 
   return candidates_[best];
 }
 
+std::string Scheduler::ExplanationKey(const PendingJob& job, const std::vector<TaskRequest>& tasks) const {
+  // The built-in filters read only static facts here (expressions that read
+  // no node's identity), and their reasons never read like the picker's.
+  if (tasks.size() != 1 || (job.matcher && job.matcher->NodeSpecific())) return "";
+  for (FilterPlugin* f : profile_.filters)
+    if (f->Name() != "node-state" && f->Name() != "expression") return "";
+  const ResourceRequest& r = tasks.front().resources;
+  std::string key;
+  auto put = [&key](int64_t v) { key.append(reinterpret_cast<const char*>(&v), sizeof v); };
+  put(r.cpus_milli);
+  put(r.memory_mib);
+  put(r.gpu_milli);
+  put((r.cpus_exact ? 1 : 0) | (r.memory_exact ? 2 : 0) | (r.use_spot ? 4 : 0));
+  put(r.max_hourly_cost ? static_cast<int64_t>(*r.max_hourly_cost * 1e6) : -1);
+  put(MaxRanksPerNode(*job.spec));
+  for (const auto& [model, count] : r.accelerators) {
+    key += model;
+    key += '\0';
+    put(count);
+  }
+  key += '\1';
+  for (const std::string& i : r.infra) {
+    key += i;
+    key += '\0';
+  }
+  key += '\1';
+  key += tasks.front().role;
+  key += job.matcher ? 'm' : '-';
+  return key;
+}
+
+std::string Scheduler::ShapeVerdicts(const TaskContext& ctx, const Fleet& fleet,
+                                     const std::vector<char>& shape_ok) {
+  std::string out;
+  for (int s = 0; s < fleet.shape_count(); ++s) {
+    if (!shape_ok[static_cast<size_t>(s)]) continue;
+    std::string why;
+    bool pass = true;
+    for (size_t k = 0; k < profile_.filters.size() && pass; ++k)
+      pass = profile_.filters[k]->Filter(ctx, fleet, fleet.ShapeExample(s), &why);
+    out += pass ? '+' : '-';
+    if (!pass) out += why;
+    out += '\0';
+  }
+  return out;
+}
+
+std::optional<std::string> Scheduler::Explain(const TaskContext& ctx, Fleet& fleet,
+                                              const std::vector<char>& shape_ok, const std::string& key) {
+  const size_t nshapes = static_cast<size_t>(fleet.shape_count());
+  std::vector<int8_t> pass(nshapes, -1);
+  std::vector<std::string> shape_why(nshapes);
+  auto shape_passes = [&](int s) {
+    int8_t& p = pass[static_cast<size_t>(s)];
+    if (p < 0) {
+      p = 1;
+      NodeIndex example = fleet.ShapeExample(s);
+      for (size_t k = 0; k < profile_.filters.size() && p; ++k)
+        p = profile_.filters[k]->Filter(ctx, fleet, example, &shape_why[static_cast<size_t>(s)]) ? 1 : 0;
+    }
+    return p == 1;
+  };
+  const int64_t req_cpu = ctx.task->resources.cpus_milli;
+  const MemoryMiB req_mem(ctx.task->resources.memory_mib);
+  // As the search: the tightest node on CPU with room for the CPUs and
+  // memory, else the roomiest (every node may take the job's one rank).
+  auto rep_of = [&](int ci) {
+    const Fleet::NodeClass& cls = fleet.classes()[static_cast<size_t>(ci)];
+    for (auto it = cls.members.lower_bound({req_cpu, 0}); it != cls.members.end(); ++it)
+      if (fleet.FreeMemory(it->second) >= req_mem) return it->second;
+    return cls.members.rbegin()->second;
+  };
+  DevicePicker* picker = profile_.device_picker;
+  // Texts of keys that share theirs with others: written once per key.
+  std::unordered_map<ReasonKey, std::string, Explanations::KeyHash> key_text;
+  auto judge = [&](int ci) {
+    using Kind = Explanations::Verdict::Kind;
+    Explanations::Verdict v;
+    const Fleet::NodeClass& cls = fleet.classes()[static_cast<size_t>(ci)];
+    if (cls.members.empty() || !shape_ok[static_cast<size_t>(cls.shape)]) return v;
+    if (!shape_passes(cls.shape)) {
+      v.kind = Kind::kText;
+      v.text = shape_why[static_cast<size_t>(cls.shape)];
+      return v;
+    }
+    NodeIndex rep = rep_of(ci);
+    std::optional<ReasonKey> k = picker->WhyNot(ctx, fleet, rep);
+    if (k && picker->KeyNamesReason(*k)) {
+      v.kind = Kind::kKey;
+      v.key = *k;
+      return v;
+    }
+    if (k) {
+      if (auto it = key_text.find(*k); it != key_text.end()) {
+        v.kind = Kind::kText;
+        v.text = it->second;
+        return v;
+      }
+    }
+    std::string why;
+    if (picker->Pick(*ctx.task, fleet, rep, &why)) {
+      v.kind = Kind::kFits;
+      return v;
+    }
+    if (k) key_text.emplace(*k, why);
+    v.kind = Kind::kText;
+    v.text = std::move(why);
+    return v;
+  };
+  Explanations::Entry& e = explanations_.Update(key, fleet, judge);
+  if (Explanations::AnyFits(e)) return std::nullopt;
+  std::string text = Explanations::Text(e, fleet, [&](int ci) {
+    std::string why;
+    if (picker->Pick(*ctx.task, fleet, rep_of(ci), &why)) why.clear();  // a key's node never fits
+    return why;
+  });
+  if (text.empty()) return "no node is allowed by resources.infra";
+  return text;
+}
+
 PlaceOutcome Scheduler::PlanOn(const PendingJob& job, const std::vector<TaskRequest>& tasks, Fleet& fleet,
                                const std::vector<char>& shape_ok, uint64_t plan) {
   PlaceOutcome out;
@@ -368,12 +478,39 @@ PlaceOutcome Scheduler::PlanOn(const PendingJob& job, const std::vector<TaskRequ
     for (const auto& t : placement.tasks) fleet.Unreserve(t);
     for (NodeIndex n : touched) ranks_on_[n] = 0;
   };
+  // A one-task job like one that found no room before: its explanation,
+  // brought up to date, says whether any class may take it now. With
+  // expressions, jobs share one when every node shape says the same to them
+  // (the verdicts complete the entry's key), read only for requests that
+  // found no room before.
+  std::string key = ExplanationKey(job, tasks);
+  if (!key.empty()) key.append(shape_ok.begin(), shape_ok.end());
   for (const TaskRequest& task : tasks) {
     TaskContext ctx{&job, &task, plan};
-    std::optional<Candidate> best = BestNode(ctx, fleet, shape_ok, nullptr);
+    std::string entry;  // the entry's key, once worked out
+    auto entry_key = [&]() -> const std::string& {
+      if (entry.empty()) entry = job.matcher ? key + ShapeVerdicts(ctx, fleet, shape_ok) : key;
+      return entry;
+    };
+    const bool failed_before = !key.empty() && (job.matcher ? failed_with_expressions_.count(key) > 0
+                                                            : explanations_.Has(key, fleet));
+    std::optional<std::string> known;
+    if (failed_before && explanations_.Has(entry_key(), fleet)) known = Explain(ctx, fleet, shape_ok, entry);
+    std::optional<Candidate> best;
+    if (!known) best = BestNode(ctx, fleet, shape_ok, nullptr);
     if (!best) {
+      if (!known && !key.empty()) {
+        if (job.matcher) {
+          if (failed_with_expressions_.size() >= kMaxFailedKeys) failed_with_expressions_.clear();
+          failed_with_expressions_.insert(key);
+        }
+        known = Explain(ctx, fleet, shape_ok, entry_key());
+      }
       std::string why;
-      (void)BestNode(ctx, fleet, shape_ok, &why);  // again, explaining each class this time
+      if (known)
+        why = std::move(*known);
+      else
+        (void)BestNode(ctx, fleet, shape_ok, &why);  // again, explaining each class this time
       undo();
       out.reason = "no node has room for rank " + std::to_string(task.rank) + " (needs " +
                    DescribeRequest(task.resources) + "): " + why;

@@ -19,6 +19,10 @@
 // limit) before the reservations it touches start. A job placed here is
 // recorded in the fleet with its expected end (now + time limit).
 //
+// A one-task job asking what an earlier one that found no room asked is
+// explained from what was kept for that request, brought up to date from
+// the fleet's class journal (explanations.h): no search when nothing fits.
+//
 // A job found unschedulable is not tried again until the fleet's generation
 // moves (capacity freed, nodes changed, Touch()) or what is held ahead of it
 // changes; within a cycle, jobs that ask exactly the same thing as one that
@@ -30,10 +34,12 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "common/clock.h"
 #include "common/status.h"
+#include "scheduler/explanations.h"
 #include "scheduler/fleet.h"
 #include "scheduler/plugin.h"
 #include "scheduler/profile.h"
@@ -106,6 +112,16 @@ class Scheduler {
                                     std::string* why);
   PlaceOutcome PlanOn(const PendingJob& job, const std::vector<TaskRequest>& tasks, Fleet& fleet,
                       const std::vector<char>& shape_ok, uint64_t plan);
+  // For a one-task job whose expressions (if any) read only static facts,
+  // under the built-in filters: the request's key in explanations_ ("" when
+  // it does not qualify); with expressions, ShapeVerdicts completes it.
+  std::string ExplanationKey(const PendingJob& job, const std::vector<TaskRequest>& tasks) const;
+  // The entry for `key` brought up to date: nullopt when some class may
+  // take the task (search it), else why no node can.
+  std::optional<std::string> Explain(const TaskContext& ctx, Fleet& fleet, const std::vector<char>& shape_ok,
+                                     const std::string& key);
+  // The filters' verdict (and reason) on every allowed node shape.
+  std::string ShapeVerdicts(const TaskContext& ctx, const Fleet& fleet, const std::vector<char>& shape_ok);
 
   Profile profile_;
   CycleStats stats_;
@@ -129,6 +145,10 @@ class Scheduler {
   int max_per_node_ = 1;
   std::vector<Candidate> candidates_;
   std::vector<int8_t> shape_pass_;  // by shape, for the task being searched
+  Explanations explanations_;
+  // Keys of requests with expressions that found no room (their entries
+  // are keyed by the shapes' verdicts too).
+  std::unordered_set<std::string> failed_with_expressions_;
 };
 
 }  // namespace skyrun

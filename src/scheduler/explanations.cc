@@ -1,0 +1,177 @@
+#include "scheduler/explanations.h"
+
+#include <algorithm>
+#include <array>
+
+#include "common/strings.h"
+
+namespace skyrun {
+
+namespace {
+
+// Entries per fleet before they are all dropped (each holds a few bytes per
+// class: a bench of 457 distinct requests on 9,000 classes is ~35 MiB).
+constexpr size_t kMaxEntries = 1024;
+constexpr size_t kShown = 3;
+
+std::string NumberWithCommas(int64_t n) {
+  std::string digits = std::to_string(n), out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string FormatWhyGroups(const Fleet& fleet, const std::vector<WhyGroupText>& groups, int64_t more) {
+  std::vector<std::string> parts;
+  for (const WhyGroupText& g : groups) {
+    std::vector<std::string> shown;
+    for (NodeIndex n : g.shown) shown.push_back(fleet.node(n).name);
+    std::string label = Join(shown, ", ");
+    if (g.count > static_cast<int64_t>(g.shown.size()))
+      label = NumberWithCommas(g.count) + " nodes (" + label + ", ...)";
+    parts.push_back(label + ": " + g.reason);
+  }
+  std::string out = Join(parts, "; ");
+  if (more > 0) out += "; and " + NumberWithCommas(more) + " more";
+  return out;
+}
+
+bool Explanations::Has(const std::string& request, const Fleet& fleet) const {
+  for (const Slot& s : slots_)
+    if (s.fleet == fleet.instance_id()) return s.entries.count(request) > 0;
+  return false;
+}
+
+Explanations::Entry& Explanations::Update(const std::string& request, const Fleet& fleet,
+                                          const Judge& judge) {
+  ++tick_;
+  Slot* slot = nullptr;
+  for (Slot& s : slots_)
+    if (s.fleet == fleet.instance_id()) slot = &s;
+  if (!slot) {
+    slot = slots_[0].used <= slots_[1].used ? &slots_[0] : &slots_[1];
+    slot->fleet = fleet.instance_id();
+    slot->entries.clear();
+  }
+  slot->used = tick_;
+  if (slot->entries.size() >= kMaxEntries && !slot->entries.count(request)) slot->entries.clear();
+  Entry& e = slot->entries[request];
+
+  const int nclasses = static_cast<int>(fleet.classes().size());
+  changed_.clear();
+  bool all = e.fresh || !fleet.ClassesChangedSince(e.journal, &changed_) ||
+             changed_.size() >= static_cast<size_t>(nclasses);
+  if (all) {
+    e = Entry{};
+    e.fresh = false;
+  }
+  e.group.resize(static_cast<size_t>(nclasses), kSkipped);
+  e.count.resize(static_cast<size_t>(nclasses), 0);
+  if (all) {
+    for (int ci = 0; ci < nclasses; ++ci) Set(e, ci, fleet, judge(ci));
+  } else {
+    ++update_;
+    stamp_.resize(static_cast<size_t>(nclasses), 0);
+    for (int ci : changed_) {
+      uint64_t& s = stamp_[static_cast<size_t>(ci)];
+      if (s == update_) continue;
+      s = update_;
+      Set(e, ci, fleet, judge(ci));
+    }
+  }
+  e.journal = fleet.journal_end();
+  return e;
+}
+
+void Explanations::Set(Entry& e, int ci, const Fleet& fleet, Verdict v) {
+  const size_t c = static_cast<size_t>(ci);
+  // Take back what the class said before.
+  int32_t old = e.group[c];
+  if (old == kFitting) --e.fits;
+  if (old >= 0) {
+    e.groups[static_cast<size_t>(old)].count -= e.count[c];
+    e.total -= e.count[c];
+  }
+  e.group[c] = kSkipped;
+  e.count[c] = 0;
+  int32_t g = kSkipped;
+  switch (v.kind) {
+    case Verdict::Kind::kSkip: return;
+    case Verdict::Kind::kFits:
+      e.group[c] = kFitting;
+      ++e.fits;
+      return;
+    case Verdict::Kind::kKey: {
+      auto [it, added] = e.by_key.try_emplace(v.key, static_cast<int32_t>(e.groups.size()));
+      if (added) e.groups.push_back({0, true, ""});
+      g = it->second;
+      break;
+    }
+    case Verdict::Kind::kText: {
+      auto [it, added] = e.by_text.try_emplace(std::move(v.text), static_cast<int32_t>(e.groups.size()));
+      if (added) e.groups.push_back({0, false, it->first});
+      g = it->second;
+      break;
+    }
+  }
+  int32_t n = static_cast<int32_t>(fleet.classes()[c].members.size());
+  e.group[c] = g;
+  e.count[c] = n;
+  e.groups[static_cast<size_t>(g)].count += n;
+  e.total += n;
+}
+
+bool Explanations::AnyFits(const Entry& e) {
+  return e.fits > 0;
+}
+
+std::string Explanations::Text(const Entry& e, const Fleet& fleet, const KeyText& key_text) {
+  if (e.total == 0) return "";
+  // Groups never share a node, so the groups with the lowest nodes are the
+  // first met walking the nodes by index.
+  std::array<int32_t, kShown> shown{};
+  size_t nshown = 0;
+  for (NodeIndex n = 0; n < fleet.size() && nshown < kShown; ++n) {
+    int c = fleet.ClassOf(n);
+    if (c < 0 || static_cast<size_t>(c) >= e.group.size()) continue;
+    int32_t g = e.group[static_cast<size_t>(c)];
+    if (g < 0 || std::find(shown.begin(), shown.begin() + static_cast<ptrdiff_t>(nshown), g) !=
+                     shown.begin() + static_cast<ptrdiff_t>(nshown))
+      continue;
+    shown[nshown++] = g;
+  }
+  // Each shown group's first nodes met in class order, and a class of it.
+  std::vector<WhyGroupText> out(nshown);
+  std::array<int, kShown> a_class{};
+  a_class.fill(-1);
+  size_t full = 0;
+  for (size_t ci = 0; ci < e.group.size() && full < nshown; ++ci) {
+    for (size_t k = 0; k < nshown; ++k) {
+      if (e.group[ci] != shown[k]) continue;
+      if (a_class[k] < 0) a_class[k] = static_cast<int>(ci);
+      std::vector<NodeIndex>& names = out[k].shown;
+      const auto& members = fleet.classes()[ci].members;
+      if (names.size() < kShown) {
+        for (auto it = members.begin(); it != members.end() && names.size() < kShown; ++it)
+          names.push_back(it->second);
+        if (names.size() == kShown) ++full;
+      }
+      break;
+    }
+  }
+  int64_t more = e.total;
+  for (size_t k = 0; k < nshown; ++k) {
+    const Group& g = e.groups[static_cast<size_t>(shown[k])];
+    out[k].count = g.count;
+    std::sort(out[k].shown.begin(), out[k].shown.end());
+    out[k].reason = g.by_key ? key_text(a_class[k]) : g.text;
+    more -= g.count;
+  }
+  return FormatWhyGroups(fleet, out, more);
+}
+
+}  // namespace skyrun

@@ -1,0 +1,108 @@
+// Explanations: why a one-task job that fits nowhere waits, kept per request
+// and brought up to date from the fleet's class journal (fleet.h), so a task
+// like one that failed before is explained by looking again only at the
+// node classes that changed since, not at all of them (10,000 nodes make
+// about 9,000 classes once they fill up).
+//
+// The scheduler judges one class at a time (Verdict: skipped, fits, or the
+// why-not of its nodes); an entry keeps each class's verdict and how many
+// nodes it counted, the why-not groups with their node counts, and how many
+// classes fit. A why-not named by a key (DevicePicker::WhyNot) whose text
+// no other why-not shares (DevicePicker::KeyNamesReason) is grouped by the
+// key and its text written only when the group is shown; every other one is
+// grouped by its text, as WhySummary does. The text reads exactly as the
+// plain search's (FormatWhyGroups): the three groups with the lowest nodes,
+// each with its first three nodes met in class order, and "and N more".
+//
+// Used by Scheduler (its explanations for the fleets it places on).
+// Thread-safety: none; one owner.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "scheduler/fleet.h"
+#include "scheduler/plugin.h"
+
+namespace skyrun {
+
+// One group of a why-not text: its node count, the nodes shown (in index
+// order) and its reason.
+struct WhyGroupText {
+  int64_t count = 0;
+  std::vector<NodeIndex> shown;
+  std::string reason;
+};
+// "n1, n2: reason; 9,980 nodes (n3, n4, n5, ...): reason; and 12 more".
+std::string FormatWhyGroups(const Fleet& fleet, const std::vector<WhyGroupText>& groups, int64_t more);
+
+class Explanations {
+ public:
+  // What one class says about the task.
+  struct Verdict {
+    enum class Kind { kSkip, kFits, kKey, kText };
+    Kind kind = Kind::kSkip;
+    ReasonKey key;     // kKey: a key naming its text alone
+    std::string text;  // kText
+  };
+  // Judges class `ci` of the fleet as it is now.
+  using Judge = std::function<Verdict(int ci)>;
+  // The text of a key, read on a node of class `ci` that has it now.
+  using KeyText = std::function<std::string(int ci)>;
+
+  struct Entry;
+  // Whether `request` has an entry on `fleet` (made by an earlier Update).
+  bool Has(const std::string& request, const Fleet& fleet) const;
+  // The entry for `request` on `fleet`, made or brought up to date.
+  Entry& Update(const std::string& request, const Fleet& fleet, const Judge& judge);
+  // Whether some class may take the task (then search; else it waits).
+  static bool AnyFits(const Entry& e);
+  // Why the task waits; "" when no class counted a node.
+  static std::string Text(const Entry& e, const Fleet& fleet, const KeyText& key_text);
+
+  struct KeyHash {
+    size_t operator()(const ReasonKey& k) const {
+      auto u = [](int64_t v) { return static_cast<uint64_t>(v); };
+      return std::hash<uint64_t>()(u(k.kind) * 1000003 ^ u(k.a) * 7919 ^ u(k.b));
+    }
+  };
+  struct Group {
+    int64_t count = 0;
+    bool by_key = false;
+    std::string text;  // when not by key
+  };
+  struct Entry {
+    uint64_t journal = 0;
+    bool fresh = true;
+    std::vector<int32_t> group;  // by class: kSkipped, kFitting or a group
+    std::vector<int32_t> count;  // by class: the nodes it counted
+    int64_t fits = 0;            // classes that fit
+    int64_t total = 0;           // nodes counted in all groups
+    std::vector<Group> groups;
+    std::unordered_map<ReasonKey, int32_t, KeyHash> by_key;
+    std::unordered_map<std::string, int32_t> by_text;
+  };
+  static constexpr int32_t kSkipped = -1;
+  static constexpr int32_t kFitting = -2;
+
+ private:
+  static void Set(Entry& e, int ci, const Fleet& fleet, Verdict v);
+
+  // One fleet object's entries (a cycle uses the fleet and, for
+  // reservations, an empty copy of it: two are kept).
+  struct Slot {
+    uint64_t fleet = 0;
+    uint64_t used = 0;
+    std::unordered_map<std::string, Entry> entries;
+  };
+  Slot slots_[2];
+  uint64_t tick_ = 0;
+  std::vector<int> changed_;     // reused
+  std::vector<uint64_t> stamp_;  // by class: the update that last judged it
+  uint64_t update_ = 0;
+};
+
+}  // namespace skyrun
