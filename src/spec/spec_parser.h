@@ -25,6 +25,7 @@
 
 #include <cstddef>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -60,6 +61,10 @@ inline constexpr size_t kMaxSpecProblems = 1000;
 // use_spot, max_hourly_cost, budget, objective time, inputs and outputs.
 struct SpecParseOptions {
   bool broker_fields = false;
+  // envs and secrets written without a value (SkyPilot's "required at
+  // launch") that the launch gives (--env, --secret): not refused.
+  std::set<std::string> supplied_envs;
+  std::set<std::string> supplied_secrets;
 };
 
 // Parses and validates every document of `text`. `file_name` is used in the
