@@ -239,9 +239,9 @@ void ReadFileMounts(FieldReader& reader, const Field& field, const std::map<std:
       continue;
     }
     std::string target = ExpandEnvs(raw.key, envs);
-    YAML::Node value = raw.value;
-    if (raw.value.IsScalar() && raw.value.Scalar().find('$') != std::string::npos)
-      value = YAML::Node(ExpandEnvs(raw.value.Scalar(), envs));
+    // Built once, never assigned: assigning a Node rewrites the document's node.
+    bool expand = raw.value.IsScalar() && raw.value.Scalar().find('$') != std::string::npos;
+    const YAML::Node value = expand ? YAML::Node(ExpandEnvs(raw.value.Scalar(), envs)) : raw.value;
     const Field e(raw.path, target, value, raw.pos, raw.key_pos);
     if (Trim(e.key).empty()) {
       reader.Problem(e.key_pos, field.path, "a mount target is empty: expected a task path such as /data");
