@@ -196,7 +196,15 @@ void ReadEnvs(FieldReader& reader, const Field& field, std::map<std::string, std
     }
     // A value may span lines (a certificate, a JSON document); it is passed
     // as data, never as script text.
-    if (!reader.CheckText(e.pos, e.path, e.value.Scalar(), TextKind::kScript)) continue;
+    if (secret) {
+      // Said without the value: a secret is never echoed, not even in a refusal.
+      if (auto bad = ForbiddenCharacter(e.value.Scalar(), TextKind::kScript)) {
+        reader.Problem(e, "contains " + *bad + "; the value is not shown");
+        continue;
+      }
+    } else if (!reader.CheckText(e.pos, e.path, e.value.Scalar(), TextKind::kScript)) {
+      continue;
+    }
     (*out)[e.key] = e.value.Scalar();
   }
 }

@@ -158,6 +158,10 @@ TEST(SkyPilotFieldsTest, SecretValuesAreNeverShown) {
   EXPECT_EQ(json.find("hf_abcdef"), std::string::npos) << json;
   EXPECT_NE(json.find("\"HF_TOKEN\":\"<secret>\""), std::string::npos) << json;
   EXPECT_EQ(SpecSummary(spec).find("hf_abcdef"), std::string::npos);
+  // Not even a refusal quotes it.
+  std::string refused = Problems("secrets:\n  HF_TOKEN: \"hf_\\x07abcdef\"\nrun: x\n");
+  EXPECT_NE(refused.find("secrets.HF_TOKEN: contains"), std::string::npos) << refused;
+  EXPECT_EQ(refused.find("abcdef"), std::string::npos) << refused;
 }
 
 TEST(SkyPilotFieldsTest, FileMountsExpandEnvsAndRefuseBuckets) {
