@@ -54,6 +54,22 @@ std::map<std::string, std::string> TaskEnvironment(const JobRecord& job, const P
   env["SKYPILOT_NODE_IPS"] = Join(node_ips, "\n");
   env["SKYPILOT_NUM_GPUS_PER_NODE"] = env["SKYRUN_NUM_GPUS_PER_NODE"];
   env["SKYPILOT_TASK_ID"] = "skyrun-" + job.id.ToString() + "_" + job.name;
+  // A job read from a Slurm batch script (spec/sbatch_script.h) gets what
+  // sbatch sets for its tasks. On the Slurm backend Slurm's own values win
+  // (drivers/slurm/sbatch_render.cc).
+  if (job.spec.slurm_env) {
+    int node_id =
+        static_cast<int>(std::find(node_names.begin(), node_names.end(), me.node) - node_names.begin());
+    env["SLURM_JOB_ID"] = job.id.ToString();
+    env["SLURM_JOB_NAME"] = job.name;
+    env["SLURM_PROCID"] = std::to_string(rank);
+    env["SLURM_LOCALID"] = std::to_string(local_rank);
+    env["SLURM_NODEID"] = std::to_string(node_id);
+    env["SLURM_NNODES"] = std::to_string(node_names.size());
+    env["SLURM_NTASKS"] = std::to_string(world);
+    env["SLURM_JOB_NUM_NODES"] = std::to_string(node_names.size());
+    env["SLURM_JOB_NODELIST"] = Join(node_names, ",");
+  }
   env["MASTER_ADDR"] = placement.tasks.front().node_address;
   env["WORLD_SIZE"] = std::to_string(world);
   env["RANK"] = std::to_string(rank);

@@ -61,5 +61,23 @@ TEST(TaskEnvTest, GpuCountIsZeroWithoutGpusAndOneForAShare) {
   EXPECT_EQ(TaskEnvironment(Job(), share, 0, 1, "")["SKYPILOT_NUM_GPUS_PER_NODE"], "1");
 }
 
+TEST(TaskEnvTest, SlurmVariablesOnlyForABatchScript) {
+  Placement placement;
+  placement.tasks = {Task(0, "box-a", "10.0.0.1", {0}), Task(1, "box-a", "10.0.0.1", {1}),
+                     Task(2, "box-b", "10.0.0.2", {0}), Task(3, "box-b", "10.0.0.2", {1})};
+  JobRecord job = Job();
+  EXPECT_EQ(TaskEnvironment(job, placement, 2, 1, "").count("SLURM_PROCID"), 0u);
+  job.spec.slurm_env = true;
+  auto env = TaskEnvironment(job, placement, 3, 1, "");
+  EXPECT_EQ(env["SLURM_PROCID"], "3");
+  EXPECT_EQ(env["SLURM_LOCALID"], "1");
+  EXPECT_EQ(env["SLURM_NODEID"], "1");
+  EXPECT_EQ(env["SLURM_NNODES"], "2");
+  EXPECT_EQ(env["SLURM_NTASKS"], "4");
+  EXPECT_EQ(env["SLURM_JOB_NODELIST"], "box-a,box-b");
+  EXPECT_EQ(env["SLURM_JOB_ID"], "42");
+  EXPECT_EQ(env["SLURM_JOB_NAME"], "mingpt-ddp");
+}
+
 }  // namespace
 }  // namespace skyrun

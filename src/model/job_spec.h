@@ -116,6 +116,9 @@ struct JobSpec {
   std::optional<double> budget_usd;
   std::vector<std::string> depends_on;  // pipeline stages (multi-document files)
   PartitionSpec partition;              // mode pipeline only
+  // Read from a Slurm batch script (spec/sbatch_script.h): its tasks also get
+  // the SLURM_* variables a script reads (controller/task_env.cc).
+  bool slurm_env = false;
 
   // Where relative workdir/file_mounts paths are resolved: the directory of
   // the spec file at submission time (the CLI makes them absolute).

@@ -7,6 +7,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "spec/sbatch_script.h"
+
 namespace skyrun {
 namespace {
 
@@ -91,6 +93,9 @@ Result<std::pair<std::string, std::string>> ParseEnvFlag(const std::string& flag
 
 Result<std::string> ApplyLaunchOverrides(std::string_view text, const LaunchOverrides& overrides) {
   if (overrides.empty()) return std::string(text);
+  if (spec_internal::LooksLikeSbatch(text))
+    return InvalidArgument(FlagsShown(overrides) +
+                           ": these flags apply to YAML specs; in a batch script, set them in the script");
   std::vector<YAML::Node> docs;
   try {
     docs = YAML::LoadAll(std::string(text));

@@ -18,6 +18,7 @@
 #include "spec/field_reader.h"
 #include "spec/job_fields.h"
 #include "spec/pipeline_checks.h"
+#include "spec/sbatch_script.h"
 #include "spec/yaml_loader.h"
 
 namespace skyrun {
@@ -122,6 +123,14 @@ SpecParseResult ParseJobSpecs(std::string_view text, const std::string& file_nam
   }
   if (auto bad = CheckEncoding(text, file_name)) {
     result.problems.push_back(std::move(*bad));
+    return result;
+  }
+  if (spec_internal::LooksLikeSbatch(text)) {
+    JobSpec spec;
+    spec_internal::ReadSbatchScript(text, file_name, spec_internal::DefaultJobName(file_name), &spec,
+                                    &result.problems);
+    if (result.problems.empty()) result.specs.push_back(std::move(spec));
+    SortAndCap(&result.problems);
     return result;
   }
   std::vector<YAML::Node> documents = spec_internal::LoadYamlDocuments(text, file_name, &result.problems);

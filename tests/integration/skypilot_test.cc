@@ -96,5 +96,21 @@ TEST(SkyPilotTest, MultiNodeRunLineReadsSkyPilotVariables) {
   EXPECT_EQ(status.output.find("s3cr3t-value"), std::string::npos) << status.output;
 }
 
+// A Slurm user's batch script, unchanged, on the local pool (issue 15, item 2).
+TEST(SkyPilotTest, SbatchScriptRunsWithSlurmVariables) {
+  ServerHarness server(kTwoNodes);
+  server.Start();
+  test_support::TempDir dir("sbatch-it");
+  std::string file = dir.path() + "/train.sbatch";
+  std::ofstream(file) << "#!/bin/bash\n#SBATCH --job-name=train\n#SBATCH --nodes=2\n"
+                         "#SBATCH --gres=gpu:a100:1\n#SBATCH --time=10\n"
+                         "echo \"slurm $SLURM_PROCID $SLURM_NODEID $SLURM_NNODES $SLURM_NTASKS "
+                         "$SLURM_JOB_NODELIST $SLURM_JOB_NAME\"\n";
+  auto r = server.Cli({"launch", file}, 120);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("(rank 0) slurm 0 0 2 2 box-a,box-b train"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("(rank 1) slurm 1 1 2 2 box-a,box-b train"), std::string::npos) << r.output;
+}
+
 }  // namespace
 }  // namespace skyrun::testing

@@ -22,7 +22,10 @@ const std::set<std::string>& RuntimeEnv() {
       "SKYRUN_NODE_IPS", "CUDA_VISIBLE_DEVICES", "SKYRUN_CHECKPOINT_DIR", "SKYRUN_NODE_NAME",
       "SKYRUN_ATTEMPT_DIR",
       // SkyPilot's names for the same (controller/task_env.cc).
-      "SKYPILOT_NODE_RANK", "SKYPILOT_NUM_NODES", "SKYPILOT_NODE_IPS"};
+      "SKYPILOT_NODE_RANK", "SKYPILOT_NUM_NODES", "SKYPILOT_NODE_IPS",
+      // Slurm sets these itself (for a job read from an sbatch script).
+      "SLURM_JOB_ID", "SLURM_JOB_NAME", "SLURM_PROCID", "SLURM_LOCALID", "SLURM_NODEID", "SLURM_NNODES",
+      "SLURM_NTASKS", "SLURM_JOB_NUM_NODES", "SLURM_JOB_NODELIST"};
   return kKeys;
 }
 
