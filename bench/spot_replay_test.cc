@@ -49,7 +49,7 @@ TEST(SpotReplayTest, OnDemandPaysTheWorkAtTheListPrice) {
 
 TEST(SpotReplayTest, APreemptionLosesTheWorkSinceTheLastCheckpoint) {
   ReplayOptions o = FiveHours();
-  o.recorded = {{"i-0001", 10800}};  // reclaimed 3 h after the start
+  o.recorded = {{"i-0001", 10800, std::nullopt}};  // reclaimed 3 h after the start
   auto r = ReplayTraining(Zones(), o);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   // i-0001 in z1 (cheapest): ready at 120 s, works to 10800 s: 10680 s of work,
@@ -66,7 +66,7 @@ TEST(SpotReplayTest, APreemptionLosesTheWorkSinceTheLastCheckpoint) {
 
 TEST(SpotReplayTest, ARestartTriesThePreemptedZoneFirst) {
   ReplayOptions o = FiveHours();
-  o.recorded = {{"i-0001", 3600}};
+  o.recorded = {{"i-0001", 3600, std::nullopt}};
   SimErrorRule refuse_z1;
   refuse_z1.kind = ProvisionErrorKind::kCapacity;
   refuse_z1.scope = FailureScope::kZone;

@@ -26,6 +26,10 @@ struct Offer {
   MemoryMiB memory;
   double price = 0;                  // USD per instance-hour on demand (host and GPUs)
   std::optional<double> spot_price;  // USD per instance-hour; absent where the catalog has none
+  // Sold only as spot capacity (a pool's warm spot instance offered as a
+  // cluster): `price` is what it costs, but a job that does not accept spot
+  // must not be placed on it.
+  bool spot_only = false;
 };
 
 }  // namespace skyrun

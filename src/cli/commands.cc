@@ -15,11 +15,13 @@
 #include "cli/client_flags.h"
 #include "cli/follow.h"
 #include "cli/interrupt.h"
+#include "cli/launch_flags.h"
 #include "cli/tokens.h"
 #include "cli/upload.h"
 #include "common/clock.h"
 #include "common/strings.h"
 #include "common/text_table.h"
+#include "spec/spec_overrides.h"
 #include "spec/spec_parser.h"
 
 namespace skyrun {
@@ -132,8 +134,9 @@ std::string HintFlags(const Common& c, const ApiClient& client) {
   return flags;
 }
 
-int Launch(const std::string& file, bool detach, const Common& c) {
-  SpecParseResult parsed = ParseJobSpecFile(file);
+int Launch(const std::string& file, bool detach, const LaunchOverrides& overrides, const Common& c) {
+  std::string spec_text;
+  SpecParseResult parsed = ParseJobSpecFileWithOverrides(file, overrides, &spec_text);
   if (!parsed.ok()) {
     for (const auto& p : parsed.problems) std::cerr << p.ToString() << "\n";
     return kExitBadInput;
@@ -144,12 +147,9 @@ int Launch(const std::string& file, bool detach, const Common& c) {
   if (!retry.ok()) return Fail(retry.status());
   // A Ctrl-C from here on leaves the job running and says so (cli/interrupt.h).
   if (!detach) CatchInterrupts();
-  std::ifstream in(file);
-  std::stringstream ss;
-  ss << in.rdbuf();
   // The server never reads our paths: what the spec names here travels in an upload.
   std::filesystem::path abs = std::filesystem::absolute(file).lexically_normal();
-  auto created = SubmitWithUpload(**client, parsed.specs[0], ss.str(), abs.parent_path().string(),
+  auto created = SubmitWithUpload(**client, parsed.specs[0], spec_text, abs.parent_path().string(),
                                   abs.filename().string());
   if (!created.ok()) return Fail(created.status(), client->get());
   int64_t id = (*created)["id"].get<int64_t>();
@@ -341,10 +341,20 @@ void RegisterClientCommands(CLI::App& app, int* exit_code) {
     auto c = std::make_shared<Common>();
     auto file = std::make_shared<std::string>();
     auto detach = std::make_shared<bool>(false);
-    cmd->add_option("file", *file, "job spec (YAML)")->required();
+    auto flags = std::make_shared<LaunchFlags>();
+    cmd->add_option("file", *file, "job spec (YAML, or a SkyPilot task YAML)")->required();
     cmd->add_flag("-d,--detach", *detach, "return once the job is submitted");
+    AddLaunchFlags(cmd, flags.get());
     AddCommonFlags(cmd, c.get());
-    cmd->callback([=] { *exit_code = Launch(*file, *detach, *c); });
+    cmd->callback([=] {
+      auto overrides = flags->Overrides();
+      if (!overrides.ok()) {
+        std::cerr << overrides.status().message() << "\n";
+        *exit_code = kExitBadInput;
+        return;
+      }
+      *exit_code = Launch(*file, *detach, *overrides, *c);
+    });
   }
   // queue
   {

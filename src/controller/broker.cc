@@ -40,15 +40,28 @@ bool IsOwnedNode(const Node& node) {
 
 std::vector<BrokerOffer> ClusterBrokerOffers(const std::vector<Node>& nodes,
                                              const std::map<std::string, NodeUsage>& usage) {
-  std::vector<Node> shared;
-  for (const Node& n : nodes)
-    if (!IsOwnedNode(n)) shared.push_back(n);
+  // Spot nodes (a pool's warm spot instances) are offered apart, as spot
+  // only: a job that does not accept spot would be placed on them by the
+  // plan and then kept off them by its `Spot == false` clause, forever.
+  std::vector<Node> on_demand;
+  std::vector<Node> spot;
+  for (const Node& n : nodes) {
+    if (IsOwnedNode(n)) continue;
+    auto it = n.attributes.find("Spot");
+    (it != n.attributes.end() && it->second == "true" ? spot : on_demand).push_back(n);
+  }
   std::vector<BrokerOffer> out;
-  for (Offer& o : catalog::ClusterOffers(shared, usage)) {
-    BrokerOffer b;
-    b.backend = o.provider;  // a cluster's offers name their backend as provider
-    b.offer = std::move(o);
-    out.push_back(std::move(b));
+  for (bool spot_only : {false, true}) {
+    for (Offer& o : catalog::ClusterOffers(spot_only ? spot : on_demand, usage)) {
+      BrokerOffer b;
+      b.backend = o.provider;  // a cluster's offers name their backend as provider
+      if (spot_only) {
+        o.spot_only = true;
+        o.spot_price = o.price;
+      }
+      b.offer = std::move(o);
+      out.push_back(std::move(b));
+    }
   }
   return out;
 }
@@ -132,6 +145,41 @@ Result<PlacementChoice> Best(const JobSpec& spec, const std::vector<BrokerOffer>
 
 Result<PlacementChoice> ChoosePlacement(const BrokerRequest& request, const std::vector<BrokerOffer>& offers,
                                         const Market& world) {
+  // SkyPilot's ordered preferences: the places of `infra` (`ordered:`) and
+  // then the models of an `accelerators` list are tried in the order
+  // written; the first with a plan wins, however cheap the later ones are.
+  const ResourceRequest& r = request.spec.resources;
+  if (r.infra_ordered && r.infra.size() > 1) {
+    PlacementChoice last;
+    for (const std::string& place : r.infra) {
+      BrokerRequest one = request;
+      one.spec.resources.infra = {place};
+      one.spec.resources.infra_ordered = false;
+      SKYRUN_ASSIGN_OR_RETURN(last, ChoosePlacement(one, offers, world));
+      if (last.kind != PlacementChoice::Kind::kNone) {
+        last.explanation = "the first place in its order with a plan (" + place + "): " + last.explanation;
+        return last;
+      }
+    }
+    last.explanation = "none of its ordered places has a plan; the last: " + last.explanation;
+    return last;
+  }
+  if (r.accelerator_order.size() > 1) {
+    PlacementChoice last;
+    for (const std::string& model : r.accelerator_order) {
+      auto count = r.accelerators.find(model);
+      if (count == r.accelerators.end()) continue;
+      BrokerRequest one = request;
+      one.spec.resources.accelerators = {*count};
+      one.spec.resources.accelerator_order.clear();
+      SKYRUN_ASSIGN_OR_RETURN(last, ChoosePlacement(one, offers, world));
+      if (last.kind != PlacementChoice::Kind::kNone) {
+        last.explanation = "the first GPU in its list with a plan (" + model + "): " + last.explanation;
+        return last;
+      }
+    }
+    return last;
+  }
   std::vector<size_t> allowed;
   int blocked = 0;
   for (size_t i = 0; i < offers.size(); ++i) {

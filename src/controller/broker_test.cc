@@ -175,6 +175,61 @@ TEST_F(BrokerTest, InstancesBoughtForAJobAreNoClusterOffer) {
   EXPECT_EQ(offers[0].offer.zone, "simcloud/sim1/i-0002");
 }
 
+TEST_F(BrokerTest, OrderedPlacesAreTriedInTheOrderWritten) {
+  // Any of the three: the cluster at $2.50 wins. Ordered us-west-2 first:
+  // $3.20 there, though us-east-1 ($3.00) and the cluster are cheaper.
+  JobSpec job = Job();
+  job.resources.infra = {"aws/us-west-2", "aws/us-east-1", "local"};
+  EXPECT_EQ(Where(Choose(job)), "cluster local");
+  job.resources.infra_ordered = true;
+  PlacementChoice first = Choose(job);
+  EXPECT_EQ(Where(first), "simcloud/sim1 v.west");
+  EXPECT_NE(first.explanation.find("aws/us-west-2"), std::string::npos) << first.explanation;
+  // us-west-2 refused (blocked): the next in the order, not the cheapest.
+  Block west{FailureScope::kRegion, "aws", "us-west-2", "", "capacity error"};
+  EXPECT_EQ(Where(Choose(job, {west})), "simcloud/sim1 v.east");
+}
+
+TEST_F(BrokerTest, AnAcceleratorListIsAnOrderOfPreference) {
+  // {T4, V100}: only V100 is sold, so V100 (the set and the list agree);
+  // [V100, T4] with a T4 sold cheaper: V100 still, as the list says.
+  Offer t4 = V100("us-east-1", "us-east-1a", "t.east", 0.5, 0.2);
+  t4.accelerator = "T4";
+  auto sold = PoolBrokerOffers("simcloud/sim1", {t4});
+  offers_.insert(offers_.end(), sold.begin(), sold.end());
+  JobSpec job = Job();
+  job.resources.accelerators = {{"V100", 1}, {"T4", 1}};
+  EXPECT_EQ(Where(Choose(job)), "simcloud/sim1 t.east");  // any of: the cheapest
+  job.resources.accelerator_order = {"V100", "T4"};
+  EXPECT_EQ(Where(Choose(job)), "cluster local");  // V100 first: the cluster's, at $2.50
+}
+
+TEST_F(BrokerTest, AWarmSpotInstanceIsOfferedOnlyToJobsThatAcceptSpot) {
+  // A pool's warm spot instance (not bought for a job) at $0.50/h: cheaper
+  // than everything else, but only a job with use_spot may be planned there
+  // (before, it was offered as on-demand capacity, and a job without spot
+  // was planned onto it and kept off it by its Spot == false clause forever).
+  Node warm;
+  warm.name = "simcloud/sim1/i-0003";
+  warm.backend = "simcloud/sim1";
+  warm.cpus_milli = 8000;
+  warm.memory_mib = 64 * 1024;
+  warm.gpus = {GpuDevice{0, "V100", 16384}};
+  warm.price_per_gpu_hour = 0.5;
+  warm.attributes[kOwnerJobAttribute] = "0";
+  warm.attributes["Spot"] = "true";
+  auto extra = ClusterBrokerOffers({warm}, {});
+  ASSERT_EQ(extra.size(), 1u);
+  EXPECT_TRUE(extra[0].offer.spot_only);
+  offers_.insert(offers_.end(), extra.begin(), extra.end());
+  JobSpec job = Job();
+  EXPECT_EQ(Where(Choose(job)), "cluster local");  // $2.50 on demand, not the $0.50 spot node
+  job.resources.use_spot = true;
+  PlacementChoice spot = Choose(job);
+  EXPECT_EQ(Where(spot), "cluster simcloud/sim1");
+  EXPECT_TRUE(spot.spot);
+}
+
 TEST_F(BrokerTest, CpusAndMemoryAreFloorsAsTheSchedulerReadsThem) {
   // "cpus: 4" parses as exact (SkyPilot's reading for instance types); the
   // broker, like the scheduler, takes an 8-CPU instance or node for it.

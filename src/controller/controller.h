@@ -347,8 +347,9 @@ class Controller {
   std::thread thread_;
 };
 
-// The environment every task gets (SKYRUN_*, torch.distributed's variables,
-// CUDA_VISIBLE_DEVICES), before the user's envs are added. MASTER_PORT is not
+// The environment every task gets (SKYRUN_*, SkyPilot's SKYPILOT_* with
+// SkyPilot's meanings, torch.distributed's variables, CUDA_VISIBLE_DEVICES),
+// before the user's envs and secrets are added. MASTER_PORT is not
 // in it: the driver chooses it where the master rank runs (Driver::Launch).
 std::map<std::string, std::string> TaskEnvironment(const JobRecord& job, const Placement& placement, int rank,
                                                    int attempt_no, const std::string& checkpoint_dir);

@@ -57,6 +57,7 @@ bool Controller::StartAttempt(LiveJob& job, Placement placement) {
     tl.env = TaskEnvironment(job.rec, placement, tp.rank, attempt_no, checkpoint_dir);
     for (const auto& [name, v] : stage_env[k]) tl.env[name] = v;
     for (const auto& [name, v] : job.rec.spec.envs) tl.env[name] = v;
+    for (const auto& [name, v] : job.rec.spec.secrets) tl.env[name] = v;
     tl.setup = job.rec.spec.setup;
     tl.run = job.rec.spec.run;
     tl.image = job.rec.spec.image;

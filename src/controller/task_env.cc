@@ -34,6 +34,42 @@ std::map<std::string, std::string> TaskEnvironment(const JobRecord& job, const P
   env["SKYRUN_NODE_NAME"] = me.node;
   if (!me.role.empty()) env["SKYRUN_ROLE"] = me.role;
   env["SKYRUN_CHECKPOINT_DIR"] = checkpoint_dir;
+  // GPUs this task holds; a share of one GPU counts as one, as SkyPilot rounds it up.
+  int gpus_per_node = static_cast<int>(me.gpu_indices.size());
+  if (gpus_per_node == 0 && me.gpu_milli > 0) gpus_per_node = 1;
+  env["SKYRUN_NUM_GPUS_PER_NODE"] = std::to_string(gpus_per_node);
+  // SkyPilot's task variables with SkyPilot's meanings (issue 15), so that
+  // its task YAMLs run unchanged. TASK_ID is the same on every node and
+  // every attempt of the job: torchrun's --rdzv_id reads it.
+  env["SKYPILOT_NODE_RANK"] = env["SKYRUN_NODE_RANK"];
+  env["SKYPILOT_NUM_NODES"] = env["SKYRUN_NUM_NODES"];
+  // One line per node of the job, even where two nodes share an address (a
+  // local pool): SkyPilot's scripts count the nodes with `wc -l`.
+  std::vector<std::string> node_names, node_ips;
+  for (const auto& t : placement.tasks) {
+    if (std::find(node_names.begin(), node_names.end(), t.node) != node_names.end()) continue;
+    node_names.push_back(t.node);
+    node_ips.push_back(t.node_address);
+  }
+  env["SKYPILOT_NODE_IPS"] = Join(node_ips, "\n");
+  env["SKYPILOT_NUM_GPUS_PER_NODE"] = env["SKYRUN_NUM_GPUS_PER_NODE"];
+  env["SKYPILOT_TASK_ID"] = "skyrun-" + job.id.ToString() + "_" + job.name;
+  // A job read from a Slurm batch script (spec/sbatch_script.h) gets what
+  // sbatch sets for its tasks. On the Slurm backend Slurm's own values win
+  // (drivers/slurm/sbatch_render.cc).
+  if (job.spec.slurm_env) {
+    int node_id =
+        static_cast<int>(std::find(node_names.begin(), node_names.end(), me.node) - node_names.begin());
+    env["SLURM_JOB_ID"] = job.id.ToString();
+    env["SLURM_JOB_NAME"] = job.name;
+    env["SLURM_PROCID"] = std::to_string(rank);
+    env["SLURM_LOCALID"] = std::to_string(local_rank);
+    env["SLURM_NODEID"] = std::to_string(node_id);
+    env["SLURM_NNODES"] = std::to_string(node_names.size());
+    env["SLURM_NTASKS"] = std::to_string(world);
+    env["SLURM_JOB_NUM_NODES"] = std::to_string(node_names.size());
+    env["SLURM_JOB_NODELIST"] = Join(node_names, ",");
+  }
   env["MASTER_ADDR"] = placement.tasks.front().node_address;
   env["WORLD_SIZE"] = std::to_string(world);
   env["RANK"] = std::to_string(rank);

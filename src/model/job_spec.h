@@ -36,6 +36,12 @@ struct ResourceRequest {
   std::string rank;                // expression language; empty = 0
   std::vector<std::string> infra;  // allowed places: "local", "slurm/hpc1", "aws/us-east-1"; empty = all
   std::optional<double> max_hourly_cost;  // USD
+  // SkyPilot's ordered preferences (spec/skypilot_fields.h): the models of
+  // `accelerators` in the order a list wrote them, and `ordered`: the places
+  // of `infra` are tried in the order written (the broker places by both:
+  // controller/broker.h's ChoosePlacement).
+  std::vector<std::string> accelerator_order;
+  bool infra_ordered = false;
 
   // GPUs a task needs in milli-units: gpu_milli, or 1000 x the count of the
   // (first) accelerator choice. Multi-GPU tasks take whole GPUs.
@@ -88,6 +94,11 @@ struct JobSpec {
   ResourceRequest resources;
   std::string image;
   std::map<std::string, std::string> envs;
+  // secrets: exported like envs, but their values are never echoed (the
+  // spec's JSON, summaries and messages show "<secret>").
+  std::map<std::string, std::string> secrets;
+  // labels (SkyPilot's resources.labels): free key/value pairs kept with the job.
+  std::map<std::string, std::string> labels;
   std::string workdir;                             // local directory staged into each task's cwd
   std::map<std::string, std::string> file_mounts;  // task path -> local source path
   std::vector<DataRef> inputs;
@@ -105,6 +116,9 @@ struct JobSpec {
   std::optional<double> budget_usd;
   std::vector<std::string> depends_on;  // pipeline stages (multi-document files)
   PartitionSpec partition;              // mode pipeline only
+  // Read from a Slurm batch script (spec/sbatch_script.h): its tasks also get
+  // the SLURM_* variables a script reads (controller/task_env.cc).
+  bool slurm_env = false;
 
   // Where relative workdir/file_mounts paths are resolved: the directory of
   // the spec file at submission time (the CLI makes them absolute).

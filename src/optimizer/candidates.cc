@@ -151,6 +151,7 @@ Result<std::vector<Candidate>> StageCandidates(const JobSpec& stage, double work
     std::optional<expr::Ad> ad;
     for (bool spot : {false, true}) {
       if (spot && (!stage.resources.use_spot || !offer.spot_price)) continue;
+      if (!spot && offer.spot_only) continue;
       double unit_price = spot ? *offer.spot_price : offer.price;
       if (matcher) {
         if (!ad) {

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -84,6 +85,15 @@ class FieldReader {
   // spec instead of refused (for `skyrun plan`).
   void set_broker_fields(bool on) { broker_fields_ = on; }
   bool broker_fields() const { return broker_fields_; }
+  // Names of valueless envs / secrets the launch gives (SpecParseOptions).
+  void set_supplied(const std::set<std::string>* envs, const std::set<std::string>* secrets) {
+    supplied_envs_ = envs;
+    supplied_secrets_ = secrets;
+  }
+  bool Supplied(const std::string& name, bool secret) const {
+    const std::set<std::string>* names = secret ? supplied_secrets_ : supplied_envs_;
+    return names != nullptr && names->count(name) != 0;
+  }
   const std::string& file() const { return file_; }
   size_t problem_count() const { return problems_->size(); }
 
@@ -136,6 +146,8 @@ class FieldReader {
   std::vector<SpecProblem>* problems_;
   std::map<std::string, SourcePos>* positions_ = nullptr;
   bool broker_fields_ = false;
+  const std::set<std::string>* supplied_envs_ = nullptr;
+  const std::set<std::string>* supplied_secrets_ = nullptr;
 };
 
 }  // namespace skyrun::spec_internal

@@ -14,10 +14,11 @@ namespace {
 
 // In reading order: resources before roles, since a role without resources takes the job's.
 const std::vector<std::string> kJobFields = {
-    "name",      "queue",    "priority",   "mode",   "num_nodes",  "tasks_per_node",
-    "resources", "roles",    "image",      "envs",   "workdir",    "file_mounts",
-    "inputs",    "outputs",  "setup",      "run",    "checkpoint", "recovery",
-    "objective", "deadline", "time_limit", "budget", "depends_on", "partition"};
+    "name", "queue", "priority", "mode", "num_nodes", "tasks_per_node", "resources", "roles", "image", "envs",
+    "workdir", "file_mounts", "inputs", "outputs", "setup", "run", "checkpoint", "recovery", "objective",
+    "deadline", "time_limit", "budget", "depends_on", "partition",
+    // SkyPilot's (issue 15): secrets are envs never echoed; service is refused.
+    "secrets", "service"};
 const std::vector<std::string> kPartitionFields = {"model", "layers", "profile", "algorithm"};
 const std::vector<std::string> kRoleFields = {"count", "resources", "image", "run"};
 const std::vector<std::string> kDataFields = {"uri", "size_gb", "location"};
@@ -117,6 +118,8 @@ std::optional<std::string> ReadName(FieldReader& reader, const Field& field) {
   auto text = reader.NonEmptyString(field, "a name such as bert-finetune");
   if (!text) return std::nullopt;
   if (IsJobName(*text)) return text;
+  // SkyPilot's names may hold capitals ("minGPT-ddp"); skyrun's are lower case.
+  if (field.key == "name" && IsJobName(ToLower(*text))) return ToLower(*text);
   std::string message = std::string(kNameRule) + ", got " + Quote(*text);
   if (IsJobName(ToLower(*text))) message += "; try '" + ToLower(*text) + "'";
   reader.Problem(field, message);
@@ -126,7 +129,14 @@ std::optional<std::string> ReadName(FieldReader& reader, const Field& field) {
 std::optional<std::string> ReadImage(FieldReader& reader, const Field& field) {
   auto image = reader.NonEmptyString(field, "a container image such as registry.example.org/ml/pytorch:2.3");
   if (!image) return std::nullopt;
-  std::string trimmed = Trim(*image);
+  return ValidImageName(reader, field, *image);
+}
+
+}  // namespace
+
+std::optional<std::string> ValidImageName(FieldReader& reader, const Field& field, const std::string& text) {
+  const std::string* image = &text;  // as written, for messages
+  std::string trimmed = Trim(text);
   for (char c : trimmed) {
     if (std::isspace(static_cast<unsigned char>(c))) {
       reader.Problem(field, "a container image name has no spaces, got " + Quote(*image));
@@ -147,8 +157,14 @@ std::optional<std::string> ReadImage(FieldReader& reader, const Field& field) {
   return trimmed;
 }
 
+namespace {
+
+// envs and secrets. A key without a value is SkyPilot's "required at
+// launch": refused here, naming the flag that gives it.
 void ReadEnvs(FieldReader& reader, const Field& field, std::map<std::string, std::string>* out) {
-  auto entries = reader.Entries(field, "a map of environment variables such as {MODEL: bert-large}");
+  bool secret = field.key == "secrets";
+  auto entries = reader.Entries(field, secret ? "a map of secrets such as {HF_TOKEN: null}"
+                                              : "a map of environment variables such as {MODEL: bert-large}");
   if (!entries) return;
   for (const auto& e : *entries) {
     if (!IsEnvName(e.key)) {
@@ -163,8 +179,15 @@ void ReadEnvs(FieldReader& reader, const Field& field, std::map<std::string, std
                      "names starting with SKYRUN_ are set by skyrun itself; choose another name");
       continue;
     }
+    if (e.IsNull() && reader.Supplied(e.key, secret)) {
+      (*out)[e.key] = "";  // the launch writes the value in (spec_overrides.h)
+      continue;
+    }
     if (e.IsNull()) {
-      (*out)[e.key] = "";
+      std::string flag = secret ? "--secret " : "--env ";
+      reader.Problem(e.key_pos, e.path,
+                     "has no value: give it at launch with " + flag + e.key +
+                         "=VALUE (skyrun launch and skyrun validate take " + flag + "as sky launch does)");
       continue;
     }
     if (!e.value.IsScalar()) {
@@ -173,15 +196,61 @@ void ReadEnvs(FieldReader& reader, const Field& field, std::map<std::string, std
     }
     // A value may span lines (a certificate, a JSON document); it is passed
     // as data, never as script text.
-    if (!reader.CheckText(e.pos, e.path, e.value.Scalar(), TextKind::kScript)) continue;
+    if (secret) {
+      // Said without the value: a secret is never echoed, not even in a refusal.
+      if (auto bad = ForbiddenCharacter(e.value.Scalar(), TextKind::kScript)) {
+        reader.Problem(e, "contains " + *bad + "; the value is not shown");
+        continue;
+      }
+    } else if (!reader.CheckText(e.pos, e.path, e.value.Scalar(), TextKind::kScript)) {
+      continue;
+    }
     (*out)[e.key] = e.value.Scalar();
   }
 }
 
-void ReadFileMounts(FieldReader& reader, const Field& field, std::map<std::string, std::string>* out) {
+// $VAR and ${VAR} replaced by the job's envs, as SkyPilot does in
+// file_mounts; names not in envs are left as written.
+std::string ExpandEnvs(const std::string& text, const std::map<std::string, std::string>& envs) {
+  std::string out;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '$' || i + 1 == text.size()) {
+      out += text[i];
+      continue;
+    }
+    bool braced = text[i + 1] == '{';
+    size_t start = i + (braced ? 2 : 1), end = start;
+    while (end < text.size() && (std::isalnum(static_cast<unsigned char>(text[end])) || text[end] == '_'))
+      ++end;
+    std::string name = text.substr(start, end - start);
+    bool closed = !braced || (end < text.size() && text[end] == '}');
+    auto it = envs.find(name);
+    if (name.empty() || !closed || it == envs.end()) {
+      out += text[i];
+      continue;
+    }
+    out += it->second;
+    i = braced ? end : end - 1;
+  }
+  return out;
+}
+
+void ReadFileMounts(FieldReader& reader, const Field& field, const std::map<std::string, std::string>& envs,
+                    std::map<std::string, std::string>* out) {
   auto entries = reader.Entries(field, "a map of task path to local path, such as {/data: ./data}");
   if (!entries) return;
-  for (const auto& e : *entries) {
+  for (const auto& raw : *entries) {
+    if (raw.value.IsMap()) {
+      reader.Problem(raw.key_pos, raw.path,
+                     "storage buckets (a map of name, source, store and mode) are not built yet (issue 13); "
+                     "mount a local path instead");
+      continue;
+    }
+    std::string target = ExpandEnvs(raw.key, envs);
+    // Built once, never assigned: assigning a Node rewrites the document's node.
+    bool expand = raw.value.IsScalar() && raw.value.Scalar().find('$') != std::string::npos;
+    const YAML::Node value = expand ? YAML::Node(ExpandEnvs(raw.value.Scalar(), envs)) : raw.value;
+    const Field e(raw.path, target, value, raw.pos, raw.key_pos);
     if (Trim(e.key).empty()) {
       reader.Problem(e.key_pos, field.path, "a mount target is empty: expected a task path such as /data");
       continue;
@@ -299,7 +368,7 @@ void ReadDependsOn(FieldReader& reader, const Field& field, std::vector<std::str
   if (!items) return;
   for (const auto& item : *items)
     if (auto name = reader.NonEmptyString(item, "the name of another job in this file"))
-      out->push_back(Trim(*name));
+      out->push_back(ToLower(Trim(*name)));
 }
 
 // roles: {ps: {count: 1, resources: ...}, worker: {...}}. A role without its
@@ -346,6 +415,10 @@ void CheckMode(FieldReader& reader, const std::map<std::string, Field>& given, J
   };
   const Field* num_nodes = field("num_nodes");
   const Field* roles = field("roles");
+  // num_nodes > 1 without a mode is a gang, as a SkyPilot or Slurm user means it.
+  if (field("mode") == nullptr && num_nodes != nullptr && spec->num_nodes > 1 &&
+      spec->mode == JobMode::kSingle)
+    spec->mode = JobMode::kGang;
   const char* mode_name = JobModeName(spec->mode);
   if (spec->mode == JobMode::kSingle && num_nodes != nullptr && spec->num_nodes != 1) {
     reader.Problem(*num_nodes, "is " + std::to_string(spec->num_nodes) +
@@ -376,6 +449,27 @@ void CheckMode(FieldReader& reader, const std::map<std::string, Field>& given, J
     reader.Problem(partition->key_pos, "partition",
                    std::string("partition is for mode pipeline, but mode is ") + mode_name +
                        "; set mode: pipeline or leave partition out");
+  }
+}
+
+// Fields given twice, once in skyrun's words and once in SkyPilot's.
+void CheckSkyPilotOverlaps(FieldReader& reader, const std::map<std::string, Field>& given,
+                           const JobSpec& spec) {
+  for (const char* key : {"resources.job_recovery", "resources.spot_recovery"}) {
+    auto pos = spec.field_positions.find(key);
+    if (pos != spec.field_positions.end() && given.count("recovery") != 0)
+      reader.Problem(
+          pos->second, key,
+          "give recovery once: either recovery or resources." + std::string(key).substr(10) + ", not both");
+  }
+  auto image_id = spec.field_positions.find("resources.image_id");
+  if (image_id != spec.field_positions.end() && given.count("image") != 0)
+    reader.Problem(image_id->second, "resources.image_id", "give the image once: either image or image_id");
+  for (const auto& [name, value] : spec.secrets) {
+    if (spec.envs.count(name) == 0) continue;
+    auto pos = spec.field_positions.find("secrets." + PathKey(name));
+    reader.Problem(pos == spec.field_positions.end() ? SourcePos{} : pos->second, "secrets." + PathKey(name),
+                   "is also in envs; give it once");
   }
 }
 
@@ -450,18 +544,26 @@ void ReadJobDocument(FieldReader& reader, const YAML::Node& doc, const std::stri
     } else if (k == "tasks_per_node") {
       if (auto v = reader.Int(f, 1, kMaxNodes)) spec->tasks_per_node = static_cast<int>(*v);
     } else if (k == "resources") {
-      ReadResources(reader, f, &spec->resources);
+      ReadResources(reader, f, &spec->resources, ResourceScope::kJob, spec);
     } else if (k == "roles") {
       ReadRoles(reader, f, spec);
     } else if (k == "image") {
       if (auto v = ReadImage(reader, f)) spec->image = *v;
     } else if (k == "envs") {
       ReadEnvs(reader, f, &spec->envs);
+    } else if (k == "secrets") {
+      ReadEnvs(reader, f, &spec->secrets);
+    } else if (k == "service") {
+      NotBuiltYet(reader, f,
+                  "serving (service: replicas behind an endpoint) is not built yet; remove service (and "
+                  "resources.ports) to run the task as a batch job");
+    } else if (k == "workdir" && f.value.IsMap()) {
+      NotBuiltYet(reader, f, "a git workdir (url and ref) is not built yet; clone the repository in setup");
     } else if (k == "workdir") {
       auto v = reader.NonEmptyString(f, "a directory such as ./train");
       if (v && CheckLocalPath(reader, f, Trim(*v))) spec->workdir = Trim(*v);
     } else if (k == "file_mounts") {
-      ReadFileMounts(reader, f, &spec->file_mounts);
+      ReadFileMounts(reader, f, spec->envs, &spec->file_mounts);
     } else if (k == "inputs" || k == "outputs") {
       std::vector<DataRef>* refs = k == "inputs" ? &spec->inputs : &spec->outputs;
       size_t before = reader.problem_count();
@@ -508,6 +610,7 @@ void ReadJobDocument(FieldReader& reader, const YAML::Node& doc, const std::stri
   }
   if (mode_ok) CheckMode(reader, given, spec);
   CheckRun(reader, root, given, *spec);
+  CheckSkyPilotOverlaps(reader, given, *spec);
   reader.set_positions(nullptr);
 }
 

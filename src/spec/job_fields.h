@@ -6,6 +6,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <optional>
 #include <string>
 
 #include "model/job_spec.h"
@@ -21,6 +22,10 @@ inline constexpr int kMaxRoleCount = 1024;
 // the position of every field read in spec->field_positions.
 void ReadJobDocument(FieldReader& reader, const YAML::Node& doc, const std::string& default_name,
                      JobSpec* spec);
+
+// A container image reference `text` as written at `field`, trimmed, or
+// nullopt (with the problem noted): no spaces, no shell characters.
+std::optional<std::string> ValidImageName(FieldReader& reader, const Field& field, const std::string& text);
 
 // [a-z0-9][a-z0-9-_.]{0,62}: job, queue and stage names.
 bool IsJobName(const std::string& name);

@@ -41,6 +41,41 @@ std::string DescribeCycle(const std::vector<std::string>& names) {
 
 }  // namespace
 
+bool ReadChainHeader(FieldReader& reader, const std::vector<YAML::Node>& docs) {
+  if (docs.size() < 2 || !docs.front().IsMap()) return false;
+  // Only yaml-cpp's iteration here: a lookup of a missing key yields a node
+  // that throws when asked anything but IsDefined.
+  std::vector<std::pair<YAML::Node, YAML::Node>> entries;
+  bool named = false;
+  for (const auto& entry : docs.front()) {
+    std::string key = entry.first.IsScalar() ? entry.first.Scalar() : "";
+    if (key != "name" && key != "execution" && key != "primary_tasks") return false;  // a job, read as one
+    named = named || key == "name";
+    entries.emplace_back(entry.first, entry.second);
+  }
+  if (!named) return false;
+  for (const auto& [key_node, value] : entries) {
+    const std::string& key = key_node.Scalar();
+    if (key == "name") {
+      Field name(key, key, value, PosOf(value), PosOf(key_node));
+      if (!reader.NonEmptyString(name, "the name of the chain")) continue;
+    } else {
+      reader.Problem(PosOf(key_node), key,
+                     "job groups (stages started together, execution: parallel) are not built yet; skyrun "
+                     "runs a file's stages as a chain, each after the one before: leave out " +
+                         key);
+    }
+  }
+  return true;
+}
+
+void ChainStages(std::vector<JobSpec>* specs) {
+  for (size_t i = 1; i < specs->size(); ++i) {
+    JobSpec& stage = (*specs)[i];
+    if (stage.depends_on.empty()) stage.depends_on.push_back((*specs)[i - 1].name);
+  }
+}
+
 void CheckPipeline(FieldReader& reader, const std::vector<JobSpec>& specs,
                    const std::vector<SourcePos>& doc_pos) {
   // Names: unique across the file.

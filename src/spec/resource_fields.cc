@@ -1,6 +1,8 @@
 #include "spec/resource_fields.h"
 
+#include <algorithm>
 #include <cctype>
+#include <map>
 #include <optional>
 #include <string_view>
 #include <vector>
@@ -29,12 +31,32 @@ bool IsModelName(std::string_view s) {
   return true;
 }
 
+// A GPU count: whole GPUs (1..kMaxGpusPerTask), or a share of one GPU
+// (SkyPilot's "K80:0.5") in milli-GPU.
+struct GpuAmount {
+  int count = 1;
+  int milli = 0;  // 1..999 for a share; 0 for whole GPUs
+};
+
 // Checks a GPU count written as `count_text`; `shown` is what the user wrote,
 // for the message. Reports at `at`.
-std::optional<int> GpuCount(FieldReader& reader, const Field& at, const std::string& count_text,
-                            const std::string& shown) {
+std::optional<GpuAmount> GpuCount(FieldReader& reader, const Field& at, const std::string& count_text,
+                                  const std::string& shown) {
   std::string range = "the count must be between 1 and " + std::to_string(kMaxGpusPerTask);
-  auto count = ParseInt64(Trim(count_text));
+  std::string text = Trim(count_text);
+  auto count = ParseInt64(text);
+  if (!count && text.find('.') != std::string::npos && !text.empty() && text[0] != '-') {
+    auto milli = ParseMilli(text);
+    if (milli.ok() && *milli > 0 && *milli < 1000) return GpuAmount{1, static_cast<int>(*milli)};
+    if (milli.ok() && *milli % 1000 == 0) {
+      count = *milli / 1000;
+    } else if (milli.ok() && *milli > 1000) {
+      reader.Problem(at, Quote(shown) +
+                             ": a share of a GPU is below 1 (such as 0.5); more than one GPU is "
+                             "a whole number");
+      return std::nullopt;
+    }
+  }
   if (!count) {
     reader.Problem(at, "expected " + std::string(kAcceleratorHelp) + ", got " + Quote(shown));
     return std::nullopt;
@@ -54,59 +76,84 @@ std::optional<int> GpuCount(FieldReader& reader, const Field& at, const std::str
                            " (use num_nodes for more)");
     return std::nullopt;
   }
-  return static_cast<int>(*count);
+  return GpuAmount{static_cast<int>(*count), 0};
 }
 
-// One accelerator written as a string: "A100:8", "A100" (one GPU).
-void ReadAcceleratorString(FieldReader& reader, const Field& item, std::map<std::string, int>* out,
-                           std::map<std::string, SourcePos>* seen) {
-  auto text = reader.String(item, kAcceleratorHelp);
-  if (!text) return;
-  std::string spec = Trim(*text);
+// What the accelerators of one resources map add up to while read.
+struct AcceleratorSet {
+  std::map<std::string, int> counts;
+  std::vector<std::string> order;
+  std::map<std::string, SourcePos> seen;
+  std::optional<int> share_milli;  // the GPU share all of them ask for, if any
+};
+
+// One accelerator written as text: "A100:8", "A100" (one GPU), "K80:0.5".
+void ReadAcceleratorText(FieldReader& reader, const Field& at, const std::string& text, AcceleratorSet* set) {
+  std::string spec = Trim(text);
   size_t colon = spec.rfind(':');
   std::string model = Trim(spec.substr(0, colon));
   if (!IsModelName(model)) {
-    reader.Problem(item, "expected " + std::string(kAcceleratorHelp) + ", got " + Quote(spec));
+    reader.Problem(at, "expected " + std::string(kAcceleratorHelp) + ", got " + Quote(spec));
     return;
   }
-  int count = 1;
+  GpuAmount amount;
   if (colon != std::string::npos) {
-    auto parsed = GpuCount(reader, item, spec.substr(colon + 1), spec);
+    auto parsed = GpuCount(reader, at, spec.substr(colon + 1), spec);
     if (!parsed) return;
-    count = *parsed;
+    amount = *parsed;
   }
-  auto [prev, inserted] = seen->emplace(model, item.pos);
+  auto [prev, inserted] = set->seen.emplace(model, at.pos);
   if (!inserted) {
+    auto count = set->counts.find(model);
+    if (count != set->counts.end() && count->second != amount.count) {
+      reader.Problem(at, model + " is asked for with two counts (" + std::to_string(count->second) + " and " +
+                             std::to_string(amount.count) +
+                             "): a choice among counts of one GPU model is not built yet; keep one");
+      return;
+    }
     reader.Problem(
-        item, model + " is listed twice (first at line " + std::to_string(prev->second.line) + "); keep one");
+        at, model + " is listed twice (first at line " + std::to_string(prev->second.line) + "); keep one");
     return;
   }
-  (*out)[model] = count;
+  if (set->share_milli && *set->share_milli != amount.milli) {
+    reader.Problem(
+        at, "every choice must ask for the same share of a GPU (or whole GPUs); " + Quote(spec) + " differs");
+    return;
+  }
+  set->share_milli = amount.milli;
+  set->counts[model] = amount.count;
+  set->order.push_back(model);
 }
 
-void ReadAccelerators(FieldReader& reader, const Field& field, std::map<std::string, int>* out) {
+void ReadAccelerators(FieldReader& reader, const Field& field, ResourceRequest* out) {
   if (field.IsNull()) return;
   size_t problems_before = reader.problem_count();
-  std::map<std::string, SourcePos> seen;
+  AcceleratorSet set;
+  bool listed = false;
   if (field.value.IsScalar()) {
-    ReadAcceleratorString(reader, field, out, &seen);
+    if (auto text = reader.String(field, kAcceleratorHelp)) ReadAcceleratorText(reader, field, *text, &set);
   } else if (field.value.IsSequence()) {
+    // [V100, T4]: any of these, in order of preference (SkyPilot's list).
+    listed = true;
     auto items = reader.List(field, "a list of GPU models", false);
     if (!items) return;
-    for (const auto& item : *items) ReadAcceleratorString(reader, item, out, &seen);
+    for (const auto& item : *items)
+      if (auto text = reader.String(item, kAcceleratorHelp)) ReadAcceleratorText(reader, item, *text, &set);
   } else {
-    // {A100: 8, H100: 8}: any one of these.
+    // {A100: 8, H100: 8}, or SkyPilot's set {L4, A10G:2}: any one of these.
     auto entries = reader.Entries(field, "GPU models");
     if (!entries) return;
     for (const auto& entry : *entries) {
+      if (entry.IsNull()) {
+        // A set member: the key is the whole "MODEL[:COUNT]".
+        ReadAcceleratorText(reader, Field(entry.path, entry.key, entry.value, entry.key_pos, entry.key_pos),
+                            entry.key, &set);
+        continue;
+      }
       if (!IsModelName(entry.key)) {
         reader.Problem(
             entry.key_pos, entry.path,
             Quote(entry.key) + " is not a GPU model name; expected a name such as A100 or A100-80GB");
-        continue;
-      }
-      if (entry.IsNull()) {
-        reader.Problem(entry, "needs a GPU count, such as " + entry.key + ": 1");
         continue;
       }
       if (!entry.value.IsScalar()) {
@@ -114,12 +161,14 @@ void ReadAccelerators(FieldReader& reader, const Field& field, std::map<std::str
                                   ", got " + Describe(entry.value));
         continue;
       }
-      auto count = GpuCount(reader, entry, entry.value.Scalar(), entry.key + ": " + entry.value.Scalar());
-      if (count) (*out)[entry.key] = *count;
+      ReadAcceleratorText(reader, entry, entry.key + ": " + entry.value.Scalar(), &set);
     }
   }
-  if (out->empty() && reader.problem_count() == problems_before &&
-      (field.value.IsMap() || field.value.IsSequence())) {
+  if (reader.problem_count() != problems_before) return;
+  out->accelerators = set.counts;
+  if (listed) out->accelerator_order = set.order;
+  if (set.share_milli && *set.share_milli > 0) out->gpu_milli = *set.share_milli;
+  if (out->accelerators.empty() && (field.value.IsMap() || field.value.IsSequence())) {
     reader.Problem(field,
                    "is empty: name a GPU such as A100:1, or leave accelerators out for a CPU-only task");
   }
@@ -258,13 +307,20 @@ static bool CheckExpression(FieldReader& reader, const Field& f, const std::stri
   return report->ok();
 }
 
-void ReadResources(FieldReader& reader, const Field& field, ResourceRequest* out) {
-  auto fields = reader.Fields(field, kResourceFields, "a map of resources (accelerators, cpus, memory, ...)");
+void ReadResources(FieldReader& reader, const Field& field, ResourceRequest* out, ResourceScope scope,
+                   JobSpec* job) {
+  std::vector<std::string> allowed = kResourceFields;
+  for (const auto& k : SkyPilotResourceFields()) allowed.push_back(k);
+  auto fields = reader.Fields(field, allowed, "a map of resources (accelerators, cpus, memory, ...)");
   if (!fields) return;
   std::optional<Field> gpu_milli_field;
+  CloudPlace place;
+  bool infra_given = false;
   for (const auto& f : *fields) {
-    if (f.key == "accelerators") {
-      ReadAccelerators(reader, f, &out->accelerators);
+    if (std::find(kResourceFields.begin(), kResourceFields.end(), f.key) == kResourceFields.end()) {
+      ReadSkyPilotResourceField(reader, f, scope, out, job, &place);
+    } else if (f.key == "accelerators") {
+      ReadAccelerators(reader, f, out);
     } else if (f.key == "gpu_milli") {
       if (auto v = reader.Int(f, 1, 1000)) {
         out->gpu_milli = static_cast<int>(*v);
@@ -293,6 +349,7 @@ void ReadResources(FieldReader& reader, const Field& field, ResourceRequest* out
         if (CheckExpression(reader, f, *v, expr::ExprRole::kRank)) out->rank = *v;
       }
     } else if (f.key == "infra") {
+      infra_given = true;
       ReadInfra(reader, f, &out->infra);
     } else if (f.key == "max_hourly_cost") {
       auto cap = reader.NonNegativeNumber(f, "a price in USD per hour such as 40");
@@ -304,6 +361,7 @@ void ReadResources(FieldReader& reader, const Field& field, ResourceRequest* out
       }
     }
   }
+  FinishCloudPlace(reader, place, infra_given, out, job);
   if (gpu_milli_field) {
     for (const auto& [model, count] : out->accelerators) {
       if (count <= 1) continue;

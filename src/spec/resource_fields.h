@@ -8,6 +8,7 @@
 
 #include "model/job_spec.h"
 #include "spec/field_reader.h"
+#include "spec/skypilot_fields.h"
 
 namespace skyrun::spec_internal {
 
@@ -17,7 +18,10 @@ inline constexpr int64_t kMaxMemoryMiB = 1LL << 30;           // 1 PiB
 
 // Reads a `resources` map into *out (which keeps its defaults for fields not
 // set), reporting every problem, including gpu_milli with a multi-GPU count.
-void ReadResources(FieldReader& reader, const Field& field, ResourceRequest* out);
+// SkyPilot's resource fields are read too (skypilot_fields.h); those that
+// describe the whole job land in *job, which is needed at kJob and kChoice.
+void ReadResources(FieldReader& reader, const Field& field, ResourceRequest* out,
+                   ResourceScope scope = ResourceScope::kRole, JobSpec* job = nullptr);
 
 // True if `place` has the shape of a place in `infra`: "local", a kind of
 // backend or a cloud ("slurm" = every Slurm cluster, "aws"), "<kind>/<name>"

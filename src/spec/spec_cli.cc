@@ -5,6 +5,7 @@
 #include <memory>
 #include <sstream>
 
+#include "spec/spec_overrides.h"
 #include "spec/spec_parser.h"
 
 namespace skyrun {
@@ -24,8 +25,25 @@ std::string ReadLimited(std::istream& in) {
 
 }  // namespace
 
-int RunValidate(const std::string& path, bool json, std::istream& in, std::ostream& out, std::ostream& err) {
-  SpecParseResult result = path == "-" ? ParseJobSpecs(ReadLimited(in), "<stdin>") : ParseJobSpecFile(path);
+int RunValidate(const std::string& path, bool json, std::istream& in, std::ostream& out, std::ostream& err,
+                const LaunchOverrides& overrides) {
+  SpecParseResult result;
+  std::string text;
+  if (path != "-") {
+    result = ParseJobSpecFileWithOverrides(path, overrides, &text);
+  } else {
+    SpecParseOptions options;
+    for (const auto& [k, v] : overrides.envs) options.supplied_envs.insert(k);
+    for (const auto& [k, v] : overrides.secrets) options.supplied_secrets.insert(k);
+    text = ReadLimited(in);
+    result = ParseJobSpecs(text, "<stdin>", options);
+    if (result.ok() && !overrides.empty()) {
+      auto rewritten = ApplyLaunchOverrides(text, overrides);
+      result = rewritten.ok() ? ParseJobSpecs(*rewritten, "<stdin>") : SpecParseResult{};
+      if (!rewritten.ok())
+        result.problems.push_back(SpecProblem{"<stdin>", 0, 0, "", rewritten.status().message()});
+    }
+  }
   if (json) {
     nlohmann::json doc{
         {"ok", result.ok()}, {"specs", nlohmann::json::array()}, {"problems", nlohmann::json::array()}};

@@ -7,6 +7,8 @@
 #include <iosfwd>
 #include <string>
 
+#include "spec/spec_overrides.h"
+
 namespace skyrun {
 
 // What `skyrun validate` does, with its streams passed in (for tests).
@@ -14,6 +16,8 @@ namespace skyrun {
 // Text: "FILE: ok (N job(s))" and one summary line per job on `out`, or one
 // problem per line on `err`. JSON (on `out` either way):
 // {"ok": bool, "specs": [...], "problems": [{file, line, column, field, message}]}.
-int RunValidate(const std::string& path, bool json, std::istream& in, std::ostream& out, std::ostream& err);
+// `overrides` are the launch flags (--env, --secret, --gpus, --num-nodes).
+int RunValidate(const std::string& path, bool json, std::istream& in, std::ostream& out, std::ostream& err,
+                const LaunchOverrides& overrides = {});
 
 }  // namespace skyrun

@@ -12,6 +12,8 @@ namespace {
 
 using nlohmann::json;
 
+constexpr const char* kRedacted = "<secret>";
+
 json OptionalNumber(const std::optional<double>& v) {
   return v ? json(*v) : json(nullptr);
 }
@@ -19,17 +21,21 @@ json OptionalNumber(const std::optional<double>& v) {
 json ResourcesToJson(const ResourceRequest& r) {
   json accelerators = json::object();
   for (const auto& [model, count] : r.accelerators) accelerators[model] = count;
-  return json{{"accelerators", accelerators},
-              {"gpu_milli", r.gpu_milli},
-              {"cpus_milli", r.cpus_milli},
-              {"cpus_exact", r.cpus_exact},
-              {"memory_mib", r.memory_mib},
-              {"memory_exact", r.memory_exact},
-              {"use_spot", r.use_spot},
-              {"requirements", r.requirements},
-              {"rank", r.rank},
-              {"infra", r.infra},
-              {"max_hourly_cost", OptionalNumber(r.max_hourly_cost)}};
+  json j{{"accelerators", accelerators},
+         {"gpu_milli", r.gpu_milli},
+         {"cpus_milli", r.cpus_milli},
+         {"cpus_exact", r.cpus_exact},
+         {"memory_mib", r.memory_mib},
+         {"memory_exact", r.memory_exact},
+         {"use_spot", r.use_spot},
+         {"requirements", r.requirements},
+         {"rank", r.rank},
+         {"infra", r.infra},
+         {"max_hourly_cost", OptionalNumber(r.max_hourly_cost)}};
+  // SkyPilot's preference orders, only when given (older goldens stay as they are).
+  if (!r.accelerator_order.empty()) j["accelerator_order"] = r.accelerator_order;
+  if (r.infra_ordered) j["infra_ordered"] = true;
+  return j;
 }
 
 json DataToJson(const std::vector<DataRef>& refs) {
@@ -100,6 +106,13 @@ json SpecToJson(const JobSpec& spec) {
          {"budget_usd", OptionalNumber(spec.budget_usd)},
          {"depends_on", spec.depends_on},
          {"base_dir", spec.base_dir}};
+  // A secret's value is never shown: only that it is set.
+  if (!spec.secrets.empty()) {
+    json secrets = json::object();
+    for (const auto& [name, value] : spec.secrets) secrets[name] = kRedacted;
+    j["secrets"] = secrets;
+  }
+  if (!spec.labels.empty()) j["labels"] = spec.labels;
   if (!spec.partition.empty()) {
     j["partition"] = json{{"model", spec.partition.model},
                           {"layers", spec.partition.layers},

@@ -18,6 +18,7 @@
 #include "spec/field_reader.h"
 #include "spec/job_fields.h"
 #include "spec/pipeline_checks.h"
+#include "spec/sbatch_script.h"
 #include "spec/yaml_loader.h"
 
 namespace skyrun {
@@ -124,6 +125,14 @@ SpecParseResult ParseJobSpecs(std::string_view text, const std::string& file_nam
     result.problems.push_back(std::move(*bad));
     return result;
   }
+  if (spec_internal::LooksLikeSbatch(text)) {
+    JobSpec spec;
+    spec_internal::ReadSbatchScript(text, file_name, spec_internal::DefaultJobName(file_name), &spec,
+                                    &result.problems);
+    if (result.problems.empty()) result.specs.push_back(std::move(spec));
+    SortAndCap(&result.problems);
+    return result;
+  }
   std::vector<YAML::Node> documents = spec_internal::LoadYamlDocuments(text, file_name, &result.problems);
   if (!result.problems.empty()) return result;
 
@@ -139,15 +148,22 @@ SpecParseResult ParseJobSpecs(std::string_view text, const std::string& file_nam
 
   FieldReader reader(file_name, text, &result.problems);
   reader.set_broker_fields(options.broker_fields);
+  reader.set_supplied(&options.supplied_envs, &options.supplied_secrets);
   std::string default_name = spec_internal::DefaultJobName(file_name);
   std::vector<SourcePos> doc_pos;
   try {
+    // SkyPilot's chain DAG: a header document naming the chain, then its
+    // stages, each after the one before.
+    bool chain = spec_internal::ReadChainHeader(reader, jobs);
+    // Copied, not erased: assigning a yaml-cpp Node rewrites the node it refers to.
+    if (chain) jobs = std::vector<YAML::Node>(jobs.begin() + 1, jobs.end());
     for (const auto& doc : jobs) {
       JobSpec spec;
       spec_internal::ReadJobDocument(reader, doc, default_name, &spec);
       doc_pos.push_back(spec_internal::PosOf(doc));
       result.specs.push_back(std::move(spec));
     }
+    if (chain) spec_internal::ChainStages(&result.specs);
     spec_internal::CheckPipeline(reader, result.specs, doc_pos);
   } catch (const std::exception& e) {
     // The readers only use yaml-cpp's non-throwing accessors; this is a backstop.

@@ -25,6 +25,7 @@
 
 #include <cstddef>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -61,6 +62,10 @@ inline constexpr size_t kMaxSpecProblems = 1000;
 // which weighs each of them. `false` refuses them, for a caller that cannot.
 struct SpecParseOptions {
   bool broker_fields = true;
+  // envs and secrets written without a value (SkyPilot's "required at
+  // launch") that the launch gives (--env, --secret): not refused.
+  std::set<std::string> supplied_envs;
+  std::set<std::string> supplied_secrets;
 };
 
 // Parses and validates every document of `text`. `file_name` is used in the

@@ -250,7 +250,7 @@ TEST(SpecParserTest, AliasesCannotLoopOrExplode) {
 
 TEST(SpecParserTest, EveryProblemIsListedInFileOrder) {
   SpecParseResult result = ParseJobSpecs(
-      "name: BAD\n"
+      "name: -bad\n"
       "resources:\n"
       "  gpu_milli: 0\n"
       "  cpus: none\n"

@@ -29,8 +29,10 @@ constexpr const char* kDefaultMasterPort = "29500";
 // them, so they are recomputed inside the pod (or dropped, for the device plugin).
 const std::set<std::string>& PerRankEnv() {
   static const std::set<std::string> kNames = {
-      "RANK",        "LOCAL_RANK",           "SKYRUN_NODE_RANK", "SKYRUN_TASK_ID",       "SKYRUN_NODE_NAME",
-      "MASTER_ADDR", "CUDA_VISIBLE_DEVICES", "SKYRUN_NODE_IPS",  "SKYRUN_CHECKPOINT_DIR"};
+      "RANK", "LOCAL_RANK", "SKYRUN_NODE_RANK", "SKYRUN_TASK_ID", "SKYRUN_NODE_NAME", "MASTER_ADDR",
+      "CUDA_VISIBLE_DEVICES", "SKYRUN_NODE_IPS", "SKYRUN_CHECKPOINT_DIR",
+      // SkyPilot's names for the same values (controller/task_env.cc).
+      "SKYPILOT_NODE_RANK", "SKYPILOT_NODE_IPS", "SKYPILOT_NUM_NODES"};
   return kNames;
 }
 
@@ -38,7 +40,7 @@ const std::set<std::string>& PerRankEnv() {
 constexpr const char* kWrapper =
     "i=\"${VC_TASK_INDEX:-${SKYRUN_TASK_INDEX:-${HOSTNAME##*-}}}\"\n"
     "export SKYRUN_NODE_RANK=\"$((SKYRUN_RANK_OFFSET + i))\"\n"
-    "export RANK=\"$SKYRUN_NODE_RANK\"\n"
+    "export RANK=\"$SKYRUN_NODE_RANK\" SKYPILOT_NODE_RANK=\"$SKYRUN_NODE_RANK\"\n"
     "export SKYRUN_TASK_ID=\"$SKYRUN_JOB_ID-$RANK\"\n"
     "sh=/bin/sh; if [ -x /bin/bash ]; then sh=/bin/bash; fi\n"
     "if [ -n \"$1\" ]; then \"$sh\" -c \"$1\" || exit $?; fi\n"
@@ -338,6 +340,8 @@ Result<RenderedVolcanoJob> RenderVolcanoJob(const AttemptLaunch& launch,
     env["SKYRUN_NUM_NODES"] = std::to_string(total);
     env["WORLD_SIZE"] = std::to_string(total);
     env["SKYRUN_NODE_IPS"] = Join(pod_dns, "\n");
+    env["SKYPILOT_NUM_NODES"] = env["SKYRUN_NUM_NODES"];
+    env["SKYPILOT_NODE_IPS"] = env["SKYRUN_NODE_IPS"];
     env["MASTER_ADDR"] = master_addr;
     if (!env.count("MASTER_PORT")) env["MASTER_PORT"] = kDefaultMasterPort;
     env["LOCAL_RANK"] = "0";  // one task per pod

@@ -17,17 +17,15 @@ namespace fs = std::filesystem;
 // for its own idea of the placement) are not used for these. MASTER_PORT is
 // the job's own when its envs name one, else chosen by kMasterPortBlock.
 const std::set<std::string>& RuntimeEnv() {
-  static const std::set<std::string> kKeys = {"RANK",
-                                              "SKYRUN_NODE_RANK",
-                                              "WORLD_SIZE",
-                                              "SKYRUN_NUM_NODES",
-                                              "LOCAL_RANK",
-                                              "MASTER_ADDR",
-                                              "SKYRUN_NODE_IPS",
-                                              "CUDA_VISIBLE_DEVICES",
-                                              "SKYRUN_CHECKPOINT_DIR",
-                                              "SKYRUN_NODE_NAME",
-                                              "SKYRUN_ATTEMPT_DIR"};
+  static const std::set<std::string> kKeys = {
+      "RANK", "SKYRUN_NODE_RANK", "WORLD_SIZE", "SKYRUN_NUM_NODES", "LOCAL_RANK", "MASTER_ADDR",
+      "SKYRUN_NODE_IPS", "CUDA_VISIBLE_DEVICES", "SKYRUN_CHECKPOINT_DIR", "SKYRUN_NODE_NAME",
+      "SKYRUN_ATTEMPT_DIR",
+      // SkyPilot's names for the same (controller/task_env.cc).
+      "SKYPILOT_NODE_RANK", "SKYPILOT_NUM_NODES", "SKYPILOT_NODE_IPS",
+      // Slurm sets these itself (for a job read from an sbatch script).
+      "SLURM_JOB_ID", "SLURM_JOB_NAME", "SLURM_PROCID", "SLURM_LOCALID", "SLURM_NODEID", "SLURM_NNODES",
+      "SLURM_NTASKS", "SLURM_JOB_NUM_NODES", "SLURM_JOB_NODELIST"};
   return kKeys;
 }
 
@@ -228,6 +226,7 @@ skyrun_rank() {
   local skyrun_setup="" skyrun_run="" skyrun_image="" code=0
   export RANK=$rank SKYRUN_NODE_RANK=$rank LOCAL_RANK=$SLURM_LOCALID
   export WORLD_SIZE=$SLURM_NTASKS SKYRUN_NUM_NODES=$SLURM_NTASKS
+  export SKYPILOT_NODE_RANK=$rank SKYPILOT_NUM_NODES=$SLURM_NTASKS
   export SKYRUN_NODE_NAME="$SKYRUN_BACKEND/$node"
 @RANKS@  printf '{"rank":%s,"node":"%s","slurm_job_id":%s,"started_at":%(%s)T}\n' \
     "$rank" "$node" "$SLURM_JOB_ID" -1 >"$dir/rank.json"
@@ -492,7 +491,7 @@ Result<std::string> RenderSbatch(const AttemptLaunch& launch, const SbatchOption
   o << "SKYRUN_NODE_IPS=$(scontrol show node -o \"$SLURM_JOB_NODELIST\" 2>/dev/null |\n"
        "  sed -n 's/^NodeName=[^ ]* .*NodeAddr=\\([^ ]*\\).*/\\1/p')\n";
   o << "[ -n \"$SKYRUN_NODE_IPS\" ] || SKYRUN_NODE_IPS=$(scontrol show hostnames \"$SLURM_JOB_NODELIST\")\n";
-  o << "export SKYRUN_NODE_IPS\n";
+  o << "export SKYRUN_NODE_IPS SKYPILOT_NODE_IPS=\"$SKYRUN_NODE_IPS\"\n";
   o << "export MASTER_ADDR=${SKYRUN_NODE_IPS%%$'\\n'*}\n";
   o << kMasterPortBlock;
 
