@@ -74,8 +74,13 @@ std::vector<BrokerOffer> PoolBrokerOffers(const std::string& backend, const std:
 }
 
 bool UsesBrokerFields(const JobSpec& spec) {
-  return spec.resources.use_spot || spec.resources.max_hourly_cost || spec.budget_usd ||
-         spec.objective == "time" || !spec.inputs.empty();
+  // Not `budget` alone: on registered clusters the optimizer prices a node
+  // whole (a cluster offer is the node), so a small job's estimate would be
+  // the whole node's and a budget that pays for its share could never be
+  // placed. Without pools a budget is what stops the job when it is spent
+  // (controller/job_budget.cc) and what the tenant's budget admits.
+  return spec.resources.use_spot || spec.resources.max_hourly_cost || spec.objective == "time" ||
+         !spec.inputs.empty();
 }
 
 namespace {

@@ -23,7 +23,7 @@ namespace fs = std::filesystem;
 // File -> the fields refused (empty: validates unchanged). Why, per field:
 // service/ports: serving; file_mounts.X: storage buckets or object-storage
 // URIs (issue 13); envs.X/secrets.X: a value given at launch (--env/--secret);
-// disk_*/network_tier: disks are not scheduled; use_spot: spot capacity;
+// disk_*/network_tier: disks are not scheduled;
 // image_id: VM images; workdir (url/ref): git workdirs; execution,
 // primary_tasks: job groups; job_recovery: DYNAMIC_NODE_SET.
 const std::map<std::string, std::set<std::string>> kExpected = {
@@ -60,12 +60,11 @@ const std::map<std::string, std::set<std::string>> kExpected = {
     {"gemma-serve.yaml", {"service", "resources.ports", "resources.disk_tier"}},
     {"gpt2-data.yaml", {"file_mounts./cache"}},
     {"gpt2-train.yaml", {"resources.any_of[0].image_id", "file_mounts.'~/.cache/huggingface'"}},
-    {"llama-3_1-lora.yaml",
-     {"envs.HF_TOKEN", "resources.disk_tier", "resources.use_spot", "file_mounts./output"}},
+    {"llama-3_1-lora.yaml", {"envs.HF_TOKEN", "resources.disk_tier", "file_mounts./output"}},
     {"managed-job.yaml", {}},
     {"resnet-distributed-torch.yaml", {}},
-    {"spot-bert-qa.yaml", {"resources.use_spot", "file_mounts./checkpoint"}},
-    {"spot-lightning-cifar10.yaml", {"resources.use_spot", "file_mounts./checkpoint", "file_mounts.~/lit"}},
+    {"spot-bert-qa.yaml", {"file_mounts./checkpoint"}},
+    {"spot-lightning-cifar10.yaml", {"file_mounts./checkpoint", "file_mounts.~/lit"}},
     {"spot-torchelastic.yaml", {"file_mounts./checkpoint"}},
 };
 

@@ -90,13 +90,17 @@ TEST(SkyPilotFieldsTest, AnyOfPlacesOrGpusButNotPairs) {
                      "accelerators: A100:8}\nrun: x\n")
                 .find("pair places with GPUs"),
             std::string::npos);
-  // ordered: a preference only the broker's planner weighs.
+  // ordered: a preference the broker weighs (controller/broker.h); a caller
+  // without the broker's fields refuses it.
   std::string ordered =
       "resources:\n  ordered:\n    - infra: aws/us-east-1\n    - infra: aws/us-west-2\nrun: x\n";
-  EXPECT_NE(Problems(ordered).find("skyrun plan"), std::string::npos);
-  SpecParseOptions broker;
-  broker.broker_fields = true;
-  JobSpec planned = ParseOne(ordered, broker);
+  SpecParseOptions without;
+  without.broker_fields = false;
+  SpecParseResult refused = ParseJobSpecs(ordered, "task.yaml", without);
+  ASSERT_EQ(refused.problems.size(), 1u);
+  EXPECT_NE(refused.problems[0].ToString().find("skyrun plan"), std::string::npos)
+      << refused.problems[0].ToString();
+  JobSpec planned = ParseOne(ordered);
   EXPECT_TRUE(planned.resources.infra_ordered);
   EXPECT_EQ(planned.resources.infra, (std::vector<std::string>{"aws/us-east-1", "aws/us-west-2"}));
 }
