@@ -1,6 +1,7 @@
 #include <algorithm>
 
 #include "common/strings.h"
+#include "controller/broker.h"
 #include "controller/controller.h"
 #include "controller/pipeline.h"
 #include "uploads/upload_store.h"
@@ -51,6 +52,19 @@ Status Controller::CheckSubmission(const JobSpec& spec, const std::string& tenan
     nodes = nodes_cache_;
   }
   SKYRUN_RETURN_IF_ERROR(CheckPipeline(spec));
+  // The broker plans single jobs and gangs (brokering.cc): a ps-worker job
+  // would run with its broker fields unweighed, so it is refused with them.
+  if (spec.mode == JobMode::kPsWorker) {
+    bool broker = UsesBrokerFields(spec);
+    for (const Role& role : spec.roles)
+      broker = broker || role.resources.use_spot || role.resources.max_hourly_cost;
+    if (broker)
+      return FailedPrecondition(
+          "a ps-worker job cannot use the broker's fields (use_spot, max_hourly_cost, objective time, "
+          "inputs) "
+          "yet: placing parameter servers on on-demand and workers on spot capacity (Proteus) is not built; "
+          "remove them, or run the roles as separate jobs");
+  }
   // It must fit on a backend that can run it, on nodes its requirements
   // accept and whose policies accept it.
   JobSpec narrowed = spec;

@@ -105,5 +105,26 @@ TEST_F(ControllerBrokerTest, MaxHourlyCostKeepsJobsOffNodesAboveTheCap) {
   EXPECT_EQ(local.launched_nodes(), (std::vector<std::string>{"cheap", "cheap"}));
 }
 
+// The broker plans single jobs and gangs only: a ps-worker job whose role
+// asks for spot would run on whatever the scheduler picks, so it is refused
+// at submission with the reason (before, it was accepted and its use_spot
+// had no effect on a server without capacity pools).
+TEST_F(ControllerBrokerTest, APsWorkerJobWithBrokerFieldsIsRefusedWithTheReason) {
+  FakeDriver local(LocalBackend(), Nodes());
+  MakeController(&local);
+  JobRecord spot = test_support::JobRecordFromYaml(
+      "name: pw\nmode: ps-worker\nroles:\n  ps: {count: 1, resources: {cpus: 1}, run: x}\n"
+      "  worker: {count: 2, resources: {cpus: 1, use_spot: true}, run: x}\n",
+      tenant_);
+  Status refused = controller_->CheckSubmission(spot.spec);
+  EXPECT_FALSE(refused.ok());
+  EXPECT_NE(refused.message().find("Proteus"), std::string::npos) << refused.message();
+  JobRecord plain = test_support::JobRecordFromYaml(
+      "name: pw\nmode: ps-worker\nroles:\n  ps: {count: 1, resources: {cpus: 1}, run: x}\n"
+      "  worker: {count: 2, resources: {cpus: 1}, run: x}\n",
+      tenant_);
+  EXPECT_TRUE(controller_->CheckSubmission(plain.spec).ok());
+}
+
 }  // namespace
 }  // namespace skyrun
