@@ -153,6 +153,137 @@ std::string DescribeError(const RE2& re, std::string_view pattern) {
   return what;
 }
 
+// Characters with a meaning outside a class; any other printable ASCII
+// character stands for itself.
+bool IsMeta(char c) {
+  switch (c) {
+    case '\\':
+    case '.':
+    case '+':
+    case '*':
+    case '?':
+    case '(':
+    case ')':
+    case '[':
+    case ']':
+    case '{':
+    case '}':
+    case '|':
+    case '^':
+    case '$': return true;
+    default: return false;
+  }
+}
+
+char FoldAscii(char c) {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c + ('a' - 'A')) : c;
+}
+
+// Reads the literal character at pattern[*k] (printable ASCII that is not a
+// metacharacter, or a backslash and a metacharacter) into *out.
+bool ReadLiteralChar(std::string_view pattern, size_t* k, char* out) {
+  const char c = pattern[*k];
+  if (c == '\\') {
+    if (*k + 1 >= pattern.size() || !IsMeta(pattern[*k + 1])) return false;  // \d, \b, \x41, ...
+    *out = pattern[*k + 1];
+    *k += 2;
+    return true;
+  }
+  if (c < 0x20 || c > 0x7e || IsMeta(c)) return false;
+  *out = c;
+  ++*k;
+  return true;
+}
+
+// The plain strings a literal pattern stands for (see regex.h), or nothing
+// when it is not one. Only called on patterns RE2 accepted.
+std::vector<Regex::Literal> LiteralAlternatives(std::string_view p, const RegexOptions& options) {
+  if (options.multiline || options.extended) return {};
+  std::vector<Regex::Literal> out;
+  size_t k = 0;
+  for (;;) {  // one top-level alternative per round
+    std::vector<std::string> partial = {""};
+    bool at_start = false;
+    bool at_end = false;
+    if (k < p.size() && p[k] == '^') {
+      at_start = true;
+      ++k;
+    }
+    while (k < p.size() && p[k] != '|') {
+      if (p[k] == '$') {
+        ++k;
+        if (k < p.size() && p[k] != '|') return {};  // '$' only ends an alternative
+        at_end = true;
+        break;
+      }
+      if (p[k] == '(') {  // a group of literal alternatives, no quantifier
+        ++k;
+        if (p.substr(k).starts_with("?:")) k += 2;
+        std::vector<std::string> group = {""};
+        for (;;) {
+          if (k >= p.size()) return {};
+          if (p[k] == ')') {
+            ++k;
+            break;
+          }
+          if (p[k] == '|') {
+            group.emplace_back();
+            ++k;
+            continue;
+          }
+          char c = 0;
+          if (!ReadLiteralChar(p, &k, &c)) return {};
+          group.back() += c;
+        }
+        if (partial.size() * group.size() + out.size() > Regex::kMaxLiteralAlternatives) return {};
+        std::vector<std::string> expanded;
+        for (const std::string& a : partial) {
+          for (const std::string& b : group) expanded.push_back(a + b);
+        }
+        partial = std::move(expanded);
+        continue;
+      }
+      char c = 0;
+      if (!ReadLiteralChar(p, &k, &c)) return {};
+      for (std::string& a : partial) a += c;
+    }
+    if (partial.size() + out.size() > Regex::kMaxLiteralAlternatives) return {};
+    for (std::string& a : partial) {
+      if (options.ignore_case) {
+        for (char& c : a) c = FoldAscii(c);
+      }
+      out.push_back({std::move(a), at_start, at_end});
+    }
+    if (k >= p.size()) return out;
+    ++k;  // the '|'
+  }
+}
+
+// `text` at `at` spells `lower` (already folded) without regard to ASCII case.
+bool FoldedEqualAt(std::string_view text, size_t at, std::string_view lower) {
+  for (size_t j = 0; j < lower.size(); ++j) {
+    if (FoldAscii(text[at + j]) != lower[j]) return false;
+  }
+  return true;
+}
+
+bool ContainsLiteral(std::string_view text, const Regex::Literal& l, bool ignore_case) {
+  const std::string_view s = l.text;
+  if (s.size() > text.size()) return false;
+  if (l.at_start && l.at_end && s.size() != text.size()) return false;
+  if (!ignore_case) {
+    if (l.at_start) return text.starts_with(s) && (!l.at_end || text.size() == s.size());
+    if (l.at_end) return text.ends_with(s);
+    return text.find(s) != std::string_view::npos;
+  }
+  if (l.at_start) return FoldedEqualAt(text, 0, s);
+  if (l.at_end) return FoldedEqualAt(text, text.size() - s.size(), s);
+  for (size_t at = 0; at + s.size() <= text.size(); ++at) {
+    if (FoldedEqualAt(text, at, s)) return true;
+  }
+  return false;
+}
+
 Result<std::unique_ptr<RE2>> Build(std::string_view pattern, const RegexOptions& options) {
   auto re = std::make_unique<RE2>(Re2Pattern(pattern, options), ToRe2Options(options));
   if (!re->ok()) return InvalidArgument(DescribeError(*re, pattern));
@@ -183,7 +314,10 @@ Result<RegexOptions> ParseRegexOptions(std::string_view letters) {
 }
 
 Regex::Regex(std::string pattern, RegexOptions options, std::unique_ptr<re2::RE2> re)
-    : pattern_(std::move(pattern)), options_(options), re_(std::move(re)) {}
+    : pattern_(std::move(pattern)),
+      options_(options),
+      re_(std::move(re)),
+      literals_(LiteralAlternatives(pattern_, options_)) {}
 Regex::Regex(Regex&&) noexcept = default;
 Regex& Regex::operator=(Regex&&) noexcept = default;
 Regex::~Regex() = default;
@@ -199,7 +333,15 @@ Status Regex::Validate(std::string_view pattern, RegexOptions options) {
   return re.ok() ? Status::Ok() : re.status();
 }
 
+bool Regex::SearchLiterals(std::string_view text) const {
+  for (const Literal& l : literals_) {
+    if (ContainsLiteral(text, l, options_.ignore_case)) return true;
+  }
+  return false;
+}
+
 bool Regex::Search(std::string_view text) const {
+  if (!literals_.empty()) return SearchLiterals(text);
   return re_->Match(re2::StringPiece(text.data(), text.size()), 0, text.size(), RE2::UNANCHORED, nullptr, 0);
 }
 

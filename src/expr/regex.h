@@ -19,6 +19,15 @@
 //
 // Search semantics, as in ClassAds: true when the pattern matches anywhere in
 // the text; anchor with ^...$ for a whole-string match.
+//
+// Literal patterns skip RE2 in Search(): a pattern that is only printable
+// ASCII text, escaped metacharacters, '|' and groups of such alternatives,
+// with ^ / $ at the ends of top-level alternatives ("A100|H100",
+// "^(a100|h100)-"), and no m or x option, expands to at most
+// kMaxLiteralAlternatives plain strings that are searched for directly (ASCII
+// case folding under i, which is exact because the strings are ASCII). A call
+// to RE2 costs 60-70 ns on a short text; a literal search a few ns. RE2 still
+// compiles every pattern (errors, Substitute()).
 // Callers: the compiler (constant patterns), EvalScratch (patterns read from
 // an ad), the type checker (Validate). Thread-safety: a compiled Regex is
 // immutable and Search() may run concurrently (RE2 guards its DFA cache).
@@ -28,6 +37,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/status.h"
 
@@ -53,6 +63,10 @@ Result<RegexOptions> ParseRegexOptions(std::string_view letters);
 
 class Regex {
  public:
+  // Literal patterns with more alternatives than this (after expanding
+  // groups) go to RE2.
+  static constexpr size_t kMaxLiteralAlternatives = 32;
+
   // RE2's memory budget for one pattern: its compiled program and its DFA
   // cache. A pattern whose program alone does not fit is refused; a DFA that
   // outgrows the rest is rebuilt or replaced by NFA simulation (still linear).
@@ -83,13 +97,26 @@ class Regex {
 
   const std::string& pattern() const { return pattern_; }
   const RegexOptions& options() const { return options_; }
+  // True when Search() matches literal strings instead of calling RE2 (see
+  // the header comment); for tests and the benchmark.
+  bool is_literal() const { return !literals_.empty(); }
+
+  // One expanded alternative of a literal pattern: `text` (lower-cased under
+  // option i), required at the start and/or the end of the searched text.
+  struct Literal {
+    std::string text;
+    bool at_start = false;
+    bool at_end = false;
+  };
 
  private:
   Regex(std::string pattern, RegexOptions options, std::unique_ptr<re2::RE2> re);
+  bool SearchLiterals(std::string_view text) const;
 
   std::string pattern_;
   RegexOptions options_;
-  std::unique_ptr<re2::RE2> re_;  // never null in a constructed Regex
+  std::unique_ptr<re2::RE2> re_;   // never null in a constructed Regex
+  std::vector<Literal> literals_;  // empty: not a literal pattern, RE2 searches
 };
 
 }  // namespace skyrun::expr

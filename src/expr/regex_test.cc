@@ -1,6 +1,7 @@
 #include "expr/regex.h"
 
 #include <gtest/gtest.h>
+#include <re2/re2.h>
 
 #include <functional>
 #include <random>
@@ -174,6 +175,86 @@ TEST(RegexTest, AgreesWithStdRegexOnRandomPatterns) {
     }
   }
   EXPECT_EQ(compared, 12000);
+}
+
+TEST(RegexTest, LiteralPatternsSkipRe2) {
+  auto literal = [](const char* pattern, const char* options = "") {
+    auto re = Regex::Compile(pattern, *ParseRegexOptions(options));
+    EXPECT_TRUE(re.ok()) << pattern;
+    return re.ok() && re->is_literal();
+  };
+  EXPECT_TRUE(literal("A100|H100"));
+  EXPECT_TRUE(literal("^(a100|h100)-", "i"));
+  EXPECT_TRUE(literal("^A100$"));
+  EXPECT_TRUE(literal("a\\.b(?:c|d)(e|)$|^x"));
+  EXPECT_TRUE(literal(""));
+  EXPECT_FALSE(literal("A10."));
+  EXPECT_FALSE(literal("a*"));
+  EXPECT_FALSE(literal("(a|b)+"));
+  EXPECT_FALSE(literal("(?i)a100"));
+  EXPECT_FALSE(literal("\\d"));
+  EXPECT_FALSE(literal("a{,"));
+  EXPECT_FALSE(literal("a^b"));
+  EXPECT_FALSE(literal("a$b"));
+  EXPECT_FALSE(literal("((a))"));
+  EXPECT_FALSE(literal("caf\xe9"));
+  EXPECT_FALSE(literal("A100", "m"));
+  EXPECT_FALSE(literal("A100", "x"));
+  // Past kMaxLiteralAlternatives after expanding the groups: RE2.
+  EXPECT_FALSE(literal("(a|b)(c|d)(e|f)(g|h)(i|j)(k|l)"));
+  EXPECT_TRUE(literal("(a|b)(c|d)(e|f)(g|h)(i|j)"));
+}
+
+TEST(RegexTest, LiteralSearchAgreesWithRe2) {
+  // Random literal-looking patterns against texts with case variants,
+  // newlines (RE2's $ is the end of the text, not before a last newline) and
+  // Latin-1 letters (0xC1/0xE1, which RE2 folds into each other under i): the
+  // literal search must answer as RE2 does, with the same options.
+  std::mt19937 rng(20261202);  // fixed: the same cases every run
+  auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<unsigned>(n)); };
+  const char* atoms[] = {"a", "A", "b", "1", "-", "\\.", ".", "\\(", " ", "a*"};
+  auto word = [&] {
+    std::string w;
+    for (int n = pick(4); n > 0; --n) w += atoms[pick(9 + (pick(8) == 0))];  // rarely "a*": not literal
+    return w;
+  };
+  int literal = 0;
+  int compared = 0;
+  for (int k = 0; k < 3000; ++k) {
+    std::string pattern;
+    for (int alt = pick(3); alt >= 0; --alt) {
+      if (!pattern.empty()) pattern += "|";
+      if (pick(3) == 0) pattern += "^";
+      pattern += word();
+      if (pick(3) == 0) {
+        pattern += pick(2) ? "(?:" : "(";
+        for (int g = pick(3); g >= 0; --g) pattern += word() + (g ? "|" : "");
+        pattern += ")" + word();
+      }
+      if (pick(3) == 0) pattern += "$";
+    }
+    const bool ignore_case = pick(2) == 0;
+    RegexOptions options;
+    options.ignore_case = ignore_case;
+    auto re = Regex::Compile(pattern, options);
+    ASSERT_TRUE(re.ok()) << pattern << ": " << re.status().message();
+    literal += re->is_literal() ? 1 : 0;
+    RE2::Options o;
+    o.set_encoding(RE2::Options::EncodingLatin1);
+    o.set_case_sensitive(!ignore_case);
+    o.set_log_errors(false);
+    RE2 reference(pattern, o);
+    ASSERT_TRUE(reference.ok()) << pattern;
+    for (int t = 0; t < 12; ++t) {
+      std::string text;
+      for (int n = pick(9); n > 0; --n) text.push_back("aAb1-. (\n\xC1\xE1"[pick(11)]);
+      ASSERT_EQ(re->Search(text), RE2::PartialMatch(text, reference))
+          << "pattern '" << pattern << "' text '" << text << "' i=" << ignore_case;
+      ++compared;
+    }
+  }
+  EXPECT_EQ(compared, 36000);
+  EXPECT_GT(literal, 1000);  // many cases exercise the literal search
 }
 
 TEST(RegexTest, ErrorsSayWhatAndWhere) {
