@@ -46,6 +46,15 @@ bool Explanations::Has(const std::string& request, const Fleet& fleet) const {
   return false;
 }
 
+bool Explanations::FitLastTime(const std::string& request, const Fleet& fleet) const {
+  for (const Slot& s : slots_) {
+    if (s.fleet != fleet.instance_id()) continue;
+    auto it = s.entries.find(request);
+    return it != s.entries.end() && it->second.fits > 0;
+  }
+  return false;
+}
+
 Explanations::Entry& Explanations::Update(const std::string& request, const Fleet& fleet, const Judge& judge,
                                           const LazyText& text) {
   ++tick_;
@@ -82,7 +91,12 @@ Explanations::Entry& Explanations::Update(const std::string& request, const Flee
   e.count.resize(static_cast<size_t>(nclasses), 0);
   e.by_shape.resize(static_cast<size_t>(fleet.shape_count()), -1);
   if (all) {
-    for (int ci = 0; ci < nclasses; ++ci) Set(e, ci, fleet, judge(ci), text);
+    // A class without nodes says nothing (kSkipped, as assigned above): only
+    // those with nodes are judged. The order does not matter: Text orders
+    // groups by their nodes, and a key or shape names the same text on
+    // every class.
+    for (const Fleet::Level& level : fleet.levels())
+      for (int ci : level.classes) Set(e, ci, fleet, judge(ci), text);
   } else {
     ++update_;
     stamp_.resize(static_cast<size_t>(nclasses), 0);

@@ -64,6 +64,9 @@ class Explanations {
   struct Entry;
   // Whether `request` has an entry on `fleet` (made by an earlier Update).
   bool Has(const std::string& request, const Fleet& fleet) const;
+  // Whether `request`'s entry on `fleet` had a class that fit when it was
+  // last brought up to date (false without an entry).
+  bool FitLastTime(const std::string& request, const Fleet& fleet) const;
   // The entry for `request` on `fleet`, made or brought up to date.
   Entry& Update(const std::string& request, const Fleet& fleet, const Judge& judge, const LazyText& text);
   // Whether some class may take the task (then search; else it waits).

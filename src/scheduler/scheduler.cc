@@ -280,7 +280,17 @@ std::optional<Scheduler::Candidate> Scheduler::BestNode(const TaskContext& ctx, 
   }
 
   const std::vector<Fleet::NodeClass>& classes = fleet.classes();
-  for (int ci = 0; ci < static_cast<int>(classes.size()); ++ci) {
+  // Explaining walks every class in index order (a why-not group shows the
+  // first nodes met); a search only the classes with nodes, in any order
+  // (the best is chosen by score, then by the lowest node).
+  visit_.clear();
+  if (why) {
+    for (int ci = 0; ci < static_cast<int>(classes.size()); ++ci) visit_.push_back(ci);
+  } else {
+    for (const Fleet::Level& level : fleet.levels())
+      visit_.insert(visit_.end(), level.classes.begin(), level.classes.end());
+  }
+  for (int ci : visit_) {
     const Fleet::NodeClass& cls = classes[static_cast<size_t>(ci)];
     if (!why) {
       if (!may_fit(ci)) continue;
@@ -525,9 +535,19 @@ PlaceOutcome Scheduler::PlanOn(const PendingJob& job, const std::vector<TaskRequ
     const bool failed_before = !key.empty() && (job.matcher ? failed_with_expressions_.count(key) > 0
                                                             : explanations_.Has(key, fleet));
     std::optional<std::string> known;
-    if (failed_before && explanations_.Has(entry_key(), fleet)) known = Explain(ctx, fleet, shape_ok, entry);
     std::optional<Candidate> best;
-    if (!known) best = BestNode(ctx, fleet, shape_ok, nullptr);
+    bool searched = false;
+    if (failed_before && explanations_.Has(entry_key(), fleet)) {
+      // Some class could take it when it was last explained: most likely
+      // one still can, so search first and explain only when none does (the
+      // explanation's verdict decides nothing else).
+      if (explanations_.FitLastTime(entry, fleet)) {
+        best = BestNode(ctx, fleet, shape_ok, nullptr);
+        searched = true;
+      }
+      if (!best) known = Explain(ctx, fleet, shape_ok, entry);
+    }
+    if (!known && !searched) best = BestNode(ctx, fleet, shape_ok, nullptr);
     if (!best) {
       if (!known && !key.empty()) {
         if (job.matcher) {

@@ -155,6 +155,7 @@ class Scheduler {
   std::vector<std::pair<double, int>> level_order_;  // BestByLevel's levels, most promising first
   std::vector<uint32_t> class_seen_;                 // by class: seen_mark_ once judged in this search
   uint32_t seen_mark_ = 0;
+  std::vector<int> visit_;  // BestNode's classes to visit
   Explanations explanations_;
   // Keys of requests with expressions that found no room (their entries
   // are keyed by the shapes' verdicts too).
