@@ -278,6 +278,9 @@ int main(int argc, char** argv) {
     for (const Decision& x : d)
       digest.Add(x.kind == Decision::Kind::kPlace ? std::optional(x.placement) : std::nullopt, x.reason);
     std::printf("  CPU time %.2f s; decisions digest %016llx\n", cpu, digest.value());
+    size_t live = 0;
+    for (const Fleet::Level& level : fleet.levels()) live += level.classes.size();
+    std::printf("  %zu node classes made, %zu with nodes now\n", fleet.classes().size(), live);
     std::unordered_map<JobId, const PendingJob*> by_id;
     for (const PendingJob& p : queue.pending) by_id[p.id] = &p;
     std::vector<PendingJob> waiting;

@@ -244,8 +244,8 @@ class BestFit final : public DevicePicker, public ScorePlugin {
 
   // Pick takes one GPU for a share (none when it lands on a used one), the
   // count of one model option for whole GPUs: the node is left with at
-  // least idle - most idle GPUs, and never less than 0 free CPU.
-  std::optional<double> BoundAtIdle(const TaskContext& ctx, int idle_gpus) const override {
+  // least idle - most idle GPUs, and free_cpu - the task's CPUs free CPU.
+  std::optional<double> BoundAtIdle(const TaskContext& ctx, int idle_gpus, int64_t free_cpu) const override {
     const ResourceRequest& req = ctx.task->resources;
     int most = 0, fewest = 0;
     if (req.gpu_milli > 0) {
@@ -261,7 +261,8 @@ class BestFit final : public DevicePicker, public ScorePlugin {
       if (first && !req.accelerators.empty()) return -std::numeric_limits<double>::infinity();
     }
     if (idle_gpus < fewest) return -std::numeric_limits<double>::infinity();
-    return -(static_cast<double>(std::max(0, idle_gpus - most)) * 1e9);
+    int64_t cpu_after = std::max<int64_t>(0, free_cpu - req.cpus_milli);
+    return -(static_cast<double>(std::max(0, idle_gpus - most)) * 1e9 + static_cast<double>(cpu_after));
   }
 
  private:

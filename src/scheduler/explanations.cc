@@ -46,8 +46,17 @@ bool Explanations::Has(const std::string& request, const Fleet& fleet) const {
   return false;
 }
 
-Explanations::Entry& Explanations::Update(const std::string& request, const Fleet& fleet,
-                                          const Judge& judge) {
+bool Explanations::FitLastTime(const std::string& request, const Fleet& fleet) const {
+  for (const Slot& s : slots_) {
+    if (s.fleet != fleet.instance_id()) continue;
+    auto it = s.entries.find(request);
+    return it != s.entries.end() && it->second.fits > 0;
+  }
+  return false;
+}
+
+Explanations::Entry& Explanations::Update(const std::string& request, const Fleet& fleet, const Judge& judge,
+                                          const LazyText& text) {
   ++tick_;
   Slot* slot = nullptr;
   for (Slot& s : slots_)
@@ -66,13 +75,28 @@ Explanations::Entry& Explanations::Update(const std::string& request, const Flee
   bool all = e.fresh || !fleet.ClassesChangedSince(e.journal, &changed_) ||
              changed_.size() >= static_cast<size_t>(nclasses);
   if (all) {
-    e = Entry{};
+    // Afresh, keeping what was allocated.
     e.fresh = false;
+    e.fits = 0;
+    e.total = 0;
+    e.groups.clear();
+    e.by_key.clear();
+    e.by_text.clear();
+    e.by_keyed_text.clear();
+    e.group.assign(static_cast<size_t>(nclasses), kSkipped);
+    e.count.assign(static_cast<size_t>(nclasses), 0);
+    e.by_shape.assign(static_cast<size_t>(fleet.shape_count()), -1);
   }
   e.group.resize(static_cast<size_t>(nclasses), kSkipped);
   e.count.resize(static_cast<size_t>(nclasses), 0);
+  e.by_shape.resize(static_cast<size_t>(fleet.shape_count()), -1);
   if (all) {
-    for (int ci = 0; ci < nclasses; ++ci) Set(e, ci, fleet, judge(ci));
+    // A class without nodes says nothing (kSkipped, as assigned above): only
+    // those with nodes are judged. The order does not matter: Text orders
+    // groups by their nodes, and a key or shape names the same text on
+    // every class.
+    for (const Fleet::Level& level : fleet.levels())
+      for (int ci : level.classes) Set(e, ci, fleet, judge(ci), text);
   } else {
     ++update_;
     stamp_.resize(static_cast<size_t>(nclasses), 0);
@@ -80,14 +104,20 @@ Explanations::Entry& Explanations::Update(const std::string& request, const Flee
       uint64_t& s = stamp_[static_cast<size_t>(ci)];
       if (s == update_) continue;
       s = update_;
-      Set(e, ci, fleet, judge(ci));
+      Set(e, ci, fleet, judge(ci), text);
     }
   }
   e.journal = fleet.journal_end();
   return e;
 }
 
-void Explanations::Set(Entry& e, int ci, const Fleet& fleet, Verdict v) {
+int32_t Explanations::TextGroup(Entry& e, std::string text) {
+  auto [it, added] = e.by_text.try_emplace(std::move(text), static_cast<int32_t>(e.groups.size()));
+  if (added) e.groups.push_back({0, false, it->first});
+  return it->second;
+}
+
+void Explanations::Set(Entry& e, int ci, const Fleet& fleet, Verdict v, const LazyText& text) {
   const size_t c = static_cast<size_t>(ci);
   // Take back what the class said before.
   int32_t old = e.group[c];
@@ -111,10 +141,31 @@ void Explanations::Set(Entry& e, int ci, const Fleet& fleet, Verdict v) {
       g = it->second;
       break;
     }
-    case Verdict::Kind::kText: {
-      auto [it, added] = e.by_text.try_emplace(std::move(v.text), static_cast<int32_t>(e.groups.size()));
-      if (added) e.groups.push_back({0, false, it->first});
-      g = it->second;
+    case Verdict::Kind::kText: g = TextGroup(e, std::move(v.text)); break;
+    case Verdict::Kind::kKeyedText:
+    case Verdict::Kind::kShapeText: {
+      const bool by_shape = v.kind == Verdict::Kind::kShapeText;
+      int32_t* known = nullptr;
+      if (by_shape) {
+        known = &e.by_shape[static_cast<size_t>(v.shape)];
+      } else if (auto it = e.by_keyed_text.find(v.key); it != e.by_keyed_text.end()) {
+        known = &it->second;
+      }
+      if (known && *known >= 0) {
+        g = *known;
+        break;
+      }
+      std::optional<std::string> t = text(ci, v);
+      if (!t) {  // it fits after all
+        e.group[c] = kFitting;
+        ++e.fits;
+        return;
+      }
+      g = TextGroup(e, std::move(*t));
+      if (by_shape)
+        *known = g;
+      else
+        e.by_keyed_text.emplace(v.key, g);
       break;
     }
   }

@@ -20,6 +20,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -42,22 +43,32 @@ std::string FormatWhyGroups(const Fleet& fleet, const std::vector<WhyGroupText>&
 class Explanations {
  public:
   // What one class says about the task.
+  // kKeyedText and kShapeText name a text that other keys or shapes may
+  // share: it is written once per key (per shape) and entry, on the first
+  // class met with it, and grouped by the text.
   struct Verdict {
-    enum class Kind { kSkip, kFits, kKey, kText };
+    enum class Kind { kSkip, kFits, kKey, kText, kKeyedText, kShapeText };
     Kind kind = Kind::kSkip;
-    ReasonKey key;     // kKey: a key naming its text alone
+    ReasonKey key;     // kKey: a key naming its text alone; kKeyedText: a key of one text
     std::string text;  // kText
+    int shape = 0;     // kShapeText: the class's shape says why (its filters' reason)
   };
   // Judges class `ci` of the fleet as it is now.
   using Judge = std::function<Verdict(int ci)>;
   // The text of a key, read on a node of class `ci` that has it now.
   using KeyText = std::function<std::string(int ci)>;
+  // The text of class ci's kKeyedText or kShapeText verdict; nullopt when the
+  // class fits after all (a key met first on it is then not kept).
+  using LazyText = std::function<std::optional<std::string>(int ci, const Verdict& v)>;
 
   struct Entry;
   // Whether `request` has an entry on `fleet` (made by an earlier Update).
   bool Has(const std::string& request, const Fleet& fleet) const;
+  // Whether `request`'s entry on `fleet` had a class that fit when it was
+  // last brought up to date (false without an entry).
+  bool FitLastTime(const std::string& request, const Fleet& fleet) const;
   // The entry for `request` on `fleet`, made or brought up to date.
-  Entry& Update(const std::string& request, const Fleet& fleet, const Judge& judge);
+  Entry& Update(const std::string& request, const Fleet& fleet, const Judge& judge, const LazyText& text);
   // Whether some class may take the task (then search; else it waits).
   static bool AnyFits(const Entry& e);
   // Why the task waits; "" when no class counted a node.
@@ -84,12 +95,16 @@ class Explanations {
     std::vector<Group> groups;
     std::unordered_map<ReasonKey, int32_t, KeyHash> by_key;
     std::unordered_map<std::string, int32_t> by_text;
+    std::unordered_map<ReasonKey, int32_t, KeyHash> by_keyed_text;  // kKeyedText's group
+    std::vector<int32_t> by_shape;                                  // kShapeText's group, -1 unknown
   };
   static constexpr int32_t kSkipped = -1;
   static constexpr int32_t kFitting = -2;
 
  private:
-  static void Set(Entry& e, int ci, const Fleet& fleet, Verdict v);
+  static void Set(Entry& e, int ci, const Fleet& fleet, Verdict v, const LazyText& text);
+  // The group of a text, made when new.
+  static int32_t TextGroup(Entry& e, std::string text);
 
   // One fleet object's entries (a cycle uses the fleet and, for
   // reservations, an empty copy of it: two are kept).

@@ -100,7 +100,8 @@ void Fleet::SetNodes(std::vector<Node> nodes) {
   shape_models_.clear();
   classes_.clear();
   lowest_.clear();
-  classes_by_idle_.clear();
+  levels_.clear();
+  live_pos_.clear();
   class_index_.clear();
   // Class indices are given out afresh: no earlier position holds.
   journal_base_ = journal_end() + 1;
@@ -267,6 +268,17 @@ void Fleet::Unclassify(NodeIndex i) {
     cls.members.erase({FreeCpu(i).raw(), i});
     cls.most_free_cpu = cls.members.empty() ? 0 : cls.members.rbegin()->first;
     if (lowest_[c] == i) lowest_[c] = kNoNode;
+    Level& level = levels_[static_cast<size_t>(cls.idle_gpus)];
+    level.nodes.erase({FreeCpu(i).raw(), i});
+    if (cls.members.empty()) {
+      // Out of its level's list: the last one takes its place.
+      int32_t& pos = live_pos_[static_cast<size_t>(c)];
+      int last = level.classes.back();
+      level.classes[static_cast<size_t>(pos)] = last;
+      live_pos_[static_cast<size_t>(last)] = pos;
+      level.classes.pop_back();
+      pos = -1;
+    }
     Note(c);
   }
   class_of_[i] = -1;
@@ -296,11 +308,17 @@ void Fleet::Classify(NodeIndex i) {
     cls.idle_gpus = idle_gpus_[i];
     cls.most_gpu_free = used.empty() ? 0 : kMilliPerUnit - least_used;
     lowest_.push_back(i);
+    live_pos_.push_back(-1);
     size_t idle = static_cast<size_t>(idle_gpus_[i]);
-    if (classes_by_idle_.size() <= idle) classes_by_idle_.resize(idle + 1);
-    classes_by_idle_[idle].push_back(c);
+    if (levels_.size() <= idle) levels_.resize(idle + 1);
   }
   NodeClass& cls = classes_[static_cast<size_t>(c)];
+  Level& level = levels_[static_cast<size_t>(cls.idle_gpus)];
+  if (cls.members.empty()) {
+    live_pos_[static_cast<size_t>(c)] = static_cast<int32_t>(level.classes.size());
+    level.classes.push_back(c);
+  }
+  level.nodes.insert({FreeCpu(i).raw(), i});
   // An empty class's lowest is kNoNode; a stale one stays stale.
   NodeIndex& lowest = lowest_[static_cast<size_t>(c)];
   if (cls.members.empty() || (lowest != kNoNode && i < lowest)) lowest = i;

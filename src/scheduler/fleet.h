@@ -135,9 +135,16 @@ class Fleet {
   bool ClassesChangedSince(uint64_t position, std::vector<int>* out) const;
 
   const std::vector<NodeClass>& classes() const { return classes_; }
-  // Class indices by the idle GPUs their nodes have (bookings are part of a
-  // class, so a class never changes level); classes may be empty.
-  const std::vector<std::vector<int>>& classes_by_idle() const { return classes_by_idle_; }
+  // The fleet by the idle GPUs its nodes have (bookings are part of a class,
+  // so a class never changes level): the level's classes that have members
+  // (in no particular order), and its nodes by (free milli-CPU, index), so a
+  // search can visit a level's nodes from the tightest on CPU that fits.
+  struct Level {
+    std::vector<int> classes;
+    std::set<std::pair<int64_t, NodeIndex>> nodes;
+  };
+  // Indexed by idle GPUs; a level may be empty.
+  const std::vector<Level>& levels() const { return levels_; }
   int ClassOf(NodeIndex i) const { return class_of_[i]; }
   // The lowest index among class c's nodes (kNoNode when it has none); kept
   // lazily: worked out again only after that node left the class.
@@ -167,7 +174,8 @@ class Fleet {
   std::unordered_map<std::string, int> shape_index_;
   std::vector<NodeClass> classes_;
   mutable std::vector<NodeIndex> lowest_;  // by class; kNoNode when stale or empty
-  std::vector<std::vector<int>> classes_by_idle_;
+  std::vector<Level> levels_;
+  std::vector<int32_t> live_pos_;  // by class: its position in its level's classes, -1 when empty
   std::unordered_map<std::string, int> class_index_;
   uint64_t generation_ = 1;
 

@@ -128,12 +128,16 @@ class ScorePlugin : public virtual Plugin {
   // True when Score gives every node the same answer for this task: the
   // plugin then cannot change which node wins.
   virtual bool Uniform(const TaskContext&) const { return false; }
-  // An upper bound on Score for any node that has `idle_gpus` idle GPUs
-  // before the task, when this plugin is also the profile's device picker;
+  // An upper bound on Score for any node that has `idle_gpus` idle GPUs and
+  // at least `free_cpu` milli-CPU free before the task, when this plugin is
+  // also the profile's device picker; never higher for more free CPU;
   // -infinity when no such node can take the task; nullopt when the plugin
   // knows no bound. Lets the scheduler visit node classes from the most
-  // promising and stop when no class left can beat the best found.
-  virtual std::optional<double> BoundAtIdle(const TaskContext&, int idle_gpus) const { return std::nullopt; }
+  // promising level, and a level's nodes from the least free CPU up, and
+  // stop when nothing left can beat the best found.
+  virtual std::optional<double> BoundAtIdle(const TaskContext&, int idle_gpus, int64_t free_cpu) const {
+    return std::nullopt;
+  }
 };
 
 class ReservePlugin : public virtual Plugin {

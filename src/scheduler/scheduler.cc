@@ -103,10 +103,10 @@ Result<Scheduler> Scheduler::Create(const ProfileSpec& spec) {
   return Scheduler(std::move(p));
 }
 
-template <typename MayFit, typename Tightest>
+template <typename MayFit, typename Tightest, typename Eligible>
 std::optional<Scheduler::Candidate> Scheduler::BestByLevel(const TaskContext& ctx, Fleet& fleet,
                                                            const MayFit& may_fit, const Tightest& tightest,
-                                                           size_t first_filter) {
+                                                           const Eligible& eligible, size_t first_filter) {
   // Only when one score decides: the others give every node the same (their
   // normalised value is then a constant), so the weighted total orders nodes
   // as that score's raw value does, ties to the lowest node index. It must
@@ -119,45 +119,77 @@ std::optional<Scheduler::Candidate> Scheduler::BestByLevel(const TaskContext& ct
     deciding = score;
   }
   if (!deciding || deciding->Name() != profile_.device_picker->Name()) return std::nullopt;
-  const std::vector<std::vector<int>>& levels = fleet.classes_by_idle();
-  std::vector<std::pair<double, int>> order;  // (bound, idle GPUs), most promising first
+  const int64_t req_cpu = ctx.task->resources.cpus_milli;
+  const MemoryMiB req_mem(ctx.task->resources.memory_mib);
+  const std::vector<Fleet::Level>& levels = fleet.levels();
+  level_order_.clear();  // (bound, idle GPUs), most promising first
   for (size_t idle = 0; idle < levels.size(); ++idle) {
-    std::optional<double> bound = deciding->BoundAtIdle(ctx, static_cast<int>(idle));
+    // No node that fits has less free CPU than the task asks.
+    std::optional<double> bound = deciding->BoundAtIdle(ctx, static_cast<int>(idle), req_cpu);
     if (!bound) return std::nullopt;
-    if (*bound > -std::numeric_limits<double>::infinity() && !levels[idle].empty())
-      order.push_back({*bound, static_cast<int>(idle)});
+    if (*bound > -std::numeric_limits<double>::infinity() && !levels[idle].classes.empty())
+      level_order_.push_back({*bound, static_cast<int>(idle)});
   }
-  std::stable_sort(order.begin(), order.end(),
+  std::stable_sort(level_order_.begin(), level_order_.end(),
                    [](const auto& a, const auto& b) { return a.first > b.first; });
+  if (class_seen_.size() < fleet.classes().size()) class_seen_.resize(fleet.classes().size(), 0);
+  if (++seen_mark_ == 0) {  // wrapped: no class may look seen
+    std::fill(class_seen_.begin(), class_seen_.end(), 0);
+    seen_mark_ = 1;
+  }
 
   Candidate best;
   best.node = kNoNode;
   double best_score = 0;
-  for (const auto& [bound, idle] : order) {
+  // Class ci's tightest node `rep` (on CPU, with the memory, may take a rank).
+  auto consider = [&](NodeIndex rep) {
+    for (size_t k = first_filter; k < profile_.filters.size(); ++k)
+      if (!profile_.filters[k]->Filter(ctx, fleet, rep, nullptr)) return;
+    std::optional<DeviceChoice> choice = profile_.device_picker->Pick(*ctx.task, fleet, rep, nullptr);
+    if (!choice) return;
+    std::optional<double> raw = deciding->Score(ctx, fleet, rep, *choice);
+    double s = raw ? *raw : -std::numeric_limits<double>::infinity();
+    if (best.node == kNoNode || s > best_score || (s == best_score && rep < best.node)) {
+      best.node = rep;
+      best.choice = std::move(*choice);
+      best_score = s;
+    }
+  };
+  for (const auto& [bound, idle] : level_order_) {
     // No node left can beat (or tie) the best: every later level's bound is lower.
     if (best.node != kNoNode && bound < best_score) break;
-    for (int ci : levels[static_cast<size_t>(idle)]) {
-      if (!may_fit(ci)) continue;
-      bool any_eligible = false;
-      NodeIndex rep = tightest(fleet.classes()[static_cast<size_t>(ci)], &any_eligible);
-      if (rep == kNoNode) continue;
-      bool pass = true;
-      for (size_t k = first_filter; k < profile_.filters.size(); ++k) {
-        if (!profile_.filters[k]->Filter(ctx, fleet, rep, nullptr)) {
-          pass = false;
-          break;
-        }
+    const Fleet::Level& level = levels[static_cast<size_t>(idle)];
+    if (level.nodes.size() > kNodesPerClassForClassWalk * level.classes.size()) {
+      // Few classes of many nodes each: judge each class on its tightest node.
+      for (int ci : level.classes) {
+        if (!may_fit(ci)) continue;
+        bool any_eligible = false;
+        NodeIndex rep = tightest(fleet.classes()[static_cast<size_t>(ci)], &any_eligible);
+        if (rep != kNoNode) consider(rep);
       }
-      if (!pass) continue;
-      std::optional<DeviceChoice> choice = profile_.device_picker->Pick(*ctx.task, fleet, rep, nullptr);
-      if (!choice) continue;
-      std::optional<double> raw = deciding->Score(ctx, fleet, rep, *choice);
-      double s = raw ? *raw : -std::numeric_limits<double>::infinity();
-      if (best.node == kNoNode || s > best_score || (s == best_score && rep < best.node)) {
-        best.node = rep;
-        best.choice = std::move(*choice);
-        best_score = s;
+      continue;
+    }
+    // The level's nodes from the tightest on CPU that may fit: a class's
+    // first node met that may take a rank and has the memory is the one
+    // `tightest` would pick, so each class is judged on that node, once;
+    // and once the bound for the free CPU met is below the best, no node
+    // left in the level can beat it (or tie it: those come later by index).
+    for (auto it = level.nodes.lower_bound({req_cpu, 0}); it != level.nodes.end(); ++it) {
+      const auto [free_cpu, n] = *it;
+      if (best.node != kNoNode) {
+        std::optional<double> b = deciding->BoundAtIdle(ctx, idle, free_cpu);
+        if (b && *b < best_score) break;
       }
+      const int ci = fleet.ClassOf(n);
+      uint32_t& seen = class_seen_[static_cast<size_t>(ci)];
+      if (seen == seen_mark_) continue;
+      if (!may_fit(ci)) {
+        seen = seen_mark_;
+        continue;
+      }
+      if (!eligible(n) || fleet.FreeMemory(n) < req_mem) continue;
+      seen = seen_mark_;
+      consider(n);
     }
   }
   return best;  // node kNoNode: no node has room
@@ -241,14 +273,24 @@ std::optional<Scheduler::Candidate> Scheduler::BestNode(const TaskContext& ctx, 
   const bool explain_by_key = why && shape_filters == profile_.filters.size();
 
   if (!node_specific && !why) {
-    if (std::optional<Candidate> c = BestByLevel(ctx, fleet, may_fit, tightest, shape_filters)) {
+    if (std::optional<Candidate> c = BestByLevel(ctx, fleet, may_fit, tightest, eligible, shape_filters)) {
       if (c->node == kNoNode) return std::nullopt;
       return c;
     }
   }
 
   const std::vector<Fleet::NodeClass>& classes = fleet.classes();
-  for (int ci = 0; ci < static_cast<int>(classes.size()); ++ci) {
+  // Explaining walks every class in index order (a why-not group shows the
+  // first nodes met); a search only the classes with nodes, in any order
+  // (the best is chosen by score, then by the lowest node).
+  visit_.clear();
+  if (why) {
+    for (int ci = 0; ci < static_cast<int>(classes.size()); ++ci) visit_.push_back(ci);
+  } else {
+    for (const Fleet::Level& level : fleet.levels())
+      visit_.insert(visit_.end(), level.classes.begin(), level.classes.end());
+  }
+  for (int ci : visit_) {
     const Fleet::NodeClass& cls = classes[static_cast<size_t>(ci)];
     if (!why) {
       if (!may_fit(ci)) continue;
@@ -419,43 +461,41 @@ std::optional<std::string> Scheduler::Explain(const TaskContext& ctx, Fleet& fle
     return cls.members.rbegin()->second;
   };
   DevicePicker* picker = profile_.device_picker;
-  // Texts of keys that share theirs with others: written once per key.
-  std::unordered_map<ReasonKey, std::string, Explanations::KeyHash> key_text;
   auto judge = [&](int ci) {
     using Kind = Explanations::Verdict::Kind;
     Explanations::Verdict v;
     const Fleet::NodeClass& cls = fleet.classes()[static_cast<size_t>(ci)];
     if (cls.members.empty() || !shape_ok[static_cast<size_t>(cls.shape)]) return v;
     if (!shape_passes(cls.shape)) {
-      v.kind = Kind::kText;
-      v.text = shape_why[static_cast<size_t>(cls.shape)];
+      v.kind = Kind::kShapeText;
+      v.shape = cls.shape;
       return v;
     }
     NodeIndex rep = rep_of(ci);
     std::optional<ReasonKey> k = picker->WhyNot(ctx, fleet, rep);
-    if (k && picker->KeyNamesReason(*k)) {
-      v.kind = Kind::kKey;
+    if (k) {
+      // A key names one text (written once per key, by `text_of` below).
+      v.kind = picker->KeyNamesReason(*k) ? Kind::kKey : Kind::kKeyedText;
       v.key = *k;
       return v;
-    }
-    if (k) {
-      if (auto it = key_text.find(*k); it != key_text.end()) {
-        v.kind = Kind::kText;
-        v.text = it->second;
-        return v;
-      }
     }
     std::string why;
     if (picker->Pick(*ctx.task, fleet, rep, &why)) {
       v.kind = Kind::kFits;
       return v;
     }
-    if (k) key_text.emplace(*k, why);
     v.kind = Kind::kText;
     v.text = std::move(why);
     return v;
   };
-  Explanations::Entry& e = explanations_.Update(key, fleet, judge);
+  // The text of a shape's reason, or of a key's, read on class ci.
+  auto text_of = [&](int ci, const Explanations::Verdict& v) -> std::optional<std::string> {
+    if (v.kind == Explanations::Verdict::Kind::kShapeText) return shape_why[static_cast<size_t>(v.shape)];
+    std::string why;
+    if (picker->Pick(*ctx.task, fleet, rep_of(ci), &why)) return std::nullopt;
+    return why;
+  };
+  Explanations::Entry& e = explanations_.Update(key, fleet, judge, text_of);
   if (Explanations::AnyFits(e)) return std::nullopt;
   std::string text = Explanations::Text(e, fleet, [&](int ci) {
     std::string why;
@@ -495,9 +535,19 @@ PlaceOutcome Scheduler::PlanOn(const PendingJob& job, const std::vector<TaskRequ
     const bool failed_before = !key.empty() && (job.matcher ? failed_with_expressions_.count(key) > 0
                                                             : explanations_.Has(key, fleet));
     std::optional<std::string> known;
-    if (failed_before && explanations_.Has(entry_key(), fleet)) known = Explain(ctx, fleet, shape_ok, entry);
     std::optional<Candidate> best;
-    if (!known) best = BestNode(ctx, fleet, shape_ok, nullptr);
+    bool searched = false;
+    if (failed_before && explanations_.Has(entry_key(), fleet)) {
+      // Some class could take it when it was last explained: most likely
+      // one still can, so search first and explain only when none does (the
+      // explanation's verdict decides nothing else).
+      if (explanations_.FitLastTime(entry, fleet)) {
+        best = BestNode(ctx, fleet, shape_ok, nullptr);
+        searched = true;
+      }
+      if (!best) known = Explain(ctx, fleet, shape_ok, entry);
+    }
+    if (!known && !searched) best = BestNode(ctx, fleet, shape_ok, nullptr);
     if (!best) {
       if (!known && !key.empty()) {
         if (job.matcher) {

@@ -104,9 +104,16 @@ class Scheduler {
   // candidate with node kNoNode when no node has room.
   // may_fit(class) is false for a class that cannot take the task; filters
   // before first_filter are known to pass on every class that may.
-  template <typename MayFit, typename Tightest>
+  // A level of few classes with many nodes each is judged class by class;
+  // any other from its nodes tightest on CPU first, stopping at the first
+  // whose free CPU cannot beat the best found (ScorePlugin::BoundAtIdle).
+  // eligible(node): the node may take another rank of the job.
+  template <typename MayFit, typename Tightest, typename Eligible>
   std::optional<Candidate> BestByLevel(const TaskContext& ctx, Fleet& fleet, const MayFit& may_fit,
-                                       const Tightest& tightest, size_t first_filter);
+                                       const Tightest& tightest, const Eligible& eligible,
+                                       size_t first_filter);
+  // A level with more than this many nodes per class is walked by class.
+  static constexpr size_t kNodesPerClassForClassWalk = 4;
   // The best node for one task among backends with allowed[backend shape]; or why none.
   std::optional<Candidate> BestNode(const TaskContext& ctx, Fleet& fleet, const std::vector<char>& shape_ok,
                                     std::string* why);
@@ -144,7 +151,11 @@ class Scheduler {
   std::vector<uint16_t> ranks_on_;  // by node: ranks of the job being planned
   int max_per_node_ = 1;
   std::vector<Candidate> candidates_;
-  std::vector<int8_t> shape_pass_;  // by shape, for the task being searched
+  std::vector<int8_t> shape_pass_;                   // by shape, for the task being searched
+  std::vector<std::pair<double, int>> level_order_;  // BestByLevel's levels, most promising first
+  std::vector<uint32_t> class_seen_;                 // by class: seen_mark_ once judged in this search
+  uint32_t seen_mark_ = 0;
+  std::vector<int> visit_;  // BestNode's classes to visit
   Explanations explanations_;
   // Keys of requests with expressions that found no room (their entries
   // are keyed by the shapes' verdicts too).

@@ -2,7 +2,9 @@
 // filters asked once per shape, classes skipped when the picker says they
 // cannot fit (MayFit) and why-nots written once per key (WhyNot). The plain
 // search is the same profile with a filter in front that is asked on every
-// class and a picker that offers neither shortcut.
+// class and a picker that offers none of the shortcuts (no bound per level
+// either: it judges every class, the fast one visits a level's nodes from the
+// tightest on CPU).
 #include <gtest/gtest.h>
 
 #include <memory>
@@ -26,7 +28,7 @@ class EveryClass final : public FilterPlugin {
   bool Filter(const TaskContext&, const Fleet&, NodeIndex, std::string*) override { return true; }
 };
 
-// best-fit without MayFit and WhyNot.
+// best-fit without MayFit, WhyNot and BoundAtIdle.
 class PlainBestFit final : public DevicePicker, public ScorePlugin {
  public:
   std::string_view Name() const override { return "test-plain-best-fit"; }
@@ -39,9 +41,7 @@ class PlainBestFit final : public DevicePicker, public ScorePlugin {
     return Inner().score->Score(ctx, fleet, node, choice);
   }
   bool Uniform(const TaskContext& ctx) const override { return Inner().score->Uniform(ctx); }
-  std::optional<double> BoundAtIdle(const TaskContext& ctx, int idle) const override {
-    return Inner().score->BoundAtIdle(ctx, idle);
-  }
+  // No BoundAtIdle either: the plain search judges every class.
 
  private:
   struct BestFit {
@@ -126,13 +126,26 @@ JobSpec MixedJob(int j) {
   return spec;
 }
 
-TEST(SearchTest, ShortcutsDecideAsThePlainSearch) {
+// Many nodes of few shapes: levels of few classes with many nodes each
+// (judged class by class) beside levels of about a node per class (walked
+// node by node, tightest on CPU first).
+std::vector<Node> ManyAlikeNodes() {
+  std::vector<Node> nodes;
+  for (int i = 0; i < 90; ++i) {
+    Node n = MakeNode("m" + std::to_string(i), i % 3 == 0 ? 16 : 32, 128, i % 2 == 0 ? 8 : 4,
+                      i % 5 == 0 ? "V100" : "A100");
+    nodes.push_back(std::move(n));
+  }
+  return nodes;
+}
+
+void ExpectShortcutsDecideAsThePlainSearch(const std::vector<Node>& nodes) {
   Fleet fast_fleet, plain_fleet;
   BackendCapabilities whole;
   whole.gpu_granularity_milli = 1000;
   for (Fleet* f : {&fast_fleet, &plain_fleet}) {
     f->SetCapabilities("slurm", whole);
-    f->SetNodes(MixedNodes());
+    f->SetNodes(nodes);
   }
   Scheduler fast;
   Scheduler plain = PlainScheduler();
@@ -171,6 +184,14 @@ TEST(SearchTest, ShortcutsDecideAsThePlainSearch) {
   }
   EXPECT_GT(placed, 100);
   EXPECT_GT(waiting, 50);
+}
+
+TEST(SearchTest, ShortcutsDecideAsThePlainSearch) {
+  ExpectShortcutsDecideAsThePlainSearch(MixedNodes());
+}
+
+TEST(SearchTest, ShortcutsDecideAsThePlainSearchOnManyNodesAlike) {
+  ExpectShortcutsDecideAsThePlainSearch(ManyAlikeNodes());
 }
 
 TEST(SearchTest, AModelBusyOnOneNodeDoesNotHideItIdleOnAnother) {
