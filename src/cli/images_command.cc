@@ -61,8 +61,8 @@ int LsCmd(const ClientFlags& f) {
   }
   Table t({"IMAGE", "DIGEST", "SIZE", "LAYERS"});
   for (const auto& i : (*got)["images"]) {
-    t.AddRow({FieldText(i, "ref"), ShortDigest(FieldText(i, "digest")), Bytes(i.value("size_bytes", int64_t{0})),
-              std::to_string(i.value("layers", 0))});
+    t.AddRow({FieldText(i, "ref"), ShortDigest(FieldText(i, "digest")),
+              Bytes(i.value("size_bytes", int64_t{0})), std::to_string(i.value("layers", 0))});
   }
   for (const auto& p : (*got)["pulling"]) {
     t.AddRow({FieldText(p, "ref"), "(pulling)",
@@ -98,7 +98,8 @@ void RegisterImageCommand(CLI::App& app, int* exit_code) {
   auto* image = app.add_subcommand("image", "container images in the server's cache (local backend)");
   image->require_subcommand(1);
   {
-    auto* cmd = image->add_subcommand("pull", "pull an image into the cache now (jobs pull theirs when launched)");
+    auto* cmd =
+        image->add_subcommand("pull", "pull an image into the cache now (jobs pull theirs when launched)");
     auto f = std::make_shared<ClientFlags>();
     auto ref = std::make_shared<std::string>();
     cmd->add_option("REF", *ref, "host[:port]/repo[:tag|@sha256:...]")->required();

@@ -76,7 +76,8 @@ Result<std::unique_ptr<ImageManager>> ImageManager::Open(std::string dir, ImageS
   }
   SKYRUN_ASSIGN_OR_RETURN(std::unique_ptr<BlobStore> blobs,
                           BlobStore::Open(canonical + "/blobs", settings.max_cache_bytes));
-  auto manager = std::unique_ptr<ImageManager>(new ImageManager(canonical, std::move(settings), std::move(blobs)));
+  auto manager =
+      std::unique_ptr<ImageManager>(new ImageManager(canonical, std::move(settings), std::move(blobs)));
   SKYRUN_RETURN_IF_ERROR(manager->LoadIndex());
   return manager;
 }
@@ -192,7 +193,8 @@ Result<PullResult> ImageManager::Pull(const std::string& text, const std::string
   }
   if (!result.ok()) return result.status().WithContext("pulling image " + key);
   std::lock_guard<std::mutex> lock(mu_);
-  SKYRUN_RETURN_IF_ERROR(CheckQuota(tenant, key, result->image.size_bytes).WithContext("pulling image " + key));
+  SKYRUN_RETURN_IF_ERROR(
+      CheckQuota(tenant, key, result->image.size_bytes).WithContext("pulling image " + key));
   bool found = false;
   for (ImageRecord& r : records_) {
     if (r.tenant == tenant && r.ref == key) {
@@ -214,7 +216,8 @@ Result<PullResult> ImageManager::Pull(const std::string& text, const std::string
   return result;
 }
 
-Status ImageManager::EnsureBlob(RegistryClient& client, const Descriptor& d, PullResult& out, InFlight& flight) {
+Status ImageManager::EnsureBlob(RegistryClient& client, const Descriptor& d, PullResult& out,
+                                InFlight& flight) {
   const std::string path = blobs_->PathOf(d.digest);
   struct stat st;
   const bool present = ::lstat(path.c_str(), &st) == 0;
@@ -322,7 +325,8 @@ Result<PullResult> ImageManager::Fetch(const ImageRef& ref, const std::string& t
     fs::create_directories(tmp, ec);
     if (ec) return Internal("cannot create " + tmp + ": " + ec.message());
     std::vector<LayerFile> layers;
-    for (const Descriptor& l : manifest->layers) layers.push_back({blobs_->PathOf(l.digest), l.digest, l.compression});
+    for (const Descriptor& l : manifest->layers)
+      layers.push_back({blobs_->PathOf(l.digest), l.digest, l.compression});
     Status unpacked = UnpackLayers(layers, tmp, settings_.max_unpacked_bytes);
     if (!unpacked.ok()) {
       fs::remove_all(tmp, ec);
@@ -332,7 +336,8 @@ Result<PullResult> ImageManager::Fetch(const ImageRef& ref, const std::string& t
     if (::rename(tmp.c_str(), rec.rootfs.c_str()) != 0) {
       fs::remove_all(tmp, ec);
       // Another reference to the same manifest unpacked it meanwhile.
-      if (::stat(rec.rootfs.c_str(), &st) != 0) return Internal("cannot move the unpacked image to " + rec.rootfs);
+      if (::stat(rec.rootfs.c_str(), &st) != 0)
+        return Internal("cannot move the unpacked image to " + rec.rootfs);
       return Status::Ok();
     }
     out.unpacked = true;

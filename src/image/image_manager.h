@@ -63,11 +63,11 @@ struct ImageRecord {
 
 struct PullResult {
   ImageRecord image;
-  int blobs_fetched = 0;         // fetched from the registry by this pull
+  int blobs_fetched = 0;  // fetched from the registry by this pull
   int64_t bytes_fetched = 0;
   int corrupt_blobs_refetched = 0;  // found in the cache with the wrong content
-  bool unpacked = false;         // the root file system was made by this pull
-  bool joined = false;           // waited on another caller's pull of the same reference
+  bool unpacked = false;            // the root file system was made by this pull
+  bool joined = false;              // waited on another caller's pull of the same reference
 };
 
 struct PullProgress {
@@ -109,7 +109,7 @@ class ImageManager {
   Result<PullResult> Fetch(const ImageRef& ref, const std::string& tenant, InFlight& flight);
   Status EnsureBlob(RegistryClient& client, const Descriptor& d, PullResult& out, InFlight& flight);
   Status CheckQuota(const std::string& tenant, const std::string& ref, int64_t size) const;  // mu_ held
-  Status SaveIndex() const;                                                                   // mu_ held
+  Status SaveIndex() const;                                                                  // mu_ held
   Status LoadIndex();
   // Drops trees and blobs no record refers to (mu_ held).
   void CollectGarbage(const std::vector<ImageRecord>& dropped);

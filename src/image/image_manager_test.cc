@@ -6,8 +6,8 @@
 
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <thread>
 
 #include "support/oci_registry.h"
@@ -37,7 +37,9 @@ class ImageManagerTest : public ::testing::Test {
     EXPECT_TRUE(m.ok()) << m.status().message();
     return m.ok() ? std::move(m).value() : nullptr;
   }
-  std::string Ref(const std::string& repo_tag = "ml/py:v1") const { return registry_.host() + "/" + repo_tag; }
+  std::string Ref(const std::string& repo_tag = "ml/py:v1") const {
+    return registry_.host() + "/" + repo_tag;
+  }
 
   LoopbackRegistry registry_;
   TempDir dir_{"images"};
@@ -131,7 +133,8 @@ TEST_F(ImageManagerTest, TenantsSeeOnlyTheirOwnAndQuotaIsPerTenant) {
   fs::remove_all(dir_.Sub("images"));
   settings.per_tenant_bytes = size + size / 2;  // one image, not two
   auto m = Open(settings);
-  std::string other = LayerBuilder().File("other.txt", std::string(static_cast<size_t>(size), 'o')).Build(false);
+  std::string other =
+      LayerBuilder().File("other.txt", std::string(static_cast<size_t>(size), 'o')).Build(false);
   registry_.Push("ml/other", "v1", {{other, false}});
   ASSERT_TRUE(m->Pull(Ref(), "alice").ok());
   auto refused = m->Pull(Ref("ml/other:v1"), "alice");

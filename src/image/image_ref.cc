@@ -21,7 +21,8 @@ Status Bad(std::string_view text, const std::string& why) {
 }
 
 bool ValidHost(const std::string& host) {
-  static const std::regex kHost(R"(^([A-Za-z0-9]([A-Za-z0-9-]{0,62})?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62})?)*(:[0-9]{1,5})?$)");
+  static const std::regex kHost(
+      R"(^([A-Za-z0-9]([A-Za-z0-9-]{0,62})?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62})?)*(:[0-9]{1,5})?$)");
   static const std::regex kIpv6(R"(^\[[0-9a-fA-F:]+\](:[0-9]{1,5})?$)");
   if (host.size() > 255) return false;
   if (!std::regex_match(host, kHost) && !std::regex_match(host, kIpv6)) return false;

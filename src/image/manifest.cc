@@ -39,8 +39,8 @@ Status SetCompression(Descriptor& layer, const std::string& where) {
       t == "application/vnd.oci.image.layer.v1.tar+gzip" ||
       t == "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip") {
     layer.compression = LayerCompression::kGzip;
-  } else if (t == "application/vnd.oci.image.layer.v1.tar" || t == "application/vnd.docker.image.rootfs.diff.tar" ||
-             t.empty()) {
+  } else if (t == "application/vnd.oci.image.layer.v1.tar" ||
+             t == "application/vnd.docker.image.rootfs.diff.tar" || t.empty()) {
     layer.compression = LayerCompression::kNone;
   } else {
     return InvalidArgument(where + " has media type '" + t.substr(0, 120) +
@@ -97,7 +97,8 @@ Result<Manifest> ParseManifest(const std::string& body, const std::string& conte
   }
   if (!j.contains("config")) return InvalidArgument("the manifest has no `config`");
   SKYRUN_ASSIGN_OR_RETURN(m.config, ParseDescriptor(j["config"], "config"));
-  if (!j.contains("layers") || !j["layers"].is_array()) return InvalidArgument("the manifest has no `layers` list");
+  if (!j.contains("layers") || !j["layers"].is_array())
+    return InvalidArgument("the manifest has no `layers` list");
   if (j["layers"].size() > kMaxLayers)
     return InvalidArgument("the manifest has " + std::to_string(j["layers"].size()) + " layers (at most " +
                            std::to_string(kMaxLayers) + ")");
@@ -116,8 +117,8 @@ Result<Descriptor> PickPlatform(const Manifest& index, const std::string& os, co
     if (d.os == os && d.architecture == arch) return d;
     seen.push_back(d.os + "/" + d.architecture);
   }
-  return NotFound("the image index has no " + os + "/" + arch + " image (it has: " +
-                  (seen.empty() ? std::string("none") : Join(seen, ", ")) + ")");
+  return NotFound("the image index has no " + os + "/" + arch +
+                  " image (it has: " + (seen.empty() ? std::string("none") : Join(seen, ", ")) + ")");
 }
 
 Result<ImageConfig> ParseImageConfig(const std::string& body) {

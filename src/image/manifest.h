@@ -27,8 +27,8 @@ struct Descriptor {
   std::string media_type;
   std::string digest;
   int64_t size = 0;
-  std::string os;            // in an index's entries only
-  std::string architecture;  // in an index's entries only
+  std::string os;                                          // in an index's entries only
+  std::string architecture;                                // in an index's entries only
   LayerCompression compression = LayerCompression::kNone;  // layers only
 };
 

@@ -49,13 +49,15 @@ TEST(ManifestTest, IndexResolvesToLinuxAmd64) {
 }
 
 TEST(ManifestTest, RefusesWhatCannotBeUnpackedOrTrusted) {
-  auto zstd = ParseManifest(R"({"schemaVersion":2,"config":{"digest":")" + kA +
-                                R"(","size":1},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+zstd","digest":")" +
-                                kB + R"(","size":1}]})",
-                            kOciManifest);
+  auto zstd = ParseManifest(
+      R"({"schemaVersion":2,"config":{"digest":")" + kA +
+          R"(","size":1},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+zstd","digest":")" +
+          kB + R"(","size":1}]})",
+      kOciManifest);
   ASSERT_FALSE(zstd.ok());
   EXPECT_NE(zstd.status().message().find("layers[0] has media type"), std::string::npos);
-  auto md5 = ParseManifest(R"({"schemaVersion":2,"config":{"digest":"md5:00","size":1},"layers":[]})", kOciManifest);
+  auto md5 =
+      ParseManifest(R"({"schemaVersion":2,"config":{"digest":"md5:00","size":1},"layers":[]})", kOciManifest);
   ASSERT_FALSE(md5.ok());
   EXPECT_NE(md5.status().message().find("config.digest"), std::string::npos);
   auto negative = ParseManifest(

@@ -142,13 +142,14 @@ Result<RegistryClient::Answer> RegistryClient::Get(const std::string& path, cons
       },
       [&](const char* data, size_t len) {
         if (answer.status == 200 && sink) return sink(data, len);
-        if (answer.body.size() + len > (answer.status == 200 ? kMaxManifestBytes : kMaxErrorBytes)) return false;
+        if (answer.body.size() + len > (answer.status == 200 ? kMaxManifestBytes : kMaxErrorBytes))
+          return false;
         answer.body.append(data, len);
         return true;
       });
   if (!res && answer.status == 0) {
-    return Unavailable("registry " + ref_.registry + " could not be reached (" + Origin() + "): " +
-                       httplib::to_string(res.error()));
+    return Unavailable("registry " + ref_.registry + " could not be reached (" + Origin() +
+                       "): " + httplib::to_string(res.error()));
   }
   if (!res && answer.status != 200) {
     // A refusal whose body was cut short still says what it is.
@@ -173,8 +174,9 @@ Status RegistryClient::Authorize(const std::string& header) {
     return Status::Ok();
   }
   if (scheme != "bearer" || !c.params.count("realm")) {
-    return Unauthenticated("registry " + ref_.registry + " answered 401 with a challenge skyrun cannot meet ('" +
-                           c.scheme.substr(0, 32) + "')");
+    return Unauthenticated("registry " + ref_.registry +
+                           " answered 401 with a challenge skyrun cannot meet ('" + c.scheme.substr(0, 32) +
+                           "')");
   }
   std::string realm = c.params["realm"];
   // realm = scheme://host[:port]/path
@@ -186,7 +188,8 @@ Status RegistryClient::Authorize(const std::string& header) {
   std::string origin = realm.substr(0, path_start);
   std::string path = path_start == std::string::npos ? "/" : realm.substr(path_start);
   if (origin.rfind("http://", 0) == 0 && !(access_.insecure || ref_.IsLoopback())) {
-    return Unauthenticated("registry " + ref_.registry + " named a plain-http token realm; mark it insecure " +
+    return Unauthenticated("registry " + ref_.registry +
+                           " named a plain-http token realm; mark it insecure " +
                            "in images.registries to allow that");
   }
   std::string scope = c.params.count("scope") ? c.params["scope"] : "repository:" + ref_.repository + ":pull";
@@ -196,18 +199,20 @@ Status RegistryClient::Authorize(const std::string& header) {
   httplib::Client token_client(origin);
   ConfigureClient(token_client, access_);
   httplib::Headers headers;
-  if (have_credentials) headers.emplace("Authorization", "Basic " + Base64(access_.username + ":" + access_.password));
+  if (have_credentials)
+    headers.emplace("Authorization", "Basic " + Base64(access_.username + ":" + access_.password));
   auto res = token_client.Get(path, headers);
   if (!res) {
-    return Unavailable("the token service of registry " + ref_.registry + " could not be reached: " +
-                       httplib::to_string(res.error()));
+    return Unavailable("the token service of registry " + ref_.registry +
+                       " could not be reached: " + httplib::to_string(res.error()));
   }
   if (res->status != 200) {
     std::string code = ErrorCode(res->body);
     return Unauthenticated("the token service of registry " + ref_.registry + " answered " +
                            std::to_string(res->status) + (code.empty() ? "" : " " + code) + " for " +
-                           ref_.repository + (have_credentials ? " (check the configured username and password)"
-                                                               : " (no credentials are configured for it)"));
+                           ref_.repository +
+                           (have_credentials ? " (check the configured username and password)"
+                                             : " (no credentials are configured for it)"));
   }
   auto j = nlohmann::json::parse(res->body, nullptr, false);
   std::string token;
@@ -222,7 +227,8 @@ Status RegistryClient::Authorize(const std::string& header) {
 }
 
 Result<RegistryClient::Answer> RegistryClient::GetAuthorized(
-    const std::string& path, const std::string& accept, const std::function<bool(const char*, size_t)>& sink) {
+    const std::string& path, const std::string& accept,
+    const std::function<bool(const char*, size_t)>& sink) {
   SKYRUN_ASSIGN_OR_RETURN(Answer answer, Get(path, accept, sink));
   if (answer.status != 401) return answer;
   SKYRUN_RETURN_IF_ERROR(Authorize(answer.www_authenticate));
@@ -241,16 +247,18 @@ Status RegistryClient::Refusal(const Answer& answer, const std::string& what) co
 
 Result<ManifestAnswer> RegistryClient::GetManifest(const std::string& reference) {
   std::string what = ref_.repository + (IsSha256Digest(reference) ? "@" : ":") + reference;
-  SKYRUN_ASSIGN_OR_RETURN(Answer answer,
-                          GetAuthorized("/v2/" + ref_.repository + "/manifests/" + reference, ManifestAccept(), {}));
+  SKYRUN_ASSIGN_OR_RETURN(Answer answer, GetAuthorized("/v2/" + ref_.repository + "/manifests/" + reference,
+                                                       ManifestAccept(), {}));
   if (answer.status != 200) return Refusal(answer, what);
   ManifestAnswer m;
   m.body = std::move(answer.body);
   m.content_type = answer.content_type;
   m.digest = Sha256Digest(m.body);
-  if (!answer.digest_header.empty() && answer.digest_header != m.digest && IsSha256Digest(answer.digest_header)) {
-    return FailedPrecondition("registry " + ref_.registry + " sent a manifest for " + what + " whose content (" +
-                              m.digest + ") does not match its Docker-Content-Digest " + answer.digest_header);
+  if (!answer.digest_header.empty() && answer.digest_header != m.digest &&
+      IsSha256Digest(answer.digest_header)) {
+    return FailedPrecondition("registry " + ref_.registry + " sent a manifest for " + what +
+                              " whose content (" + m.digest + ") does not match its Docker-Content-Digest " +
+                              answer.digest_header);
   }
   if (IsSha256Digest(reference) && reference != m.digest) {
     return FailedPrecondition("registry " + ref_.registry + " sent a manifest for " + what +
@@ -259,15 +267,16 @@ Result<ManifestAnswer> RegistryClient::GetManifest(const std::string& reference)
   return m;
 }
 
-Result<int64_t> RegistryClient::FetchBlob(const std::string& digest, const std::string& dest, int64_t max_bytes,
-                                          const std::function<void(int64_t)>& progress) {
+Result<int64_t> RegistryClient::FetchBlob(const std::string& digest, const std::string& dest,
+                                          int64_t max_bytes, const std::function<void(int64_t)>& progress) {
   int fd = ::open(dest.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) return Internal("cannot create " + dest + ": " + std::strerror(errno));
   int64_t written = 0;
   std::string failure;
   auto sink = [&](const char* data, size_t len) {
     if (written + static_cast<int64_t>(len) > max_bytes) {
-      failure = "blob " + digest + " is larger than its manifest says (" + std::to_string(max_bytes) + " bytes)";
+      failure =
+          "blob " + digest + " is larger than its manifest says (" + std::to_string(max_bytes) + " bytes)";
       return false;
     }
     size_t off = 0;

@@ -36,8 +36,8 @@ Status OpenLayer(ArchiveReader& r, const LayerFile& layer) {
     archive_read_support_filter_none(r.a);
   }
   if (archive_read_open_filename(r.a, layer.path.c_str(), 1 << 16) != ARCHIVE_OK) {
-    return InvalidArgument("layer " + layer.digest + " cannot be read as a tar archive: " +
-                           archive_error_string(r.a));
+    return InvalidArgument("layer " + layer.digest +
+                           " cannot be read as a tar archive: " + archive_error_string(r.a));
   }
   return Status::Ok();
 }

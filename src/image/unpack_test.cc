@@ -25,7 +25,8 @@ class UnpackTest : public ::testing::Test {
     std::vector<LayerFile> files;
     for (size_t i = 0; i < tars.size(); ++i) {
       std::string path = dir_.Write("layer" + std::to_string(i), tars[i]);
-      files.push_back({path, "layer" + std::to_string(i), gzip ? LayerCompression::kGzip : LayerCompression::kNone});
+      files.push_back(
+          {path, "layer" + std::to_string(i), gzip ? LayerCompression::kGzip : LayerCompression::kNone});
     }
     fs::create_directories(rootfs());
     return UnpackLayers(files, fs::canonical(rootfs()).string(), max_bytes_);
@@ -64,11 +65,8 @@ TEST_F(UnpackTest, WhiteoutsRemoveLowerFiles) {
                          .Dir("opq/sub")
                          .File("opq/sub/old2", "2")
                          .Build(false);
-  std::string top = LayerBuilder()
-                        .File("app/.wh.gone", "")
-                        .File("opq/.wh..wh..opq", "")
-                        .File("opq/new", "n")
-                        .Build(false);
+  std::string top =
+      LayerBuilder().File("app/.wh.gone", "").File("opq/.wh..wh..opq", "").File("opq/new", "n").Build(false);
   ASSERT_TRUE(Unpack({base, top}).ok());
   EXPECT_EQ(Read("app/keep"), "k");
   EXPECT_FALSE(Exists(rootfs() + "/app/gone"));
@@ -132,7 +130,9 @@ TEST_F(UnpackTest, HardLinksStayInside) {
 }
 
 TEST_F(UnpackTest, DevicesSkippedSetuidDropped) {
-  ASSERT_TRUE(Unpack({LayerBuilder().CharDevice("null").File("su", "x", 04755).File("sg", "y", 02755).Build(false)}).ok());
+  ASSERT_TRUE(
+      Unpack({LayerBuilder().CharDevice("null").File("su", "x", 04755).File("sg", "y", 02755).Build(false)})
+          .ok());
   EXPECT_FALSE(Exists(rootfs() + "/null"));
   struct stat st;
   ASSERT_EQ(::stat((rootfs() + "/su").c_str(), &st), 0);

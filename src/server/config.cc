@@ -152,14 +152,16 @@ Status ParseImages(const std::string& file, const YAML::Node& n, image::ImageSet
     }
     image::RegistrySettings r;
     if (!kv.second.IsMap()) {
-      return InvalidArgument(YamlWhere(file, kv.second, path) + ": expected {insecure, username, password_file}");
+      return InvalidArgument(YamlWhere(file, kv.second, path) +
+                             ": expected {insecure, username, password_file}");
     }
     SKYRUN_RETURN_IF_ERROR(CheckKeys(file, kv.second, path, {"insecure", "username", "password_file"}));
     SKYRUN_RETURN_IF_ERROR(Get(file, kv.second, "insecure", path + ".", &r.insecure));
     SKYRUN_RETURN_IF_ERROR(Get(file, kv.second, "username", path + ".", &r.username));
     SKYRUN_RETURN_IF_ERROR(Get(file, kv.second, "password_file", path + ".", &r.password_file));
     if (r.username.empty() != r.password_file.empty()) {
-      return InvalidArgument(YamlWhere(file, kv.second, path) + ": give both username and password_file, or neither");
+      return InvalidArgument(YamlWhere(file, kv.second, path) +
+                             ": give both username and password_file, or neither");
     }
     if (!r.password_file.empty() && r.password_file[0] != '/') {
       return InvalidArgument(YamlWhere(file, kv.second["password_file"], path + ".password_file") +
@@ -446,8 +448,8 @@ Result<ServerConfig> ParseServerConfig(const std::string& text, const std::strin
   try {
     SKYRUN_RETURN_IF_ERROR(
         CheckKeys(file, root, "",
-                  {"listen", "state_dir", "log_level", "local", "uploads", "images", "slurm", "kubernetes", "simcloud",
-                   "api", "scheduler", "catalog", "queues", "budgets"}));
+                  {"listen", "state_dir", "log_level", "local", "uploads", "images", "slurm", "kubernetes",
+                   "simcloud", "api", "scheduler", "catalog", "queues", "budgets"}));
     SKYRUN_RETURN_IF_ERROR(Get(file, root, "listen", "", &cfg.listen));
     SKYRUN_RETURN_IF_ERROR(Get(file, root, "log_level", "", &cfg.log_level));
     if (!ParseLogLevel(cfg.log_level)) {

@@ -25,7 +25,8 @@ Result<std::string> ParseImageRefBody(const std::string& body) {
   json j = json::parse(body, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return InvalidArgument("expected a JSON object {\"ref\": IMAGE}");
   for (const auto& [key, value] : j.items()) {
-    if (key != "ref") return InvalidArgument("unknown field '" + key.substr(0, 64) + "'; expected only \"ref\"");
+    if (key != "ref")
+      return InvalidArgument("unknown field '" + key.substr(0, 64) + "'; expected only \"ref\"");
   }
   if (!j.contains("ref") || !j["ref"].is_string() || j["ref"].get<std::string>().empty()) {
     return InvalidArgument("\"ref\" must be an image reference such as registry.example.org/ml/py:3.11");
@@ -34,12 +35,10 @@ Result<std::string> ParseImageRefBody(const std::string& body) {
 }
 
 json PullResultToJson(const image::PullResult& pulled) {
-  return json{{"image", RecordToJson(pulled.image)},
-              {"blobs_fetched", pulled.blobs_fetched},
-              {"bytes_fetched", pulled.bytes_fetched},
-              {"corrupt_blobs_refetched", pulled.corrupt_blobs_refetched},
-              {"unpacked", pulled.unpacked},
-              {"joined", pulled.joined}};
+  return json{
+      {"image", RecordToJson(pulled.image)},   {"blobs_fetched", pulled.blobs_fetched},
+      {"bytes_fetched", pulled.bytes_fetched}, {"corrupt_blobs_refetched", pulled.corrupt_blobs_refetched},
+      {"unpacked", pulled.unpacked},           {"joined", pulled.joined}};
 }
 
 json ImagesToJson(const image::ImageManager& images, const std::string& tenant) {

@@ -227,9 +227,8 @@ class ApiServer::Routes {
       auto pulled = images.Pull(*ref, who.tenant_name);
       pulled.ok() ? Json(res, PullResultToJson(*pulled)) : Error(res, pulled.status());
     });
-    Route(http, "GET", "/v1/images", [&images](auto&, auto& res, auto& who) {
-      Json(res, ImagesToJson(images, who.tenant_name));
-    });
+    Route(http, "GET", "/v1/images",
+          [&images](auto&, auto& res, auto& who) { Json(res, ImagesToJson(images, who.tenant_name)); });
     Route(http, "POST", "/v1/images/rm", [this, &images](auto& req, auto& res, auto& who) {
       if (!CanWrite(who)) return Error(res, PermissionDenied("a read-only token cannot remove images"));
       auto ref = ParseImageRefBody(req.body);

@@ -82,8 +82,8 @@ class ImageE2ETest : public ::testing::Test {
 };
 
 TEST_F(ImageE2ETest, QuickstartRunsInTheImageAndTheCacheServesTheSecondJob) {
-  std::string spec = ReadFile(ServerHarness::SourceDir() + "/examples/quickstart/job.yaml") + "image: " + Image() +
-                     "\n";
+  std::string spec =
+      ReadFile(ServerHarness::SourceDir() + "/examples/quickstart/job.yaml") + "image: " + Image() + "\n";
   auto submitted = server_.SubmitFrom(spec, ServerHarness::SourceDir() + "/examples/quickstart");
   ASSERT_EQ(submitted.status, 201) << submitted.body;
   int64_t id = submitted.Json()["id"].get<int64_t>();
@@ -108,7 +108,8 @@ TEST_F(ImageE2ETest, QuickstartRunsInTheImageAndTheCacheServesTheSecondJob) {
   auto ls = server_.Cli({"image", "ls"});
   ASSERT_EQ(ls.exit_code, 0) << ls.output;
   EXPECT_NE(ls.output.find(Image()), std::string::npos) << ls.output;
-  std::string blob = server_.state_dir() + "/images/blobs/sha256/" + test_support::DigestOf(marker_).substr(7);
+  std::string blob =
+      server_.state_dir() + "/images/blobs/sha256/" + test_support::DigestOf(marker_).substr(7);
   ASSERT_TRUE(fs::exists(blob));
   std::ofstream(blob, std::ios::binary | std::ios::trunc) << "not the layer";
   auto pulled = server_.Cli({"image", "pull", Image(), "-o", "json"});
@@ -163,7 +164,8 @@ TEST_F(ImageE2ETest, GangRolesRunInTheirOwnImages) {
 }
 
 TEST_F(ImageE2ETest, MissingImageFailsTheJobWithTheRegistryAnswer) {
-  int64_t id = Run("name: missing\nimage: " + Image("ml/python:nope") + "\nresources: {cpus: 1}\nrun: true\n");
+  int64_t id =
+      Run("name: missing\nimage: " + Image("ml/python:nope") + "\nresources: {cpus: 1}\nrun: true\n");
   EXPECT_EQ(server_.WaitForState(id, {"SUCCEEDED", "FAILED", "LOST"}, 120), "FAILED");
   std::string reason = server_.Job(id).value("reason", "");
   EXPECT_NE(reason.find("registry " + registry_.host() + " answered 404 MANIFEST_UNKNOWN for ml/python:nope"),

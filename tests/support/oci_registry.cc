@@ -86,9 +86,7 @@ std::string LayerBuilder::Build(bool gzip) const {
     archive_entry_set_perm(entry, static_cast<mode_t>(e.mode));
     archive_entry_set_mtime(entry, 1700000000, 0);
     switch (e.kind) {
-      case 'd':
-        archive_entry_set_filetype(entry, AE_IFDIR);
-        break;
+      case 'd': archive_entry_set_filetype(entry, AE_IFDIR); break;
       case 'f':
         archive_entry_set_filetype(entry, AE_IFREG);
         archive_entry_set_size(entry, static_cast<la_int64_t>(e.content.size()));
@@ -128,12 +126,13 @@ bool LoopbackRegistry::Start(std::string* why) {
     return false;
   }
   port_ = FreePort();
-  std::string config = dir_.Write("config.yml", "version: 0.1\nlog:\n  level: info\n  formatter: text\n"
-                                                "storage:\n  filesystem:\n    rootdirectory: " +
-                                                    dir_.Sub("storage") +
-                                                    "\n  delete:\n    enabled: true\n"
-                                                    "http:\n  addr: 127.0.0.1:" +
-                                                    std::to_string(port_) + "\n");
+  std::string config = dir_.Write("config.yml",
+                                  "version: 0.1\nlog:\n  level: info\n  formatter: text\n"
+                                  "storage:\n  filesystem:\n    rootdirectory: " +
+                                      dir_.Sub("storage") +
+                                      "\n  delete:\n    enabled: true\n"
+                                      "http:\n  addr: 127.0.0.1:" +
+                                      std::to_string(port_) + "\n");
   std::string log = dir_.Sub("registry.log");
   pid_ = ::fork();
   if (pid_ == 0) {
@@ -182,8 +181,8 @@ std::string LoopbackRegistry::PushBlob(const std::string& repo, const std::strin
   return digest;
 }
 
-std::string LoopbackRegistry::PushManifest(const std::string& repo, const std::string& tag, const std::string& body,
-                                           const std::string& media_type) {
+std::string LoopbackRegistry::PushManifest(const std::string& repo, const std::string& tag,
+                                           const std::string& body, const std::string& media_type) {
   httplib::Client c("127.0.0.1", port_);
   auto put = c.Put(("/v2/" + repo + "/manifests/" + tag).c_str(), body, media_type.c_str());
   EXPECT_TRUE(put && put->status == 201) << (put ? put->body : "no answer");
@@ -191,7 +190,8 @@ std::string LoopbackRegistry::PushManifest(const std::string& repo, const std::s
 }
 
 std::string LoopbackRegistry::Push(const std::string& repo, const std::string& tag,
-                                   const std::vector<PushedLayer>& layers, const std::string& config_object_json) {
+                                   const std::vector<PushedLayer>& layers,
+                                   const std::string& config_object_json) {
   nlohmann::json diff_ids = nlohmann::json::array();
   nlohmann::json layer_descs = nlohmann::json::array();
   for (const PushedLayer& l : layers) {
@@ -223,7 +223,8 @@ int LoopbackRegistry::BlobGets(const std::string& digest) const {
   std::string line;
   int n = 0;
   while (std::getline(in, line)) {
-    if (line.find("\"GET /v2/") != std::string::npos && line.find("/blobs/" + digest) != std::string::npos) ++n;
+    if (line.find("\"GET /v2/") != std::string::npos && line.find("/blobs/" + digest) != std::string::npos)
+      ++n;
   }
   return n;
 }

@@ -292,7 +292,10 @@ Status LocalDriver::CanRun(const JobSpec& spec) {
     if (!role.image.empty()) images.push_back({"roles." + role.name + ".image", role.image});
   }
   for (const auto& [where, ref] : images) {
-    if (config_.images == nullptr) return FailedPrecondition(std::string(kNoRuntime) + " (" + where + ")");
+    if (config_.images == nullptr) {
+      return FailedPrecondition(where == "image" ? std::string(kNoRuntime)
+                                                 : std::string(kNoRuntime) + " (" + where + ")");
+    }
     if (!config_.sandbox.enabled) {
       return FailedPrecondition(where + ": skyrun runs images inside the task sandbox, which is off here " +
                                 "(local.sandbox.enabled: false); turn it on or set local.runtime");
@@ -399,7 +402,8 @@ Result<std::string> LocalDriver::WriteTask(const AttemptLaunch& launch, const Ta
     if (!task.placement.gpu_indices.empty()) sb.devices = GpuDevices(task.placement.gpu_indices);
     if (image != nullptr) sb.rootfs = image->rootfs;
   } else if (image != nullptr) {
-    return FailedPrecondition("images run inside the task sandbox, which is off (local.sandbox.enabled: false)");
+    return FailedPrecondition(
+        "images run inside the task sandbox, which is off (local.sandbox.enabled: false)");
   }
   if (image != nullptr) {
     // The image's own shell (bash where it has one, as on the host), its
@@ -416,7 +420,8 @@ Result<std::string> LocalDriver::WriteTask(const AttemptLaunch& launch, const Ta
       file.run_argv = image->config.entrypoint;
       file.run_argv.insert(file.run_argv.end(), image->config.cmd.begin(), image->config.cmd.end());
       if (file.run_argv.empty()) {
-        return InvalidArgument("image " + image->ref + " has neither Entrypoint nor Cmd and the spec has no `run`");
+        return InvalidArgument("image " + image->ref +
+                               " has neither Entrypoint nor Cmd and the spec has no `run`");
       }
       if (!image->config.working_dir.empty()) file.cwd = image->config.working_dir;
     }
@@ -492,8 +497,8 @@ Result<std::vector<std::string>> LocalDriver::Launch(const AttemptLaunch& launch
   std::vector<std::string> handles;
   for (const TaskLaunch& task : launch.tasks) {
     auto image = images.find(task.image);
-    Result<std::string> handle =
-        WriteTask(launch, task, attempt_dir, job_dir, master_port, image == images.end() ? nullptr : &image->second);
+    Result<std::string> handle = WriteTask(launch, task, attempt_dir, job_dir, master_port,
+                                           image == images.end() ? nullptr : &image->second);
     if (!handle.ok()) {
       for (const std::string& h : handles) (void)VoidIfUnclaimed(h);
       return handle.status().WithContext("launching job " + launch.job_id.ToString() + " rank " +
