@@ -134,7 +134,7 @@ TEST_F(ImageManagerTest, TenantsSeeOnlyTheirOwnAndQuotaIsPerTenant) {
   settings.per_tenant_bytes = size + size / 2;  // one image, not two
   auto m = Open(settings);
   std::string other =
-      LayerBuilder().File("other.txt", std::string(static_cast<size_t>(size), 'o')).Build(false);
+      LayerBuilder().File("other.txt", std::string(static_cast<size_t>(size / 4), 'o')).Build(false);
   registry_.Push("ml/other", "v1", {{other, false}});
   ASSERT_TRUE(m->Pull(Ref(), "alice").ok());
   auto refused = m->Pull(Ref("ml/other:v1"), "alice");
