@@ -142,7 +142,9 @@ TEST_F(ImageE2ETest, TheTaskSeesTheImageNotTheHost) {
   EXPECT_NE(logs.find("rootfs-read-only"), std::string::npos) << logs;
   EXPECT_NE(logs.find("root-read-only"), std::string::npos) << logs;
   EXPECT_NE(logs.find("workdir-writable"), std::string::npos) << logs;
-  if (::geteuid() == 0) EXPECT_EQ(logs.find("uid 0\n"), std::string::npos) << logs;
+  if (::geteuid() == 0) {
+    EXPECT_EQ(logs.find("uid 0\n"), std::string::npos) << logs;
+  }
 }
 
 TEST_F(ImageE2ETest, EntrypointAndCmdRunWhenTheSpecHasNoRun) {
