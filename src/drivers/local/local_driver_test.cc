@@ -484,6 +484,7 @@ TEST_F(LocalDriverTest, WithAnImageManagerImagesAreRunBySkyrunAndBadReferencesRe
   ASSERT_TRUE(images.ok()) << images.status().ToString();
   LocalPoolConfig config = TestPoolConfig(dir_);
   config.images = images->get();
+  config.sandbox.enabled = true;  // images run inside it
   auto driver = LocalDriver::Create(config, clock_);
   ASSERT_TRUE(driver.ok()) << driver.status().ToString();
   JobSpec spec;
