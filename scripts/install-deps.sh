@@ -8,9 +8,11 @@ want=(build-essential cmake ninja-build ccache pkg-config git
       libyaml-cpp-dev nlohmann-json3-dev libcpp-httplib-dev libsqlite3-dev sqlite3 libcli11-dev
       libre2-dev libspdlog-dev libfmt-dev libssl-dev libgtest-dev libgmock-dev libbenchmark-dev
       python3 python3-numpy curl
-      bubblewrap)  # the local backend runs every task inside bwrap (docs/backends-local.md)
+      bubblewrap   # the local backend runs every task inside bwrap (docs/backends-local.md)
+      libarchive-dev)  # container image layers (src/image/unpack.h)
 if [ "${1:-}" = "--test" ]; then
-  want+=(clang clang-format libclang-rt-14-dev python3-torch python3-jsonschema python3-yaml slurm-wlm munge procps)
+  want+=(clang clang-format libclang-rt-14-dev python3-torch python3-jsonschema python3-yaml slurm-wlm munge procps
+        docker-registry)  # a loopback OCI registry for the image tests (tests/image)
 fi
 missing=()
 for p in "${want[@]}"; do

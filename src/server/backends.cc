@@ -13,8 +13,10 @@ namespace {
 // How tasks run as local processes, under the `local` settings' runtime and
 // sandbox: on this machine's pool, and on a simulated cloud's instances (its
 // instances are the nodes).
-LocalPoolConfig LocalTaskPool(const ServerConfig& config, const std::string& state_dir) {
+LocalPoolConfig LocalTaskPool(const ServerConfig& config, const std::string& state_dir,
+                              image::ImageManager* images) {
   LocalPoolConfig pool;
+  pool.images = images;
   pool.runtime = config.local.runtime;
   pool.state_dir = state_dir;
   pool.sandbox.enabled = config.local.sandbox.enabled;
@@ -30,10 +32,11 @@ LocalPoolConfig LocalTaskPool(const ServerConfig& config, const std::string& sta
 }  // namespace
 
 Result<std::vector<std::unique_ptr<Driver>>> BuildDrivers(const ServerConfig& config,
-                                                          const std::string& state_dir, Clock* clock) {
+                                                          const std::string& state_dir, Clock* clock,
+                                                          image::ImageManager* images) {
   std::vector<std::unique_ptr<Driver>> drivers;
   if (config.local.enabled) {
-    LocalPoolConfig pool = LocalTaskPool(config, state_dir);
+    LocalPoolConfig pool = LocalTaskPool(config, state_dir, images);
     pool.price_per_gpu_hour = config.local.price_per_gpu_hour;
     pool.price_per_cpu_hour = config.local.price_per_cpu_hour;
     for (const auto& decl : config.local.nodes) {
@@ -59,7 +62,7 @@ Result<std::vector<std::unique_ptr<Driver>>> BuildDrivers(const ServerConfig& co
     drivers.push_back(std::make_unique<KubernetesDriver>(k, std::make_unique<ProcessKubectlRunner>(), clock));
   }
   for (const auto& c : config.simcloud) {
-    auto sim = SimCloudDriver::Create(c, LocalTaskPool(config, state_dir), *clock);
+    auto sim = SimCloudDriver::Create(c, LocalTaskPool(config, state_dir, images), *clock);
     if (!sim.ok()) return sim.status().WithContext("configuring simcloud/" + c.name);
     drivers.push_back(std::move(sim).value());
   }

@@ -126,6 +126,52 @@ Status ParseUploads(const std::string& file, const YAML::Node& n, UploadSettings
   return Status::Ok();
 }
 
+Status ParseImages(const std::string& file, const YAML::Node& n, image::ImageSettings* out) {
+  SKYRUN_RETURN_IF_ERROR(CheckKeys(file, n, "images", {"max_cache_bytes", "per_tenant_bytes", "registries"}));
+  SKYRUN_RETURN_IF_ERROR(Get(file, n, "max_cache_bytes", "images.", &out->max_cache_bytes));
+  SKYRUN_RETURN_IF_ERROR(Get(file, n, "per_tenant_bytes", "images.", &out->per_tenant_bytes));
+  if (out->max_cache_bytes < 0) {
+    return InvalidArgument(YamlWhere(file, n["max_cache_bytes"], "images.max_cache_bytes") +
+                           ": must be >= 0 (0 = no limit)");
+  }
+  if (out->per_tenant_bytes < 0) {
+    return InvalidArgument(YamlWhere(file, n["per_tenant_bytes"], "images.per_tenant_bytes") +
+                           ": must be >= 0 (0 = no limit)");
+  }
+  YAML::Node regs = n["registries"];
+  if (!regs) return Status::Ok();
+  if (!regs.IsMap()) {
+    return InvalidArgument(YamlWhere(file, regs, "images.registries") +
+                           ": expected a map of registry host[:port] to {insecure, username, password_file}");
+  }
+  for (const auto& kv : regs) {
+    const std::string host = kv.first.as<std::string>();
+    const std::string path = "images.registries." + host;
+    if (host.empty() || host.find_first_of("/ @") != std::string::npos) {
+      return InvalidArgument(YamlWhere(file, kv.first, path) + ": expected a registry host[:port]");
+    }
+    image::RegistrySettings r;
+    if (!kv.second.IsMap()) {
+      return InvalidArgument(YamlWhere(file, kv.second, path) +
+                             ": expected {insecure, username, password_file}");
+    }
+    SKYRUN_RETURN_IF_ERROR(CheckKeys(file, kv.second, path, {"insecure", "username", "password_file"}));
+    SKYRUN_RETURN_IF_ERROR(Get(file, kv.second, "insecure", path + ".", &r.insecure));
+    SKYRUN_RETURN_IF_ERROR(Get(file, kv.second, "username", path + ".", &r.username));
+    SKYRUN_RETURN_IF_ERROR(Get(file, kv.second, "password_file", path + ".", &r.password_file));
+    if (r.username.empty() != r.password_file.empty()) {
+      return InvalidArgument(YamlWhere(file, kv.second, path) +
+                             ": give both username and password_file, or neither");
+    }
+    if (!r.password_file.empty() && r.password_file[0] != '/') {
+      return InvalidArgument(YamlWhere(file, kv.second["password_file"], path + ".password_file") +
+                             ": must be an absolute path (the password itself never goes in this file)");
+    }
+    out->registries[host] = r;
+  }
+  return Status::Ok();
+}
+
 Status ParseLocal(const std::string& file, const YAML::Node& n, LocalSettings* out) {
   SKYRUN_RETURN_IF_ERROR(CheckKeys(file, n, "local",
                                    {"enabled", "runtime", "price_per_gpu_hour", "price_per_cpu_hour",
@@ -402,8 +448,8 @@ Result<ServerConfig> ParseServerConfig(const std::string& text, const std::strin
   try {
     SKYRUN_RETURN_IF_ERROR(
         CheckKeys(file, root, "",
-                  {"listen", "state_dir", "log_level", "local", "uploads", "slurm", "kubernetes", "simcloud",
-                   "api", "scheduler", "catalog", "queues", "budgets"}));
+                  {"listen", "state_dir", "log_level", "local", "uploads", "images", "slurm", "kubernetes",
+                   "simcloud", "api", "scheduler", "catalog", "queues", "budgets"}));
     SKYRUN_RETURN_IF_ERROR(Get(file, root, "listen", "", &cfg.listen));
     SKYRUN_RETURN_IF_ERROR(Get(file, root, "log_level", "", &cfg.log_level));
     if (!ParseLogLevel(cfg.log_level)) {
@@ -413,6 +459,7 @@ Result<ServerConfig> ParseServerConfig(const std::string& text, const std::strin
     SKYRUN_RETURN_IF_ERROR(Get(file, root, "state_dir", "", &cfg.state_dir));
     if (root["local"]) SKYRUN_RETURN_IF_ERROR(ParseLocal(file, root["local"], &cfg.local));
     if (root["uploads"]) SKYRUN_RETURN_IF_ERROR(ParseUploads(file, root["uploads"], &cfg.uploads));
+    if (root["images"]) SKYRUN_RETURN_IF_ERROR(ParseImages(file, root["images"], &cfg.images));
     if (root["api"]) SKYRUN_RETURN_IF_ERROR(ParseApi(file, root["api"], &cfg.api));
     if (root["catalog"]) SKYRUN_RETURN_IF_ERROR(ParseCatalog(file, root["catalog"], &cfg.catalog));
     if (root["scheduler"]) SKYRUN_RETURN_IF_ERROR(ParseScheduler(file, root["scheduler"], &cfg.scheduler));

@@ -15,6 +15,7 @@
 #include "drivers/kubernetes/kubernetes_config.h"
 #include "drivers/simcloud/simcloud_config.h"
 #include "drivers/slurm/slurm_config.h"
+#include "image/image_manager.h"
 #include "scheduler/profile.h"
 
 namespace skyrun {
@@ -112,6 +113,9 @@ struct ServerConfig {
   std::string log_level = "info";  // the server log's (stderr) threshold: debug, info, warn, error
   LocalSettings local;
   UploadSettings uploads;
+  // images: container images the local backend pulls and runs itself
+  // (image/image_manager.h ImageSettings; docs/backends-local.md "Images").
+  image::ImageSettings images;
   // Slurm clusters; each entry is read by the Slurm driver's own parser
   // (drivers/slurm/slurm_config.h), so every key it documents can be set.
   std::vector<SlurmClusterConfig> slurm;

@@ -76,6 +76,47 @@ TEST(ServerConfigTest, Item4_UploadsDefaultsAndServerPaths) {
   }
 }
 
+TEST(ServerConfigTest, ImagesBlockWithRegistriesAndBadValuesLocated) {
+  auto cfg = ParseServerConfig("", "server.yaml");
+  ASSERT_TRUE(cfg.ok());
+  EXPECT_EQ(cfg->images.max_cache_bytes, 20LL << 30);
+  EXPECT_EQ(cfg->images.per_tenant_bytes, 10LL << 30);
+  cfg = ParseServerConfig(R"(
+images:
+  max_cache_bytes: 1000
+  per_tenant_bytes: 0
+  registries:
+    registry.example.org: {username: ci, password_file: /etc/skyrun/reg.pw}
+    "10.0.0.5:5000": {insecure: true}
+)",
+                          "server.yaml");
+  ASSERT_TRUE(cfg.ok()) << cfg.status().message();
+  EXPECT_EQ(cfg->images.max_cache_bytes, 1000);
+  EXPECT_EQ(cfg->images.per_tenant_bytes, 0);
+  ASSERT_EQ(cfg->images.registries.size(), 2u);
+  EXPECT_EQ(cfg->images.registries["registry.example.org"].username, "ci");
+  EXPECT_EQ(cfg->images.registries["registry.example.org"].password_file, "/etc/skyrun/reg.pw");
+  EXPECT_TRUE(cfg->images.registries["10.0.0.5:5000"].insecure);
+  struct Bad {
+    const char* yaml;
+    const char* says;
+  };
+  for (const Bad& bad : std::vector<Bad>{
+           {"images: {max_cache_bytes: -1}", "images.max_cache_bytes"},
+           {"images: {per_tenant_bytes: -1}", "images.per_tenant_bytes"},
+           {"images: {max_cache: 1}", "max_cache"},
+           {"images: {registries: {r.io: {username: u}}}", "give both username and password_file"},
+           {"images: {registries: {r.io: {username: u, password_file: rel}}}", "must be an absolute path"},
+           {"images: {registries: {r.io: {password: x}}}", "password"},
+           {"images: {registries: [r.io]}", "images.registries"},
+       }) {
+    auto r = ParseServerConfig(bad.yaml, "server.yaml");
+    ASSERT_FALSE(r.ok()) << bad.yaml;
+    EXPECT_NE(r.status().message().find(bad.says), std::string::npos)
+        << bad.yaml << ": " << r.status().message();
+  }
+}
+
 TEST(ServerConfigTest, SlurmEntryWithPacing) {
   auto cfg = ParseServerConfig(R"(
 local: {enabled: false}

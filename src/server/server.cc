@@ -29,6 +29,7 @@
 #include "server/budget_routes.h"
 #include "server/cost_routes.h"
 #include "server/http_server.h"
+#include "server/image_routes.h"
 #include "server/job_shapes.h"
 #include "server/log_follower.h"
 #include "server/metrics.h"
@@ -115,6 +116,7 @@ class ApiServer::Routes {
       auto budgets = BudgetsAs(*o_->store_, who, o_->options_.budgets, o_->clock_->Now());
       budgets.ok() ? Json(res, *budgets) : Error(res, budgets.status());
     });
+    if (o_->options_.images) InstallImages(http, *o_->options_.images);
     Route(http, "POST", "/v1/partition",
           [this](auto& req, auto& res, auto& who) { PartitionModel(req, res, who); });
     if (o_->options_.directory) {
@@ -213,6 +215,32 @@ class ApiServer::Routes {
                                  : Status(StatusCode::kInvalidArgument,
                                           "request failed with HTTP " + std::to_string(res.status));
     res.set_content(api::ErrorJson(s).dump(), "application/json");
+  }
+
+  // server/image_routes.h. A pull runs in the request (minutes for a large
+  // image), on one of the request threads.
+  void InstallImages(httplib::Server& http, image::ImageManager& images) {
+    Route(http, "POST", "/v1/images/pull", [this, &images](auto& req, auto& res, auto& who) {
+      if (!CanWrite(who)) return Error(res, PermissionDenied("a read-only token cannot pull images"));
+      auto ref = ParseImageRefBody(req.body);
+      if (!ref.ok()) return Error(res, ref.status());
+      auto pulled = images.Pull(*ref, who.tenant_name);
+      pulled.ok() ? Json(res, PullResultToJson(*pulled)) : Error(res, pulled.status());
+    });
+    Route(http, "GET", "/v1/images",
+          [&images](auto&, auto& res, auto& who) { Json(res, ImagesToJson(images, who.tenant_name)); });
+    Route(http, "POST", "/v1/images/rm", [this, &images](auto& req, auto& res, auto& who) {
+      if (!CanWrite(who)) return Error(res, PermissionDenied("a read-only token cannot remove images"));
+      auto ref = ParseImageRefBody(req.body);
+      if (!ref.ok()) return Error(res, ref.status());
+      Status removed = images.Remove(*ref, who.tenant_name);
+      removed.ok() ? Json(res, {{"removed", *ref}}) : Error(res, removed);
+    });
+    Route(http, "POST", "/v1/images/prune", [this, &images](auto&, auto& res, auto& who) {
+      if (!CanWrite(who)) return Error(res, PermissionDenied("a read-only token cannot remove images"));
+      auto pruned = images.Prune(who.tenant_name);
+      pruned.ok() ? Json(res, {{"removed", *pruned}}) : Error(res, pruned.status());
+    });
   }
 
   static void ErrorWithHttpStatus(httplib::Response& res, int http_status, const Status& s) {

@@ -26,6 +26,9 @@ class UploadStore;
 namespace skyrun::catalog {
 class Directory;
 }
+namespace skyrun::image {
+class ImageManager;
+}
 
 namespace skyrun {
 
@@ -50,6 +53,8 @@ struct ApiServerOptions {
   // Budgets per tenant and queue (server config `budgets:`): GET /v1/budgets
   // and the admission check (server/budget_routes.h).
   BudgetOptions budgets;
+  // The local backend's image cache (nullptr: the /v1/images routes are not served).
+  image::ImageManager* images = nullptr;
 };
 
 class ApiServer {

@@ -15,6 +15,8 @@
 #include "catalog/offers_cli.h"
 #include "common/log.h"
 #include "common/strings.h"
+#include "drivers/local/local_driver.h"
+#include "image/image_manager.h"
 #include "server/backends.h"
 #include "server/config.h"
 #include "server/server.h"
@@ -122,10 +124,21 @@ int RunServer(const ServerFlags& flags) {
     std::cerr << "error: " << token_file.status().message() << "\n";
     return 1;
   }
-  auto drivers = BuildDrivers(config, state_dir, &clock);
+  auto images = image::ImageManager::Open(state_dir + "/images", config.images);
+  if (!images.ok()) {
+    std::cerr << "error: opening the image cache: " << images.status().message() << "\n";
+    return 1;
+  }
+  auto drivers = BuildDrivers(config, state_dir, &clock, images->get());
   if (!drivers.ok()) {
     std::cerr << "error: " << drivers.status().message() << "\n";
     return 2;
+  }
+  for (auto& d : *drivers) {
+    // A tree a task still runs on outlives `skyrun image rm`.
+    if (auto* local = dynamic_cast<LocalDriver*>(d.get())) {
+      (*images)->SetInUseCheck([local](const std::string& rootfs) { return local->RootfsInUse(rootfs); });
+    }
   }
   std::vector<Driver*> driver_ptrs;
   for (auto& d : *drivers) driver_ptrs.push_back(d.get());
@@ -185,6 +198,7 @@ int RunServer(const ServerFlags& flags) {
   aopts.host = host;
   aopts.port = port;
   aopts.uploads = &upload_store;
+  aopts.images = images->get();
   aopts.server_paths = config.uploads.server_paths;
   aopts.threads = config.api.request_threads;
   aopts.stream_threads = config.api.stream_threads;

@@ -473,10 +473,11 @@ void CheckSkyPilotOverlaps(FieldReader& reader, const std::map<std::string, Fiel
   }
 }
 
-// run is required, unless every ps-worker role has its own.
+// run is required, unless every ps-worker role has its own, or the job names
+// an image (whose Entrypoint and Cmd then run).
 void CheckRun(FieldReader& reader, const Field& root, const std::map<std::string, Field>& given,
               const JobSpec& spec) {
-  if (given.count("run") != 0) return;
+  if (given.count("run") != 0 || !spec.image.empty()) return;
   bool every_role_runs = spec.mode == JobMode::kPsWorker && !spec.roles.empty();
   for (const auto& role : spec.roles) every_role_runs = every_role_runs && !role.run.empty();
   if (!every_role_runs) reader.Problem(root.pos, "run", std::string("is required: ") + kRunHelp);

@@ -17,6 +17,7 @@
 #include "drivers/local/host_probe.h"
 #include "drivers/local/staging.h"
 #include "drivers/local/task_files.h"
+#include "image/image_manager.h"
 
 namespace skyrun {
 namespace {
@@ -285,17 +286,53 @@ Result<std::vector<Node>> LocalDriver::Inventory() {
 
 Status LocalDriver::CanRun(const JobSpec& spec) {
   if (!config_.runtime.empty()) return Status::Ok();
-  if (!spec.image.empty()) return FailedPrecondition(kNoRuntime);
+  std::vector<std::pair<std::string, std::string>> images;  // where, ref
+  if (!spec.image.empty()) images.push_back({"image", spec.image});
   for (const Role& role : spec.roles) {
-    if (!role.image.empty()) return FailedPrecondition(std::string(kNoRuntime) + " (role " + role.name + ")");
+    if (!role.image.empty()) images.push_back({"roles." + role.name + ".image", role.image});
+  }
+  for (const auto& [where, ref] : images) {
+    if (config_.images == nullptr) {
+      return FailedPrecondition(where == "image" ? std::string(kNoRuntime)
+                                                 : std::string(kNoRuntime) + " (" + where + ")");
+    }
+    if (!config_.sandbox.enabled) {
+      return FailedPrecondition(where + ": skyrun runs images inside the task sandbox, which is off here " +
+                                "(local.sandbox.enabled: false); turn it on or set local.runtime");
+    }
+    Result<image::ImageRef> parsed = image::ParseImageRef(ref);
+    if (!parsed.ok()) return parsed.status().WithContext(where);
   }
   return Status::Ok();
 }
 
+bool LocalDriver::RootfsInUse(const std::string& rootfs) const {
+  if (config_.state_dir.empty()) return false;
+  std::error_code ec;
+  for (const auto& job : fs::directory_iterator(config_.state_dir + "/jobs", ec)) {
+    std::error_code ec2;
+    for (const auto& attempt : fs::directory_iterator(job.path(), ec2)) {
+      std::error_code ec3;
+      for (const auto& rank : fs::directory_iterator(attempt.path(), ec3)) {
+        TaskPaths paths(rank.path().string());
+        if (::access(paths.ExitJson().c_str(), F_OK) == 0) continue;
+        Result<std::string> text = ReadWholeFile(paths.TaskJson());
+        if (!text.ok()) continue;
+        Result<TaskFile> task = TaskFileFromJson(*text);
+        if (!task.ok() || task->sandbox.rootfs != rootfs) continue;
+        Result<std::string> claim = ReadWholeFile(paths.Claim());
+        if (claim.ok() && IsNeverRanClaim(Trim(*claim))) continue;
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
 Result<std::string> LocalDriver::WriteTask(const AttemptLaunch& launch, const TaskLaunch& task,
                                            const std::string& attempt_dir, const std::string& job_dir,
-                                           const std::string& master_port) {
-  if (Trim(task.run).empty()) {
+                                           const std::string& master_port, const image::ImageRecord* image) {
+  if (Trim(task.run).empty() && image == nullptr) {
     return InvalidArgument("task rank " + std::to_string(task.rank) + " has nothing to run (empty `run`)");
   }
   std::string dir = attempt_dir + "/rank-" + std::to_string(task.rank);
@@ -323,6 +360,14 @@ Result<std::string> LocalDriver::WriteTask(const AttemptLaunch& launch, const Ta
   file.cwd = staged.cwd;
   file.log_path = paths.OutputLog();
   file.env = task.env;
+  if (image != nullptr) {
+    // The image's Env under the spec's: the spec wins.
+    for (const std::string& kv : image->config.env) {
+      size_t eq = kv.find('=');
+      file.env.emplace(kv.substr(0, eq), kv.substr(eq + 1));
+    }
+    file.env.emplace("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+  }
   std::vector<std::string> gpus;
   for (int g : task.placement.gpu_indices) gpus.push_back(std::to_string(g));
   // A task sees only its GPUs: none at all when it was given none.
@@ -355,6 +400,33 @@ Result<std::string> LocalDriver::WriteTask(const AttemptLaunch& launch, const Ta
       sb.writable.push_back(fs::absolute(launch.checkpoint_dir, ec).lexically_normal().string());
     }
     if (!task.placement.gpu_indices.empty()) sb.devices = GpuDevices(task.placement.gpu_indices);
+    if (image != nullptr) sb.rootfs = image->rootfs;
+  } else if (image != nullptr) {
+    return FailedPrecondition(
+        "images run inside the task sandbox, which is off (local.sandbox.enabled: false)");
+  }
+  if (image != nullptr) {
+    // The image's own shell (bash where it has one, as on the host), its
+    // Entrypoint and Cmd when the spec has no `run`, in its WorkingDir.
+    // Its User is not taken: tasks run as their tenant's uid (sandbox.h).
+    const std::string shell = ::access((image->rootfs + "/bin/bash").c_str(), F_OK) == 0 ||
+                                      ::access((image->rootfs + "/usr/bin/bash").c_str(), F_OK) == 0
+                                  ? "/bin/bash"
+                                  : "/bin/sh";
+    if (!Trim(task.setup).empty()) file.setup_argv = {shell, "-c", task.setup};
+    if (!Trim(task.run).empty()) {
+      file.run_argv = {shell, "-c", task.run};
+    } else {
+      file.run_argv = image->config.entrypoint;
+      file.run_argv.insert(file.run_argv.end(), image->config.cmd.begin(), image->config.cmd.end());
+      if (file.run_argv.empty()) {
+        return InvalidArgument("image " + image->ref +
+                               " has neither Entrypoint nor Cmd and the spec has no `run`");
+      }
+      if (!image->config.working_dir.empty()) file.cwd = image->config.working_dir;
+    }
+    SKYRUN_RETURN_IF_ERROR(WriteFileAtomic(paths.TaskJson(), TaskFileToJson(file), Durability::kAtomicOnly));
+    return paths.dir();
   }
 
   ContainerContext ctx;
@@ -380,8 +452,16 @@ Result<std::vector<std::string>> LocalDriver::Launch(const AttemptLaunch& launch
   if (launch.spec == nullptr) return InvalidArgument("local launch without a job spec");
   if (launch.tasks.empty())
     return InvalidArgument("local launch of job " + launch.job_id.ToString() + " has no task");
-  for (const TaskLaunch& task : launch.tasks) {
-    if (!task.image.empty() && config_.runtime.empty()) return FailedPrecondition(kNoRuntime);
+  // Images first (before any directory is made): a refusal starts nothing.
+  std::map<std::string, image::ImageRecord> images;  // by reference as written
+  if (config_.runtime.empty()) {
+    for (const TaskLaunch& task : launch.tasks) {
+      if (task.image.empty() || images.count(task.image)) continue;
+      if (config_.images == nullptr) return FailedPrecondition(kNoRuntime);
+      Result<image::PullResult> pulled = config_.images->Pull(task.image, launch.tenant);
+      if (!pulled.ok()) return pulled.status().WithContext("job " + launch.job_id.ToString());
+      images.emplace(task.image, pulled->image);
+    }
   }
   std::string job_dir = launch.job_dir;
   if (job_dir.empty()) {
@@ -416,7 +496,9 @@ Result<std::vector<std::string>> LocalDriver::Launch(const AttemptLaunch& launch
   // and a staging error starts nothing.
   std::vector<std::string> handles;
   for (const TaskLaunch& task : launch.tasks) {
-    Result<std::string> handle = WriteTask(launch, task, attempt_dir, job_dir, master_port);
+    auto image = images.find(task.image);
+    Result<std::string> handle = WriteTask(launch, task, attempt_dir, job_dir, master_port,
+                                           image == images.end() ? nullptr : &image->second);
     if (!handle.ok()) {
       for (const std::string& h : handles) (void)VoidIfUnclaimed(h);
       return handle.status().WithContext("launching job " + launch.job_id.ToString() + " rank " +

@@ -35,6 +35,11 @@
 #include "drivers/driver.h"
 #include "drivers/local/detached_launcher.h"
 
+namespace skyrun::image {
+class ImageManager;
+struct ImageRecord;
+}  // namespace skyrun::image
+
 namespace skyrun {
 
 // GPUs declared for a node (for machines and tests without nvidia-smi).
@@ -83,6 +88,10 @@ struct LocalPoolConfig {
   std::string cgroup_root = "/sys/fs/cgroup";
   int64_t unclaimed_grace_seconds = 30;  // LAUNCHING before an unclaimed task counts as LOST
   LocalSandboxConfig sandbox;
+  // With no `runtime`, an `image` runs under skyrun's own sandbox with the
+  // image's tree as `/`, pulled by this manager (the server's; not owned;
+  // it must outlive the driver). nullptr: an image needs a runtime.
+  image::ImageManager* images = nullptr;
 };
 
 class LocalDriver final : public Driver {
@@ -100,13 +109,18 @@ class LocalDriver final : public Driver {
     return {.gpu_granularity_milli = 1, .skyrun_binds_gpus = true, .pins_nodes = true};
   }
   Result<std::vector<Node>> Inventory() override;
-  // Refuses an image (on the job or a role) when no container runtime is configured.
+  // Refuses an image (on the job or a role) when neither a container runtime
+  // nor an image manager (with the sandbox on) is configured, or when its
+  // reference is malformed.
   Status CanRun(const JobSpec& spec) override;
   // Creates each task's directory (TaskLaunch::task_dir, by default
   // <job_dir>/attempt-<n>/rank-<r>/) with task.json and the staged work/, then
   // starts one detached supervisor per task. Handles are the task dirs.
   // MASTER_PORT, unless the tasks' env names one: a port free on this machine
-  // now, the same for every task of the attempt.
+  // now, the same for every task of the attempt. A task's image is pulled
+  // first (each image once per launch; a pull of a cached image only asks
+  // the registry for its manifest); a failed pull fails the launch with the
+  // registry's answer.
   Result<std::vector<std::string>> Launch(const AttemptLaunch& launch) override;
   TaskStatus Poll(const std::string& handle) override;
   // SIGTERM to the supervisor (which stops the task: SIGTERM, grace, SIGKILL);
@@ -125,13 +139,18 @@ class LocalDriver final : public Driver {
 
   const LocalPoolConfig& config() const { return config_; }
 
+  // Whether a task under <state_dir>/jobs that has not ended runs (or is to
+  // run) with `rootfs` as its `/`: the image manager keeps such a tree when
+  // its image is removed. Reads the task directories.
+  bool RootfsInUse(const std::string& rootfs) const;
+
  private:
   LocalDriver(LocalPoolConfig config, Clock& clock, std::unique_ptr<ProcessLauncher> launcher,
               std::vector<Node> nodes, std::string cgroup_parent);
   // `master_port` ("" = the job's own) goes into the task's MASTER_PORT.
   Result<std::string> WriteTask(const AttemptLaunch& launch, const TaskLaunch& task,
                                 const std::string& attempt_dir, const std::string& job_dir,
-                                const std::string& master_port);
+                                const std::string& master_port, const image::ImageRecord* image);
 
   const LocalPoolConfig config_;
   Clock& clock_;

@@ -15,6 +15,7 @@
 #include "drivers/local/host_probe.h"
 #include "drivers/local/local_test_util.h"
 #include "drivers/local/task_files.h"
+#include "image/image_manager.h"
 
 namespace skyrun {
 namespace {
@@ -476,6 +477,45 @@ TEST_F(LocalDriverTest, ImageWithoutARuntimeIsRefusedWithTheReason) {
   Result<std::unique_ptr<LocalDriver>> podman = LocalDriver::Create(with_runtime, clock_);
   ASSERT_TRUE(podman.ok());
   EXPECT_TRUE((*podman)->CanRun(spec).ok());
+}
+
+TEST_F(LocalDriverTest, WithAnImageManagerImagesAreRunBySkyrunAndBadReferencesRefused) {
+  auto images = image::ImageManager::Open(dir_.Sub("images"), {});
+  ASSERT_TRUE(images.ok()) << images.status().ToString();
+  LocalPoolConfig config = TestPoolConfig(dir_);
+  config.images = images->get();
+  config.sandbox.enabled = true;  // images run inside it
+  auto driver = LocalDriver::Create(config, clock_);
+  ASSERT_TRUE(driver.ok()) << driver.status().ToString();
+  JobSpec spec;
+  spec.image = "127.0.0.1:5000/ml/py:3.11";
+  EXPECT_TRUE((*driver)->CanRun(spec).ok());
+  spec.image = "127.0.0.1:5000/ML/py";
+  Status bad = (*driver)->CanRun(spec);
+  EXPECT_EQ(bad.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(bad.message().find("image: image reference '127.0.0.1:5000/ML/py'"), std::string::npos)
+      << bad.message();
+  spec.image.clear();
+  spec.roles.push_back(Role{"worker", 2, {}, "UPPER", ""});
+  EXPECT_NE((*driver)->CanRun(spec).message().find("roles.worker.image"), std::string::npos);
+
+  // Images run inside the sandbox: without it they are refused.
+  config.sandbox.enabled = false;
+  auto unsandboxed = LocalDriver::Create(config, clock_);
+  ASSERT_TRUE(unsandboxed.ok());
+  spec.roles.clear();
+  spec.image = "127.0.0.1:5000/ml/py:3.11";
+  Status off = (*unsandboxed)->CanRun(spec);
+  EXPECT_EQ(off.code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(off.message().find("local.sandbox.enabled: false"), std::string::npos) << off.message();
+
+  // A registry that is not there fails the launch, and starts nothing.
+  auto f = MakeLaunch(dir_, "true");
+  f->launch.tasks[0].image = "127.0.0.1:1/ml/py:3.11";
+  auto launched = (*driver)->Launch(f->launch);
+  ASSERT_FALSE(launched.ok());
+  EXPECT_NE(launched.status().message().find("registry 127.0.0.1:1 could not be reached"), std::string::npos)
+      << launched.status().message();
 }
 
 TEST_F(LocalDriverTest, InventoryListsTheDeclaredNodesAndGpus) {

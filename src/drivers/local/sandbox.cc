@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <map>
 #include <optional>
+#include <set>
 
 #include "common/strings.h"
 
@@ -151,10 +152,76 @@ std::vector<ProcEntry> ScanProc() {
   return out;
 }
 
+// Lays an image's tree out as the sandbox's `/`, read-only, entry by entry
+// of its top level (directories and files bound, links recreated), so that
+// bwrap's own root tmpfs stays where the mount points of the task's writable
+// directories are made: binding the tree itself at `/` would make bwrap
+// create them inside the shared, read-only image. A directory that is an
+// ancestor of a writable one (`open`) is laid out the same way, one level
+// further. The image's /proc, /dev, /tmp and /sys are replaced.
+void LayOutRootfs(const std::string& rootfs, const std::string& at, const std::set<std::string>& open,
+                  std::vector<std::string>& argv) {
+  std::vector<std::string> names;
+  if (DIR* dir = ::opendir((rootfs + at).c_str())) {
+    while (struct dirent* e = ::readdir(dir)) {
+      std::string name = e->d_name;
+      if (name != "." && name != "..") names.push_back(name);
+    }
+    ::closedir(dir);
+  }
+  std::sort(names.begin(), names.end());
+  for (const std::string& name : names) {
+    const std::string path = at + "/" + name;
+    if (at.empty() && (name == "proc" || name == "dev" || name == "tmp" || name == "sys")) continue;
+    const std::string source = rootfs + path;
+    struct stat st;
+    if (::lstat(source.c_str(), &st) != 0) continue;
+    if (S_ISLNK(st.st_mode)) {
+      if (open.count(path)) continue;  // the writable directory's own path wins
+      std::error_code ec;
+      std::string target = fs::read_symlink(source, ec).string();
+      if (!ec) argv.insert(argv.end(), {"--symlink", target, path});
+    } else if (S_ISDIR(st.st_mode)) {
+      if (open.count(path)) {
+        argv.insert(argv.end(), {"--dir", path});
+        LayOutRootfs(rootfs, path, open, argv);
+      } else {
+        argv.insert(argv.end(), {"--ro-bind", source, path});
+      }
+    } else if (S_ISREG(st.st_mode)) {
+      argv.insert(argv.end(), {"--ro-bind", source, path});
+    }
+  }
+}
+
+std::vector<std::string> ImageBwrapArgv(const TaskSandbox& sandbox, const std::string& cwd,
+                                        const std::vector<std::string>& command) {
+  std::vector<std::string> argv = {sandbox.bwrap, "--die-with-parent", "--unshare-pid", "--unshare-ipc"};
+  std::set<std::string> open;
+  for (const std::string& dir : sandbox.writable) {
+    fs::path p = fs::path(dir).parent_path();
+    while (!p.empty() && p.string() != "/") {
+      open.insert(p.string());
+      p = p.parent_path();
+    }
+  }
+  LayOutRootfs(sandbox.rootfs, "", open, argv);
+  argv.insert(argv.end(), {"--dev", "/dev", "--tmpfs", "/dev/shm"});
+  for (const std::string& dev : sandbox.devices) argv.insert(argv.end(), {"--dev-bind", dev, dev});
+  argv.insert(argv.end(), {"--proc", "/proc", "--tmpfs", "/tmp"});
+  for (const std::string& dir : sandbox.writable) argv.insert(argv.end(), {"--bind", dir, dir});
+  // bwrap's root tmpfs (where the links and mount points were made) too.
+  argv.insert(argv.end(), {"--remount-ro", "/", "--chdir", cwd, "--"});
+  argv.insert(argv.end(), command.begin(), command.end());
+  return argv;
+}
+
 }  // namespace
 
 std::vector<std::string> BwrapArgv(const TaskSandbox& sandbox, const std::vector<std::string>& tmpfs,
                                    const std::string& cwd, const std::vector<std::string>& command) {
+  // Nothing of the host is visible in an image's tree: nothing to hide.
+  if (!sandbox.rootfs.empty()) return ImageBwrapArgv(sandbox, cwd, command);
   std::vector<std::string> argv = {
       sandbox.bwrap, "--die-with-parent", "--unshare-pid", "--unshare-ipc", "--ro-bind", "/", "/", "--dev",
       "/dev",        "--tmpfs",           "/dev/shm"};
@@ -184,6 +251,14 @@ Result<SandboxPlan> PlanSandbox(const TaskSandbox& sandbox, bool running_as_root
     if (::stat(d.c_str(), &st) == 0) normal.hidden.push_back(d);  // a missing one holds nothing to hide
   }
   for (std::string& d : normal.writable) d = Normal(d);
+  if (!normal.rootfs.empty()) {
+    normal.rootfs = Normal(normal.rootfs);
+    struct stat st;
+    if (normal.rootfs[0] != '/' || ::stat(normal.rootfs.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+      return FailedPrecondition("sandbox: the image's root file system " + normal.rootfs +
+                                " is missing (removed with `skyrun image rm` while the task was queued?)");
+    }
+  }
   std::vector<std::string> hide_points;
   if (running_as_root) {
     if (sandbox.uid <= 0 || sandbox.gid < 0) {
@@ -196,7 +271,11 @@ Result<SandboxPlan> PlanSandbox(const TaskSandbox& sandbox, bool running_as_root
     for (const std::string& d : normal.hidden) points.push_back(HidePoint(d, plan.uid, plan.gid));
     plan.root_tmpfs = Outermost(points);
     hide_points = plan.root_tmpfs;
-    for (const std::string& w : normal.writable) {
+    // The image's tree lies in the hidden state too: bound back like the
+    // writable directories, so that bwrap (as the task's uid) reaches it.
+    std::vector<std::string> reachable = normal.writable;
+    if (!normal.rootfs.empty()) reachable.push_back(normal.rootfs);
+    for (const std::string& w : reachable) {
       for (const std::string& t : plan.root_tmpfs) {
         if (IsUnder(w, t)) {
           plan.root_binds.push_back(w);

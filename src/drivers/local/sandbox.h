@@ -19,6 +19,12 @@
 // --die-with-parent) the kernel kills every process left in the namespace,
 // also those that called setsid. So no process of an attempt outlives it.
 //
+// With an image (TaskSandbox::rootfs), the image's unpacked tree takes the
+// host system's place as a read-only `/` (its top-level entries bound one by
+// one over bwrap's own root, which is then remounted read-only), with the
+// same fresh /proc, minimal /dev, private /tmp and writable directories; no
+// host directory is visible but those.
+//
 // Thread-safety: pure functions, except EnterSandboxInChild (runs between
 // fork and exec in a single-threaded supervisor) and SignalSandbox.
 #pragma once

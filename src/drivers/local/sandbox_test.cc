@@ -439,5 +439,53 @@ TEST(SandboxPlanTest, Item1_BwrapHidesTheStateAndBindsOnlyTheTasksDirectoriesBac
   EXPECT_FALSE(PlanSandbox(sb, /*running_as_root=*/true, sb.writable[0], {"/bin/true"}).ok());
 }
 
+TEST(SandboxPlanTest, ImageTreeIsTheReadOnlyRootAndNothingOfTheHostIsBound) {
+  TempDir dir;
+  ::chmod(dir.path().c_str(), 0755);
+  const std::string rootfs = dir.Sub("state/images/rootfs/abc");
+  fs::create_directories(rootfs + "/usr/bin");
+  fs::create_directories(rootfs + "/var/lib/apt");
+  fs::create_directories(rootfs + "/proc");
+  fs::create_directories(rootfs + "/tmp");
+  fs::create_symlink("usr/bin", rootfs + "/bin");
+  std::ofstream(rootfs + "/etc-file") << "x";
+  // A writable directory whose ancestors exist in the image (/var/lib): the
+  // image's /var and /var/lib are laid out entry by entry, not bound whole.
+  const std::string work = "/var/lib/skyrun-test-state/jobs/1/attempt-1/rank-0/work";
+  TaskSandbox sb;
+  sb.enabled = true;
+  sb.rootfs = rootfs;
+  sb.hidden = {dir.Sub("state")};
+  sb.writable = {work};
+  Result<SandboxPlan> plan = PlanSandbox(sb, /*running_as_root=*/false, work, {"/bin/sh", "-c", "x"});
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  std::string argv = Join(plan->argv, " ");
+  EXPECT_THAT(argv, HasSubstr("--symlink usr/bin /bin"));
+  EXPECT_THAT(argv, HasSubstr("--ro-bind " + rootfs + "/usr /usr"));
+  EXPECT_THAT(argv, HasSubstr("--ro-bind " + rootfs + "/etc-file /etc-file"));
+  EXPECT_THAT(argv, HasSubstr("--dir /var --dir /var/lib --ro-bind " + rootfs + "/var/lib/apt /var/lib/apt"));
+  EXPECT_THAT(argv, Not(HasSubstr("--ro-bind / /")));
+  EXPECT_THAT(argv, Not(HasSubstr(rootfs + "/proc")));
+  EXPECT_THAT(argv, Not(HasSubstr(rootfs + "/tmp")));
+  EXPECT_THAT(argv, Not(HasSubstr("--tmpfs " + dir.Sub("state"))));  // nothing of the host to hide
+  EXPECT_THAT(argv, HasSubstr("--proc /proc --tmpfs /tmp --bind " + work + " " + work +
+                              " --remount-ro / --chdir " + work + " -- /bin/sh -c x"));
+
+  // As root with the state closed to the task's uid: the tree is bound back
+  // into the hiding tmpfs, like the writable directories.
+  ::chmod(dir.path().c_str(), 0700);
+  sb.uid = sb.gid = kNobody;
+  plan = PlanSandbox(sb, /*running_as_root=*/true, work, {"/bin/true"});
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  EXPECT_EQ(plan->root_tmpfs, std::vector<std::string>{dir.path()});
+  EXPECT_EQ(plan->root_binds, std::vector<std::string>{rootfs});
+
+  // A tree that is gone is a clear failure, not an empty root.
+  sb.rootfs = dir.Sub("state/images/rootfs/gone");
+  Result<SandboxPlan> gone = PlanSandbox(sb, /*running_as_root=*/true, work, {"/bin/true"});
+  ASSERT_FALSE(gone.ok());
+  EXPECT_THAT(gone.status().message(), HasSubstr("is missing"));
+}
+
 }  // namespace
 }  // namespace skyrun

@@ -99,6 +99,7 @@ std::string TaskFileToJson(const TaskFile& t) {
     j["sandbox"] = {{"bwrap", t.sandbox.bwrap},       {"uid", t.sandbox.uid},
                     {"gid", t.sandbox.gid},           {"hidden", t.sandbox.hidden},
                     {"writable", t.sandbox.writable}, {"devices", t.sandbox.devices}};
+    if (!t.sandbox.rootfs.empty()) j["sandbox"]["rootfs"] = t.sandbox.rootfs;
   }
   j["launched_at"] = t.launched_at;
   return j.dump(2) + "\n";
@@ -136,6 +137,10 @@ Result<TaskFile> TaskFileFromJson(const std::string& text) {
       t.sandbox.hidden = b.value("hidden", std::vector<std::string>{});
       t.sandbox.writable = b.value("writable", std::vector<std::string>{});
       t.sandbox.devices = b.value("devices", std::vector<std::string>{});
+      t.sandbox.rootfs = b.value("rootfs", "");
+      if (!t.sandbox.rootfs.empty() && t.sandbox.rootfs[0] != '/') {
+        return InvalidArgument("task.json: sandbox.rootfs must be an absolute path");
+      }
       if ((t.sandbox.uid < 0) != (t.sandbox.gid < 0) || t.sandbox.uid == 0) {
         return InvalidArgument("task.json: sandbox.uid/gid must both be set (and not 0) or both be -1");
       }

@@ -68,6 +68,9 @@ struct TaskSandbox {
   std::vector<std::string> hidden;    // directories the task sees as empty (the server's state)
   std::vector<std::string> writable;  // the only host directories it may write, at their own paths
   std::vector<std::string> devices;   // device nodes it gets (/dev/nvidia*), beside a minimal /dev
+  // A container image's unpacked tree (image/image_manager.h), seen as `/`
+  // instead of the host's system; "" = the host's system, read-only.
+  std::string rootfs;
 };
 
 // task.json: everything the supervisor needs; it reads nothing else.
