@@ -25,7 +25,7 @@ const std::set<std::string>& RuntimeEnv() {
       "SKYPILOT_NODE_RANK", "SKYPILOT_NUM_NODES", "SKYPILOT_NODE_IPS",
       // Slurm sets these itself (for a job read from an sbatch script).
       "SLURM_JOB_ID", "SLURM_JOB_NAME", "SLURM_PROCID", "SLURM_LOCALID", "SLURM_NODEID", "SLURM_NNODES",
-      "SLURM_NTASKS", "SLURM_JOB_NUM_NODES", "SLURM_JOB_NODELIST"};
+      "SLURM_NTASKS", "SLURM_JOB_NUM_NODES", "SLURM_JOB_NODELIST", "SLURM_JOBID", "SLURM_NODELIST"};
   return kKeys;
 }
 
