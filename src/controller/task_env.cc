@@ -75,7 +75,8 @@ std::map<std::string, std::string> TaskEnvironment(const JobRecord& job, const P
     env["SLURM_NODELIST"] = env["SLURM_JOB_NODELIST"];
     const JobArray& array = job.spec.array;
     if (array.present() && array.task_id >= 0) {
-      env["SLURM_ARRAY_JOB_ID"] = std::to_string(array.array_job_id > 0 ? array.array_job_id : job.id.value());
+      env["SLURM_ARRAY_JOB_ID"] =
+          std::to_string(array.array_job_id > 0 ? array.array_job_id : job.id.value());
       env["SLURM_ARRAY_TASK_ID"] = std::to_string(array.task_id);
       env["SLURM_ARRAY_TASK_COUNT"] = std::to_string(array.indices.size());
       env["SLURM_ARRAY_TASK_MIN"] = std::to_string(array.indices.front());

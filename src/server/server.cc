@@ -323,9 +323,9 @@ class ApiServer::Routes {
                    problems);
     }
     if (spec->array.task_id >= 0) {
-      return Error(res, InvalidArgument("the script's last line starting '" +
-                                        std::string(Trim(kArrayElementMarker)) +
-                                        "' is written by the server for each job of an array; remove it"));
+      return Error(
+          res, InvalidArgument("the script's last line starting '" + std::string(Trim(kArrayElementMarker)) +
+                               "' is written by the server for each job of an array; remove it"));
     }
     // The spec's files come only from the job's upload or the declared server
     // paths; the upload is pinned (its mutex held) until the job is stored.
@@ -393,8 +393,8 @@ class ApiServer::Routes {
       if (!id.ok()) {
         // The elements stored so far stay (each is a job of its own); say which.
         return Error(res, Status(id.status().code(), id.status().message() + " (after storing " +
-                                                         std::to_string(ids.size()) + " job(s) of the array: " +
-                                                         ids.dump() + ")"));
+                                                         std::to_string(ids.size()) +
+                                                         " job(s) of the array: " + ids.dump() + ")"));
       }
       shapes_.Remember(*id, rec.spec);
       o_->controller_->NotifySubmitted(*id);

@@ -32,7 +32,8 @@ std::optional<std::string> ParseArraySpec(const std::string& text, JobArray* arr
     body = text.substr(0, pct);
     auto limit = Number(text.substr(pct + 1));
     if (!limit || *limit < 1)
-      return std::string("the %N after the indices is how many may run at once, a count of at least 1, got ") +
+      return std::string(
+                 "the %N after the indices is how many may run at once, a count of at least 1, got ") +
              Quote(text.substr(pct + 1));
     out.limit = static_cast<int>(std::min<int64_t>(*limit, kMaxArrayIndex + 1));
   }
@@ -86,7 +87,9 @@ std::optional<std::string> SplitArrayElement(std::string_view text, ArrayElement
     *out = std::move(e);
     return std::nullopt;
   }
-  e.line = static_cast<int>(std::count(e.script.begin(), e.script.begin() + static_cast<std::ptrdiff_t>(at) + 1, '\n')) + 1;
+  e.line = static_cast<int>(
+               std::count(e.script.begin(), e.script.begin() + static_cast<std::ptrdiff_t>(at) + 1, '\n')) +
+           1;
   std::string rest = e.script.substr(at + needle.size());
   if (!rest.empty() && rest.back() == '\n') rest.pop_back();
   int task = -1;

@@ -74,7 +74,8 @@ TEST(SbatchArrayTest, ABadArrayIsRefusedAtItsLine) {
 }
 
 TEST(SbatchArrayTest, EachElementsStoredTextReadsBackAsThatElement) {
-  std::string script = "#!/bin/bash\n#SBATCH --job-name=sweep\n#SBATCH --array=0-6:2%2\necho $SLURM_ARRAY_TASK_ID\n";
+  std::string script =
+      "#!/bin/bash\n#SBATCH --job-name=sweep\n#SBATCH --array=0-6:2%2\necho $SLURM_ARRAY_TASK_ID\n";
   std::string stored = ArrayElementText(script, 4, 17);
   EXPECT_EQ(stored, script + "#SKYRUN-ARRAY-ELEMENT task=4 array_job=17\n");
   auto decoded = DecodeStoredJobSpec(stored, "sweep.sbatch");

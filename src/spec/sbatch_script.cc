@@ -6,9 +6,9 @@
 #include <optional>
 
 #include "common/strings.h"
-#include "spec/sbatch_array.h"
 #include "spec/field_reader.h"
 #include "spec/job_fields.h"
+#include "spec/sbatch_array.h"
 
 namespace skyrun::spec_internal {
 namespace {

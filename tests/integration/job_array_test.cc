@@ -55,7 +55,9 @@ TEST(JobArrayTest, EachIndexRunsWithSlurmArrayVariablesAndAtMostTheLimitAtOnce) 
   // its task ended, so the count seen can only exceed 2 if the limit failed.
   std::ofstream(file) << "#!/bin/bash\n#SBATCH --job-name=sweep\n#SBATCH --array=0-6:2%2\n"
                          "#SBATCH --cpus-per-task=1\n"
-                         "d=" << dir.path() << "\n"
+                         "d="
+                      << dir.path()
+                      << "\n"
                          "mkdir \"$d/running/$SLURM_ARRAY_TASK_ID\"\n"
                          "ls \"$d/running\" | wc -l >\"$d/seen-$SLURM_ARRAY_TASK_ID\"\n"
                          "env | grep ^SLURM_ | sort >\"$d/env-$SLURM_ARRAY_TASK_ID\"\n"

@@ -39,9 +39,9 @@ using Env = std::map<std::string, std::string>;
 
 // What skyrun promises to set as Slurm does (docs/migrating.md).
 const std::vector<std::string> kCompared = {
-    "SLURM_JOB_NAME",         "SLURM_PROCID",           "SLURM_LOCALID",        "SLURM_NODEID",
-    "SLURM_NNODES",           "SLURM_JOB_NUM_NODES",    "SLURM_JOB_NODELIST",   "SLURM_NODELIST",
-    "SLURM_ARRAY_TASK_ID",    "SLURM_ARRAY_TASK_COUNT", "SLURM_ARRAY_TASK_MIN", "SLURM_ARRAY_TASK_MAX",
+    "SLURM_JOB_NAME",       "SLURM_PROCID",           "SLURM_LOCALID",        "SLURM_NODEID",
+    "SLURM_NNODES",         "SLURM_JOB_NUM_NODES",    "SLURM_JOB_NODELIST",   "SLURM_NODELIST",
+    "SLURM_ARRAY_TASK_ID",  "SLURM_ARRAY_TASK_COUNT", "SLURM_ARRAY_TASK_MIN", "SLURM_ARRAY_TASK_MAX",
     "SLURM_ARRAY_TASK_STEP"};
 const std::vector<int> kIndices = {0, 2, 4};
 
@@ -178,7 +178,8 @@ TEST_F(SlurmParityTest, SameSbatchScriptSetsTheSameSlurmVariablesAsSlurm) {
     for (const auto& key : kCompared) {
       std::string want = slurm[i].count(key) ? slurm[i][key] : "(unset)";
       EXPECT_NE(want, "(unset)") << "sbatch did not set " << key;
-      EXPECT_EQ(local[i].count(key) ? local[i][key] : "(unset)", want) << key << " of element " << i << ", local";
+      EXPECT_EQ(local[i].count(key) ? local[i][key] : "(unset)", want)
+          << key << " of element " << i << ", local";
       EXPECT_EQ(via_slurm[i].count(key) ? via_slurm[i][key] : "(unset)", want)
           << key << " of element " << i << ", skyrun on Slurm";
     }

@@ -324,7 +324,8 @@ TEST(SbatchRender, GangPyxisGolden) {
   spec.image = "nvcr.io/nvidia/pytorch:24.01-py3";
   AttemptLaunch l = Launch(&spec, 16);
   for (int r = 0; r < 2; ++r) {
-    TaskLaunch t = Task(16, spec.name, r, 2, "slurm/hpc1/node" + std::to_string(r + 1), {0}, "T4", 2000, 4096);
+    TaskLaunch t =
+        Task(16, spec.name, r, 2, "slurm/hpc1/node" + std::to_string(r + 1), {0}, "T4", 2000, 4096);
     t.image = spec.image;
     t.run = "torchrun --nnodes=$SKYRUN_NUM_NODES --node_rank=$SKYRUN_NODE_RANK train.py";
     l.tasks.push_back(t);
@@ -334,15 +335,17 @@ TEST(SbatchRender, GangPyxisGolden) {
   auto script = RenderSbatch(l, o);
   ASSERT_TRUE(script.ok()) << script.status().message();
   ExpectGolden("gang_pyxis", *script);
-  EXPECT_NE(script->find("--container-image=nvcr.io/nvidia/pytorch:24.01-py3 "
-                         "--container-mounts=/srv/skyrun/jobs/16,/srv/skyrun/jobs/16/checkpoints,/home/alice/train"),
+  EXPECT_NE(script->find(
+                "--container-image=nvcr.io/nvidia/pytorch:24.01-py3 "
+                "--container-mounts=/srv/skyrun/jobs/16,/srv/skyrun/jobs/16/checkpoints,/home/alice/train"),
             std::string::npos)
       << *script;
 }
 
 TEST(SbatchRender, GoldenScriptsAreValidBash) {
   ProcessCommandRunner runner;
-  for (const char* name : {"single", "gang", "ps_worker", "milli_gpu", "ps_worker_role_images", "gang_pyxis"}) {
+  for (const char* name :
+       {"single", "gang", "ps_worker", "milli_gpu", "ps_worker_role_images", "gang_pyxis"}) {
     auto r = runner.Run({"bash", "-n", GoldenPath(name)}, {}, 10000);
     ASSERT_TRUE(r.ok()) << r.status().message();
     EXPECT_EQ(r->exit_code, 0) << name << ": " << r->err;
