@@ -29,13 +29,19 @@ std::string SlurmHostList(const std::vector<std::string>& hosts) {
   // (prefix, padded width or 0) -> numbers; plain names apart.
   std::map<std::tuple<std::string, size_t>, std::set<int64_t>> groups;
   std::set<std::string> plain;
+  // Zero-padded widths by prefix: "gpu10" joins "gpu01" (width 2), as Slurm's ranges do.
+  std::map<std::string, std::set<size_t>> padded;
+  for (const auto& h : hosts) {
+    Name n = SplitName(h);
+    if (n.digits.size() > 1 && n.digits[0] == '0') padded[n.prefix].insert(n.digits.size());
+  }
   for (const auto& h : hosts) {
     Name n = SplitName(h);
     if (n.digits.empty()) {
       plain.insert(h);
       continue;
     }
-    size_t width = n.digits.size() > 1 && n.digits[0] == '0' ? n.digits.size() : 0;
+    size_t width = padded[n.prefix].count(n.digits.size()) ? n.digits.size() : 0;
     groups[{n.prefix, width}].insert(std::stoll(n.digits));
   }
   // Merged by prefix order, plain names among them as Slurm sorts them.

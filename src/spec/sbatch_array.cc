@@ -101,9 +101,11 @@ std::optional<std::string> SplitArrayElement(std::string_view text, ArrayElement
     if (t && *t <= kMaxArrayIndex) task = static_cast<int>(*t);
     if (j && *j >= 0) job = *j;
   }
-  if (task < 0 || job < 0 || rest.find('\n') != std::string::npos)
+  if (task < 0 || job < 0 || rest.find('\n') != std::string::npos) {
+    out->line = e.line;
     return "a line starting " + Quote(Trim(kArrayElementMarker)) +
            " is written by the server for each job of an array, as the script's last line; remove it";
+  }
   e.script = e.script.substr(0, at + 1);
   e.task_id = task;
   e.array_job_id = job;
