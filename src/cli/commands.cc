@@ -154,6 +154,20 @@ int Launch(const std::string& file, bool detach, const LaunchOverrides& override
   if (!created.ok()) return Fail(created.status(), client->get());
   int64_t id = (*created)["id"].get<int64_t>();
   bool json_out = c.output == "json";
+  if (created->contains("array")) {
+    // A job array (sbatch --array): one job per index; nothing single to follow.
+    const json& a = (*created)["array"];
+    if (json_out) {
+      std::cout << a.dump(2) << "\n";
+    } else {
+      std::cout << "Job array " << id << " (" << parsed.specs[0].name << "_[...], " << a["jobs"].size()
+                << " jobs: " << a["jobs"].front().get<int64_t>() << "-" << a["jobs"].back().get<int64_t>();
+      if (a.value("limit", 0) > 0) std::cout << ", at most " << a.value("limit", 0) << " at once";
+      std::cout << ") submitted to " << (*client)->server() << "\n";
+      std::cout << "See them with: skyrun queue --all" << HintFlags(c, **client) << std::endl;
+    }
+    return 0;
+  }
   // Said at once and flushed, even into a pipe: a Ctrl-C or a crash of the
   // client must never leave a running job whose id nobody saw. With -o json
   // the id goes to stderr, so that stdout stays one JSON document.

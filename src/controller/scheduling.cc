@@ -2,6 +2,7 @@
 
 #include "common/strings.h"
 #include "controller/controller.h"
+#include "controller/job_array.h"
 
 namespace skyrun {
 
@@ -70,6 +71,10 @@ void Controller::ScheduleQueue() {
   std::vector<PendingJob> pending;
   pending.reserve(queue_.size());
   std::vector<JobId> gone;
+  // Arrays with a %N limit: what their elements hold now (controller/job_array.h).
+  ArrayGate arrays;
+  for (const auto& [id, j] : live_)
+    if (j.reserved) arrays.CountHolding(j.rec);
   for (const auto& entry : queue_) {
     auto it = live_.find(entry.second);
     if (it == live_.end()) {
@@ -79,6 +84,10 @@ void Controller::ScheduleQueue() {
     LiveJob& job = it->second;
     if (job.cancel_requested) continue;
     if (!ReadyToPlace(job)) continue;  // the broker has not chosen where yet
+    if (!arrays.Admit(job.rec)) {
+      job.pending_reason = ArrayGate::WaitReason(job.rec);
+      continue;
+    }
     PendingJob p;
     p.id = job.rec.id;
     p.priority = job.rec.priority;

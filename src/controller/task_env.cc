@@ -3,6 +3,7 @@
 #include "common/quantities.h"
 #include "common/strings.h"
 #include "controller/controller.h"
+#include "controller/slurm_hostlist.h"
 
 namespace skyrun {
 
@@ -61,14 +62,27 @@ std::map<std::string, std::string> TaskEnvironment(const JobRecord& job, const P
     int node_id =
         static_cast<int>(std::find(node_names.begin(), node_names.end(), me.node) - node_names.begin());
     env["SLURM_JOB_ID"] = job.id.ToString();
-    env["SLURM_JOB_NAME"] = job.name;
+    env["SLURM_JOBID"] = job.id.ToString();
+    // The script's name: every element of an array has the same, as in Slurm.
+    env["SLURM_JOB_NAME"] = job.spec.name.empty() ? job.name : job.spec.name;
     env["SLURM_PROCID"] = std::to_string(rank);
     env["SLURM_LOCALID"] = std::to_string(local_rank);
     env["SLURM_NODEID"] = std::to_string(node_id);
     env["SLURM_NNODES"] = std::to_string(node_names.size());
     env["SLURM_NTASKS"] = std::to_string(world);
     env["SLURM_JOB_NUM_NODES"] = std::to_string(node_names.size());
-    env["SLURM_JOB_NODELIST"] = Join(node_names, ",");
+    env["SLURM_JOB_NODELIST"] = SlurmHostList(node_names);  // node[1-3,5], as Slurm writes it
+    env["SLURM_NODELIST"] = env["SLURM_JOB_NODELIST"];
+    const JobArray& array = job.spec.array;
+    if (array.present() && array.task_id >= 0) {
+      env["SLURM_ARRAY_JOB_ID"] =
+          std::to_string(array.array_job_id > 0 ? array.array_job_id : job.id.value());
+      env["SLURM_ARRAY_TASK_ID"] = std::to_string(array.task_id);
+      env["SLURM_ARRAY_TASK_COUNT"] = std::to_string(array.indices.size());
+      env["SLURM_ARRAY_TASK_MIN"] = std::to_string(array.indices.front());
+      env["SLURM_ARRAY_TASK_MAX"] = std::to_string(array.indices.back());
+      env["SLURM_ARRAY_TASK_STEP"] = std::to_string(array.step);
+    }
   }
   env["MASTER_ADDR"] = placement.tasks.front().node_address;
   env["WORLD_SIZE"] = std::to_string(world);

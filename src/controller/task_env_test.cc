@@ -75,8 +75,47 @@ TEST(TaskEnvTest, SlurmVariablesOnlyForABatchScript) {
   EXPECT_EQ(env["SLURM_NNODES"], "2");
   EXPECT_EQ(env["SLURM_NTASKS"], "4");
   EXPECT_EQ(env["SLURM_JOB_NODELIST"], "box-a,box-b");
+  EXPECT_EQ(env["SLURM_NODELIST"], "box-a,box-b");
   EXPECT_EQ(env["SLURM_JOB_ID"], "42");
+  EXPECT_EQ(env["SLURM_JOBID"], "42");
   EXPECT_EQ(env["SLURM_JOB_NAME"], "mingpt-ddp");
+  EXPECT_EQ(env.count("SLURM_ARRAY_TASK_ID"), 0u);  // no array
+}
+
+TEST(TaskEnvTest, NodeListIsCompressedAsSlurmWritesIt) {
+  Placement placement;
+  placement.tasks = {Task(0, "node3", "10.0.0.3", {}), Task(1, "node1", "10.0.0.1", {}),
+                     Task(2, "node2", "10.0.0.2", {}), Task(3, "node5", "10.0.0.5", {})};
+  JobRecord job = Job();
+  job.spec.slurm_env = true;
+  EXPECT_EQ(TaskEnvironment(job, placement, 0, 1, "")["SLURM_JOB_NODELIST"], "node[1-3,5]");
+}
+
+TEST(TaskEnvTest, ArrayElementsGetSlurmsArrayVariables) {
+  Placement placement;
+  placement.tasks = {Task(0, "node1", "10.0.0.1", {})};
+  JobRecord job = Job();
+  job.id = JobId(45);
+  job.name = "sweep_[8]";
+  job.spec.name = "sweep";
+  job.spec.slurm_env = true;
+  job.spec.array.indices = {0, 4, 8, 12};
+  job.spec.array.step = 4;
+  job.spec.array.task_id = 8;
+  job.spec.array.array_job_id = 43;
+  auto env = TaskEnvironment(job, placement, 0, 1, "");
+  EXPECT_EQ(env["SLURM_ARRAY_JOB_ID"], "43");
+  EXPECT_EQ(env["SLURM_ARRAY_TASK_ID"], "8");
+  EXPECT_EQ(env["SLURM_ARRAY_TASK_COUNT"], "4");
+  EXPECT_EQ(env["SLURM_ARRAY_TASK_MIN"], "0");
+  EXPECT_EQ(env["SLURM_ARRAY_TASK_MAX"], "12");
+  EXPECT_EQ(env["SLURM_ARRAY_TASK_STEP"], "4");
+  EXPECT_EQ(env["SLURM_JOB_ID"], "45");
+  EXPECT_EQ(env["SLURM_JOB_NAME"], "sweep");  // not sweep_[8]: every element has the script's name
+  // The first element is the array: its own id.
+  job.spec.array.task_id = 0;
+  job.spec.array.array_job_id = 0;
+  EXPECT_EQ(TaskEnvironment(job, placement, 0, 1, "")["SLURM_ARRAY_JOB_ID"], "45");
 }
 
 }  // namespace

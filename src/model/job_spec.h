@@ -81,6 +81,19 @@ struct PartitionSpec {
   bool empty() const { return model.empty() && profile.empty(); }
 };
 
+// A job array (sbatch --array, issue 15): the server stores one job per
+// index (server.cc's Submit; spec/sbatch_array.h), each carrying the whole
+// array and its own index, so that its tasks get SLURM_ARRAY_* and the
+// controller holds at most `limit` of one array running (controller/job_array.h).
+struct JobArray {
+  std::vector<int> indices;  // every index, ascending, distinct; empty = not an array
+  int step = 1;              // SLURM_ARRAY_TASK_STEP as Slurm sets it (the first ":S" written, else 1)
+  int limit = 0;             // %N: at most N of the array running at once; 0 = no limit
+  int task_id = -1;          // this job's index; -1 = the array as submitted, not yet expanded
+  int64_t array_job_id = 0;  // the first element's job id; 0 = this job is the first
+  bool present() const { return !indices.empty(); }
+};
+
 struct JobSpec {
   std::string name;
   std::string queue = "default";
@@ -119,6 +132,7 @@ struct JobSpec {
   // Read from a Slurm batch script (spec/sbatch_script.h): its tasks also get
   // the SLURM_* variables a script reads (controller/task_env.cc).
   bool slurm_env = false;
+  JobArray array;  // sbatch --array
 
   // Where relative workdir/file_mounts paths are resolved: the directory of
   // the spec file at submission time (the CLI makes them absolute).

@@ -37,6 +37,7 @@
 #include "server/tenant_slots.h"
 #include "server/token_admin.h"
 #include "server/upload_routes.h"
+#include "spec/sbatch_array.h"
 #include "uploads/upload_store.h"
 
 namespace skyrun {
@@ -349,6 +350,11 @@ class ApiServer::Routes {
                    InvalidArgument("the job spec has " + std::to_string(problems.size()) + " problem(s)"),
                    problems);
     }
+    if (spec->array.task_id >= 0) {
+      return Error(
+          res, InvalidArgument("the script's last line starting '" + std::string(Trim(kArrayElementMarker)) +
+                               "' is written by the server for each job of an array; remove it"));
+    }
     // The spec's files come only from the job's upload or the declared server
     // paths; the upload is pinned (its mutex held) until the job is stored.
     std::unique_lock<std::mutex> pin;
@@ -385,6 +391,7 @@ class ApiServer::Routes {
     rec.spec_file = body->file;
     rec.upload = body->upload;
     rec.spec = *spec;
+    if (spec->array.present()) return SubmitArray(res, std::move(rec));
     auto id = o_->store_->CreateJob(rec);
     if (!id.ok()) return Error(res, id.status());
     shapes_.Remember(*id, *spec);
@@ -393,6 +400,43 @@ class ApiServer::Routes {
     rec.state = JobState::kSubmitted;
     rec.submitted_at = o_->clock_->Now();
     Json(res, {{"id", id->value()}, {"job", api::JobToJson(rec)}}, 201);
+  }
+
+  // A job array (sbatch --array): one job per index, named NAME_[i], each
+  // stored with its index (spec/sbatch_array.h); the first element's id is
+  // the array's (SLURM_ARRAY_JOB_ID), and the controller holds the %N limit.
+  void SubmitArray(httplib::Response& res, JobRecord base) {
+    const std::string script = base.spec_yaml;
+    const JobSpec whole = base.spec;
+    json ids = json::array();
+    json first_job;
+    int64_t first = 0;
+    for (int index : whole.array.indices) {
+      JobRecord rec = base;
+      rec.name = ArrayElementName(whole.name, index);
+      rec.spec_yaml = ArrayElementText(script, index, first);
+      rec.spec.array.task_id = index;
+      rec.spec.array.array_job_id = first;
+      auto id = o_->store_->CreateJob(rec);
+      if (!id.ok()) {
+        // The elements stored so far stay (each is a job of its own); say which.
+        return Error(res, Status(id.status().code(), id.status().message() + " (after storing " +
+                                                         std::to_string(ids.size()) +
+                                                         " job(s) of the array: " + ids.dump() + ")"));
+      }
+      shapes_.Remember(*id, rec.spec);
+      o_->controller_->NotifySubmitted(*id);
+      ids.push_back(id->value());
+      if (first == 0) {
+        first = id->value();
+        rec.id = *id;
+        rec.state = JobState::kSubmitted;
+        rec.submitted_at = o_->clock_->Now();
+        first_job = api::JobToJson(rec);
+      }
+    }
+    json array = {{"array_job_id", first}, {"jobs", ids}, {"limit", whole.array.limit}};
+    Json(res, {{"id", first}, {"job", first_job}, {"array", array}}, 201);
   }
 
   void ListJobs(const httplib::Request& req, httplib::Response& res, const TokenRecord& who) {

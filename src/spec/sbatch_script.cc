@@ -1,5 +1,6 @@
 #include "spec/sbatch_script.h"
 
+#include <algorithm>
 #include <cctype>
 #include <map>
 #include <optional>
@@ -7,6 +8,7 @@
 #include "common/strings.h"
 #include "spec/field_reader.h"
 #include "spec/job_fields.h"
+#include "spec/sbatch_array.h"
 
 namespace skyrun::spec_internal {
 namespace {
@@ -92,8 +94,16 @@ void ReadSbatchScript(std::string_view text, const std::string& file, const std:
     problems->push_back(SpecProblem{file, line, 1, field, message});
   };
   spec->name = default_name;
-  spec->run = std::string(text);
+  // The line the server appends to each job of an array (spec/sbatch_array.h).
+  ArrayElement element;
+  if (auto bad = SplitArrayElement(text, &element)) {
+    problem(element.line, "#SBATCH --array", *bad);
+    return;
+  }
+  text = element.script;
+  spec->run = element.script;
   spec->slurm_env = true;
+  int array_line = 0;
   std::optional<int> nodes, per_node, ntasks;
   std::optional<Gpus> gpus;
   int gpus_line = 0;
@@ -168,7 +178,8 @@ void ReadSbatchScript(std::string_view text, const std::string& file, const std:
     } else if (o == "--output" || o == "--error") {
       // Accepted and not used: skyrun keeps each rank's output (skyrun logs).
     } else if (o == "--array") {
-      problem(d->line, o, "job arrays are not built yet; submit one job per index");
+      if (auto bad = ParseArraySpec(d->value, &spec->array)) problem(d->line, o, *bad);
+      array_line = d->line;
     } else if (o == "--partition") {
       problem(d->line, o,
               "partitions are a Slurm cluster's own; skyrun places the job on any backend (say where with a "
@@ -176,6 +187,16 @@ void ReadSbatchScript(std::string_view text, const std::string& file, const std:
     } else {
       problem(d->line, o, "this directive is not read by skyrun yet; remove it or write the job as a spec");
     }
+  }
+  if (element.task_id >= 0) {
+    const auto& ix = spec->array.indices;
+    if (std::find(ix.begin(), ix.end(), element.task_id) == ix.end()) {
+      problem(element.line, "#SBATCH --array",
+              "index " + std::to_string(element.task_id) + " is not one of the array's indices" +
+                  (array_line > 0 ? " (line " + std::to_string(array_line) + ")" : ""));
+    }
+    spec->array.task_id = element.task_id;
+    spec->array.array_job_id = element.array_job_id;
   }
   int tasks_per_node = per_node.value_or(1);
   int tasks = ntasks ? *ntasks : nodes.value_or(1) * tasks_per_node;

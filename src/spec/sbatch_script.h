@@ -10,8 +10,10 @@
 //   --gpus-per-node=TYPE:N -> accelerators per task; -c/--cpus-per-task ->
 //   cpus; --mem -> memory per task; -t/--time -> time_limit.
 // --output/--error are accepted and documented as not used (skyrun keeps
-// each rank's log); --array, --partition and every other directive are
-// refused with their line. The whole script is the job's `run`, and its tasks
+// each rank's log); -a/--array is read into JobSpec::array (spec/
+// sbatch_array.h: the server stores one job per index, each text ending in a
+// line that names its index, read back here); --partition and every other
+// directive are refused with their line. The whole script is the job's `run`, and its tasks
 // get SLURM_* variables (JobSpec::slurm_env; controller/task_env.cc).
 //
 // Called by spec_parser.cc only. Thread-safety: pure functions.

@@ -24,8 +24,10 @@ const std::set<std::string>& RuntimeEnv() {
       // SkyPilot's names for the same (controller/task_env.cc).
       "SKYPILOT_NODE_RANK", "SKYPILOT_NUM_NODES", "SKYPILOT_NODE_IPS",
       // Slurm sets these itself (for a job read from an sbatch script).
-      "SLURM_JOB_ID", "SLURM_JOB_NAME", "SLURM_PROCID", "SLURM_LOCALID", "SLURM_NODEID", "SLURM_NNODES",
-      "SLURM_NTASKS", "SLURM_JOB_NUM_NODES", "SLURM_JOB_NODELIST"};
+      // Not SLURM_JOB_NAME: the script's own name is exported, and srun
+      // hands it to the ranks, as sbatch would have named the job.
+      "SLURM_JOB_ID", "SLURM_PROCID", "SLURM_LOCALID", "SLURM_NODEID", "SLURM_NNODES", "SLURM_NTASKS",
+      "SLURM_JOB_NUM_NODES", "SLURM_JOB_NODELIST", "SLURM_JOBID", "SLURM_NODELIST"};
   return kKeys;
 }
 

@@ -1,5 +1,8 @@
 // sbatch rendering: golden files (tests/slurm/golden/*.sbatch) for a single
-// task, a gang of 2 nodes x 2 GPUs, a ps-worker job and a milli-GPU task; the
+// task, a gang of 2 nodes x 2 GPUs, a ps-worker job, a milli-GPU task, a
+// ps-worker job whose roles have their own images (apptainer) and a gang in
+// an image with pyxis (neither pyxis nor apptainer is installed here: the
+// goldens are the scripts, not runs of them); the
 // goldens are also checked by `bash -n`. To accept a deliberate change of the
 // script, run with SKYRUN_UPDATE_GOLDEN=1 and review the diff.
 #include "drivers/slurm/sbatch_render.h"
@@ -274,9 +277,75 @@ TEST(SbatchRender, MilliGpuGolden) {
   ExpectGolden("milli_gpu", *script);
 }
 
+// Issue 13, item 2: each role of a ps-worker job in its own image
+// (apptainer: each rank's command runs in its role's image).
+TEST(SbatchRender, PsWorkerRoleImagesApptainerGolden) {
+  JobSpec spec;
+  spec.name = "ps-roles";
+  spec.mode = JobMode::kPsWorker;
+  Role ps{"ps", 1, {}, "docker://registry.example.org/ads/ps:2.1", "python ps.py"};
+  Role worker{"worker", 1, {}, "docker://registry.example.org/ads/worker:2.1", "python worker.py"};
+  worker.resources.accelerators = {{"T4", 1}};
+  spec.roles = {ps, worker};
+  AttemptLaunch l = Launch(&spec, 15);
+  TaskLaunch t0 = Task(15, spec.name, 0, 2, "slurm/hpc1/node1", {}, "", 1000, 1024);
+  t0.role = "ps";
+  t0.env["SKYRUN_ROLE"] = "ps";
+  t0.run = ps.run;
+  t0.image = ps.image;
+  TaskLaunch t1 = Task(15, spec.name, 1, 2, "slurm/hpc1/node2", {0}, "T4", 1000, 1024);
+  t1.role = "worker";
+  t1.env["SKYRUN_ROLE"] = "worker";
+  t1.run = worker.run;
+  t1.image = worker.image;
+  l.tasks = {t0, t1};
+  SbatchOptions o = Options();
+  o.container = "apptainer";
+  auto script = RenderSbatch(l, o);
+  ASSERT_TRUE(script.ok()) << script.status().message();
+  ExpectGolden("ps_worker_role_images", *script);
+  // Each rank's block names its own role's image.
+  size_t ps_at = script->find("    0)\n"), worker_at = script->find("    1)\n");
+  ASSERT_NE(ps_at, std::string::npos) << *script;
+  ASSERT_NE(worker_at, std::string::npos) << *script;
+  EXPECT_NE(script->substr(ps_at, worker_at - ps_at).find("ads/ps:2.1"), std::string::npos) << *script;
+  EXPECT_NE(script->substr(worker_at).find("ads/worker:2.1"), std::string::npos) << *script;
+  EXPECT_EQ(script->substr(worker_at).find("ads/ps:2.1"), std::string::npos) << *script;
+}
+
+// Issue 13, item 2: a gang in one image with pyxis: --container-image and
+// --container-mounts (job directory, checkpoints, workdir) on the srun line.
+TEST(SbatchRender, GangPyxisGolden) {
+  JobSpec spec;
+  spec.name = "ddp-pyxis";
+  spec.mode = JobMode::kGang;
+  spec.num_nodes = 2;
+  spec.workdir = "/home/alice/train";
+  spec.image = "nvcr.io/nvidia/pytorch:24.01-py3";
+  AttemptLaunch l = Launch(&spec, 16);
+  for (int r = 0; r < 2; ++r) {
+    TaskLaunch t =
+        Task(16, spec.name, r, 2, "slurm/hpc1/node" + std::to_string(r + 1), {0}, "T4", 2000, 4096);
+    t.image = spec.image;
+    t.run = "torchrun --nnodes=$SKYRUN_NUM_NODES --node_rank=$SKYRUN_NODE_RANK train.py";
+    l.tasks.push_back(t);
+  }
+  SbatchOptions o = Options();
+  o.container = "pyxis";
+  auto script = RenderSbatch(l, o);
+  ASSERT_TRUE(script.ok()) << script.status().message();
+  ExpectGolden("gang_pyxis", *script);
+  EXPECT_NE(script->find(
+                "--container-image=nvcr.io/nvidia/pytorch:24.01-py3 "
+                "--container-mounts=/srv/skyrun/jobs/16,/srv/skyrun/jobs/16/checkpoints,/home/alice/train"),
+            std::string::npos)
+      << *script;
+}
+
 TEST(SbatchRender, GoldenScriptsAreValidBash) {
   ProcessCommandRunner runner;
-  for (const char* name : {"single", "gang", "ps_worker", "milli_gpu"}) {
+  for (const char* name :
+       {"single", "gang", "ps_worker", "milli_gpu", "ps_worker_role_images", "gang_pyxis"}) {
     auto r = runner.Run({"bash", "-n", GoldenPath(name)}, {}, 10000);
     ASSERT_TRUE(r.ok()) << r.status().message();
     EXPECT_EQ(r->exit_code, 0) << name << ": " << r->err;
