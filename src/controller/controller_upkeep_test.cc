@@ -300,6 +300,21 @@ TEST_F(ControllerUpkeepTest, AFailedCancelIsLoggedAndAskedAgain) {
   EXPECT_EQ(StoredState(id), JobState::kCancelled) << AllLines();
 }
 
+// A refusal the next attempt would meet again (here, an image the registry
+// does not have) fails the job at once, with the backend's answer.
+TEST_F(ControllerUpkeepTest, AFinalLaunchRefusalFailsTheJobAtOnceWithTheAnswer) {
+  MakeController();
+  driver_.FailLaunches(NotFound("registry 127.0.0.1:5000 answered 404 MANIFEST_UNKNOWN for ml/x:nope"));
+  JobId id = Submit();
+  Cycles(6);
+  EXPECT_EQ(StoredState(id), JobState::kFailed) << AllLines();
+  EXPECT_EQ(driver_.calls().launches, 1) << "no second try of a refusal that cannot pass";
+  auto job = store_->GetJob(id);
+  ASSERT_TRUE(job.ok());
+  EXPECT_NE(job->reason.find("MANIFEST_UNKNOWN"), std::string::npos) << job->reason;
+  driver_.FailLaunches(Status::Ok());
+}
+
 TEST_F(ControllerUpkeepTest, AFailedLaunchIsLoggedWithTheJob) {
   MakeController();
   driver_.FailLaunches(Unavailable("the engine refused the job"), 1);

@@ -131,6 +131,26 @@ bool Controller::StartAttempt(LiveJob& job, Placement placement) {
   return true;
 }
 
+namespace {
+
+// A refusal that the next attempt would meet again (an image the registry does
+// not have, credentials it refuses, a spec the driver cannot run, a tenant's
+// quota) fails the job at once with the backend's answer, instead of after
+// max_launch_failures tries. Everything else (Unavailable, Internal, ...) may
+// pass: the job goes back to the queue.
+bool LaunchRefusalIsFinal(StatusCode code) {
+  switch (code) {
+    case StatusCode::kNotFound:
+    case StatusCode::kInvalidArgument:
+    case StatusCode::kUnauthenticated:
+    case StatusCode::kPermissionDenied:
+    case StatusCode::kResourceExhausted: return true;
+    default: return false;
+  }
+}
+
+}  // namespace
+
 void Controller::OnLaunched(LaunchAnswer answer) {
   auto it = live_.find(answer.job);
   if (it == live_.end()) return;
@@ -150,6 +170,10 @@ void Controller::OnLaunched(LaunchAnswer answer) {
     ft.updated_attempts = job.attempts;
     log_->Warn("job " + job.rec.id.ToString() + ": launching attempt " + std::to_string(answer.attempt_no) +
                " on " + job.driver->Name() + " failed: " + handles.status().ToString());
+    if (LaunchRefusalIsFinal(handles.status().code())) {
+      MoveOrRetry(job, JobState::kFailed, "launch refused: " + handles.status().message(), ft);
+      return;
+    }
     if (job.launch_failures >= options_.max_launch_failures) {
       MoveOrRetry(
           job, JobState::kFailed,
