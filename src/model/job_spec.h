@@ -63,6 +63,13 @@ struct DataRef {
   std::string location;  // "aws/us-east-1"; empty = unknown
 };
 
+// A named volume of the job's tenant bound into each task (storage/volume_store.h).
+struct VolumeMount {
+  std::string name;
+  std::string path;  // where the task sees it: "/data" lands at $SKYRUN_MOUNT_ROOT/data, as file_mounts do
+  bool read_only = false;
+};
+
 struct RecoveryPolicy {
   std::string strategy = "failover";  // failover | eager_next_region | none
   int max_restarts_on_errors =
@@ -103,6 +110,7 @@ struct JobSpec {
   std::map<std::string, std::string> file_mounts;  // task path -> local source path
   std::vector<DataRef> inputs;
   std::vector<DataRef> outputs;
+  std::vector<VolumeMount> volumes;
   std::string setup;
   std::string run;
   std::string checkpoint_dir;  // checkpoint.dir; empty = none requested (skyrun still provides one)

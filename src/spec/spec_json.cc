@@ -113,6 +113,14 @@ json SpecToJson(const JobSpec& spec) {
     j["secrets"] = secrets;
   }
   if (!spec.labels.empty()) j["labels"] = spec.labels;
+  // Only when given, so that the goldens of specs without volumes stay as they are.
+  if (!spec.volumes.empty()) {
+    json volumes = json::array();
+    for (const VolumeMount& v : spec.volumes) {
+      volumes.push_back(json{{"name", v.name}, {"path", v.path}, {"read_only", v.read_only}});
+    }
+    j["volumes"] = volumes;
+  }
   if (!spec.partition.empty()) {
     j["partition"] = json{{"model", spec.partition.model},
                           {"layers", spec.partition.layers},
