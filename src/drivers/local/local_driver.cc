@@ -356,6 +356,28 @@ Result<std::string> LocalDriver::WriteTask(const AttemptLaunch& launch, const Ta
     }
     if (!task.placement.gpu_indices.empty()) sb.devices = GpuDevices(task.placement.gpu_indices);
   }
+  if (!launch.spec->volumes.empty()) {
+    std::string volumes_dir = VolumesDir();
+    if (!config_.sandbox.enabled || volumes_dir.empty()) {
+      return FailedPrecondition(
+          "volumes need the local sandbox and a state directory (local.sandbox.enabled, the server's state "
+          "dir); this pool has " +
+          std::string(config_.sandbox.enabled ? "no state directory" : "the sandbox disabled"));
+    }
+    storage::VolumeStore volumes(volumes_dir, {config_.volumes_per_tenant_bytes, 0}, &clock_);
+    SKYRUN_ASSIGN_OR_RETURN(file.sandbox.binds,
+                            VolumeBinds(*launch.spec, staged.cwd, launch.tenant, volumes));
+    // A volume already past its size (or its tenant past its quota) is not
+    // written further: the launch fails with the figures.
+    for (const VolumeMount& v : launch.spec->volumes) {
+      if (!v.read_only) SKYRUN_RETURN_IF_ERROR(volumes.CheckQuota(launch.tenant, v.name));
+    }
+    // Every tenant's volumes are hidden; this task's are bound back in.
+    std::error_code ec;
+    file.sandbox.hidden.push_back(fs::absolute(volumes_dir, ec).lexically_normal().string());
+    std::string ckpt = CheckpointInVolume(*launch.spec, staged.cwd);
+    if (!ckpt.empty()) file.env["SKYRUN_CHECKPOINT_DIR"] = ckpt;
+  }
 
   ContainerContext ctx;
   ctx.runtime = config_.runtime;
@@ -374,6 +396,12 @@ Result<std::string> LocalDriver::WriteTask(const AttemptLaunch& launch, const Ta
   // task anyway, and the fsync would sit on every launch's path.
   SKYRUN_RETURN_IF_ERROR(WriteFileAtomic(paths.TaskJson(), TaskFileToJson(file), Durability::kAtomicOnly));
   return paths.dir();
+}
+
+std::string LocalDriver::VolumesDir() const {
+  if (!config_.volumes_dir.empty()) return config_.volumes_dir;
+  if (config_.state_dir.empty()) return "";
+  return config_.state_dir + "/volumes";
 }
 
 Result<std::vector<std::string>> LocalDriver::Launch(const AttemptLaunch& launch) {

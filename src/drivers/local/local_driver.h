@@ -80,6 +80,10 @@ struct LocalPoolConfig {
   double price_per_cpu_hour = 0;  // USD, per whole CPU
   std::string supervisor_binary;  // "" = this program (/proc/self/exe), run as `<bin> supervise DIR`
   std::string state_dir;          // job dirs go to <state_dir>/jobs/<id> when a launch names none
+  // Named volumes (storage/volume_store.h); "" = <state_dir>/volumes. Hidden
+  // from every task; a task sees only its own spec's volumes, bound in.
+  std::string volumes_dir;
+  int64_t volumes_per_tenant_bytes = 0;  // storage.per_tenant_bytes: checked before a launch writes a volume
   std::string cgroup_root = "/sys/fs/cgroup";
   int64_t unclaimed_grace_seconds = 30;  // LAUNCHING before an unclaimed task counts as LOST
   LocalSandboxConfig sandbox;
@@ -132,6 +136,8 @@ class LocalDriver final : public Driver {
   Result<std::string> WriteTask(const AttemptLaunch& launch, const TaskLaunch& task,
                                 const std::string& attempt_dir, const std::string& job_dir,
                                 const std::string& master_port);
+  // Where the named volumes lie (config volumes_dir, else <state_dir>/volumes; "" = none).
+  std::string VolumesDir() const;
 
   const LocalPoolConfig config_;
   Clock& clock_;

@@ -99,6 +99,11 @@ std::string TaskFileToJson(const TaskFile& t) {
     j["sandbox"] = {{"bwrap", t.sandbox.bwrap},       {"uid", t.sandbox.uid},
                     {"gid", t.sandbox.gid},           {"hidden", t.sandbox.hidden},
                     {"writable", t.sandbox.writable}, {"devices", t.sandbox.devices}};
+    json binds = json::array();
+    for (const SandboxBind& b : t.sandbox.binds) {
+      binds.push_back({{"source", b.source}, {"target", b.target}, {"read_only", b.read_only}});
+    }
+    j["sandbox"]["binds"] = binds;
   }
   j["launched_at"] = t.launched_at;
   return j.dump(2) + "\n";
@@ -136,6 +141,16 @@ Result<TaskFile> TaskFileFromJson(const std::string& text) {
       t.sandbox.hidden = b.value("hidden", std::vector<std::string>{});
       t.sandbox.writable = b.value("writable", std::vector<std::string>{});
       t.sandbox.devices = b.value("devices", std::vector<std::string>{});
+      for (const json& bind : b.value("binds", json::array())) {
+        SandboxBind sb;
+        sb.source = bind.at("source").get<std::string>();
+        sb.target = bind.at("target").get<std::string>();
+        sb.read_only = bind.value("read_only", true);
+        if (sb.source.empty() || sb.source[0] != '/' || sb.target.empty() || sb.target[0] != '/') {
+          return InvalidArgument("task.json: sandbox.binds need absolute source and target paths");
+        }
+        t.sandbox.binds.push_back(std::move(sb));
+      }
       if ((t.sandbox.uid < 0) != (t.sandbox.gid < 0) || t.sandbox.uid == 0) {
         return InvalidArgument("task.json: sandbox.uid/gid must both be set (and not 0) or both be -1");
       }

@@ -58,6 +58,14 @@ struct TaskLimits {
   std::string cgroup_parent;  // "" = limits are not enforced on this machine
 };
 
+// A host directory bound into the sandbox at `target` (a volume, volume.h in
+// src/storage): read-only, or writable by the task's uid.
+struct SandboxBind {
+  std::string source;  // absolute host path
+  std::string target;  // absolute path inside the sandbox
+  bool read_only = false;
+};
+
 // The sandbox a task's phases run in (bubblewrap, sandbox.h). Disabled: the
 // task runs as the supervisor's user and sees the whole machine.
 struct TaskSandbox {
@@ -68,6 +76,7 @@ struct TaskSandbox {
   std::vector<std::string> hidden;    // directories the task sees as empty (the server's state)
   std::vector<std::string> writable;  // the only host directories it may write, at their own paths
   std::vector<std::string> devices;   // device nodes it gets (/dev/nvidia*), beside a minimal /dev
+  std::vector<SandboxBind> binds;     // volumes, bound after the writable directories
 };
 
 // task.json: everything the supervisor needs; it reads nothing else.

@@ -158,6 +158,12 @@ Status SlurmDriver::CheckFits(const JobSpec& spec) {
 }
 
 Status SlurmDriver::CanRun(const JobSpec& spec) {
+  // Volumes (issue 13) are bound by the local pool's sandbox only; a
+  // cluster's shared filesystem (volumes_root) is not rendered yet.
+  if (!spec.volumes.empty()) {
+    return FailedPrecondition(Name() + " cannot mount volumes yet (volumes: " + spec.volumes.front().name +
+                              "); run the job on the local pool, or use file_mounts of a shared path");
+  }
   std::set<std::string> images;
   if (!spec.image.empty()) images.insert(spec.image);
   for (const auto& r : spec.roles) {
