@@ -14,5 +14,7 @@ void RegisterClientCommands(CLI::App& app, int* exit_code);
 void RegisterCostReportCommand(CLI::App& app, int* exit_code);
 // `skyrun budgets` (budgets_command.cc); RegisterClientCommands calls it.
 void RegisterBudgetsCommand(CLI::App& app, int* exit_code);
+// `skyrun volume create|ls|rm` (volume_command.cc); RegisterClientCommands calls it.
+void RegisterVolumeCommand(CLI::App& app, int* exit_code);
 
 }  // namespace skyrun

@@ -126,6 +126,27 @@ Status ParseUploads(const std::string& file, const YAML::Node& n, UploadSettings
   return Status::Ok();
 }
 
+Status ParseStorage(const std::string& file, const YAML::Node& n, StorageSettings* out) {
+  SKYRUN_RETURN_IF_ERROR(
+      CheckKeys(file, n, "storage", {"volumes_dir", "per_tenant_bytes", "per_volume_bytes"}));
+  SKYRUN_RETURN_IF_ERROR(Get(file, n, "volumes_dir", "storage.", &out->volumes_dir));
+  SKYRUN_RETURN_IF_ERROR(Get(file, n, "per_tenant_bytes", "storage.", &out->per_tenant_bytes));
+  SKYRUN_RETURN_IF_ERROR(Get(file, n, "per_volume_bytes", "storage.", &out->per_volume_bytes));
+  if (!out->volumes_dir.empty() && (out->volumes_dir.front() != '/' || out->volumes_dir == "/" ||
+                                    ("/" + out->volumes_dir + "/").find("/../") != std::string::npos)) {
+    return InvalidArgument(YamlWhere(file, n["volumes_dir"], "storage.volumes_dir") +
+                           ": must be an absolute directory other than / and without '..'");
+  }
+  for (const char* key : {"per_tenant_bytes", "per_volume_bytes"}) {
+    int64_t v = std::string(key) == "per_tenant_bytes" ? out->per_tenant_bytes : out->per_volume_bytes;
+    if (v < 0) {
+      return InvalidArgument(YamlWhere(file, n[key], std::string("storage.") + key) +
+                             ": must be >= 0 (0: no limit)");
+    }
+  }
+  return Status::Ok();
+}
+
 Status ParseLocal(const std::string& file, const YAML::Node& n, LocalSettings* out) {
   SKYRUN_RETURN_IF_ERROR(CheckKeys(file, n, "local",
                                    {"enabled", "runtime", "price_per_gpu_hour", "price_per_cpu_hour",
@@ -403,7 +424,7 @@ Result<ServerConfig> ParseServerConfig(const std::string& text, const std::strin
     SKYRUN_RETURN_IF_ERROR(
         CheckKeys(file, root, "",
                   {"listen", "state_dir", "log_level", "local", "uploads", "slurm", "kubernetes", "simcloud",
-                   "api", "scheduler", "catalog", "queues", "budgets"}));
+                   "api", "scheduler", "catalog", "queues", "budgets", "storage"}));
     SKYRUN_RETURN_IF_ERROR(Get(file, root, "listen", "", &cfg.listen));
     SKYRUN_RETURN_IF_ERROR(Get(file, root, "log_level", "", &cfg.log_level));
     if (!ParseLogLevel(cfg.log_level)) {
@@ -413,6 +434,7 @@ Result<ServerConfig> ParseServerConfig(const std::string& text, const std::strin
     SKYRUN_RETURN_IF_ERROR(Get(file, root, "state_dir", "", &cfg.state_dir));
     if (root["local"]) SKYRUN_RETURN_IF_ERROR(ParseLocal(file, root["local"], &cfg.local));
     if (root["uploads"]) SKYRUN_RETURN_IF_ERROR(ParseUploads(file, root["uploads"], &cfg.uploads));
+    if (root["storage"]) SKYRUN_RETURN_IF_ERROR(ParseStorage(file, root["storage"], &cfg.storage));
     if (root["api"]) SKYRUN_RETURN_IF_ERROR(ParseApi(file, root["api"], &cfg.api));
     if (root["catalog"]) SKYRUN_RETURN_IF_ERROR(ParseCatalog(file, root["catalog"], &cfg.catalog));
     if (root["scheduler"]) SKYRUN_RETURN_IF_ERROR(ParseScheduler(file, root["scheduler"], &cfg.scheduler));

@@ -68,6 +68,14 @@ struct UploadSettings {
   std::vector<std::string> server_paths;
 };
 
+// Named volumes per tenant (`storage:` in the file; storage/volume_store.h,
+// docs/storage.md): where they lie and how much each tenant may hold.
+struct StorageSettings {
+  std::string volumes_dir;       // "" = <state_dir>/volumes
+  int64_t per_tenant_bytes = 0;  // all of a tenant's volumes; 0 = no limit
+  int64_t per_volume_bytes = 0;  // one volume (and the size of one created without --size); 0 = no limit
+};
+
 // The API's limits against slow and hostile clients (`api:` in the file).
 struct ApiSettings {
   int request_threads = 32;            // workers for ordinary requests
@@ -112,6 +120,7 @@ struct ServerConfig {
   std::string log_level = "info";  // the server log's (stderr) threshold: debug, info, warn, error
   LocalSettings local;
   UploadSettings uploads;
+  StorageSettings storage;
   // Slurm clusters; each entry is read by the Slurm driver's own parser
   // (drivers/slurm/slurm_config.h), so every key it documents can be set.
   std::vector<SlurmClusterConfig> slurm;

@@ -36,6 +36,7 @@
 #include "server/tenant_slots.h"
 #include "server/token_admin.h"
 #include "server/upload_routes.h"
+#include "server/volume_routes.h"
 #include "uploads/upload_store.h"
 
 namespace skyrun {
@@ -115,6 +116,21 @@ class ApiServer::Routes {
       auto budgets = BudgetsAs(*o_->store_, who, o_->options_.budgets, o_->clock_->Now());
       budgets.ok() ? Json(res, *budgets) : Error(res, budgets.status());
     });
+    if (o_->options_.volumes) {
+      storage::VolumeStore& volumes = *o_->options_.volumes;
+      Route(http, "GET", "/v1/volumes", [this, &volumes](auto&, auto& res, auto& who) {
+        auto listed = ListVolumesAs(volumes, who);
+        listed.ok() ? Json(res, *listed) : Error(res, listed.status());
+      });
+      Route(http, "POST", "/v1/volumes", [this, &volumes](auto& req, auto& res, auto& who) {
+        auto made = CreateVolumeAs(volumes, who, req.body);
+        made.ok() ? Json(res, *made, 201) : Error(res, made.status());
+      });
+      Route(http, "DELETE", R"(/v1/volumes/([^/]+))", [this, &volumes](auto& req, auto& res, auto& who) {
+        auto removed = RemoveVolumeAs(volumes, who, req.matches[1].str());
+        removed.ok() ? Json(res, *removed) : Error(res, removed.status());
+      });
+    }
     Route(http, "POST", "/v1/partition",
           [this](auto& req, auto& res, auto& who) { PartitionModel(req, res, who); });
     if (o_->options_.directory) {
@@ -241,6 +257,8 @@ class ApiServer::Routes {
       http.Post(pattern, wrapped);
     else if (method == "PUT")
       http.Put(pattern, wrapped);
+    else if (method == "DELETE")
+      http.Delete(pattern, wrapped);
   }
 
   static void Error(httplib::Response& res, const Status& s, const json& problems = json()) {
@@ -333,6 +351,9 @@ class ApiServer::Routes {
       return Error(res,
                    InvalidArgument("the job spec has " + std::to_string(problems.size()) + " problem(s)"),
                    problems);
+    }
+    if (Status volumes = CheckSpecVolumes(o_->options_.volumes, *spec, who.tenant_name); !volumes.ok()) {
+      return Error(res, volumes);
     }
     Status feasible = o_->controller_->CheckSubmission(*spec, who.tenant_name);
     if (!feasible.ok()) return Error(res, feasible);

@@ -26,6 +26,9 @@ class UploadStore;
 namespace skyrun::catalog {
 class Directory;
 }
+namespace skyrun::storage {
+class VolumeStore;
+}
 
 namespace skyrun {
 
@@ -50,6 +53,9 @@ struct ApiServerOptions {
   // Budgets per tenant and queue (server config `budgets:`): GET /v1/budgets
   // and the admission check (server/budget_routes.h).
   BudgetOptions budgets;
+  // Named volumes per tenant (server config `storage:`): /v1/volumes and the
+  // submission check of a spec's `volumes:` (nullptr: volumes are refused).
+  storage::VolumeStore* volumes = nullptr;
 };
 
 class ApiServer {
