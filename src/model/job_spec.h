@@ -61,6 +61,10 @@ struct DataRef {
   std::string uri;
   double size_gb = 0;
   std::string location;  // "aws/us-east-1"; empty = unknown
+  // Where in the task the data is staged (inputs) or read from (outputs),
+  // as a file_mounts target ("/data" = $SKYRUN_MOUNT_ROOT/data). Empty: the
+  // reference only prices data movement (the broker's fields).
+  std::string path;
 };
 
 // A named volume of the job's tenant bound into each task (storage/volume_store.h).

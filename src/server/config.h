@@ -16,6 +16,7 @@
 #include "drivers/simcloud/simcloud_config.h"
 #include "drivers/slurm/slurm_config.h"
 #include "scheduler/profile.h"
+#include "storage/s3_client.h"
 
 namespace skyrun {
 
@@ -74,6 +75,11 @@ struct StorageSettings {
   std::string volumes_dir;       // "" = <state_dir>/volumes
   int64_t per_tenant_bytes = 0;  // all of a tenant's volumes; 0 = no limit
   int64_t per_volume_bytes = 0;  // one volume (and the size of one created without --size); 0 = no limit
+  // Object-storage endpoints for inputs/outputs with a path: [{name, url,
+  // region, access_key, secret_key_file, buckets}]; the secret is read from
+  // its file at load time and never printed.
+  std::vector<storage::S3Endpoint> s3;
+  std::string input_cache_dir;  // "" = <state_dir>/cache/inputs
 };
 
 // The API's limits against slow and hostile clients (`api:` in the file).

@@ -22,7 +22,7 @@ const std::vector<std::string> kJobFields = {
     "secrets", "service"};
 const std::vector<std::string> kPartitionFields = {"model", "layers", "profile", "algorithm"};
 const std::vector<std::string> kRoleFields = {"count", "resources", "image", "run"};
-const std::vector<std::string> kDataFields = {"uri", "size_gb", "location"};
+const std::vector<std::string> kDataFields = {"uri", "size_gb", "location", "path"};
 const std::vector<std::string> kVolumeFields = {"name", "path", "read_only"};
 const std::vector<std::string> kRecoveryFields = {"strategy", "max_restarts_on_errors",
                                                   "recover_on_exit_codes"};
@@ -381,6 +381,14 @@ void ReadDataRefs(FieldReader& reader, const Field& field, std::vector<DataRef>*
           ref.uri = Trim(*uri);
       } else if (f.key == "size_gb") {
         if (auto size = reader.NonNegativeNumber(f, "a size in GB such as 2 or 0.5")) ref.size_gb = *size;
+      } else if (f.key == "path") {
+        auto path = reader.NonEmptyString(f, "a path inside the task such as /data");
+        if (!path || !reader.CheckText(f.pos, f.path, *path, TextKind::kLine)) continue;
+        if (auto problem = MountTargetProblem(Trim(*path))) {
+          reader.Problem(f, "the path " + Quote(*path) + " " + *problem);
+        } else {
+          ref.path = Trim(*path);
+        }
       } else if (f.key == "location") {
         auto place = reader.String(f, DataLocationHelp());
         if (place && !IsDataLocation(Trim(*place))) {
@@ -666,11 +674,17 @@ void ReadJobDocument(FieldReader& reader, const YAML::Node& doc, const std::stri
       std::vector<DataRef>* refs = k == "inputs" ? &spec->inputs : &spec->outputs;
       size_t before = reader.problem_count();
       ReadDataRefs(reader, f, refs);
-      if (!refs->empty() && reader.problem_count() == before && !reader.broker_fields()) {
+      // Staged (local pool) when every reference is an s3:// URI with a path
+      // in the task (docs/storage.md); otherwise only the broker prices them.
+      bool staged = !refs->empty();
+      for (const DataRef& ref : *refs) staged = staged && !ref.path.empty() && ref.uri.rfind("s3://", 0) == 0;
+      if (!refs->empty() && reader.problem_count() == before && !reader.broker_fields() && !staged) {
         NotBuiltYet(reader, f,
                     std::string(k == "inputs" ? "moving data into a job (inputs)"
                                               : "moving data out of a job (outputs)") +
-                        " is not built yet; remove the field (name local files in file_mounts)");
+                        " is not built yet but for s3:// URIs with a path in the task, such as {uri: "
+                        "s3://bucket/data, path: /data}; add the path, or remove the field (name local files "
+                        "in file_mounts)");
       }
     } else if (k == "volumes") {
       ReadVolumes(reader, f, spec->file_mounts, &spec->volumes);

@@ -40,8 +40,11 @@ json ResourcesToJson(const ResourceRequest& r) {
 
 json DataToJson(const std::vector<DataRef>& refs) {
   json out = json::array();
-  for (const auto& d : refs)
-    out.push_back(json{{"uri", d.uri}, {"size_gb", d.size_gb}, {"location", d.location}});
+  for (const auto& d : refs) {
+    json j{{"uri", d.uri}, {"size_gb", d.size_gb}, {"location", d.location}};
+    if (!d.path.empty()) j["path"] = d.path;  // only when given: older goldens stay as they are
+    out.push_back(j);
+  }
   return out;
 }
 

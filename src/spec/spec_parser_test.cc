@@ -522,6 +522,18 @@ TEST(SpecVolumesTest, HostileNamesAndPathsArePointedAt) {
   EXPECT_NE(p.find("size"), std::string::npos) << p;
 }
 
+TEST(SpecDataTest, S3InputsAndOutputsWithAPathAreStaged) {
+  JobSpec spec = ParseOne(
+      "inputs: [{uri: s3://data/mnli/, path: /data}]\noutputs: [{uri: s3://results/run1/, path: out}]\nrun: "
+      "x\n");
+  ASSERT_EQ(spec.inputs.size(), 1u);
+  EXPECT_EQ(spec.inputs[0].path, "/data");
+  ASSERT_EQ(spec.outputs.size(), 1u);
+  EXPECT_EQ(spec.outputs[0].path, "out");
+  std::string p = Problems("inputs: [{uri: s3://data/x, path: ../../etc}]\nrun: x\n");
+  EXPECT_NE(p.find("inputs[0].path"), std::string::npos) << p;
+}
+
 TEST(SpecVolumesTest, APathIsTakenOnce) {
   std::string p = Problems("run: x\nvolumes: [a:/data, b:/data/]\n");
   EXPECT_NE(p.find("already taken"), std::string::npos) << p;

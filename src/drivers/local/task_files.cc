@@ -105,6 +105,11 @@ std::string TaskFileToJson(const TaskFile& t) {
     }
     j["sandbox"]["binds"] = binds;
   }
+  if (!t.outputs.empty()) {
+    json outputs = json::array();
+    for (const TaskOutput& o : t.outputs) outputs.push_back({{"rel", o.rel}, {"uri", o.uri}});
+    j["outputs"] = outputs;
+  }
   j["launched_at"] = t.launched_at;
   return j.dump(2) + "\n";
 }
@@ -154,6 +159,9 @@ Result<TaskFile> TaskFileFromJson(const std::string& text) {
       if ((t.sandbox.uid < 0) != (t.sandbox.gid < 0) || t.sandbox.uid == 0) {
         return InvalidArgument("task.json: sandbox.uid/gid must both be set (and not 0) or both be -1");
       }
+    }
+    for (const json& o : j.value("outputs", json::array())) {
+      t.outputs.push_back({o.at("rel").get<std::string>(), o.at("uri").get<std::string>()});
     }
     t.launched_at = j.value("launched_at", Micros{0});
     if (t.run_argv.empty()) return InvalidArgument("task.json has an empty run_argv");

@@ -79,6 +79,12 @@ struct TaskSandbox {
   std::vector<SandboxBind> binds;     // volumes, bound after the writable directories
 };
 
+// An output of the task uploaded after it succeeded (storage/object_staging.h).
+struct TaskOutput {
+  std::string rel;  // below the task's cwd
+  std::string uri;  // s3://bucket/key
+};
+
 // task.json: everything the supervisor needs; it reads nothing else.
 struct TaskFile {
   std::string job_id;
@@ -94,6 +100,9 @@ struct TaskFile {
   std::optional<int64_t> time_limit_seconds;
   TaskLimits limits;
   TaskSandbox sandbox;
+  // Read by the driver, not the supervisor: uploaded once the task succeeded
+  // (the result in outputs.json beside this file).
+  std::vector<TaskOutput> outputs;
   Micros launched_at = 0;  // when the driver wrote this file (driver's clock)
 };
 
