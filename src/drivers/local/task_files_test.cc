@@ -147,6 +147,12 @@ TEST(TaskFilesTest, SandboxBindsRoundTripAndMustBeAbsolute) {
   EXPECT_EQ(back->sandbox.binds[0].target, "/x/work/data");
   EXPECT_TRUE(back->sandbox.binds[0].read_only);
   EXPECT_FALSE(back->sandbox.binds[1].read_only);
+  t.outputs = {{"out", "s3://results/run1/"}};
+  back = TaskFileFromJson(TaskFileToJson(t));
+  ASSERT_TRUE(back.ok());
+  ASSERT_EQ(back->outputs.size(), 1u);
+  EXPECT_EQ(back->outputs[0].rel, "out");
+  EXPECT_EQ(back->outputs[0].uri, "s3://results/run1/");
   t.sandbox.binds = {{"relative", "/x", false}};
   EXPECT_FALSE(TaskFileFromJson(TaskFileToJson(t)).ok());
 }
