@@ -170,7 +170,11 @@ Status StageInput(const ObjectStagingContext& ctx, const std::string& uri, const
       prefix = true;
       parsed.key += "/";
     } else {
-      return head.status();
+      // A HEAD answer has no body: ask again with a GET for the store's
+      // reason (its error document), then report that.
+      Status why = client.GetObject(
+          parsed.bucket, parsed.key, [](const char*, size_t) { return false; }, nullptr);
+      return why.code() == StatusCode::kFailedPrecondition ? why : head.status();
     }
   }
   if (prefix) {
