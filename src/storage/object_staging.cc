@@ -153,6 +153,25 @@ Status StageObject(const ObjectStagingContext& ctx, const S3Client& client, cons
 
 }  // namespace
 
+Result<std::string> KeyBelowPrefix(const std::string& bucket, const std::string& prefix,
+                                   const std::string& key) {
+  if (key.rfind(prefix, 0) != 0) {
+    return Internal("the object store listed " + S3Uri{bucket, key}.ToString() + " under the prefix " +
+                    prefix);
+  }
+  std::string rest = key.substr(prefix.size());
+  if (rest.empty() || rest.back() == '/') return std::string();  // the prefix itself, or a "folder" marker
+  Result<std::vector<std::string>> parts =
+      rest.front() == '/' ? Result<std::vector<std::string>>(InvalidArgument("it is absolute"))
+                          : SplitBeneath(rest, "object key");
+  if (!parts.ok()) {
+    return InvalidArgument("the object " + S3Uri{bucket, key}.ToString() +
+                           " has a key that would land outside the input's directory (" +
+                           parts.status().message() + "); refused");
+  }
+  return rest;
+}
+
 Status StageInput(const ObjectStagingContext& ctx, const std::string& uri, const std::string& root,
                   const std::string& rel, TransferStats* stats) {
   const Micros start = ctx.clock->MonotonicNow();
@@ -179,25 +198,19 @@ Status StageInput(const ObjectStagingContext& ctx, const std::string& uri, const
   }
   if (prefix) {
     SKYRUN_ASSIGN_OR_RETURN(std::vector<S3Object> objects, client.ListObjects(parsed.bucket, parsed.key));
-    int64_t staged = 0;
+    // Every key is checked before anything is written: one hostile key
+    // refuses the whole input.
+    std::vector<std::pair<const S3Object*, std::string>> plan;
     for (const S3Object& o : objects) {
-      std::string rest = o.key.substr(parsed.key.size());
-      if (rest.empty() || rest.back() == '/') continue;  // the prefix itself, or a "folder" marker
-      if (rest.front() == '/') {
-        return InvalidArgument("the object " + S3Uri{parsed.bucket, o.key}.ToString() +
-                               " has a key that would land outside the input's directory; refused");
-      }
-      Result<std::vector<std::string>> parts = SplitBeneath(rest, "object key");
-      if (!parts.ok()) {
-        return InvalidArgument("the object " + S3Uri{parsed.bucket, o.key}.ToString() +
-                               " has a key that would land outside the input's directory (" +
-                               parts.status().message() + "); refused");
-      }
-      result = StageObject(ctx, client, S3Uri{parsed.bucket, o.key}, o.etag, root, rel + "/" + rest, &local);
-      if (!result.ok()) break;
-      ++staged;
+      SKYRUN_ASSIGN_OR_RETURN(std::string rest, KeyBelowPrefix(parsed.bucket, parsed.key, o.key));
+      if (!rest.empty()) plan.emplace_back(&o, rest);
     }
-    if (result.ok() && staged == 0) return NotFound("input " + uri + ": no object there");
+    if (plan.empty()) return NotFound("input " + uri + ": no object there");
+    for (const auto& [o, rest] : plan) {
+      result =
+          StageObject(ctx, client, S3Uri{parsed.bucket, o->key}, o->etag, root, rel + "/" + rest, &local);
+      if (!result.ok()) break;
+    }
   }
   local.micros = ctx.clock->MonotonicNow() - start;
   stats->Add(local);

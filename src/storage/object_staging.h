@@ -53,6 +53,14 @@ struct ObjectStagingContext {
 Status StageInput(const ObjectStagingContext& ctx, const std::string& uri, const std::string& root,
                   const std::string& rel, TransferStats* stats);
 
+// Where an object listed under an input's prefix lands, relative to the
+// input's path: the key's rest after `prefix`, if it is a relative path
+// without "..", NUL or overlong components. "" for the prefix itself and
+// "folder" markers (keys ending in '/'), which are skipped. InvalidArgument
+// ("... refused") for a key that would land outside.
+Result<std::string> KeyBelowPrefix(const std::string& bucket, const std::string& prefix,
+                                   const std::string& key);
+
 // Uploads `rel` below `root` to `uri`: a file to the key (to key + its name
 // when the key ends in '/'), a directory's regular files to key/<path>.
 // Links are not followed (and not uploaded).

@@ -88,22 +88,31 @@ TEST_F(ObjectStagingTest, StagesAnObjectAndAPrefixThenServesThemFromTheCache) {
   EXPECT_EQ(Slurp(dir_.Sub("work3/data/train.tsv")), "changed\n");
 }
 
-TEST_F(ObjectStagingTest, HostileKeysAreRefusedAndWriteNothingOutside) {
+// s3rver stores a key such as "evil/../../x" under its normalised name, so
+// the hostile listings are checked on the function that reads them.
+TEST(KeyBelowPrefixTest, KeysThatWouldLandOutsideAreRefused) {
+  EXPECT_EQ(*KeyBelowPrefix("b", "in/", "in/a/b.txt"), "a/b.txt");
+  EXPECT_EQ(*KeyBelowPrefix("b", "in/", "in/"), "");
+  EXPECT_EQ(*KeyBelowPrefix("b", "in/", "in/folder/"), "");
+  for (const std::string& key : std::vector<std::string>{
+           "in/../../etc/passwd", "in/a/../../../x", "in//etc/passwd", "in/..", std::string("in/a\0b", 6)}) {
+    Result<std::string> r = KeyBelowPrefix("b", "in/", key);
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << key;
+    EXPECT_NE(r.status().message().find("refused"), std::string::npos) << key;
+  }
+  EXPECT_FALSE(KeyBelowPrefix("b", "in/", "other/x").ok());
+}
+
+TEST_F(ObjectStagingTest, TargetsThatWouldLeaveTheTaskAreRefusedAndWriteNothingOutside) {
   REQUIRE_S3RVER();
-  ASSERT_TRUE(client_->PutObject("inputs", "evil/../../../escaped", "pwned").ok());
   TransferStats stats;
-  Status st = StageInput(ctx_, "s3://inputs/evil/", dir_.Sub("work"), "data", &stats);
-  EXPECT_EQ(st.code(), StatusCode::kInvalidArgument) << st.ToString();
-  EXPECT_NE(st.message().find("refused"), std::string::npos) << st.ToString();
-  EXPECT_FALSE(fs::exists(dir_.Sub("escaped")));
-  EXPECT_FALSE(fs::exists(dir_.path() + "/../escaped"));
-  // A target path climbing out is refused as well.
   ASSERT_TRUE(client_->PutObject("inputs", "ok.txt", "fine").ok());
   EXPECT_FALSE(StageInput(ctx_, "s3://inputs/ok.txt", dir_.Sub("work"), "../../etc/x", &stats).ok());
   // A link planted in the task's directory is not followed.
   fs::create_directories(dir_.Sub("outside"));
   fs::create_symlink(dir_.Sub("outside"), dir_.Sub("work/link"));
   EXPECT_FALSE(StageInput(ctx_, "s3://inputs/ok.txt", dir_.Sub("work"), "link/x", &stats).ok());
+  EXPECT_FALSE(StageInput(ctx_, "s3://inputs/ok.txt", dir_.Sub("work"), "link", &stats).ok());
   EXPECT_TRUE(fs::is_empty(dir_.Sub("outside")));
 }
 
@@ -114,10 +123,12 @@ TEST_F(ObjectStagingTest, MissingInputAndBadCredentialsCarryTheReason) {
   EXPECT_EQ(missing.code(), StatusCode::kNotFound) << missing.ToString();
   ASSERT_TRUE(client_->PutObject("inputs", "k", "v").ok());
   ObjectStagingContext bad = ctx_;
-  bad.endpoints[0].credentials.secret_key = "wrong-secret-123";
+  // s3rver checks the access key of a V4 request, not its signature (its
+  // V4 verification is unimplemented): an unknown key is what it refuses.
+  bad.endpoints[0].credentials = {"NOT-A-KEY", "wrong-secret-123"};
   Status refused = StageInput(bad, "s3://inputs/k", dir_.Sub("work"), "k", &stats);
   EXPECT_FALSE(refused.ok());
-  EXPECT_NE(refused.message().find("403"), std::string::npos) << refused.ToString();
+  EXPECT_NE(refused.message().find("403 InvalidAccessKeyId"), std::string::npos) << refused.ToString();
   EXPECT_EQ(refused.message().find("wrong-secret-123"), std::string::npos) << refused.ToString();
   ObjectStagingContext none = ctx_;
   none.endpoints[0].buckets = {"elsewhere"};

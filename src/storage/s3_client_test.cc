@@ -11,11 +11,12 @@ namespace {
 
 using test_support::S3rver;
 
-S3Endpoint EndpointOf(const S3rver& server, std::string secret = S3rver::kSecretKey) {
+S3Endpoint EndpointOf(const S3rver& server, std::string access = S3rver::kAccessKey,
+                      std::string secret = S3rver::kSecretKey) {
   S3Endpoint e;
   e.name = "test";
   e.url = server.url();
-  e.credentials = {S3rver::kAccessKey, std::move(secret)};
+  e.credentials = {std::move(access), std::move(secret)};
   return e;
 }
 
@@ -138,11 +139,16 @@ TEST(S3ClientTest, WrongSecretIsRefusedWithTheServersAnswerAndNoSecret) {
   SystemClock clock;
   S3Client good(EndpointOf(server), &clock);
   ASSERT_TRUE(good.PutObject("bucket1", "k", "v").ok());
-  S3Client bad(EndpointOf(server, "not-the-secret-xyz"), &clock);
+  // s3rver checks the access key of a V4 request, not its signature (its V4
+  // verification is unimplemented; the signer is checked against AWS's
+  // published examples in sigv4_test.cc): an unknown key is what it refuses.
+  S3Client bad(EndpointOf(server, "NOT-A-KEY", "not-the-secret-xyz"), &clock);
   Status st;
   Get(bad, "bucket1", "k", &st);
   ASSERT_FALSE(st.ok());
-  EXPECT_NE(st.message().find("403 SignatureDoesNotMatch"), std::string::npos) << st.ToString();
+  EXPECT_NE(st.message().find("403 InvalidAccessKeyId: The AWS Access Key Id you provided does not exist"),
+            std::string::npos)
+      << st.ToString();
   EXPECT_EQ(st.message().find("not-the-secret-xyz"), std::string::npos) << st.ToString();
   Status put = bad.PutObject("bucket1", "k2", "v");
   EXPECT_NE(put.message().find("403"), std::string::npos) << put.ToString();

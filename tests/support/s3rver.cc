@@ -55,9 +55,18 @@ bool S3rver::Available() {
 
 S3rver::S3rver(const std::vector<std::string>& buckets) {
   port_ = FreePort();
-  std::vector<std::string> argv = {
-      "/usr/bin/node",       Binary(), "-d", dir_.Sub("data"), "-a", "127.0.0.1", "-p",
-      std::to_string(port_), "-s"};
+  // --openssl-legacy-provider: s3rver enciphers its ListObjectsV2
+  // continuation tokens with DES, which OpenSSL 3 keeps in its legacy provider.
+  std::vector<std::string> argv = {"/usr/bin/node",
+                                   "--openssl-legacy-provider",
+                                   Binary(),
+                                   "-d",
+                                   dir_.Sub("data"),
+                                   "-a",
+                                   "127.0.0.1",
+                                   "-p",
+                                   std::to_string(port_),
+                                   "-s"};
   for (const std::string& b : buckets) argv.insert(argv.end(), {"--configure-bucket", b});
   std::vector<char*> cargv;
   for (std::string& a : argv) cargv.push_back(a.data());

@@ -1,8 +1,10 @@
 // S3rver: a real S3-compatible server (s3rver from the npm registry, pinned
 // in scripts/install-deps.sh --test, installed under /opt/skyrun-test-tools)
 // started on 127.0.0.1 with a fresh data directory for one test, stopped and
-// removed when the object goes. It checks Signature Version 4 with its fixed
-// credentials (kAccessKey / kSecretKey), so a wrong key is refused as S3 does.
+// removed when the object goes. Of a Signature Version 4 request it checks
+// the access key (kAccessKey; an unknown one is refused with S3's
+// InvalidAccessKeyId), not the signature: its V4 verification is
+// unimplemented, so the signer is checked against AWS's published examples.
 // Thread-safety: one owner; not shared between threads.
 #pragma once
 
