@@ -489,11 +489,12 @@ TEST_F(SandboxTest, VolumesAreMountedReadOnlyOrWritable) {
   auto f = MakeServerLaunch(
       "cat $SKYRUN_MOUNT_ROOT/in/in; (echo x > $SKYRUN_MOUNT_ROOT/in/new) 2>/dev/null && echo WROTE-RO; "
       "echo OUT > $SKYRUN_MOUNT_ROOT/out/result && echo wrote-rw; ls " +
-      config_.state_dir + "/volumes 2>&1");
+      config_.state_dir + "/volumes 2>&1; echo end");
   f->spec.volumes = {{"ro", "/in", true}, {"rw", "/out", false}};
   f->launch.tenant = "t";
   std::string handle = LaunchOne(*driver, *f);
-  ASSERT_EQ(WaitTerminal(*driver, handle).state, RunState::kSucceeded);
+  ASSERT_EQ(WaitTerminal(*driver, handle).state, RunState::kSucceeded)
+      << ReadFileOrEmpty(driver->LogPath(handle));
   std::string log = ReadFileOrEmpty(driver->LogPath(handle));
   EXPECT_THAT(log, HasSubstr("VOLUME-IN"));
   EXPECT_THAT(log, Not(HasSubstr("WROTE-RO")));
