@@ -105,6 +105,18 @@ Result<nlohmann::json> ApiClient::Post(const std::string& path, const nlohmann::
   return out;
 }
 
+Result<nlohmann::json> ApiClient::Delete(const std::string& path) {
+  httplib::Client cli(server_);
+  cli.set_connection_timeout(5, 0);
+  cli.set_read_timeout(60, 0);
+  httplib::Headers h = {{"Authorization", "Bearer " + token_}};
+  auto res = cli.Delete(path.c_str(), h);
+  if (!res) return Unavailable(TransportError(server_, res.error()));
+  nlohmann::json out;
+  SKYRUN_RETURN_IF_ERROR(FromResponse(res->status, res->body, &out));
+  return out;
+}
+
 Result<nlohmann::json> ApiClient::Put(const std::string& path, const std::string& bytes,
                                       const std::string& content_type) {
   httplib::Client cli(server_);

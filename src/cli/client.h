@@ -41,6 +41,7 @@ class ApiClient {
   const std::string& server() const { return server_; }
   Result<nlohmann::json> Get(const std::string& path);
   Result<nlohmann::json> Post(const std::string& path, const nlohmann::json& body);
+  Result<nlohmann::json> Delete(const std::string& path);
   // PUT of raw bytes (uploads); HEAD answers whether `path` exists (200 vs 404).
   Result<nlohmann::json> Put(const std::string& path, const std::string& bytes,
                              const std::string& content_type);

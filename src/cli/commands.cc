@@ -430,6 +430,7 @@ void RegisterClientCommands(CLI::App& app, int* exit_code) {
   RegisterCostReportCommand(app, exit_code);
   RegisterBudgetsCommand(app, exit_code);
   RegisterImageCommand(app, exit_code);
+  RegisterVolumeCommand(app, exit_code);
   // admin
   {
     auto* admin = app.add_subcommand("admin", "tenants and tokens (admins only)");

@@ -16,5 +16,7 @@ void RegisterCostReportCommand(CLI::App& app, int* exit_code);
 void RegisterBudgetsCommand(CLI::App& app, int* exit_code);
 // `skyrun image pull|ls|rm|prune` (images_command.cc); RegisterClientCommands calls it.
 void RegisterImageCommand(CLI::App& app, int* exit_code);
+// `skyrun volume create|ls|rm` (volume_command.cc); RegisterClientCommands calls it.
+void RegisterVolumeCommand(CLI::App& app, int* exit_code);
 
 }  // namespace skyrun

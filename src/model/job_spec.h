@@ -61,6 +61,17 @@ struct DataRef {
   std::string uri;
   double size_gb = 0;
   std::string location;  // "aws/us-east-1"; empty = unknown
+  // Where in the task the data is staged (inputs) or read from (outputs),
+  // as a file_mounts target ("/data" = $SKYRUN_MOUNT_ROOT/data). Empty: the
+  // reference only prices data movement (the broker's fields).
+  std::string path;
+};
+
+// A named volume of the job's tenant bound into each task (storage/volume_store.h).
+struct VolumeMount {
+  std::string name;
+  std::string path;  // where the task sees it: "/data" lands at $SKYRUN_MOUNT_ROOT/data, as file_mounts do
+  bool read_only = false;
 };
 
 struct RecoveryPolicy {
@@ -116,6 +127,7 @@ struct JobSpec {
   std::map<std::string, std::string> file_mounts;  // task path -> local source path
   std::vector<DataRef> inputs;
   std::vector<DataRef> outputs;
+  std::vector<VolumeMount> volumes;
   std::string setup;
   std::string run;
   std::string checkpoint_dir;  // checkpoint.dir; empty = none requested (skyrun still provides one)

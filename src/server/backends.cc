@@ -19,6 +19,10 @@ LocalPoolConfig LocalTaskPool(const ServerConfig& config, const std::string& sta
   pool.images = images;
   pool.runtime = config.local.runtime;
   pool.state_dir = state_dir;
+  pool.volumes_dir = config.storage.volumes_dir;
+  pool.volumes_per_tenant_bytes = config.storage.per_tenant_bytes;
+  pool.s3_endpoints = config.storage.s3;
+  pool.input_cache_dir = config.storage.input_cache_dir;
   pool.sandbox.enabled = config.local.sandbox.enabled;
   pool.sandbox.bwrap = config.local.sandbox.bwrap;
   pool.sandbox.tenant_uids = config.local.sandbox.tenant_uids;

@@ -172,6 +172,66 @@ Status ParseImages(const std::string& file, const YAML::Node& n, image::ImageSet
   return Status::Ok();
 }
 
+Status ParseStorage(const std::string& file, const YAML::Node& n, StorageSettings* out) {
+  SKYRUN_RETURN_IF_ERROR(CheckKeys(
+      file, n, "storage", {"volumes_dir", "per_tenant_bytes", "per_volume_bytes", "s3", "input_cache_dir"}));
+  SKYRUN_RETURN_IF_ERROR(Get(file, n, "input_cache_dir", "storage.", &out->input_cache_dir));
+  if (n["s3"]) {
+    if (!n["s3"].IsSequence()) {
+      return InvalidArgument(YamlWhere(file, n["s3"], "storage.s3") +
+                             ": expected a list of endpoints such as [{name: lab, url: http://10.0.0.5:9000, "
+                             "access_key: AK, secret_key_file: /etc/skyrun/s3.secret}]");
+    }
+    for (size_t i = 0; i < n["s3"].size(); ++i) {
+      const YAML::Node e = n["s3"][i];
+      const std::string path = "storage.s3[" + std::to_string(i) + "]";
+      SKYRUN_RETURN_IF_ERROR(
+          CheckKeys(file, e, path, {"name", "url", "region", "access_key", "secret_key_file", "buckets"}));
+      storage::S3Endpoint ep;
+      std::string secret_file;
+      SKYRUN_RETURN_IF_ERROR(Get(file, e, "name", path + ".", &ep.name));
+      SKYRUN_RETURN_IF_ERROR(Get(file, e, "url", path + ".", &ep.url));
+      SKYRUN_RETURN_IF_ERROR(Get(file, e, "region", path + ".", &ep.region));
+      SKYRUN_RETURN_IF_ERROR(Get(file, e, "access_key", path + ".", &ep.credentials.access_key));
+      SKYRUN_RETURN_IF_ERROR(Get(file, e, "secret_key_file", path + ".", &secret_file));
+      SKYRUN_RETURN_IF_ERROR(Get(file, e, "buckets", path + ".", &ep.buckets));
+      if (ep.url.rfind("http://", 0) != 0) {
+        return InvalidArgument(
+            YamlWhere(file, e["url"], path + ".url") +
+            ": must be an http:// URL such as http://127.0.0.1:9000 (https is not built yet)");
+      }
+      if (ep.credentials.access_key.empty() || secret_file.empty()) {
+        return InvalidArgument(YamlWhere(file, e, path) + ": access_key and secret_key_file are required");
+      }
+      std::ifstream in(secret_file);
+      std::stringstream secret;
+      secret << in.rdbuf();
+      ep.credentials.secret_key = Trim(secret.str());
+      if (!in || ep.credentials.secret_key.empty()) {
+        return InvalidArgument(YamlWhere(file, e["secret_key_file"], path + ".secret_key_file") +
+                               ": cannot read a secret key from " + secret_file);
+      }
+      out->s3.push_back(std::move(ep));
+    }
+  }
+  SKYRUN_RETURN_IF_ERROR(Get(file, n, "volumes_dir", "storage.", &out->volumes_dir));
+  SKYRUN_RETURN_IF_ERROR(Get(file, n, "per_tenant_bytes", "storage.", &out->per_tenant_bytes));
+  SKYRUN_RETURN_IF_ERROR(Get(file, n, "per_volume_bytes", "storage.", &out->per_volume_bytes));
+  if (!out->volumes_dir.empty() && (out->volumes_dir.front() != '/' || out->volumes_dir == "/" ||
+                                    ("/" + out->volumes_dir + "/").find("/../") != std::string::npos)) {
+    return InvalidArgument(YamlWhere(file, n["volumes_dir"], "storage.volumes_dir") +
+                           ": must be an absolute directory other than / and without '..'");
+  }
+  for (const char* key : {"per_tenant_bytes", "per_volume_bytes"}) {
+    int64_t v = std::string(key) == "per_tenant_bytes" ? out->per_tenant_bytes : out->per_volume_bytes;
+    if (v < 0) {
+      return InvalidArgument(YamlWhere(file, n[key], std::string("storage.") + key) +
+                             ": must be >= 0 (0: no limit)");
+    }
+  }
+  return Status::Ok();
+}
+
 Status ParseLocal(const std::string& file, const YAML::Node& n, LocalSettings* out) {
   SKYRUN_RETURN_IF_ERROR(CheckKeys(file, n, "local",
                                    {"enabled", "runtime", "price_per_gpu_hour", "price_per_cpu_hour",
@@ -449,7 +509,7 @@ Result<ServerConfig> ParseServerConfig(const std::string& text, const std::strin
     SKYRUN_RETURN_IF_ERROR(
         CheckKeys(file, root, "",
                   {"listen", "state_dir", "log_level", "local", "uploads", "images", "slurm", "kubernetes",
-                   "simcloud", "api", "scheduler", "catalog", "queues", "budgets"}));
+                   "simcloud", "api", "scheduler", "catalog", "queues", "budgets", "storage"}));
     SKYRUN_RETURN_IF_ERROR(Get(file, root, "listen", "", &cfg.listen));
     SKYRUN_RETURN_IF_ERROR(Get(file, root, "log_level", "", &cfg.log_level));
     if (!ParseLogLevel(cfg.log_level)) {
@@ -460,6 +520,7 @@ Result<ServerConfig> ParseServerConfig(const std::string& text, const std::strin
     if (root["local"]) SKYRUN_RETURN_IF_ERROR(ParseLocal(file, root["local"], &cfg.local));
     if (root["uploads"]) SKYRUN_RETURN_IF_ERROR(ParseUploads(file, root["uploads"], &cfg.uploads));
     if (root["images"]) SKYRUN_RETURN_IF_ERROR(ParseImages(file, root["images"], &cfg.images));
+    if (root["storage"]) SKYRUN_RETURN_IF_ERROR(ParseStorage(file, root["storage"], &cfg.storage));
     if (root["api"]) SKYRUN_RETURN_IF_ERROR(ParseApi(file, root["api"], &cfg.api));
     if (root["catalog"]) SKYRUN_RETURN_IF_ERROR(ParseCatalog(file, root["catalog"], &cfg.catalog));
     if (root["scheduler"]) SKYRUN_RETURN_IF_ERROR(ParseScheduler(file, root["scheduler"], &cfg.scheduler));

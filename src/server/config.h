@@ -17,6 +17,7 @@
 #include "drivers/slurm/slurm_config.h"
 #include "image/image_manager.h"
 #include "scheduler/profile.h"
+#include "storage/s3_client.h"
 
 namespace skyrun {
 
@@ -69,6 +70,19 @@ struct UploadSettings {
   std::vector<std::string> server_paths;
 };
 
+// Named volumes per tenant (`storage:` in the file; storage/volume_store.h,
+// docs/storage.md): where they lie and how much each tenant may hold.
+struct StorageSettings {
+  std::string volumes_dir;       // "" = <state_dir>/volumes
+  int64_t per_tenant_bytes = 0;  // all of a tenant's volumes; 0 = no limit
+  int64_t per_volume_bytes = 0;  // one volume (and the size of one created without --size); 0 = no limit
+  // Object-storage endpoints for inputs/outputs with a path: [{name, url,
+  // region, access_key, secret_key_file, buckets}]; the secret is read from
+  // its file at load time and never printed.
+  std::vector<storage::S3Endpoint> s3;
+  std::string input_cache_dir;  // "" = <state_dir>/cache/inputs
+};
+
 // The API's limits against slow and hostile clients (`api:` in the file).
 struct ApiSettings {
   int request_threads = 32;            // workers for ordinary requests
@@ -116,6 +130,7 @@ struct ServerConfig {
   // images: container images the local backend pulls and runs itself
   // (image/image_manager.h ImageSettings; docs/backends-local.md "Images").
   image::ImageSettings images;
+  StorageSettings storage;
   // Slurm clusters; each entry is read by the Slurm driver's own parser
   // (drivers/slurm/slurm_config.h), so every key it documents can be set.
   std::vector<SlurmClusterConfig> slurm;

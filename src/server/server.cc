@@ -38,6 +38,7 @@
 #include "server/token_admin.h"
 #include "server/upload_routes.h"
 #include "spec/sbatch_array.h"
+#include "server/volume_routes.h"
 #include "uploads/upload_store.h"
 
 namespace skyrun {
@@ -118,6 +119,21 @@ class ApiServer::Routes {
       budgets.ok() ? Json(res, *budgets) : Error(res, budgets.status());
     });
     if (o_->options_.images) InstallImages(http, *o_->options_.images);
+    if (o_->options_.volumes) {
+      storage::VolumeStore& volumes = *o_->options_.volumes;
+      Route(http, "GET", "/v1/volumes", [this, &volumes](auto&, auto& res, auto& who) {
+        auto listed = ListVolumesAs(volumes, who);
+        listed.ok() ? Json(res, *listed) : Error(res, listed.status());
+      });
+      Route(http, "POST", "/v1/volumes", [this, &volumes](auto& req, auto& res, auto& who) {
+        auto made = CreateVolumeAs(volumes, who, req.body);
+        made.ok() ? Json(res, *made, 201) : Error(res, made.status());
+      });
+      Route(http, "DELETE", R"(/v1/volumes/([^/]+))", [this, &volumes](auto& req, auto& res, auto& who) {
+        auto removed = RemoveVolumeAs(volumes, who, req.matches[1].str());
+        removed.ok() ? Json(res, *removed) : Error(res, removed.status());
+      });
+    }
     Route(http, "POST", "/v1/partition",
           [this](auto& req, auto& res, auto& who) { PartitionModel(req, res, who); });
     if (o_->options_.directory) {
@@ -270,6 +286,8 @@ class ApiServer::Routes {
       http.Post(pattern, wrapped);
     else if (method == "PUT")
       http.Put(pattern, wrapped);
+    else if (method == "DELETE")
+      http.Delete(pattern, wrapped);
   }
 
   static void Error(httplib::Response& res, const Status& s, const json& problems = json()) {
@@ -367,6 +385,9 @@ class ApiServer::Routes {
       return Error(res,
                    InvalidArgument("the job spec has " + std::to_string(problems.size()) + " problem(s)"),
                    problems);
+    }
+    if (Status volumes = CheckSpecVolumes(o_->options_.volumes, *spec, who.tenant_name); !volumes.ok()) {
+      return Error(res, volumes);
     }
     Status feasible = o_->controller_->CheckSubmission(*spec, who.tenant_name);
     if (!feasible.ok()) return Error(res, feasible);

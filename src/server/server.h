@@ -29,6 +29,9 @@ class Directory;
 namespace skyrun::image {
 class ImageManager;
 }
+namespace skyrun::storage {
+class VolumeStore;
+}
 
 namespace skyrun {
 
@@ -55,6 +58,9 @@ struct ApiServerOptions {
   BudgetOptions budgets;
   // The local backend's image cache (nullptr: the /v1/images routes are not served).
   image::ImageManager* images = nullptr;
+  // Named volumes per tenant (server config `storage:`): /v1/volumes and the
+  // submission check of a spec's `volumes:` (nullptr: volumes are refused).
+  storage::VolumeStore* volumes = nullptr;
 };
 
 class ApiServer {

@@ -22,6 +22,7 @@
 #include "server/server.h"
 #include "server/state_lock.h"
 #include "spec/spec_parser.h"
+#include "storage/volume_store.h"
 #include "store/store.h"
 #include "uploads/upload_store.h"
 
@@ -192,7 +193,11 @@ int RunServer(const ServerFlags& flags) {
   limits.tenant_quota_bytes = config.uploads.tenant_quota_bytes;
   limits.unclaimed_grace_s = config.uploads.unclaimed_grace_seconds;
   uploads::UploadStore upload_store(state_dir, limits, &clock);
+  storage::VolumeStore volume_store(
+      config.storage.volumes_dir.empty() ? state_dir + "/volumes" : config.storage.volumes_dir,
+      {config.storage.per_tenant_bytes, config.storage.per_volume_bytes}, &clock);
   ApiServerOptions aopts;
+  aopts.volumes = &volume_store;
   aopts.catalog = &*broker_catalog;
   aopts.directory = &directory;
   aopts.host = host;

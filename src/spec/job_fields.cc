@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <map>
 #include <optional>
+#include <set>
 #include <vector>
 
 #include "common/strings.h"
@@ -15,13 +16,14 @@ namespace {
 // In reading order: resources before roles, since a role without resources takes the job's.
 const std::vector<std::string> kJobFields = {
     "name", "queue", "priority", "mode", "num_nodes", "tasks_per_node", "resources", "roles", "image", "envs",
-    "workdir", "file_mounts", "inputs", "outputs", "setup", "run", "checkpoint", "recovery", "objective",
-    "deadline", "time_limit", "budget", "depends_on", "partition",
+    "workdir", "file_mounts", "inputs", "outputs", "volumes", "setup", "run", "checkpoint", "recovery",
+    "objective", "deadline", "time_limit", "budget", "depends_on", "partition",
     // SkyPilot's (issue 15): secrets are envs never echoed; service is refused.
     "secrets", "service"};
 const std::vector<std::string> kPartitionFields = {"model", "layers", "profile", "algorithm"};
 const std::vector<std::string> kRoleFields = {"count", "resources", "image", "run"};
-const std::vector<std::string> kDataFields = {"uri", "size_gb", "location"};
+const std::vector<std::string> kDataFields = {"uri", "size_gb", "location", "path"};
+const std::vector<std::string> kVolumeFields = {"name", "path", "read_only"};
 const std::vector<std::string> kRecoveryFields = {"strategy", "max_restarts_on_errors",
                                                   "recover_on_exit_codes"};
 const std::vector<std::string> kModes = {"single", "gang", "ps-worker", "pipeline", "service"};
@@ -265,6 +267,102 @@ void ReadFileMounts(FieldReader& reader, const Field& field, const std::map<std:
   }
 }
 
+// A volume name as the volume store takes it (storage/volume_store.h).
+bool IsVolumeName(const std::string& name) {
+  if (name.empty() || name.size() > 63 || !std::isalnum(static_cast<unsigned char>(name[0]))) return false;
+  for (char c : name) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.')) return false;
+  }
+  return true;
+}
+
+constexpr const char* kVolumeHelp =
+    "a list of volumes such as [{name: data, path: /data, read_only: true}] or [data:/data:ro]";
+
+// volumes: [{name: V, path: /data, read_only: bool}] or the short form
+// ["V:/data", "V:/data:ro"]. Names and paths are checked here; whether the
+// tenant has the volume is checked at launch (volumes are created apart).
+void ReadVolumes(FieldReader& reader, const Field& field,
+                 const std::map<std::string, std::string>& file_mounts, std::vector<VolumeMount>* out) {
+  auto items = reader.List(field, kVolumeHelp, /*scalar_is_one_item=*/false);
+  if (!items) return;
+  std::set<std::string> paths;
+  for (const auto& item : *items) {
+    VolumeMount v;
+    // Where the path was written (the item itself for the short form). Not
+    // assigned: assigning a Field's Node rewrites the document's node.
+    std::optional<Field> path_field;
+    if (item.value.IsScalar()) {
+      auto text = reader.NonEmptyString(item, kVolumeHelp);
+      if (!text) continue;
+      std::vector<std::string> parts = Split(Trim(*text), ':');
+      if (parts.size() < 2 || parts.size() > 3 ||
+          (parts.size() == 3 && parts[2] != "ro" && parts[2] != "rw")) {
+        reader.Problem(item, "expected NAME:/path or NAME:/path:ro, got " + Quote(*text));
+        continue;
+      }
+      v.name = parts[0];
+      v.path = parts[1];
+      v.read_only = parts.size() == 3 && parts[2] == "ro";
+    } else {
+      auto fields = reader.Fields(item, kVolumeFields, "a map with name, path and read_only");
+      if (!fields) {
+        if (item.IsNull()) reader.Problem(item, "is empty: expected a map such as {name: data, path: /data}");
+        continue;
+      }
+      bool has_name = false, has_path = false;
+      for (const auto& f : *fields) {
+        if (f.key == "name") {
+          has_name = true;
+          if (auto n = reader.NonEmptyString(f, "a volume name such as data")) v.name = Trim(*n);
+        } else if (f.key == "path") {
+          has_path = true;
+          path_field.emplace(f);
+          if (auto p = reader.NonEmptyString(f, "a path inside the task such as /data")) v.path = Trim(*p);
+        } else if (f.key == "read_only") {
+          if (auto b = reader.Bool(f)) v.read_only = *b;
+        }
+      }
+      if (!has_name) reader.Problem(item.pos, JoinPath(item.path, "name"), "is required: the volume's name");
+      if (!has_path) {
+        reader.Problem(item.pos, JoinPath(item.path, "path"),
+                       "is required: where the task sees it, such as /data");
+      }
+      if (v.name.empty() || v.path.empty()) continue;
+    }
+    if (!IsVolumeName(v.name)) {
+      reader.Problem(item,
+                     Quote(v.name) +
+                         " is not a volume name: use 1 to 63 of a-z, 0-9, '-', '_' and '.', starting with "
+                         "a letter or digit");
+      continue;
+    }
+    const Field& where = path_field ? *path_field : item;
+    if (!reader.CheckText(where.pos, where.path, v.path, TextKind::kLine)) continue;
+    if (auto problem = MountTargetProblem(v.path)) {
+      reader.Problem(where, "the volume path " + Quote(v.path) + " " + *problem);
+      continue;
+    }
+    std::string norm = v.path;
+    while (!norm.empty() && norm.front() == '/') norm.erase(norm.begin());
+    while (!norm.empty() && norm.back() == '/') norm.pop_back();
+    bool clash = !paths.insert(norm).second;
+    for (const auto& [target, source] : file_mounts) {
+      std::string t = target;
+      while (!t.empty() && t.front() == '/') t.erase(t.begin());
+      while (!t.empty() && t.back() == '/') t.pop_back();
+      clash = clash || t == norm || t.rfind(norm + "/", 0) == 0 || norm.rfind(t + "/", 0) == 0;
+    }
+    if (clash) {
+      reader.Problem(where, "the volume path " + Quote(v.path) +
+                                " is already taken by another volume or a file_mounts target; give "
+                                "each its own path");
+      continue;
+    }
+    out->push_back(std::move(v));
+  }
+}
+
 void ReadDataRefs(FieldReader& reader, const Field& field, std::vector<DataRef>* out) {
   auto items = reader.List(field, "a list of data such as [{uri: s3://bucket/data, size_gb: 2}]", false);
   if (!items) return;
@@ -283,6 +381,14 @@ void ReadDataRefs(FieldReader& reader, const Field& field, std::vector<DataRef>*
           ref.uri = Trim(*uri);
       } else if (f.key == "size_gb") {
         if (auto size = reader.NonNegativeNumber(f, "a size in GB such as 2 or 0.5")) ref.size_gb = *size;
+      } else if (f.key == "path") {
+        auto path = reader.NonEmptyString(f, "a path inside the task such as /data");
+        if (!path || !reader.CheckText(f.pos, f.path, *path, TextKind::kLine)) continue;
+        if (auto problem = MountTargetProblem(Trim(*path))) {
+          reader.Problem(f, "the path " + Quote(*path) + " " + *problem);
+        } else {
+          ref.path = Trim(*path);
+        }
       } else if (f.key == "location") {
         auto place = reader.String(f, DataLocationHelp());
         if (place && !IsDataLocation(Trim(*place))) {
@@ -569,12 +675,20 @@ void ReadJobDocument(FieldReader& reader, const YAML::Node& doc, const std::stri
       std::vector<DataRef>* refs = k == "inputs" ? &spec->inputs : &spec->outputs;
       size_t before = reader.problem_count();
       ReadDataRefs(reader, f, refs);
-      if (!refs->empty() && reader.problem_count() == before && !reader.broker_fields()) {
+      // Staged (local pool) when every reference is an s3:// URI with a path
+      // in the task (docs/storage.md); otherwise only the broker prices them.
+      bool staged = !refs->empty();
+      for (const DataRef& ref : *refs) staged = staged && !ref.path.empty() && ref.uri.rfind("s3://", 0) == 0;
+      if (!refs->empty() && reader.problem_count() == before && !reader.broker_fields() && !staged) {
         NotBuiltYet(reader, f,
                     std::string(k == "inputs" ? "moving data into a job (inputs)"
                                               : "moving data out of a job (outputs)") +
-                        " is not built yet; remove the field (name local files in file_mounts)");
+                        " is not built yet but for s3:// URIs with a path in the task, such as {uri: "
+                        "s3://bucket/data, path: /data}; add the path, or remove the field (name local files "
+                        "in file_mounts)");
       }
+    } else if (k == "volumes") {
+      ReadVolumes(reader, f, spec->file_mounts, &spec->volumes);
     } else if (k == "setup") {
       if (auto v = reader.String(f, "a shell command", TextKind::kScript)) spec->setup = *v;
     } else if (k == "run") {

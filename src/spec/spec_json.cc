@@ -40,8 +40,11 @@ json ResourcesToJson(const ResourceRequest& r) {
 
 json DataToJson(const std::vector<DataRef>& refs) {
   json out = json::array();
-  for (const auto& d : refs)
-    out.push_back(json{{"uri", d.uri}, {"size_gb", d.size_gb}, {"location", d.location}});
+  for (const auto& d : refs) {
+    json j{{"uri", d.uri}, {"size_gb", d.size_gb}, {"location", d.location}};
+    if (!d.path.empty()) j["path"] = d.path;  // only when given: older goldens stay as they are
+    out.push_back(j);
+  }
   return out;
 }
 
@@ -113,6 +116,14 @@ json SpecToJson(const JobSpec& spec) {
     j["secrets"] = secrets;
   }
   if (!spec.labels.empty()) j["labels"] = spec.labels;
+  // Only when given, so that the goldens of specs without volumes stay as they are.
+  if (!spec.volumes.empty()) {
+    json volumes = json::array();
+    for (const VolumeMount& v : spec.volumes) {
+      volumes.push_back(json{{"name", v.name}, {"path", v.path}, {"read_only", v.read_only}});
+    }
+    j["volumes"] = volumes;
+  }
   if (!spec.partition.empty()) {
     j["partition"] = json{{"model", spec.partition.model},
                           {"layers", spec.partition.layers},

@@ -489,5 +489,57 @@ TEST(DecodeStoredJobSpecTest, OneDocumentEveryProblemAndNoBaseDir) {
   EXPECT_NE(two.status().message().find("p.yaml: holds 2 jobs"), std::string::npos) << two.status().message();
 }
 
+TEST(SpecVolumesTest, LongAndShortForms) {
+  JobSpec spec = ParseOne(
+      "volumes:\n  - {name: data, path: /data, read_only: true}\n  - ckpt:/ckpt\n  - \"models:models:ro\"\n"
+      "run: x\n");
+  ASSERT_EQ(spec.volumes.size(), 3u);
+  EXPECT_EQ(spec.volumes[0].name, "data");
+  EXPECT_EQ(spec.volumes[0].path, "/data");
+  EXPECT_TRUE(spec.volumes[0].read_only);
+  EXPECT_EQ(spec.volumes[1].name, "ckpt");
+  EXPECT_FALSE(spec.volumes[1].read_only);
+  EXPECT_EQ(spec.volumes[2].path, "models");
+  EXPECT_TRUE(spec.volumes[2].read_only);
+}
+
+TEST(SpecVolumesTest, HostileNamesAndPathsArePointedAt) {
+  std::string p = Problems("run: x\nvolumes:\n  - {name: ../alpha, path: /data}\n");
+  EXPECT_NE(p.find("job.yaml:3"), std::string::npos) << p;
+  EXPECT_NE(p.find("not a volume name"), std::string::npos) << p;
+  p = Problems("run: x\nvolumes:\n  - {name: data, path: /../../etc}\n");
+  EXPECT_NE(p.find("volumes[0].path"), std::string::npos) << p;
+  EXPECT_NE(p.find("'..'"), std::string::npos) << p;
+  p = Problems("run: x\nvolumes: [data:/]\n");
+  EXPECT_NE(p.find("task's directory itself"), std::string::npos) << p;
+  p = Problems("run: x\nvolumes: [data]\n");
+  EXPECT_NE(p.find("NAME:/path"), std::string::npos) << p;
+  p = Problems("run: x\nvolumes: [data:/d:rx]\n");
+  EXPECT_NE(p.find("NAME:/path"), std::string::npos) << p;
+  p = Problems("run: x\nvolumes:\n  - {name: data}\n");
+  EXPECT_NE(p.find("volumes[0].path"), std::string::npos) << p;
+  p = Problems("run: x\nvolumes:\n  - {name: data, path: /d, size: 3}\n");
+  EXPECT_NE(p.find("size"), std::string::npos) << p;
+}
+
+TEST(SpecDataTest, S3InputsAndOutputsWithAPathAreStaged) {
+  JobSpec spec = ParseOne(
+      "inputs: [{uri: s3://data/mnli/, path: /data}]\noutputs: [{uri: s3://results/run1/, path: out}]\nrun: "
+      "x\n");
+  ASSERT_EQ(spec.inputs.size(), 1u);
+  EXPECT_EQ(spec.inputs[0].path, "/data");
+  ASSERT_EQ(spec.outputs.size(), 1u);
+  EXPECT_EQ(spec.outputs[0].path, "out");
+  std::string p = Problems("inputs: [{uri: s3://data/x, path: ../../etc}]\nrun: x\n");
+  EXPECT_NE(p.find("inputs[0].path"), std::string::npos) << p;
+}
+
+TEST(SpecVolumesTest, APathIsTakenOnce) {
+  std::string p = Problems("run: x\nvolumes: [a:/data, b:/data/]\n");
+  EXPECT_NE(p.find("already taken"), std::string::npos) << p;
+  p = Problems("run: x\nfile_mounts: {/data/cfg: ./cfg}\nvolumes: [a:/data]\n");
+  EXPECT_NE(p.find("already taken"), std::string::npos) << p;
+}
+
 }  // namespace
 }  // namespace skyrun

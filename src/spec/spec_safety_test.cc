@@ -182,6 +182,14 @@ TEST(SpecSafetyTest, Item17_FieldsThatAreNotBuiltAreRefusedWithTheReason) {
   EXPECT_NE(p.find("job.yaml:2:1: inputs: moving data into a job (inputs) is not built yet"),
             std::string::npos)
       << p;
+  EXPECT_NE(p.find("add the path"), std::string::npos) << p;
+  // With a path in the task, an s3:// input is staged (docs/storage.md): accepted.
+  SpecParseOptions refusing;
+  refusing.broker_fields = false;
+  EXPECT_TRUE(
+      ParseJobSpecs("run: x\ninputs: [{uri: s3://b/d, path: /d}]\n", "job.yaml", refusing).problems.empty());
+  p = OneProblemWithoutBroker("run: x\ninputs: [{uri: gs://b/d, path: /d}]\n");
+  EXPECT_NE(p.find("inputs: moving data into a job (inputs) is not built yet"), std::string::npos) << p;
   p = OneProblemWithoutBroker("run: x\noutputs: [{uri: s3://b/d}]\n");
   EXPECT_NE(p.find("job.yaml:2:1: outputs: moving data out of a job (outputs) is not built yet"),
             std::string::npos)

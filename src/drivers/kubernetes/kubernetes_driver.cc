@@ -111,6 +111,22 @@ Result<std::vector<Node>> KubernetesDriver::Inventory() {
 }
 
 Status KubernetesDriver::CanRun(const JobSpec& spec) {
+  // Volumes (issue 13) are bound by the local pool's sandbox only; a PVC in
+  // the Volcano manifest is not rendered yet.
+  if (!spec.volumes.empty())
+    return FailedPrecondition(Name() +
+                              " cannot mount volumes yet (no PVC is rendered); leave this cluster "
+                              "out of resources.infra");
+  // Object-storage inputs and outputs are staged by the local pool only.
+  for (const auto* refs : {&spec.inputs, &spec.outputs}) {
+    for (const DataRef& ref : *refs) {
+      if (!ref.path.empty()) {
+        return FailedPrecondition(
+            Name() + " cannot stage " + ref.uri +
+            " into a task yet (inputs/outputs with a path); run the job on the local pool");
+      }
+    }
+  }
   if (spec.mode == JobMode::kPipeline || spec.mode == JobMode::kService)
     return InvalidArgument(
         std::string("mode '") + JobModeName(spec.mode) + "' is not supported by " + Name() +

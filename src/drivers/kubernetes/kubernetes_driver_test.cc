@@ -387,6 +387,9 @@ TEST_F(KubernetesDriverTest, CanRunRefusesWhatPodsCannotRun) {
   KubernetesClusterConfig with_default = gang_.config;
   with_default.default_image = "base:1";
   EXPECT_TRUE(MakeDriver(with_default)->CanRun(no_image).ok());
+  JobSpec volumes = spec;
+  volumes.volumes = {{"data", "/data", false}};
+  EXPECT_NE(d->CanRun(volumes).message().find("cannot mount volumes"), std::string::npos);
 }
 
 // What RenderVolcanoJob would refuse at launch is refused at submission.

@@ -1,5 +1,6 @@
 #include "drivers/local/local_driver.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -7,6 +8,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <climits>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <set>
@@ -18,6 +20,7 @@
 #include "drivers/local/staging.h"
 #include "drivers/local/task_files.h"
 #include "image/image_manager.h"
+#include "storage/object_staging.h"
 
 namespace skyrun {
 namespace {
@@ -428,6 +431,39 @@ Result<std::string> LocalDriver::WriteTask(const AttemptLaunch& launch, const Ta
     SKYRUN_RETURN_IF_ERROR(WriteFileAtomic(paths.TaskJson(), TaskFileToJson(file), Durability::kAtomicOnly));
     return paths.dir();
   }
+  if (!launch.spec->volumes.empty()) {
+    std::string volumes_dir = VolumesDir();
+    if (!config_.sandbox.enabled || volumes_dir.empty()) {
+      return FailedPrecondition(
+          "volumes need the local sandbox and a state directory (local.sandbox.enabled, the server's state "
+          "dir); this pool has " +
+          std::string(config_.sandbox.enabled ? "no state directory" : "the sandbox disabled"));
+    }
+    storage::VolumeStore volumes(volumes_dir, {config_.volumes_per_tenant_bytes, 0}, &clock_);
+    SKYRUN_ASSIGN_OR_RETURN(file.sandbox.binds,
+                            VolumeBinds(*launch.spec, staged.cwd, launch.tenant, volumes));
+    // A volume already past its size (or its tenant past its quota) is not
+    // written further: the launch fails with the figures.
+    for (const VolumeMount& v : launch.spec->volumes) {
+      if (!v.read_only) SKYRUN_RETURN_IF_ERROR(volumes.CheckQuota(launch.tenant, v.name));
+    }
+    // Every tenant's volumes are hidden; this task's are bound back in.
+    std::error_code ec;
+    file.sandbox.hidden.push_back(fs::absolute(volumes_dir, ec).lexically_normal().string());
+    std::string ckpt = CheckpointInVolume(*launch.spec, staged.cwd);
+    if (!ckpt.empty()) file.env["SKYRUN_CHECKPOINT_DIR"] = ckpt;
+  }
+
+  if (std::any_of(launch.spec->inputs.begin(), launch.spec->inputs.end(),
+                  [](const DataRef& in) { return !in.path.empty(); })) {
+    SKYRUN_RETURN_IF_ERROR(StageInputs(*launch.spec, staged.cwd, paths.OutputLog()));
+  }
+  // Rank 0's outputs only: every rank of a gang would write the same keys.
+  for (const DataRef& out : launch.spec->outputs) {
+    if (out.path.empty() || task.rank != 0) continue;
+    SKYRUN_ASSIGN_OR_RETURN(std::string where, MountTargetUnder(staged.cwd, out.path));
+    file.outputs.push_back({where.substr(staged.cwd.size() + 1), out.uri});
+  }
 
   ContainerContext ctx;
   ctx.runtime = config_.runtime;
@@ -446,6 +482,86 @@ Result<std::string> LocalDriver::WriteTask(const AttemptLaunch& launch, const Ta
   // task anyway, and the fsync would sit on every launch's path.
   SKYRUN_RETURN_IF_ERROR(WriteFileAtomic(paths.TaskJson(), TaskFileToJson(file), Durability::kAtomicOnly));
   return paths.dir();
+}
+
+namespace {
+
+std::string Plural(int64_t n, const std::string& what) {
+  return std::to_string(n) + " " + what + (n == 1 ? "" : "s");
+}
+
+// A line of skyrun's own in the task's log (the supervisor appends to it).
+void NoteInLog(const std::string& log_path, const std::string& line) {
+  int fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0644);
+  if (fd < 0) return;  // a note, not the task's result
+  std::string text = "[skyrun] " + line + "\n";
+  ssize_t n = ::write(fd, text.data(), text.size());
+  (void)n;  // best effort, as above
+  ::close(fd);
+}
+
+std::string Moved(const storage::TransferStats& s) {
+  char secs[32];
+  std::snprintf(secs, sizeof secs, "%.2f", static_cast<double>(s.micros) / kMicrosPerSecond);
+  return Plural(s.objects, "object") + ", " + std::to_string(s.bytes) + " bytes moved, " +
+         std::to_string(s.cached_objects) + " from this node's cache, " + secs + " s";
+}
+
+}  // namespace
+
+Status LocalDriver::StageInputs(const JobSpec& spec, const std::string& cwd, const std::string& log_path) {
+  storage::ObjectStagingContext ctx;
+  ctx.endpoints = config_.s3_endpoints;
+  ctx.cache_dir = !config_.input_cache_dir.empty() ? config_.input_cache_dir
+                  : config_.state_dir.empty()      ? ""
+                                                   : config_.state_dir + "/cache/inputs";
+  ctx.clock = &clock_;
+  storage::TransferStats total;
+  for (size_t i = 0; i < spec.inputs.size(); ++i) {
+    const DataRef& in = spec.inputs[i];
+    if (in.path.empty()) continue;  // priced by the broker, not staged
+    SKYRUN_ASSIGN_OR_RETURN(std::string where, MountTargetUnder(cwd, in.path));
+    Status staged = storage::StageInput(ctx, in.uri, cwd, where.substr(cwd.size() + 1), &total);
+    if (!staged.ok()) {
+      return Status(staged.code(), "inputs[" + std::to_string(i) + "] " + in.uri + ": " + staged.message());
+    }
+  }
+  NoteInLog(log_path, "inputs staged: " + Moved(total));
+  return Status::Ok();
+}
+
+void LocalDriver::UploadOutputsOnce(const TaskPaths& paths, const TaskFile& task, TaskStatus* st) {
+  const std::string marker = paths.dir() + "/outputs.json";
+  Result<std::string> done = ReadWholeFile(marker);
+  if (!done.ok()) {
+    storage::ObjectStagingContext ctx;
+    ctx.endpoints = config_.s3_endpoints;
+    ctx.clock = &clock_;
+    storage::TransferStats total;
+    std::string failure;
+    for (const TaskOutput& out : task.outputs) {
+      Status up = storage::UploadOutput(ctx, task.cwd, out.rel, out.uri, &total);
+      if (!up.ok()) {
+        failure = "uploading the output " + out.rel + " to " + out.uri + " failed: " + up.message();
+        break;
+      }
+    }
+    NoteInLog(task.log_path, failure.empty() ? "outputs uploaded: " + Moved(total) : failure);
+    // Kept whatever happened: the upload is tried once per attempt.
+    (void)WriteFileAtomic(marker, failure.empty() ? "ok\n" : failure + "\n", Durability::kDurable);
+    done = failure.empty() ? "ok\n" : failure + "\n";
+  }
+  std::string result = Trim(*done);
+  if (result != "ok") {
+    st->state = RunState::kFailed;
+    st->reason = result;
+  }
+}
+
+std::string LocalDriver::VolumesDir() const {
+  if (!config_.volumes_dir.empty()) return config_.volumes_dir;
+  if (config_.state_dir.empty()) return "";
+  return config_.state_dir + "/volumes";
 }
 
 Result<std::vector<std::string>> LocalDriver::Launch(const AttemptLaunch& launch) {
@@ -548,7 +664,12 @@ TaskStatus LocalDriver::Poll(const std::string& handle) {
     return st;
   }
   st.rank = task->rank;
-  if (auto done = ReadExit(paths, st.rank)) return *done;
+  if (auto done = ReadExit(paths, st.rank)) {
+    // Outputs leave only after success, never after a failure.
+    if (done->state == RunState::kSucceeded && !task->outputs.empty())
+      UploadOutputsOnce(paths, *task, &*done);
+    return *done;
+  }
 
   Result<bool> held = IsLockHeld(paths.Lock());
   // A failed probe is no proof of death: report the task as still going.
@@ -566,7 +687,11 @@ TaskStatus LocalDriver::Poll(const std::string& handle) {
   }
   // The lock is free. The supervisor writes exit.json before it lets go of
   // the lock, so look again: it may have finished since the first look.
-  if (auto done = ReadExit(paths, st.rank)) return *done;
+  if (auto done = ReadExit(paths, st.rank)) {
+    if (done->state == RunState::kSucceeded && !task->outputs.empty())
+      UploadOutputsOnce(paths, *task, &*done);
+    return *done;
+  }
   Result<std::string> claim = ReadWholeFile(paths.Claim());
   if (!claim.ok()) {
     Micros waited = clock_.Now() - task->launched_at;

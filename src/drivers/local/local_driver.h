@@ -34,6 +34,8 @@
 #include "common/status.h"
 #include "drivers/driver.h"
 #include "drivers/local/detached_launcher.h"
+#include "drivers/local/task_files.h"
+#include "storage/s3_client.h"
 
 namespace skyrun::image {
 class ImageManager;
@@ -85,6 +87,14 @@ struct LocalPoolConfig {
   double price_per_cpu_hour = 0;  // USD, per whole CPU
   std::string supervisor_binary;  // "" = this program (/proc/self/exe), run as `<bin> supervise DIR`
   std::string state_dir;          // job dirs go to <state_dir>/jobs/<id> when a launch names none
+  // Named volumes (storage/volume_store.h); "" = <state_dir>/volumes. Hidden
+  // from every task; a task sees only its own spec's volumes, bound in.
+  std::string volumes_dir;
+  int64_t volumes_per_tenant_bytes = 0;  // storage.per_tenant_bytes: checked before a launch writes a volume
+  // Object storage for inputs and outputs with a path (storage/object_staging.h):
+  // the endpoints (storage.s3) and this machine's input cache ("" = <state_dir>/cache/inputs).
+  std::vector<storage::S3Endpoint> s3_endpoints;
+  std::string input_cache_dir;
   std::string cgroup_root = "/sys/fs/cgroup";
   int64_t unclaimed_grace_seconds = 30;  // LAUNCHING before an unclaimed task counts as LOST
   LocalSandboxConfig sandbox;
@@ -151,6 +161,15 @@ class LocalDriver final : public Driver {
   Result<std::string> WriteTask(const AttemptLaunch& launch, const TaskLaunch& task,
                                 const std::string& attempt_dir, const std::string& job_dir,
                                 const std::string& master_port, const image::ImageRecord* image);
+  // Where the named volumes lie (config volumes_dir, else <state_dir>/volumes; "" = none).
+  std::string VolumesDir() const;
+  // Stages the spec's inputs into `cwd` (before the supervisor starts) and
+  // notes what moved in the task's log.
+  Status StageInputs(const JobSpec& spec, const std::string& cwd, const std::string& log_path);
+  // Uploads a succeeded task's outputs once; the result is kept in
+  // outputs.json, so later polls answer the same. Turns `st` into a failure
+  // (with the store's answer) when an upload fails.
+  void UploadOutputsOnce(const TaskPaths& paths, const TaskFile& task, TaskStatus* st);
 
   const LocalPoolConfig config_;
   Clock& clock_;

@@ -210,6 +210,9 @@ std::vector<std::string> ImageBwrapArgv(const TaskSandbox& sandbox, const std::s
   for (const std::string& dev : sandbox.devices) argv.insert(argv.end(), {"--dev-bind", dev, dev});
   argv.insert(argv.end(), {"--proc", "/proc", "--tmpfs", "/tmp"});
   for (const std::string& dir : sandbox.writable) argv.insert(argv.end(), {"--bind", dir, dir});
+  for (const SandboxBind& b : sandbox.binds) {  // volumes, after the work directory that holds their targets
+    argv.insert(argv.end(), {b.read_only ? "--ro-bind" : "--bind", b.source, b.target});
+  }
   // bwrap's root tmpfs (where the links and mount points were made) too.
   argv.insert(argv.end(), {"--remount-ro", "/", "--chdir", cwd, "--"});
   argv.insert(argv.end(), command.begin(), command.end());
@@ -231,6 +234,11 @@ std::vector<std::string> BwrapArgv(const TaskSandbox& sandbox, const std::vector
   // would otherwise make them writable scratch space.
   for (const std::string& dir : tmpfs) argv.insert(argv.end(), {"--tmpfs", dir});
   for (const std::string& dir : sandbox.writable) argv.insert(argv.end(), {"--bind", dir, dir});
+  // After the writable directories: a volume's target may lie in the work
+  // directory (drivers/local/staging.h), where bwrap makes its mount point.
+  for (const SandboxBind& b : sandbox.binds) {
+    argv.insert(argv.end(), {b.read_only ? "--ro-bind" : "--bind", b.source, b.target});
+  }
   for (const std::string& dir : tmpfs) argv.insert(argv.end(), {"--remount-ro", dir});
   argv.insert(argv.end(), {"--chdir", cwd, "--"});
   argv.insert(argv.end(), command.begin(), command.end());
@@ -259,6 +267,14 @@ Result<SandboxPlan> PlanSandbox(const TaskSandbox& sandbox, bool running_as_root
                                 " is missing (removed with `skyrun image rm` while the task was queued?)");
     }
   }
+  for (SandboxBind& b : normal.binds) {
+    b.source = Normal(b.source);
+    b.target = Normal(b.target);
+    if (b.source.empty() || b.source[0] != '/' || b.target.empty() || b.target[0] != '/' || b.target == "/") {
+      return InvalidArgument("sandbox: bind '" + b.source + "' -> '" + b.target +
+                             "' needs absolute paths and a target other than /");
+    }
+  }
   std::vector<std::string> hide_points;
   if (running_as_root) {
     if (sandbox.uid <= 0 || sandbox.gid < 0) {
@@ -271,10 +287,12 @@ Result<SandboxPlan> PlanSandbox(const TaskSandbox& sandbox, bool running_as_root
     for (const std::string& d : normal.hidden) points.push_back(HidePoint(d, plan.uid, plan.gid));
     plan.root_tmpfs = Outermost(points);
     hide_points = plan.root_tmpfs;
-    // The image's tree lies in the hidden state too: bound back like the
-    // writable directories, so that bwrap (as the task's uid) reaches it.
+    // The image's tree and the volumes lie in the hidden state too: bound
+    // back like the writable directories, so that bwrap (as the task's uid)
+    // reaches them.
     std::vector<std::string> reachable = normal.writable;
     if (!normal.rootfs.empty()) reachable.push_back(normal.rootfs);
+    for (const SandboxBind& b : normal.binds) reachable.push_back(b.source);
     for (const std::string& w : reachable) {
       for (const std::string& t : plan.root_tmpfs) {
         if (IsUnder(w, t)) {
@@ -291,7 +309,12 @@ Result<SandboxPlan> PlanSandbox(const TaskSandbox& sandbox, bool running_as_root
 }
 
 Status PrepareWritableDirs(const TaskSandbox& sandbox, const std::string& owned_tree) {
-  for (const std::string& dir : sandbox.writable) {
+  std::vector<std::string> dirs = sandbox.writable;
+  // A volume (read-only ones too: the task's uid must read it) is given to
+  // the task's uid at its top only, like the checkpoint directory. Volumes
+  // belong to one tenant, whose tasks all run as one uid.
+  for (const SandboxBind& b : sandbox.binds) dirs.push_back(b.source);
+  for (const std::string& dir : dirs) {
     std::error_code ec;
     fs::create_directories(dir, ec);
     if (ec) return Internal("cannot create " + dir + " for the task: " + ec.message());

@@ -62,7 +62,8 @@ std::vector<std::string> BwrapArgv(const TaskSandbox& sandbox, const std::vector
 Result<SandboxPlan> PlanSandbox(const TaskSandbox& sandbox, bool running_as_root, const std::string& cwd,
                                 const std::vector<std::string>& command);
 
-// Creates the writable directories and, where a uid is set, gives them to it
+// Creates the writable directories and the binds' sources and, where a uid
+// is set, gives them to it
 // (mode 0700, closed to other tenants' uids):
 // `owned_tree` (the task's freshly staged work directory) entirely, the others
 // (the checkpoint directory, kept across attempts) only at the top, without

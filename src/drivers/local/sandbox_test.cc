@@ -487,5 +487,70 @@ TEST(SandboxPlanTest, ImageTreeIsTheReadOnlyRootAndNothingOfTheHostIsBound) {
   EXPECT_THAT(gone.status().message(), HasSubstr("is missing"));
 }
 
+// Volumes: bound after the writable directories (their targets lie in the
+// work directory), read-only where asked, and reachable by the task's uid
+// through the hidden state (bound back by the root child).
+TEST(SandboxPlanTest, VolumesAreBoundAfterTheWorkDirAndBackThroughTheHiddenState) {
+  TempDir dir;
+  std::filesystem::create_directories(dir.Sub("state/volumes/a/data/v"));
+  std::filesystem::create_directories(dir.Sub("state/jobs/7/attempt-1/rank-0/work"));
+  TaskSandbox sb;
+  sb.enabled = true;
+  sb.hidden = {dir.Sub("state")};
+  sb.writable = {dir.Sub("state/jobs/7/attempt-1/rank-0/work")};
+  sb.binds = {{dir.Sub("state/volumes/a/data/v"), sb.writable[0] + "/data", true},
+              {dir.Sub("state/volumes/a/data/v"), sb.writable[0] + "/rw", false}};
+  Result<SandboxPlan> plan = PlanSandbox(sb, /*running_as_root=*/false, sb.writable[0], {"/bin/true"});
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  std::string argv = Join(plan->argv, " ");
+  const std::string work_bind = "--bind " + sb.writable[0] + " " + sb.writable[0];
+  const std::string ro = "--ro-bind " + sb.binds[0].source + " " + sb.binds[0].target;
+  const std::string rw = "--bind " + sb.binds[1].source + " " + sb.binds[1].target;
+  ASSERT_THAT(argv, HasSubstr(ro));
+  ASSERT_THAT(argv, HasSubstr(rw));
+  EXPECT_LT(argv.find(work_bind), argv.find(ro));
+  EXPECT_LT(argv.find(ro), argv.find("--remount-ro"));
+
+  ::chmod(dir.path().c_str(), 0700);
+  sb.uid = sb.gid = kNobody;
+  plan = PlanSandbox(sb, /*running_as_root=*/true, sb.writable[0], {"/bin/true"});
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  EXPECT_THAT(plan->root_binds, ::testing::Contains(sb.binds[0].source));
+
+  sb.binds = {{"relative", "/x", false}};
+  EXPECT_FALSE(PlanSandbox(sb, false, sb.writable[0], {"/bin/true"}).ok());
+  sb.binds = {{"/x", "/", false}};
+  EXPECT_FALSE(PlanSandbox(sb, false, sb.writable[0], {"/bin/true"}).ok());
+}
+
+// A task reads a read-only volume and cannot write it; writes a read-write
+// one; the volume lands at its path under the work directory.
+TEST_F(SandboxTest, VolumesAreMountedReadOnlyOrWritable) {
+  std::filesystem::create_directories(config_.state_dir + "/volumes/t/data/ro");
+  std::filesystem::create_directories(config_.state_dir + "/volumes/t/meta");
+  std::filesystem::create_directories(config_.state_dir + "/volumes/t/data/rw");
+  WriteFile(config_.state_dir + "/volumes/t/data/ro/in", "VOLUME-IN\n", 0644);
+  std::ofstream(config_.state_dir + "/volumes/t/meta/ro.json") << R"({"size_bytes": 0})";
+  std::ofstream(config_.state_dir + "/volumes/t/meta/rw.json") << R"({"size_bytes": 0})";
+  auto driver = MakeDriver();
+  ASSERT_TRUE(driver);
+  auto f = MakeServerLaunch(
+      "cat $SKYRUN_MOUNT_ROOT/in/in; (echo x > $SKYRUN_MOUNT_ROOT/in/new) 2>/dev/null && echo WROTE-RO; "
+      "echo OUT > $SKYRUN_MOUNT_ROOT/out/result && echo wrote-rw; ls " +
+      config_.state_dir + "/volumes 2>&1; echo end");
+  f->spec.volumes = {{"ro", "/in", true}, {"rw", "/out", false}};
+  f->launch.tenant = "t";
+  std::string handle = LaunchOne(*driver, *f);
+  ASSERT_EQ(WaitTerminal(*driver, handle).state, RunState::kSucceeded)
+      << ReadFileOrEmpty(driver->LogPath(handle));
+  std::string log = ReadFileOrEmpty(driver->LogPath(handle));
+  EXPECT_THAT(log, HasSubstr("VOLUME-IN"));
+  EXPECT_THAT(log, Not(HasSubstr("WROTE-RO")));
+  EXPECT_THAT(log, HasSubstr("wrote-rw"));
+  EXPECT_THAT(log, Not(HasSubstr("meta")));  // the volumes' directory is hidden
+  EXPECT_EQ(ReadFileOrEmpty(config_.state_dir + "/volumes/t/data/rw/result"), "OUT\n");
+  EXPECT_FALSE(std::filesystem::exists(config_.state_dir + "/volumes/t/data/ro/new"));
+}
+
 }  // namespace
 }  // namespace skyrun

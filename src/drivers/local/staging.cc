@@ -81,4 +81,50 @@ Result<StagedFiles> StageTaskFiles(const JobSpec& spec, const std::string& cwd) 
   return staged;
 }
 
+Result<std::vector<SandboxBind>> VolumeBinds(const JobSpec& spec, const std::string& cwd,
+                                             const std::string& tenant, const storage::VolumeStore& volumes) {
+  std::vector<SandboxBind> binds;
+  for (const VolumeMount& v : spec.volumes) {
+    Result<std::string> source = volumes.DataDir(tenant, v.name);
+    if (!source.ok()) {
+      return Status(source.status().code(), "volumes: " + source.status().message());
+    }
+    SKYRUN_ASSIGN_OR_RETURN(std::string target, MountTargetUnder(cwd, v.path));
+    std::string rel = target.substr(cwd.size() + 1);
+    SKYRUN_ASSIGN_OR_RETURN(EntryKind kind, KindBeneath(cwd, rel, "volume path " + v.path));
+    if (kind != EntryKind::kMissing && kind != EntryKind::kDirectory) {
+      return InvalidArgument(
+          "volume '" + v.name + "': its path " + v.path +
+          " is a file or link in the job's workdir; mount the volume at a path the workdir "
+          "does not hold");
+    }
+    if (kind == EntryKind::kDirectory) {
+      std::error_code ec;
+      if (!fs::is_empty(target, ec) || ec) {
+        return InvalidArgument("volume '" + v.name + "': its path " + v.path +
+                               " is a non-empty directory of the job's workdir, which the volume would hide; "
+                               "mount it elsewhere");
+      }
+    }
+    binds.push_back({*source, target, v.read_only});
+  }
+  return binds;
+}
+
+std::string CheckpointInVolume(const JobSpec& spec, const std::string& cwd) {
+  if (spec.checkpoint_dir.empty()) return "";
+  fs::path ckpt = fs::path("/" + spec.checkpoint_dir).lexically_normal();
+  for (const VolumeMount& v : spec.volumes) {
+    fs::path mount = fs::path("/" + v.path).lexically_normal();
+    std::string m = mount.string();
+    while (m.size() > 1 && m.back() == '/') m.pop_back();
+    std::string c = ckpt.string();
+    if (c == m || c.rfind(m + "/", 0) == 0) {
+      if (v.read_only) return "";  // a read-only volume cannot hold checkpoints
+      return (fs::path(cwd) / c.substr(1)).lexically_normal().string();
+    }
+  }
+  return "";
+}
+
 }  // namespace skyrun

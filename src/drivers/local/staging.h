@@ -16,7 +16,9 @@
 #include <vector>
 
 #include "common/status.h"
+#include "drivers/local/task_files.h"
 #include "model/job_spec.h"
+#include "storage/volume_store.h"
 
 namespace skyrun {
 
@@ -38,6 +40,21 @@ struct StagedFiles {
 // sources as in the targets (common/safe_fs.h): staging never writes outside
 // the cwd, whatever links the workdir holds.
 Result<StagedFiles> StageTaskFiles(const JobSpec& spec, const std::string& cwd);
+
+// The binds of the spec's volumes for one task of `tenant`: each volume's
+// data directory in `volumes` (NotFound naming the volume when the tenant has
+// none so named) bound at its path under the staged `cwd` (as file_mounts
+// targets are, so "/data" is $SKYRUN_MOUNT_ROOT/data). A target that the
+// staged workdir already holds as anything but an empty directory is refused:
+// a link there would redirect the mount.
+Result<std::vector<SandboxBind>> VolumeBinds(const JobSpec& spec, const std::string& cwd,
+                                             const std::string& tenant, const storage::VolumeStore& volumes);
+
+// Where checkpoint.dir lies when it is inside one of the spec's volumes
+// ("/ckpt/run1" with a volume at /ckpt): its path under `cwd`, so that a
+// retry (on any node of the pool) finds what the last attempt wrote. ""
+// when the spec names no checkpoint dir inside a volume.
+std::string CheckpointInVolume(const JobSpec& spec, const std::string& cwd);
 
 // Where a file_mounts target lands under `cwd`; InvalidArgument if it escapes.
 Result<std::string> MountTargetUnder(const std::string& cwd, const std::string& target);

@@ -114,5 +114,55 @@ TEST(StagingTest, Item4_RelativePathsNeedAnUpload) {
   EXPECT_THAT(r.status().message(), HasSubstr("has no upload"));
 }
 
+TEST(StagingTest, VolumesBindUnderTheCwdOnlyForTheirTenant) {
+  TempDir dir;
+  namespace fs = std::filesystem;
+  SimulatedClock clock(0);
+  storage::VolumeStore volumes(dir.Sub("volumes"), {}, &clock);
+  ASSERT_TRUE(volumes.Create("alpha", "data", 0).ok());
+  ASSERT_TRUE(volumes.Create("alpha", "ckpt", 0).ok());
+  JobSpec spec;
+  spec.volumes = {{"data", "/data", true}, {"ckpt", "state/ckpt", false}};
+  spec.checkpoint_dir = "/state/ckpt/run1";
+  fs::create_directories(dir.Sub("work"));
+  Result<std::vector<SandboxBind>> binds = VolumeBinds(spec, dir.Sub("work"), "alpha", volumes);
+  ASSERT_TRUE(binds.ok()) << binds.status().ToString();
+  ASSERT_EQ(binds->size(), 2u);
+  EXPECT_EQ((*binds)[0].source, *volumes.DataDir("alpha", "data"));
+  EXPECT_EQ((*binds)[0].target, dir.Sub("work/data"));
+  EXPECT_TRUE((*binds)[0].read_only);
+  EXPECT_EQ((*binds)[1].target, dir.Sub("work/state/ckpt"));
+  EXPECT_EQ(CheckpointInVolume(spec, dir.Sub("work")), dir.Sub("work/state/ckpt/run1"));
+  spec.checkpoint_dir = "/elsewhere";
+  EXPECT_EQ(CheckpointInVolume(spec, dir.Sub("work")), "");
+
+  // Another tenant names the same volume: not found, naming it.
+  Result<std::vector<SandboxBind>> theirs = VolumeBinds(spec, dir.Sub("work"), "beta", volumes);
+  EXPECT_EQ(theirs.status().code(), StatusCode::kNotFound);
+  EXPECT_THAT(theirs.status().message(), HasSubstr("no volume 'data'"));
+}
+
+TEST(StagingTest, AVolumeTargetTheWorkdirHoldsIsRefused) {
+  TempDir dir;
+  namespace fs = std::filesystem;
+  SimulatedClock clock(0);
+  storage::VolumeStore volumes(dir.Sub("volumes"), {}, &clock);
+  ASSERT_TRUE(volumes.Create("alpha", "data", 0).ok());
+  JobSpec spec;
+  spec.volumes = {{"data", "/data", false}};
+  fs::create_directories(dir.Sub("work"));
+  // A link planted by the workdir would redirect the mount.
+  fs::create_symlink("/etc", dir.Sub("work/data"));
+  Result<std::vector<SandboxBind>> binds = VolumeBinds(spec, dir.Sub("work"), "alpha", volumes);
+  EXPECT_EQ(binds.status().code(), StatusCode::kInvalidArgument);
+  fs::remove(dir.Sub("work/data"));
+  fs::create_directories(dir.Sub("work/data"));
+  std::ofstream(dir.Sub("work/data/x")) << "x";
+  EXPECT_EQ(VolumeBinds(spec, dir.Sub("work"), "alpha", volumes).status().code(),
+            StatusCode::kInvalidArgument);
+  fs::remove(dir.Sub("work/data/x"));
+  EXPECT_TRUE(VolumeBinds(spec, dir.Sub("work"), "alpha", volumes).ok());
+}
+
 }  // namespace
 }  // namespace skyrun

@@ -100,6 +100,16 @@ std::string TaskFileToJson(const TaskFile& t) {
                     {"gid", t.sandbox.gid},           {"hidden", t.sandbox.hidden},
                     {"writable", t.sandbox.writable}, {"devices", t.sandbox.devices}};
     if (!t.sandbox.rootfs.empty()) j["sandbox"]["rootfs"] = t.sandbox.rootfs;
+    json binds = json::array();
+    for (const SandboxBind& b : t.sandbox.binds) {
+      binds.push_back({{"source", b.source}, {"target", b.target}, {"read_only", b.read_only}});
+    }
+    j["sandbox"]["binds"] = binds;
+  }
+  if (!t.outputs.empty()) {
+    json outputs = json::array();
+    for (const TaskOutput& o : t.outputs) outputs.push_back({{"rel", o.rel}, {"uri", o.uri}});
+    j["outputs"] = outputs;
   }
   j["launched_at"] = t.launched_at;
   return j.dump(2) + "\n";
@@ -141,9 +151,22 @@ Result<TaskFile> TaskFileFromJson(const std::string& text) {
       if (!t.sandbox.rootfs.empty() && t.sandbox.rootfs[0] != '/') {
         return InvalidArgument("task.json: sandbox.rootfs must be an absolute path");
       }
+      for (const json& bind : b.value("binds", json::array())) {
+        SandboxBind sb;
+        sb.source = bind.at("source").get<std::string>();
+        sb.target = bind.at("target").get<std::string>();
+        sb.read_only = bind.value("read_only", true);
+        if (sb.source.empty() || sb.source[0] != '/' || sb.target.empty() || sb.target[0] != '/') {
+          return InvalidArgument("task.json: sandbox.binds need absolute source and target paths");
+        }
+        t.sandbox.binds.push_back(std::move(sb));
+      }
       if ((t.sandbox.uid < 0) != (t.sandbox.gid < 0) || t.sandbox.uid == 0) {
         return InvalidArgument("task.json: sandbox.uid/gid must both be set (and not 0) or both be -1");
       }
+    }
+    for (const json& o : j.value("outputs", json::array())) {
+      t.outputs.push_back({o.at("rel").get<std::string>(), o.at("uri").get<std::string>()});
     }
     t.launched_at = j.value("launched_at", Micros{0});
     if (t.run_argv.empty()) return InvalidArgument("task.json has an empty run_argv");

@@ -58,6 +58,14 @@ struct TaskLimits {
   std::string cgroup_parent;  // "" = limits are not enforced on this machine
 };
 
+// A host directory bound into the sandbox at `target` (a volume, volume.h in
+// src/storage): read-only, or writable by the task's uid.
+struct SandboxBind {
+  std::string source;  // absolute host path
+  std::string target;  // absolute path inside the sandbox
+  bool read_only = false;
+};
+
 // The sandbox a task's phases run in (bubblewrap, sandbox.h). Disabled: the
 // task runs as the supervisor's user and sees the whole machine.
 struct TaskSandbox {
@@ -71,6 +79,13 @@ struct TaskSandbox {
   // A container image's unpacked tree (image/image_manager.h), seen as `/`
   // instead of the host's system; "" = the host's system, read-only.
   std::string rootfs;
+  std::vector<SandboxBind> binds;  // volumes, bound after the writable directories
+};
+
+// An output of the task uploaded after it succeeded (storage/object_staging.h).
+struct TaskOutput {
+  std::string rel;  // below the task's cwd
+  std::string uri;  // s3://bucket/key
 };
 
 // task.json: everything the supervisor needs; it reads nothing else.
@@ -88,6 +103,9 @@ struct TaskFile {
   std::optional<int64_t> time_limit_seconds;
   TaskLimits limits;
   TaskSandbox sandbox;
+  // Read by the driver, not the supervisor: uploaded once the task succeeded
+  // (the result in outputs.json beside this file).
+  std::vector<TaskOutput> outputs;
   Micros launched_at = 0;  // when the driver wrote this file (driver's clock)
 };
 

@@ -132,5 +132,30 @@ TEST(TaskFilesTest, SignalsHaveTheirNames) {
   EXPECT_EQ(SignalName(SIGSEGV), "SIGSEGV");
 }
 
+TEST(TaskFilesTest, SandboxBindsRoundTripAndMustBeAbsolute) {
+  TaskFile t;
+  t.job_id = "1";
+  t.cwd = "/x/work";
+  t.log_path = "/x/output.log";
+  t.run_argv = {"/bin/true"};
+  t.sandbox.enabled = true;
+  t.sandbox.binds = {{"/state/volumes/a/data/v", "/x/work/data", true}, {"/s/w", "/x/work/w", false}};
+  Result<TaskFile> back = TaskFileFromJson(TaskFileToJson(t));
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  ASSERT_EQ(back->sandbox.binds.size(), 2u);
+  EXPECT_EQ(back->sandbox.binds[0].source, "/state/volumes/a/data/v");
+  EXPECT_EQ(back->sandbox.binds[0].target, "/x/work/data");
+  EXPECT_TRUE(back->sandbox.binds[0].read_only);
+  EXPECT_FALSE(back->sandbox.binds[1].read_only);
+  t.outputs = {{"out", "s3://results/run1/"}};
+  back = TaskFileFromJson(TaskFileToJson(t));
+  ASSERT_TRUE(back.ok());
+  ASSERT_EQ(back->outputs.size(), 1u);
+  EXPECT_EQ(back->outputs[0].rel, "out");
+  EXPECT_EQ(back->outputs[0].uri, "s3://results/run1/");
+  t.sandbox.binds = {{"relative", "/x", false}};
+  EXPECT_FALSE(TaskFileFromJson(TaskFileToJson(t)).ok());
+}
+
 }  // namespace
 }  // namespace skyrun

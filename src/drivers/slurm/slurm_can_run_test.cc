@@ -27,5 +27,18 @@ TEST(SlurmCanRunTest, Item6_BindPathsThatWouldSplitAreRefusedAtSubmission) {
   EXPECT_FALSE(driver.CanRun(spec).ok());
 }
 
+// Volumes are bound by the local pool only: a Slurm cluster refuses them at
+// submission rather than run the job without its data.
+TEST(SlurmCanRunTest, VolumesAreRefusedAtSubmission) {
+  SlurmDriver driver(SlurmClusterConfig{}, std::make_unique<ProcessCommandRunner>());
+  JobSpec spec;
+  spec.name = "vol";
+  EXPECT_TRUE(driver.CanRun(spec).ok());
+  spec.volumes = {{"data", "/data", false}};
+  Status s = driver.CanRun(spec);
+  EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(s.message().find("cannot mount volumes"), std::string::npos) << s.message();
+}
+
 }  // namespace
 }  // namespace skyrun

@@ -158,6 +158,22 @@ Status SlurmDriver::CheckFits(const JobSpec& spec) {
 }
 
 Status SlurmDriver::CanRun(const JobSpec& spec) {
+  // Volumes (issue 13) are bound by the local pool's sandbox only; a
+  // cluster's shared filesystem (volumes_root) is not rendered yet.
+  if (!spec.volumes.empty()) {
+    return FailedPrecondition(Name() + " cannot mount volumes yet (volumes: " + spec.volumes.front().name +
+                              "); run the job on the local pool, or use file_mounts of a shared path");
+  }
+  // Object-storage inputs and outputs are staged by the local pool only.
+  for (const auto* refs : {&spec.inputs, &spec.outputs}) {
+    for (const DataRef& ref : *refs) {
+      if (!ref.path.empty()) {
+        return FailedPrecondition(
+            Name() + " cannot stage " + ref.uri +
+            " into a task yet (inputs/outputs with a path); run the job on the local pool");
+      }
+    }
+  }
   std::set<std::string> images;
   if (!spec.image.empty()) images.insert(spec.image);
   for (const auto& r : spec.roles) {

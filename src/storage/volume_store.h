@@ -1,0 +1,85 @@
+// Named volumes per tenant on the local backend: a directory store under the
+// server's state directory, with a size quota per volume and per tenant.
+//
+//   <root>/<tenant>/meta/<name>.json   {"name", "size_bytes", "created_at"}
+//   <root>/<tenant>/data/<name>/       what tasks see at the volume's path
+//
+// The metadata lies beside the data, never in it, so that a task (which
+// writes the data directory) cannot change its own quota. Usage is measured
+// by walking the data directory without following links (lstat sizes of
+// regular files, in st_blocks * 512, like du), so a link to a large host file
+// costs nothing and reveals nothing.
+//
+// Callers: the server's volume routes (create, list, remove) and the local
+// driver (the host path of a volume a spec names; quota checks after an
+// attempt). Thread-safety: calls on one store serialise on an internal mutex;
+// the file system is the state, so two stores over one root agree.
+#pragma once
+
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/status.h"
+
+namespace skyrun::storage {
+
+struct VolumeQuota {
+  int64_t per_tenant_bytes = 0;  // 0 = no limit
+  int64_t per_volume_bytes = 0;  // 0 = no limit; also the default size of a volume created without one
+};
+
+struct VolumeInfo {
+  std::string tenant;
+  std::string name;
+  int64_t size_bytes = 0;  // the volume's own limit (0 = only the tenant's quota applies)
+  int64_t used_bytes = 0;
+  Micros created_at = 0;
+};
+
+// A volume name: 1..63 of [a-z0-9_.-], starting with a letter or digit.
+Status ValidateVolumeName(const std::string& name);
+
+// Bytes used under `path`, not following links; 0 if it does not exist.
+Result<int64_t> DiskUsage(const std::string& path);
+
+class VolumeStore {
+ public:
+  VolumeStore(std::string root, VolumeQuota quota, const Clock* clock);
+
+  // Refuses a bad name, an existing volume (AlreadyExists), a size above
+  // per_volume_bytes, and a size that with the tenant's other volumes'
+  // sizes (or usage, where larger) would pass per_tenant_bytes
+  // (ResourceExhausted, with the numbers). size_bytes 0 = per_volume_bytes.
+  Result<VolumeInfo> Create(const std::string& tenant, const std::string& name, int64_t size_bytes);
+  // The tenant's volumes, by name, with their usage.
+  Result<std::vector<VolumeInfo>> List(const std::string& tenant) const;
+  Result<VolumeInfo> Get(const std::string& tenant, const std::string& name) const;
+  // Removes a volume and its data. NotFound if the tenant has none so named
+  // (also when another tenant has one: names are per tenant).
+  Status Remove(const std::string& tenant, const std::string& name);
+  // The host directory of a volume (NotFound as above).
+  Result<std::string> DataDir(const std::string& tenant, const std::string& name) const;
+  // OK, or ResourceExhausted saying which limit the volume's data passes
+  // (its own size, or the tenant's total).
+  Status CheckQuota(const std::string& tenant, const std::string& name) const;
+
+  const std::string& root() const { return root_; }
+
+ private:
+  Result<std::string> TenantDir(const std::string& tenant) const;
+  Result<VolumeInfo> GetLocked(const std::string& tenant, const std::string& name) const;
+  Result<std::vector<VolumeInfo>> ListLocked(const std::string& tenant) const;
+
+  std::string root_;
+  VolumeQuota quota_;
+  const Clock* clock_;
+  mutable std::mutex mu_;
+};
+
+// "1.5 GiB" for messages.
+std::string FormatBytes(int64_t bytes);
+
+}  // namespace skyrun::storage

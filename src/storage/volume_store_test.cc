@@ -1,0 +1,123 @@
+#include "storage/volume_store.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "support/temp_dir.h"
+
+namespace skyrun::storage {
+namespace {
+
+using test_support::TempDir;
+
+void WriteBytes(const std::string& path, size_t n) {
+  std::ofstream out(path, std::ios::binary);
+  out << std::string(n, 'x');
+}
+
+class VolumeStoreTest : public ::testing::Test {
+ protected:
+  TempDir dir_{"skyrun-volumes"};
+  SimulatedClock clock_{1000};
+};
+
+TEST_F(VolumeStoreTest, CreateListGetRemove) {
+  VolumeStore store(dir_.Sub("volumes"), {}, &clock_);
+  Result<VolumeInfo> v = store.Create("team-a", "data", 1 << 20);
+  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  EXPECT_EQ(v->size_bytes, 1 << 20);
+  EXPECT_EQ(v->created_at, 1000);
+  ASSERT_TRUE(store.Create("team-a", "ckpt", 0).ok());
+  Result<std::vector<VolumeInfo>> all = store.List("team-a");
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[0].name, "ckpt");
+  Result<std::string> path = store.DataDir("team-a", "data");
+  ASSERT_TRUE(path.ok());
+  EXPECT_TRUE(std::filesystem::is_directory(*path));
+  EXPECT_EQ(store.Create("team-a", "data", 0).status().code(), StatusCode::kAlreadyExists);
+  ASSERT_TRUE(store.Remove("team-a", "data").ok());
+  EXPECT_FALSE(std::filesystem::exists(*path));
+  EXPECT_EQ(store.Get("team-a", "data").status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(VolumeStoreTest, TenantsNeverSeeEachOthersVolumes) {
+  VolumeStore store(dir_.Sub("volumes"), {}, &clock_);
+  ASSERT_TRUE(store.Create("alice", "shared", 0).ok());
+  EXPECT_TRUE(store.List("bob")->empty());
+  EXPECT_EQ(store.Get("bob", "shared").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(store.DataDir("bob", "shared").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(store.Remove("bob", "shared").code(), StatusCode::kNotFound);
+  EXPECT_TRUE(store.Get("alice", "shared").ok());
+  // The same name for another tenant is another volume.
+  ASSERT_TRUE(store.Create("bob", "shared", 0).ok());
+  EXPECT_NE(*store.DataDir("alice", "shared"), *store.DataDir("bob", "shared"));
+}
+
+TEST_F(VolumeStoreTest, HostileNamesAreRefused) {
+  VolumeStore store(dir_.Sub("volumes"), {}, &clock_);
+  for (const std::string& name :
+       std::vector<std::string>{"..", "../alice/data", "a/b", "", ".hidden", "UPPER", std::string(64, 'a'),
+                                std::string("a\0b", 3)}) {
+    EXPECT_EQ(store.Create("bob", name, 0).status().code(), StatusCode::kInvalidArgument) << name;
+    EXPECT_FALSE(store.DataDir("bob", name).ok()) << name;
+  }
+  // A tenant name cannot climb out of its directory either.
+  ASSERT_TRUE(store.Create("../alice", "x", 0).ok());
+  EXPECT_TRUE(store.List("alice")->empty());
+  EXPECT_EQ(store.DataDir("../alice", "x")->find(dir_.Sub("volumes") + "/"), 0u);
+  EXPECT_EQ(store.DataDir("../alice", "x")->find(".."), std::string::npos);
+}
+
+TEST_F(VolumeStoreTest, QuotaRefusedAtCreateWithTheNumbers) {
+  VolumeStore store(dir_.Sub("volumes"), {/*per_tenant_bytes=*/10 << 20, /*per_volume_bytes=*/6 << 20},
+                    &clock_);
+  Result<VolumeInfo> big = store.Create("t", "big", 7 << 20);
+  ASSERT_EQ(big.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_NE(big.status().message().find("storage.per_volume_bytes"), std::string::npos);
+  ASSERT_TRUE(store.Create("t", "a", 6 << 20).ok());
+  Result<VolumeInfo> b = store.Create("t", "b", 5 << 20);
+  ASSERT_EQ(b.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_NE(b.status().message().find("6.0 MiB of 10.0 MiB"), std::string::npos) << b.status().ToString();
+  EXPECT_TRUE(store.Create("t", "b", 4 << 20).ok());
+  // Another tenant has its own quota.
+  EXPECT_TRUE(store.Create("u", "a", 6 << 20).ok());
+}
+
+TEST_F(VolumeStoreTest, UsageCountsDataNotLinksAndCheckQuotaSaysWhich) {
+  VolumeStore store(dir_.Sub("volumes"), {0, 0}, &clock_);
+  ASSERT_TRUE(store.Create("t", "v", 64 << 10).ok());
+  std::string data = *store.DataDir("t", "v");
+  WriteBytes(dir_.Sub("outside"), 1 << 20);
+  ASSERT_EQ(::symlink(dir_.Sub("outside").c_str(), (data + "/link").c_str()), 0);
+  ASSERT_EQ(::symlink(dir_.path().c_str(), (data + "/dirlink").c_str()), 0);
+  EXPECT_TRUE(store.CheckQuota("t", "v").ok());
+  EXPECT_LT(store.Get("t", "v")->used_bytes, 64 << 10);
+  std::filesystem::create_directories(data + "/sub");
+  WriteBytes(data + "/sub/big", 200 << 10);
+  EXPECT_GE(store.Get("t", "v")->used_bytes, 200 << 10);
+  Status over = store.CheckQuota("t", "v");
+  ASSERT_EQ(over.code(), StatusCode::kResourceExhausted);
+  EXPECT_NE(over.message().find("more than its size 64.0 KiB"), std::string::npos) << over.ToString();
+}
+
+TEST_F(VolumeStoreTest, TenantTotalIsCheckedAfterUse) {
+  VolumeStore store(dir_.Sub("volumes"), {/*per_tenant_bytes=*/100 << 10, 0}, &clock_);
+  ASSERT_TRUE(store.Create("t", "v", 0).ok());
+  WriteBytes(*store.DataDir("t", "v") + "/f", 300 << 10);
+  Status over = store.CheckQuota("t", "v");
+  ASSERT_EQ(over.code(), StatusCode::kResourceExhausted);
+  EXPECT_NE(over.message().find("storage.per_tenant_bytes"), std::string::npos) << over.ToString();
+  // And a new volume is refused while the tenant is over.
+  EXPECT_EQ(store.Create("t", "w", 1).status().code(), StatusCode::kResourceExhausted);
+}
+
+TEST(DiskUsageTest, MissingIsZero) {
+  EXPECT_EQ(*DiskUsage("/nonexistent/skyrun/xyz"), 0);
+}
+
+}  // namespace
+}  // namespace skyrun::storage
