@@ -41,8 +41,8 @@ std::vector<JobSpec> Pipeline(const std::string& requirements) {
   JobSpec prep;
   prep.name = "prep";
   prep.resources.cpus_milli = 8000;
-  prep.inputs = {DataRef{"s3://corpus/raw", 1000, "aws/us-east-1"}};
-  prep.outputs = {DataRef{"s3://corpus/shards", 50, ""}};
+  prep.inputs = {DataRef{"s3://corpus/raw", 1000, "aws/us-east-1", ""}};
+  prep.outputs = {DataRef{"s3://corpus/shards", 50, "", ""}};
   JobSpec train;
   train.name = "train";
   train.depends_on = {"prep"};
@@ -50,7 +50,7 @@ std::vector<JobSpec> Pipeline(const std::string& requirements) {
   train.resources.cpus_milli = 8000;
   train.resources.use_spot = true;
   train.checkpoint_dir = "/ckpt";
-  train.outputs = {DataRef{"s3://corpus/model", 5, ""}};
+  train.outputs = {DataRef{"s3://corpus/model", 5, "", ""}};
   JobSpec eval;
   eval.name = "eval";
   eval.depends_on = {"train"};

@@ -86,7 +86,7 @@ TEST_F(BrokerTest, CheapestIsTheRegisteredCluster) {
 TEST_F(BrokerTest, MaxHourlyCostChangesThePlacement) {
   // 500 GB in aws/us-west-2: cluster 2.50 + 50 (another provider), east 3.00 + 10, west 3.20 + 0.
   JobSpec job = Job();
-  job.inputs.push_back({"s3://data/shards", 500, "aws/us-west-2"});
+  job.inputs.push_back({"s3://data/shards", 500, "aws/us-west-2", ""});
   EXPECT_EQ(Where(Choose(job)), "simcloud/sim1 v.west");
   // West at $3.20/h is over a $3.10 cap: east, paying the egress.
   job.resources.max_hourly_cost = 3.1;

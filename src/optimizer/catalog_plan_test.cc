@@ -72,7 +72,7 @@ TEST(CatalogPlanTest, CheapestA100x8IsLambdaThenGcpEuropeWest4) {
 
 TEST(CatalogPlanTest, A500GbInputInGcpChoosesTheLowestComputePlusEgress) {
   JobSpec job = A100x8();
-  job.inputs = {DataRef{"gs://corpus/train", 500, "gcp/europe-west4"}};
+  job.inputs = {DataRef{"gs://corpus/train", 500, "gcp/europe-west4", ""}};
   // 1 h: europe-west4 19.4217 + 0; asia-southeast1 20.94444 + 500 x 0.05
   // (gcp EU -> AS, "gcp,*,*,0.05") = 45.94444; lambda 10.32 + 500 x 0.12
   // (gcp's first internet tier, up to 1024 GB) = 70.32.
@@ -216,11 +216,11 @@ TEST(CatalogPlanTest, PipelineStagesSplitOnlyWhenTheDataMakesItWorthIt) {
   JobSpec prep;
   prep.name = "prep";
   prep.resources.requirements = "InstanceType == \"c6i.4xlarge\"";
-  prep.inputs = {DataRef{"s3://corpus/raw", 1000, "aws/us-east-1"}};  // moving it costs >= $20
-  prep.outputs = {DataRef{"s3://corpus/shards", 20, ""}};
+  prep.inputs = {DataRef{"s3://corpus/raw", 1000, "aws/us-east-1", ""}};  // moving it costs >= $20
+  prep.outputs = {DataRef{"s3://corpus/shards", 20, "", ""}};
   JobSpec train = A100x8();
   train.depends_on = {"prep"};
-  train.outputs = {DataRef{"s3://corpus/model", 5, ""}};
+  train.outputs = {DataRef{"s3://corpus/model", 5, "", ""}};
   JobSpec eval;
   eval.name = "eval";
   eval.depends_on = {"train"};

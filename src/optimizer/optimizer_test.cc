@@ -99,7 +99,7 @@ TEST_F(OptimizerTest, CheapestMatchingOfferWinsAndEveryInstanceTypeIsRanked) {
 
 TEST_F(OptimizerTest, InputDataPullsTheJobToItsRegionWhenEgressOutweighsThePrice) {
   JobSpec job = A100Job();
-  job.inputs = {DataRef{"s3://bucket/data", 500, "aws/us-east-1"}};
+  job.inputs = {DataRef{"s3://bucket/data", 500, "aws/us-east-1", ""}};
   // gcp us-central1: 290 + 500 x 0.10 = 340; aws us-east-1: 320 + 0 = 320.
   PlanResult r = Plan({job});
   EXPECT_EQ(Where(r.plans[0].stages[0]), "aws/us-east-1 p4d.24xlarge");
@@ -160,11 +160,11 @@ TEST_F(OptimizerTest, PipelineStagesSplitOnlyWhenTheDataMakesItWorthIt) {
   JobSpec prep;
   prep.name = "prep";
   prep.resources.cpus_milli = 8000;
-  prep.inputs = {DataRef{"s3://b/raw", 1000, "aws/us-east-1"}};
-  prep.outputs = {DataRef{"s3://b/shards", 50, ""}};
+  prep.inputs = {DataRef{"s3://b/raw", 1000, "aws/us-east-1", ""}};
+  prep.outputs = {DataRef{"s3://b/shards", 50, "", ""}};
   JobSpec train = A100Job();
   train.depends_on = {"prep"};
-  train.outputs = {DataRef{"s3://b/model", 5, ""}};
+  train.outputs = {DataRef{"s3://b/model", 5, "", ""}};
   JobSpec eval;
   eval.name = "eval";
   eval.resources.cpus_milli = 8000;
@@ -192,8 +192,8 @@ TEST_F(OptimizerTest, PipelineStagesSplitOnlyWhenTheDataMakesItWorthIt) {
 TEST_F(OptimizerTest, DiamondPipelineIsSolvedByBranchAndBound) {
   JobSpec a;
   a.name = "a";
-  a.outputs = {DataRef{"x", 100, ""}};
-  a.inputs = {DataRef{"y", 100, "gcp/us-central1"}};
+  a.outputs = {DataRef{"x", 100, "", ""}};
+  a.inputs = {DataRef{"y", 100, "gcp/us-central1", ""}};
   JobSpec b = a, c = a, d = a;
   b.name = "b";
   b.inputs.clear();

@@ -37,8 +37,8 @@
 #include "server/tenant_slots.h"
 #include "server/token_admin.h"
 #include "server/upload_routes.h"
-#include "spec/sbatch_array.h"
 #include "server/volume_routes.h"
+#include "spec/sbatch_array.h"
 #include "uploads/upload_store.h"
 
 namespace skyrun {
