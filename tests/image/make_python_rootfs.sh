@@ -58,5 +58,7 @@ printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
 printf 'ID=skyrun-test-python\n' >"$root/etc/os-release"
 chmod -R a+rX "$root"
 mkdir -p "$(dirname "$out")"
-tar -C "$root" --numeric-owner --owner=0 --group=0 -cf "$out.tmp" .
-mv "$out.tmp" "$out"
+# A name of this run's own, then an atomic rename: ctest runs the image tests
+# in parallel, and on a fresh build tree each builds the tar at the same time.
+tar -C "$root" --numeric-owner --owner=0 --group=0 -cf "$out.tmp.$$" .
+mv "$out.tmp.$$" "$out"
