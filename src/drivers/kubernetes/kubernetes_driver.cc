@@ -8,6 +8,7 @@
 #include "common/strings.h"
 #include "drivers/kubernetes/kube_inventory.h"
 #include "drivers/kubernetes/volcano_render.h"
+#include "drivers/staged_data.h"
 
 namespace skyrun {
 namespace {
@@ -117,16 +118,7 @@ Status KubernetesDriver::CanRun(const JobSpec& spec) {
     return FailedPrecondition(Name() +
                               " cannot mount volumes yet (no PVC is rendered); leave this cluster "
                               "out of resources.infra");
-  // Object-storage inputs and outputs are staged by the local pool only.
-  for (const auto* refs : {&spec.inputs, &spec.outputs}) {
-    for (const DataRef& ref : *refs) {
-      if (!ref.path.empty()) {
-        return FailedPrecondition(
-            Name() + " cannot stage " + ref.uri +
-            " into a task yet (inputs/outputs with a path); run the job on the local pool");
-      }
-    }
-  }
+  SKYRUN_RETURN_IF_ERROR(RefuseStagedData(Name(), spec));
   if (spec.mode == JobMode::kPipeline || spec.mode == JobMode::kService)
     return InvalidArgument(
         std::string("mode '") + JobModeName(spec.mode) + "' is not supported by " + Name() +

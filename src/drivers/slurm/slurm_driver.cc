@@ -13,6 +13,7 @@
 #include "common/strings.h"
 #include "drivers/slurm/slurm_usage.h"
 #include "drivers/slurm/squeue_json.h"
+#include "drivers/staged_data.h"
 
 namespace skyrun {
 namespace {
@@ -164,16 +165,7 @@ Status SlurmDriver::CanRun(const JobSpec& spec) {
     return FailedPrecondition(Name() + " cannot mount volumes yet (volumes: " + spec.volumes.front().name +
                               "); run the job on the local pool, or use file_mounts of a shared path");
   }
-  // Object-storage inputs and outputs are staged by the local pool only.
-  for (const auto* refs : {&spec.inputs, &spec.outputs}) {
-    for (const DataRef& ref : *refs) {
-      if (!ref.path.empty()) {
-        return FailedPrecondition(
-            Name() + " cannot stage " + ref.uri +
-            " into a task yet (inputs/outputs with a path); run the job on the local pool");
-      }
-    }
-  }
+  SKYRUN_RETURN_IF_ERROR(RefuseStagedData(Name(), spec));
   std::set<std::string> images;
   if (!spec.image.empty()) images.insert(spec.image);
   for (const auto& r : spec.roles) {
