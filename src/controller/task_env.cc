@@ -55,6 +55,13 @@ std::map<std::string, std::string> TaskEnvironment(const JobRecord& job, const P
   env["SKYPILOT_NODE_IPS"] = Join(node_ips, "\n");
   env["SKYPILOT_NUM_GPUS_PER_NODE"] = env["SKYRUN_NUM_GPUS_PER_NODE"];
   env["SKYPILOT_TASK_ID"] = "skyrun-" + job.id.ToString() + "_" + job.name;
+  // Every element of an array (sbatch --array or the spec's `array:`).
+  if (job.spec.array.present() && job.spec.array.task_id >= 0) {
+    const JobArray& array = job.spec.array;
+    env["SKYRUN_ARRAY_JOB_ID"] = std::to_string(array.array_job_id > 0 ? array.array_job_id : job.id.value());
+    env["SKYRUN_ARRAY_TASK_ID"] = std::to_string(array.task_id);
+    env["SKYRUN_ARRAY_TASK_COUNT"] = std::to_string(array.indices.size());
+  }
   // A job read from a Slurm batch script (spec/sbatch_script.h) gets what
   // sbatch sets for its tasks. On the Slurm backend Slurm's own values win
   // (drivers/slurm/sbatch_render.cc).

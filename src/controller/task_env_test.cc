@@ -118,5 +118,21 @@ TEST(TaskEnvTest, ArrayElementsGetSlurmsArrayVariables) {
   EXPECT_EQ(TaskEnvironment(job, placement, 0, 1, "")["SLURM_ARRAY_JOB_ID"], "45");
 }
 
+// An array written in YAML (`array:`): skyrun's own variables, no SLURM_*.
+TEST(TaskEnvTest, YamlArrayElementsGetSkyrunArrayVariablesOnly) {
+  Placement placement;
+  placement.tasks = {Task(0, "node1", "10.0.0.1", {})};
+  JobRecord job = Job();
+  job.id = JobId(46);
+  job.spec.array.indices = {1, 3, 5};
+  job.spec.array.task_id = 3;
+  job.spec.array.array_job_id = 44;
+  auto env = TaskEnvironment(job, placement, 0, 1, "");
+  EXPECT_EQ(env["SKYRUN_ARRAY_JOB_ID"], "44");
+  EXPECT_EQ(env["SKYRUN_ARRAY_TASK_ID"], "3");
+  EXPECT_EQ(env["SKYRUN_ARRAY_TASK_COUNT"], "3");
+  EXPECT_EQ(env.count("SLURM_ARRAY_TASK_ID"), 0u);
+}
+
 }  // namespace
 }  // namespace skyrun

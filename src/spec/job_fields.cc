@@ -9,6 +9,7 @@
 
 #include "common/strings.h"
 #include "spec/resource_fields.h"
+#include "spec/sbatch_array.h"
 
 namespace skyrun::spec_internal {
 namespace {
@@ -17,7 +18,7 @@ namespace {
 const std::vector<std::string> kJobFields = {
     "name", "queue", "priority", "mode", "num_nodes", "tasks_per_node", "resources", "roles", "image", "envs",
     "workdir", "file_mounts", "inputs", "outputs", "volumes", "setup", "run", "checkpoint", "recovery",
-    "objective", "deadline", "time_limit", "budget", "depends_on", "partition",
+    "objective", "deadline", "time_limit", "budget", "depends_on", "partition", "array",
     // SkyPilot's (issue 15): secrets are envs never echoed; service is refused.
     "secrets", "service"};
 const std::vector<std::string> kPartitionFields = {"model", "layers", "profile", "algorithm"};
@@ -712,6 +713,11 @@ void ReadJobDocument(FieldReader& reader, const YAML::Node& doc, const std::stri
     } else if (k == "time_limit") {
       spec->time_limit_seconds =
           ReadSeconds(reader, f, "a time limit such as 90m, 2h or 1:30:00", ParseTimeLimitSeconds);
+    } else if (k == "array") {
+      // sbatch's --array written in YAML: one job per index (spec/sbatch_array.h).
+      if (auto v = reader.NonEmptyString(f, "array indices such as 0-99%10, 1,3,5 or 0-15:4")) {
+        if (auto bad = ParseArraySpec(*v, &spec->array)) reader.Problem(f, *bad);
+      }
     } else if (k == "budget") {
       // In effect at submission: the controller stops a job that reaches it
       // (controller/job_budget.cc).

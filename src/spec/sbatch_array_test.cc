@@ -115,5 +115,40 @@ TEST(SbatchArrayTest, AnElementLineThatDoesNotFitIsRefused) {
   }
 }
 
+// The same array written in a YAML spec (`array:`): the whole array at
+// submission, each stored element read back as itself; a forged or stray
+// element line, an array in a file of several jobs, and bad indices refused.
+TEST(SbatchArrayTest, AYamlArrayReadsAsTheSbatchOne) {
+  std::string yaml = "name: sweep\narray: 0-6:2%2\nresources: {cpus: 1}\nrun: echo $SKYRUN_ARRAY_TASK_ID\n";
+  auto whole = ParseJobSpecs(yaml, "sweep.yaml");
+  ASSERT_TRUE(whole.ok()) << whole.problems[0].ToString();
+  EXPECT_EQ(whole.specs[0].array.indices, (std::vector<int>{0, 2, 4, 6}));
+  EXPECT_EQ(whole.specs[0].array.limit, 2);
+  EXPECT_EQ(whole.specs[0].array.task_id, -1);
+  EXPECT_FALSE(whole.specs[0].slurm_env);
+
+  auto element = DecodeStoredJobSpec(ArrayElementText(yaml, 4, 17), "sweep.yaml");
+  ASSERT_TRUE(element.ok()) << element.status().ToString();
+  EXPECT_EQ(element->array.task_id, 4);
+  EXPECT_EQ(element->array.array_job_id, 17);
+
+  auto outside = ParseJobSpecs(ArrayElementText(yaml, 5, 17), "sweep.yaml");
+  ASSERT_FALSE(outside.ok());
+  EXPECT_EQ(outside.problems[0].line, 5) << outside.problems[0].ToString();
+  auto stray = ParseJobSpecs(ArrayElementText("run: echo\n", 0, 0), "x.yaml");
+  ASSERT_FALSE(stray.ok());
+  EXPECT_NE(stray.problems[0].message.find("written by the server"), std::string::npos);
+
+  auto stages = ParseJobSpecs("name: a\narray: 0-1\nrun: echo\n---\nname: b\nrun: echo\n", "p.yaml");
+  ASSERT_FALSE(stages.ok());
+  EXPECT_NE(stages.problems[0].message.find("file of its own"), std::string::npos)
+      << stages.problems[0].ToString();
+
+  auto bad = ParseJobSpecs("array: 3-1\nrun: echo\n", "b.yaml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.problems[0].line, 1);
+  EXPECT_EQ(bad.problems[0].field, "array");
+}
+
 }  // namespace
 }  // namespace skyrun

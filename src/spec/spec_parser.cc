@@ -18,6 +18,7 @@
 #include "spec/field_reader.h"
 #include "spec/job_fields.h"
 #include "spec/pipeline_checks.h"
+#include "spec/sbatch_array.h"
 #include "spec/sbatch_script.h"
 #include "spec/yaml_loader.h"
 
@@ -133,6 +134,13 @@ SpecParseResult ParseJobSpecs(std::string_view text, const std::string& file_nam
     SortAndCap(&result.problems);
     return result;
   }
+  // The comment line the server appends to each job of an array
+  // (spec/sbatch_array.h): this stored job's own index.
+  ArrayElement element;
+  if (auto bad = SplitArrayElement(text, &element)) {
+    result.problems.push_back(SpecProblem{file_name, element.line, 1, "array", *bad});
+    return result;
+  }
   std::vector<YAML::Node> documents = spec_internal::LoadYamlDocuments(text, file_name, &result.problems);
   if (!result.problems.empty()) return result;
 
@@ -164,6 +172,28 @@ SpecParseResult ParseJobSpecs(std::string_view text, const std::string& file_nam
       result.specs.push_back(std::move(spec));
     }
     if (chain) spec_internal::ChainStages(&result.specs);
+    for (size_t i = 0; i < result.specs.size(); ++i) {
+      JobSpec& spec = result.specs[i];
+      if (spec.array.present() && result.specs.size() > 1) {
+        result.problems.push_back(
+            SpecProblem{file_name, doc_pos[i].line, doc_pos[i].column, "array",
+                        "an array is one job run once per index; a file of several "
+                        "jobs (stages) cannot be one: put the array in a file of its own"});
+      }
+    }
+    if (element.task_id >= 0) {
+      const std::vector<int>* indices = result.specs.size() == 1 ? &result.specs[0].array.indices : nullptr;
+      if (indices == nullptr ||
+          std::find(indices->begin(), indices->end(), element.task_id) == indices->end()) {
+        result.problems.push_back(
+            SpecProblem{file_name, element.line, 1, "array",
+                        "a line starting " + std::string(kArrayElementMarker) +
+                            "is written by the server for each job of an array; remove it"});
+      } else {
+        result.specs[0].array.task_id = element.task_id;
+        result.specs[0].array.array_job_id = element.array_job_id;
+      }
+    }
     spec_internal::CheckPipeline(reader, result.specs, doc_pos);
   } catch (const std::exception& e) {
     // The readers only use yaml-cpp's non-throwing accessors; this is a backstop.

@@ -101,6 +101,42 @@ TEST(JobArrayTest, EachIndexRunsWithSlurmArrayVariablesAndAtMostTheLimitAtOnce) 
   }
 }
 
+// The same through a YAML spec's `array:`: one job per index with skyrun's
+// SKYRUN_ARRAY_* variables; a forged element line in YAML is refused too.
+TEST(JobArrayTest, AYamlArrayRunsEachIndexWithItsOwnVariables) {
+  ServerHarness server(kPool);
+  server.Start();
+  test_support::TempDir dir("array-yaml");
+  std::string file = dir.path() + "/sweep.yaml";
+  std::ofstream(file) << "name: lr-sweep\narray: 1,3%1\nresources: {cpus: 1}\nrun: |\n"
+                         "  env | grep ^SKYRUN_ARRAY_ | sort > "
+                      << dir.path() << "/env-$SKYRUN_ARRAY_TASK_ID\n";
+  auto r = server.Cli({"launch", file}, 60);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  auto listed = server.Cli({"queue", "--all", "-o", "json"});
+  ASSERT_EQ(listed.exit_code, 0) << listed.output;
+  auto jobs = nlohmann::json::parse(listed.output);
+  ASSERT_EQ(jobs.size(), 2u) << listed.output;
+  std::map<std::string, int64_t> ids;
+  for (const auto& j : jobs) ids[j["name"].get<std::string>()] = j["id"].get<int64_t>();
+  ASSERT_EQ(ids.count("lr-sweep_[1]"), 1u) << listed.output;
+  ASSERT_EQ(ids.count("lr-sweep_[3]"), 1u) << listed.output;
+  for (const auto& [name, id] : ids) {
+    EXPECT_EQ(server.WaitForState(id, {"SUCCEEDED", "FAILED", "CANCELLED"}, 60), "SUCCEEDED") << name;
+  }
+  for (int i : {1, 3}) {
+    auto env = EnvFile(ReadFileOrEmpty(dir.path() + "/env-" + std::to_string(i)));
+    EXPECT_EQ(env["SKYRUN_ARRAY_TASK_ID"], std::to_string(i));
+    EXPECT_EQ(env["SKYRUN_ARRAY_JOB_ID"], std::to_string(ids["lr-sweep_[1]"]));
+    EXPECT_EQ(env["SKYRUN_ARRAY_TASK_COUNT"], "2");
+  }
+  nlohmann::json forged = {{"spec", "array: 0-3\nrun: echo hi\n#SKYRUN-ARRAY-ELEMENT task=1 array_job=1\n"},
+                           {"file", "forged.yaml"}};
+  auto refused = server.Post("/v1/jobs", forged, server.admin_token());
+  EXPECT_EQ(refused.status, 400) << refused.body;
+  EXPECT_NE(refused.body.find("written by the server"), std::string::npos) << refused.body;
+}
+
 TEST(JobArrayTest, ATextThatForgesAnArrayElementLineIsRefused) {
   ServerHarness server(kPool);
   server.Start();
