@@ -61,21 +61,30 @@ Result<std::string> SafeTarget(const std::string& rootfs, const std::string& rel
   return rootfs + "/" + rel;
 }
 
+// The next entry of `layer` and its path inside the image; nullopt at the
+// end. A path with a '..' component, or a broken tar, is an error.
+Result<std::optional<std::string>> NextEntry(ArchiveReader& r, const LayerFile& layer,
+                                             struct archive_entry** entry) {
+  int rc = archive_read_next_header(r.a, entry);
+  if (rc == ARCHIVE_EOF) return std::optional<std::string>();
+  if (rc < ARCHIVE_WARN)
+    return InvalidArgument("layer " + layer.digest + " is not a valid tar: " + archive_error_string(r.a));
+  const char* raw = archive_entry_pathname(*entry);
+  std::optional<std::string> rel = CleanLayerPath(raw != nullptr ? raw : "");
+  if (!rel) {
+    return InvalidArgument("layer " + layer.digest + ": entry '" + std::string(raw != nullptr ? raw : "") +
+                           "' has a '..' component and would escape the image's root file system");
+  }
+  return rel;
+}
+
 Status Whiteouts(const LayerFile& layer, const std::string& rootfs) {
   ArchiveReader r;
   SKYRUN_RETURN_IF_ERROR(OpenLayer(r, layer));
   struct archive_entry* entry = nullptr;
   while (true) {
-    int rc = archive_read_next_header(r.a, &entry);
-    if (rc == ARCHIVE_EOF) break;
-    if (rc < ARCHIVE_WARN)
-      return InvalidArgument("layer " + layer.digest + " is not a valid tar: " + archive_error_string(r.a));
-    const char* raw = archive_entry_pathname(entry);
-    std::optional<std::string> rel = CleanLayerPath(raw != nullptr ? raw : "");
-    if (!rel) {
-      return InvalidArgument("layer " + layer.digest + ": entry '" + std::string(raw) +
-                             "' has a '..' component and would escape the image's root file system");
-    }
+    SKYRUN_ASSIGN_OR_RETURN(std::optional<std::string> rel, NextEntry(r, layer, &entry));
+    if (!rel) break;
     std::string base = fs::path(*rel).filename().string();
     if (base.rfind(kWhiteout, 0) != 0) continue;
     std::string dir = fs::path(*rel).parent_path().string();
@@ -110,16 +119,8 @@ Status Extract(const LayerFile& layer, const std::string& rootfs, int64_t max_by
                                           ARCHIVE_EXTRACT_UNLINK);
   struct archive_entry* entry = nullptr;
   while (true) {
-    int rc = archive_read_next_header(r.a, &entry);
-    if (rc == ARCHIVE_EOF) break;
-    if (rc < ARCHIVE_WARN)
-      return InvalidArgument("layer " + layer.digest + " is not a valid tar: " + archive_error_string(r.a));
-    const char* raw = archive_entry_pathname(entry);
-    std::optional<std::string> rel = CleanLayerPath(raw != nullptr ? raw : "");
-    if (!rel) {
-      return InvalidArgument("layer " + layer.digest + ": entry '" + std::string(raw) +
-                             "' has a '..' component and would escape the image's root file system");
-    }
+    SKYRUN_ASSIGN_OR_RETURN(std::optional<std::string> rel, NextEntry(r, layer, &entry));
+    if (!rel) break;
     if (rel->empty()) continue;  // the root itself
     if (fs::path(*rel).filename().string().rfind(kWhiteout, 0) == 0) continue;
     const mode_t type = archive_entry_filetype(entry);
@@ -156,7 +157,7 @@ Status Extract(const LayerFile& layer, const std::string& rootfs, int64_t max_by
     archive_entry_set_gid(entry, ::getegid());
     // A directory must stay enterable by its owner while we fill it.
     if (type == AE_IFDIR) archive_entry_set_perm(entry, archive_entry_perm(entry) | 0700);
-    rc = archive_write_header(w.a, entry);
+    int rc = archive_write_header(w.a, entry);
     if (rc < ARCHIVE_WARN) {
       return InvalidArgument("layer " + layer.digest + ": cannot unpack '" + *rel +
                              "': " + archive_error_string(w.a));
