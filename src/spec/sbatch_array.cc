@@ -78,6 +78,14 @@ std::string ArrayElementText(std::string_view script, int task_id, int64_t array
   return out;
 }
 
+std::optional<std::string> ApplyArrayElement(const ArrayElement& e, JobArray* array) {
+  if (std::find(array->indices.begin(), array->indices.end(), e.task_id) == array->indices.end())
+    return "index " + std::to_string(e.task_id) + " is not one of the array's indices";
+  array->task_id = e.task_id;
+  array->array_job_id = e.array_job_id;
+  return std::nullopt;
+}
+
 std::optional<std::string> SplitArrayElement(std::string_view text, ArrayElement* out) {
   ArrayElement e;
   e.script = std::string(text);

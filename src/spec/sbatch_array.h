@@ -44,6 +44,10 @@ struct ArrayElement {
 };
 std::optional<std::string> SplitArrayElement(std::string_view text, ArrayElement* out);
 
+// Makes `array` (read from the same text) element `e`'s: its index and array
+// job id. Returns what is wrong when the index is not one of the array's.
+std::optional<std::string> ApplyArrayElement(const ArrayElement& e, JobArray* array);
+
 // How `skyrun status` names element `task_id` of array `name`: "name_[3]", as squeue shows it.
 std::string ArrayElementName(const std::string& name, int task_id);
 

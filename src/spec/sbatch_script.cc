@@ -189,14 +189,10 @@ void ReadSbatchScript(std::string_view text, const std::string& file, const std:
     }
   }
   if (element.task_id >= 0) {
-    const auto& ix = spec->array.indices;
-    if (std::find(ix.begin(), ix.end(), element.task_id) == ix.end()) {
+    if (auto bad = ApplyArrayElement(element, &spec->array)) {
       problem(element.line, "#SBATCH --array",
-              "index " + std::to_string(element.task_id) + " is not one of the array's indices" +
-                  (array_line > 0 ? " (line " + std::to_string(array_line) + ")" : ""));
+              *bad + (array_line > 0 ? " (line " + std::to_string(array_line) + ")" : ""));
     }
-    spec->array.task_id = element.task_id;
-    spec->array.array_job_id = element.array_job_id;
   }
   int tasks_per_node = per_node.value_or(1);
   int tasks = ntasks ? *ntasks : nodes.value_or(1) * tasks_per_node;

@@ -182,16 +182,13 @@ SpecParseResult ParseJobSpecs(std::string_view text, const std::string& file_nam
       }
     }
     if (element.task_id >= 0) {
-      const std::vector<int>* indices = result.specs.size() == 1 ? &result.specs[0].array.indices : nullptr;
-      if (indices == nullptr ||
-          std::find(indices->begin(), indices->end(), element.task_id) == indices->end()) {
+      if (result.specs.size() != 1 || !result.specs[0].array.present()) {
         result.problems.push_back(
             SpecProblem{file_name, element.line, 1, "array",
                         "a line starting " + std::string(kArrayElementMarker) +
                             "is written by the server for each job of an array; remove it"});
-      } else {
-        result.specs[0].array.task_id = element.task_id;
-        result.specs[0].array.array_job_id = element.array_job_id;
+      } else if (auto bad = ApplyArrayElement(element, &result.specs[0].array)) {
+        result.problems.push_back(SpecProblem{file_name, element.line, 1, "array", *bad});
       }
     }
     spec_internal::CheckPipeline(reader, result.specs, doc_pos);
