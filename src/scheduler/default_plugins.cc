@@ -212,6 +212,15 @@ class BestFit final : public DevicePicker, public ScorePlugin {
     return shape.cpu_memory && GpusMayFit(req, shape, cls);
   }
 
+  // MayFit's checks that a shape decides at one level of idle GPUs: a
+  // share needs a GPU with room (any idle one has it), whole GPUs as many
+  // idle as the smallest option that could fit.
+  bool ShapeMayFit(const TaskContext& ctx, const Fleet& fleet, int s, int idle_gpus) override {
+    const ShapeFit& shape = Shape(ctx, fleet, s);
+    if (!shape.cpu_memory || !shape.gpus) return false;
+    return ctx.task->resources.gpu_milli > 0 || idle_gpus >= shape.fewest_gpus;
+  }
+
   // Pick's checks in Pick's order; the GPU ones from the class's bookings
   // where every GPU of the node is of one model (the class then decides).
   std::optional<ReasonKey> WhyNot(const TaskContext& ctx, const Fleet& fleet, NodeIndex i) override {
@@ -282,16 +291,43 @@ class BestFit final : public DevicePicker, public ScorePlugin {
     return cls.idle_gpus >= shape.fewest_gpus;
   }
 
-  // Per shape for the task being placed (plans are never reused).
+  // Per shape for the task being placed, kept per request (what ShapeFitOf
+  // reads of it) for as long as the fleet's shapes stay the same, so jobs
+  // asking the same judge each shape once between them.
   const ShapeFit& Shape(const TaskContext& ctx, const Fleet& fleet, int s) {
-    if (ctx.plan != plan_ || ctx.task != task_ || fleet.shape_count() != static_cast<int>(shapes_.size())) {
+    if (ctx.plan != plan_ || ctx.task != task_ || fleet.instance_id() != fleet_ ||
+        fleet.statics() != statics_) {
       plan_ = ctx.plan;
       task_ = ctx.task;
-      shapes_.assign(static_cast<size_t>(fleet.shape_count()), std::nullopt);
+      if (fleet.instance_id() != fleet_ || fleet.statics() != statics_) {
+        by_request_.clear();
+        fleet_ = fleet.instance_id();
+        statics_ = fleet.statics();
+      }
+      RequestKey(ctx.task->resources, &key_);
+      // Bounded: a tenant may ask for any number of different amounts.
+      if (by_request_.size() >= kMaxRequests && by_request_.find(key_) == by_request_.end())
+        by_request_.clear();
+      shapes_ = &by_request_[key_];
+      shapes_->resize(static_cast<size_t>(fleet.shape_count()));
     }
-    std::optional<ShapeFit>& slot = shapes_[static_cast<size_t>(s)];
+    std::optional<ShapeFit>& slot = (*shapes_)[static_cast<size_t>(s)];
     if (!slot) slot = ShapeFitOf(ctx.task->resources, fleet, fleet.ShapeExample(s));
     return *slot;
+  }
+
+  // Everything of a request that ShapeFitOf reads.
+  static void RequestKey(const ResourceRequest& req, std::string* key) {
+    key->clear();
+    auto put = [key](int64_t v) { key->append(reinterpret_cast<const char*>(&v), sizeof v); };
+    put(req.cpus_milli);
+    put(req.memory_mib);
+    put(req.gpu_milli);
+    for (const auto& [model, count] : req.accelerators) {
+      put(static_cast<int64_t>(model.size()));
+      key->append(model);
+      put(count);
+    }
   }
 
   static ShapeFit ShapeFitOf(const ResourceRequest& req, const Fleet& fleet, NodeIndex i) {
@@ -323,9 +359,15 @@ class BestFit final : public DevicePicker, public ScorePlugin {
     return f;
   }
 
+  // Requests kept at most; more clear the lot.
+  static constexpr size_t kMaxRequests = 1024;
   uint64_t plan_ = 0;
   const TaskRequest* task_ = nullptr;
-  std::vector<std::optional<ShapeFit>> shapes_;
+  uint64_t fleet_ = 0;    // the fleet's instance_id() that by_request_ is for
+  uint64_t statics_ = 0;  // and its statics()
+  std::unordered_map<std::string, std::vector<std::optional<ShapeFit>>> by_request_;  // by RequestKey
+  std::vector<std::optional<ShapeFit>>* shapes_ = nullptr;  // the task's, in by_request_
+  std::string key_;                                           // reused
 };
 
 // --- pre-filter ---

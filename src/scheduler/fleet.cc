@@ -102,6 +102,7 @@ void Fleet::SetNodes(std::vector<Node> nodes) {
   lowest_.clear();
   levels_.clear();
   live_pos_.clear();
+  shape_pos_.clear();
   class_index_.clear();
   // Class indices are given out afresh: no earlier position holds.
   journal_base_ = journal_end() + 1;
@@ -133,12 +134,14 @@ void Fleet::SetNodes(std::vector<Node> nodes) {
     Classify(i);
   }
   ++generation_;
+  ++statics_;
 }
 
 void Fleet::SetCapabilities(const std::string& backend, const BackendCapabilities& caps) {
   BackendCapabilities c = caps;
   c.gpu_granularity_milli = std::clamp<int64_t>(c.gpu_granularity_milli, 1, kMilliPerUnit);
   caps_[backend] = c;
+  ++statics_;
   // What a share books changed without any class changing: whatever was
   // kept per class from the journal is stale.
   journal_base_ = journal_end() + 1;
@@ -270,18 +273,47 @@ void Fleet::Unclassify(NodeIndex i) {
     if (lowest_[c] == i) lowest_[c] = kNoNode;
     Level& level = levels_[static_cast<size_t>(cls.idle_gpus)];
     level.nodes.erase({FreeCpu(i).raw(), i});
-    if (cls.members.empty()) {
-      // Out of its level's list: the last one takes its place.
-      int32_t& pos = live_pos_[static_cast<size_t>(c)];
-      int last = level.classes.back();
-      level.classes[static_cast<size_t>(pos)] = last;
-      live_pos_[static_cast<size_t>(last)] = pos;
-      level.classes.pop_back();
-      pos = -1;
-    }
+    if (cls.members.empty()) Delist(c);
     Note(c);
   }
   class_of_[i] = -1;
+}
+
+void Fleet::Enlist(int c) {
+  const NodeClass& cls = classes_[static_cast<size_t>(c)];
+  Level& level = levels_[static_cast<size_t>(cls.idle_gpus)];
+  live_pos_[static_cast<size_t>(c)] = static_cast<int32_t>(level.classes.size());
+  level.classes.push_back(c);
+  const size_t s = static_cast<size_t>(cls.shape);
+  if (level.of_shape.size() <= s) {
+    level.of_shape.resize(s + 1);
+    level.shape_pos.resize(s + 1, -1);
+  }
+  std::vector<int>& same = level.of_shape[s];
+  if (same.empty()) {
+    level.shape_pos[s] = static_cast<int32_t>(level.shapes.size());
+    level.shapes.push_back(cls.shape);
+  }
+  shape_pos_[static_cast<size_t>(c)] = static_cast<int32_t>(same.size());
+  same.push_back(c);
+}
+
+void Fleet::Delist(int c) {
+  const NodeClass& cls = classes_[static_cast<size_t>(c)];
+  Level& level = levels_[static_cast<size_t>(cls.idle_gpus)];
+  // Out of each list: the last one takes its place.
+  auto take_out = [](std::vector<int>& list, int32_t& pos, std::vector<int32_t>& pos_of) {
+    int last = list.back();
+    list[static_cast<size_t>(pos)] = last;
+    pos_of[static_cast<size_t>(last)] = pos;
+    list.pop_back();
+    pos = -1;
+  };
+  take_out(level.classes, live_pos_[static_cast<size_t>(c)], live_pos_);
+  const size_t s = static_cast<size_t>(cls.shape);
+  std::vector<int>& same = level.of_shape[s];
+  take_out(same, shape_pos_[static_cast<size_t>(c)], shape_pos_);
+  if (same.empty()) take_out(level.shapes, level.shape_pos[s], level.shape_pos);
 }
 
 void Fleet::Classify(NodeIndex i) {
@@ -309,15 +341,13 @@ void Fleet::Classify(NodeIndex i) {
     cls.most_gpu_free = used.empty() ? 0 : kMilliPerUnit - least_used;
     lowest_.push_back(i);
     live_pos_.push_back(-1);
+    shape_pos_.push_back(-1);
     size_t idle = static_cast<size_t>(idle_gpus_[i]);
     if (levels_.size() <= idle) levels_.resize(idle + 1);
   }
   NodeClass& cls = classes_[static_cast<size_t>(c)];
   Level& level = levels_[static_cast<size_t>(cls.idle_gpus)];
-  if (cls.members.empty()) {
-    live_pos_[static_cast<size_t>(c)] = static_cast<int32_t>(level.classes.size());
-    level.classes.push_back(c);
-  }
+  if (cls.members.empty()) Enlist(c);
   level.nodes.insert({FreeCpu(i).raw(), i});
   // An empty class's lowest is kNoNode; a stale one stays stale.
   NodeIndex& lowest = lowest_[static_cast<size_t>(c)];

@@ -124,6 +124,10 @@ class Fleet {
 
   uint64_t generation() const { return generation_; }
   void Touch() { ++generation_; }
+  // Changes whenever the nodes' static facts or the backends' capabilities
+  // may have changed (what a plugin keeps per shape is then stale); with
+  // instance_id() it names one set of shapes.
+  uint64_t statics() const { return statics_; }
 
   // Tells this fleet object apart from every other, copies included.
   uint64_t instance_id() const { return instance_.value; }
@@ -139,9 +143,16 @@ class Fleet {
   // so a class never changes level): the level's classes that have members
   // (in no particular order), and its nodes by (free milli-CPU, index), so a
   // search can visit a level's nodes from the tightest on CPU that fits.
+  // The same classes are also grouped by shape (`shapes`: the shapes with
+  // a class here, in no particular order; `of_shape[s]`: shape s's classes
+  // here), so a search skips a shape that cannot take a task once per level
+  // rather than once per class.
   struct Level {
     std::vector<int> classes;
     std::set<std::pair<int64_t, NodeIndex>> nodes;
+    std::vector<int> shapes;
+    std::vector<std::vector<int>> of_shape;  // by shape; empty for a shape not here
+    std::vector<int32_t> shape_pos;          // by shape: its position in `shapes`, -1 when absent
   };
   // Indexed by idle GPUs; a level may be empty.
   const std::vector<Level>& levels() const { return levels_; }
@@ -176,8 +187,14 @@ class Fleet {
   mutable std::vector<NodeIndex> lowest_;  // by class; kNoNode when stale or empty
   std::vector<Level> levels_;
   std::vector<int32_t> live_pos_;  // by class: its position in its level's classes, -1 when empty
+  std::vector<int32_t> shape_pos_;  // by class: its position in its level's of_shape list, -1 when empty
+  // Adds a class that just got its first member to its level's lists, and
+  // takes one that just lost its last out of them.
+  void Enlist(int c);
+  void Delist(int c);
   std::unordered_map<std::string, int> class_index_;
   uint64_t generation_ = 1;
+  uint64_t statics_ = 1;
 
   // A fresh id on construction, copy and move alike.
   struct InstanceId {

@@ -121,6 +121,77 @@ void ExpectClassFactsHold(const Fleet& fleet) {
   }
 }
 
+// Every level lists exactly its classes with nodes, once, and the same
+// grouped by shape.
+void ExpectLevelsHold(const Fleet& fleet) {
+  std::vector<int> listed(fleet.classes().size(), 0);
+  for (size_t idle = 0; idle < fleet.levels().size(); ++idle) {
+    const Fleet::Level& level = fleet.levels()[idle];
+    std::vector<int> by_class = level.classes;
+    std::vector<int> by_shape;
+    std::vector<int> shapes = level.shapes;
+    for (int s : level.shapes) {
+      const std::vector<int>& same = level.of_shape[static_cast<size_t>(s)];
+      EXPECT_FALSE(same.empty()) << "level " << idle << " lists shape " << s << " without a class";
+      EXPECT_EQ(level.shape_pos[static_cast<size_t>(s)],
+                std::find(level.shapes.begin(), level.shapes.end(), s) - level.shapes.begin());
+      for (int c : same) {
+        EXPECT_EQ(fleet.classes()[static_cast<size_t>(c)].shape, s);
+        by_shape.push_back(c);
+      }
+    }
+    for (size_t s = 0; s < level.of_shape.size(); ++s)
+      if (std::find(shapes.begin(), shapes.end(), static_cast<int>(s)) == shapes.end())
+        EXPECT_TRUE(level.of_shape[s].empty()) << "shape " << s << " has classes but is not listed";
+    std::sort(shapes.begin(), shapes.end());
+    EXPECT_EQ(std::adjacent_find(shapes.begin(), shapes.end()), shapes.end());
+    std::sort(by_class.begin(), by_class.end());
+    std::sort(by_shape.begin(), by_shape.end());
+    EXPECT_EQ(by_class, by_shape) << "level " << idle;
+    for (int c : level.classes) {
+      const Fleet::NodeClass& cls = fleet.classes()[static_cast<size_t>(c)];
+      EXPECT_FALSE(cls.members.empty());
+      EXPECT_EQ(cls.idle_gpus, static_cast<int>(idle));
+      ++listed[static_cast<size_t>(c)];
+    }
+  }
+  for (size_t c = 0; c < listed.size(); ++c)
+    EXPECT_EQ(listed[c], fleet.classes()[c].members.empty() ? 0 : 1) << "class " << c;
+}
+
+TEST(FleetTest, LevelsListEveryClassWithNodesByShape) {
+  std::vector<Node> nodes;
+  for (int i = 0; i < 12; ++i) nodes.push_back(MakeNode("n" + std::to_string(i), 8 + 8 * (i % 3), 128, 4));
+  Fleet fleet;
+  fleet.SetNodes(nodes);
+  ASSERT_EQ(fleet.shape_count(), 3);
+  ExpectLevelsHold(fleet);
+  std::mt19937 rng(5);
+  std::vector<TaskPlacement> live;
+  for (int step = 0; step < 1500; ++step) {
+    if (!live.empty() && rng() % 2 == 0) {
+      size_t k = rng() % live.size();
+      fleet.Release(live[k]);
+      live.erase(live.begin() + static_cast<long>(k));
+    } else {
+      NodeIndex n = static_cast<NodeIndex>(rng() % nodes.size());
+      int gpu = static_cast<int>(rng() % 4);
+      int64_t share = rng() % 3 ? 500 : 1000;
+      if (fleet.FreeCpu(n) < MilliCpu(1000) ||
+          fleet.GpuUsed(n, static_cast<size_t>(gpu)) + MilliGpu(share) > MilliGpu(kMilliPerUnit))
+        continue;
+      TaskPlacement t = On(nodes[n].name, {gpu}, share);
+      fleet.Reserve(t);
+      live.push_back(t);
+    }
+    ExpectLevelsHold(fleet);
+  }
+  // And again after the nodes are replaced (the lists are rebuilt).
+  nodes.pop_back();
+  fleet.SetNodes(nodes);
+  ExpectLevelsHold(fleet);
+}
+
 TEST(FleetTest, ClassFactsFollowEveryBooking) {
   std::vector<Node> nodes;
   for (int i = 0; i < 8; ++i) nodes.push_back(MakeNode("n" + std::to_string(i), 16, 128, i % 2 ? 4 : 0));
@@ -147,6 +218,7 @@ TEST(FleetTest, ClassFactsFollowEveryBooking) {
       live.push_back(t);
     }
     ExpectClassFactsHold(fleet);
+    ExpectLevelsHold(fleet);
   }
 }
 

@@ -170,6 +170,10 @@ class DevicePicker : public virtual Plugin {
   // class `cls`. Called for every class a search meets, so it must be cheap
   // (what it needs per shape it may cache under ctx.plan and ctx.task).
   virtual bool MayFit(const TaskContext&, const Fleet&, int cls) { return true; }
+  // The same for a whole shape at one level of idle GPUs: false only when
+  // MayFit is false for every class of shape `shape` whose nodes have
+  // `idle_gpus` idle GPUs (a search then skips them all at once).
+  virtual bool ShapeMayFit(const TaskContext&, const Fleet&, int shape, int idle_gpus) { return true; }
   // On a node where Pick fails: a key that is equal on two nodes only when
   // Pick says the same why-not on both, so a task that fits nowhere is
   // explained with one reason written per key, not one per class; nullopt

@@ -103,8 +103,9 @@ Result<Scheduler> Scheduler::Create(const ProfileSpec& spec) {
   return Scheduler(std::move(p));
 }
 
-template <typename MayFit, typename Tightest, typename Eligible>
+template <typename ShapeMayFit, typename MayFit, typename Tightest, typename Eligible>
 std::optional<Scheduler::Candidate> Scheduler::BestByLevel(const TaskContext& ctx, Fleet& fleet,
+                                                           const ShapeMayFit& shape_may_fit,
                                                            const MayFit& may_fit, const Tightest& tightest,
                                                            const Eligible& eligible, size_t first_filter) {
   // Only when one score decides: the others give every node the same (their
@@ -160,12 +161,16 @@ std::optional<Scheduler::Candidate> Scheduler::BestByLevel(const TaskContext& ct
     if (best.node != kNoNode && bound < best_score) break;
     const Fleet::Level& level = levels[static_cast<size_t>(idle)];
     if (level.nodes.size() > kNodesPerClassForClassWalk * level.classes.size()) {
-      // Few classes of many nodes each: judge each class on its tightest node.
-      for (int ci : level.classes) {
-        if (!may_fit(ci)) continue;
-        bool any_eligible = false;
-        NodeIndex rep = tightest(fleet.classes()[static_cast<size_t>(ci)], &any_eligible);
-        if (rep != kNoNode) consider(rep);
+      // Few classes of many nodes each: judge each class on its tightest
+      // node, shape by shape (a shape that cannot fit is skipped once).
+      for (int s : level.shapes) {
+        if (!shape_may_fit(s, idle)) continue;
+        for (int ci : level.of_shape[static_cast<size_t>(s)]) {
+          if (!may_fit(ci)) continue;
+          bool any_eligible = false;
+          NodeIndex rep = tightest(fleet.classes()[static_cast<size_t>(ci)], &any_eligible);
+          if (rep != kNoNode) consider(rep);
+        }
       }
       continue;
     }
@@ -232,6 +237,12 @@ std::optional<Scheduler::Candidate> Scheduler::BestNode(const TaskContext& ctx, 
            profile_.device_picker->MayFit(ctx, fleet, ci);
   };
 
+  // may_fit's checks that a shape decides, for the classes of a level.
+  auto shape_may_fit = [&](int s, int idle) {
+    return shape_ok[static_cast<size_t>(s)] && shape_passes(s) &&
+           profile_.device_picker->ShapeMayFit(ctx, fleet, s, idle);
+  };
+
   // On a node whose shape passes the shape filters.
   auto evaluate = [&](NodeIndex n) -> bool {
     for (size_t k = shape_filters; k < profile_.filters.size(); ++k) {
@@ -273,7 +284,7 @@ std::optional<Scheduler::Candidate> Scheduler::BestNode(const TaskContext& ctx, 
   const bool explain_by_key = why && shape_filters == profile_.filters.size();
 
   if (!node_specific && !why) {
-    if (std::optional<Candidate> c = BestByLevel(ctx, fleet, may_fit, tightest, eligible, shape_filters)) {
+    if (std::optional<Candidate> c = BestByLevel(ctx, fleet, shape_may_fit, may_fit, tightest, eligible, shape_filters)) {
       if (c->node == kNoNode) return std::nullopt;
       return c;
     }

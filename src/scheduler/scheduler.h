@@ -108,8 +108,11 @@ class Scheduler {
   // any other from its nodes tightest on CPU first, stopping at the first
   // whose free CPU cannot beat the best found (ScorePlugin::BoundAtIdle).
   // eligible(node): the node may take another rank of the job.
-  template <typename MayFit, typename Tightest, typename Eligible>
-  std::optional<Candidate> BestByLevel(const TaskContext& ctx, Fleet& fleet, const MayFit& may_fit,
+  // shape_may_fit(shape, idle GPUs) is false when no class of that shape
+  // and level may take the task.
+  template <typename ShapeMayFit, typename MayFit, typename Tightest, typename Eligible>
+  std::optional<Candidate> BestByLevel(const TaskContext& ctx, Fleet& fleet, const ShapeMayFit& shape_may_fit,
+                                       const MayFit& may_fit,
                                        const Tightest& tightest, const Eligible& eligible,
                                        size_t first_filter);
   // A level with more than this many nodes per class is walked by class.

@@ -118,6 +118,31 @@ TEST(SchedulerTest, AShareTakesAWholeGpuWhereTheBackendHandsOutWholeGpus) {
   EXPECT_EQ(fleet.UsageOf("hpc/a").gpu_milli_used, (std::vector<int64_t>{0}));
 }
 
+// What the picker keeps per shape and request holds for one fleet's shapes
+// only: a request judged on a T4 shape is judged afresh on an A100 one with
+// the same shape index, in another fleet or after the nodes are replaced.
+TEST(SchedulerTest, WhatAShapeSaysIsNotCarriedToOtherNodes) {
+  JobSpec share;
+  share.resources.gpu_milli = 500;
+  share.resources.accelerators["A100"] = 1;
+  Scheduler sched;
+  Fleet t4;
+  t4.SetNodes({MakeNode("t", 8, 64, 1, "T4")});
+  auto no = sched.Place(Pending(share, 1), t4);
+  EXPECT_FALSE(no.placement);
+  EXPECT_NE(no.reason.find("no GPU of a matching model"), std::string::npos) << no.reason;
+  Fleet a100;
+  a100.SetNodes({MakeNode("a", 8, 64, 1, "A100-80GB")});
+  auto yes = sched.Place(Pending(share, 2), a100);
+  ASSERT_TRUE(yes.placement) << yes.reason;
+  EXPECT_EQ(yes.placement->tasks[0].node, "a");
+  // The same fleet object, its nodes replaced.
+  t4.SetNodes({MakeNode("a2", 8, 64, 1, "A100-80GB")});
+  auto again = sched.Place(Pending(share, 3), t4);
+  ASSERT_TRUE(again.placement) << again.reason;
+  EXPECT_EQ(again.placement->tasks[0].node, "a2");
+}
+
 TEST(SchedulerTest, ReleaseUndoesReserve) {
   Fleet fleet;
   fleet.SetNodes({MakeNode("n0", 8, 64, 4)});
