@@ -102,7 +102,6 @@ void Fleet::SetNodes(std::vector<Node> nodes) {
   lowest_.clear();
   levels_.clear();
   live_pos_.clear();
-  shape_pos_.clear();
   class_index_.clear();
   // Class indices are given out afresh: no earlier position holds.
   journal_base_ = journal_end() + 1;
@@ -268,12 +267,16 @@ void Fleet::Unclassify(NodeIndex i) {
   int c = class_of_[i];
   if (c >= 0) {
     NodeClass& cls = classes_[static_cast<size_t>(c)];
+    const int64_t most_cpu = cls.most_free_cpu;
     cls.members.erase({FreeCpu(i).raw(), i});
     cls.most_free_cpu = cls.members.empty() ? 0 : cls.members.rbegin()->first;
     if (lowest_[c] == i) lowest_[c] = kNoNode;
     Level& level = levels_[static_cast<size_t>(cls.idle_gpus)];
     level.nodes.erase({FreeCpu(i).raw(), i});
-    if (cls.members.empty()) Delist(c);
+    if (cls.members.empty())
+      Delist(c, most_cpu);
+    else if (cls.most_free_cpu != most_cpu)
+      Refile(c, most_cpu);
     Note(c);
   }
   class_of_[i] = -1;
@@ -289,16 +292,15 @@ void Fleet::Enlist(int c) {
     level.of_shape.resize(s + 1);
     level.shape_pos.resize(s + 1, -1);
   }
-  std::vector<int>& same = level.of_shape[s];
+  std::set<std::pair<int64_t, int>>& same = level.of_shape[s];
   if (same.empty()) {
     level.shape_pos[s] = static_cast<int32_t>(level.shapes.size());
     level.shapes.push_back(cls.shape);
   }
-  shape_pos_[static_cast<size_t>(c)] = static_cast<int32_t>(same.size());
-  same.push_back(c);
+  same.insert({cls.most_free_cpu, c});
 }
 
-void Fleet::Delist(int c) {
+void Fleet::Delist(int c, int64_t most_cpu) {
   const NodeClass& cls = classes_[static_cast<size_t>(c)];
   Level& level = levels_[static_cast<size_t>(cls.idle_gpus)];
   // Out of each list: the last one takes its place.
@@ -311,9 +313,17 @@ void Fleet::Delist(int c) {
   };
   take_out(level.classes, live_pos_[static_cast<size_t>(c)], live_pos_);
   const size_t s = static_cast<size_t>(cls.shape);
-  std::vector<int>& same = level.of_shape[s];
-  take_out(same, shape_pos_[static_cast<size_t>(c)], shape_pos_);
+  std::set<std::pair<int64_t, int>>& same = level.of_shape[s];
+  same.erase({most_cpu, c});
   if (same.empty()) take_out(level.shapes, level.shape_pos[s], level.shape_pos);
+}
+
+void Fleet::Refile(int c, int64_t most_cpu) {
+  const NodeClass& cls = classes_[static_cast<size_t>(c)];
+  std::set<std::pair<int64_t, int>>& same =
+      levels_[static_cast<size_t>(cls.idle_gpus)].of_shape[static_cast<size_t>(cls.shape)];
+  same.erase({most_cpu, c});
+  same.insert({cls.most_free_cpu, c});
 }
 
 void Fleet::Classify(NodeIndex i) {
@@ -341,19 +351,23 @@ void Fleet::Classify(NodeIndex i) {
     cls.most_gpu_free = used.empty() ? 0 : kMilliPerUnit - least_used;
     lowest_.push_back(i);
     live_pos_.push_back(-1);
-    shape_pos_.push_back(-1);
     size_t idle = static_cast<size_t>(idle_gpus_[i]);
     if (levels_.size() <= idle) levels_.resize(idle + 1);
   }
   NodeClass& cls = classes_[static_cast<size_t>(c)];
   Level& level = levels_[static_cast<size_t>(cls.idle_gpus)];
-  if (cls.members.empty()) Enlist(c);
   level.nodes.insert({FreeCpu(i).raw(), i});
   // An empty class's lowest is kNoNode; a stale one stays stale.
   NodeIndex& lowest = lowest_[static_cast<size_t>(c)];
-  if (cls.members.empty() || (lowest != kNoNode && i < lowest)) lowest = i;
+  const bool was_empty = cls.members.empty();
+  if (was_empty || (lowest != kNoNode && i < lowest)) lowest = i;
+  const int64_t most_cpu = cls.most_free_cpu;
   cls.members.insert({FreeCpu(i).raw(), i});
   cls.most_free_cpu = cls.members.rbegin()->first;
+  if (was_empty)
+    Enlist(c);
+  else if (cls.most_free_cpu != most_cpu)
+    Refile(c, most_cpu);
   class_of_[i] = c;
   Note(c);
 }

@@ -145,14 +145,15 @@ class Fleet {
   // search can visit a level's nodes from the tightest on CPU that fits.
   // The same classes are also grouped by shape (`shapes`: the shapes with
   // a class here, in no particular order; `of_shape[s]`: shape s's classes
-  // here), so a search skips a shape that cannot take a task once per level
-  // rather than once per class.
+  // here by (most free milli-CPU, class)), so a search skips a shape that
+  // cannot take a task once per level, and a shape's classes without a node
+  // with the CPUs the task asks without visiting them.
   struct Level {
     std::vector<int> classes;
     std::set<std::pair<int64_t, NodeIndex>> nodes;
     std::vector<int> shapes;
-    std::vector<std::vector<int>> of_shape;  // by shape; empty for a shape not here
-    std::vector<int32_t> shape_pos;          // by shape: its position in `shapes`, -1 when absent
+    std::vector<std::set<std::pair<int64_t, int>>> of_shape;  // by shape; empty for a shape not here
+    std::vector<int32_t> shape_pos;  // by shape: its position in `shapes`, -1 when absent
   };
   // Indexed by idle GPUs; a level may be empty.
   const std::vector<Level>& levels() const { return levels_; }
@@ -187,11 +188,13 @@ class Fleet {
   mutable std::vector<NodeIndex> lowest_;  // by class; kNoNode when stale or empty
   std::vector<Level> levels_;
   std::vector<int32_t> live_pos_;  // by class: its position in its level's classes, -1 when empty
-  std::vector<int32_t> shape_pos_;  // by class: its position in its level's of_shape list, -1 when empty
-  // Adds a class that just got its first member to its level's lists, and
-  // takes one that just lost its last out of them.
+  // Adds a class that just got its first member to its level's lists;
+  // takes one that just lost its last out of them (its most free CPU was
+  // `most_cpu`); and files one whose most free CPU moved from `most_cpu`
+  // under the new figure.
   void Enlist(int c);
-  void Delist(int c);
+  void Delist(int c, int64_t most_cpu);
+  void Refile(int c, int64_t most_cpu);
   std::unordered_map<std::string, int> class_index_;
   uint64_t generation_ = 1;
   uint64_t statics_ = 1;

@@ -131,18 +131,21 @@ void ExpectLevelsHold(const Fleet& fleet) {
     std::vector<int> by_shape;
     std::vector<int> shapes = level.shapes;
     for (int s : level.shapes) {
-      const std::vector<int>& same = level.of_shape[static_cast<size_t>(s)];
+      const auto& same = level.of_shape[static_cast<size_t>(s)];
       EXPECT_FALSE(same.empty()) << "level " << idle << " lists shape " << s << " without a class";
       EXPECT_EQ(level.shape_pos[static_cast<size_t>(s)],
                 std::find(level.shapes.begin(), level.shapes.end(), s) - level.shapes.begin());
-      for (int c : same) {
+      for (const auto& [most_cpu, c] : same) {
         EXPECT_EQ(fleet.classes()[static_cast<size_t>(c)].shape, s);
+        EXPECT_EQ(fleet.classes()[static_cast<size_t>(c)].MostFreeCpu(), most_cpu) << "class " << c;
         by_shape.push_back(c);
       }
     }
-    for (size_t s = 0; s < level.of_shape.size(); ++s)
-      if (std::find(shapes.begin(), shapes.end(), static_cast<int>(s)) == shapes.end())
+    for (size_t s = 0; s < level.of_shape.size(); ++s) {
+      if (std::find(shapes.begin(), shapes.end(), static_cast<int>(s)) == shapes.end()) {
         EXPECT_TRUE(level.of_shape[s].empty()) << "shape " << s << " has classes but is not listed";
+      }
+    }
     std::sort(shapes.begin(), shapes.end());
     EXPECT_EQ(std::adjacent_find(shapes.begin(), shapes.end()), shapes.end());
     std::sort(by_class.begin(), by_class.end());

@@ -162,10 +162,13 @@ std::optional<Scheduler::Candidate> Scheduler::BestByLevel(const TaskContext& ct
     const Fleet::Level& level = levels[static_cast<size_t>(idle)];
     if (level.nodes.size() > kNodesPerClassForClassWalk * level.classes.size()) {
       // Few classes of many nodes each: judge each class on its tightest
-      // node, shape by shape (a shape that cannot fit is skipped once).
+      // node, shape by shape (a shape that cannot fit is skipped once), and
+      // of a shape only the classes with a node with the CPUs asked.
       for (int s : level.shapes) {
         if (!shape_may_fit(s, idle)) continue;
-        for (int ci : level.of_shape[static_cast<size_t>(s)]) {
+        const std::set<std::pair<int64_t, int>>& same = level.of_shape[static_cast<size_t>(s)];
+        for (auto it = same.lower_bound({req_cpu, 0}); it != same.end(); ++it) {
+          const int ci = it->second;
           if (!may_fit(ci)) continue;
           bool any_eligible = false;
           NodeIndex rep = tightest(fleet.classes()[static_cast<size_t>(ci)], &any_eligible);
