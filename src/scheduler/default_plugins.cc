@@ -294,26 +294,28 @@ class BestFit final : public DevicePicker, public ScorePlugin {
   // Per shape for the task being placed, kept per request (what ShapeFitOf
   // reads of it) for as long as the fleet's shapes stay the same, so jobs
   // asking the same judge each shape once between them.
+  // A plan places on one fleet as it is (ctx.plan), so the fleet is looked
+  // at only when the plan or the task changes.
   const ShapeFit& Shape(const TaskContext& ctx, const Fleet& fleet, int s) {
-    if (ctx.plan != plan_ || ctx.task != task_ || fleet.instance_id() != fleet_ ||
-        fleet.statics() != statics_) {
-      plan_ = ctx.plan;
-      task_ = ctx.task;
-      if (fleet.instance_id() != fleet_ || fleet.statics() != statics_) {
-        by_request_.clear();
-        fleet_ = fleet.instance_id();
-        statics_ = fleet.statics();
-      }
-      RequestKey(ctx.task->resources, &key_);
-      // Bounded: a tenant may ask for any number of different amounts.
-      if (by_request_.size() >= kMaxRequests && by_request_.find(key_) == by_request_.end())
-        by_request_.clear();
-      shapes_ = &by_request_[key_];
-      shapes_->resize(static_cast<size_t>(fleet.shape_count()));
-    }
+    if (ctx.plan != plan_ || ctx.task != task_) ForTask(ctx, fleet);
     std::optional<ShapeFit>& slot = (*shapes_)[static_cast<size_t>(s)];
     if (!slot) slot = ShapeFitOf(ctx.task->resources, fleet, fleet.ShapeExample(s));
     return *slot;
+  }
+
+  void ForTask(const TaskContext& ctx, const Fleet& fleet) {
+    plan_ = ctx.plan;
+    task_ = ctx.task;
+    if (fleet.instance_id() != fleet_ || fleet.statics() != statics_) {
+      by_request_.clear();
+      fleet_ = fleet.instance_id();
+      statics_ = fleet.statics();
+    }
+    RequestKey(ctx.task->resources, &key_);
+    // Bounded: a tenant may ask for any number of different amounts.
+    if (by_request_.size() >= kMaxRequests && by_request_.find(key_) == by_request_.end()) by_request_.clear();
+    shapes_ = &by_request_[key_];
+    shapes_->resize(static_cast<size_t>(fleet.shape_count()));
   }
 
   // Everything of a request that ShapeFitOf reads.

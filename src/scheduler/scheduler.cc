@@ -611,6 +611,22 @@ PlaceOutcome Scheduler::PlanOn(const PendingJob& job, const std::vector<TaskRequ
   return out;
 }
 
+const Scheduler::ShapeBackends& Scheduler::BackendsOf(const Fleet& fleet) {
+  ShapeBackends& of = shape_backends_;
+  if (of.fleet == fleet.instance_id() && of.statics == fleet.statics()) return of;
+  of.fleet = fleet.instance_id();
+  of.statics = fleet.statics();
+  of.names.clear();
+  of.of_shape.assign(static_cast<size_t>(fleet.shape_count()), 0);
+  for (int s = 0; s < fleet.shape_count(); ++s) {
+    const std::string& b = fleet.node(fleet.ShapeExample(s)).backend;
+    auto it = std::find(of.names.begin(), of.names.end(), b);
+    of.of_shape[static_cast<size_t>(s)] = static_cast<int>(it - of.names.begin());
+    if (it == of.names.end()) of.names.push_back(b);
+  }
+  return of;
+}
+
 PlaceOutcome Scheduler::Place(const PendingJob& job, Fleet& fleet) {
   std::vector<TaskRequest> tasks = ExpandTasks(*job.spec);
   for (PreFilterPlugin* p : profile_.pre_filters) {
@@ -618,14 +634,17 @@ PlaceOutcome Scheduler::Place(const PendingJob& job, Fleet& fleet) {
     if (!no.empty()) return {std::nullopt, no};
   }
   // Candidate backends, in the fleet's order, and which node shapes they allow.
-  std::vector<char> shape_ok(static_cast<size_t>(fleet.shape_count()), 0);
+  // (resources.infra is asked once per backend, not once per shape.)
+  const ShapeBackends& of = BackendsOf(fleet);
+  std::vector<char> allowed(of.names.size(), 0);
   std::vector<std::string> backends;
-  for (int s = 0; s < fleet.shape_count(); ++s) {
-    const std::string& b = fleet.node(fleet.ShapeExample(s)).backend;
-    if (!InfraAllows(job.spec->resources.infra, b)) continue;
-    shape_ok[static_cast<size_t>(s)] = 1;
-    if (std::find(backends.begin(), backends.end(), b) == backends.end()) backends.push_back(b);
+  for (size_t b = 0; b < of.names.size(); ++b) {
+    if (!InfraAllows(job.spec->resources.infra, of.names[b])) continue;
+    allowed[b] = 1;
+    backends.push_back(of.names[b]);
   }
+  std::vector<char> shape_ok(static_cast<size_t>(fleet.shape_count()), 0);
+  for (size_t s = 0; s < shape_ok.size(); ++s) shape_ok[s] = allowed[static_cast<size_t>(of.of_shape[s])];
   if (backends.empty()) return {std::nullopt, "no node is allowed by resources.infra"};
   uint64_t plan = next_plan_++;
   if (tasks.size() == 1 || backends.size() == 1) return PlanOn(job, tasks, fleet, shape_ok, plan);

@@ -150,6 +150,16 @@ class Scheduler {
   // what is held for reservations that start after it would end.
   PlaceOutcome PlaceNow(const PendingJob& job, Fleet& fleet, ReservationBook& book, Micros now);
   std::unordered_map<JobId, Waiting> waiting_;
+  // The backends of one fleet's shapes (its instance_id() and statics()):
+  // their names in the order their first shape comes, and each shape's.
+  struct ShapeBackends {
+    uint64_t fleet = 0;
+    uint64_t statics = 0;
+    std::vector<std::string> names;
+    std::vector<int> of_shape;  // by shape: an index into names
+  };
+  ShapeBackends shape_backends_;
+  const ShapeBackends& BackendsOf(const Fleet& fleet);
   // Reused buffers (no allocation per node).
   std::vector<uint16_t> ranks_on_;  // by node: ranks of the job being planned
   int max_per_node_ = 1;
