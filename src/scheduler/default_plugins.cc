@@ -313,7 +313,8 @@ class BestFit final : public DevicePicker, public ScorePlugin {
     }
     RequestKey(ctx.task->resources, &key_);
     // Bounded: a tenant may ask for any number of different amounts.
-    if (by_request_.size() >= kMaxRequests && by_request_.find(key_) == by_request_.end()) by_request_.clear();
+    if (by_request_.size() >= kMaxRequests && by_request_.find(key_) == by_request_.end())
+      by_request_.clear();
     shapes_ = &by_request_[key_];
     shapes_->resize(static_cast<size_t>(fleet.shape_count()));
   }
@@ -369,7 +370,7 @@ class BestFit final : public DevicePicker, public ScorePlugin {
   uint64_t statics_ = 0;  // and its statics()
   std::unordered_map<std::string, std::vector<std::optional<ShapeFit>>> by_request_;  // by RequestKey
   std::vector<std::optional<ShapeFit>>* shapes_ = nullptr;  // the task's, in by_request_
-  std::string key_;                                           // reused
+  std::string key_;                                         // reused
 };
 
 // --- pre-filter ---

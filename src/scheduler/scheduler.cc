@@ -287,7 +287,8 @@ std::optional<Scheduler::Candidate> Scheduler::BestNode(const TaskContext& ctx, 
   const bool explain_by_key = why && shape_filters == profile_.filters.size();
 
   if (!node_specific && !why) {
-    if (std::optional<Candidate> c = BestByLevel(ctx, fleet, shape_may_fit, may_fit, tightest, eligible, shape_filters)) {
+    if (std::optional<Candidate> c =
+            BestByLevel(ctx, fleet, shape_may_fit, may_fit, tightest, eligible, shape_filters)) {
       if (c->node == kNoNode) return std::nullopt;
       return c;
     }

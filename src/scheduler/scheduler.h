@@ -112,9 +112,8 @@ class Scheduler {
   // and level may take the task.
   template <typename ShapeMayFit, typename MayFit, typename Tightest, typename Eligible>
   std::optional<Candidate> BestByLevel(const TaskContext& ctx, Fleet& fleet, const ShapeMayFit& shape_may_fit,
-                                       const MayFit& may_fit,
-                                       const Tightest& tightest, const Eligible& eligible,
-                                       size_t first_filter);
+                                       const MayFit& may_fit, const Tightest& tightest,
+                                       const Eligible& eligible, size_t first_filter);
   // A level with more than this many nodes per class is walked by class.
   static constexpr size_t kNodesPerClassForClassWalk = 4;
   // The best node for one task among backends with allowed[backend shape]; or why none.
