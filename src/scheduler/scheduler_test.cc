@@ -143,6 +143,26 @@ TEST(SchedulerTest, WhatAShapeSaysIsNotCarriedToOtherNodes) {
   EXPECT_EQ(again.placement->tasks[0].node, "a2");
 }
 
+// A tenant may ask for any number of different amounts: what best fit keeps
+// per request is bounded (cleared past 1,024 requests), and decisions after
+// it is cleared are the same.
+TEST(SchedulerTest, ManyDifferentRequestsStillDecideAlike) {
+  Fleet fleet;
+  fleet.SetNodes({MakeNode("t", 64, 64, 1, "T4"), MakeNode("a", 64, 64, 1, "A100-80GB")});
+  Scheduler sched;
+  for (int i = 0; i < 1500; ++i) {
+    JobSpec share;
+    share.resources.gpu_milli = 100;
+    share.resources.cpus_milli = 1 + i;
+    if (i % 2) share.resources.accelerators["A100"] = 1;
+    auto out = sched.Place(Pending(share, i + 1), fleet);
+    ASSERT_TRUE(out.placement) << i << ": " << out.reason;
+    // Equal scores go to the lowest node (t), unless the job asks for an A100.
+    EXPECT_EQ(out.placement->tasks[0].node, i % 2 ? "a" : "t") << i;
+    fleet.Release(out.placement->tasks[0]);
+  }
+}
+
 TEST(SchedulerTest, ReleaseUndoesReserve) {
   Fleet fleet;
   fleet.SetNodes({MakeNode("n0", 8, 64, 4)});
