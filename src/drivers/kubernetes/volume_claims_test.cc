@@ -74,11 +74,12 @@ TEST(VolumeClaims, PodVolumesRefuseWhatTheyCannotMount) {
   config.volumes.enabled = true;
   ASSERT_TRUE(PodVolumes(spec, "t", config).ok());
   EXPECT_FALSE(PodVolumes(spec, "", config).ok());
-  for (const std::string path : {"/a/../../etc", "..", "/", "", std::string("/a\0b", 4)}) {
+  for (const std::string& path :
+       std::vector<std::string>{"/a/../../etc", "..", "/", "", std::string("/a\0b", 4)}) {
     spec.volumes = {{"data", path, false}};
     EXPECT_FALSE(PodVolumes(spec, "t", config).ok()) << path;
   }
-  for (const std::string name : {"../x", "Data", "a/b", ""}) {
+  for (const std::string& name : std::vector<std::string>{"../x", "Data", "a/b", ""}) {
     spec.volumes = {{name, "/data", false}};
     EXPECT_FALSE(PodVolumes(spec, "t", config).ok()) << name;
   }

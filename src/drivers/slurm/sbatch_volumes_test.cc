@@ -134,12 +134,13 @@ TEST(SbatchVolumes, HostileNamesTenantsAndPathsNeverLeaveTheTenantsDirectory) {
   binds = SlurmVolumeBinds(spec, "a/../../b", "/v");
   ASSERT_TRUE(binds.ok());
   EXPECT_EQ((*binds)[0].source.find(".."), std::string::npos) << (*binds)[0].source;
-  for (const std::string name : {"../other", "a/b", "..", "", "Data", std::string("a\0b", 3)}) {
+  for (const std::string& name :
+       std::vector<std::string>{"../other", "a/b", "..", "", "Data", std::string("a\0b", 3)}) {
     spec.volumes = {{name, "/data", false}};
     EXPECT_FALSE(SlurmVolumeBinds(spec, "t", "/v").ok()) << name;
   }
-  for (const std::string path :
-       {"/a/../../etc", "..", "/x:/etc", "/a,/b", "/", "", "./.", std::string("/a\0b", 4)}) {
+  for (const std::string& path : std::vector<std::string>{"/a/../../etc", "..", "/x:/etc", "/a,/b", "/", "",
+                                                          "./.", std::string("/a\0b", 4)}) {
     spec.volumes = {{"data", path, false}};
     EXPECT_FALSE(SlurmVolumeBinds(spec, "t", "/v").ok()) << path;
   }
@@ -172,8 +173,8 @@ TEST(SbatchVolumes, APathIsQuotedInTheScript) {
 
 TEST(SbatchVolumes, VolumesRootMustBeAPlainAbsolutePath) {
   EXPECT_TRUE(CheckVolumesRoot("/shared/skyrun/volumes").ok());
-  for (const std::string bad :
-       {"", "/", "relative", "/a/../b", "/a/", "/a//b", "/a b", "/a:b", "/a,b", "/a'b", "/a$b", "/a\nb"}) {
+  for (const std::string& bad : std::vector<std::string>{"", "/", "relative", "/a/../b", "/a/", "/a//b",
+                                                         "/a b", "/a:b", "/a,b", "/a'b", "/a$b", "/a\nb"}) {
     EXPECT_FALSE(CheckVolumesRoot(bad).ok()) << bad;
   }
 }
