@@ -1,7 +1,6 @@
 #include "drivers/kubernetes/volume_claims.h"
 
-#include <filesystem>
-
+#include "common/strings.h"
 #include "drivers/kubernetes/volcano_names.h"
 #include "storage/sigv4.h"
 #include "storage/volume_store.h"
@@ -56,9 +55,8 @@ Result<std::vector<PodVolume>> PodVolumes(const JobSpec& spec, const std::string
     if (v.path.find('\0') != std::string::npos)
       return InvalidArgument("volume '" + v.name + "': its path holds a NUL character");
     std::string path;
-    for (const auto& part : std::filesystem::path("/" + v.path)) {
-      std::string p = part.string();
-      if (p == "/" || p.empty() || p == ".") continue;
+    for (const std::string& p : Split(v.path, '/')) {
+      if (p.empty() || p == ".") continue;
       if (p == "..") return InvalidArgument("volume '" + v.name + "': its path holds '..'");
       path += "/" + p;
     }

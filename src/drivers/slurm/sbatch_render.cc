@@ -565,8 +565,10 @@ Result<std::string> RenderSbatch(const AttemptLaunch& launch, const SbatchOption
     SKYRUN_ASSIGN_OR_RETURN(binds, ContainerBinds(launch));
     for (const SlurmVolumeBind& v : volumes) binds.push_back(ContainerVolumeBind(v));
   }
+  // bwrap only where a rank runs outside an image (pyxis with an image runs
+  // the whole step in it, volumes bound by --container-mounts).
   const std::string bare =
-      volumes.empty() ? "bash" : BwrapVolumePrefix(volumes, options.volumes_root) + " bash";
+      volumes.empty() || !bare_ranks ? "bash" : BwrapVolumePrefix(volumes, options.volumes_root) + " bash";
   o << ExecFunction(options.container, binds, bare) << rank_fn;
   o << "export -f skyrun_rank skyrun_exec\n\n";
 

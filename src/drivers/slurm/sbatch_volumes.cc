@@ -29,9 +29,13 @@ Result<std::string> VolumeTarget(const VolumeMount& v) {
     return InvalidArgument(what + "holds ',' or ':', which a container bind list cannot carry; rename it");
   }
   std::string out;
-  for (const auto& part : fs::path("/" + v.path)) {
-    std::string p = part.string();
-    if (p == "/" || p.empty() || p == ".") continue;
+  size_t at = 0;
+  while (at <= v.path.size()) {
+    size_t end = v.path.find('/', at);
+    if (end == std::string::npos) end = v.path.size();
+    std::string p = v.path.substr(at, end - at);
+    at = end + 1;
+    if (p.empty() || p == ".") continue;
     if (p == "..") return InvalidArgument(what + "holds '..'");
     out += "/" + p;
   }
@@ -45,7 +49,8 @@ Status CheckVolumesRoot(const std::string& root) {
   if (root.empty() || root.front() != '/' || root == "/") {
     return InvalidArgument("volumes_root '" + Printable(root) + "' must be an absolute path other than /");
   }
-  if (fs::path(root).lexically_normal().string() != root || root.back() == '/') {
+  if (fs::path(root).lexically_normal().string() != root || root.back() == '/' ||
+      root.find("//") != std::string::npos) {
     return InvalidArgument("volumes_root '" + Printable(root) +
                            "' must be a normalised path (no '.', '..', '//' or trailing '/')");
   }
