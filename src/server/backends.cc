@@ -63,7 +63,11 @@ Result<std::vector<std::unique_ptr<Driver>>> BuildDrivers(const ServerConfig& co
   for (const auto& k : config.kubernetes) {
     // Without a kubeconfig the driver renders manifests but applies nothing,
     // and offers no nodes (its Inventory says why).
-    drivers.push_back(std::make_unique<KubernetesDriver>(k, std::make_unique<ProcessKubectlRunner>(), clock));
+    KubernetesClusterConfig cluster = k;
+    // A volume's claim asks for storage.per_volume_bytes unless the cluster says.
+    if (cluster.volumes.size_bytes == 0) cluster.volumes.size_bytes = config.storage.per_volume_bytes;
+    drivers.push_back(
+        std::make_unique<KubernetesDriver>(cluster, std::make_unique<ProcessKubectlRunner>(), clock));
   }
   for (const auto& c : config.simcloud) {
     auto sim = SimCloudDriver::Create(c, LocalTaskPool(config, state_dir, images), *clock);

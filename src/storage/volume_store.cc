@@ -117,6 +117,12 @@ Status ValidateVolumeName(const std::string& name) {
   return Status::Ok();
 }
 
+Result<std::string> VolumeDataPathInStore(const std::string& tenant, const std::string& name) {
+  SKYRUN_RETURN_IF_ERROR(ValidateVolumeName(name));
+  if (tenant.empty()) return InvalidArgument("a volume belongs to a tenant; the tenant is empty");
+  return TenantDirName(tenant) + "/data/" + name;
+}
+
 Result<int64_t> DiskUsage(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) {

@@ -42,6 +42,13 @@ struct VolumeInfo {
 // A volume name: 1..63 of [a-z0-9_.-], starting with a letter or digit.
 Status ValidateVolumeName(const std::string& name);
 
+// Where a volume's data lies relative to the store's root,
+// "<tenant dir>/data/<name>" (the tenant's name escaped as the store does, so
+// no tenant name reaches another's directory). For backends that see the
+// store under another root (the Slurm driver's volumes_root). InvalidArgument
+// for a bad name or an empty tenant; whether the volume exists is not checked.
+Result<std::string> VolumeDataPathInStore(const std::string& tenant, const std::string& name);
+
 // Bytes used under `path`, not following links; 0 if it does not exist.
 Result<int64_t> DiskUsage(const std::string& path);
 

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -117,6 +118,26 @@ TEST_F(VolumeStoreTest, TenantTotalIsCheckedAfterUse) {
 
 TEST(DiskUsageTest, MissingIsZero) {
   EXPECT_EQ(*DiskUsage("/nonexistent/skyrun/xyz"), 0);
+}
+
+// Another backend (Slurm's volumes_root) sees the store under its own root:
+// the relative path is the one DataDir uses, and a tenant name made of path
+// syntax stays one escaped directory name.
+TEST_F(VolumeStoreTest, DataPathInStoreIsDataDirBelowTheRoot) {
+  VolumeStore store(dir_.Sub("volumes"), {}, &clock_);
+  for (const std::string tenant : {"team-a", "../team-a", "a/b", "x y"}) {
+    ASSERT_TRUE(store.Create(tenant, "data", 0).ok()) << tenant;
+    Result<std::string> dir = store.DataDir(tenant, "data");
+    Result<std::string> rel = VolumeDataPathInStore(tenant, "data");
+    ASSERT_TRUE(dir.ok() && rel.ok()) << tenant;
+    EXPECT_EQ(*dir, store.root() + "/" + *rel);
+    EXPECT_EQ(rel->find(".."), std::string::npos) << *rel;
+    EXPECT_EQ(std::count(rel->begin(), rel->end(), '/'), 2) << *rel;
+  }
+  EXPECT_NE(*VolumeDataPathInStore("../team-a", "data"), *VolumeDataPathInStore("team-a", "data"));
+  EXPECT_FALSE(VolumeDataPathInStore("team-a", "../x").ok());
+  EXPECT_FALSE(VolumeDataPathInStore("team-a", "a/b").ok());
+  EXPECT_FALSE(VolumeDataPathInStore("", "data").ok());
 }
 
 }  // namespace

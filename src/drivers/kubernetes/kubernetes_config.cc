@@ -131,6 +131,13 @@ Status ValidateKubernetesClusterConfig(const KubernetesClusterConfig& c) {
                        "' must be an absolute path");
   if (c.checkpoint.default_mount_path.empty() || c.checkpoint.default_mount_path[0] != '/')
     problems.push_back("checkpoint_volume.mount_path must be an absolute path");
+  if (!c.volumes.storage_class.empty() && !IsDnsSubdomain(c.volumes.storage_class))
+    problems.push_back("volumes.storage_class '" + c.volumes.storage_class +
+                       "' must be a DNS-1123 subdomain");
+  if (c.volumes.size_bytes < 0) problems.push_back("volumes.size_bytes must not be negative");
+  if (c.volumes.access_mode != "ReadWriteMany" && c.volumes.access_mode != "ReadWriteOnce")
+    problems.push_back("volumes.access_mode '" + c.volumes.access_mode +
+                       "' must be ReadWriteMany or ReadWriteOnce");
   if (c.gpu_resource.empty()) problems.push_back("gpu_resource must not be empty (usually nvidia.com/gpu)");
   if (c.gpu_share.number_resource.empty())
     problems.push_back("gpu_share.number_resource must not be empty (Volcano's is volcano.sh/vgpu-number)");
@@ -175,6 +182,14 @@ Result<KubernetesClusterConfig> ParseKubernetesClusterConfig(const YAML::Node& n
       cr.String("host_path", &c.checkpoint.host_path);
       cr.String("mount_path", &c.checkpoint.default_mount_path);
       cr.RejectUnknown();
+    }
+    if (YAML::Node v = r.Child("volumes")) {
+      Reader vr(v, where + ".volumes", &problems);
+      c.volumes.enabled = true;
+      vr.String("storage_class", &c.volumes.storage_class);
+      vr.Int("size_bytes", &c.volumes.size_bytes, 1);
+      vr.String("access_mode", &c.volumes.access_mode);
+      vr.RejectUnknown();
     }
     if (YAML::Node v = r.Child("gpu_share")) {
       Reader gr(v, where + ".gpu_share", &problems);

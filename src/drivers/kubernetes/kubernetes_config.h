@@ -11,6 +11,7 @@
 //       default_image: registry.example.org/ml/base:1
 //       queues: {research: research-q}  # skyrun queue -> Volcano queue
 //       checkpoint_volume: {claim: skyrun-ckpt}    # or {host_path: /mnt/ckpt}
+//       volumes: {storage_class: nfs-rwx, size_bytes: 10737418240}  # spec volumes as PVCs
 //
 // GPU sharing follows Volcano's vGPU convention (the volcano-vgpu-device-plugin
 // of Volcano's GPU-sharing user guide and tutorial): a milli-GPU task asks for
@@ -48,6 +49,16 @@ struct CheckpointVolumeConfig {
   std::string default_mount_path = "/skyrun/checkpoints";
 };
 
+// The tenants' named volumes (spec `volumes:`): one PersistentVolumeClaim per
+// tenant and volume in the job's namespace (volume_claims.h), created before
+// the first job that names it.
+struct VolumeClaimConfig {
+  bool enabled = false;                       // false: jobs with volumes are refused
+  std::string storage_class;                  // "" = the cluster's default StorageClass
+  int64_t size_bytes = 0;                     // the claim's request; 0 = storage.per_volume_bytes, else 1 GiB
+  std::string access_mode = "ReadWriteMany";  // ReadWriteMany (a gang on many nodes) | ReadWriteOnce
+};
+
 struct KubernetesClusterConfig {
   std::string name = "default";
   std::string k8s_namespace = "default";
@@ -61,6 +72,7 @@ struct KubernetesClusterConfig {
   std::map<std::string, std::string> queue_map;  // skyrun queue -> Volcano queue (else the same name)
   std::string scheduler_name = "volcano";
   CheckpointVolumeConfig checkpoint;
+  VolumeClaimConfig volumes;
   GpuShareConfig gpu_share;
   std::string gpu_resource = "nvidia.com/gpu";
   std::string gpu_product_label = "nvidia.com/gpu.product";  // GPU feature discovery

@@ -91,5 +91,26 @@ TEST(KubernetesConfigTest, WrongTypes) {
   EXPECT_FALSE(Parse("- name: prod\n").ok());
 }
 
+TEST(KubernetesConfigTest, VolumesMakeClaimsOnlyWhenConfigured) {
+  auto off = Parse("name: prod\n");
+  ASSERT_TRUE(off.ok());
+  EXPECT_FALSE(off->volumes.enabled);
+  auto on = Parse(
+      "name: prod\nvolumes: {storage_class: nfs-rwx, size_bytes: 1000000, access_mode: ReadWriteOnce}\n");
+  ASSERT_TRUE(on.ok()) << on.status().ToString();
+  EXPECT_TRUE(on->volumes.enabled);
+  EXPECT_EQ(on->volumes.storage_class, "nfs-rwx");
+  EXPECT_EQ(on->volumes.size_bytes, 1000000);
+  EXPECT_EQ(on->volumes.access_mode, "ReadWriteOnce");
+  auto defaults = Parse("name: prod\nvolumes: {}\n");
+  ASSERT_TRUE(defaults.ok()) << defaults.status().ToString();
+  EXPECT_TRUE(defaults->volumes.enabled);
+  EXPECT_EQ(defaults->volumes.access_mode, "ReadWriteMany");
+  for (const char* bad : {"volumes: {storage_class: Bad_Class}", "volumes: {size_bytes: 0}",
+                          "volumes: {access_mode: ReadOnlyMany}", "volumes: {storage: x}", "volumes: [a]"}) {
+    EXPECT_FALSE(Parse(std::string("name: prod\n") + bad + "\n").ok()) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace skyrun

@@ -8,6 +8,7 @@
 #include "common/strings.h"
 #include "drivers/kubernetes/kube_inventory.h"
 #include "drivers/kubernetes/volcano_render.h"
+#include "drivers/kubernetes/volume_claims.h"
 #include "drivers/staged_data.h"
 
 namespace skyrun {
@@ -112,12 +113,16 @@ Result<std::vector<Node>> KubernetesDriver::Inventory() {
 }
 
 Status KubernetesDriver::CanRun(const JobSpec& spec) {
-  // Volumes (issue 13) are bound by the local pool's sandbox only; a PVC in
-  // the Volcano manifest is not rendered yet.
-  if (!spec.volumes.empty())
-    return FailedPrecondition(Name() +
-                              " cannot mount volumes yet (no PVC is rendered); leave this cluster "
-                              "out of resources.infra");
+  // Volumes: one claim per tenant and volume (volume_claims.h), where the
+  // cluster's config says how to make them.
+  if (!spec.volumes.empty()) {
+    if (!config_.volumes.enabled)
+      return FailedPrecondition(Name() +
+                                " cannot mount volumes: its config has no `volumes:` (storage class and size "
+                                "of the claims); set it, or leave this cluster out of resources.infra");
+    auto mounts = PodVolumes(spec, "tenant", config_);  // the paths; the tenant is the launch's
+    if (!mounts.ok()) return FailedPrecondition(Name() + ": " + mounts.status().message());
+  }
   SKYRUN_RETURN_IF_ERROR(RefuseStagedData(Name(), spec));
   if (spec.mode == JobMode::kPipeline || spec.mode == JobMode::kService)
     return InvalidArgument(
@@ -166,6 +171,7 @@ Result<std::vector<std::string>> KubernetesDriver::Launch(const AttemptLaunch& l
   }
   Status configured = NeedKubeconfig("apply the Volcano job (its manifest is in " + manifest_path + ")");
   if (!configured.ok()) return configured;
+  if (launch.spec != nullptr) SKYRUN_RETURN_IF_ERROR(EnsureVolumeClaims(launch));
   std::string key = config_.k8s_namespace + "/" + job.job_name;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -179,6 +185,29 @@ Result<std::vector<std::string>> KubernetesDriver::Launch(const AttemptLaunch& l
                        " failed (exit " + std::to_string(r.exit_code) + "): " + Brief(r.stderr_text) +
                        "; check the kubeconfig and that Volcano is installed");
   return handles;
+}
+
+Status KubernetesDriver::EnsureVolumeClaims(const AttemptLaunch& launch) {
+  for (const VolumeMount& v : launch.spec->volumes) {
+    const std::string claim = VolumeClaimName(launch.tenant, v.name);
+    SKYRUN_ASSIGN_OR_RETURN(KubectlResult got, RunKubectl(Kubectl({"get", "pvc", claim}, {"-o", "name"}),
+                                                          "looking up claim " + claim));
+    if (got.exit_code == 0) continue;  // the volume's claim, from an earlier job
+    if (got.stderr_text.find("NotFound") == std::string::npos)
+      return Unavailable("kubectl get pvc " + claim + " on cluster " + config_.name + " failed (exit " +
+                         std::to_string(got.exit_code) + "): " + Brief(got.stderr_text));
+    const std::string path = launch.job_dir + "/pvc-" + claim + ".json";
+    SKYRUN_RETURN_IF_ERROR(
+        WriteFileAtomic(path, RenderVolumeClaim(launch.tenant, v.name, config_).dump(2) + "\n"));
+    SKYRUN_ASSIGN_OR_RETURN(KubectlResult made, RunKubectl(Kubectl({"create", "-f", path}, {"-o", "name"}),
+                                                           "creating claim " + claim));
+    // Another attempt may have created it meanwhile: that is the same claim.
+    if (made.exit_code != 0 && made.stderr_text.find("AlreadyExists") == std::string::npos)
+      return Unavailable("kubectl create of volume '" + v.name + "' (" + path + ") on cluster " +
+                         config_.name + " failed (exit " + std::to_string(made.exit_code) +
+                         "): " + Brief(made.stderr_text));
+  }
+  return Status::Ok();
 }
 
 Result<VolcanoTaskRef> KubernetesDriver::Resolve(const std::string& handle) const {

@@ -95,6 +95,9 @@ class KubernetesDriver final : public Driver {
   Result<KubectlResult> RunKubectl(const std::vector<std::string>& argv, const std::string& what) const;
   Status NeedKubeconfig(const std::string& to_do) const;
   Result<VolcanoTaskRef> Resolve(const std::string& handle) const;
+  // Creates the claim of each volume the launch names that the namespace
+  // lacks (kubectl get pvc, then kubectl create); Unavailable when kubectl fails.
+  Status EnsureVolumeClaims(const AttemptLaunch& launch);
   Result<VolcanoObservation> Observe(const VolcanoTaskRef& ref);
   static std::string JobKey(const VolcanoTaskRef& ref) { return ref.k8s_namespace + "/" + ref.job; }
 

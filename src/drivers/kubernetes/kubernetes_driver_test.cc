@@ -14,6 +14,7 @@
 
 #include "drivers/kubernetes/volcano_render.h"
 #include "drivers/kubernetes/volcano_test_cases.h"
+#include "drivers/kubernetes/volume_claims.h"
 
 namespace skyrun {
 namespace {
@@ -400,6 +401,61 @@ TEST_F(KubernetesDriverTest, Item6_CanRunRefusesAQueueVolcanoCannotName) {
   EXPECT_NE(d->CanRun(spec).message().find("not a valid Volcano queue name"), std::string::npos);
   spec.queue = "team-a.gpu";
   EXPECT_TRUE(d->CanRun(spec).ok()) << d->CanRun(spec).message();
+}
+
+// Volumes: the claim of each volume is looked up, created when absent (its
+// manifest kept beside the job's), then the job is applied; a claim that
+// exists is used as it is; a lookup that fails applies nothing.
+TEST_F(KubernetesDriverTest, LaunchCreatesTheMissingVolumeClaimsBeforeTheJob) {
+  VolcanoCase vc;
+  for (auto& c : VolcanoGoldenCases())
+    if (c.name == "volumes") vc = c;
+  vc.launch.job_dir = dir_ + "/jobs/77";
+  for (auto& t : vc.launch.tasks)
+    t.task_dir = vc.launch.job_dir + "/attempt-1/rank-" + std::to_string(t.rank);
+  auto d = MakeDriver(vc.config);
+  const std::string imagenet = VolumeClaimName("Team_A", "imagenet");
+  const std::string runs = VolumeClaimName("Team_A", "runs");
+  kubectl_.On({"get", "pvc", imagenet}, {0, "persistentvolumeclaim/" + imagenet + "\n", ""});
+  kubectl_.On({"get", "pvc", runs},
+              {1, "", "Error from server (NotFound): persistentvolumeclaims \"" + runs + "\" not found\n"});
+  kubectl_.On({"create"}, {0, "persistentvolumeclaim/" + runs + "\n", ""});
+  kubectl_.On({"apply"}, {0, "job.batch.volcano.sh/x created\n", ""});
+  auto handles = d->Launch(vc.launch);
+  ASSERT_TRUE(handles.ok()) << handles.status().ToString();
+  const std::string pvc_path = vc.launch.job_dir + "/pvc-" + runs + ".json";
+  const std::string job_path = vc.launch.job_dir + "/volcano-attempt-1.json";
+  EXPECT_EQ(kubectl_.calls(), (std::vector<Argv>{Cmd({"get", "pvc", imagenet}, {"-o", "name"}),
+                                                 Cmd({"get", "pvc", runs}, {"-o", "name"}),
+                                                 Cmd({"create", "-f", pvc_path}, {"-o", "name"}),
+                                                 Cmd({"apply", "-f", job_path}, {"-o", "name"})}));
+  nlohmann::json pvc = nlohmann::json::parse(ReadAll(pvc_path));
+  EXPECT_EQ(pvc["kind"], "PersistentVolumeClaim");
+  EXPECT_EQ(pvc["metadata"]["name"], runs);
+  EXPECT_EQ(pvc["metadata"]["namespace"], "ml");
+  EXPECT_EQ(pvc["spec"]["storageClassName"], "nfs-rwx");
+  EXPECT_EQ(pvc["spec"]["resources"]["requests"]["storage"], std::to_string(int64_t{10} << 30));
+
+  // A lookup that fails for another reason: nothing is created or applied.
+  kubectl_.ClearCalls();
+  kubectl_.On({"get", "pvc", imagenet}, {1, "", "Unable to connect to the server\n"});
+  auto failed = d->Launch(vc.launch);
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(kubectl_.calls().size(), 1u);
+}
+
+TEST_F(KubernetesDriverTest, CanRunTakesVolumesWhereTheClusterConfiguresClaims) {
+  KubernetesClusterConfig config = gang_.config;
+  config.volumes.enabled = true;
+  auto d = MakeDriver(config);
+  JobSpec spec = *gang_.spec;
+  spec.volumes = {{"data", "/data", false}};
+  EXPECT_TRUE(d->CanRun(spec).ok()) << d->CanRun(spec).message();
+  spec.volumes = {{"data", "/../x", false}};
+  EXPECT_FALSE(d->CanRun(spec).ok());
+  spec.volumes = {{"../data", "/data", false}};
+  EXPECT_FALSE(d->CanRun(spec).ok());
 }
 
 }  // namespace

@@ -7,6 +7,8 @@
 #include "common/quantities.h"
 #include "common/strings.h"
 #include "drivers/kubernetes/kube_quantity.h"
+#include "drivers/kubernetes/volcano_names.h"
+#include "drivers/kubernetes/volume_claims.h"
 
 namespace skyrun {
 namespace {
@@ -321,6 +323,9 @@ Result<RenderedVolcanoJob> RenderVolcanoJob(const AttemptLaunch& launch,
     checkpoint_volume["emptyDir"] = Json::object();
   }
 
+  // The tenant's volumes: its claims (volume_claims.h), at their paths.
+  SKYRUN_ASSIGN_OR_RETURN(std::vector<PodVolume> pod_volumes, PodVolumes(spec, launch.tenant, config));
+
   const bool gang = spec.mode == JobMode::kGang || spec.mode == JobMode::kPsWorker;
   Json tasks = Json::array();
   for (const auto& g : groups) {
@@ -350,6 +355,8 @@ Result<RenderedVolcanoJob> RenderVolcanoJob(const AttemptLaunch& launch,
     if (!g.role.empty()) env["SKYRUN_ROLE"] = g.role;
     // GPUs come from the device plugin; a pod without any must see none.
     if (g.resources.gpu_milli == 0) env["CUDA_VISIBLE_DEVICES"] = "";
+    // Volumes are at their paths in the pod: "$SKYRUN_MOUNT_ROOT/data" is /data.
+    if (!pod_volumes.empty()) env["SKYRUN_MOUNT_ROOT"] = "";
     Json env_json = Json::array();
     for (const auto& [k, v] : env) env_json.push_back(EnvVar(k, v));
     env_json.push_back(
@@ -362,6 +369,16 @@ Result<RenderedVolcanoJob> RenderVolcanoJob(const AttemptLaunch& launch,
       // NCCL and data loaders need more shared memory than the container default of 64Mi.
       mounts.push_back({{"name", kShmVolume}, {"mountPath", "/dev/shm"}});
       volumes.push_back({{"name", kShmVolume}, {"emptyDir", {{"medium", "Memory"}}}});
+    }
+    for (const PodVolume& v : pod_volumes) {
+      Json mount = {{"name", v.volume_name}, {"mountPath", v.mount_path}};
+      Json claim = {{"claimName", v.claim}};
+      if (v.read_only) {
+        mount["readOnly"] = true;
+        claim["readOnly"] = true;
+      }
+      mounts.push_back(mount);
+      volumes.push_back({{"name", v.volume_name}, {"persistentVolumeClaim", claim}});
     }
 
     Json container = {

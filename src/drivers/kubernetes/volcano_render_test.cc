@@ -107,7 +107,7 @@ TEST_P(VolcanoGoldenTest, MatchesGoldenFile) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, VolcanoGoldenTest,
-                         ::testing::Values("single", "gang", "ps_worker", "milli_gpu"));
+                         ::testing::Values("single", "gang", "ps_worker", "milli_gpu", "volumes"));
 
 TEST(VolcanoRenderTest, RenderingIsDeterministic) {
   for (const auto& c : VolcanoGoldenCases()) {

@@ -165,6 +165,29 @@ VolcanoCase MilliGpu() {
                   config);
 }
 
+// A 2-pod gang of tenant "Team_A" reading one volume and writing another.
+VolcanoCase Volumes() {
+  JobSpec s;
+  s.name = "train-on-volumes";
+  s.queue = "default";
+  s.mode = JobMode::kGang;
+  s.num_nodes = 2;
+  s.resources.cpus_milli = 4000;
+  s.resources.memory_mib = 16 * 1024;
+  s.resources.accelerators = {{"A100", 1}};
+  s.image = "registry.example.org/ml/pytorch:2.3-cuda12";
+  s.volumes = {{"imagenet", "/data", true}, {"runs", "/runs/exp1", false}};
+  s.run = "python train.py --data $SKYRUN_MOUNT_ROOT/data --out $SKYRUN_MOUNT_ROOT/runs/exp1";
+  KubernetesClusterConfig config = ProdCluster();
+  config.volumes.enabled = true;
+  config.volumes.storage_class = "nfs-rwx";
+  config.volumes.size_bytes = int64_t{10} << 30;
+  return MakeCase("volumes", s, 77, 1, "Team_A",
+                  {Place(0, "", "kubernetes/prod/gpu-a", "10.0.2.21", {0}, 1000, "A100", 4000, 16384),
+                   Place(1, "", "kubernetes/prod/gpu-b", "10.0.2.22", {0}, 1000, "A100", 4000, 16384)},
+                  config);
+}
+
 }  // namespace
 
 std::map<std::string, std::string> ControllerLikeEnv(const AttemptLaunch& launch, const Placement& placement,
@@ -204,7 +227,7 @@ std::map<std::string, std::string> ControllerLikeEnv(const AttemptLaunch& launch
 }
 
 std::vector<VolcanoCase> VolcanoGoldenCases() {
-  return {Single(), Gang(), PsWorker(), MilliGpu()};
+  return {Single(), Gang(), PsWorker(), MilliGpu(), Volumes()};
 }
 
 }  // namespace skyrun

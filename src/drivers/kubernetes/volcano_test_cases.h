@@ -12,6 +12,8 @@
 //   milli_gpu  half a GPU (gpu_milli 500), the cluster's default image, no
 //              checkpoint volume (emptyDir), shell text that Kubernetes would
 //              otherwise expand ($(...), $$)
+//   volumes    a 2-pod gang of tenant Team_A with two volumes as claims, one
+//              read-only
 //
 // Thread-safety: plain values.
 #pragma once

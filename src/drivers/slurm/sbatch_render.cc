@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "common/strings.h"
+#include "drivers/slurm/sbatch_volumes.h"
 
 namespace skyrun {
 namespace {
@@ -230,7 +231,7 @@ skyrun_rank() {
   export WORLD_SIZE=$SLURM_NTASKS SKYRUN_NUM_NODES=$SLURM_NTASKS
   export SKYPILOT_NODE_RANK=$rank SKYPILOT_NUM_NODES=$SLURM_NTASKS
   export SKYRUN_NODE_NAME="$SKYRUN_BACKEND/$node"
-@RANKS@  printf '{"rank":%s,"node":"%s","slurm_job_id":%s,"started_at":%(%s)T}\n' \
+@RANKS@@VOLUMES@  printf '{"rank":%s,"node":"%s","slurm_job_id":%s,"started_at":%(%s)T}\n' \
     "$rank" "$node" "$SLURM_JOB_ID" -1 >"$dir/rank.json"
   if [ -n "$skyrun_setup" ]; then
     local mark="$SKYRUN_ATTEMPT_DIR/setup-$node"
@@ -256,7 +257,10 @@ skyrun_rank() {
 }
 )SH";
 
-std::string ExecFunction(const std::string& container, const std::vector<std::string>& binds) {
+// `bare`: how a command runs outside any image ("bash", or bwrap binding
+// the volumes first).
+std::string ExecFunction(const std::string& container, const std::vector<std::string>& binds,
+                         const std::string& bare) {
   if (container == "apptainer") {
     std::string bind_list = Join(binds, ",");
     return "# Runs a command, in the rank's image when it names one (apptainer).\n"
@@ -266,16 +270,20 @@ std::string ExecFunction(const std::string& container, const std::vector<std::st
            ShellQuote(bind_list) +
            " \"$1\" bash -c \"$2\"\n"
            "  else\n"
-           "    bash -c \"$2\"\n"
+           "    " +
+           bare +
+           " -c \"$2\"\n"
            "  fi\n"
            "}\n";
   }
   if (container == "pyxis") {
     return "# Runs a command (the whole step already runs in the image, through pyxis).\n"
-           "skyrun_exec() { bash -c \"$2\"; }\n";
+           "skyrun_exec() { " +
+           bare + " -c \"$2\"; }\n";
   }
   return "# Runs a command (this cluster has no container runtime configured).\n"
-         "skyrun_exec() { bash -c \"$2\"; }\n";
+         "skyrun_exec() { " +
+         bare + " -c \"$2\"; }\n";
 }
 
 }  // namespace
@@ -367,6 +375,26 @@ Result<std::string> RenderSbatch(const AttemptLaunch& launch, const SbatchOption
     return InvalidArgument("with pyxis every rank of an attempt runs in one image; this attempt names " +
                            std::to_string(images.size()) + " (" + Join({images.begin(), images.end()}, ", ") +
                            ")");
+  }
+  std::vector<SlurmVolumeBind> volumes;
+  if (launch.spec != nullptr) {
+    SKYRUN_ASSIGN_OR_RETURN(volumes, SlurmVolumeBinds(*launch.spec, launch.tenant, options.volumes_root));
+  }
+  if (!volumes.empty() && (launch.job_dir + "/").rfind(options.volumes_root + "/", 0) == 0) {
+    // bwrap hides volumes_root from the ranks: the job's own files cannot lie there.
+    return InvalidArgument("the job directory " + CommentText(launch.job_dir) + " lies inside volumes_root " +
+                           options.volumes_root + "; keep the volume store apart from the jobs");
+  }
+  // A rank outside any image: with pyxis only when the step has no image
+  // (else the whole step runs in it); otherwise each rank without one.
+  const bool bare_ranks = options.container == "pyxis"
+                              ? images.empty()
+                              : std::any_of(launch.tasks.begin(), launch.tasks.end(),
+                                            [](const TaskLaunch& t) { return t.image.empty(); });
+  if (!volumes.empty() && bare_ranks && !options.volumes_bwrap) {
+    return InvalidArgument("a rank of this job runs without an image, and " + options.backend_name +
+                           " binds volumes outside an image only under bubblewrap (volumes_bwrap: true), "
+                           "which it does not allow; give the job an image or drop its volumes");
   }
 
   // Shapes, grouped by node.
@@ -466,6 +494,7 @@ Result<std::string> RenderSbatch(const AttemptLaunch& launch, const SbatchOption
   o << "mkdir -p" << (launch.checkpoint_dir.empty() ? "" : " \"$SKYRUN_CHECKPOINT_DIR\"");
   for (const auto& t : launch.tasks) o << " \"$SKYRUN_ATTEMPT_DIR/rank-" << t.rank << "\"";
   o << "\n";
+  if (!volumes.empty()) o << "# The job's volumes, on the shared filesystem.\n" << VolumeCheckLines(volumes);
   if (!workdir.empty()) {
     o << "cd -- " << ShellQuote(workdir)
       << " || { echo \"skyrun: cannot enter the workdir on $(hostname -s)\" >&2; exit 1; }\n";
@@ -514,11 +543,33 @@ Result<std::string> RenderSbatch(const AttemptLaunch& launch, const SbatchOption
   }
   std::string rank_fn = kRankFunction;
   rank_fn.replace(rank_fn.find("@RANKS@"), 7, ranks);
+  std::string mount_root;
+  if (!volumes.empty()) {
+    // Where "$SKYRUN_MOUNT_ROOT/<path>" finds a volume: "/" in an image, the
+    // rank's own mnt directory under bubblewrap.
+    if (options.container == "pyxis" && !images.empty()) {
+      mount_root = "  export SKYRUN_MOUNT_ROOT=  # volumes are at their paths in the image\n";
+    } else {
+      mount_root =
+          "  if [ -n \"$skyrun_image\" ]; then\n"
+          "    export SKYRUN_MOUNT_ROOT=  # volumes are at their paths in the image\n"
+          "  else\n"
+          "    export SKYRUN_MOUNT_ROOT=\"$dir/mnt\"  # volumes are bound below it by bwrap\n"
+          "    mkdir -p \"$SKYRUN_MOUNT_ROOT\"\n"
+          "  fi\n";
+    }
+  }
+  rank_fn.replace(rank_fn.find("@VOLUMES@"), 9, mount_root);
   std::vector<std::string> binds;
   if (options.container != "none") {
     SKYRUN_ASSIGN_OR_RETURN(binds, ContainerBinds(launch));
+    for (const SlurmVolumeBind& v : volumes) binds.push_back(ContainerVolumeBind(v));
   }
-  o << ExecFunction(options.container, binds) << rank_fn;
+  // bwrap only where a rank runs outside an image (pyxis with an image runs
+  // the whole step in it, volumes bound by --container-mounts).
+  const std::string bare =
+      volumes.empty() || !bare_ranks ? "bash" : BwrapVolumePrefix(volumes, options.volumes_root) + " bash";
+  o << ExecFunction(options.container, binds, bare) << rank_fn;
   o << "export -f skyrun_rank skyrun_exec\n\n";
 
   o << "# Every rank at once; one failing rank ends the gang.\n";

@@ -22,7 +22,8 @@
 //   - the first rank on each node runs `setup` once, the node's other ranks
 //     wait for it; then each rank runs `run` (in its image when it names one,
 //     through pyxis or apptainer) and writes its exit code to
-//     <attempt dir>/rank-<r>/exit.json atomically.
+//     <attempt dir>/rank-<r>/exit.json atomically;
+//   - the spec's volumes, bound as sbatch_volumes.h says.
 // Milli-GPU tasks get one whole GPU (Slurm has no milli-GPU; a `shard` GRES is
 // not assumed to be configured); the script says so in a comment.
 //
@@ -49,6 +50,11 @@ struct SbatchOptions {
   // listed is used as the GRES type as it is.
   std::map<std::string, std::string> gres_types;
   int64_t default_memory_mib_per_task = 1024;  // when neither placement nor spec says
+  // Where the nodes see the server's volume store ("" = no volumes here) and
+  // whether a rank without an image may bind them under bubblewrap
+  // (sbatch_volumes.h).
+  std::string volumes_root;
+  bool volumes_bwrap = false;
 };
 
 // <job_dir>/attempt-<n> and <job_dir>/attempt-<n>/rank-<r>.
@@ -66,7 +72,8 @@ std::string ShellQuote(const std::string& s);
 
 // The script. InvalidArgument when the launch cannot be expressed: no tasks,
 // an env name that is not a shell identifier, pyxis with different images per
-// rank, an image with container "none".
+// rank, an image with container "none", volumes the cluster cannot bind
+// (no volumes_root; a rank without an image and volumes_bwrap off).
 Result<std::string> RenderSbatch(const AttemptLaunch& launch, const SbatchOptions& options);
 
 }  // namespace skyrun

@@ -27,8 +27,8 @@ TEST(SlurmCanRunTest, Item6_BindPathsThatWouldSplitAreRefusedAtSubmission) {
   EXPECT_FALSE(driver.CanRun(spec).ok());
 }
 
-// Volumes are bound by the local pool only: a Slurm cluster refuses them at
-// submission rather than run the job without its data.
+// A cluster without volumes_root refuses volumes at submission rather than
+// run the job without its data.
 TEST(SlurmCanRunTest, VolumesAreRefusedAtSubmission) {
   SlurmDriver driver(SlurmClusterConfig{}, std::make_unique<ProcessCommandRunner>());
   JobSpec spec;
@@ -38,6 +38,45 @@ TEST(SlurmCanRunTest, VolumesAreRefusedAtSubmission) {
   Status s = driver.CanRun(spec);
   EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition);
   EXPECT_NE(s.message().find("cannot mount volumes"), std::string::npos) << s.message();
+}
+
+// With volumes_root, a task in an image binds its volumes there; a task
+// without one only where the cluster allows bubblewrap on its nodes.
+TEST(SlurmCanRunTest, VolumesNeedAnImageOrBwrap) {
+  SlurmClusterConfig config;
+  config.volumes_root = "/shared/volumes";
+  JobSpec spec;
+  spec.name = "vol";
+  spec.volumes = {{"data", "/data", false}};
+  {
+    SlurmDriver driver(config, std::make_unique<ProcessCommandRunner>());
+    Status s = driver.CanRun(spec);
+    EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition);
+    EXPECT_NE(s.message().find("volumes_bwrap"), std::string::npos) << s.message();
+  }
+  config.container = "apptainer";
+  {
+    SlurmDriver driver(config, std::make_unique<ProcessCommandRunner>());
+    EXPECT_FALSE(driver.CanRun(spec).ok());
+    spec.image = "docker://ubuntu";
+    EXPECT_TRUE(driver.CanRun(spec).ok()) << driver.CanRun(spec).message();
+    spec.volumes = {{"data", "/x:/etc", false}};
+    EXPECT_FALSE(driver.CanRun(spec).ok());
+    spec.volumes = {{"data", "/data", false}};
+    spec.image.clear();
+    spec.roles = {Role{}, Role{}};
+    spec.roles[0].image = "docker://ubuntu";
+    EXPECT_FALSE(driver.CanRun(spec).ok()) << "role 1 runs without an image";
+    spec.roles[1].image = "docker://debian";
+    EXPECT_TRUE(driver.CanRun(spec).ok()) << driver.CanRun(spec).message();
+    spec.roles.clear();
+  }
+  config.container = "none";
+  config.volumes_bwrap = true;
+  {
+    SlurmDriver driver(config, std::make_unique<ProcessCommandRunner>());
+    EXPECT_TRUE(driver.CanRun(spec).ok()) << driver.CanRun(spec).message();
+  }
 }
 
 }  // namespace

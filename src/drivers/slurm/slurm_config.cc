@@ -5,6 +5,7 @@
 
 #include "common/strings.h"
 #include "common/yaml_reader.h"
+#include "drivers/slurm/sbatch_volumes.h"
 
 namespace skyrun {
 namespace {
@@ -23,7 +24,9 @@ const std::vector<std::string>& Keys() {
                                                  "poll_interval_ms",
                                                  "inventory_interval_ms",
                                                  "price_per_gpu_hour",
-                                                 "price_per_cpu_hour"};
+                                                 "price_per_cpu_hour",
+                                                 "volumes_root",
+                                                 "volumes_bwrap"};
   return kKeys;
 }
 
@@ -62,6 +65,8 @@ Result<SlurmClusterConfig> ParseSlurmClusterConfig(const YAML::Node& node, const
   SKYRUN_RETURN_IF_ERROR(r.Get("inventory_interval_ms", &c.inventory_interval_ms));
   SKYRUN_RETURN_IF_ERROR(r.Get("price_per_gpu_hour", &c.price_per_gpu_hour));
   SKYRUN_RETURN_IF_ERROR(r.Get("price_per_cpu_hour", &c.price_per_cpu_hour));
+  SKYRUN_RETURN_IF_ERROR(r.Get("volumes_root", &c.volumes_root));
+  SKYRUN_RETURN_IF_ERROR(r.Get("volumes_bwrap", &c.volumes_bwrap));
 
   if (c.name.empty()) return InvalidArgument(YamlWhere(file, node, path) + ": a Slurm cluster needs a name");
   if (c.price_per_gpu_hour < 0) return r.Refuse("price_per_gpu_hour", "must not be negative");
@@ -81,6 +86,10 @@ Result<SlurmClusterConfig> ParseSlurmClusterConfig(const YAML::Node& node, const
   }
   if (c.container != "none" && c.container != "pyxis" && c.container != "apptainer") {
     return r.Refuse("container", "must be none, pyxis or apptainer");
+  }
+  if (!c.volumes_root.empty()) {
+    if (Status root = CheckVolumesRoot(c.volumes_root); !root.ok())
+      return r.Refuse("volumes_root", root.message());
   }
   return c;
 }

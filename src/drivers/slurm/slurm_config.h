@@ -32,6 +32,12 @@ struct SlurmClusterConfig {
   int64_t inventory_interval_ms = 10000;  // how often nodes are read again (scontrol show node)
   double price_per_gpu_hour = 0;          // USD, what skyrun bills for this cluster
   double price_per_cpu_hour = 0;
+  // Volumes (sbatch_volumes.h): where the nodes see the server's volume store
+  // (storage.volumes_dir) on a shared filesystem; "" = jobs with volumes are
+  // refused. volumes_bwrap: a rank without an image may have its volumes
+  // bound under bubblewrap on the node (bwrap must be installed there).
+  std::string volumes_root;
+  bool volumes_bwrap = false;
 };
 
 // Reads one cluster entry of the server config. `file` names the config file
@@ -40,7 +46,7 @@ struct SlurmClusterConfig {
 // suggestion), values of the wrong type and out-of-range values: intervals
 // (poll 100..60000 ms, inventory 1000..3600000 ms, command timeout >= 1000 ms),
 // negative prices, memories and sizes, a container other than none, pyxis or
-// apptainer, a missing name.
+// apptainer, a missing name, a volumes_root that is not a plain absolute path.
 Result<SlurmClusterConfig> ParseSlurmClusterConfig(const YAML::Node& node, const std::string& file,
                                                    const std::string& path);
 

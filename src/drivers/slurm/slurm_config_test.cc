@@ -103,5 +103,22 @@ TEST(SlurmConfig, BadValuesAreRefusedWithTheirPlace) {
   }
 }
 
+TEST(SlurmConfig, VolumesRootAndBwrap) {
+  auto c = Parse("slurm:\n  - {name: hpc1, volumes_root: /shared/skyrun/volumes, volumes_bwrap: true}\n");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->volumes_root, "/shared/skyrun/volumes");
+  EXPECT_TRUE(c->volumes_bwrap);
+  auto d = Parse("slurm:\n  - {name: hpc1}\n");
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->volumes_root, "");
+  EXPECT_FALSE(d->volumes_bwrap);
+  for (const char* bad : {"relative/path", "/", "/a/../b", "'/a:b'", "'/a b'"}) {
+    auto e = Parse(std::string("slurm:\n  - {name: hpc1, volumes_root: ") + bad + "}\n");
+    ASSERT_FALSE(e.ok()) << bad;
+    EXPECT_NE(e.status().message().find("slurm[0].volumes_root"), std::string::npos) << e.status().message();
+  }
+  EXPECT_FALSE(Parse("slurm:\n  - {name: hpc1, volumes_bwrap: maybe}\n").ok());
+}
+
 }  // namespace
 }  // namespace skyrun

@@ -11,6 +11,7 @@
 #include "common/quantities.h"
 #include "common/safe_fs.h"
 #include "common/strings.h"
+#include "drivers/slurm/sbatch_volumes.h"
 #include "drivers/slurm/slurm_usage.h"
 #include "drivers/slurm/squeue_json.h"
 #include "drivers/staged_data.h"
@@ -159,11 +160,32 @@ Status SlurmDriver::CheckFits(const JobSpec& spec) {
 }
 
 Status SlurmDriver::CanRun(const JobSpec& spec) {
-  // Volumes (issue 13) are bound by the local pool's sandbox only; a
-  // cluster's shared filesystem (volumes_root) is not rendered yet.
+  // Volumes (sbatch_volumes.h): bound from volumes_root, in the image or
+  // under bubblewrap; the server has checked that the tenant has them.
   if (!spec.volumes.empty()) {
-    return FailedPrecondition(Name() + " cannot mount volumes yet (volumes: " + spec.volumes.front().name +
-                              "); run the job on the local pool, or use file_mounts of a shared path");
+    if (config_.volumes_root.empty()) {
+      return FailedPrecondition(Name() + " cannot mount volumes (volumes: " + spec.volumes.front().name +
+                                "): its config names no volumes_root, the path where its nodes see the "
+                                "server's volume store; run the job on the local pool, or set volumes_root");
+    }
+    // The paths only: the tenant is the launch's (any name gives the same checks).
+    auto binds = SlurmVolumeBinds(spec, "tenant", config_.volumes_root);
+    if (!binds.ok())
+      return FailedPrecondition(Name() + " cannot run job '" + spec.name + "': " + binds.status().message());
+    // A task outside any image: with pyxis only when no task has one (else
+    // the whole step runs in it); otherwise any task without one.
+    auto no_image = [](const Role& r) { return r.image.empty(); };
+    const bool bare =
+        spec.image.empty() &&
+        (config_.container == "pyxis"
+             ? std::all_of(spec.roles.begin(), spec.roles.end(), no_image)
+             : spec.roles.empty() || std::any_of(spec.roles.begin(), spec.roles.end(), no_image));
+    if (bare && !config_.volumes_bwrap) {
+      return FailedPrecondition(Name() + " cannot run job '" + spec.name +
+                                "': a task without an image gets its volumes only under bubblewrap on the "
+                                "node, and this cluster does not allow that (volumes_bwrap: false); give the "
+                                "job an image or run it on the local pool");
+    }
   }
   SKYRUN_RETURN_IF_ERROR(RefuseStagedData(Name(), spec));
   std::set<std::string> images;
@@ -220,6 +242,8 @@ SbatchOptions SlurmDriver::RenderOptions() const {
   o.container = config_.container;
   for (const auto& [type, model] : config_.gpu_models) o.gres_types[model] = type;
   o.default_memory_mib_per_task = config_.default_memory_mib_per_task;
+  o.volumes_root = config_.volumes_root;
+  o.volumes_bwrap = config_.volumes_bwrap;
   return o;
 }
 
