@@ -79,8 +79,10 @@ void PrintDataMoved(const json& attempts, std::ostream& out) {
            "PULL TIME"});
   bool any = false;
   for (const auto& a : attempts) {
-    const int64_t in = a.value("staged_in_bytes", int64_t{0}), cached = a.value("staged_in_cached_bytes", int64_t{0});
-    const int64_t up = a.value("uploaded_bytes", int64_t{0}), image = a.value("image_pulled_bytes", int64_t{0});
+    const int64_t in = a.value("staged_in_bytes", int64_t{0}),
+                  cached = a.value("staged_in_cached_bytes", int64_t{0});
+    const int64_t up = a.value("uploaded_bytes", int64_t{0}),
+                  image = a.value("image_pulled_bytes", int64_t{0});
     const double secs = a.value("staged_in_seconds", 0.0) + a.value("uploaded_seconds", 0.0) +
                         a.value("image_pull_seconds", 0.0);
     if (in == 0 && cached == 0 && up == 0 && image == 0 && secs == 0) continue;

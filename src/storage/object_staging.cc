@@ -208,13 +208,14 @@ Status StageInput(const ObjectStagingContext& ctx, const std::string& uri, const
     }
     if (plan.empty()) return NotFound("input " + uri + ": no object there");
     for (const auto& [o, rest] : plan) {
-      result =
-          StageObject(ctx, client, S3Uri{parsed.bucket, o->key}, o->etag, o->size, root, rel + "/" + rest, &local);
+      result = StageObject(ctx, client, S3Uri{parsed.bucket, o->key}, o->etag, o->size, root,
+                           rel + "/" + rest, &local);
       if (!result.ok()) break;
     }
   }
   local.micros = ctx.clock->MonotonicNow() - start;
-  if (!endpoint->provider.empty() && local.bytes > 0) local.by_location[EndpointLocation(*endpoint)] = local.bytes;
+  if (!endpoint->provider.empty() && local.bytes > 0)
+    local.by_location[EndpointLocation(*endpoint)] = local.bytes;
   stats->Add(local);
   return result;
 }
@@ -262,7 +263,8 @@ Status UploadOutput(const ObjectStagingContext& ctx, const std::string& root, co
     return InvalidArgument("output " + rel + " is neither a file nor a directory (a link is not followed)");
   }
   local.micros = ctx.clock->MonotonicNow() - start;
-  if (!endpoint->provider.empty() && local.bytes > 0) local.by_location[EndpointLocation(*endpoint)] = local.bytes;
+  if (!endpoint->provider.empty() && local.bytes > 0)
+    local.by_location[EndpointLocation(*endpoint)] = local.bytes;
   stats->Add(local);
   return Status::Ok();
 }

@@ -90,8 +90,8 @@ TEST_P(RegistryAuthTest, TheConfiguredCredentialsPullTheImage) {
 
 TEST_P(RegistryAuthTest, WrongCredentialsFailTheJobAtOnceWithTheRegistrysAnswer) {
   auto server = Server(bad_);
-  int64_t id = server->Submit("name: private\nimage: " + Image() + "\nresources: {cpus: 1}\nrun: true\n",
-                              "job.yaml");
+  int64_t id =
+      server->Submit("name: private\nimage: " + Image() + "\nresources: {cpus: 1}\nrun: true\n", "job.yaml");
   ASSERT_GT(id, 0);
   EXPECT_EQ(server->WaitForState(id, {"SUCCEEDED", "FAILED", "LOST"}, 120), "FAILED");
   nlohmann::json job = server->Job(id);

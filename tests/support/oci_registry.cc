@@ -2,10 +2,10 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <crypt.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <netinet/in.h>
-#include <crypt.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <signal.h>

@@ -518,7 +518,7 @@ std::string Moved(const storage::TransferStats& s) {
 }  // namespace
 
 Status LocalDriver::StageInputs(const JobSpec& spec, const std::string& cwd, const std::string& log_path,
-                               storage::TransferStats* total_out) {
+                                storage::TransferStats* total_out) {
   storage::ObjectStagingContext ctx;
   ctx.endpoints = config_.s3_endpoints;
   ctx.cache_dir = !config_.input_cache_dir.empty() ? config_.input_cache_dir
