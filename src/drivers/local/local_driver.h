@@ -35,6 +35,7 @@
 #include "drivers/driver.h"
 #include "drivers/local/detached_launcher.h"
 #include "drivers/local/task_files.h"
+#include "storage/object_staging.h"
 #include "storage/s3_client.h"
 
 namespace skyrun::image {

@@ -26,6 +26,7 @@
 
 #include "common/clock.h"
 #include "common/status.h"
+#include "model/job.h"
 
 namespace skyrun {
 
