@@ -210,7 +210,9 @@ Result<TaskFile> TaskFileFromJson(const std::string& text) {
       t.outputs.push_back({o.at("rel").get<std::string>(), o.at("uri").get<std::string>()});
     }
     t.launched_at = j.value("launched_at", Micros{0});
-    if (j.contains("moved")) SKYRUN_ASSIGN_OR_RETURN(t.moved, MovedFrom(j["moved"]));
+    if (j.contains("moved")) {
+      SKYRUN_ASSIGN_OR_RETURN(t.moved, MovedFrom(j["moved"]));
+    }
     if (t.run_argv.empty()) return InvalidArgument("task.json has an empty run_argv");
     if (t.grace_seconds < 0) return InvalidArgument("task.json has a negative grace_seconds");
     return t;
