@@ -212,6 +212,14 @@ nlohmann::json AttemptToJson(const AttemptRecord& a) {
   j["reason"] = a.reason;
   j["hourly_price_usd"] = a.hourly_price;
   j["cost_usd"] = a.cost_usd;
+  // Data moved for this task (docs/api.md): integers, bytes and seconds.
+  j["staged_in_bytes"] = a.moved.in_bytes;
+  j["staged_in_cached_bytes"] = a.moved.in_cached_bytes;
+  j["staged_in_seconds"] = static_cast<double>(a.moved.in_micros) / kMicrosPerSecond;
+  j["uploaded_bytes"] = a.moved.out_bytes;
+  j["uploaded_seconds"] = static_cast<double>(a.moved.out_micros) / kMicrosPerSecond;
+  j["image_pulled_bytes"] = a.moved.image_bytes;
+  j["image_pull_seconds"] = static_cast<double>(a.moved.image_micros) / kMicrosPerSecond;
   return j;
 }
 

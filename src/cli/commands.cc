@@ -65,6 +65,37 @@ bool IsTerminalName(const std::string& s) {
   return s == "SUCCEEDED" || s == "FAILED" || s == "CANCELLED";
 }
 
+// Seconds as "1.25s" (the API gives a double).
+std::string Seconds(const json& a, const char* key) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.2fs", a.value(key, 0.0));
+  return text;
+}
+
+// The data each attempt's task moved, for the attempts that moved any:
+// bytes exactly (what came from the node's cache counted apart).
+void PrintDataMoved(const json& attempts, std::ostream& out) {
+  Table t({"ATTEMPT", "RANK", "STAGED IN", "FROM CACHE", "IN TIME", "UPLOADED", "UP TIME", "IMAGE PULLED",
+           "PULL TIME"});
+  bool any = false;
+  for (const auto& a : attempts) {
+    const int64_t in = a.value("staged_in_bytes", int64_t{0}),
+                  cached = a.value("staged_in_cached_bytes", int64_t{0});
+    const int64_t up = a.value("uploaded_bytes", int64_t{0}),
+                  image = a.value("image_pulled_bytes", int64_t{0});
+    const double secs = a.value("staged_in_seconds", 0.0) + a.value("uploaded_seconds", 0.0) +
+                        a.value("image_pull_seconds", 0.0);
+    if (in == 0 && cached == 0 && up == 0 && image == 0 && secs == 0) continue;
+    any = true;
+    t.AddRow({Str(a, "attempt"), Str(a, "rank"), std::to_string(in) + " B", std::to_string(cached) + " B",
+              Seconds(a, "staged_in_seconds"), std::to_string(up) + " B", Seconds(a, "uploaded_seconds"),
+              std::to_string(image) + " B", Seconds(a, "image_pull_seconds")});
+  }
+  if (!any) return;
+  out << "\nData moved:\n";
+  t.Print(out);
+}
+
 void PrintJobRecord(const json& j, std::ostream& out) {
   out << "Job " << j["id"] << " (" << Str(j, "name") << ")  " << Str(j, "state") << "\n";
   out << "  tenant/queue:  " << Str(j, "tenant") << " / " << Str(j, "queue") << "   priority "
@@ -92,6 +123,7 @@ void PrintJobRecord(const json& j, std::ostream& out) {
                 Str(a, "exit_code"), price, Money(a.value("cost_usd", 0.0)), Str(a, "reason")});
     }
     t.Print(out);
+    PrintDataMoved(j["attempts"], out);
   }
   if (j.contains("provision_tries") && !j["provision_tries"].empty()) {
     out << "\nProvisioning (the broker's tries):\n";

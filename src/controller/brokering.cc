@@ -160,6 +160,8 @@ void Controller::RecordInputEgress(const LiveJob& job, int attempt_no) {
   if (!job.broker.on || !job.broker.chosen || !options_.catalog) return;
   for (const DataRef& in : job.rec.spec.inputs) {
     if (in.location.empty() || !(in.size_gb > 0)) continue;
+    // Staged by the driver: billed for the bytes it really moves (RecordMovedEgress).
+    if (!in.path.empty()) continue;
     const Location from = ParseLocation(in.location);
     if (from.provider == job.broker.place.provider && from.region == job.broker.place.region) continue;
     EgressCharge charge;

@@ -277,6 +277,9 @@ class Controller {
   // At launch: the egress of the job's inputs that lie elsewhere than the
   // place chosen (the catalog's prices), as Store::RecordEgress charges.
   void RecordInputEgress(const LiveJob& job, int attempt_no);
+  // A task attempt ended: the egress of the data it really moved (its
+  // driver's report, accounting/data_egress.h), as Store::RecordEgress charges.
+  void RecordMovedEgress(const LiveJob& job, const AttemptRecord& a, const DataMoved& moved);
   // A spot price moved under a job's instance: its tasks there are billed at
   // the new price from then on (Store::RecordPriceChange, shared among them).
   void OnPriceNote(const PriceNote& note);

@@ -1,6 +1,7 @@
 #include <algorithm>
 
 #include "accounting/cost.h"
+#include "accounting/data_egress.h"
 #include "controller/controller.h"
 
 namespace skyrun {
@@ -48,6 +49,7 @@ void Controller::ApplyTaskStates(LiveJob& job, const std::map<std::string, const
       if (a.state == RunState::kLaunching) continue;
     }
     a.state = st.state;
+    if (!st.moved.Empty()) a.moved = st.moved;
     if (st.started_at > 0 && a.started_at == 0) a.started_at = st.started_at;
     if (a.state == RunState::kRunning && a.started_at == 0) a.started_at = clock_->Now();
     if (IsTerminal(a.state)) {
@@ -64,6 +66,7 @@ void Controller::ApplyTaskStates(LiveJob& job, const std::map<std::string, const
         price_changes = listed.ok() ? std::move(listed).value() : std::vector<PriceChange>{};
       }
       a.cost_usd = WholeAttemptCost(a, *price_changes, clock_->Now());
+      RecordMovedEgress(job, a, st.moved);
       if (a.state != RunState::kSucceeded) any_failed = true;
     }
     changed.push_back(a);
@@ -94,6 +97,26 @@ void Controller::ApplyTaskStates(LiveJob& job, const std::map<std::string, const
     // whole attempt ends and recovery can place it again.
     job.stopping = true;
     CancelTasks(job);
+  }
+}
+
+void Controller::RecordMovedEgress(const LiveJob& job, const AttemptRecord& a, const DataMoved& moved) {
+  if (!options_.catalog || (moved.in_by_location.empty() && moved.out_by_location.empty())) return;
+  // Where the task ran: the broker's choice, else its backend as a provider
+  // ("local", "slurm/hpc1": a registered cluster of the catalog).
+  Location place{a.backend, ""};
+  std::string name = a.backend;
+  if (job.broker.on && job.broker.chosen) {
+    place = job.broker.place;
+    name = job.broker.region;
+  }
+  for (EgressCharge charge : MovedDataCharges(moved, place, name, *options_.catalog)) {
+    charge.job = job.rec.id;
+    charge.attempt_no = a.attempt_no;
+    charge.at = a.ended_at;
+    if (Status s = store_->RecordEgress(charge); !s.ok())
+      log_->Warn("job " + job.rec.id.ToString() + ": recording the egress of " + charge.source + " -> " +
+                 charge.destination + " failed: " + s.ToString());
   }
 }
 

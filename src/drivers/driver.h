@@ -61,6 +61,7 @@ struct TaskStatus {
   Micros started_at = 0;
   Micros ended_at = 0;
   std::string reason;  // "exit code 75", "killed by SIGKILL", "NODE_FAIL", ...
+  DataMoved moved;     // what the driver moved for this task so far (model/job.h)
 };
 
 // What a backend can honour, so that the scheduler places only what the

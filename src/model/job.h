@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -29,6 +30,29 @@ const char* RunStateName(RunState s);
 std::optional<RunState> ParseRunState(const std::string& s);
 bool IsTerminal(RunState s);
 
+// The data one task moved in one attempt, as the driver that moved it
+// reports it (the local pool and simcloud stage inputs, upload outputs and
+// pull images; other drivers report nothing). Bytes are what crossed the
+// network; what the node's cache served is counted apart.
+struct DataMoved {
+  int64_t in_bytes = 0;         // inputs downloaded from an object store
+  int64_t in_cached_bytes = 0;  // inputs copied from the node's cache instead
+  Micros in_micros = 0;         // time staging inputs (cache copies included)
+  int64_t out_bytes = 0;        // outputs uploaded after success
+  Micros out_micros = 0;
+  int64_t image_bytes = 0;  // image blobs fetched from the registry for this task
+  Micros image_micros = 0;  // time pulling its image (cached: the check only)
+  // Where the network bytes came from / went to, by the object store's
+  // location ("aws/us-east-1"; stores without a provider are not listed):
+  // what egress billing prices. Reported, not stored with the attempt.
+  std::map<std::string, int64_t> in_by_location;
+  std::map<std::string, int64_t> out_by_location;
+  bool Empty() const {
+    return in_bytes == 0 && in_cached_bytes == 0 && in_micros == 0 && out_bytes == 0 && out_micros == 0 &&
+           image_bytes == 0 && image_micros == 0;
+  }
+};
+
 // One task's run in one attempt: where, from when to when, how it ended.
 struct AttemptRecord {
   AttemptId id;
@@ -49,6 +73,7 @@ struct AttemptRecord {
   std::string reason;       // how it ended, for people
   double hourly_price = 0;  // USD/hour in force at launch
   double cost_usd = 0;      // hourly_price x run time, fixed when it ends
+  DataMoved moved;          // staged in, uploaded, image pulled (stored since schema 7)
 };
 
 struct EventRecord {

@@ -185,13 +185,14 @@ Status ParseStorage(const std::string& file, const YAML::Node& n, StorageSetting
     for (size_t i = 0; i < n["s3"].size(); ++i) {
       const YAML::Node e = n["s3"][i];
       const std::string path = "storage.s3[" + std::to_string(i) + "]";
-      SKYRUN_RETURN_IF_ERROR(
-          CheckKeys(file, e, path, {"name", "url", "region", "access_key", "secret_key_file", "buckets"}));
+      SKYRUN_RETURN_IF_ERROR(CheckKeys(
+          file, e, path, {"name", "url", "region", "provider", "access_key", "secret_key_file", "buckets"}));
       storage::S3Endpoint ep;
       std::string secret_file;
       SKYRUN_RETURN_IF_ERROR(Get(file, e, "name", path + ".", &ep.name));
       SKYRUN_RETURN_IF_ERROR(Get(file, e, "url", path + ".", &ep.url));
       SKYRUN_RETURN_IF_ERROR(Get(file, e, "region", path + ".", &ep.region));
+      SKYRUN_RETURN_IF_ERROR(Get(file, e, "provider", path + ".", &ep.provider));
       SKYRUN_RETURN_IF_ERROR(Get(file, e, "access_key", path + ".", &ep.credentials.access_key));
       SKYRUN_RETURN_IF_ERROR(Get(file, e, "secret_key_file", path + ".", &secret_file));
       SKYRUN_RETURN_IF_ERROR(Get(file, e, "buckets", path + ".", &ep.buckets));

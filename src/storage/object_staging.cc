@@ -105,7 +105,7 @@ Result<int64_t> Download(const S3Client& client, const S3Uri& object, const std:
 
 // One object into root/rel through the cache.
 Status StageObject(const ObjectStagingContext& ctx, const S3Client& client, const S3Uri& object,
-                   const std::string& etag, const std::string& root, const std::string& rel,
+                   const std::string& etag, int64_t size, const std::string& root, const std::string& rel,
                    TransferStats* stats) {
   SKYRUN_ASSIGN_OR_RETURN(std::vector<std::string> parts,
                           SplitBeneath(rel, "input path for " + object.ToString()));
@@ -132,6 +132,7 @@ Status StageObject(const ObjectStagingContext& ctx, const S3Client& client, cons
     SKYRUN_ASSIGN_OR_RETURN(EntryKind cached, KindBeneath(ctx.cache_dir, cache_name, "input cache"));
     if (cached == EntryKind::kFile) {
       stats->cached_objects += 1;
+      stats->cached_bytes += size;
       return CopyBeneath(ctx.cache_dir, cache_name, root, rel, "input " + object.ToString());
     }
   }
@@ -184,7 +185,7 @@ Status StageInput(const ObjectStagingContext& ctx, const std::string& uri, const
   if (!prefix) {
     Result<S3Object> head = client.HeadObject(parsed.bucket, parsed.key);
     if (head.ok()) {
-      result = StageObject(ctx, client, parsed, head->etag, root, rel, &local);
+      result = StageObject(ctx, client, parsed, head->etag, head->size, root, rel, &local);
     } else if (head.status().code() == StatusCode::kNotFound) {
       prefix = true;
       parsed.key += "/";
@@ -207,12 +208,14 @@ Status StageInput(const ObjectStagingContext& ctx, const std::string& uri, const
     }
     if (plan.empty()) return NotFound("input " + uri + ": no object there");
     for (const auto& [o, rest] : plan) {
-      result =
-          StageObject(ctx, client, S3Uri{parsed.bucket, o->key}, o->etag, root, rel + "/" + rest, &local);
+      result = StageObject(ctx, client, S3Uri{parsed.bucket, o->key}, o->etag, o->size, root,
+                           rel + "/" + rest, &local);
       if (!result.ok()) break;
     }
   }
   local.micros = ctx.clock->MonotonicNow() - start;
+  if (!endpoint->provider.empty() && local.bytes > 0)
+    local.by_location[EndpointLocation(*endpoint)] = local.bytes;
   stats->Add(local);
   return result;
 }
@@ -260,6 +263,8 @@ Status UploadOutput(const ObjectStagingContext& ctx, const std::string& root, co
     return InvalidArgument("output " + rel + " is neither a file nor a directory (a link is not followed)");
   }
   local.micros = ctx.clock->MonotonicNow() - start;
+  if (!endpoint->provider.empty() && local.bytes > 0)
+    local.by_location[EndpointLocation(*endpoint)] = local.bytes;
   stats->Add(local);
   return Status::Ok();
 }

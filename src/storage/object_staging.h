@@ -16,6 +16,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -30,12 +31,18 @@ struct TransferStats {
   int64_t bytes = 0;           // over the network (0 for what the cache held)
   int64_t objects = 0;         // objects staged or uploaded
   int64_t cached_objects = 0;  // of those, served from the node's cache
+  int64_t cached_bytes = 0;    // their bytes (copied from the cache, not moved)
   Micros micros = 0;           // time spent
+  // Network bytes by the endpoint's location ("aws/us-east-1"), for the
+  // endpoints that declare a provider; what egress billing prices.
+  std::map<std::string, int64_t> by_location;
   void Add(const TransferStats& o) {
     bytes += o.bytes;
     objects += o.objects;
     cached_objects += o.cached_objects;
+    cached_bytes += o.cached_bytes;
     micros += o.micros;
+    for (const auto& [where, n] : o.by_location) by_location[where] += n;
   }
 };
 

@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "support/s3rver.h"
@@ -40,6 +41,7 @@ class ObjectStagingTest : public ::testing::Test {
     e.name = "test";
     e.url = server_->url();
     e.credentials = {S3rver::kAccessKey, S3rver::kSecretKey};
+    e.provider = "aws";  // its bytes are counted by location for egress billing
     ctx_.endpoints = {e};
     ctx_.cache_dir = dir_.Sub("cache");
     ctx_.clock = &clock_;
@@ -67,7 +69,9 @@ TEST_F(ObjectStagingTest, StagesAnObjectAndAPrefixThenServesThemFromTheCache) {
   EXPECT_EQ(Slurp(dir_.Sub("work/config.json")), "{}");
   EXPECT_EQ(first.objects, 3);
   EXPECT_EQ(first.cached_objects, 0);
+  EXPECT_EQ(first.cached_bytes, 0);
   EXPECT_EQ(first.bytes, 10);
+  EXPECT_EQ(first.by_location, (std::map<std::string, int64_t>{{"aws/us-east-1", 10}}));
 
   // A retry on the same node: same objects, same ETags, nothing downloaded.
   fs::create_directories(dir_.Sub("work2"));
@@ -75,7 +79,9 @@ TEST_F(ObjectStagingTest, StagesAnObjectAndAPrefixThenServesThemFromTheCache) {
   ASSERT_TRUE(StageInput(ctx_, "s3://inputs/mnli/", dir_.Sub("work2"), "data", &second).ok());
   EXPECT_EQ(second.objects, 2);
   EXPECT_EQ(second.cached_objects, 2);
+  EXPECT_EQ(second.cached_bytes, 8);  // "a\tb\n" and "c\td\n", copied from the cache
   EXPECT_EQ(second.bytes, 0);
+  EXPECT_TRUE(second.by_location.empty());  // nothing crossed the network
   EXPECT_EQ(Slurp(dir_.Sub("work2/data/train.tsv")), "a\tb\n");
 
   // A changed object has a new ETag: downloaded again.
@@ -84,6 +90,7 @@ TEST_F(ObjectStagingTest, StagesAnObjectAndAPrefixThenServesThemFromTheCache) {
   TransferStats third;
   ASSERT_TRUE(StageInput(ctx_, "s3://inputs/mnli/", dir_.Sub("work3"), "data", &third).ok());
   EXPECT_EQ(third.cached_objects, 1);
+  EXPECT_EQ(third.cached_bytes, 4);
   EXPECT_EQ(third.bytes, 8);
   EXPECT_EQ(Slurp(dir_.Sub("work3/data/train.tsv")), "changed\n");
 }
@@ -147,6 +154,7 @@ TEST_F(ObjectStagingTest, UploadsAFileAndATreeButNoLinks) {
   ASSERT_TRUE(UploadOutput(ctx_, dir_.Sub("work"), "out", "s3://outputs/run1", &stats).ok());
   EXPECT_EQ(stats.objects, 2);
   EXPECT_EQ(stats.bytes, 10);
+  EXPECT_EQ(stats.by_location, (std::map<std::string, int64_t>{{"aws/us-east-1", 10}}));
   Result<std::vector<S3Object>> listed = client_->ListObjects("outputs", "run1/");
   ASSERT_TRUE(listed.ok()) << listed.status().ToString();
   ASSERT_EQ(listed->size(), 2u);

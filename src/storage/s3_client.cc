@@ -110,6 +110,10 @@ Result<S3Uri> ParseS3Uri(const std::string& uri) {
   return out;
 }
 
+std::string EndpointLocation(const S3Endpoint& endpoint) {
+  return endpoint.region.empty() ? endpoint.provider : endpoint.provider + "/" + endpoint.region;
+}
+
 Result<const S3Endpoint*> EndpointFor(const std::vector<S3Endpoint>& endpoints, const std::string& bucket) {
   for (const S3Endpoint& e : endpoints) {
     for (const std::string& b : e.buckets) {

@@ -30,9 +30,15 @@ struct S3Endpoint {
   std::string name;  // the config entry's name
   std::string url;   // "http://127.0.0.1:4569" (scheme, host, optional port; no path)
   std::string region = "us-east-1";
+  // Where the store's data lives for egress billing: a catalog provider
+  // ("aws", "gcp", a cluster's name); "" = not billed.
+  std::string provider;
   std::vector<std::string> buckets;  // the buckets served through this endpoint; empty = any
   SigV4Credentials credentials;      // secret_key read from a file at load time
 };
+
+// "provider/region" of an endpoint that declares a provider.
+std::string EndpointLocation(const S3Endpoint& endpoint);
 
 // s3://bucket/key/with/slashes
 struct S3Uri {

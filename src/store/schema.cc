@@ -178,6 +178,19 @@ CREATE TABLE provision_tries (
 CREATE INDEX provision_tries_by_job ON provision_tries(job_id, id);
 )sql";
 
+// Version 7: the data each task attempt moved (model/job.h DataMoved):
+// inputs staged (over the network and from the node's cache), outputs
+// uploaded, image bytes pulled, and the time each took.
+constexpr const char* kSchemaV7DataMoved = R"sql(
+ALTER TABLE attempts ADD COLUMN in_bytes INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE attempts ADD COLUMN in_cached_bytes INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE attempts ADD COLUMN in_micros INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE attempts ADD COLUMN out_bytes INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE attempts ADD COLUMN out_micros INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE attempts ADD COLUMN image_bytes INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE attempts ADD COLUMN image_micros INTEGER NOT NULL DEFAULT 0;
+)sql";
+
 Status ApplyStep(SqliteDb& db, const Migration& step) {
   // IMMEDIATE: two processes opening an old database at once must not both
   // apply the step; the second sees the new version and skips it.
@@ -213,6 +226,7 @@ const std::vector<Migration>& StoreMigrations() {
       {4, "directory: providers' reports of availability, load, prices and preemption", kSchemaV4Directory},
       {5, "accounting: price changes while tasks run, egress charges", kSchemaV5Billing},
       {6, "provision_tries: the broker's provisioning history per job", kSchemaV6ProvisionTries},
+      {7, "attempts: data staged in, uploaded and image bytes pulled, with their times", kSchemaV7DataMoved},
   };
   return kSteps;
 }

@@ -120,3 +120,50 @@ TEST(SchemaTest, StoreOpenRefusesAFutureVersion) {
 
 }  // namespace
 }  // namespace skyrun
+
+namespace skyrun {
+namespace {
+
+// Version 7 adds the data-moved columns to attempts: a database at version 6
+// holding an attempt is upgraded, the row reads back with zeros, and new
+// figures are kept.
+TEST(SchemaTest, Version7AddsDataMovedToAttemptsOfAVersion6Database) {
+  TempDir dir;
+  {
+    auto db = OpenRaw(dir.Sub("state.db"));
+    std::vector<Migration> up_to_6(StoreMigrations().begin(), StoreMigrations().begin() + 6);
+    ASSERT_EQ(up_to_6.back().version, 6);
+    ASSERT_TRUE(MigrateSchema(*db, up_to_6).ok());
+    ASSERT_TRUE(db->Exec("INSERT INTO tenants (id, name, created_at) VALUES (1, 't', 1)").ok());
+    ASSERT_TRUE(db->Exec("INSERT INTO jobs (id, tenant_id, name, queue, priority, state, reason, spec_yaml, "
+                         "spec_file, num_tasks, submitted_at, updated_at) VALUES (1, 1, 'j', 'default', 0, "
+                         "'SUCCEEDED', "
+                         "'', 'run: x\n', 'j.yaml', 1, 1, 1)")
+                    .ok());
+    ASSERT_TRUE(db->Exec("INSERT INTO attempts (job_id, attempt_no, rank, node, backend, state) "
+                         "VALUES (1, 1, 0, 'box', 'local', 'SUCCEEDED')")
+                    .ok());
+  }
+  SimulatedClock clock(1);
+  auto store = Store::Open(dir.path(), &clock);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  auto attempts = (*store)->ListAttempts(JobId(1));
+  ASSERT_TRUE(attempts.ok()) << attempts.status().ToString();
+  ASSERT_EQ(attempts->size(), 1u);
+  EXPECT_EQ(attempts->at(0).node, "box");
+  EXPECT_TRUE(attempts->at(0).moved.Empty());
+
+  AttemptRecord a = attempts->at(0);
+  a.moved.in_bytes = 10;
+  a.moved.in_cached_bytes = 20;
+  a.moved.image_bytes = 30;
+  ASSERT_TRUE((*store)->UpdateAttempts({a}).ok());
+  auto again = (*store)->ListAttempts(JobId(1));
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->at(0).moved.in_bytes, 10);
+  EXPECT_EQ(again->at(0).moved.in_cached_bytes, 20);
+  EXPECT_EQ(again->at(0).moved.image_bytes, 30);
+}
+
+}  // namespace
+}  // namespace skyrun

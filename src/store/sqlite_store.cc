@@ -138,7 +138,7 @@ Status InsertAttempt(SqliteDb& db, JobId job, const AttemptRecord& a) {
   SKYRUN_ASSIGN_OR_RETURN(
       SqliteQuery insert,
       db.Prepare(std::string("INSERT INTO attempts (job_id, attempt_no, rank, ") + kAttemptMutableColumns +
-                 ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+                 ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
   insert.Bind(1, job.value()).Bind(2, a.attempt_no).Bind(3, a.rank);
   BindAttemptFields(insert, 4, a);
   return insert.Run();
@@ -150,8 +150,10 @@ Status UpdateAttempt(SqliteDb& db, JobId job, const AttemptRecord& a) {
       SqliteQuery update,
       db.Prepare("UPDATE attempts SET node = ?1, backend = ?2, gpu_indices = ?3, gpu_milli = ?4, "
                  "cpus_milli = ?5, memory_mib = ?6, handle = ?7, state = ?8, started_at = ?9, "
-                 "ended_at = ?10, exit_code = ?11, reason = ?12, hourly_price = ?13, cost_usd = ?14 "
-                 "WHERE id = ?15 AND (?16 = 0 OR job_id = ?16)"));
+                 "ended_at = ?10, exit_code = ?11, reason = ?12, hourly_price = ?13, cost_usd = ?14, "
+                 "in_bytes = ?15, in_cached_bytes = ?16, in_micros = ?17, out_bytes = ?18, out_micros = ?19, "
+                 "image_bytes = ?20, image_micros = ?21 "
+                 "WHERE id = ?22 AND (?23 = 0 OR job_id = ?23)"));
   int next = BindAttemptFields(update, 1, a);
   update.Bind(next, a.id.value()).Bind(next + 1, job.value());
   SKYRUN_RETURN_IF_ERROR(update.Run());

@@ -128,10 +128,11 @@ Result<BillingData> SqliteStore::ListBilling(Micros from, Micros to, std::option
       SKYRUN_ASSIGN_OR_RETURN(AttemptRecord a, AttemptFromRow(attempts));
       BillableAttempt b;
       b.attempt = std::move(a);
-      b.owner.tenant = TenantId(attempts.Int(18));
-      b.owner.tenant_name = attempts.Text(19);
-      b.owner.job_name = attempts.Text(20);
-      b.owner.queue = attempts.Text(21);
+      const int owner = kAttemptColumnCount;  // the columns after the attempt's
+      b.owner.tenant = TenantId(attempts.Int(owner));
+      b.owner.tenant_name = attempts.Text(owner + 1);
+      b.owner.job_name = attempts.Text(owner + 2);
+      b.owner.queue = attempts.Text(owner + 3);
       out.attempts.push_back(std::move(b));
     }
     // The price changes of those attempts (any time: one before `from` sets

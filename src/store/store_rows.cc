@@ -11,11 +11,14 @@ const char* const kJobColumns =
 
 const char* const kAttemptColumns =
     "id, job_id, attempt_no, rank, node, backend, gpu_indices, gpu_milli, cpus_milli, memory_mib, "
-    "handle, state, started_at, ended_at, exit_code, reason, hourly_price, cost_usd";
+    "handle, state, started_at, ended_at, exit_code, reason, hourly_price, cost_usd, in_bytes, "
+    "in_cached_bytes, in_micros, out_bytes, out_micros, image_bytes, image_micros";
+const int kAttemptColumnCount = 25;
 
 const char* const kAttemptMutableColumns =
     "node, backend, gpu_indices, gpu_milli, cpus_milli, memory_mib, handle, state, started_at, "
-    "ended_at, exit_code, reason, hourly_price, cost_usd";
+    "ended_at, exit_code, reason, hourly_price, cost_usd, in_bytes, in_cached_bytes, in_micros, out_bytes, "
+    "out_micros, image_bytes, image_micros";
 
 const char* const kEventColumns = "id, job_id, time, from_state, to_state, attempt_no, reason";
 
@@ -94,6 +97,13 @@ Result<AttemptRecord> AttemptFromRow(const SqliteQuery& row) {
   a.reason = row.Text(15);
   a.hourly_price = row.Real(16);
   a.cost_usd = row.Real(17);
+  a.moved.in_bytes = row.Int(18);
+  a.moved.in_cached_bytes = row.Int(19);
+  a.moved.in_micros = row.Int(20);
+  a.moved.out_bytes = row.Int(21);
+  a.moved.out_micros = row.Int(22);
+  a.moved.image_bytes = row.Int(23);
+  a.moved.image_micros = row.Int(24);
   return a;
 }
 
@@ -175,6 +185,13 @@ int BindAttemptFields(SqliteQuery& query, int first, const AttemptRecord& a) {
   query.Bind(i++, a.reason);
   query.Bind(i++, a.hourly_price);
   query.Bind(i++, a.cost_usd);
+  query.Bind(i++, a.moved.in_bytes);
+  query.Bind(i++, a.moved.in_cached_bytes);
+  query.Bind(i++, a.moved.in_micros);
+  query.Bind(i++, a.moved.out_bytes);
+  query.Bind(i++, a.moved.out_micros);
+  query.Bind(i++, a.moved.image_bytes);
+  query.Bind(i++, a.moved.image_micros);
   return i;
 }
 

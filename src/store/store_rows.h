@@ -21,6 +21,7 @@ namespace skyrun {
 extern const char* const kJobColumns;
 // SELECT <kAttemptColumns> FROM attempts
 extern const char* const kAttemptColumns;
+extern const int kAttemptColumnCount;  // how many kAttemptColumns names
 // SELECT <kEventColumns> FROM events
 extern const char* const kEventColumns;
 // SELECT <kTaskColumns> FROM tasks

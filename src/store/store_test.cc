@@ -308,6 +308,13 @@ TEST_F(StoreTest, TransitionsRecordEventsAttemptsTimesAndCost) {
     a.ended_at = clock_.Now();
     a.exit_code = 0;
     a.cost_usd = 3.5;
+    a.moved.in_bytes = 1000 + a.rank;
+    a.moved.in_cached_bytes = 2000 + a.rank;
+    a.moved.in_micros = 3000 + a.rank;
+    a.moved.out_bytes = 4000 + a.rank;
+    a.moved.out_micros = 5000 + a.rank;
+    a.moved.image_bytes = int64_t{6} << 40;  // past 32 bits
+    a.moved.image_micros = 7000 + a.rank;
     finish.updated_attempts.push_back(a);
   }
   Status finished = store_->ApplyTransition(finish);
@@ -332,6 +339,14 @@ TEST_F(StoreTest, TransitionsRecordEventsAttemptsTimesAndCost) {
     EXPECT_EQ(a.exit_code, 0);
     EXPECT_EQ(a.handle, "/run/supervisor/" + std::to_string(a.rank));
     EXPECT_DOUBLE_EQ(a.cost_usd, 3.5);
+    // The data each task moved is kept with its attempt (schema 7).
+    EXPECT_EQ(a.moved.in_bytes, 1000 + a.rank);
+    EXPECT_EQ(a.moved.in_cached_bytes, 2000 + a.rank);
+    EXPECT_EQ(a.moved.in_micros, 3000 + a.rank);
+    EXPECT_EQ(a.moved.out_bytes, 4000 + a.rank);
+    EXPECT_EQ(a.moved.out_micros, 5000 + a.rank);
+    EXPECT_EQ(a.moved.image_bytes, int64_t{6} << 40);
+    EXPECT_EQ(a.moved.image_micros, 7000 + a.rank);
   }
 
   auto events = store_->ListEvents(id).value();

@@ -94,6 +94,13 @@ TEST_F(ImageE2ETest, QuickstartRunsInTheImageAndTheCacheServesTheSecondJob) {
   EXPECT_NE(logs.find("numpy "), std::string::npos) << logs;
   const std::string layer = test_support::DigestOf(rootfs_layer_);
   EXPECT_EQ(registry_.BlobGets(layer), 1);
+  // The attempt records the pull: both layers (and the small config blob).
+  nlohmann::json attempts = server_.Job(id).value("attempts", nlohmann::json::array());
+  ASSERT_EQ(attempts.size(), 1u) << attempts.dump();
+  const int64_t layers = static_cast<int64_t>(rootfs_layer_.size() + marker_.size());
+  EXPECT_GE(attempts[0].value("image_pulled_bytes", int64_t{0}), layers) << attempts.dump();
+  EXPECT_LT(attempts[0].value("image_pulled_bytes", int64_t{0}), layers + 65536) << attempts.dump();
+  EXPECT_GT(attempts[0].value("image_pull_seconds", 0.0), 0.0) << attempts.dump();
 
   // The same image again: nothing is fetched but the manifest.
   int64_t second = Run("name: again\nimage: " + Image() +
@@ -103,6 +110,9 @@ TEST_F(ImageE2ETest, QuickstartRunsInTheImageAndTheCacheServesTheSecondJob) {
   EXPECT_NE(Logs(second).find("ID=skyrun-test-python"), std::string::npos) << Logs(second);
   EXPECT_EQ(registry_.BlobGets(layer), 1);
   EXPECT_EQ(registry_.BlobGets(test_support::DigestOf(marker_)), 1);
+  attempts = server_.Job(second).value("attempts", nlohmann::json::array());
+  ASSERT_EQ(attempts.size(), 1u) << attempts.dump();
+  EXPECT_EQ(attempts[0].value("image_pulled_bytes", int64_t{-1}), 0) << attempts.dump();
 
   // The CLI lists it; a corrupted cached blob is found by its digest and fetched again.
   auto ls = server_.Cli({"image", "ls"});

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <map>
 
 #include "server_harness.h"
 #include "storage/s3_client.h"
@@ -23,16 +24,25 @@ class ObjectStorageIntegrationTest : public ::testing::Test {
     s3_ = std::make_unique<S3rver>(std::vector<std::string>{"data", "results", "locked"});
     const std::string good = secrets_.Write("good.secret", std::string(S3rver::kSecretKey) + "\n");
     const std::string bad = secrets_.Write("bad.secret", "not-the-secret-777\n");
+    // Egress prices of the test's own (flat, to hand-check the bill): data
+    // leaving aws costs $0.09/GB, leaving the local pool $0.50/GB.
+    catalog_.Write("egress_internet.csv", "provider,up_to_gb,usd_per_gb\naws,,0.09\n");
+    catalog_.Write("regions.csv", "provider,region,country,continent\naws,us-east-1,US,NA\n");
     // s3rver checks the access key of a V4 request, not its signature: the
-    // "locked" endpoint has a key it does not know.
+    // "locked" endpoint has a key it does not know. "main" says its data
+    // lies in aws/us-east-1, so what crosses from it to the pool is billed.
     server_ = std::make_unique<ServerHarness>(
         "local:\n  kill_grace_seconds: 2\n  nodes:\n    - {name: box, cpus: 4, memory: 4GiB}\n"
+        "catalog:\n  builtin: false\n  dirs: [" +
+        catalog_.path() +
+        "]\n  cluster_egress_usd_per_gb: {local: 0.5}\n"
         "storage:\n  s3:\n"
         "    - {name: locked, url: " +
         s3_->url() + ", access_key: NOT-A-KEY, secret_key_file: " + bad +
         ", buckets: [locked]}\n"
         "    - {name: main, url: " +
-        s3_->url() + ", access_key: " + S3rver::kAccessKey + ", secret_key_file: " + good + "}\n");
+        s3_->url() + ", provider: aws, region: us-east-1, access_key: " + S3rver::kAccessKey +
+        ", secret_key_file: " + good + "}\n");
     server_->Start();
     storage::S3Endpoint e;
     e.url = s3_->url();
@@ -50,7 +60,11 @@ class ObjectStorageIntegrationTest : public ::testing::Test {
     return server_->Get("/v1/jobs/" + std::to_string(id) + "/logs", server_->admin_token()).body;
   }
 
+  // The attempt rows of job `id` (GET /v1/jobs/ID).
+  nlohmann::json Attempts(int64_t id) { return server_->Job(id).value("attempts", nlohmann::json::array()); }
+
   test_support::TempDir secrets_{"skyrun-s3-secrets"};
+  test_support::TempDir catalog_{"skyrun-s3-catalog"};
   std::unique_ptr<S3rver> s3_;
   std::unique_ptr<ServerHarness> server_;
   SystemClock clock_;
@@ -74,7 +88,8 @@ std::string Job(const std::string& run, int exit_code) {
 TEST_F(ObjectStorageIntegrationTest, InputsStagedOutputsUploadedAfterSuccessAndTheCacheServesTheSecondJob) {
   ASSERT_TRUE(client_->PutObject("data", "mnli/train.tsv", "MNLI-ROWS\n").ok());
   std::string state;
-  std::string log = Run(Job("run1", 0), &state);
+  int64_t first = 0, second = 0;
+  std::string log = Run(Job("run1", 0), &state, &first);
   ASSERT_EQ(state, "SUCCEEDED") << log;
   EXPECT_NE(log.find("MNLI-ROWS"), std::string::npos) << log;
   EXPECT_NE(log.find("inputs staged: 1 object, 10 bytes moved, 0 from this node's cache"), std::string::npos)
@@ -82,12 +97,48 @@ TEST_F(ObjectStorageIntegrationTest, InputsStagedOutputsUploadedAfterSuccessAndT
   Result<storage::S3Object> out = client_->HeadObject("results", "run1/r.txt");
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   EXPECT_EQ(out->size, 7);
+  // Recorded on the attempt: 10 bytes in over the network, 7 out.
+  nlohmann::json attempts = Attempts(first);
+  ASSERT_EQ(attempts.size(), 1u) << attempts.dump();
+  EXPECT_EQ(attempts[0].value("staged_in_bytes", -1), 10) << attempts.dump();
+  EXPECT_EQ(attempts[0].value("staged_in_cached_bytes", -1), 0) << attempts.dump();
+  EXPECT_EQ(attempts[0].value("uploaded_bytes", -1), 7) << attempts.dump();
+  EXPECT_GT(attempts[0].value("staged_in_seconds", 0.0), 0.0) << attempts.dump();
+  EXPECT_GT(attempts[0].value("uploaded_seconds", 0.0), 0.0) << attempts.dump();
 
   // The second job on the same node: nothing downloaded.
-  log = Run(Job("run2", 0), &state);
+  log = Run(Job("run2", 0), &state, &second);
   ASSERT_EQ(state, "SUCCEEDED") << log;
   EXPECT_NE(log.find("inputs staged: 1 object, 0 bytes moved, 1 from this node's cache"), std::string::npos)
       << log;
+  attempts = Attempts(second);
+  ASSERT_EQ(attempts.size(), 1u) << attempts.dump();
+  EXPECT_EQ(attempts[0].value("staged_in_bytes", -1), 0) << attempts.dump();
+  EXPECT_EQ(attempts[0].value("staged_in_cached_bytes", -1), 10) << attempts.dump();
+  EXPECT_EQ(attempts[0].value("uploaded_bytes", -1), 7) << attempts.dump();
+  // `skyrun status` shows it per attempt.
+  CommandResult status = server_->Cli({"status", std::to_string(second)});
+  EXPECT_EQ(status.exit_code, 0) << status.output;
+  const size_t moved = status.output.find("Data moved:");
+  ASSERT_NE(moved, std::string::npos) << status.output;
+  EXPECT_NE(status.output.find("FROM CACHE", moved), std::string::npos) << status.output;
+  EXPECT_NE(status.output.find(" 10 B", moved), std::string::npos) << status.output;
+  EXPECT_NE(status.output.find(" 7 B", moved), std::string::npos) << status.output;
+
+  // The egress really incurred, billed by the provider the data left:
+  // 10 bytes out of aws (run1; run2's came from the cache) at $0.09/GB, and
+  // 7 + 7 bytes of outputs out of the local pool at $0.50/GB.
+  HttpResult report = server_->Get("/v1/cost-report?by=provider", server_->admin_token());
+  ASSERT_EQ(report.status, 200) << report.body;
+  nlohmann::json lines = nlohmann::json::parse(report.body).at("lines");
+  std::map<std::string, nlohmann::json> by_key;
+  for (const auto& line : lines) by_key[line.value("key", "")] = line;
+  ASSERT_TRUE(by_key.count("aws")) << report.body;
+  EXPECT_NEAR(by_key["aws"].value("egress_gb", 0.0), 10e-9, 1e-15) << report.body;
+  EXPECT_NEAR(by_key["aws"].value("egress_usd", 0.0), 10e-9 * 0.09, 1e-18) << report.body;
+  ASSERT_TRUE(by_key.count("local")) << report.body;
+  EXPECT_NEAR(by_key["local"].value("egress_gb", 0.0), 14e-9, 1e-15) << report.body;
+  EXPECT_NEAR(by_key["local"].value("egress_usd", 0.0), 14e-9 * 0.5, 1e-18) << report.body;
 
   // A failed task uploads nothing.
   log = Run(Job("run3", 3), &state);

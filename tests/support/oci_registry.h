@@ -2,7 +2,13 @@
 // OCI registry on loopback (LoopbackRegistry: Debian's docker-registry with
 // filesystem storage under a temp dir) that images are pushed to through the
 // distribution API (blob upload + manifest PUT), as `docker push` does.
-// Only tests and bench/image_bench link it. Thread-safety: one test thread.
+// The registry can require credentials, as real ones do: Basic auth against
+// an htpasswd file (bcrypt, made with libcrypt), or token auth, where a
+// token server in this process (cpp-httplib on loopback) checks the
+// credentials and issues RS256 JWTs signed with a key `openssl req` makes at
+// start, which the registry verifies against that key's certificate.
+// Only tests and bench/image_bench link it. Thread-safety: one test thread
+// (the token server answers on its own thread).
 #pragma once
 
 #include <sys/types.h>
@@ -13,6 +19,10 @@
 #include <vector>
 
 #include "support/temp_dir.h"
+
+namespace httplib {
+class Client;
+}
 
 namespace skyrun::test_support {
 
@@ -43,10 +53,19 @@ struct PushedLayer {
 // "sha256:<hex>" of bytes.
 std::string DigestOf(const std::string& bytes);
 
+class TokenServer;  // oci_registry.cc
+
 class LoopbackRegistry {
  public:
   LoopbackRegistry();
   ~LoopbackRegistry();
+  // Before Start: every request needs `user`:`password`, as Basic auth
+  // (htpasswd) or through a token from the token server (token auth).
+  void RequireBasicAuth(const std::string& user, const std::string& password);
+  void RequireTokenAuth(const std::string& user, const std::string& password);
+  // How many tokens the token server issued, and refused (wrong credentials).
+  int TokensIssued() const;
+  int TokensRefused() const;
   // False (with why) when /usr/bin/docker-registry is missing or does not start.
   bool Start(std::string* why);
   void Stop();
@@ -63,9 +82,15 @@ class LoopbackRegistry {
   int BlobGets(const std::string& digest) const;
 
  private:
+  // Basic or Bearer credentials for the test's own pushes to `repo`.
+  void Authorize(httplib::Client& client, const std::string& repo) const;
+
   TempDir dir_{"skyrun-registry"};
   int port_ = 0;
   pid_t pid_ = 0;
+  enum class Auth { kNone, kBasic, kToken } auth_ = Auth::kNone;
+  std::string user_, password_;
+  std::unique_ptr<TokenServer> tokens_;
 };
 
 }  // namespace skyrun::test_support

@@ -334,7 +334,8 @@ bool LocalDriver::RootfsInUse(const std::string& rootfs) const {
 
 Result<std::string> LocalDriver::WriteTask(const AttemptLaunch& launch, const TaskLaunch& task,
                                            const std::string& attempt_dir, const std::string& job_dir,
-                                           const std::string& master_port, const image::ImageRecord* image) {
+                                           const std::string& master_port, const image::ImageRecord* image,
+                                           const DataMoved& pulled) {
   if (Trim(task.run).empty() && image == nullptr) {
     return InvalidArgument("task rank " + std::to_string(task.rank) + " has nothing to run (empty `run`)");
   }
@@ -384,6 +385,8 @@ Result<std::string> LocalDriver::WriteTask(const AttemptLaunch& launch, const Ta
   file.limits.memory_mib = task.placement.memory_mib;
   file.limits.cgroup_parent = cgroup_parent_;
   file.launched_at = clock_.Now();
+  file.moved.image_bytes = pulled.image_bytes;
+  file.moved.image_micros = pulled.image_micros;
   if (config_.sandbox.enabled) {
     TaskSandbox& sb = file.sandbox;
     sb.enabled = true;
@@ -456,7 +459,12 @@ Result<std::string> LocalDriver::WriteTask(const AttemptLaunch& launch, const Ta
 
   if (std::any_of(launch.spec->inputs.begin(), launch.spec->inputs.end(),
                   [](const DataRef& in) { return !in.path.empty(); })) {
-    SKYRUN_RETURN_IF_ERROR(StageInputs(*launch.spec, staged.cwd, paths.OutputLog()));
+    storage::TransferStats in;
+    SKYRUN_RETURN_IF_ERROR(StageInputs(*launch.spec, staged.cwd, paths.OutputLog(), &in));
+    file.moved.in_bytes = in.bytes;
+    file.moved.in_cached_bytes = in.cached_bytes;
+    file.moved.in_micros = in.micros;
+    file.moved.in_by_location = in.by_location;
   }
   // Rank 0's outputs only: every rank of a gang would write the same keys.
   for (const DataRef& out : launch.spec->outputs) {
@@ -509,7 +517,8 @@ std::string Moved(const storage::TransferStats& s) {
 
 }  // namespace
 
-Status LocalDriver::StageInputs(const JobSpec& spec, const std::string& cwd, const std::string& log_path) {
+Status LocalDriver::StageInputs(const JobSpec& spec, const std::string& cwd, const std::string& log_path,
+                                storage::TransferStats* total_out) {
   storage::ObjectStagingContext ctx;
   ctx.endpoints = config_.s3_endpoints;
   ctx.cache_dir = !config_.input_cache_dir.empty() ? config_.input_cache_dir
@@ -527,6 +536,7 @@ Status LocalDriver::StageInputs(const JobSpec& spec, const std::string& cwd, con
     }
   }
   NoteInLog(log_path, "inputs staged: " + Moved(total));
+  *total_out = total;
   return Status::Ok();
 }
 
@@ -547,9 +557,22 @@ void LocalDriver::UploadOutputsOnce(const TaskPaths& paths, const TaskFile& task
       }
     }
     NoteInLog(task.log_path, failure.empty() ? "outputs uploaded: " + Moved(total) : failure);
+    DataMoved out;
+    out.out_bytes = total.bytes;
+    out.out_micros = total.micros;
+    out.out_by_location = total.by_location;
+    (void)WriteFileAtomic(paths.dir() + "/outputs_moved.json", DataMovedToJson(out), Durability::kDurable);
     // Kept whatever happened: the upload is tried once per attempt.
     (void)WriteFileAtomic(marker, failure.empty() ? "ok\n" : failure + "\n", Durability::kDurable);
     done = failure.empty() ? "ok\n" : failure + "\n";
+  }
+  // What the upload moved (also when it failed part-way: those bytes left).
+  if (Result<std::string> text = ReadWholeFile(paths.dir() + "/outputs_moved.json"); text.ok()) {
+    if (Result<DataMoved> out = DataMovedFromJson(*text); out.ok()) {
+      st->moved.out_bytes = out->out_bytes;
+      st->moved.out_micros = out->out_micros;
+      st->moved.out_by_location = out->out_by_location;
+    }
   }
   std::string result = Trim(*done);
   if (result != "ok") {
@@ -570,13 +593,18 @@ Result<std::vector<std::string>> LocalDriver::Launch(const AttemptLaunch& launch
     return InvalidArgument("local launch of job " + launch.job_id.ToString() + " has no task");
   // Images first (before any directory is made): a refusal starts nothing.
   std::map<std::string, image::ImageRecord> images;  // by reference as written
+  // What each pull fetched, reported on the first task (by rank) of its image.
+  std::map<std::string, DataMoved> pulls;
   if (config_.runtime.empty()) {
     for (const TaskLaunch& task : launch.tasks) {
       if (task.image.empty() || images.count(task.image)) continue;
       if (config_.images == nullptr) return FailedPrecondition(kNoRuntime);
+      const Micros pull_start = clock_.MonotonicNow();
       Result<image::PullResult> pulled = config_.images->Pull(task.image, launch.tenant);
       if (!pulled.ok()) return pulled.status().WithContext("job " + launch.job_id.ToString());
       images.emplace(task.image, pulled->image);
+      pulls[task.image].image_bytes = pulled->bytes_fetched;
+      pulls[task.image].image_micros = clock_.MonotonicNow() - pull_start;
     }
   }
   std::string job_dir = launch.job_dir;
@@ -613,8 +641,13 @@ Result<std::vector<std::string>> LocalDriver::Launch(const AttemptLaunch& launch
   std::vector<std::string> handles;
   for (const TaskLaunch& task : launch.tasks) {
     auto image = images.find(task.image);
+    DataMoved pulled;
+    if (auto pull = pulls.find(task.image); pull != pulls.end()) {
+      pulled = pull->second;
+      pulls.erase(pull);
+    }
     Result<std::string> handle = WriteTask(launch, task, attempt_dir, job_dir, master_port,
-                                           image == images.end() ? nullptr : &image->second);
+                                           image == images.end() ? nullptr : &image->second, pulled);
     if (!handle.ok()) {
       for (const std::string& h : handles) (void)VoidIfUnclaimed(h);
       return handle.status().WithContext("launching job " + launch.job_id.ToString() + " rank " +
@@ -664,7 +697,9 @@ TaskStatus LocalDriver::Poll(const std::string& handle) {
     return st;
   }
   st.rank = task->rank;
+  st.moved = task->moved;
   if (auto done = ReadExit(paths, st.rank)) {
+    done->moved = task->moved;
     // Outputs leave only after success, never after a failure.
     if (done->state == RunState::kSucceeded && !task->outputs.empty())
       UploadOutputsOnce(paths, *task, &*done);
@@ -688,6 +723,7 @@ TaskStatus LocalDriver::Poll(const std::string& handle) {
   // The lock is free. The supervisor writes exit.json before it lets go of
   // the lock, so look again: it may have finished since the first look.
   if (auto done = ReadExit(paths, st.rank)) {
+    done->moved = task->moved;
     if (done->state == RunState::kSucceeded && !task->outputs.empty())
       UploadOutputsOnce(paths, *task, &*done);
     return *done;

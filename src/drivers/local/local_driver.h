@@ -35,6 +35,7 @@
 #include "drivers/driver.h"
 #include "drivers/local/detached_launcher.h"
 #include "drivers/local/task_files.h"
+#include "storage/object_staging.h"
 #include "storage/s3_client.h"
 
 namespace skyrun::image {
@@ -160,12 +161,14 @@ class LocalDriver final : public Driver {
   // `master_port` ("" = the job's own) goes into the task's MASTER_PORT.
   Result<std::string> WriteTask(const AttemptLaunch& launch, const TaskLaunch& task,
                                 const std::string& attempt_dir, const std::string& job_dir,
-                                const std::string& master_port, const image::ImageRecord* image);
+                                const std::string& master_port, const image::ImageRecord* image,
+                                const DataMoved& pulled);
   // Where the named volumes lie (config volumes_dir, else <state_dir>/volumes; "" = none).
   std::string VolumesDir() const;
   // Stages the spec's inputs into `cwd` (before the supervisor starts) and
   // notes what moved in the task's log.
-  Status StageInputs(const JobSpec& spec, const std::string& cwd, const std::string& log_path);
+  Status StageInputs(const JobSpec& spec, const std::string& cwd, const std::string& log_path,
+                     storage::TransferStats* total);
   // Uploads a succeeded task's outputs once; the result is kept in
   // outputs.json, so later polls answer the same. Turns `st` into a failure
   // (with the store's answer) when an upload fails.

@@ -76,6 +76,38 @@ Result<T> ParseJson(const std::string& text, const char* what, F&& convert) {
   }
 }
 
+json MovedJson(const DataMoved& m) {
+  return {{"in_bytes", m.in_bytes},
+          {"in_cached_bytes", m.in_cached_bytes},
+          {"in_micros", m.in_micros},
+          {"out_bytes", m.out_bytes},
+          {"out_micros", m.out_micros},
+          {"image_bytes", m.image_bytes},
+          {"image_micros", m.image_micros},
+          {"in_by_location", m.in_by_location},
+          {"out_by_location", m.out_by_location}};
+}
+
+// Throws json::exception on a wrong type (ParseJson turns it into a Status).
+Result<DataMoved> MovedFrom(const json& j) {
+  if (!j.is_object()) return InvalidArgument("moved is not a JSON object");
+  DataMoved m;
+  m.in_bytes = j.value("in_bytes", int64_t{0});
+  m.in_cached_bytes = j.value("in_cached_bytes", int64_t{0});
+  m.in_micros = j.value("in_micros", Micros{0});
+  m.out_bytes = j.value("out_bytes", int64_t{0});
+  m.out_micros = j.value("out_micros", Micros{0});
+  m.image_bytes = j.value("image_bytes", int64_t{0});
+  m.image_micros = j.value("image_micros", Micros{0});
+  m.in_by_location = j.value("in_by_location", std::map<std::string, int64_t>{});
+  m.out_by_location = j.value("out_by_location", std::map<std::string, int64_t>{});
+  for (int64_t v : {m.in_bytes, m.in_cached_bytes, m.in_micros, m.out_bytes, m.out_micros, m.image_bytes,
+                    m.image_micros}) {
+    if (v < 0) return InvalidArgument("moved has a negative figure");
+  }
+  return m;
+}
+
 }  // namespace
 
 std::string TaskFileToJson(const TaskFile& t) {
@@ -112,7 +144,16 @@ std::string TaskFileToJson(const TaskFile& t) {
     j["outputs"] = outputs;
   }
   j["launched_at"] = t.launched_at;
+  if (!t.moved.Empty()) j["moved"] = MovedJson(t.moved);
   return j.dump(2) + "\n";
+}
+
+std::string DataMovedToJson(const DataMoved& moved) {
+  return MovedJson(moved).dump() + "\n";
+}
+
+Result<DataMoved> DataMovedFromJson(const std::string& text) {
+  return ParseJson<DataMoved>(text, "outputs_moved.json", [](const json& j) { return MovedFrom(j); });
 }
 
 Result<TaskFile> TaskFileFromJson(const std::string& text) {
@@ -169,6 +210,9 @@ Result<TaskFile> TaskFileFromJson(const std::string& text) {
       t.outputs.push_back({o.at("rel").get<std::string>(), o.at("uri").get<std::string>()});
     }
     t.launched_at = j.value("launched_at", Micros{0});
+    if (j.contains("moved")) {
+      SKYRUN_ASSIGN_OR_RETURN(t.moved, MovedFrom(j["moved"]));
+    }
     if (t.run_argv.empty()) return InvalidArgument("task.json has an empty run_argv");
     if (t.grace_seconds < 0) return InvalidArgument("task.json has a negative grace_seconds");
     return t;

@@ -26,6 +26,7 @@
 
 #include "common/clock.h"
 #include "common/status.h"
+#include "model/job.h"
 
 namespace skyrun {
 
@@ -107,6 +108,9 @@ struct TaskFile {
   // (the result in outputs.json beside this file).
   std::vector<TaskOutput> outputs;
   Micros launched_at = 0;  // when the driver wrote this file (driver's clock)
+  // Read by the driver: what it moved before the task started (inputs
+  // staged, the image pulled), reported by Poll.
+  DataMoved moved;
 };
 
 // started: the task's first process (setup, or run if there is no setup);
@@ -130,6 +134,9 @@ struct ExitRecord {
 };
 
 std::string TaskFileToJson(const TaskFile& task);
+// outputs_moved.json (beside task.json): what the upload after success moved.
+std::string DataMovedToJson(const DataMoved& moved);
+Result<DataMoved> DataMovedFromJson(const std::string& text);
 Result<TaskFile> TaskFileFromJson(const std::string& text);
 std::string StartedRecordToJson(const StartedRecord& started);
 Result<StartedRecord> StartedRecordFromJson(const std::string& text);

@@ -52,6 +52,42 @@ TEST(TaskFilesTest, TaskFileRoundTrips) {
   EXPECT_FALSE(back->time_limit_seconds.has_value());
 }
 
+TEST(TaskFilesTest, WhatWasMovedRoundTripsAndNegativeFiguresAreRefused) {
+  TaskFile t;
+  t.job_id = "1";
+  t.cwd = "/x";
+  t.log_path = "/x/log";
+  t.run_argv = {"true"};
+  t.moved.in_bytes = int64_t{5} << 33;
+  t.moved.in_cached_bytes = 7;
+  t.moved.in_micros = 11;
+  t.moved.image_bytes = 13;
+  t.moved.image_micros = 17;
+  t.moved.in_by_location = {{"aws/us-east-1", int64_t{5} << 33}};
+  Result<TaskFile> back = TaskFileFromJson(TaskFileToJson(t));
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->moved.in_bytes, int64_t{5} << 33);
+  EXPECT_EQ(back->moved.in_cached_bytes, 7);
+  EXPECT_EQ(back->moved.in_micros, 11);
+  EXPECT_EQ(back->moved.image_bytes, 13);
+  EXPECT_EQ(back->moved.image_micros, 17);
+  EXPECT_EQ(back->moved.in_by_location, t.moved.in_by_location);
+
+  DataMoved out;
+  out.out_bytes = 19;
+  out.out_micros = 23;
+  out.out_by_location = {{"gcp/us-central1", 19}};
+  Result<DataMoved> up = DataMovedFromJson(DataMovedToJson(out));
+  ASSERT_TRUE(up.ok()) << up.status().ToString();
+  EXPECT_EQ(up->out_bytes, 19);
+  EXPECT_EQ(up->out_micros, 23);
+  EXPECT_EQ(up->out_by_location, out.out_by_location);
+  // A file altered to hold a negative figure or a wrong type is refused.
+  EXPECT_EQ(DataMovedFromJson("{\"out_bytes\": -5}").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(DataMovedFromJson("{\"out_bytes\": \"x\"}").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(DataMovedFromJson("[]").status().code(), StatusCode::kInvalidArgument);
+}
+
 TEST(TaskFilesTest, BadTaskFilesAreRefused) {
   EXPECT_EQ(TaskFileFromJson("[1]").status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(TaskFileFromJson("{\"version\": 1}").status().code(), StatusCode::kInvalidArgument);
