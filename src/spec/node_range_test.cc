@@ -6,6 +6,7 @@
 
 #include <string>
 
+#include "spec/spec_overrides.h"
 #include "spec/spec_parser.h"
 
 namespace skyrun {
@@ -58,18 +59,18 @@ TEST(NodeRangeTest, ParseText) {
 TEST(NodeRangeTest, MinAboveMaxIsLocated) {
   EXPECT_EQ(
       OneProblem("run: x\nnum_nodes: 8..2\n"),
-      "job.yaml:2:12: num_nodes: the range \"8..2\" starts above its end; write the smaller count first, "
+      "job.yaml:2:12: num_nodes: the range '8..2' starts above its end; write the smaller count first, "
       "such as 2..8");
 }
 
 TEST(NodeRangeTest, ZeroAndTooManyAreRefused) {
   EXPECT_EQ(OneProblem("run: x\nnum_nodes: 0..4\n"),
-            "job.yaml:2:12: num_nodes: a range's ends must be between 1 and 1024, got \"0..4\"");
+            "job.yaml:2:12: num_nodes: a range's ends must be between 1 and 1024, got '0..4'");
   EXPECT_EQ(OneProblem("run: x\nnum_nodes: 2..5000\n"),
-            "job.yaml:2:12: num_nodes: a range's ends must be between 1 and 1024, got \"2..5000\"");
+            "job.yaml:2:12: num_nodes: a range's ends must be between 1 and 1024, got '2..5000'");
   EXPECT_EQ(OneProblem("run: x\nnum_nodes: 2..x\n"),
             "job.yaml:2:12: num_nodes: expected a number of nodes such as 4, or a range such as 2..8, got "
-            "\"2..x\"");
+            "'2..x'");
 }
 
 TEST(NodeRangeTest, EfficiencyOutOfRangeIsRefused) {
@@ -104,6 +105,27 @@ TEST(NodeRangeTest, RangeOnAModeThatCannotTakeItIsRefused) {
                        "num_nodes: 2..4\n")
                 .find("is not used with mode ps-worker"),
             std::string::npos);
+}
+
+TEST(NodeRangeTest, JsonAndSummaryShowTheRange) {
+  JobSpec s = ParseOne("run: x\nnum_nodes: 2..8\nscaling_efficiency: 0.9\n");
+  nlohmann::json j = SpecToJson(s);
+  EXPECT_EQ(j["num_nodes"], 2);
+  EXPECT_EQ(j["num_nodes_range"]["min"], 2);
+  EXPECT_EQ(j["num_nodes_range"]["max"], 8);
+  EXPECT_DOUBLE_EQ(j["num_nodes_range"]["scaling_efficiency"].get<double>(), 0.9);
+  EXPECT_EQ(SpecSummary(s).rfind("gang x2..8, ", 0), 0u) << SpecSummary(s);
+  EXPECT_FALSE(SpecToJson(ParseOne("run: x\nnum_nodes: 3\n")).contains("num_nodes_range"));
+}
+
+TEST(NodeRangeTest, NumNodesOverrideReplacesTheRangeAndItsEfficiency) {
+  LaunchOverrides o;
+  o.num_nodes = 4;
+  auto text = ApplyLaunchOverrides("run: x\nnum_nodes: 2..8\nscaling_efficiency: 0.9\n", o);
+  ASSERT_TRUE(text.ok()) << text.status().ToString();
+  JobSpec s = ParseOne(*text);
+  EXPECT_EQ(s.num_nodes, 4);
+  EXPECT_FALSE(s.node_range.present());
 }
 
 TEST(NodeRangeTest, RangeNeedsTheBroker) {
