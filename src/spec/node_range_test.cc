@@ -57,10 +57,9 @@ TEST(NodeRangeTest, ParseText) {
 }
 
 TEST(NodeRangeTest, MinAboveMaxIsLocated) {
-  EXPECT_EQ(
-      OneProblem("run: x\nnum_nodes: 8..2\n"),
-      "job.yaml:2:12: num_nodes: the range '8..2' starts above its end; write the smaller count first, "
-      "such as 2..8");
+  EXPECT_EQ(OneProblem("run: x\nnum_nodes: 8..2\n"),
+            "job.yaml:2:12: num_nodes: the range '8..2' starts above its end; write the smaller count first, "
+            "such as 2..8");
 }
 
 TEST(NodeRangeTest, ZeroAndTooManyAreRefused) {
