@@ -141,6 +141,7 @@ Result<PlacementChoice> Best(const JobSpec& spec, const std::vector<BrokerOffer>
   choice.offer = chosen.offer;
   choice.spot = sp.candidate.spot;
   choice.instances = sp.candidate.instances;
+  choice.num_nodes = sp.candidate.num_nodes;
   choice.hourly_price = sp.candidate.hourly_price;
   choice.est_cost = sp.cost;
   return choice;

@@ -55,6 +55,7 @@ struct PlacementChoice {
   Offer offer;  // the chosen offer (its zone: where to buy)
   bool spot = false;
   int instances = 1;
+  int num_nodes = 1;        // the job's nodes: its count, or the one chosen of its num_nodes range
   double hourly_price = 0;  // USD per hour for the whole placement
   double est_cost = 0;
   std::string explanation;  // why it won, or why nothing can take the job

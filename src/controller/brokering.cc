@@ -19,6 +19,13 @@ std::string PriceText(double usd) {
   return buf;
 }
 
+// A num_nodes range (issue 12): this attempt runs the count the broker chose
+// (its gang's ranks, SKYRUN_NUM_NODES); the next attempt is planned anew.
+void ApplyChosenNodeCount(const PlacementChoice& c, JobSpec* spec) {
+  const NodeRange& r = spec->node_range;
+  if (r.present() && c.num_nodes >= r.min && c.num_nodes <= r.max) spec->num_nodes = c.num_nodes;
+}
+
 bool WasPreempted(const std::vector<AttemptRecord>& attempts) {
   return std::any_of(attempts.begin(), attempts.end(), [](const AttemptRecord& a) {
     return a.state == RunState::kLost && a.reason.find("PREEMPTED") != std::string::npos;
@@ -126,6 +133,7 @@ void Controller::OnPlanned(PlanAnswer answer) {
   // nodes it may use (its own instances, or capacity nobody owns), at a price
   // within its cap and of the kind (spot or not) it accepts.
   JobSpec spec = b.spec;
+  ApplyChosenNodeCount(c, &spec);
   spec.resources.infra = {c.backend};
   std::vector<std::string> clauses;
   if (c.kind == PlacementChoice::Kind::kPool) {

@@ -44,7 +44,7 @@ Controller::Controller(Store* store, std::vector<Driver*> drivers, Clock* clock,
         }
         inbox_cv_.notify_all();
       },
-      log_);
+      log_, options_.block_hold);
 }
 
 Controller::~Controller() {

@@ -82,6 +82,9 @@ struct ControllerOptions {
   bool retry_until_up = true;
   Micros retry_backoff = 2 * kMicrosPerSecond;
   Micros retry_backoff_max = 5 * 60 * kMicrosPerSecond;
+  // How long a pool's capacity or quota refusal blocks its place for every
+  // job (server config scheduler.block_capacity / block_quota; provisioner.h).
+  BlockHold block_hold;
 };
 
 struct NodeView {

@@ -16,9 +16,14 @@ constexpr int kMaxRefusalsPerRound = 32;
 
 }  // namespace
 
+std::string DescribeHeld(const HeldBlock& held) {
+  return held.block.Describe() + " until " + FormatTimestamp(held.until);
+}
+
 Provisioner::Provisioner(std::vector<Pool> pools, Market world, Store* store, Clock* clock,
-                         std::function<void()> notify, Logger* log)
+                         std::function<void()> notify, Logger* log, BlockHold hold)
     : pools_(std::move(pools)),
+      hold_(hold),
       world_(std::move(world)),
       store_(store),
       clock_(clock),
@@ -141,6 +146,34 @@ void Provisioner::Record(const ProvisionTry& t) {
     log_->Warn("provisioner: recording a try for job " + t.job.ToString() + " failed: " + s.ToString());
 }
 
+std::vector<HeldBlock> Provisioner::HeldBlocks() const {
+  const Micros now = clock_->Now();
+  std::lock_guard<std::mutex> lock(held_mu_);
+  std::vector<HeldBlock> out;
+  for (const HeldBlock& h : held_)
+    if (h.until > now) out.push_back(h);
+  return out;
+}
+
+Micros Provisioner::Hold(const Block& b, ProvisionErrorKind kind, Micros now) {
+  const Micros hold = kind == ProvisionErrorKind::kCapacity ? hold_.capacity
+                      : kind == ProvisionErrorKind::kQuota  ? hold_.quota
+                                                            : 0;
+  if (hold <= 0) return 0;
+  std::lock_guard<std::mutex> lock(held_mu_);
+  held_.erase(std::remove_if(held_.begin(), held_.end(), [&](const HeldBlock& h) { return h.until <= now; }),
+              held_.end());
+  for (HeldBlock& h : held_) {
+    if (h.block == b) {
+      h.until = std::max(h.until, now + hold);
+      h.block.why = b.why;
+      return h.until;
+    }
+  }
+  held_.push_back({b, now + hold});
+  return now + hold;
+}
+
 PlanAnswer Provisioner::Plan(const PlanOrder& order) {
   PlanAnswer answer;
   answer.job = order.job;
@@ -151,6 +184,19 @@ PlanAnswer Provisioner::Plan(const PlanOrder& order) {
     offers.insert(offers.end(), sold.begin(), sold.end());
   }
   BrokerRequest request = order.request;
+  // What earlier rounds (of any job) refused and still holds.
+  const std::vector<HeldBlock> held = HeldBlocks();
+  for (const HeldBlock& h : held)
+    if (std::find(request.blocks.begin(), request.blocks.end(), h.block) == request.blocks.end())
+      request.blocks.push_back(h.block);
+  // Why nothing is left, with what blocks it: held blocks with their expiry,
+  // the job's own (eager_next_region) for its life.
+  auto blocks_text = [&]() {
+    std::vector<std::string> parts;
+    for (const HeldBlock& h : held) parts.push_back(DescribeHeld(h));
+    for (const Block& b : order.request.blocks) parts.push_back(b.Describe() + " for this job's life");
+    return parts.empty() ? std::string() : "; blocked: " + Join(parts, ", ");
+  };
   while (true) {
     ProvisionTry t;
     t.job = order.job;
@@ -180,7 +226,7 @@ PlanAnswer Provisioner::Plan(const PlanOrder& order) {
         answer.choice.explanation =
             "gave up after " + std::to_string(answer.refusals) + " refusals in one round";
       t.outcome = "none";
-      t.detail = answer.choice.explanation;
+      t.detail = answer.choice.explanation + blocks_text();
       Record(t);
       return answer;
     }
@@ -228,11 +274,12 @@ PlanAnswer Provisioner::Plan(const PlanOrder& order) {
     request.blocks.push_back(b);
     answer.blocked.push_back(b);
     answer.refusals++;
+    const Micros until = Hold(b, e.kind, t.at);
     t.outcome = ProvisionErrorKindName(e.kind);
     t.detail = e.message;
-    t.blocked = b.Describe();
+    t.blocked = until > 0 ? DescribeHeld({b, until}) : b.Describe() + " (this round)";
     Record(t);
-    log_->Info("provisioner: job " + order.job.ToString() + ": " + e.message + "; blocked " + b.Describe());
+    log_->Info("provisioner: job " + order.job.ToString() + ": " + e.message + "; blocked " + t.blocked);
   }
 }
 

@@ -4,8 +4,13 @@
 // is (the scheduler places the job there), a pool offer is bought through
 // the pool (CapacityPool::Provision, all instances or none). When the pool
 // refuses, the place the error names (zone, region or provider, by the
-// error's scope) is blocked for the job, the broker is asked again without
-// it, and so on until an offer is bought or nothing is left. Every try is
+// error's scope) is blocked, the broker is asked again without it, and so on
+// until an offer is bought or nothing is left. A capacity or quota refusal's
+// block lasts (BlockHold: 10 min and 1 h by default, server config
+// scheduler.block_capacity / block_quota) for every job's rounds, not only
+// this one's: the pools are the server's accounts, so a full zone or a spent
+// quota is full or spent for all of them; it expires by the injected clock.
+// An `other` refusal blocks for the round only. Every try is
 // written to the store (Store::RecordProvisionTry), so `skyrun status JOB`
 // shows what was tried, why it failed and what that blocked. It also gives
 // instances back (Terminate) when the controller says a job's attempt is over.
@@ -64,6 +69,21 @@ struct PriceNote {
   double usd_per_hour = 0;
 };
 
+// How long a refusal keeps its place blocked for every job; 0: the round only.
+struct BlockHold {
+  Micros capacity = 10 * 60 * kMicrosPerSecond;
+  Micros quota = 60 * 60 * kMicrosPerSecond;
+};
+
+// A block that outlives its round, until `until` (wall time, Clock::Now()).
+struct HeldBlock {
+  Block block;
+  Micros until = 0;
+};
+
+// "zone aws/us-east-1/us-east-1a until 2026-12-02T23:10:00.000Z"
+std::string DescribeHeld(const HeldBlock& held);
+
 class Provisioner {
  public:
   struct Pool {
@@ -73,7 +93,7 @@ class Provisioner {
   // `world` gives regions, egress and preemption rates. `notify` is called
   // (on the provisioner's thread) after each answer. Starts its thread.
   Provisioner(std::vector<Pool> pools, Market world, Store* store, Clock* clock, std::function<void()> notify,
-              Logger* log);
+              Logger* log, BlockHold hold = {});
   ~Provisioner();
   Provisioner(const Provisioner&) = delete;
   Provisioner& operator=(const Provisioner&) = delete;
@@ -91,6 +111,8 @@ class Provisioner {
   // Reads the pools' events; after a price change, the spot instances held
   // for jobs whose price moved (the thread runs it about every second; tests too).
   std::vector<PriceNote> SweepPrices();
+  // The blocks held now (expired ones left out), in the order they were made.
+  std::vector<HeldBlock> HeldBlocks() const;
 
  private:
   struct Work {
@@ -101,8 +123,12 @@ class Provisioner {
   void Run();
   CapacityPool* PoolOf(const std::string& backend) const;
   void Record(const ProvisionTry& t);
+  // Holds `b` until now + the hold of its kind (extending a hold already
+  // there); returns the expiry, or 0 when the kind holds for the round only.
+  Micros Hold(const Block& b, ProvisionErrorKind kind, Micros now);
 
   const std::vector<Pool> pools_;
+  const BlockHold hold_;
   const Market world_;
   Store* const store_;
   Clock* const clock_;
@@ -118,6 +144,8 @@ class Provisioner {
   // the last price seen of each spot instance bought for a job.
   std::map<std::string, int64_t> event_cursor_;
   std::map<std::pair<std::string, std::string>, double> last_price_;
+  mutable std::mutex held_mu_;
+  std::vector<HeldBlock> held_;  // guarded by held_mu_
   bool busy_ = false;
   bool stop_ = false;
   std::thread thread_;

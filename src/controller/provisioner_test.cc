@@ -98,13 +98,115 @@ TEST_F(ProvisionerTest, RefusalsBlockTheirScopeUntilAnOfferIsBought) {
   ASSERT_EQ(tries->size(), 4u);
   EXPECT_EQ((*tries)[0].zone, "us-east-1a");
   EXPECT_EQ((*tries)[0].outcome, "capacity");
-  EXPECT_EQ((*tries)[0].blocked, "zone aws/us-east-1/us-east-1a");
+  // Capacity blocks hold 10 minutes, quota blocks an hour (BlockHold's defaults).
+  const Micros now = clock_.Now();
+  EXPECT_EQ((*tries)[0].blocked,
+            "zone aws/us-east-1/us-east-1a until " + FormatTimestamp(now + 600 * kMicrosPerSecond));
   EXPECT_EQ((*tries)[1].outcome, "quota");
-  EXPECT_EQ((*tries)[1].blocked, "region aws/us-east-1");
+  EXPECT_EQ((*tries)[1].blocked,
+            "region aws/us-east-1 until " + FormatTimestamp(now + 3600 * kMicrosPerSecond));
   EXPECT_EQ((*tries)[2].region, "us-west-2");
-  EXPECT_EQ((*tries)[2].blocked, "provider aws");
+  EXPECT_EQ((*tries)[2].blocked, "provider aws until " + FormatTimestamp(now + 600 * kMicrosPerSecond));
   EXPECT_EQ((*tries)[3].outcome, "provisioned");
   EXPECT_EQ((*tries)[3].detail, answer.instance_ids[0]);
+}
+
+TEST_F(ProvisionerTest, ABlockHoldsForEveryJobUntilItExpires) {
+  // us-east-1a refuses once (capacity): the zone stays blocked for 10
+  // minutes, for this job's next round and any other job's, then is tried again.
+  auto cloud = Cloud({{ProvisionErrorKind::kCapacity, FailureScope::kZone, "us-east-1a", 1}});
+  ASSERT_NE(cloud, nullptr);
+  Provisioner provisioner({{"simcloud/sim1", cloud.get()}}, Market{}, store_.get(), &clock_, nullptr,
+                          nullptr);
+  const Micros start = clock_.Now();
+  PlanAnswer first = provisioner.Plan(Order());
+  ASSERT_EQ(first.choice.kind, PlacementChoice::Kind::kPool) << first.choice.explanation;
+  EXPECT_EQ(first.choice.offer.zone, "us-east-1b");
+  EXPECT_EQ(first.refusals, 1);
+  std::vector<HeldBlock> held = provisioner.HeldBlocks();
+  ASSERT_EQ(held.size(), 1u);
+  EXPECT_EQ(held[0].block.Describe(), "zone aws/us-east-1/us-east-1a");
+  EXPECT_EQ(held[0].until, start + 600 * kMicrosPerSecond);
+
+  // Another job, nine minutes later: the zone is not even tried.
+  clock_.Advance(540 * kMicrosPerSecond);
+  PlanOrder other = Order();
+  other.job = JobId(job_.value() + 1);
+  PlanAnswer second = provisioner.Plan(other);
+  ASSERT_EQ(second.choice.kind, PlacementChoice::Kind::kPool) << second.choice.explanation;
+  EXPECT_EQ(second.choice.offer.zone, "us-east-1b");
+  EXPECT_EQ(second.refusals, 0);
+
+  // Past the expiry: the zone is back (and now has room).
+  clock_.Advance(61 * kMicrosPerSecond);
+  EXPECT_TRUE(provisioner.HeldBlocks().empty());
+  PlanAnswer third = provisioner.Plan(Order());
+  ASSERT_EQ(third.choice.kind, PlacementChoice::Kind::kPool) << third.choice.explanation;
+  EXPECT_EQ(third.choice.offer.zone, "us-east-1a");
+  EXPECT_EQ(third.refusals, 0);
+}
+
+TEST_F(ProvisionerTest, HoldsFollowTheirConfigAndStartAgainAtTheNextRefusal) {
+  // capacity 0: the round only; quota 2 h.
+  auto cloud = Cloud({{ProvisionErrorKind::kCapacity, FailureScope::kZone, "us-east-1a", 1},
+                      {ProvisionErrorKind::kQuota, FailureScope::kRegion, "us-east-1", 2}});
+  ASSERT_NE(cloud, nullptr);
+  BlockHold hold;
+  hold.capacity = 0;
+  hold.quota = 2 * 3600 * kMicrosPerSecond;
+  Provisioner provisioner({{"simcloud/sim1", cloud.get()}}, Market{}, store_.get(), &clock_, nullptr, nullptr,
+                          hold);
+  const Micros start = clock_.Now();
+  PlanAnswer first = provisioner.Plan(Order());
+  ASSERT_EQ(first.choice.kind, PlacementChoice::Kind::kPool) << first.choice.explanation;
+  EXPECT_EQ(first.choice.offer.region, "us-west-2");
+  auto tries = store_->ListProvisionTries(job_);
+  ASSERT_TRUE(tries.ok());
+  ASSERT_EQ(tries->size(), 3u);
+  EXPECT_EQ((*tries)[0].blocked, "zone aws/us-east-1/us-east-1a (this round)");
+  EXPECT_EQ((*tries)[1].blocked,
+            "region aws/us-east-1 until " + FormatTimestamp(start + 2 * 3600 * kMicrosPerSecond));
+  std::vector<HeldBlock> held = provisioner.HeldBlocks();
+  ASSERT_EQ(held.size(), 1u);
+  EXPECT_EQ(held[0].block.Describe(), "region aws/us-east-1");
+  // The hold's end: the region is refused again (its second refusal) after
+  // the first hold ran out; the new hold runs 2 h from then.
+  clock_.Advance(2 * 3600 * kMicrosPerSecond);
+  EXPECT_TRUE(provisioner.HeldBlocks().empty());
+  PlanAnswer again = provisioner.Plan(Order());
+  EXPECT_EQ(again.refusals, 1);
+  held = provisioner.HeldBlocks();
+  ASSERT_EQ(held.size(), 1u);
+  EXPECT_EQ(held[0].until, clock_.Now() + 2 * 3600 * kMicrosPerSecond);
+}
+
+TEST_F(ProvisionerTest, NothingLeftSaysWhatBlocksItAndUntilWhen) {
+  auto cloud = Cloud({{ProvisionErrorKind::kCapacity, FailureScope::kProvider, "gcp", 9}});
+  ASSERT_NE(cloud, nullptr);
+  Provisioner provisioner({{"simcloud/sim1", cloud.get()}}, Market{}, store_.get(), &clock_, nullptr,
+                          nullptr);
+  const Micros start = clock_.Now();
+  PlanOrder order = Order();
+  order.request.spec.resources.infra = {"gcp"};
+  EXPECT_EQ(provisioner.Plan(order).choice.kind, PlacementChoice::Kind::kNone);
+  // The next round: gcp is held, and aws is the job's own block (eager_next_region).
+  Block own;
+  own.scope = FailureScope::kProvider;
+  own.provider = "aws";
+  order.request.blocks = {own};
+  order.request.spec.resources.infra.clear();
+  PlanAnswer answer = provisioner.Plan(order);
+  EXPECT_EQ(answer.choice.kind, PlacementChoice::Kind::kNone);
+  EXPECT_EQ(answer.refusals, 0);
+  auto tries = store_->ListProvisionTries(job_);
+  ASSERT_TRUE(tries.ok());
+  ASSERT_FALSE(tries->empty());
+  EXPECT_EQ(tries->back().outcome, "none");
+  EXPECT_NE(tries->back().detail.find("blocked: provider gcp until " +
+                                      FormatTimestamp(start + 600 * kMicrosPerSecond) +
+                                      ", provider aws for this job's life"),
+            std::string::npos)
+      << tries->back().detail;
 }
 
 TEST_F(ProvisionerTest, NothingLeftIsAnAnswerWithTheReason) {

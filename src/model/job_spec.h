@@ -105,6 +105,20 @@ struct JobArray {
   bool present() const { return !indices.empty(); }
 };
 
+// num_nodes: MIN..MAX with scaling_efficiency (issue 12): the broker
+// (optimizer/optimizer.h) chooses how many nodes each attempt gets, under the
+// deadline and budget. JobSpec::num_nodes holds MIN until then (what a job
+// placed without the broker runs with) and the chosen count for an attempt.
+// The runtime estimate is for MIN nodes; n nodes take
+//   runtime(n) = runtime(MIN) x S(MIN) / S(n),  S(n) = n x e^log2(n)
+// (e: the parallel efficiency kept per doubling of the node count).
+struct NodeRange {
+  int min = 0;  // 0 = num_nodes is a plain count
+  int max = 0;
+  double scaling_efficiency = 1;  // 0 < e <= 1
+  bool present() const { return max > 0; }
+};
+
 struct JobSpec {
   std::string name;
   std::string queue = "default";
@@ -114,6 +128,7 @@ struct JobSpec {
   // How many of the num_nodes ranks may share one node (1: each on its own
   // node, what SkyPilot and Slurm users mean by nodes).
   int tasks_per_node = 1;
+  NodeRange node_range;     // num_nodes: MIN..MAX; empty for a plain count
   std::vector<Role> roles;  // ps-worker only
   ResourceRequest resources;
   std::string image;

@@ -174,6 +174,7 @@ Result<std::vector<Candidate>> StageCandidates(const JobSpec& stage, double work
       c.zones = {offer.zone};
       c.spot = spot;
       c.instances = instances;
+      c.num_nodes = std::max(1, stage.num_nodes);
       c.hourly_price = unit_price * instances;
       if (stage.resources.max_hourly_cost && c.hourly_price > *stage.resources.max_hourly_cost) {
         ++st.max_hourly_cost;

@@ -32,6 +32,7 @@ struct Candidate {
   std::vector<std::string> zones;  // offer->zone first, then the equal-priced others of its region
   bool spot = false;
   int instances = 1;
+  int num_nodes = 1;        // the job's nodes (ranks) here: its count, or the one chosen of its range
   double hourly_price = 0;  // USD per hour for the whole placement, at the price paid
   double run_hours = 0;     // expected wall-clock hours (spot: with revocations and restarts)
   double compute_cost = 0;  // USD: price x billed instance-hours

@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "common/strings.h"
+#include "optimizer/node_scaling.h"
 
 namespace skyrun {
 namespace {
@@ -162,6 +163,19 @@ std::string Explain(const PlanResult& r) {
   return out.str();
 }
 
+// " Nodes: 4 of its range 2..8 (scaling efficiency 0.9)." for each ranged stage.
+std::string ChosenCounts(const Plan& best, const std::vector<JobSpec>& stages) {
+  std::ostringstream out;
+  for (size_t i = 0; i < stages.size() && i < best.stages.size(); ++i) {
+    const NodeRange& r = stages[i].node_range;
+    if (!r.present()) continue;
+    out << " " << (stages.size() > 1 ? "Stage " + stages[i].name + " runs" : std::string("It runs")) << " on "
+        << best.stages[i].candidate.num_nodes << " node(s) of its range " << r.min << ".." << r.max
+        << " (scaling efficiency " << r.scaling_efficiency << ").";
+  }
+  return out.str();
+}
+
 }  // namespace
 
 Location ParseLocation(const std::string& place) {
@@ -209,8 +223,13 @@ Result<PlanResult> Optimize(const PlanRequest& request, const Market& market) {
       return InvalidArgument("stage " + stages[s].name +
                              ": the runtime estimate must be between 0 and 100000 hours");
     result.stages[s].stage = stages[s].name;
+    result.node_ranges = result.node_ranges || stages[s].node_range.present();
+    // A range of nodes: candidates at every count (node_scaling.h).
     SKYRUN_ASSIGN_OR_RETURN(
-        candidates[s], StageCandidates(stages[s], hours, market, request.params, &result.stages[s].stats));
+        candidates[s],
+        stages[s].node_range.present()
+            ? RangeCandidates(stages[s], hours, market, request.params, &result.stages[s].stats)
+            : StageCandidates(stages[s], hours, market, request.params, &result.stages[s].stats));
     result.stages[s].candidates = candidates[s].size();
     for (const Candidate& c : candidates[s]) candidate_location[s].push_back(location_of(*c.offer));
   }
@@ -315,6 +334,7 @@ Result<PlanResult> Optimize(const PlanRequest& request, const Market& market) {
     result.plans.push_back(std::move(plan));
   }
   result.explanation = result.plans.empty() ? NoPlanReason(result, stages) : Explain(result);
+  if (!result.plans.empty()) result.explanation += ChosenCounts(result.plans.front(), stages);
   return result;
 }
 

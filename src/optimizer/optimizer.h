@@ -17,8 +17,12 @@
 // The plan's objective is the stages' (they must agree): cost = Σ stage
 // costs, time = the makespan; ties go to the other measure.
 //
-// Not modelled yet: num_nodes ranges (the spec has none), `ordered` /
-// `any_of` preferences (the spec has none), ps-worker roles.
+// A job whose num_nodes is a range is a candidate at each count it allows,
+// its runtime scaled by its scaling_efficiency (node_scaling.h); the solver
+// chooses the count with the place (Candidate::num_nodes).
+//
+// Not modelled yet: `ordered` / `any_of` preferences (the spec has none),
+// ps-worker roles.
 //
 // Callers: `skyrun plan` (plan_cli.h), the benchmark, the controller's broker
 // (controller/broker.h).
@@ -77,8 +81,9 @@ struct PlanResult {
   PlanObjective objective = PlanObjective::kCost;
   std::vector<Plan> plans;  // ranked, best first; empty: nothing satisfies the constraints
   std::vector<StageStats> stages;
-  bool chain = true;        // solved by the chain DP (else branch and bound)
-  std::string explanation;  // why the best plan won, or why there is none
+  bool chain = true;         // solved by the chain DP (else branch and bound)
+  bool node_ranges = false;  // a stage's num_nodes is a range: each plan's counts are chosen
+  std::string explanation;   // why the best plan won, or why there is none
 };
 
 // Errors: a malformed request (no stages, unknown or cyclic depends_on,

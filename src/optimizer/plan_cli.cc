@@ -62,6 +62,7 @@ nlohmann::json StageJson(const StagePlan& s) {
           {"accelerator", c.offer->accelerator},
           {"accelerator_count", c.offer->accelerator_count},
           {"instances", c.instances},
+          {"num_nodes", c.num_nodes},
           {"use_spot", c.spot},
           {"hourly_price", c.hourly_price},
           {"est_cost", s.cost},
@@ -116,6 +117,9 @@ void PrintText(const PlanResult& r, std::ostream& out) {
   if (pipeline) header.push_back("STAGE");
   for (const char* h : {"WHERE", "INSTANCE", "SPOT", "$/H", "EST. COST", "EST. TIME", "EGRESS"})
     header.push_back(h);
+  // The count chosen of a num_nodes range, after INSTANCE.
+  const size_t nodes_at = pipeline ? 4 : 3;
+  if (r.node_ranges) header.insert(header.begin() + static_cast<std::ptrdiff_t>(nodes_at), "NODES");
   rows.push_back(header);
   for (size_t i = 0; i < r.plans.size(); ++i) {
     const Plan& p = r.plans[i];
@@ -126,11 +130,23 @@ void PrintText(const PlanResult& r, std::ostream& out) {
       row.insert(row.end(), {Where(sp.candidate), Instance(sp.candidate), sp.candidate.spot ? "yes" : "no",
                              Fixed(sp.candidate.hourly_price, 3), "$" + Fixed(sp.cost, 2),
                              Duration(sp.time_s), "$" + Fixed(sp.egress_cost, 2)});
+      if (r.node_ranges)
+        row.insert(row.begin() + static_cast<std::ptrdiff_t>(nodes_at),
+                   std::to_string(sp.candidate.num_nodes));
       rows.push_back(std::move(row));
     }
     if (pipeline) {
-      rows.push_back({"", "total", "", "", "", Fixed(p.hourly_price, 3), "$" + Fixed(p.est_cost, 2),
-                      Duration(p.est_time_s), "$" + Fixed(p.egress_cost, 2)});
+      std::vector<std::string> total = {"",
+                                        "total",
+                                        "",
+                                        "",
+                                        "",
+                                        Fixed(p.hourly_price, 3),
+                                        "$" + Fixed(p.est_cost, 2),
+                                        Duration(p.est_time_s),
+                                        "$" + Fixed(p.egress_cost, 2)};
+      if (r.node_ranges) total.insert(total.begin() + static_cast<std::ptrdiff_t>(nodes_at), "");
+      rows.push_back(std::move(total));
     }
   }
   if (!r.plans.empty()) {

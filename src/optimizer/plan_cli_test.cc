@@ -71,6 +71,36 @@ TEST(PlanCliTest, JsonGivesTheRankedPlansWithTheirFields) {
   EXPECT_EQ(j["stages"][0]["excluded"]["resources"].get<int>() > 0, true);
 }
 
+// num_nodes: 1..4, e = 0.9, 10 h on one node, deadline 6 h: one node takes
+// 10 h; two take 10 / 1.8 = 5.556 h at 2 x $10.32/h (lambda's gpu_8x_a100,
+// the catalog's cheapest A100:8): $20.64 x 5.556 h = $114.67.
+TEST(PlanCliTest, ARangeOfNodesShowsTheChosenCount) {
+  constexpr const char* kRanged =
+      "name: train\nnum_nodes: 1..4\nscaling_efficiency: 0.9\ndeadline: 6h\n"
+      "resources: {accelerators: A100:8}\nrun: python train.py\n";
+  PlanCliOptions o;
+  o.file = "-";
+  o.json = true;
+  o.hours = 10;
+  o.max_plans = 3;
+  PlanRun r = Plan(o, kRanged);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  const auto& best = j["plans"][0];
+  EXPECT_EQ(best["num_nodes"], 2);
+  EXPECT_EQ(best["instances"], 2);
+  EXPECT_EQ(best["instance_type"], "gpu_8x_a100");
+  EXPECT_DOUBLE_EQ(best["hourly_price"].get<double>(), 20.64);
+  EXPECT_NEAR(best["est_cost"].get<double>(), 114.667, 1e-3);
+  EXPECT_NEAR(best["est_time_s"].get<double>(), 20000, 1e-6);
+  EXPECT_EQ(best["stages"][0]["num_nodes"], 2);
+  o.json = false;
+  r = Plan(o, kRanged);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find(" NODES "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("It runs on 2 node(s) of its range 1..4"), std::string::npos) << r.out;
+}
+
 TEST(PlanCliTest, APipelineWithTheBrokerFieldsIsPlannedStageByStage) {
   TempDir dir("skyrun-plan");
   PlanCliOptions o;

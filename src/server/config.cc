@@ -437,8 +437,23 @@ Status ParseQueues(const std::string& file, const YAML::Node& n, std::map<std::s
 // profile, errors point at the entry.
 Status ParseScheduler(const std::string& file, const YAML::Node& n, SchedulerSettings* out) {
   SKYRUN_RETURN_IF_ERROR(
-      CheckKeys(file, n, "scheduler", {"profile", "default_time_limit", "retry_until_up"}));
+      CheckKeys(file, n, "scheduler",
+                {"profile", "default_time_limit", "retry_until_up", "block_capacity", "block_quota"}));
   SKYRUN_RETURN_IF_ERROR(Get(file, n, "retry_until_up", "scheduler.", &out->retry_until_up));
+  // block_capacity / block_quota: a duration such as 10m, or 0 (the round only).
+  for (auto [key, seconds] :
+       {std::pair<const char*, int64_t*>{"block_capacity", &out->block_capacity_seconds},
+        std::pair<const char*, int64_t*>{"block_quota", &out->block_quota_seconds}}) {
+    YAML::Node b = n[key];
+    if (!b) continue;
+    if (b.IsScalar() && b.Scalar() == "0") {
+      *seconds = 0;
+      continue;
+    }
+    std::optional<int64_t> parsed;
+    SKYRUN_RETURN_IF_ERROR(ParseTimeLimit(file, b, std::string("scheduler.") + key, &parsed));
+    *seconds = *parsed;
+  }
   if (YAML::Node t = n["default_time_limit"])
     SKYRUN_RETURN_IF_ERROR(
         ParseTimeLimit(file, t, "scheduler.default_time_limit", &out->default_time_limit_seconds));

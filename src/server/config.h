@@ -101,6 +101,11 @@ struct SchedulerSettings {
   // When nothing can take a brokered job now: keep asking with backoff
   // (true, SkyPilot's --retry-until-up), or fail the job (false).
   bool retry_until_up = true;
+  // How long a capacity pool's refusal blocks its zone, region or provider
+  // for every job (block_capacity: 10m, block_quota: 1h; "0": the planning
+  // round only). Seconds.
+  int64_t block_capacity_seconds = 10 * 60;
+  int64_t block_quota_seconds = 60 * 60;
 };
 
 // queues: {NAME: {...}}: settings per queue (a job's `queue`, "default"

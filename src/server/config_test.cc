@@ -426,6 +426,22 @@ TEST(ServerConfigTest, RetryUntilUpIsOnUnlessTurnedOff) {
   EXPECT_FALSE(ParseServerConfig("scheduler: {retry_until_up: maybe}\n", "server.yaml").ok());
 }
 
+TEST(ServerConfigTest, BlockHoldsAreDurations) {
+  auto cfg = ParseServerConfig("", "server.yaml");
+  ASSERT_TRUE(cfg.ok()) << cfg.status().ToString();
+  EXPECT_EQ(cfg->scheduler.block_capacity_seconds, 600);
+  EXPECT_EQ(cfg->scheduler.block_quota_seconds, 3600);
+  cfg = ParseServerConfig("scheduler: {block_capacity: 30m, block_quota: 0}\n", "server.yaml");
+  ASSERT_TRUE(cfg.ok()) << cfg.status().ToString();
+  EXPECT_EQ(cfg->scheduler.block_capacity_seconds, 1800);
+  EXPECT_EQ(cfg->scheduler.block_quota_seconds, 0);
+  auto bad = ParseServerConfig("scheduler:\n  block_capacity: -5m\n", "server.yaml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("server.yaml:2:19: scheduler.block_capacity"), std::string::npos)
+      << bad.status().message();
+  EXPECT_FALSE(ParseServerConfig("scheduler: {block_quota: [1]}\n", "server.yaml").ok());
+}
+
 TEST(ServerConfigTest, BadTimeLimitsAndReservationsSayWhere) {
   struct Case {
     const char* yaml;

@@ -181,6 +181,8 @@ int RunServer(const ServerFlags& flags) {
   copts.scheduler_profile = config.scheduler.profile;
   copts.default_time_limit_seconds = config.scheduler.default_time_limit_seconds;
   copts.retry_until_up = config.scheduler.retry_until_up;
+  copts.block_hold.capacity = config.scheduler.block_capacity_seconds * kMicrosPerSecond;
+  copts.block_hold.quota = config.scheduler.block_quota_seconds * kMicrosPerSecond;
   for (const auto& [name, q] : config.queues)
     if (q.default_time_limit_seconds) copts.queue_time_limits[name] = *q.default_time_limit_seconds;
   Controller controller(store->get(), driver_ptrs, &clock, decoder, copts);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/strings.h"
+#include "spec/node_range.h"
 #include "spec/resource_fields.h"
 #include "spec/sbatch_array.h"
 
@@ -20,7 +21,9 @@ const std::vector<std::string> kJobFields = {
     "workdir", "file_mounts", "inputs", "outputs", "volumes", "setup", "run", "checkpoint", "recovery",
     "objective", "deadline", "time_limit", "budget", "depends_on", "partition", "array",
     // SkyPilot's (issue 15): secrets are envs never echoed; service is refused.
-    "secrets", "service"};
+    "secrets", "service",
+    // num_nodes: 2..8 (issue 12): how the runtime scales with the nodes (spec/node_range.h).
+    "scaling_efficiency"};
 const std::vector<std::string> kPartitionFields = {"model", "layers", "profile", "algorithm"};
 const std::vector<std::string> kRoleFields = {"count", "resources", "image", "run"};
 const std::vector<std::string> kDataFields = {"uri", "size_gb", "location", "path"};
@@ -523,8 +526,8 @@ void CheckMode(FieldReader& reader, const std::map<std::string, Field>& given, J
   const Field* num_nodes = field("num_nodes");
   const Field* roles = field("roles");
   // num_nodes > 1 without a mode is a gang, as a SkyPilot or Slurm user means it.
-  if (field("mode") == nullptr && num_nodes != nullptr && spec->num_nodes > 1 &&
-      spec->mode == JobMode::kSingle)
+  if (field("mode") == nullptr && num_nodes != nullptr &&
+      (spec->num_nodes > 1 || spec->node_range.present()) && spec->mode == JobMode::kSingle)
     spec->mode = JobMode::kGang;
   const char* mode_name = JobModeName(spec->mode);
   if (spec->mode == JobMode::kSingle && num_nodes != nullptr && spec->num_nodes != 1) {
@@ -648,7 +651,9 @@ void ReadJobDocument(FieldReader& reader, const YAML::Node& doc, const std::stri
       }
       if (v) spec->mode = ModeFromName(*v);
     } else if (k == "num_nodes") {
-      if (auto v = reader.Int(f, 1, kMaxNodes)) spec->num_nodes = static_cast<int>(*v);
+      ReadNumNodes(reader, f, kMaxNodes, spec);
+    } else if (k == "scaling_efficiency") {
+      ReadScalingEfficiency(reader, f, spec);
     } else if (k == "tasks_per_node") {
       if (auto v = reader.Int(f, 1, kMaxNodes)) spec->tasks_per_node = static_cast<int>(*v);
     } else if (k == "resources") {
@@ -729,7 +734,14 @@ void ReadJobDocument(FieldReader& reader, const YAML::Node& doc, const std::stri
       ReadPartition(reader, f, &spec->partition);
     }
   }
-  if (mode_ok) CheckMode(reader, given, spec);
+  if (mode_ok) {
+    CheckMode(reader, given, spec);
+    auto given_field = [&](const char* key) -> const Field* {
+      auto it = given.find(key);
+      return it == given.end() || it->second.IsNull() ? nullptr : &it->second;
+    };
+    CheckNodeRange(reader, given_field("num_nodes"), given_field("scaling_efficiency"), *spec);
+  }
   CheckRun(reader, root, given, *spec);
   CheckSkyPilotOverlaps(reader, given, *spec);
   reader.set_positions(nullptr);

@@ -116,6 +116,12 @@ json SpecToJson(const JobSpec& spec) {
     j["secrets"] = secrets;
   }
   if (!spec.labels.empty()) j["labels"] = spec.labels;
+  // Only for a range, so that the goldens of plain counts stay as they are.
+  if (spec.node_range.present()) {
+    j["num_nodes_range"] = json{{"min", spec.node_range.min},
+                                {"max", spec.node_range.max},
+                                {"scaling_efficiency", spec.node_range.scaling_efficiency}};
+  }
   // Only when given, so that the goldens of specs without volumes stay as they are.
   if (!spec.volumes.empty()) {
     json volumes = json::array();
@@ -152,7 +158,12 @@ std::string SpecSummary(const JobSpec& spec) {
     }
     parts.push_back(mode + ": " + Join(roles, ", "));
   } else {
-    parts.push_back(mode + (spec.num_nodes > 1 ? " x" + std::to_string(spec.num_nodes) : ""));
+    if (spec.node_range.present()) {
+      parts.push_back(mode + " x" + std::to_string(spec.node_range.min) + ".." +
+                      std::to_string(spec.node_range.max));
+    } else {
+      parts.push_back(mode + (spec.num_nodes > 1 ? " x" + std::to_string(spec.num_nodes) : ""));
+    }
     parts.push_back(ResourcesSummary(spec.resources));
   }
   parts.push_back("queue " + spec.queue);

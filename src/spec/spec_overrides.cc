@@ -122,7 +122,11 @@ Result<std::string> ApplyLaunchOverrides(std::string_view text, const LaunchOver
         if (!doc["resources"].IsMap()) doc["resources"] = YAML::Node(YAML::NodeType::Map);
         doc["resources"]["accelerators"] = overrides.gpus;
       }
-      if (overrides.num_nodes) doc["num_nodes"] = *overrides.num_nodes;
+      if (overrides.num_nodes) {
+        doc["num_nodes"] = *overrides.num_nodes;
+        // One count replaces a range: its scaling_efficiency has nothing left to scale.
+        if (doc["scaling_efficiency"]) doc.remove("scaling_efficiency");
+      }
     }
     if (i > 0) out << YAML::Newline;
     out << YAML::BeginDoc;

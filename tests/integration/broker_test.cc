@@ -58,10 +58,13 @@ TEST(BrokerIntegrationTest, ProvisionerFailsOverTwiceRunsOnTheThirdAndGivesTheIn
   ASSERT_EQ(tries.size(), 3u) << j.dump(2);
   EXPECT_EQ(tries[0]["zone"], "us-east-1a");
   EXPECT_EQ(tries[0]["outcome"], "capacity");
-  EXPECT_EQ(tries[0]["blocked"], "zone aws/us-east-1/us-east-1a");
+  // Capacity refusals hold their place for every job for 10 minutes (scheduler.block_capacity).
+  EXPECT_EQ(tries[0]["blocked"].get<std::string>().rfind("zone aws/us-east-1/us-east-1a until 20", 0), 0u)
+      << j.dump(2);
   EXPECT_EQ(tries[1]["region"], "us-west-2");
   EXPECT_EQ(tries[1]["outcome"], "capacity");
-  EXPECT_EQ(tries[1]["blocked"], "region aws/us-west-2");
+  EXPECT_EQ(tries[1]["blocked"].get<std::string>().rfind("region aws/us-west-2 until 20", 0), 0u)
+      << j.dump(2);
   EXPECT_EQ(tries[2]["provider"], "gcp");
   EXPECT_EQ(tries[2]["instance_type"], "n2-standard-2");
   EXPECT_EQ(tries[2]["outcome"], "provisioned");
@@ -72,8 +75,8 @@ TEST(BrokerIntegrationTest, ProvisionerFailsOverTwiceRunsOnTheThirdAndGivesTheIn
   auto status = server.Cli({"status", std::to_string(id)});
   ASSERT_EQ(status.exit_code, 0) << status.output;
   EXPECT_NE(status.output.find("Provisioning"), std::string::npos) << status.output;
-  EXPECT_NE(status.output.find("zone aws/us-east-1/us-east-1a"), std::string::npos) << status.output;
-  EXPECT_NE(status.output.find("region aws/us-west-2"), std::string::npos) << status.output;
+  EXPECT_NE(status.output.find("zone aws/us-east-1/us-east-1a until "), std::string::npos) << status.output;
+  EXPECT_NE(status.output.find("region aws/us-west-2 until "), std::string::npos) << status.output;
   EXPECT_NE(status.output.find("gcp/us-central1/us-central1-a"), std::string::npos) << status.output;
   EXPECT_NE(server.Cli({"logs", std::to_string(id)}).output.find("ran on i-0001"), std::string::npos);
   // The input's egress from aws/us-east-1 to gcp/us-central1 was charged at launch.
@@ -134,6 +137,49 @@ TEST(BrokerIntegrationTest, WithoutRetryUntilUpAJobNothingCanTakeFails) {
   auto j = server.Job(id);
   EXPECT_NE(j["reason"].get<std::string>().find("no offer can take it"), std::string::npos) << j.dump(2);
   EXPECT_EQ(j["attempts"].size(), 0u) << j.dump(2);
+}
+
+// A second job after a refusal does not try the refused places again while
+// their blocks hold: its only try is the purchase in the third place.
+TEST(BrokerIntegrationTest, ARefusedPlaceStaysBlockedForTheNextJob) {
+  ServerHarness server(kRefusingCloud);
+  server.Start();
+  int64_t first = server.Submit("name: first\nresources: {cpus: 1}\nrun: echo one\n", "/tmp/first.yaml");
+  ASSERT_GT(first, 0);
+  ASSERT_EQ(server.WaitForState(first, {"SUCCEEDED", "FAILED"}, 120), "SUCCEEDED")
+      << server.Job(first).dump(2);
+  ASSERT_EQ(server.Job(first)["provision_tries"].size(), 3u) << server.Job(first).dump(2);
+  int64_t second = server.Submit("name: second\nresources: {cpus: 1}\nrun: echo two\n", "/tmp/second.yaml");
+  ASSERT_GT(second, 0);
+  ASSERT_EQ(server.WaitForState(second, {"SUCCEEDED", "FAILED"}, 120), "SUCCEEDED")
+      << server.Job(second).dump(2);
+  auto j = server.Job(second);
+  ASSERT_EQ(j["provision_tries"].size(), 1u) << j.dump(2);
+  EXPECT_EQ(j["provision_tries"][0]["provider"], "gcp") << j.dump(2);
+  EXPECT_EQ(j["provision_tries"][0]["outcome"], "provisioned") << j.dump(2);
+}
+
+// num_nodes: 1..3 with scaling efficiency 0.9 and a 1 h time limit (the
+// estimate on one node): one node takes 60 min, two 60 / 1.8 = 33.3 min, so
+// a 40 min deadline makes the broker buy two instances and run a gang of two.
+TEST(BrokerIntegrationTest, ARangeOfNodesRunsWithTheCountTheBrokerChose) {
+  ServerHarness server(kRefusingCloud);
+  server.Start();
+  int64_t id = server.Submit(
+      "name: elastic\nnum_nodes: 1..3\nscaling_efficiency: 0.9\ntime_limit: 1h\ndeadline: 40m\n"
+      "resources: {cpus: 1}\nrun: echo rank $SKYRUN_NODE_RANK of $SKYRUN_NUM_NODES on $SKYRUN_INSTANCE_ID\n",
+      "/tmp/elastic.yaml");
+  ASSERT_GT(id, 0);
+  ASSERT_EQ(server.WaitForState(id, {"SUCCEEDED", "FAILED"}, 120), "SUCCEEDED") << server.Job(id).dump(2);
+  auto j = server.Job(id);
+  ASSERT_EQ(j["attempts"].size(), 2u) << j.dump(2);  // one row per rank
+  const auto& tries = j["provision_tries"];
+  ASSERT_FALSE(tries.empty()) << j.dump(2);
+  EXPECT_EQ(tries.back()["outcome"], "provisioned") << j.dump(2);
+  EXPECT_EQ(tries.back()["count"], 2) << j.dump(2);
+  std::string logs = server.Cli({"logs", std::to_string(id)}).output;
+  EXPECT_NE(logs.find("rank 0 of 2"), std::string::npos) << logs;
+  EXPECT_NE(logs.find("rank 1 of 2"), std::string::npos) << logs;
 }
 
 // Spot instances: the first two the job gets are reclaimed 6 s after they
@@ -234,6 +280,10 @@ TEST(BrokerIntegrationTest, EagerNextRegionBlocksThePreemptedRegion) {
   // After both regions were preempted, nothing is left to buy: the job waits.
   EXPECT_EQ(tries[2]["outcome"], "none") << j.dump(2);
   EXPECT_NE(tries[2]["detail"].get<std::string>().find("blocked"), std::string::npos) << j.dump(2);
+  // Both blocks are the job's own, for its life (not a capacity hold that expires).
+  EXPECT_NE(tries[2]["detail"].get<std::string>().find("region aws/us-east-1 for this job's life"),
+            std::string::npos)
+      << j.dump(2);
   EXPECT_FALSE(NodesMention(server, "i-0003"));
   EXPECT_EQ(server.Cli({"cancel", std::to_string(id)}).exit_code, 0);
 }
