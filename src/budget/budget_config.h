@@ -9,7 +9,8 @@
 // What is spent counts every cloud and registered cluster at the prices the
 // cost report uses (accounting/report.h). docs/budgets.md has the rules.
 // Callers: server/config.cc (ParseBudgets), the API server (admission,
-// GET and PUT /v1/budgets), the controller's hold (budget/hold.h). Thread-safety: plain values; the parser is pure.
+// GET and PUT /v1/budgets), the controller's hold (budget/hold.h). Thread-safety: plain values; the parser is
+// pure.
 #pragma once
 
 #include <yaml-cpp/yaml.h>

@@ -53,13 +53,14 @@ std::string BudgetGate::Admit(const std::string& tenant, const std::string& queu
       held = " (" + FormatUsd(a.committed) + " of it kept for " + std::to_string(a.running) +
              (a.running == 1 ? " running job" : " running jobs") + ")";
     }
-    std::string when = a.use.window.resets ? "when the period resets at " + FormatTimestamp(*a.use.window.resets)
-                                           : "as spending leaves the rolling window";
-    return std::string("held by ") + BudgetScopeName(scope) + " " + name + "'s budget (on_exceed: hold): " +
-           FormatUsd(a.use.left_usd()) + " left of " + FormatUsd(a.use.limit.usd) + " for " +
-           DescribeWindow(a.use.limit.period, a.use.window) + held + "; this job is estimated at " +
-           FormatUsd(estimate.usd) + " (" + estimate.basis + "). It starts " + when +
-           ", when running jobs end below their estimates, or when an admin raises the budget";
+    std::string when = a.use.window.resets
+                           ? "when the period resets at " + FormatTimestamp(*a.use.window.resets)
+                           : "as spending leaves the rolling window";
+    return std::string("held by ") + BudgetScopeName(scope) + " " + name +
+           "'s budget (on_exceed: hold): " + FormatUsd(a.use.left_usd()) + " left of " +
+           FormatUsd(a.use.limit.usd) + " for " + DescribeWindow(a.use.limit.period, a.use.window) + held +
+           "; this job is estimated at " + FormatUsd(estimate.usd) + " (" + estimate.basis + "). It starts " +
+           when + ", when running jobs end below their estimates, or when an admin raises the budget";
   }
   for (const auto& [scope, name] : applying) {
     Account& a = AccountOf(scope, name);

@@ -7,7 +7,6 @@
 namespace skyrun {
 namespace {
 
-
 BudgetSettings Settings() {
   BudgetSettings s;
   s.on_exceed = OverBudgetAction::kHold;
@@ -24,7 +23,8 @@ CostEstimate Estimate(double usd) {
   return e;
 }
 
-BudgetUse Use(BudgetScope scope, const std::string& name, const BudgetLimit& limit, double spent, Micros now) {
+BudgetUse Use(BudgetScope scope, const std::string& name, const BudgetLimit& limit, double spent,
+              Micros now) {
   BudgetUse u;
   u.scope = scope;
   u.name = name;
@@ -67,8 +67,9 @@ TEST(BudgetHoldTest, TheQueueBudgetHoldsEveryTenantAndAnUnreadUseHolds) {
   BudgetGate gate(Settings());
   gate.SetUse(Use(BudgetScope::kQueue, "gpu", *gate.Limit(BudgetScope::kQueue, "gpu"), 99, now));
   const std::string held = gate.Admit("carol", "gpu", Estimate(2));
-  EXPECT_NE(held.find("held by queue gpu's budget (on_exceed: hold): $1.00 left of $100.00 for the 30 days to "),
-            std::string::npos)
+  EXPECT_NE(
+      held.find("held by queue gpu's budget (on_exceed: hold): $1.00 left of $100.00 for the 30 days to "),
+      std::string::npos)
       << held;
   EXPECT_NE(held.find("as spending leaves the rolling window"), std::string::npos) << held;
   // alice's tenant budget was never measured (its store read failed): she waits.
