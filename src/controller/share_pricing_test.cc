@@ -101,12 +101,8 @@ TEST(SharePricingTest, MaxHourlyCostComparesTheShareNotTheNode) {
 // for 3 h is $6.60, within $7 and over $6.
 TEST(SharePricingTest, AJobsBudgetIsWeighedAgainstItsShare) {
   const Node box = Box();
-  JobSpec spec = Spec("name: s
-time_limit: 3h
-budget: 7
-resources: {cpus: 2, accelerators: T4:1}
-run: x
-");
+  JobSpec spec =
+      Spec("name: s\ntime_limit: 3h\nbudget: 7\nresources: {cpus: 2, accelerators: T4:1}\nrun: x\n");
   EXPECT_TRUE(UsesBrokerFields(spec));
   auto fits = Choose(spec, box);
   ASSERT_TRUE(fits.ok()) << fits.status().message();
