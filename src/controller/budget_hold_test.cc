@@ -99,8 +99,10 @@ TEST_F(BudgetHoldTest, AHeldJobStartsWhenARunningJobEndsCheaperThanEstimated) {
   EXPECT_NE(why.find("held by queue gpu's budget (on_exceed: hold): $1.00 left of $1.00 for January 2027"),
             std::string::npos)
       << why;
-  EXPECT_NE(why.find("($0.60 of it kept for 1 running job); this job is estimated at $0.60 (10m"),
-            std::string::npos)
+  EXPECT_NE(
+      why.find(
+          "($0.60 of it kept for 1 running job); this job is estimated at $0.60 (0.17h (its time limit)"),
+      std::string::npos)
       << why;
 
   clock_.Advance(60 * kMicrosPerSecond);

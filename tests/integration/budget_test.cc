@@ -186,8 +186,9 @@ budgets:
   }
   EXPECT_EQ(server.Job(id).value("state", ""), "QUEUED");
   EXPECT_NE(why.find("held by tenant alice's budget (on_exceed: hold): "), std::string::npos) << why;
-  EXPECT_NE(why.find("of it kept for 1 running job); this job is estimated at $0.0060 (1m (its time limit)"),
-            std::string::npos)
+  EXPECT_NE(
+      why.find("of it kept for 1 running job); this job is estimated at $0.0060 (0.02h (its time limit)"),
+      std::string::npos)
       << why;
   auto status = server.Cli({"status", std::to_string(id)});
   EXPECT_NE(status.output.find("waiting for:   held by tenant alice's budget"), std::string::npos)
