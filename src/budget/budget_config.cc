@@ -54,9 +54,7 @@ Status ParseBudgets(const std::string& file, const YAML::Node& node, BudgetSetti
   if (action == "refuse") {
     out->on_exceed = OverBudgetAction::kRefuse;
   } else if (action == "hold") {
-    // Holding needs the controller to keep such jobs queued and release them
-    // when money comes back; until it does, say so rather than refuse silently.
-    return r.Refuse("on_exceed", "holding over-budget jobs in the queue is not built yet; use refuse");
+    out->on_exceed = OverBudgetAction::kHold;
   } else {
     return r.Refuse("on_exceed", "expected refuse or hold, not '" + action.substr(0, 64) + "'");
   }

@@ -2,14 +2,15 @@
 // (period.h), from the server config's `budgets:` section:
 //
 //   budgets:
-//     on_exceed: refuse            # refuse (the default); hold is not built yet
+//     on_exceed: refuse            # refuse (the default) or hold (budget/hold.h)
 //     tenants: {team-a: {usd: 100, period: 30d}}
 //     queues:  {gpu: {usd: 500, period: week}}
 //
 // What is spent counts every cloud and registered cluster at the prices the
 // cost report uses (accounting/report.h). docs/budgets.md has the rules.
-// Callers: server/config.cc (ParseBudgets), the API server (admission and
-// GET /v1/budgets). Thread-safety: plain values; the parser is pure.
+// Callers: server/config.cc (ParseBudgets), the API server (admission,
+// GET and PUT /v1/budgets), the controller's hold (budget/hold.h). Thread-safety: plain values; the parser is
+// pure.
 #pragma once
 
 #include <yaml-cpp/yaml.h>

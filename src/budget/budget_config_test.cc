@@ -28,6 +28,13 @@ TEST(BudgetConfigTest, TenantsAndQueues) {
   EXPECT_FALSE(s->empty());
 }
 
+TEST(BudgetConfigTest, HoldIsAccepted) {
+  auto s = Parse("budgets: {on_exceed: hold, tenants: {a: {usd: 1, period: month}}}\n");
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ(s->on_exceed, OverBudgetAction::kHold);
+  EXPECT_STREQ(OverBudgetActionName(s->on_exceed), "hold");
+}
+
 TEST(BudgetConfigTest, RefusalsNameTheirPlace) {
   struct Case {
     std::string yaml;
@@ -43,8 +50,6 @@ TEST(BudgetConfigTest, RefusalsNameTheirPlace) {
        "budgets.queues.q.period: a budget period is"},
       {"budgets: {queues: {q: {usd: 5, period: 7d, cap: 1}}}\n", "budgets.queues.q.cap: unknown setting"},
       {"budgets: {tenant: {}}\n", "budgets.tenant: unknown setting; did you mean 'tenants'?"},
-      {"budgets: {on_exceed: hold}\n",
-       "budgets.on_exceed: holding over-budget jobs in the queue is not built yet"},
       {"budgets: {on_exceed: warn}\n", "budgets.on_exceed: expected refuse or hold"},
       {"budgets: [1]\n", "budgets: expected a mapping"},
       {"budgets: {queues: [a]}\n", "budgets.queues: expected a mapping NAME"},

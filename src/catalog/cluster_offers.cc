@@ -20,6 +20,9 @@ std::vector<Offer> ClusterOffers(const std::vector<Node>& nodes,
     base.zone = node.name;
     base.cpus = MilliCpu(free_cpus);
     base.memory = MemoryMiB(free_memory);
+    base.by_share = true;
+    base.price_per_gpu_hour = node.price_per_gpu_hour;
+    base.price_per_cpu_hour = node.price_per_cpu_hour;
     const double cpu_cost = node.price_per_cpu_hour * static_cast<double>(free_cpus) / kMilliPerUnit;
 
     // Free whole GPUs by model, in the order the models first appear.

@@ -8,8 +8,11 @@
 // shape repeated over nodes tell the optimizer how many such "instances" are
 // free now. cpus and memory are the node's free amounts; the price is the
 // internal one the server's config puts on the node: free GPUs x
-// price_per_gpu_hour + free CPUs x price_per_cpu_hour. A GPU counts as free
-// only when nothing of it is booked (a fraction in use is not offered).
+// price_per_gpu_hour + free CPUs x price_per_cpu_hour. Each offer is sold by
+// share (Offer::by_share, with the node's rates): the optimizer prices a job
+// on it at what the job takes, as accounting bills it, not the whole node. A
+// GPU counts as free only when nothing of it is booked (a fraction in use is
+// not offered).
 // Callers: the server when it builds its catalog; tests. Thread-safety: pure.
 #pragma once
 

@@ -30,6 +30,14 @@ struct Offer {
   // cluster): `price` is what it costs, but a job that does not accept spot
   // must not be placed on it.
   bool spot_only = false;
+  // A registered cluster's node is sold by the share a job takes, not whole:
+  // a job placed on it pays its GPUs x price_per_gpu_hour + its CPUs x
+  // price_per_cpu_hour (what accounting bills: scheduler/tasks.h HourlyPrice),
+  // and fits when the node has at least what it asks. `price` stays the
+  // price of everything free on the node.
+  bool by_share = false;
+  double price_per_gpu_hour = 0;  // by_share only: USD per GPU-hour
+  double price_per_cpu_hour = 0;  // by_share only: USD per CPU-hour
 };
 
 }  // namespace skyrun

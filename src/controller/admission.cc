@@ -55,7 +55,10 @@ Status Controller::CheckSubmission(const JobSpec& spec, const std::string& tenan
   // The broker plans single jobs and gangs (brokering.cc): a ps-worker job
   // would run with its broker fields unweighed, so it is refused with them.
   if (spec.mode == JobMode::kPsWorker) {
-    bool broker = UsesBrokerFields(spec);
+    // Its own budget still stops it (job_budget.cc); only the placement fields are the broker's.
+    JobSpec placement_fields = spec;
+    placement_fields.budget_usd.reset();
+    bool broker = UsesBrokerFields(placement_fields);
     for (const Role& role : spec.roles)
       broker = broker || role.resources.use_spot || role.resources.max_hourly_cost;
     if (broker)

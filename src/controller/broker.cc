@@ -74,13 +74,13 @@ std::vector<BrokerOffer> PoolBrokerOffers(const std::string& backend, const std:
 }
 
 bool UsesBrokerFields(const JobSpec& spec) {
-  // Not `budget` alone: on registered clusters the optimizer prices a node
-  // whole (a cluster offer is the node), so a small job's estimate would be
-  // the whole node's and a budget that pays for its share could never be
-  // placed. Without pools a budget is what stops the job when it is spent
-  // (controller/job_budget.cc) and what the tenant's budget admits.
+  // `budget` with a time limit too: a registered cluster's offer is priced by
+  // the job's share of the node (Offer::by_share), as accounting bills it, so
+  // the plan's cost (share x time limit) is what the job can cost. Without a
+  // time limit the optimizer's default hour would stand in for its run; its
+  // budget then only stops it when spent (controller/job_budget.cc).
   return spec.resources.use_spot || spec.resources.max_hourly_cost || spec.objective == "time" ||
-         !spec.inputs.empty();
+         !spec.inputs.empty() || (spec.budget_usd.has_value() && spec.time_limit_seconds.has_value());
 }
 
 namespace {

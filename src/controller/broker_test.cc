@@ -245,7 +245,10 @@ TEST_F(BrokerTest, BrokerFieldsAreNoticed) {
   EXPECT_FALSE(UsesBrokerFields(Job()));
   JobSpec job = Job();
   job.budget_usd = 10;
-  EXPECT_FALSE(UsesBrokerFields(job));  // a share of a node is not priced as the node
+  EXPECT_FALSE(UsesBrokerFields(job));  // without a time limit there is no cost to plan by
+  job.time_limit_seconds = 3600;
+  EXPECT_TRUE(UsesBrokerFields(job));  // a cluster's node is priced by the job's share of it
+  job.budget_usd.reset();
   job.resources.max_hourly_cost = 5;
   EXPECT_TRUE(UsesBrokerFields(job));
 }

@@ -27,6 +27,8 @@
 #include <thread>
 #include <vector>
 
+#include "budget/budget_book.h"
+#include "budget/hold.h"
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/status.h"
@@ -85,6 +87,10 @@ struct ControllerOptions {
   // How long a pool's capacity or quota refusal blocks its place for every
   // job (server config scheduler.block_capacity / block_quota; provisioner.h).
   BlockHold block_hold;
+  // Budgets per tenant and queue (not owned; null: none). With `on_exceed:
+  // hold`, a queued job whose estimate does not fit what is left waits
+  // (budget_hold.cc); the budgets may be replaced live (NotifyBudgetsChanged).
+  const BudgetBook* budgets = nullptr;
 };
 
 struct NodeView {
@@ -123,6 +129,8 @@ class Controller {
 
   void NotifySubmitted(JobId id);
   void NotifyCancel(JobId id);
+  // The budgets were replaced (PUT /v1/budgets, SIGHUP): held jobs are checked again at once.
+  void NotifyBudgetsChanged();
 
   // Why a waiting job waits ("" if unknown or not waiting), as of the last
   // published cycle. These three never wait for the cycle's lock.
@@ -263,6 +271,11 @@ class Controller {
   // (OnCancelled logs a refusal and has it asked again).
   void CancelTasks(LiveJob& job);
   void Requeue(LiveJob& job);
+  // budget_hold.cc: with `on_exceed: hold` and a queued job under a budget,
+  // the cycle's gate (running jobs' remaining estimates committed); else null.
+  std::unique_ptr<BudgetGate> BuildBudgetGate();
+  // "" when the job may be offered to the scheduler; else why it is held.
+  std::string BudgetHoldReason(BudgetGate& gate, const LiveJob& job);
   void RecordSchedulingLatency(Micros submitted_at);
 
   // brokering.cc: the broker's part of placement.
@@ -292,6 +305,16 @@ class Controller {
   // The checkpoint directory of a job's attempts on `backend`: in the pool's
   // bucket-like store for a pool (it outlives instances), else the job's own.
   std::string CheckpointDir(JobId id, const std::string& backend) const;
+
+  // budget_hold.cc: each budget's measured use, read from the store again
+  // after kBudgetRemeasure, when the budgets change, or when the running jobs do.
+  struct BudgetUses {
+    std::map<std::pair<BudgetScope, std::string>, BudgetUse> uses;
+    int64_t version = -1;
+    std::vector<JobId> running;
+    Micros measured = 0;  // monotonic
+  } budget_uses_;
+  std::vector<Node> budget_nodes_;  // the fleet the gate's estimates price on
 
   // What readers see, rebuilt by Publish after a cycle that changed something
   // (and at least every kRepublishEvery), then never modified.

@@ -75,6 +75,8 @@ void Controller::ScheduleQueue() {
   ArrayGate arrays;
   for (const auto& [id, j] : live_)
     if (j.reserved) arrays.CountHolding(j.rec);
+  // on_exceed: hold: what the budgets leave for queued jobs (budget_hold.cc); null when none applies.
+  std::unique_ptr<BudgetGate> budgets = BuildBudgetGate();
   for (const auto& entry : queue_) {
     auto it = live_.find(entry.second);
     if (it == live_.end()) {
@@ -83,6 +85,13 @@ void Controller::ScheduleQueue() {
     }
     LiveJob& job = it->second;
     if (job.cancel_requested) continue;
+    if (budgets) {  // before the broker: a held job buys nothing
+      std::string held = BudgetHoldReason(*budgets, job);
+      if (!held.empty()) {
+        job.pending_reason = std::move(held);
+        continue;
+      }
+    }
     if (!ReadyToPlace(job)) continue;  // the broker has not chosen where yet
     if (!arrays.Admit(job.rec)) {
       job.pending_reason = ArrayGate::WaitReason(job.rec);

@@ -23,6 +23,7 @@ struct InstanceNeed {
   bool memory_exact = false;
   std::vector<std::pair<std::string, int>> accelerators;  // model -> count per instance
   int any_gpu_count = 0;                                  // gpu_milli jobs: this many GPUs of any model
+  int64_t any_gpu_milli = 0;                              // gpu_milli jobs: the share of GPU they pay for
 };
 
 InstanceNeed NeedOf(const JobSpec& stage) {
@@ -37,10 +38,34 @@ InstanceNeed NeedOf(const JobSpec& stage) {
     need.accelerators.emplace_back(model, count * per_instance);
   if (r.accelerators.empty() && r.gpu_milli > 0)
     need.any_gpu_count = static_cast<int>((int64_t{r.gpu_milli} * per_instance + 999) / 1000);
+  if (r.accelerators.empty()) need.any_gpu_milli = int64_t{r.gpu_milli} * per_instance;
   return need;
 }
 
+// A cluster's node sold by share (Offer::by_share): it fits when it has at
+// least what one instance needs; nullopt otherwise, else the share's price per
+// hour (GPUs x price per GPU-hour + CPUs x price per CPU-hour, as accounting
+// bills a task on it: scheduler/tasks.h HourlyPrice).
+std::optional<double> SharePrice(const InstanceNeed& need, const Offer& offer) {
+  if (offer.cpus.raw() < need.cpus_milli) return std::nullopt;
+  if (need.memory_mib > 0 && offer.memory.raw() < need.memory_mib) return std::nullopt;
+  const double cpu = offer.price_per_cpu_hour * static_cast<double>(need.cpus_milli) / 1000.0;
+  if (!need.accelerators.empty()) {
+    for (const auto& [model, count] : need.accelerators)
+      if (offer.accelerator_count >= count && EqualsIgnoreCase(offer.accelerator, model))
+        return offer.price_per_gpu_hour * count + cpu;
+    return std::nullopt;
+  }
+  if (need.any_gpu_count > 0) {
+    if (offer.accelerator_count < need.any_gpu_count) return std::nullopt;
+    return offer.price_per_gpu_hour * static_cast<double>(need.any_gpu_milli) / 1000.0 + cpu;
+  }
+  if (offer.accelerator_count != 0) return std::nullopt;  // the node's CPU-only offer prices a CPU job
+  return cpu;
+}
+
 bool Fits(const InstanceNeed& need, const Offer& offer) {
+  if (offer.by_share) return SharePrice(need, offer).has_value();
   if (need.cpus_exact ? offer.cpus.raw() != need.cpus_milli : offer.cpus.raw() < need.cpus_milli)
     return false;
   if (need.memory_mib > 0 &&
@@ -153,6 +178,7 @@ Result<std::vector<Candidate>> StageCandidates(const JobSpec& stage, double work
       if (spot && (!stage.resources.use_spot || !offer.spot_price)) continue;
       if (!spot && offer.spot_only) continue;
       double unit_price = spot ? *offer.spot_price : offer.price;
+      if (offer.by_share) unit_price = *SharePrice(need, offer);  // what the job takes of the node
       if (matcher) {
         if (!ad) {
           if (market.find_region &&

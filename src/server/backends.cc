@@ -70,7 +70,9 @@ Result<std::vector<std::unique_ptr<Driver>>> BuildDrivers(const ServerConfig& co
         std::make_unique<KubernetesDriver>(cluster, std::make_unique<ProcessKubectlRunner>(), clock));
   }
   for (const auto& c : config.simcloud) {
-    auto sim = SimCloudDriver::Create(c, LocalTaskPool(config, state_dir, images), *clock);
+    SimCloudConfig cloud = c;
+    cloud.books_path = state_dir + "/simcloud/" + c.name + ".json";  // a restart continues the books
+    auto sim = SimCloudDriver::Create(cloud, LocalTaskPool(config, state_dir, images), *clock);
     if (!sim.ok()) return sim.status().WithContext("configuring simcloud/" + c.name);
     drivers.push_back(std::move(sim).value());
   }

@@ -118,6 +118,14 @@ class ApiServer::Routes {
       auto budgets = BudgetsAs(*o_->store_, who, o_->options_.budgets, o_->clock_->Now());
       budgets.ok() ? Json(res, *budgets) : Error(res, budgets.status());
     });
+    Route(http, "PUT", "/v1/budgets", [this](auto& req, auto& res, auto& who) {
+      if (!req.params.empty())
+        return Error(res, InvalidArgument("PUT /v1/budgets takes no query parameters"));
+      auto budgets = ReplaceBudgetsAs(*o_->store_, who, o_->options_.budgets, req.body, o_->clock_->Now());
+      if (!budgets.ok()) return Error(res, budgets.status());
+      o_->controller_->NotifyBudgetsChanged();  // held jobs are checked again at once
+      Json(res, *budgets);
+    });
     if (o_->options_.images) InstallImages(http, *o_->options_.images);
     if (o_->options_.volumes) {
       storage::VolumeStore& volumes = *o_->options_.volumes;
@@ -391,7 +399,7 @@ class ApiServer::Routes {
     }
     Status feasible = o_->controller_->CheckSubmission(*spec, who.tenant_name);
     if (!feasible.ok()) return Error(res, feasible);
-    if (!o_->options_.budgets.settings.empty()) {
+    if (o_->options_.budgets.book) {
       std::vector<Node> nodes;
       for (NodeView& v : o_->controller_->Nodes()) nodes.push_back(std::move(v.node));
       Status affordable = CheckBudgetAdmission(*o_->store_, o_->options_.budgets, *spec, who.tenant_name,

@@ -30,10 +30,43 @@ namespace skyrun {
 
 namespace {
 
-std::atomic<bool> g_stop{false};  // set by the signal handler only
+std::atomic<bool> g_stop{false};    // set by the signal handler only
+std::atomic<bool> g_reload{false};  // SIGHUP: read the config's budgets again
 
 void OnSignal(int) {
   g_stop = true;
+}
+
+void OnHangup(int) {
+  g_reload = true;
+}
+
+// SIGHUP: the config file's `budgets:` section replaces the budgets in force
+// (what else the config says is read at start only). A config that no longer
+// parses changes nothing and is logged.
+void ReloadBudgets(const std::string& config_file, BudgetBook& book, Controller& controller, Clock& clock,
+                   Logger& logger) {
+  if (config_file.empty()) {
+    logger.Warn("SIGHUP: the server was started without --config; no budgets to read again");
+    return;
+  }
+  auto loaded = LoadServerConfig(config_file);
+  if (!loaded.ok()) {
+    logger.Error("SIGHUP: budgets kept as they were: " + loaded.status().message());
+    return;
+  }
+  book.Replace(loaded->budgets, "SIGHUP (config " + config_file + ")", clock.Now());
+  controller.NotifyBudgetsChanged();
+}
+
+// Logs each change of the budgets (PUT /v1/budgets, SIGHUP) once: who, when, from what to what.
+void LogBudgetChanges(const BudgetBook& book, int64_t* logged, Logger& logger) {
+  for (const BudgetChange& c : book.Changes()) {
+    if (c.version <= *logged) continue;
+    logger.Info("budgets changed (version " + std::to_string(c.version) + ") by " + c.by + ": " +
+                c.before.dump() + " -> " + c.after.dump());
+    *logged = c.version;
+  }
 }
 
 // Removes uploads no live job uses any more, about once a second.
@@ -185,6 +218,9 @@ int RunServer(const ServerFlags& flags) {
   copts.block_hold.quota = config.scheduler.block_quota_seconds * kMicrosPerSecond;
   for (const auto& [name, q] : config.queues)
     if (q.default_time_limit_seconds) copts.queue_time_limits[name] = *q.default_time_limit_seconds;
+  // The budgets in force: replaced live by PUT /v1/budgets or SIGHUP.
+  BudgetBook budget_book(config.budgets);
+  copts.budgets = &budget_book;
   Controller controller(store->get(), driver_ptrs, &clock, decoder, copts);
   if (Status s = controller.Start(); !s.ok()) {
     std::cerr << "error: starting the controller: " << s.message() << "\n";
@@ -212,7 +248,7 @@ int RunServer(const ServerFlags& flags) {
   aopts.max_follows_per_tenant = config.api.max_follows_per_tenant;
   aopts.head_timeout_seconds = config.api.head_timeout_seconds;
   aopts.partition_timeout_seconds = config.api.partition_timeout_seconds;
-  aopts.budgets.settings = config.budgets;
+  aopts.budgets.book = &budget_book;
   aopts.budgets.queue_time_limits = copts.queue_time_limits;
   aopts.budgets.default_time_limit_seconds = copts.default_time_limit_seconds;
   ApiServer api(store->get(), &controller, &clock, decoder, aopts);
@@ -230,6 +266,10 @@ int RunServer(const ServerFlags& flags) {
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
+  struct sigaction hup {};
+  hup.sa_handler = OnHangup;
+  sigemptyset(&hup.sa_mask);
+  sigaction(SIGHUP, &hup, nullptr);
   signal(SIGPIPE, SIG_IGN);
   std::vector<std::string> names;
   for (Driver* d : driver_ptrs) names.push_back(d->Name());
@@ -237,7 +277,12 @@ int RunServer(const ServerFlags& flags) {
             << "  state:    " << state_dir << "\n"
             << "  token:    " << *token_file << "\n"
             << "  backends: " << Join(names, ", ") << std::endl;
-  while (!g_stop) clock.SleepFor(100 * kMicrosPerMilli);
+  int64_t budgets_logged = budget_book.Version();
+  while (!g_stop) {
+    clock.SleepFor(100 * kMicrosPerMilli);
+    if (g_reload.exchange(false)) ReloadBudgets(flags.config, budget_book, controller, clock, logger);
+    LogBudgetChanges(budget_book, &budgets_logged, logger);
+  }
   std::cout << "skyrun server stopping (running tasks keep running and are re-adopted at the next start)"
             << std::endl;
   api.Stop();

@@ -3,8 +3,14 @@
 // left, with the amount left in the message; a budgeted job without a time
 // limit is refused with what to set; a queue budget counts every tenant's
 // jobs in the queue; GET /v1/budgets and `skyrun budgets` show what each
-// budget has spent and has left.
+// budget has spent and has left. With on_exceed: hold a job over budget is
+// accepted and waits with the reason until an admin raises the budget live
+// (PUT /v1/budgets, which a member's token cannot call).
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <fstream>
 
 #include "server_harness.h"
 
@@ -142,6 +148,110 @@ local:
   auto logs = server.Cli({"logs", std::to_string(id)});
   EXPECT_NE(logs.output.find("started"), std::string::npos) << logs.output;
   EXPECT_NE(logs.output.find("checkpoint saved"), std::string::npos) << logs.output;
+}
+
+// on_exceed: hold through the real server: alice's $0.01 for 30 days; each
+// 1-minute CPU job at $0.36/h is estimated at $0.006. The first runs and keeps
+// its estimate; the second would need $0.012, so it is accepted and held with
+// the reason. A member cannot change budgets; an admin raises alice's to $1
+// live and the held job runs.
+TEST(BudgetIntegrationTest, AHeldJobWaitsWithTheReasonUntilAnAdminRaisesTheBudget) {
+  ServerHarness server(R"(
+local:
+  price_per_cpu_hour: 0.36
+  nodes:
+    - name: box
+      cpus: 4
+      memory: 8GiB
+budgets:
+  on_exceed: hold
+  tenants:
+    alice: {usd: 0.01, period: 30d}
+)");
+  server.Start();
+  const std::string alice = CreateMember(server, "alice");
+  auto first = Submit(server, "name: first\ntime_limit: 1m\nresources: {cpus: 1}\nrun: sleep 50\n", alice);
+  ASSERT_EQ(first.status, 201) << first.body;
+  const int64_t first_id = first.Json()["id"].get<int64_t>();
+  ASSERT_EQ(server.WaitForState(first_id, {"RUNNING", "SUCCEEDED", "FAILED"}, 60), "RUNNING");
+  auto second = Submit(server, "name: second\ntime_limit: 1m\nresources: {cpus: 1}\nrun: true\n", alice);
+  ASSERT_EQ(second.status, 201) << second.body;
+  const int64_t id = second.Json()["id"].get<int64_t>();
+
+  // It waits, and says why (the API's waiting_for, `skyrun status`).
+  std::string why;
+  for (int i = 0; i < 100 && why.empty(); ++i) {
+    why = server.Job(id).value("waiting_for", "");
+    if (why.empty()) usleep(100 * 1000);
+  }
+  EXPECT_EQ(server.Job(id).value("state", ""), "QUEUED");
+  EXPECT_NE(why.find("held by tenant alice's budget (on_exceed: hold): "), std::string::npos) << why;
+  EXPECT_NE(
+      why.find("of it kept for 1 running job); this job is estimated at $0.0060 (0.02h (its time limit)"),
+      std::string::npos)
+      << why;
+  auto status = server.Cli({"status", std::to_string(id)});
+  EXPECT_NE(status.output.find("waiting for:   held by tenant alice's budget"), std::string::npos)
+      << status.output;
+
+  // A member cannot change budgets; a hostile or malformed body is refused with the key.
+  const std::string raise = R"({"on_exceed": "hold", "tenants": {"alice": {"usd": 1, "period": "30d"}}})";
+  auto attack = server.Put("/v1/budgets", raise, alice);
+  EXPECT_EQ(attack.status, 403) << attack.body;
+  EXPECT_NE(attack.body.find("only a platform admin can change budgets"), std::string::npos) << attack.body;
+  auto negative = server.Put("/v1/budgets", R"({"tenants": {"alice": {"usd": -1, "period": "30d"}}})",
+                             server.admin_token());
+  EXPECT_EQ(negative.status, 400) << negative.body;
+  EXPECT_NE(negative.body.find("budgets.tenants.alice.usd: expected an amount in USD"), std::string::npos)
+      << negative.body;
+  std::string deep = "{\"tenants\": ";
+  for (int i = 0; i < 5000; ++i) deep += "{\"a\": ";
+  deep += "1" + std::string(5000, '}') + "}";
+  EXPECT_EQ(server.Put("/v1/budgets", deep, server.admin_token()).status, 400);
+  EXPECT_EQ(server.Put("/v1/budgets", "[1, 2]", server.admin_token()).status, 400);
+  EXPECT_EQ(server.Put("/v1/budgets", R"({"tenants": {}, "sneaky": 1})", server.admin_token()).status, 400);
+  // Nothing changed: still held, still version 1.
+  EXPECT_EQ(server.Get("/v1/budgets", server.admin_token()).Json()["version"], 1);
+
+  // The admin raises it: the held job runs.
+  auto raised = server.Put("/v1/budgets", raise, server.admin_token());
+  ASSERT_EQ(raised.status, 200) << raised.body;
+  EXPECT_EQ(raised.Json()["version"], 2);
+  EXPECT_EQ(raised.Json()["budgets"][0]["usd"], 1.0);
+  ASSERT_EQ(server.WaitForState(id, {"SUCCEEDED", "FAILED"}, 60), "SUCCEEDED");
+  // The change is kept with who made it; alice does not see it.
+  auto changes = server.Get("/v1/budgets", server.admin_token()).Json()["changes"];
+  ASSERT_EQ(changes.size(), 1u) << changes.dump();
+  EXPECT_NE(changes[0].value("by", "").find("platform admin"), std::string::npos) << changes.dump();
+  EXPECT_EQ(changes[0]["before"]["tenants"]["alice"]["usd"], 0.01);
+  EXPECT_EQ(changes[0]["after"]["tenants"]["alice"]["usd"], 1.0);
+  EXPECT_FALSE(server.Get("/v1/budgets", alice).Json().contains("changes"));
+
+  // SIGHUP re-reads the config file's budgets; a config that no longer parses changes nothing.
+  auto version_after = [&](int64_t want) {
+    nlohmann::json got;
+    for (int i = 0; i < 100; ++i) {
+      got = server.Get("/v1/budgets", server.admin_token()).Json();
+      if (got.value("version", 0) == want) break;
+      usleep(100 * 1000);
+    }
+    return got;
+  };
+  std::ofstream(server.state_dir() + "/server.yaml")
+      << "local:\n  price_per_cpu_hour: 0.36\n  nodes:\n    - {name: box, cpus: 4, memory: 8GiB}\n"
+      << "budgets:\n  on_exceed: hold\n  tenants:\n    alice: {usd: 5, period: 7d}\n";
+  ASSERT_EQ(::kill(server.pid(), SIGHUP), 0);
+  auto reread = version_after(3);
+  ASSERT_EQ(reread.value("version", 0), 3) << reread.dump();
+  EXPECT_EQ(reread["budgets"][0]["usd"], 5.0);
+  EXPECT_EQ(reread["budgets"][0]["period"], "7d");
+  EXPECT_NE(reread["changes"][1].value("by", "").find("SIGHUP"), std::string::npos) << reread.dump();
+  std::ofstream(server.state_dir() + "/server.yaml")
+      << "budgets: {tenants: {alice: {usd: -3, period: 7d}}}\n";
+  ASSERT_EQ(::kill(server.pid(), SIGHUP), 0);
+  usleep(500 * 1000);
+  EXPECT_EQ(server.Get("/v1/budgets", server.admin_token()).Json()["version"], 3);
+  EXPECT_TRUE(server.running());
 }
 
 }  // namespace

@@ -61,15 +61,55 @@ Instance Visible(const Instance& in, bool noticed) {
 
 Result<std::unique_ptr<SimCloud>> SimCloud::Create(SimCloudConfig config, Clock& clock) {
   SKYRUN_RETURN_IF_ERROR(ValidateSimCloudConfig(config));
-  return std::unique_ptr<SimCloud>(new SimCloud(std::move(config), clock));
+  std::string books_path = config.books_path;
+  std::optional<SimBooks> books;
+  if (!books_path.empty()) {
+    SKYRUN_ASSIGN_OR_RETURN(books, LoadSimBooks(books_path));
+  }
+  std::unique_ptr<SimCloud> cloud(new SimCloud(std::move(config), clock, books ? books->start : clock.Now()));
+  cloud->books_path_ = std::move(books_path);
+  if (books) {
+    cloud->restored_ = true;
+    cloud->held_ = std::move(books->held);
+    cloud->events_ = std::move(books->events);
+    // A config edited between runs: rules and price points are matched by position.
+    for (size_t i = 0; i < cloud->refusals_.size() && i < books->refusals.size(); ++i)
+      cloud->refusals_[i] = books->refusals[i];
+    for (size_t i = 0; i < cloud->price_points_logged_.size() && i < books->price_points_logged.size(); ++i)
+      cloud->price_points_logged_[i] = books->price_points_logged[i];
+  } else if (!cloud->books_path_.empty()) {
+    // The start is written at once: a restart before the first purchase keeps it.
+    std::lock_guard<std::mutex> lock(cloud->mu_);
+    cloud->dirty_ = true;
+    cloud->SaveLocked();
+    SKYRUN_RETURN_IF_ERROR(cloud->books_status_);
+  }
+  return cloud;
 }
 
-SimCloud::SimCloud(SimCloudConfig config, Clock& clock)
+SimCloud::SimCloud(SimCloudConfig config, Clock& clock, Micros start)
     : config_(std::move(config)),
       clock_(clock),
-      start_(clock.Now()),
+      start_(start),
       refusals_(config_.errors.size(), 0),
       price_points_logged_(config_.spot_prices.size(), false) {}
+
+void SimCloud::SaveLocked() {
+  if (!dirty_ || books_path_.empty()) return;
+  SimBooks books;
+  books.start = start_;
+  books.held = held_;
+  books.events = events_;
+  books.refusals = refusals_;
+  books.price_points_logged = price_points_logged_;
+  books_status_ = SaveSimBooks(books_path_, books);
+  if (books_status_.ok()) dirty_ = false;
+}
+
+Status SimCloud::BooksStatus() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return books_status_;
+}
 
 std::optional<double> SimCloud::SpotPriceAt(const std::string& instance_type, const std::string& zone,
                                             Micros t) const {
@@ -145,6 +185,9 @@ void SimCloud::AdvanceLocked(Micros now) {
     e.seq = static_cast<int64_t>(events_.size()) + 1;
     events_.push_back(std::move(e));
   }
+  // Every change to an instance's state is logged with an event: nothing new logged, nothing to write.
+  if (!fresh.empty()) dirty_ = true;
+  SaveLocked();
 }
 
 std::vector<Offer> SimCloud::Offers() {
@@ -160,6 +203,7 @@ std::optional<ProvisionError> SimCloud::CheckLocked(const Offer& offer, const Pr
     const SimErrorRule& rule = config_.errors[i];
     if (!Matches(rule.scope, rule.target, offer) || refusals_[i] >= rule.refuse_first) continue;
     ++refusals_[i];
+    dirty_ = true;
     const char* what = rule.kind == ProvisionErrorKind::kQuota ? "quota exceeded" : "insufficient capacity";
     return MakeError(rule.kind, rule.scope, offer,
                      std::string(what) + " for " + offer.instance_type + " in " +
@@ -285,12 +329,14 @@ ProvisionOutcome SimCloud::Provision(const ProvisionRequest& request) {
       }
       held_.push_back(std::move(h));
     }
-    AdvanceLocked(now);  // a launch without delay is ready at once
+    dirty_ = true;
+    AdvanceLocked(now);  // a launch without delay is ready at once (and the books are written)
     for (size_t i = first; i < held_.size(); ++i) {
       out.instances.push_back(Visible(held_[i].inst, held_[i].notice_logged));
     }
     return out;
   }
+  SaveLocked();  // the configured refusals counted
   return out;
 }
 
@@ -306,6 +352,8 @@ Status SimCloud::Terminate(const std::string& instance_id) {
     h.end_logged = true;
     events_.push_back(CapacityEvent{static_cast<int64_t>(events_.size()) + 1, now,
                                     CapacityEventKind::kTerminated, instance_id, "given back"});
+    dirty_ = true;
+    SaveLocked();
     return Status::Ok();
   }
   return NotFound(PoolName() + " has no instance " + instance_id);

@@ -13,6 +13,12 @@
 // instance's preemption time is drawn from Rng(seed, its number) when it is
 // bought: the same config and the same requests give the same run.
 //
+// Books that survive a restart: with a books file (Create's `books_path`,
+// the server's STATE/simcloud/<name>.json) every change is written there
+// atomically (sim_books.h), and a cloud created over an existing file
+// continues from it: the same start, instances, event log and billing, then
+// brought up to the clock's now lazily, as always.
+//
 // Thread-safety: every method may be called concurrently (one mutex).
 #pragma once
 
@@ -23,6 +29,7 @@
 
 #include "common/clock.h"
 #include "drivers/capacity.h"
+#include "drivers/simcloud/sim_books.h"
 #include "drivers/simcloud/simcloud_config.h"
 
 namespace skyrun {
@@ -32,6 +39,8 @@ class SimCloud final : public CapacityPool {
   // Validates the config; the simulation starts at clock.Now(). `clock` must
   // outlive the cloud. The config's `provision` list is not bought here (the
   // driver does it, so its failures reach the server's start).
+  // With config.books_path, the books are kept there and, when the file
+  // exists, read back (an unreadable file fails Create rather than start afresh).
   static Result<std::unique_ptr<SimCloud>> Create(SimCloudConfig config, Clock& clock);
 
   std::string PoolName() const override { return "simcloud/" + config_.name; }
@@ -50,16 +59,17 @@ class SimCloud final : public CapacityPool {
   Micros start() const { return start_; }
   Micros Now() const { return clock_.Now(); }
   const SimCloudConfig& config() const { return config_; }
+  // Whether Create read existing books (the config's `provision` list was bought then).
+  bool restored() const { return restored_; }
+  // The last failure to write the books (OK when none).
+  Status BooksStatus();
 
  private:
-  struct Held {
-    Instance inst;
-    bool ready_logged = false;
-    bool notice_logged = false;
-    bool end_logged = false;
-  };
+  using Held = SimHeldInstance;
 
-  SimCloud(SimCloudConfig config, Clock& clock);
+  SimCloud(SimCloudConfig config, Clock& clock, Micros start);
+  // Writes the books when something changed since the last write. Requires mu_.
+  void SaveLocked();
   // Brings instance states and the event log up to `now`. Requires mu_.
   void AdvanceLocked(Micros now);
   // The first configured error rule that refuses a request for `offer` now
@@ -76,6 +86,10 @@ class SimCloud final : public CapacityPool {
   std::vector<CapacityEvent> events_;      // seq = index + 1
   std::vector<int64_t> refusals_;          // per config_.errors entry
   std::vector<bool> price_points_logged_;  // per config_.spot_prices entry
+  std::string books_path_;                 // "": not kept
+  bool restored_ = false;
+  bool dirty_ = false;  // changed since the books were written
+  Status books_status_;
 };
 
 }  // namespace skyrun

@@ -99,6 +99,10 @@ struct SimCloudConfig {
   SimPreemptionConfig preemption;
   std::vector<SimPricePoint> spot_prices;
   std::vector<SimPreprovision> provision;
+  // Not from the YAML: where the server keeps this cloud's books
+  // (STATE/simcloud/<name>.json; sim_books.h), so that a restart continues
+  // them. "" = in memory only (tests, `skyrun plan`).
+  std::string books_path;
   int64_t inventory_interval_ms = 1000;  // how often the controller reads the instances again
 };
 

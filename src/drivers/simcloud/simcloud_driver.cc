@@ -54,7 +54,8 @@ Result<std::unique_ptr<SimCloudDriver>> SimCloudDriver::Create(SimCloudConfig co
   if (!local_driver.ok()) {
     return local_driver.status().WithContext("configuring how simcloud/" + name + " runs tasks");
   }
-  for (const SimPreprovision& p : provision) {
+  // Restored books already hold what the config's list bought at the first start.
+  for (const SimPreprovision& p : cloud->restored() ? std::vector<SimPreprovision>{} : provision) {
     ProvisionRequest request;
     request.region = p.zone.empty() ? p.region : "";
     request.zone = p.zone;

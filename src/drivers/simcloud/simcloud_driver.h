@@ -45,7 +45,8 @@ class SimCloudDriver final : public Driver {
  public:
   // `local` configures how tasks run (supervisor binary, sandbox, state dir,
   // runtime); its node list is ignored: the nodes are the instances. Buys
-  // the config's `provision` list and fails if the cloud refuses any of it.
+  // the config's `provision` list and fails if the cloud refuses any of it
+  // (not when config.books_path held books: it was bought at the first start).
   // `clock` (and `logger`, nullptr = none) must outlive the driver.
   static Result<std::unique_ptr<SimCloudDriver>> Create(SimCloudConfig config, LocalPoolConfig local,
                                                         Clock& clock, Logger* logger = nullptr,
