@@ -18,7 +18,8 @@
 // costs, time = the makespan; ties go to the other measure.
 //
 // Not modelled yet: num_nodes ranges (the spec has none), `ordered` /
-// `any_of` preferences (the spec has none), ps-worker roles.
+// `any_of` preferences (the spec has none). ps-worker jobs are planned role
+// by role by roles_plan.h.
 //
 // Callers: `skyrun plan` (plan_cli.h), the benchmark, the controller's broker
 // (controller/broker.h).

@@ -22,7 +22,7 @@ const std::vector<std::string> kJobFields = {
     // SkyPilot's (issue 15): secrets are envs never echoed; service is refused.
     "secrets", "service"};
 const std::vector<std::string> kPartitionFields = {"model", "layers", "profile", "algorithm"};
-const std::vector<std::string> kRoleFields = {"count", "resources", "image", "run"};
+const std::vector<std::string> kRoleFields = {"count", "resources", "image", "run", "stateful"};
 const std::vector<std::string> kDataFields = {"uri", "size_gb", "location", "path"};
 const std::vector<std::string> kVolumeFields = {"name", "path", "read_only"};
 const std::vector<std::string> kRecoveryFields = {"strategy", "max_restarts_on_errors",
@@ -487,6 +487,7 @@ void ReadRoles(FieldReader& reader, const Field& field, JobSpec* spec) {
     Role role;
     role.name = entry.key;
     role.resources = spec->resources;
+    role.stateful = entry.key == "ps";
     if (!IsRoleName(entry.key)) {
       reader.Problem(
           entry.key_pos, entry.path,
@@ -494,7 +495,8 @@ void ReadRoles(FieldReader& reader, const Field& field, JobSpec* spec) {
       continue;
     }
     if (!entry.IsNull()) {
-      auto fields = reader.Fields(entry, kRoleFields, "a map of role fields (count, resources, image, run)");
+      auto fields =
+          reader.Fields(entry, kRoleFields, "a map of role fields (count, resources, image, run, stateful)");
       if (!fields) continue;
       for (const auto& f : *fields) {
         if (f.key == "count") {
@@ -507,6 +509,8 @@ void ReadRoles(FieldReader& reader, const Field& field, JobSpec* spec) {
           if (auto v = ReadImage(reader, f)) role.image = *v;
         } else if (f.key == "run") {
           if (auto v = reader.NonEmptyString(f, kRunHelp, TextKind::kScript)) role.run = *v;
+        } else if (f.key == "stateful") {
+          if (auto v = reader.Bool(f)) role.stateful = *v;
         }
       }
     }
