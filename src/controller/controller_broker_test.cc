@@ -118,9 +118,9 @@ TEST_F(ControllerBrokerTest, APsWorkerJobWithBrokerFieldsIsAcceptedUnlessItAsksF
   Status accepted = controller_->CheckSubmission(spot.spec);
   EXPECT_TRUE(accepted.ok()) << accepted.message();
   JobRecord ordered = test_support::JobRecordFromYaml(
-      "name: pw\nmode: ps-worker\nroles:\n  ps: {count: 1, resources: {cpus: 1}, run: x}\n"
-      "  worker: {count: 2, resources: {cpus: 1, use_spot: true, ordered: [{infra: local}, {infra: slurm}]}, "
-      "run: x}\n",
+      "name: pw\nmode: ps-worker\nresources: {ordered: [{infra: local}, {infra: slurm}]}\n"
+      "roles:\n  ps: {count: 1, resources: {cpus: 1}, run: x}\n"
+      "  worker: {count: 2, resources: {cpus: 1, use_spot: true}, run: x}\n",
       tenant_);
   Status refused = controller_->CheckSubmission(ordered.spec);
   EXPECT_FALSE(refused.ok());
