@@ -52,21 +52,18 @@ Status Controller::CheckSubmission(const JobSpec& spec, const std::string& tenan
     nodes = nodes_cache_;
   }
   SKYRUN_RETURN_IF_ERROR(CheckPipeline(spec));
-  // The broker plans single jobs and gangs (brokering.cc): a ps-worker job
-  // would run with its broker fields unweighed, so it is refused with them.
-  if (spec.mode == JobMode::kPsWorker) {
-    // Its own budget still stops it (job_budget.cc); only the placement fields are the broker's.
-    JobSpec placement_fields = spec;
-    placement_fields.budget_usd.reset();
-    bool broker = UsesBrokerFields(placement_fields);
+  // A ps-worker job is planned role by role (optimizer/roles_plan.h); the
+  // ordered preferences are tried per job (broker.h), which its roles do not
+  // follow: refused rather than ignored.
+  if (spec.mode == JobMode::kPsWorker && UsesBrokerFields(spec)) {
+    bool ordered = spec.resources.infra_ordered || spec.resources.accelerator_order.size() > 1;
     for (const Role& role : spec.roles)
-      broker = broker || role.resources.use_spot || role.resources.max_hourly_cost;
-    if (broker)
+      ordered = ordered || role.resources.infra_ordered || role.resources.accelerator_order.size() > 1;
+    if (ordered)
       return FailedPrecondition(
-          "a ps-worker job cannot use the broker's fields (use_spot, max_hourly_cost, objective time, "
-          "inputs) "
-          "yet: placing parameter servers on on-demand and workers on spot capacity (Proteus) is not built; "
-          "remove them, or run the roles as separate jobs");
+          "a ps-worker job with broker fields is planned role by role, all roles in one region; ordered "
+          "preferences (infra with ordered: true, a list of accelerators) are not followed per role: give "
+          "each role one accelerator model and an unordered infra");
   }
   // It must fit on a backend that can run it, on nodes its requirements
   // accept and whose policies accept it.

@@ -8,6 +8,7 @@
 #include "common/strings.h"
 #include "optimizer/candidates.h"
 #include "optimizer/optimizer.h"
+#include "optimizer/roles_plan.h"
 #include "scheduler/tasks.h"
 
 namespace skyrun {
@@ -79,7 +80,10 @@ bool UsesBrokerFields(const JobSpec& spec) {
   // the plan's cost (share x time limit) is what the job can cost. Without a
   // time limit the optimizer's default hour would stand in for its run; its
   // budget then only stops it when spent (controller/job_budget.cc).
-  return spec.resources.use_spot || spec.resources.max_hourly_cost || spec.objective == "time" ||
+  const bool roles = std::any_of(spec.roles.begin(), spec.roles.end(), [](const Role& r) {
+    return r.resources.use_spot || r.resources.max_hourly_cost.has_value();
+  });
+  return roles || spec.resources.use_spot || spec.resources.max_hourly_cost || spec.objective == "time" ||
          !spec.inputs.empty() || (spec.budget_usd.has_value() && spec.time_limit_seconds.has_value());
 }
 
@@ -147,6 +151,89 @@ Result<PlacementChoice> Best(const JobSpec& spec, const std::vector<BrokerOffer>
   return choice;
 }
 
+// A ps-worker job over `allowed`: the roles plan (optimizer/roles_plan.h)
+// whose roles are all sold by one backend.
+Result<PlacementChoice> BestRoles(const JobSpec& spec, const std::vector<BrokerOffer>& offers,
+                                  const std::vector<size_t>& allowed, const Market& world) {
+  std::vector<Offer> market_offers;
+  market_offers.reserve(allowed.size());
+  for (size_t i : allowed) market_offers.push_back(offers[i].offer);
+  Market market = world;
+  market.offers = &market_offers;
+  JobSpec job = spec;
+  job.resources.infra.clear();  // applied above, with the backends' names
+  for (Role& role : job.roles) {
+    // A role's own infra is read by place ("aws/us-east-1", "local"); one
+    // inherited from the job was applied above.
+    if (role.resources.infra == spec.resources.infra) role.resources.infra.clear();
+    role.resources.cpus_exact = false;  // floors, as the scheduler reads them
+    role.resources.memory_exact = false;
+  }
+  double hours = 1;
+  if (spec.time_limit_seconds && *spec.time_limit_seconds > 0)
+    hours = static_cast<double>(*spec.time_limit_seconds) / 3600.0;
+  SKYRUN_ASSIGN_OR_RETURN(RolesPlanResult result, PlanRoles(job, hours, market, OptimizerParams{}, 8));
+  PlacementChoice choice;
+  choice.explanation = result.explanation;
+  auto offer_of = [&](const RolePlacement& r) -> const BrokerOffer& {
+    const size_t index = static_cast<size_t>(r.candidate.offer - market_offers.data());
+    SKYRUN_CHECK(index < allowed.size());
+    return offers[allowed[index]];
+  };
+  auto one_backend = [&](const RolesPlan& plan) {
+    return std::all_of(plan.roles.begin(), plan.roles.end(), [&](const RolePlacement& r) {
+      return offer_of(r).backend == offer_of(plan.roles.front()).backend;
+    });
+  };
+  auto same = [](double a, double b) {
+    return std::abs(a - b) <= 1e-9 * std::max({1.0, std::abs(a), std::abs(b)});
+  };
+  const RolesPlan* best = nullptr;
+  for (const RolesPlan& plan : result.plans) {
+    if (!one_backend(plan)) continue;
+    if (!best) {
+      best = &plan;
+      if (!offer_of(plan.roles.front()).pool) break;
+      continue;
+    }
+    // Of plans that tie with the best, capacity the server already has first.
+    if (!same(plan.est_cost, best->est_cost) || !same(plan.est_time_s, best->est_time_s)) break;
+    if (!offer_of(plan.roles.front()).pool) {
+      best = &plan;
+      break;
+    }
+  }
+  if (!best) {
+    if (!result.plans.empty())
+      choice.explanation = "no plan has every role sold by one backend: " + result.explanation;
+    return choice;
+  }
+  const BrokerOffer& first = offer_of(best->roles.front());
+  choice.kind = first.pool ? PlacementChoice::Kind::kPool : PlacementChoice::Kind::kCluster;
+  choice.backend = first.backend;
+  choice.offer = first.offer;
+  choice.spot = best->roles.front().candidate.spot;
+  choice.instances = best->roles.front().candidate.instances;
+  choice.hourly_price = best->hourly_price;
+  choice.est_cost = best->est_cost;
+  for (const RolePlacement& r : best->roles) {
+    RoleChoice rc;
+    rc.role = r.role;
+    rc.offer = offer_of(r).offer;
+    rc.spot = r.candidate.spot;
+    rc.instances = r.candidate.instances;
+    rc.hourly_price = r.candidate.hourly_price;
+    choice.roles.push_back(std::move(rc));
+  }
+  return choice;
+}
+
+Result<PlacementChoice> BestFor(const JobSpec& spec, const std::vector<BrokerOffer>& offers,
+                                const std::vector<size_t>& allowed, const Market& world) {
+  if (spec.mode == JobMode::kPsWorker && !spec.roles.empty()) return BestRoles(spec, offers, allowed, world);
+  return Best(spec, offers, allowed, world);
+}
+
 }  // namespace
 
 Result<PlacementChoice> ChoosePlacement(const BrokerRequest& request, const std::vector<BrokerOffer>& offers,
@@ -204,14 +291,14 @@ Result<PlacementChoice> ChoosePlacement(const BrokerRequest& request, const std:
       if (o.provider + "/" + o.region == request.prefer_region) same.push_back(i);
     }
     if (!same.empty()) {
-      SKYRUN_ASSIGN_OR_RETURN(PlacementChoice in_region, Best(request.spec, offers, same, world));
+      SKYRUN_ASSIGN_OR_RETURN(PlacementChoice in_region, BestFor(request.spec, offers, same, world));
       if (in_region.kind != PlacementChoice::Kind::kNone) {
         in_region.explanation = "same region first (" + request.prefer_region + "): " + in_region.explanation;
         return in_region;
       }
     }
   }
-  SKYRUN_ASSIGN_OR_RETURN(PlacementChoice choice, Best(request.spec, offers, allowed, world));
+  SKYRUN_ASSIGN_OR_RETURN(PlacementChoice choice, BestFor(request.spec, offers, allowed, world));
   if (choice.kind == PlacementChoice::Kind::kNone && blocked > 0) {
     choice.explanation += " (" + std::to_string(blocked) + " offer(s) in blocked places left out)";
   }

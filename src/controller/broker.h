@@ -48,6 +48,16 @@ struct BrokerOffer {
   bool pool = false;    // true: instances must be bought from backend's pool first
 };
 
+// One role of a ps-worker job placed (optimizer/roles_plan.h): every role of
+// a choice is in one region and sold by the choice's backend.
+struct RoleChoice {
+  std::string role;
+  Offer offer;
+  bool spot = false;
+  int instances = 1;
+  double hourly_price = 0;  // USD per hour for the role's instances
+};
+
 struct PlacementChoice {
   enum class Kind { kNone, kCluster, kPool };
   Kind kind = Kind::kNone;
@@ -59,6 +69,9 @@ struct PlacementChoice {
   double hourly_price = 0;  // USD per hour for the whole placement
   double est_cost = 0;
   std::string explanation;  // why it won, or why nothing can take the job
+  // A ps-worker job: each role's place (offer, spot, instances above are the
+  // first role's; hourly_price and est_cost the whole job's). Empty otherwise.
+  std::vector<RoleChoice> roles;
 };
 
 struct BrokerRequest {
@@ -81,8 +94,10 @@ inline constexpr const char* kOwnerJobAttribute = "OwnerJob";
 bool IsOwnedNode(const Node& node);
 
 // The best place for the job now. `world` gives regions, egress and
-// preemption rates (its offers are ignored). Errors: a spec the optimizer
-// refuses (requirements that do not compile, ps-worker mode).
+// preemption rates (its offers are ignored). A ps-worker job is placed role
+// by role (Proteus: stateful roles on demand, workers on spot where they
+// accept it; PlacementChoice::roles). Errors: a spec the optimizer refuses
+// (requirements that do not compile).
 Result<PlacementChoice> ChoosePlacement(const BrokerRequest& request, const std::vector<BrokerOffer>& offers,
                                         const Market& world);
 

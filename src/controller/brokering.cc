@@ -50,6 +50,7 @@ Status Controller::CheckBrokerFeasible(const JobSpec& spec, const std::vector<No
   request.spec.resources.max_hourly_cost.reset();
   request.spec.budget_usd.reset();
   request.spec.deadline_seconds.reset();
+  for (Role& role : request.spec.roles) role.resources.max_hourly_cost.reset();
   SKYRUN_ASSIGN_OR_RETURN(PlacementChoice choice, ChoosePlacement(request, offers, Market{}));
   if (choice.kind == PlacementChoice::Kind::kNone)
     return FailedPrecondition("no offer of this server's clusters and capacity pools can run it: " +
@@ -59,9 +60,9 @@ Status Controller::CheckBrokerFeasible(const JobSpec& spec, const std::vector<No
 
 void Controller::SetUpBroker(LiveJob& job) {
   const JobSpec& spec = job.rec.spec;
-  // The optimizer plans single jobs and gangs; ps-worker and service jobs
-  // keep the scheduler's own placement.
-  const bool plannable = spec.mode != JobMode::kPsWorker && spec.mode != JobMode::kService;
+  // The optimizer plans single jobs, gangs and ps-worker jobs (role by role:
+  // NarrowRoles); services keep the scheduler's own placement.
+  const bool plannable = spec.mode != JobMode::kService;
   job.broker.on = plannable && (!pools_.empty() || UsesBrokerFields(spec));
   if (job.broker.on) job.broker.spec = spec;
 }
@@ -147,6 +148,7 @@ void Controller::OnPlanned(PlanAnswer answer) {
     }
   }
   if (IsPoolBackend(c.backend) && !spec.resources.use_spot) clauses.push_back("Spot == false");
+  if (!c.roles.empty()) NarrowRoles(job, c, spec);
   if (!clauses.empty()) {
     std::string extra = Join(clauses, " && ");
     spec.resources.requirements =
@@ -161,6 +163,32 @@ void Controller::OnPlanned(PlanAnswer answer) {
                          c.offer.instance_type + (c.spot ? ", spot" : "") + ") in " + b.region + " to start";
   } else {
     job.pending_reason = "the broker chose " + c.backend;
+  }
+}
+
+void Controller::NarrowRoles(const LiveJob& job, const PlacementChoice& c, JobSpec& spec) const {
+  // Each role on the kind of capacity chosen for it: on a pool, the job's own
+  // instances of that kind (a stateful role's on demand, the workers' spot);
+  // on a registered cluster, nodes of that kind at most at the chosen price.
+  const bool pool = IsPoolBackend(c.backend);
+  for (Role& role : spec.roles) {
+    auto rc = std::find_if(c.roles.begin(), c.roles.end(),
+                           [&](const RoleChoice& r) { return r.role == role.name; });
+    if (rc == c.roles.end()) continue;
+    role.resources.infra = {c.backend};
+    std::vector<std::string> clauses;
+    if (c.kind == PlacementChoice::Kind::kPool)
+      clauses.push_back(std::string(kOwnerJobAttribute) + " == " + std::to_string(job.rec.id.value()));
+    else if (pool)
+      clauses.push_back(std::string(kOwnerJobAttribute) + " == 0");
+    if (pool || rc->spot) clauses.push_back(rc->spot ? "Spot == true" : "Spot == false");
+    if (c.kind == PlacementChoice::Kind::kCluster && spec.resources.max_hourly_cost)
+      clauses.push_back("HourlyPrice <= " + PriceText(rc->hourly_price / std::max(1, rc->instances)));
+    // A role without requirements of its own reads the job's (matching.h).
+    const std::string& base =
+        role.resources.requirements.empty() ? spec.resources.requirements : role.resources.requirements;
+    const std::string extra = Join(clauses, " && ");
+    role.resources.requirements = base.empty() ? extra : "(" + base + ") && " + extra;
   }
 }
 

@@ -290,6 +290,9 @@ class Controller {
   // its backoff allows. True when the scheduler may place it now.
   bool ReadyToPlace(LiveJob& job);
   void OnPlanned(PlanAnswer answer);
+  // A ps-worker job's choice: each role narrowed to its own place (spot or
+  // on demand, the job's instances of that kind).
+  void NarrowRoles(const LiveJob& job, const PlacementChoice& c, JobSpec& spec) const;
   // At launch: the egress of the job's inputs that lie elsewhere than the
   // place chosen (the catalog's prices), as Store::RecordEgress charges.
   void RecordInputEgress(const LiveJob& job, int attempt_no);

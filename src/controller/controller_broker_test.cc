@@ -105,25 +105,41 @@ TEST_F(ControllerBrokerTest, MaxHourlyCostKeepsJobsOffNodesAboveTheCap) {
   EXPECT_EQ(local.launched_nodes(), (std::vector<std::string>{"cheap", "cheap"}));
 }
 
-// The broker plans single jobs and gangs only: a ps-worker job whose role
-// asks for spot would run on whatever the scheduler picks, so it is refused
-// at submission with the reason (before, it was accepted and its use_spot
-// had no effect on a server without capacity pools).
-TEST_F(ControllerBrokerTest, APsWorkerJobWithBrokerFieldsIsRefusedWithTheReason) {
+// A ps-worker job with the broker's fields is planned role by role
+// (optimizer/roles_plan.h) and accepted; one whose ordered preferences the
+// roles would not follow is refused with the reason.
+TEST_F(ControllerBrokerTest, APsWorkerJobWithBrokerFieldsIsAcceptedUnlessItAsksForOrderedPreferences) {
   FakeDriver local(LocalBackend(), Nodes());
   MakeController(&local);
   JobRecord spot = test_support::JobRecordFromYaml(
       "name: pw\nmode: ps-worker\nroles:\n  ps: {count: 1, resources: {cpus: 1}, run: x}\n"
       "  worker: {count: 2, resources: {cpus: 1, use_spot: true}, run: x}\n",
       tenant_);
-  Status refused = controller_->CheckSubmission(spot.spec);
-  EXPECT_FALSE(refused.ok());
-  EXPECT_NE(refused.message().find("Proteus"), std::string::npos) << refused.message();
-  JobRecord plain = test_support::JobRecordFromYaml(
-      "name: pw\nmode: ps-worker\nroles:\n  ps: {count: 1, resources: {cpus: 1}, run: x}\n"
-      "  worker: {count: 2, resources: {cpus: 1}, run: x}\n",
+  Status accepted = controller_->CheckSubmission(spot.spec);
+  EXPECT_TRUE(accepted.ok()) << accepted.message();
+  JobRecord ordered = test_support::JobRecordFromYaml(
+      "name: pw\nmode: ps-worker\nresources: {ordered: [{infra: local}, {infra: slurm}]}\n"
+      "roles:\n  ps: {count: 1, resources: {cpus: 1}, run: x}\n"
+      "  worker: {count: 2, resources: {cpus: 1, use_spot: true}, run: x}\n",
       tenant_);
-  EXPECT_TRUE(controller_->CheckSubmission(plain.spec).ok());
+  Status refused = controller_->CheckSubmission(ordered.spec);
+  EXPECT_FALSE(refused.ok());
+  EXPECT_NE(refused.message().find("ordered preferences"), std::string::npos) << refused.message();
+}
+
+// The cap is the whole job's: each role alone fits the cheap node ($1/h
+// under $1.50/h), but no plan holds both roles under it, so nothing runs and
+// the job says why.
+TEST_F(ControllerBrokerTest, APsWorkerJobsCapBoundsAllItsRolesTogether) {
+  FakeDriver local(LocalBackend(), Nodes());
+  MakeController(&local);
+  JobId capped = Submit(
+      "name: capped\nmode: ps-worker\nresources: {cpus: 4, max_hourly_cost: 1.5}\n"
+      "roles:\n  ps: {count: 1}\n  worker: {count: 1}\nrun: sleep 60\n");
+  Cycles(20);
+  EXPECT_TRUE(local.launched_nodes().empty());
+  const std::string why = controller_->PendingReason(capped);
+  EXPECT_NE(why.find("max_hourly_cost $1.500/h"), std::string::npos) << why;
 }
 
 }  // namespace

@@ -241,21 +241,34 @@ PlanAnswer Provisioner::Plan(const PlanOrder& order) {
     }
     CapacityPool* pool = PoolOf(c.backend);
     SKYRUN_CHECK(pool != nullptr);
-    ProvisionRequest buy;
-    buy.provider = c.offer.provider;
-    buy.region = c.offer.region;
-    buy.zone = c.offer.zone;
-    buy.instance_type = c.offer.instance_type;
-    buy.count = c.instances;
-    buy.spot = c.spot;
-    buy.job_id = order.job;
-    ProvisionOutcome got = pool->Provision(buy);
-    if (got.ok()) {
-      answer.choice = c;
-      for (const Instance& in : got.instances) {
-        answer.instance_ids.push_back(in.id);
-        if (c.spot && c.offer.spot_price) last_price_[{c.backend, in.id}] = *c.offer.spot_price;
+    // A ps-worker job buys each role's instances (all or none of them).
+    std::vector<RoleChoice> buys = c.roles;
+    if (buys.empty()) buys.push_back(RoleChoice{"", c.offer, c.spot, c.instances, c.hourly_price});
+    std::vector<std::string> bought;
+    ProvisionOutcome got;
+    const RoleChoice* failed = nullptr;
+    for (const RoleChoice& role : buys) {
+      ProvisionRequest buy;
+      buy.provider = role.offer.provider;
+      buy.region = role.offer.region;
+      buy.zone = role.offer.zone;
+      buy.instance_type = role.offer.instance_type;
+      buy.count = role.instances;
+      buy.spot = role.spot;
+      buy.job_id = order.job;
+      got = pool->Provision(buy);
+      if (!got.ok()) {
+        failed = &role;
+        break;
       }
+      for (const Instance& in : got.instances) {
+        bought.push_back(in.id);
+        if (role.spot && role.offer.spot_price) last_price_[{c.backend, in.id}] = *role.offer.spot_price;
+      }
+    }
+    if (!failed) {
+      answer.choice = c;
+      answer.instance_ids = bought;
       t.outcome = "provisioned";
       t.detail = Join(answer.instance_ids, ", ");
       Record(t);
@@ -264,12 +277,16 @@ PlanAnswer Provisioner::Plan(const PlanOrder& order) {
                  c.offer.region + "/" + c.offer.zone);
       return answer;
     }
+    for (const std::string& id : bought) {  // all or none: the roles bought before give theirs back
+      if (Status s = pool->Terminate(id); !s.ok())
+        log_->Warn("provisioner: giving back instance " + id + " failed: " + s.ToString());
+    }
     const ProvisionError& e = *got.error;
     Block b;
     b.scope = e.scope;
-    b.provider = e.provider.empty() ? c.offer.provider : e.provider;
-    b.region = e.region.empty() ? c.offer.region : e.region;
-    if (b.scope == FailureScope::kZone) b.zone = e.zone.empty() ? c.offer.zone : e.zone;
+    b.provider = e.provider.empty() ? failed->offer.provider : e.provider;
+    b.region = e.region.empty() ? failed->offer.region : e.region;
+    if (b.scope == FailureScope::kZone) b.zone = e.zone.empty() ? failed->offer.zone : e.zone;
     b.why = std::string(ProvisionErrorKindName(e.kind)) + " error";
     request.blocks.push_back(b);
     answer.blocked.push_back(b);

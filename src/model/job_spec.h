@@ -55,6 +55,10 @@ struct Role {
   ResourceRequest resources;
   std::string image;  // overrides the job's image
   std::string run;    // overrides the job's run
+  // Holds the job's state (a parameter server): never placed on spot
+  // capacity, whatever use_spot says (optimizer/roles_plan.h). Default: true
+  // for a role named `ps`, false for the others.
+  bool stateful = false;
 };
 
 struct DataRef {

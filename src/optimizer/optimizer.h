@@ -21,8 +21,8 @@
 // its runtime scaled by its scaling_efficiency (node_scaling.h); the solver
 // chooses the count with the place (Candidate::num_nodes).
 //
-// Not modelled yet: `ordered` / `any_of` preferences (the spec has none),
-// ps-worker roles.
+// Not modelled yet: `ordered` / `any_of` preferences (the spec has none).
+// ps-worker jobs are planned role by role by roles_plan.h.
 //
 // Callers: `skyrun plan` (plan_cli.h), the benchmark, the controller's broker
 // (controller/broker.h).

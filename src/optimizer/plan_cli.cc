@@ -13,6 +13,7 @@
 #include "common/text_table.h"
 #include "optimizer/market_catalog.h"
 #include "optimizer/optimizer.h"
+#include "optimizer/roles_plan.h"
 #include "spec/spec_parser.h"
 
 namespace skyrun {
@@ -156,6 +157,65 @@ void PrintText(const PlanResult& r, std::ostream& out) {
   out << r.explanation << "\n";
 }
 
+// A ps-worker job: one plan is a region with each role's placement.
+nlohmann::json RolesJson(const RolesPlanResult& r, const std::string& objective) {
+  nlohmann::json plans = nlohmann::json::array();
+  for (size_t i = 0; i < r.plans.size(); ++i) {
+    const RolesPlan& p = r.plans[i];
+    nlohmann::json roles = nlohmann::json::array();
+    for (const RolePlacement& rp : p.roles) {
+      const Candidate& c = rp.candidate;
+      roles.push_back({{"role", rp.role},
+                       {"stateful", rp.stateful},
+                       {"provider", c.offer->provider},
+                       {"region", c.offer->region},
+                       {"zone", c.offer->zone},
+                       {"instance_type", c.offer->instance_type},
+                       {"accelerator", c.offer->accelerator},
+                       {"accelerator_count", c.offer->accelerator_count},
+                       {"instances", c.instances},
+                       {"use_spot", c.spot},
+                       {"hourly_price", c.hourly_price},
+                       {"compute_cost", rp.compute_cost},
+                       {"expected_revocations", c.revocations}});
+    }
+    plans.push_back({{"rank", i + 1},
+                     {"provider", p.provider},
+                     {"region", p.region},
+                     {"hourly_price", p.hourly_price},
+                     {"est_cost", p.est_cost},
+                     {"est_time_s", p.est_time_s},
+                     {"egress_cost", p.egress_cost},
+                     {"compute_cost", p.compute_cost},
+                     {"roles", std::move(roles)}});
+  }
+  return {{"objective", objective},
+          {"solver", "roles"},
+          {"plans", std::move(plans)},
+          {"explanation", r.explanation}};
+}
+
+void PrintRoles(const RolesPlanResult& r, std::ostream& out) {
+  std::vector<std::vector<std::string>> rows = {
+      {"PLAN", "ROLE", "WHERE", "INSTANCE", "SPOT", "$/H", "EST. COST", "EST. TIME", "EGRESS"}};
+  for (size_t i = 0; i < r.plans.size(); ++i) {
+    const RolesPlan& p = r.plans[i];
+    for (size_t k = 0; k < p.roles.size(); ++k) {
+      const Candidate& c = p.roles[k].candidate;
+      rows.push_back({k == 0 ? std::to_string(i + 1) : "", p.roles[k].role, Where(c), Instance(c),
+                      c.spot ? "yes" : "no", Fixed(c.hourly_price, 3),
+                      "$" + Fixed(p.roles[k].compute_cost, 2), "", ""});
+    }
+    rows.push_back({"", "total", p.provider + "/" + p.region, "", "", Fixed(p.hourly_price, 3),
+                    "$" + Fixed(p.est_cost, 2), Duration(p.est_time_s), "$" + Fixed(p.egress_cost, 2)});
+  }
+  if (!r.plans.empty()) {
+    PrintTable(rows, out);
+    out << "\n";
+  }
+  out << r.explanation << "\n";
+}
+
 }  // namespace
 
 int RunPlan(const PlanCliOptions& options, std::istream& in, std::ostream& out, std::ostream& err) {
@@ -189,6 +249,22 @@ int RunPlan(const PlanCliOptions& options, std::istream& in, std::ostream& out, 
     err << "skyrun plan: cannot load the catalog " << dir << ": " << catalog.status().message()
         << " (give another with --catalog DIR)\n";
     return 1;
+  }
+  if (parsed.specs.size() == 1 && parsed.specs.front().mode == JobMode::kPsWorker) {
+    const JobSpec& job = parsed.specs.front();
+    auto roles = PlanRoles(job, options.hours, MarketOf(*catalog), OptimizerParams{},
+                           static_cast<size_t>(options.max_plans));
+    if (!roles.ok()) {
+      err << "skyrun plan: " << roles.status().message() << "\n";
+      return 1;
+    }
+    if (options.json) {
+      out << RolesJson(*roles, job.objective).dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
+          << "\n";
+    } else {
+      PrintRoles(*roles, out);
+    }
+    return roles->plans.empty() ? 1 : 0;
   }
   PlanRequest request;
   request.stages = std::move(parsed.specs);

@@ -154,10 +154,48 @@ TEST(PlanCliTest, ExitStatusesSayWhatWentWrong) {
   EXPECT_NE(r.err.find("--hours"), std::string::npos) << r.err;
 
   o.hours = 1;
-  o.file = dir.Write("ps.yaml", "mode: ps-worker\nroles: {ps: {run: x}, worker: {count: 2, run: y}}\n");
+  // A ps-worker job is planned by role; one that no offer can take says which role.
+  o.file = dir.Write("ps.yaml",
+                     "mode: ps-worker\nresources: {max_hourly_cost: 0.0001}\n"
+                     "roles: {ps: {run: x}, worker: {count: 2, run: y}}\n");
   r = Plan(o);
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_NE(r.err.find("ps-worker"), std::string::npos) << r.err;
+  EXPECT_NE(r.out.find("role ps: none of"), std::string::npos) << r.out << r.err;
+}
+
+// A ps-worker job (Proteus) over the catalog: each plan is one region with
+// the ps on demand and the workers on spot; the table shows each role's row.
+TEST(PlanCliTest, APsWorkerJobIsPlannedRoleByRole) {
+  constexpr const char* kPsWorker =
+      "name: ctr\nmode: ps-worker\nresources: {cpus: 4, use_spot: true}\nrun: x\n"
+      "roles:\n  ps: {count: 1}\n  worker: {count: 4, resources: {accelerators: V100:1, use_spot: true}}\n";
+  PlanCliOptions o;
+  o.file = "-";
+  o.json = true;
+  o.hours = 10;
+  o.max_plans = 3;
+  PlanRun r = Plan(o, kPsWorker);
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  auto j = nlohmann::json::parse(r.out);
+  ASSERT_FALSE(j["plans"].empty());
+  for (const auto& plan : j["plans"]) {
+    ASSERT_EQ(plan["roles"].size(), 2u) << plan.dump(2);
+    const auto& ps = plan["roles"][0];
+    const auto& worker = plan["roles"][1];
+    EXPECT_EQ(ps["role"], "ps");
+    EXPECT_EQ(ps["use_spot"], false) << plan.dump(2);
+    EXPECT_EQ(worker["use_spot"], true) << plan.dump(2);
+    EXPECT_EQ(worker["instances"], 4);
+    EXPECT_EQ(ps["region"], plan["region"]);
+    EXPECT_EQ(worker["region"], plan["region"]);
+    EXPECT_NEAR(plan["hourly_price"].get<double>(),
+                ps["hourly_price"].get<double>() + worker["hourly_price"].get<double>(), 1e-9);
+  }
+  o.json = false;
+  r = Plan(o, kPsWorker);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("PLAN  ROLE"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Stateful roles run on demand"), std::string::npos) << r.out;
 }
 
 }  // namespace

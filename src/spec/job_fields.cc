@@ -25,7 +25,7 @@ const std::vector<std::string> kJobFields = {
     // num_nodes: 2..8 (issue 12): how the runtime scales with the nodes (spec/node_range.h).
     "scaling_efficiency"};
 const std::vector<std::string> kPartitionFields = {"model", "layers", "profile", "algorithm"};
-const std::vector<std::string> kRoleFields = {"count", "resources", "image", "run"};
+const std::vector<std::string> kRoleFields = {"count", "resources", "image", "run", "stateful"};
 const std::vector<std::string> kDataFields = {"uri", "size_gb", "location", "path"};
 const std::vector<std::string> kVolumeFields = {"name", "path", "read_only"};
 const std::vector<std::string> kRecoveryFields = {"strategy", "max_restarts_on_errors",
@@ -490,6 +490,7 @@ void ReadRoles(FieldReader& reader, const Field& field, JobSpec* spec) {
     Role role;
     role.name = entry.key;
     role.resources = spec->resources;
+    role.stateful = entry.key == "ps";
     if (!IsRoleName(entry.key)) {
       reader.Problem(
           entry.key_pos, entry.path,
@@ -497,7 +498,8 @@ void ReadRoles(FieldReader& reader, const Field& field, JobSpec* spec) {
       continue;
     }
     if (!entry.IsNull()) {
-      auto fields = reader.Fields(entry, kRoleFields, "a map of role fields (count, resources, image, run)");
+      auto fields =
+          reader.Fields(entry, kRoleFields, "a map of role fields (count, resources, image, run, stateful)");
       if (!fields) continue;
       for (const auto& f : *fields) {
         if (f.key == "count") {
@@ -510,6 +512,8 @@ void ReadRoles(FieldReader& reader, const Field& field, JobSpec* spec) {
           if (auto v = ReadImage(reader, f)) role.image = *v;
         } else if (f.key == "run") {
           if (auto v = reader.NonEmptyString(f, kRunHelp, TextKind::kScript)) role.run = *v;
+        } else if (f.key == "stateful") {
+          if (auto v = reader.Bool(f)) role.stateful = *v;
         }
       }
     }

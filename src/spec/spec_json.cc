@@ -81,7 +81,8 @@ json SpecToJson(const JobSpec& spec) {
                          {"count", role.count},
                          {"resources", ResourcesToJson(role.resources)},
                          {"image", role.image},
-                         {"run", role.run}});
+                         {"run", role.run},
+                         {"stateful", role.stateful}});
   }
   json recovery{{"strategy", spec.recovery.strategy},
                 {"max_restarts_on_errors", spec.recovery.max_restarts_on_errors},
