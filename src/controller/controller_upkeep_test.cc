@@ -103,6 +103,8 @@ class FaultyStore final : public Store {
     return real_->ListBilling(from, to, tenant);
   }
   Status RecordProvisionTry(const ProvisionTry& t) override { return real_->RecordProvisionTry(t); }
+  Status SaveHeldBlock(const HeldBlockRow& b) override { return real_->SaveHeldBlock(b); }
+  Result<std::vector<HeldBlockRow>> ListHeldBlocks(Micros now) override { return real_->ListHeldBlocks(now); }
   Result<std::vector<ProvisionTry>> ListProvisionTries(JobId job) override {
     return real_->ListProvisionTries(job);
   }

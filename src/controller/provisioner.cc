@@ -29,7 +29,44 @@ Provisioner::Provisioner(std::vector<Pool> pools, Market world, Store* store, Cl
       clock_(clock),
       notify_(std::move(notify)),
       log_(log ? log : NullLogger()) {
+  LoadHeld();
   thread_ = std::thread([this] { Run(); });
+}
+
+void Provisioner::LoadHeld() {
+  auto rows = store_->ListHeldBlocks(clock_->Now());
+  if (!rows.ok()) {
+    log_->Warn("provisioner: reading the held blocks failed, starting with none: " +
+               rows.status().ToString());
+    return;
+  }
+  std::lock_guard<std::mutex> lock(held_mu_);
+  for (const HeldBlockRow& row : *rows) {
+    HeldBlock h;
+    h.block.scope = row.scope == "provider" ? FailureScope::kProvider
+                    : row.scope == "region" ? FailureScope::kRegion
+                                            : FailureScope::kZone;
+    h.block.provider = row.provider;
+    h.block.region = row.region;
+    h.block.zone = row.zone;
+    h.block.why = row.why;
+    h.until = row.until;
+    held_.push_back(std::move(h));
+  }
+  if (!held_.empty()) log_->Info("provisioner: " + std::to_string(held_.size()) + " block(s) still held");
+}
+
+void Provisioner::SaveHeld(const HeldBlock& h) {
+  HeldBlockRow row;
+  row.scope = FailureScopeName(h.block.scope);
+  row.provider = h.block.provider;
+  row.region = h.block.region;
+  row.zone = h.block.zone;
+  row.why = h.block.why;
+  row.until = h.until;
+  // The block holds in memory either way; a failed write only forgets it at a restart.
+  if (Status s = store_->SaveHeldBlock(row); !s.ok())
+    log_->Warn("provisioner: keeping the block of " + h.block.Describe() + " failed: " + s.ToString());
 }
 
 Provisioner::~Provisioner() {
@@ -160,18 +197,24 @@ Micros Provisioner::Hold(const Block& b, ProvisionErrorKind kind, Micros now) {
                       : kind == ProvisionErrorKind::kQuota  ? hold_.quota
                                                             : 0;
   if (hold <= 0) return 0;
-  std::lock_guard<std::mutex> lock(held_mu_);
-  held_.erase(std::remove_if(held_.begin(), held_.end(), [&](const HeldBlock& h) { return h.until <= now; }),
-              held_.end());
-  for (HeldBlock& h : held_) {
-    if (h.block == b) {
-      h.until = std::max(h.until, now + hold);
-      h.block.why = b.why;
-      return h.until;
+  HeldBlock kept;
+  {
+    std::lock_guard<std::mutex> lock(held_mu_);
+    held_.erase(
+        std::remove_if(held_.begin(), held_.end(), [&](const HeldBlock& h) { return h.until <= now; }),
+        held_.end());
+    auto it = std::find_if(held_.begin(), held_.end(), [&](const HeldBlock& h) { return h.block == b; });
+    if (it != held_.end()) {
+      it->until = std::max(it->until, now + hold);
+      it->block.why = b.why;
+      kept = *it;
+    } else {
+      held_.push_back({b, now + hold});
+      kept = held_.back();
     }
   }
-  held_.push_back({b, now + hold});
-  return now + hold;
+  SaveHeld(kept);
+  return kept.until;
 }
 
 PlanAnswer Provisioner::Plan(const PlanOrder& order) {

@@ -10,6 +10,8 @@
 // scheduler.block_capacity / block_quota) for every job's rounds, not only
 // this one's: the pools are the server's accounts, so a full zone or a spent
 // quota is full or spent for all of them; it expires by the injected clock.
+// Held blocks are kept in the store (Store::SaveHeldBlock), so a restarted
+// server reads them back and keeps avoiding the place until they expire.
 // An `other` refusal blocks for the round only. Every try is
 // written to the store (Store::RecordProvisionTry), so `skyrun status JOB`
 // shows what was tried, why it failed and what that blocked. It also gives
@@ -126,6 +128,10 @@ class Provisioner {
   // Holds `b` until now + the hold of its kind (extending a hold already
   // there); returns the expiry, or 0 when the kind holds for the round only.
   Micros Hold(const Block& b, ProvisionErrorKind kind, Micros now);
+  // The held blocks kept in the store (a restarted server still avoids the
+  // places) are read at construction and written as they change.
+  void LoadHeld();
+  void SaveHeld(const HeldBlock& h);
 
   const std::vector<Pool> pools_;
   const BlockHold hold_;

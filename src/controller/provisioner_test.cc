@@ -146,6 +146,41 @@ TEST_F(ProvisionerTest, ABlockHoldsForEveryJobUntilItExpires) {
   EXPECT_EQ(third.refusals, 0);
 }
 
+// A held block outlives the provisioner that made it: a server restarted
+// within the hold (a new provisioner over the same store) still does not try
+// the zone, and after the expiry tries it again.
+TEST_F(ProvisionerTest, AHeldBlockSurvivesARestartUntilItExpires) {
+  auto cloud = Cloud({{ProvisionErrorKind::kCapacity, FailureScope::kZone, "us-east-1a", 1}});
+  ASSERT_NE(cloud, nullptr);
+  const Micros start = clock_.Now();
+  {
+    Provisioner before({{"simcloud/sim1", cloud.get()}}, Market{}, store_.get(), &clock_, nullptr, nullptr);
+    PlanAnswer first = before.Plan(Order());
+    ASSERT_EQ(first.choice.kind, PlacementChoice::Kind::kPool) << first.choice.explanation;
+    EXPECT_EQ(first.refusals, 1);
+  }
+  // Five minutes later, a new provisioner: the block is read back.
+  clock_.Advance(300 * kMicrosPerSecond);
+  Provisioner after({{"simcloud/sim1", cloud.get()}}, Market{}, store_.get(), &clock_, nullptr, nullptr);
+  std::vector<HeldBlock> held = after.HeldBlocks();
+  ASSERT_EQ(held.size(), 1u);
+  EXPECT_EQ(held[0].block.Describe(), "zone aws/us-east-1/us-east-1a");
+  EXPECT_EQ(held[0].block.why, "capacity error");
+  EXPECT_EQ(held[0].until, start + 600 * kMicrosPerSecond);
+  PlanAnswer second = after.Plan(Order());
+  ASSERT_EQ(second.choice.kind, PlacementChoice::Kind::kPool) << second.choice.explanation;
+  EXPECT_EQ(second.choice.offer.zone, "us-east-1b");
+  EXPECT_EQ(second.refusals, 0);
+
+  // Past the expiry a third start holds nothing, and the store has dropped the row.
+  clock_.Advance(301 * kMicrosPerSecond);
+  Provisioner later({{"simcloud/sim1", cloud.get()}}, Market{}, store_.get(), &clock_, nullptr, nullptr);
+  EXPECT_TRUE(later.HeldBlocks().empty());
+  auto rows = store_->ListHeldBlocks(0);
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  EXPECT_TRUE(rows->empty());
+}
+
 TEST_F(ProvisionerTest, HoldsFollowTheirConfigAndStartAgainAtTheNextRefusal) {
   // capacity 0: the round only; quota 2 h.
   auto cloud = Cloud({{ProvisionErrorKind::kCapacity, FailureScope::kZone, "us-east-1a", 1},

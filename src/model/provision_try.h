@@ -30,4 +30,16 @@ struct ProvisionTry {
   std::string blocked;      // what the refusal blocked: "zone aws/us-east-1/us-east-1a"; "" = nothing
 };
 
+// A place a capacity or quota refusal blocks for every job until `until`
+// (controller/provisioner.h BlockHold), kept so that a restarted server still
+// avoids it. One row per place: a later refusal of it moves `until`.
+struct HeldBlockRow {
+  std::string scope;  // "zone", "region" or "provider"
+  std::string provider;
+  std::string region;  // "" for a provider block
+  std::string zone;    // "" unless a zone block
+  std::string why;     // "capacity error"
+  Micros until = 0;    // wall time (Clock::Now())
+};
+
 }  // namespace skyrun

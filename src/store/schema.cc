@@ -191,6 +191,20 @@ ALTER TABLE attempts ADD COLUMN image_bytes INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE attempts ADD COLUMN image_micros INTEGER NOT NULL DEFAULT 0;
 )sql";
 
+// Version 8: blocks from provisioning refusals that outlive their round
+// (model/provision_try.h HeldBlockRow), one row per place.
+constexpr const char* kSchemaV8HeldBlocks = R"sql(
+CREATE TABLE held_blocks (
+  scope     TEXT NOT NULL,
+  provider  TEXT NOT NULL,
+  region    TEXT NOT NULL,
+  zone      TEXT NOT NULL,
+  why       TEXT NOT NULL,
+  until     INTEGER NOT NULL,
+  PRIMARY KEY (scope, provider, region, zone)
+);
+)sql";
+
 Status ApplyStep(SqliteDb& db, const Migration& step) {
   // IMMEDIATE: two processes opening an old database at once must not both
   // apply the step; the second sees the new version and skips it.
@@ -227,6 +241,8 @@ const std::vector<Migration>& StoreMigrations() {
       {5, "accounting: price changes while tasks run, egress charges", kSchemaV5Billing},
       {6, "provision_tries: the broker's provisioning history per job", kSchemaV6ProvisionTries},
       {7, "attempts: data staged in, uploaded and image bytes pulled, with their times", kSchemaV7DataMoved},
+      {8, "held_blocks: provisioning refusals that block a place for every job until they expire",
+       kSchemaV8HeldBlocks},
   };
   return kSteps;
 }

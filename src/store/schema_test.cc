@@ -167,3 +167,55 @@ TEST(SchemaTest, Version7AddsDataMovedToAttemptsOfAVersion6Database) {
 
 }  // namespace
 }  // namespace skyrun
+
+namespace skyrun {
+namespace {
+
+// Version 8 adds held_blocks to a version 7 database; a held block is one row
+// per place (a later refusal moves its expiry), expired rows go when listed,
+// and a block that names no provider or an unknown scope is refused.
+TEST(SchemaTest, Version8KeepsHeldBlocksOnePerPlaceUntilTheyExpire) {
+  TempDir dir;
+  {
+    auto db = OpenRaw(dir.Sub("state.db"));
+    std::vector<Migration> up_to_7(StoreMigrations().begin(), StoreMigrations().begin() + 7);
+    ASSERT_EQ(up_to_7.back().version, 7);
+    ASSERT_TRUE(MigrateSchema(*db, up_to_7).ok());
+  }
+  SimulatedClock clock(1);
+  auto store = Store::Open(dir.path(), &clock);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  HeldBlockRow zone{"zone", "aws", "us-east-1", "us-east-1a", "capacity error", 1000};
+  HeldBlockRow region{"region", "gcp", "us-central1", "", "quota error", 5000};
+  ASSERT_TRUE((*store)->SaveHeldBlock(zone).ok());
+  ASSERT_TRUE((*store)->SaveHeldBlock(region).ok());
+  zone.until = 2000;  // refused again: the same place, a later expiry
+  ASSERT_TRUE((*store)->SaveHeldBlock(zone).ok());
+  auto rows = (*store)->ListHeldBlocks(1500);
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  ASSERT_EQ(rows->size(), 2u);
+  EXPECT_EQ(rows->at(0).zone, "us-east-1a");
+  EXPECT_EQ(rows->at(0).until, 2000);
+  EXPECT_EQ(rows->at(1).scope, "region");
+  EXPECT_EQ(rows->at(1).why, "quota error");
+
+  auto later = (*store)->ListHeldBlocks(2000);  // the zone's expiry has come
+  ASSERT_TRUE(later.ok());
+  ASSERT_EQ(later->size(), 1u);
+  EXPECT_EQ(later->at(0).provider, "gcp");
+  auto again = (*store)->ListHeldBlocks(0);  // and its row is gone for good
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->size(), 1u);
+
+  Status bad_scope = (*store)->SaveHeldBlock({"planet", "aws", "", "", "x", 9000});
+  EXPECT_EQ(bad_scope.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(bad_scope.message().find("scope must be zone, region or provider"), std::string::npos);
+  EXPECT_EQ((*store)->SaveHeldBlock({"provider", "", "", "", "x", 9000}).code(),
+            StatusCode::kInvalidArgument);
+  auto unchanged = (*store)->ListHeldBlocks(0);
+  ASSERT_TRUE(unchanged.ok());
+  EXPECT_EQ(unchanged->size(), 1u);
+}
+
+}  // namespace
+}  // namespace skyrun

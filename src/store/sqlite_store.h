@@ -67,6 +67,8 @@ class SqliteStore final : public Store {
   Result<BillingData> ListBilling(Micros from, Micros to, std::optional<TenantId> tenant) override;
   Status RecordProvisionTry(const ProvisionTry& attempt) override;
   Result<std::vector<ProvisionTry>> ListProvisionTries(JobId job) override;
+  Status SaveHeldBlock(const HeldBlockRow& block) override;
+  Result<std::vector<HeldBlockRow>> ListHeldBlocks(Micros now) override;
 
   // How well writes were grouped so far, and how the WAL was checkpointed
   // (tests, benchmarks).

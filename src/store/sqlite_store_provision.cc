@@ -1,4 +1,5 @@
-// SqliteStore: the broker's provisioning history (model/provision_try.h).
+// SqliteStore: the broker's provisioning history and held blocks
+// (model/provision_try.h).
 #include "store/sqlite_store.h"
 
 namespace skyrun {
@@ -64,6 +65,56 @@ Result<std::vector<ProvisionTry>> SqliteStore::ListProvisionTries(JobId job) {
           out.push_back(std::move(t));
         }
       });
+}
+
+Status SqliteStore::SaveHeldBlock(const HeldBlockRow& b) {
+  const std::string operation = "keeping the held block of " + b.scope + " " + b.provider;
+  if (b.scope != "zone" && b.scope != "region" && b.scope != "provider")
+    return InvalidArgument(operation + ": scope must be zone, region or provider, not '" + b.scope + "'");
+  if (b.provider.empty()) return InvalidArgument(operation + ": the provider is empty");
+  return Write(operation, [&](SqliteDb& db) -> Status {
+    SKYRUN_ASSIGN_OR_RETURN(
+        SqliteQuery upsert,
+        db.Prepare(
+            "INSERT INTO held_blocks (scope, provider, region, zone, why, until) VALUES (?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (scope, provider, region, zone) DO UPDATE SET why = excluded.why, "
+            "until = excluded.until"));
+    upsert.Bind(1, b.scope)
+        .Bind(2, b.provider)
+        .Bind(3, b.region)
+        .Bind(4, b.zone)
+        .Bind(5, b.why)
+        .Bind(6, b.until);
+    return upsert.Run();
+  });
+}
+
+Result<std::vector<HeldBlockRow>> SqliteStore::ListHeldBlocks(Micros now) {
+  using Rows = std::vector<HeldBlockRow>;
+  // A write: the expired rows go as they are read past.
+  Rows out;
+  Status s = Write("listing the held blocks", [&](SqliteDb& db) -> Status {
+    SKYRUN_ASSIGN_OR_RETURN(SqliteQuery drop, db.Prepare("DELETE FROM held_blocks WHERE until <= ?"));
+    drop.Bind(1, now);
+    SKYRUN_RETURN_IF_ERROR(drop.Run());
+    SKYRUN_ASSIGN_OR_RETURN(SqliteQuery q, db.Prepare("SELECT scope, provider, region, zone, why, until FROM "
+                                                      "held_blocks ORDER BY until, provider, region, zone"));
+    out.clear();
+    while (true) {
+      SKYRUN_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) return Status::Ok();
+      HeldBlockRow b;
+      b.scope = q.Text(0);
+      b.provider = q.Text(1);
+      b.region = q.Text(2);
+      b.zone = q.Text(3);
+      b.why = q.Text(4);
+      b.until = q.Int(5);
+      out.push_back(std::move(b));
+    }
+  });
+  if (!s.ok()) return s;
+  return out;
 }
 
 }  // namespace skyrun

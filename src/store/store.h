@@ -222,6 +222,12 @@ class Store {
   virtual Status RecordProvisionTry(const ProvisionTry& attempt) = 0;
   // A job's tries, oldest first.
   virtual Result<std::vector<ProvisionTry>> ListProvisionTries(JobId job) = 0;
+  // Keeps a held block (replacing the row of the same place). Errors:
+  // InvalidArgument for an unknown scope or an empty provider.
+  virtual Status SaveHeldBlock(const HeldBlockRow& block) = 0;
+  // The blocks still held at `now` (until > now), oldest expiry first; the
+  // expired ones are deleted.
+  virtual Result<std::vector<HeldBlockRow>> ListHeldBlocks(Micros now) = 0;
 };
 
 }  // namespace skyrun
