@@ -46,7 +46,8 @@ struct CandidateStats {
   int requirements = 0;
   int max_hourly_cost = 0;
   int spot_unfinishable = 0;
-  int candidates = 0;  // before zones collapse
+  int too_few_nodes = 0;  // a registered cluster at a node count above its free nodes (node_scaling.h)
+  int candidates = 0;     // before zones collapse
 };
 
 // `work_hours`: the stage's runtime estimate on demand. Errors: the

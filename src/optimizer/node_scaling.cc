@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <set>
+#include <string>
 
 namespace skyrun {
 
@@ -40,6 +42,11 @@ Result<std::vector<Candidate>> RangeCandidates(const JobSpec& stage, double hour
   std::vector<Candidate> out;
   CandidateStats total;
   bool first = true;
+  // A registered cluster's offers are its nodes (zone = node name, sold by
+  // share): how many fit a node's share of the job at MIN is how many it can
+  // give now. A larger count would wait there for nodes rather than run, so
+  // it is not a candidate; MIN stays one (the job may wait for it there).
+  std::map<std::pair<std::string, std::string>, std::set<std::string>> fitting_nodes;
   for (int n : NodeCountsToTry(stage.node_range)) {
     JobSpec at = stage;
     at.num_nodes = n;
@@ -51,6 +58,21 @@ Result<std::vector<Candidate>> RangeCandidates(const JobSpec& stage, double hour
       total = st;
       total.candidates = 0;
       first = false;
+      for (const Candidate& c : got) {
+        if (!c.offer->by_share) continue;
+        auto& nodes = fitting_nodes[{c.offer->provider, c.offer->region}];
+        nodes.insert(c.zones.begin(), c.zones.end());
+      }
+    } else {
+      std::erase_if(got, [&](const Candidate& c) {
+        if (!c.offer->by_share) return false;
+        auto it = fitting_nodes.find({c.offer->provider, c.offer->region});
+        const size_t free = it == fitting_nodes.end() ? 0 : it->second.size();
+        if (static_cast<size_t>(c.instances) <= free) return false;
+        ++total.too_few_nodes;
+        st.candidates -= static_cast<int>(c.zones.size());  // each zone was one before the collapse
+        return true;
+      });
     }
     total.candidates += st.candidates;
     out.insert(out.end(), std::make_move_iterator(got.begin()), std::make_move_iterator(got.end()));

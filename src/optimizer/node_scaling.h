@@ -10,7 +10,10 @@
 // picks the count with the rest: objective cost, the cheapest count that
 // meets the deadline and budget; objective time, the fastest within them.
 // Ranges wider than kMaxNodeCounts counts are tried at kMaxNodeCounts counts
-// spread geometrically from MIN to MAX (both ends included).
+// spread geometrically from MIN to MAX (both ends included). A registered
+// cluster (its offers are its nodes, sold by share) is a candidate above MIN
+// only at counts up to its nodes that fit the job now (CandidateStats::
+// too_few_nodes counts the others): more would wait there, not run.
 //
 // Callers: Optimize. Thread-safety: pure.
 #pragma once

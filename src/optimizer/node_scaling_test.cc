@@ -148,5 +148,55 @@ TEST_F(NodeScalingTest, MaxHourlyCostBoundsTheWholePlacement) {
   EXPECT_EQ(r.plans.size(), 3u);
 }
 
+// A registered cluster offers its nodes one by one (zone = node name, sold by
+// share): with 3 nodes free, a 2..8 job asking for time takes 3 of them, not
+// 8 it would wait for. Each node: 8 A100 at $1/GPU-h, 96 CPUs at $0; the job
+// takes 8 GPUs per node: $8/h a node. 3 nodes at e = 1: 10 h x 2/3 = 6.67 h.
+TEST(NodeScalingClusterTest, ARegisteredClusterGivesNoMoreNodesThanAreFree) {
+  std::vector<Offer> offers;
+  for (const char* name : {"n1", "n2", "n3"}) {
+    Offer o;
+    o.provider = "slurm/hpc";
+    o.region = "slurm/hpc";
+    o.zone = name;
+    o.accelerator = "A100";
+    o.accelerator_count = 8;
+    o.cpus = MilliCpu(96000);
+    o.memory = MemoryMiB(1024 * 1024);
+    o.by_share = true;
+    o.price_per_gpu_hour = 1;
+    o.price = 8;
+    offers.push_back(o);
+  }
+  Market market;
+  market.offers = &offers;
+  JobSpec job;
+  job.name = "train";
+  job.mode = JobMode::kGang;
+  job.resources.accelerators = {{"A100", 8}};
+  job.num_nodes = 2;
+  job.node_range = NodeRange{2, 8, 1.0};
+  job.objective = "time";
+  PlanRequest req;
+  req.stages = {job};
+  req.hours = 10;
+  auto r = Optimize(req, market);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_FALSE(r->plans.empty());
+  EXPECT_EQ(r->plans[0].stages[0].candidate.num_nodes, 3);
+  EXPECT_NEAR(r->plans[0].est_time_s, 10.0 * 2 / 3 * 3600, 1e-6);
+  EXPECT_DOUBLE_EQ(r->plans[0].hourly_price, 24);
+  EXPECT_EQ(r->stages[0].stats.too_few_nodes, 5);  // counts 4..8
+  EXPECT_NE(r->explanation.find("5 candidate(s) at larger counts were left out"), std::string::npos)
+      << r->explanation;
+
+  // With every node busy but one, MIN (2) is still offered: the job may wait there.
+  offers.resize(1);
+  auto one = Optimize(req, market);
+  ASSERT_TRUE(one.ok()) << one.status().ToString();
+  ASSERT_FALSE(one->plans.empty());
+  EXPECT_EQ(one->plans[0].stages[0].candidate.num_nodes, 2);
+}
+
 }  // namespace
 }  // namespace skyrun

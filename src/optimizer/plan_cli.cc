@@ -102,7 +102,8 @@ nlohmann::json ResultJson(const PlanResult& r) {
                        {"infra", s.stats.infra},
                        {"requirements", s.stats.requirements},
                        {"max_hourly_cost", s.stats.max_hourly_cost},
-                       {"spot_unfinishable", s.stats.spot_unfinishable}}}});
+                       {"spot_unfinishable", s.stats.spot_unfinishable},
+                       {"too_few_nodes", s.stats.too_few_nodes}}}});
   }
   return {{"objective", r.objective == PlanObjective::kCost ? "cost" : "time"},
           {"solver", r.chain ? "chain-dp" : "branch-and-bound"},
