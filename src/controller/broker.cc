@@ -96,14 +96,43 @@ bool InfraAllowsOffer(const std::vector<std::string>& infra, const BrokerOffer& 
          (b.pool && InfraAllowsPlace(infra, b.offer.provider, b.offer.region, b.offer.zone));
 }
 
+// The optimizer's market over `allowed` (indices into offers), and the way
+// back from a candidate's offer to the BrokerOffer it came from.
+class AllowedMarket {
+ public:
+  AllowedMarket(const std::vector<BrokerOffer>& offers, const std::vector<size_t>& allowed,
+                const Market& world)
+      : offers_(offers), allowed_(allowed), market_(world) {
+    copies_.reserve(allowed.size());
+    for (size_t i : allowed) copies_.push_back(offers[i].offer);
+    market_.offers = &copies_;
+  }
+  AllowedMarket(const AllowedMarket&) = delete;
+  AllowedMarket& operator=(const AllowedMarket&) = delete;
+
+  const Market& market() const { return market_; }
+  const BrokerOffer& OfferOf(const Offer* offer) const {
+    const size_t index = static_cast<size_t>(offer - copies_.data());
+    SKYRUN_CHECK(index < allowed_.size());
+    return offers_[allowed_[index]];
+  }
+
+ private:
+  const std::vector<BrokerOffer>& offers_;
+  const std::vector<size_t>& allowed_;
+  std::vector<Offer> copies_;
+  Market market_;
+};
+
+// Two plans' figures tie (cost or time, up to rounding).
+bool SameFigure(double a, double b) {
+  return std::abs(a - b) <= 1e-9 * std::max({1.0, std::abs(a), std::abs(b)});
+}
+
 // The optimizer over `allowed` (indices into offers); nullopt-like kNone with the reason.
 Result<PlacementChoice> Best(const JobSpec& spec, const std::vector<BrokerOffer>& offers,
                              const std::vector<size_t>& allowed, const Market& world) {
-  std::vector<Offer> market_offers;
-  market_offers.reserve(allowed.size());
-  for (size_t i : allowed) market_offers.push_back(offers[i].offer);
-  Market market = world;
-  market.offers = &market_offers;
+  const AllowedMarket allowed_market(offers, allowed, world);
   PlanRequest request;
   JobSpec stage = spec;
   stage.resources.infra.clear();  // applied above, with the backends' names
@@ -116,23 +145,18 @@ Result<PlacementChoice> Best(const JobSpec& spec, const std::vector<BrokerOffer>
   if (spec.time_limit_seconds && *spec.time_limit_seconds > 0)
     request.hours = static_cast<double>(*spec.time_limit_seconds) / 3600.0;
   request.max_plans = 8;
-  SKYRUN_ASSIGN_OR_RETURN(PlanResult result, Optimize(request, market));
+  SKYRUN_ASSIGN_OR_RETURN(PlanResult result, Optimize(request, allowed_market.market()));
   PlacementChoice choice;
   choice.explanation = result.explanation;
   if (result.plans.empty() || result.plans.front().stages.empty()) return choice;
   auto offer_of = [&](const Plan& plan) -> const BrokerOffer& {
-    const size_t index = static_cast<size_t>(plan.stages.front().candidate.offer - market_offers.data());
-    SKYRUN_CHECK(index < allowed.size());
-    return offers[allowed[index]];
+    return allowed_market.OfferOf(plan.stages.front().candidate.offer);
   };
   // Of plans that tie with the best, capacity the server already has (a
   // registered cluster) before buying more.
   const Plan* best = &result.plans.front();
-  auto same = [](double a, double b) {
-    return std::abs(a - b) <= 1e-9 * std::max({1.0, std::abs(a), std::abs(b)});
-  };
   for (const Plan& plan : result.plans) {
-    if (!same(plan.est_cost, best->est_cost) || !same(plan.est_time_s, best->est_time_s)) break;
+    if (!SameFigure(plan.est_cost, best->est_cost) || !SameFigure(plan.est_time_s, best->est_time_s)) break;
     if (!offer_of(plan).pool) {
       best = &plan;
       break;
@@ -155,11 +179,7 @@ Result<PlacementChoice> Best(const JobSpec& spec, const std::vector<BrokerOffer>
 // whose roles are all sold by one backend.
 Result<PlacementChoice> BestRoles(const JobSpec& spec, const std::vector<BrokerOffer>& offers,
                                   const std::vector<size_t>& allowed, const Market& world) {
-  std::vector<Offer> market_offers;
-  market_offers.reserve(allowed.size());
-  for (size_t i : allowed) market_offers.push_back(offers[i].offer);
-  Market market = world;
-  market.offers = &market_offers;
+  const AllowedMarket allowed_market(offers, allowed, world);
   JobSpec job = spec;
   job.resources.infra.clear();  // applied above, with the backends' names
   for (Role& role : job.roles) {
@@ -172,21 +192,17 @@ Result<PlacementChoice> BestRoles(const JobSpec& spec, const std::vector<BrokerO
   double hours = 1;
   if (spec.time_limit_seconds && *spec.time_limit_seconds > 0)
     hours = static_cast<double>(*spec.time_limit_seconds) / 3600.0;
-  SKYRUN_ASSIGN_OR_RETURN(RolesPlanResult result, PlanRoles(job, hours, market, OptimizerParams{}, 8));
+  SKYRUN_ASSIGN_OR_RETURN(RolesPlanResult result,
+                          PlanRoles(job, hours, allowed_market.market(), OptimizerParams{}, 8));
   PlacementChoice choice;
   choice.explanation = result.explanation;
   auto offer_of = [&](const RolePlacement& r) -> const BrokerOffer& {
-    const size_t index = static_cast<size_t>(r.candidate.offer - market_offers.data());
-    SKYRUN_CHECK(index < allowed.size());
-    return offers[allowed[index]];
+    return allowed_market.OfferOf(r.candidate.offer);
   };
   auto one_backend = [&](const RolesPlan& plan) {
     return std::all_of(plan.roles.begin(), plan.roles.end(), [&](const RolePlacement& r) {
       return offer_of(r).backend == offer_of(plan.roles.front()).backend;
     });
-  };
-  auto same = [](double a, double b) {
-    return std::abs(a - b) <= 1e-9 * std::max({1.0, std::abs(a), std::abs(b)});
   };
   const RolesPlan* best = nullptr;
   for (const RolesPlan& plan : result.plans) {
@@ -197,7 +213,7 @@ Result<PlacementChoice> BestRoles(const JobSpec& spec, const std::vector<BrokerO
       continue;
     }
     // Of plans that tie with the best, capacity the server already has first.
-    if (!same(plan.est_cost, best->est_cost) || !same(plan.est_time_s, best->est_time_s)) break;
+    if (!SameFigure(plan.est_cost, best->est_cost) || !SameFigure(plan.est_time_s, best->est_time_s)) break;
     if (!offer_of(plan.roles.front()).pool) {
       best = &plan;
       break;

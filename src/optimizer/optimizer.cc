@@ -12,14 +12,6 @@
 namespace skyrun {
 namespace {
 
-std::string Money(double usd) {
-  std::ostringstream s;
-  s.setf(std::ios::fixed);
-  s.precision(usd < 10 ? 3 : 2);
-  s << "$" << usd;
-  return s.str();
-}
-
 std::string Hours(double seconds) {
   std::ostringstream s;
   s.setf(std::ios::fixed);
@@ -102,7 +94,7 @@ std::string NoPlanReason(const PlanResult& r, const std::vector<JobSpec>& stages
     if (st.requirements) out << ", " << st.requirements << " fail resources.requirements";
     if (st.max_hourly_cost)
       out << ", " << st.max_hourly_cost << " cost more than max_hourly_cost "
-          << Money(*stages[i].resources.max_hourly_cost) << "/h";
+          << PlanMoney(*stages[i].resources.max_hourly_cost) << "/h";
     if (st.spot_unfinishable)
       out << ", " << st.spot_unfinishable << " on spot would be revoked faster than it progresses";
     out << ". ";
@@ -126,8 +118,8 @@ std::string Explain(const PlanResult& r) {
     if (best.stages.size() > 1) out << best.stages[i].stage << " on ";
     out << Describe(best.stages[i].candidate);
   }
-  out << ", est. " << Money(best.est_cost) << " (compute " << Money(best.est_cost - best.egress_cost)
-      << " + egress " << Money(best.egress_cost) << ") over " << Hours(best.est_time_s) << ".";
+  out << ", est. " << PlanMoney(best.est_cost) << " (compute " << PlanMoney(best.est_cost - best.egress_cost)
+      << " + egress " << PlanMoney(best.egress_cost) << ") over " << Hours(best.est_time_s) << ".";
   // Plans that tie with the best (another region at the same price) are
   // counted; the first plan that is worse is what the best beat.
   auto ties = [&](const Plan& p) {
@@ -147,8 +139,8 @@ std::string Explain(const PlanResult& r) {
       out << Describe(alt.stages[j].candidate);
     }
     if (cost) {
-      out << ", est. " << Money(alt.est_cost) << " (compute " << Money(alt.est_cost - alt.egress_cost)
-          << " + egress " << Money(alt.egress_cost) << "): " << Money(alt.est_cost - best.est_cost)
+      out << ", est. " << PlanMoney(alt.est_cost) << " (compute " << PlanMoney(alt.est_cost - alt.egress_cost)
+          << " + egress " << PlanMoney(alt.egress_cost) << "): " << PlanMoney(alt.est_cost - best.est_cost)
           << " more.";
     } else {
       out << ", " << Hours(alt.est_time_s) << ": " << Hours(alt.est_time_s - best.est_time_s) << " longer.";
@@ -164,19 +156,34 @@ std::string Explain(const PlanResult& r) {
 }
 
 // " Nodes: 4 of its range 2..8 (scaling efficiency 0.9)." for each ranged stage.
-std::string ChosenCounts(const Plan& best, const std::vector<JobSpec>& stages) {
+// With how many larger counts a registered cluster could not give for lack of
+// free nodes.
+std::string ChosenCounts(const PlanResult& result, const std::vector<JobSpec>& stages) {
   std::ostringstream out;
+  const Plan& best = result.plans.front();
   for (size_t i = 0; i < stages.size() && i < best.stages.size(); ++i) {
     const NodeRange& r = stages[i].node_range;
     if (!r.present()) continue;
     out << " " << (stages.size() > 1 ? "Stage " + stages[i].name + " runs" : std::string("It runs")) << " on "
         << best.stages[i].candidate.num_nodes << " node(s) of its range " << r.min << ".." << r.max
         << " (scaling efficiency " << r.scaling_efficiency << ").";
+    const int too_few = i < result.stages.size() ? result.stages[i].stats.too_few_nodes : 0;
+    if (too_few > 0)
+      out << " " << too_few << " candidate(s) at larger counts were left out: their registered cluster has "
+          << "fewer free nodes.";
   }
   return out.str();
 }
 
 }  // namespace
+
+std::string PlanMoney(double usd) {
+  std::ostringstream s;
+  s.setf(std::ios::fixed);
+  s.precision(usd < 10 ? 3 : 2);
+  s << "$" << usd;
+  return s.str();
+}
 
 Location ParseLocation(const std::string& place) {
   size_t slash = place.find('/');
@@ -334,7 +341,7 @@ Result<PlanResult> Optimize(const PlanRequest& request, const Market& market) {
     result.plans.push_back(std::move(plan));
   }
   result.explanation = result.plans.empty() ? NoPlanReason(result, stages) : Explain(result);
-  if (!result.plans.empty()) result.explanation += ChosenCounts(result.plans.front(), stages);
+  if (!result.plans.empty()) result.explanation += ChosenCounts(result, stages);
   return result;
 }
 

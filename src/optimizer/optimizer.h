@@ -94,4 +94,7 @@ Result<PlanResult> Optimize(const PlanRequest& request, const Market& market);
 // "aws/us-east-1" -> {aws, us-east-1}; "local" -> {local, ""}.
 Location ParseLocation(const std::string& place);
 
+// Dollars as the explanations write them: "$1.500" under $10, "$12.34" from there.
+std::string PlanMoney(double usd);
+
 }  // namespace skyrun

@@ -11,14 +11,6 @@
 namespace skyrun {
 namespace {
 
-std::string Money(double usd) {
-  std::ostringstream s;
-  s.setf(std::ios::fixed);
-  s.precision(usd < 10 ? 3 : 2);
-  s << "$" << usd;
-  return s.str();
-}
-
 std::string Describe(const RolePlacement& r) {
   const Candidate& c = r.candidate;
   std::string what = c.offer->instance_type.empty() ? c.offer->accelerator : c.offer->instance_type;
@@ -201,7 +193,7 @@ Result<RolesPlanResult> PlanRoles(const JobSpec& job, double work_hours, const M
     } else {
       why << "in the " << regions_all_roles << " region(s) that hold every role, every combination is over";
       if (over_cap)
-        why << " max_hourly_cost " << Money(*job.resources.max_hourly_cost) << "/h (" << over_cap << ")";
+        why << " max_hourly_cost " << PlanMoney(*job.resources.max_hourly_cost) << "/h (" << over_cap << ")";
       if (over_budget) why << " the budget (" << over_budget << ")";
       if (over_deadline) why << " the deadline (" << over_deadline << ")";
     }
@@ -214,8 +206,8 @@ Result<RolesPlanResult> PlanRoles(const JobSpec& job, double work_hours, const M
   out << "Best plan (objective " << (by_time ? "time" : "cost") << ", every role in " << best.provider << "/"
       << best.region << "): ";
   for (size_t r = 0; r < best.roles.size(); ++r) out << (r ? "; " : "") << Describe(best.roles[r]);
-  out << ", " << Money(best.hourly_price) << "/h, est. " << Money(best.est_cost) << " (compute "
-      << Money(best.compute_cost) << " + egress " << Money(best.egress_cost) << ") over "
+  out << ", " << PlanMoney(best.hourly_price) << "/h, est. " << PlanMoney(best.est_cost) << " (compute "
+      << PlanMoney(best.compute_cost) << " + egress " << PlanMoney(best.egress_cost) << ") over "
       << best.est_time_s / 3600
       << " h. Stateful roles run on demand; the others on spot where they accept it.";
   result.explanation = out.str();

@@ -76,7 +76,9 @@ TEST(PsWorkerSpotTest, ParameterServerOnDemandWorkersOnSpotSurviveAWorkerPreempt
             << a.dump(2);
         preempted = true;
       }
-      if (no == 2) EXPECT_EQ(a["state"], "SUCCEEDED") << a.dump(2);
+      if (no == 2) {
+        EXPECT_EQ(a["state"], "SUCCEEDED") << a.dump(2);
+      }
     }
   }
   EXPECT_TRUE(preempted) << j.dump(2);
