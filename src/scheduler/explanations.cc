@@ -12,6 +12,9 @@ namespace {
 // Entries per fleet before they are all dropped (each holds a few bytes per
 // class: a bench of 457 distinct requests on 9,000 classes is ~35 MiB).
 constexpr size_t kMaxEntries = 1024;
+// Groups numbered per fleet before they and its entries are all dropped
+// (why-not texts are a tenant's to vary).
+constexpr size_t kMaxGroups = size_t{1} << 16;
 constexpr size_t kShown = 3;
 
 std::string NumberWithCommas(int64_t n) {
@@ -41,18 +44,40 @@ std::string FormatWhyGroups(const Fleet& fleet, const std::vector<WhyGroupText>&
 }
 
 bool Explanations::Has(const std::string& request, const Fleet& fleet) const {
-  for (const Slot& s : slots_)
-    if (s.fleet == fleet.instance_id()) return s.entries.count(request) > 0;
-  return false;
+  const Slot* s = SlotOf(fleet);
+  return s && s->entries.count(request) > 0;
 }
 
 bool Explanations::FitLastTime(const std::string& request, const Fleet& fleet) const {
-  for (const Slot& s : slots_) {
-    if (s.fleet != fleet.instance_id()) continue;
-    auto it = s.entries.find(request);
-    return it != s.entries.end() && it->second.fits > 0;
-  }
-  return false;
+  const Slot* s = SlotOf(fleet);
+  if (!s) return false;
+  auto it = s->entries.find(request);
+  return it != s->entries.end() && it->second.fits > 0;
+}
+
+const Explanations::Slot* Explanations::SlotOf(const Fleet& fleet) const {
+  for (const Slot& s : slots_)
+    if (s.fleet == fleet.instance_id()) return &s;
+  return nullptr;
+}
+
+void Explanations::Slot::Clear() {
+  entries.clear();
+  groups.clear();
+  by_key.clear();
+  by_text.clear();
+}
+
+int32_t Explanations::Slot::KeyGroup(const ReasonKey& key) {
+  auto [it, added] = by_key.try_emplace(key, static_cast<int32_t>(groups.size()));
+  if (added) groups.push_back({true, ""});
+  return it->second;
+}
+
+int32_t Explanations::Slot::TextGroup(std::string text) {
+  auto [it, added] = by_text.try_emplace(std::move(text), static_cast<int32_t>(groups.size()));
+  if (added) groups.push_back({false, it->first});
+  return it->second;
 }
 
 Explanations::Entry& Explanations::Update(const std::string& request, const Fleet& fleet, const Judge& judge,
@@ -64,24 +89,44 @@ Explanations::Entry& Explanations::Update(const std::string& request, const Flee
   if (!slot) {
     slot = slots_[0].used <= slots_[1].used ? &slots_[0] : &slots_[1];
     slot->fleet = fleet.instance_id();
-    slot->entries.clear();
+    slot->Clear();
   }
   slot->used = tick_;
-  if (slot->entries.size() >= kMaxEntries && !slot->entries.count(request)) slot->entries.clear();
+  if ((slot->entries.size() >= kMaxEntries && !slot->entries.count(request)) ||
+      slot->groups.size() >= kMaxGroups)
+    slot->Clear();
   Entry& e = slot->entries[request];
 
   const int nclasses = static_cast<int>(fleet.classes().size());
-  changed_.clear();
-  bool all = e.fresh || !fleet.ClassesChangedSince(e.journal, &changed_) ||
-             changed_.size() >= static_cast<size_t>(nclasses);
+  size_t live = 0;
+  for (const Fleet::Level& level : fleet.levels()) live += level.classes.size();
+  // The classes changed since, each once; once they are as many as the
+  // classes with nodes, judging those afresh is no more work.
+  bool all = e.fresh;
+  if (!all) {
+    std::optional<std::span<const int>> since = fleet.ClassJournalSince(e.journal);
+    all = !since;
+    if (since) {
+      ++update_;
+      stamp_.resize(static_cast<size_t>(nclasses), 0);
+      changed_.clear();
+      for (int ci : *since) {
+        uint64_t& s = stamp_[static_cast<size_t>(ci)];
+        if (s == update_) continue;
+        s = update_;
+        changed_.push_back(ci);
+        if (changed_.size() >= live) {
+          all = true;
+          break;
+        }
+      }
+    }
+  }
   if (all) {
     // Afresh, keeping what was allocated.
     e.fresh = false;
     e.fits = 0;
     e.total = 0;
-    e.groups.clear();
-    e.by_key.clear();
-    e.by_text.clear();
     e.by_keyed_text.clear();
     e.group.assign(static_cast<size_t>(nclasses), kSkipped);
     e.count.assign(static_cast<size_t>(nclasses), 0);
@@ -96,36 +141,20 @@ Explanations::Entry& Explanations::Update(const std::string& request, const Flee
     // groups by their nodes, and a key or shape names the same text on
     // every class.
     for (const Fleet::Level& level : fleet.levels())
-      for (int ci : level.classes) Set(e, ci, fleet, judge(ci), text);
+      for (int ci : level.classes) Set(*slot, e, ci, fleet, judge(ci), text);
   } else {
-    ++update_;
-    stamp_.resize(static_cast<size_t>(nclasses), 0);
-    for (int ci : changed_) {
-      uint64_t& s = stamp_[static_cast<size_t>(ci)];
-      if (s == update_) continue;
-      s = update_;
-      Set(e, ci, fleet, judge(ci), text);
-    }
+    for (int ci : changed_) Set(*slot, e, ci, fleet, judge(ci), text);
   }
   e.journal = fleet.journal_end();
   return e;
 }
 
-int32_t Explanations::TextGroup(Entry& e, std::string text) {
-  auto [it, added] = e.by_text.try_emplace(std::move(text), static_cast<int32_t>(e.groups.size()));
-  if (added) e.groups.push_back({0, false, it->first});
-  return it->second;
-}
-
-void Explanations::Set(Entry& e, int ci, const Fleet& fleet, Verdict v, const LazyText& text) {
+void Explanations::Set(Slot& slot, Entry& e, int ci, const Fleet& fleet, Verdict v, const LazyText& text) {
   const size_t c = static_cast<size_t>(ci);
   // Take back what the class said before.
   int32_t old = e.group[c];
   if (old == kFitting) --e.fits;
-  if (old >= 0) {
-    e.groups[static_cast<size_t>(old)].count -= e.count[c];
-    e.total -= e.count[c];
-  }
+  if (old >= 0) e.total -= e.count[c];
   e.group[c] = kSkipped;
   e.count[c] = 0;
   int32_t g = kSkipped;
@@ -135,44 +164,35 @@ void Explanations::Set(Entry& e, int ci, const Fleet& fleet, Verdict v, const La
       e.group[c] = kFitting;
       ++e.fits;
       return;
-    case Verdict::Kind::kKey: {
-      auto [it, added] = e.by_key.try_emplace(v.key, static_cast<int32_t>(e.groups.size()));
-      if (added) e.groups.push_back({0, true, ""});
-      g = it->second;
-      break;
-    }
-    case Verdict::Kind::kText: g = TextGroup(e, std::move(v.text)); break;
+    case Verdict::Kind::kKey: g = slot.KeyGroup(v.key); break;
+    case Verdict::Kind::kText: g = slot.TextGroup(std::move(v.text)); break;
     case Verdict::Kind::kKeyedText:
     case Verdict::Kind::kShapeText: {
       const bool by_shape = v.kind == Verdict::Kind::kShapeText;
-      int32_t* known = nullptr;
       if (by_shape) {
-        known = &e.by_shape[static_cast<size_t>(v.shape)];
-      } else if (auto it = e.by_keyed_text.find(v.key); it != e.by_keyed_text.end()) {
-        known = &it->second;
+        g = e.by_shape[static_cast<size_t>(v.shape)];
+      } else {
+        for (const auto& [key, known] : e.by_keyed_text)
+          if (key == v.key) g = known;
       }
-      if (known && *known >= 0) {
-        g = *known;
-        break;
-      }
+      if (g >= 0) break;
       std::optional<std::string> t = text(ci, v);
       if (!t) {  // it fits after all
         e.group[c] = kFitting;
         ++e.fits;
         return;
       }
-      g = TextGroup(e, std::move(*t));
+      g = slot.TextGroup(std::move(*t));
       if (by_shape)
-        *known = g;
+        e.by_shape[static_cast<size_t>(v.shape)] = g;
       else
-        e.by_keyed_text.emplace(v.key, g);
+        e.by_keyed_text.emplace_back(v.key, g);
       break;
     }
   }
   int32_t n = static_cast<int32_t>(fleet.classes()[c].members.size());
   e.group[c] = g;
   e.count[c] = n;
-  e.groups[static_cast<size_t>(g)].count += n;
   e.total += n;
 }
 
@@ -180,8 +200,10 @@ bool Explanations::AnyFits(const Entry& e) {
   return e.fits > 0;
 }
 
-std::string Explanations::Text(const Entry& e, const Fleet& fleet, const KeyText& key_text) {
+std::string Explanations::Text(const Entry& e, const Fleet& fleet, const KeyText& key_text) const {
   if (e.total == 0) return "";
+  const Slot* slot = SlotOf(fleet);
+  if (!slot) return "";
   // Groups never share a node, so the groups with the lowest nodes are the
   // first met walking the nodes by index.
   std::array<int32_t, kShown> shown{};
@@ -195,32 +217,30 @@ std::string Explanations::Text(const Entry& e, const Fleet& fleet, const KeyText
       continue;
     shown[nshown++] = g;
   }
-  // Each shown group's first nodes met in class order, and a class of it.
+  // Each shown group's nodes, its first nodes met in class order, and a class of it.
   std::vector<WhyGroupText> out(nshown);
   std::array<int, kShown> a_class{};
   a_class.fill(-1);
-  size_t full = 0;
-  for (size_t ci = 0; ci < e.group.size() && full < nshown; ++ci) {
+  for (size_t ci = 0; ci < e.group.size(); ++ci) {
+    const int32_t g = e.group[ci];
+    if (g < 0) continue;
     for (size_t k = 0; k < nshown; ++k) {
-      if (e.group[ci] != shown[k]) continue;
+      if (g != shown[k]) continue;
+      out[k].count += e.count[ci];
       if (a_class[k] < 0) a_class[k] = static_cast<int>(ci);
       std::vector<NodeIndex>& names = out[k].shown;
       const auto& members = fleet.classes()[ci].members;
-      if (names.size() < kShown) {
-        for (auto it = members.begin(); it != members.end() && names.size() < kShown; ++it)
-          names.push_back(it->second);
-        if (names.size() == kShown) ++full;
-      }
+      for (auto it = members.begin(); it != members.end() && names.size() < kShown; ++it)
+        names.push_back(it->second);
       break;
     }
   }
   int64_t more = e.total;
   for (size_t k = 0; k < nshown; ++k) {
-    const Group& g = e.groups[static_cast<size_t>(shown[k])];
-    out[k].count = g.count;
+    const Group& g = slot->groups[static_cast<size_t>(shown[k])];
     std::sort(out[k].shown.begin(), out[k].shown.end());
     out[k].reason = g.by_key ? key_text(a_class[k]) : g.text;
-    more -= g.count;
+    more -= out[k].count;
   }
   return FormatWhyGroups(fleet, out, more);
 }

@@ -74,11 +74,9 @@ void Fleet::Note(int c) {
   journal_.push_back(c);
 }
 
-bool Fleet::ClassesChangedSince(uint64_t position, std::vector<int>* out) const {
-  if (position < journal_base_ || position > journal_end()) return false;
-  out->insert(out->end(), journal_.begin() + static_cast<ptrdiff_t>(position - journal_base_),
-              journal_.end());
-  return true;
+std::optional<std::span<const int>> Fleet::ClassJournalSince(uint64_t position) const {
+  if (position < journal_base_ || position > journal_end()) return std::nullopt;
+  return std::span<const int>(journal_).subspan(static_cast<size_t>(position - journal_base_));
 }
 
 void Fleet::SetNodes(std::vector<Node> nodes) {

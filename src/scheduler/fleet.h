@@ -37,6 +37,7 @@
 #include <cstdint>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -131,12 +132,13 @@ class Fleet {
 
   // Tells this fleet object apart from every other, copies included.
   uint64_t instance_id() const { return instance_.value; }
-  // The journal's end: pass it to ClassesChangedSince later.
+  // The journal's end: pass it to ClassJournalSince later.
   uint64_t journal_end() const { return journal_base_ + journal_.size(); }
-  // Appends the classes whose members changed since `position` (repeats
-  // possible); false when the journal no longer reaches back that far (the
-  // classes were rebuilt): then treat every class as changed.
-  bool ClassesChangedSince(uint64_t position, std::vector<int>* out) const;
+  // The classes whose members changed since `position`, oldest first
+  // (repeats possible; a view valid until the fleet changes); nullopt when
+  // the journal no longer reaches back that far (the classes were rebuilt):
+  // then treat every class as changed.
+  std::optional<std::span<const int>> ClassJournalSince(uint64_t position) const;
 
   const std::vector<NodeClass>& classes() const { return classes_; }
   // The fleet by the idle GPUs its nodes have (bookings are part of a class,

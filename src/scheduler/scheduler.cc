@@ -512,7 +512,7 @@ std::optional<std::string> Scheduler::Explain(const TaskContext& ctx, Fleet& fle
   };
   Explanations::Entry& e = explanations_.Update(key, fleet, judge, text_of);
   if (Explanations::AnyFits(e)) return std::nullopt;
-  std::string text = Explanations::Text(e, fleet, [&](int ci) {
+  std::string text = explanations_.Text(e, fleet, [&](int ci) {
     std::string why;
     if (picker->Pick(*ctx.task, fleet, rep_of(ci), &why)) why.clear();  // a key's node never fits
     return why;
