@@ -290,7 +290,7 @@ void Fleet::Enlist(int c) {
     level.of_shape.resize(s + 1);
     level.shape_pos.resize(s + 1, -1);
   }
-  std::set<std::pair<int64_t, int>>& same = level.of_shape[s];
+  FlatSet<std::pair<int64_t, int>>& same = level.of_shape[s];
   if (same.empty()) {
     level.shape_pos[s] = static_cast<int32_t>(level.shapes.size());
     level.shapes.push_back(cls.shape);
@@ -311,14 +311,14 @@ void Fleet::Delist(int c, int64_t most_cpu) {
   };
   take_out(level.classes, live_pos_[static_cast<size_t>(c)], live_pos_);
   const size_t s = static_cast<size_t>(cls.shape);
-  std::set<std::pair<int64_t, int>>& same = level.of_shape[s];
+  FlatSet<std::pair<int64_t, int>>& same = level.of_shape[s];
   same.erase({most_cpu, c});
   if (same.empty()) take_out(level.shapes, level.shape_pos[s], level.shape_pos);
 }
 
 void Fleet::Refile(int c, int64_t most_cpu) {
   const NodeClass& cls = classes_[static_cast<size_t>(c)];
-  std::set<std::pair<int64_t, int>>& same =
+  FlatSet<std::pair<int64_t, int>>& same =
       levels_[static_cast<size_t>(cls.idle_gpus)].of_shape[static_cast<size_t>(cls.shape)];
   same.erase({most_cpu, c});
   same.insert({cls.most_free_cpu, c});

@@ -49,6 +49,7 @@
 #include "drivers/driver.h"
 #include "model/node.h"
 #include "model/placement.h"
+#include "scheduler/flat_set.h"
 
 namespace skyrun {
 
@@ -61,7 +62,7 @@ class Fleet {
     int shape = 0;  // equal shapes = equal static facts (see ShapeKey)
     // By (free milli-CPU, index): the tightest node on CPU that still fits is
     // a lower_bound away, and ties go to the lowest index.
-    std::set<std::pair<int64_t, NodeIndex>> members;
+    FlatSet<std::pair<int64_t, NodeIndex>> members;
     // What the bookings (the same on every member) leave, so a search can
     // skip a class that cannot fit without looking at a node: idle GPUs and
     // the milli-GPU free on the emptiest GPU (0 on a node without GPUs).
@@ -154,7 +155,7 @@ class Fleet {
     std::vector<int> classes;
     std::set<std::pair<int64_t, NodeIndex>> nodes;
     std::vector<int> shapes;
-    std::vector<std::set<std::pair<int64_t, int>>> of_shape;  // by shape; empty for a shape not here
+    std::vector<FlatSet<std::pair<int64_t, int>>> of_shape;  // by shape; empty for a shape not here
     std::vector<int32_t> shape_pos;  // by shape: its position in `shapes`, -1 when absent
   };
   // Indexed by idle GPUs; a level may be empty.

@@ -166,7 +166,7 @@ std::optional<Scheduler::Candidate> Scheduler::BestByLevel(const TaskContext& ct
       // of a shape only the classes with a node with the CPUs asked.
       for (int s : level.shapes) {
         if (!shape_may_fit(s, idle)) continue;
-        const std::set<std::pair<int64_t, int>>& same = level.of_shape[static_cast<size_t>(s)];
+        const FlatSet<std::pair<int64_t, int>>& same = level.of_shape[static_cast<size_t>(s)];
         for (auto it = same.lower_bound({req_cpu, 0}); it != same.end(); ++it) {
           const int ci = it->second;
           if (!may_fit(ci)) continue;
