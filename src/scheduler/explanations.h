@@ -75,12 +75,6 @@ class Explanations {
   // the last Update on `fleet` returned.
   std::string Text(const Entry& e, const Fleet& fleet, const KeyText& key_text) const;
 
-  struct KeyHash {
-    size_t operator()(const ReasonKey& k) const {
-      auto u = [](int64_t v) { return static_cast<uint64_t>(v); };
-      return std::hash<uint64_t>()(u(k.kind) * 1000003 ^ u(k.a) * 7919 ^ u(k.b));
-    }
-  };
   // Per class, the group it counts its nodes in: a group is a why-not key
   // or text, numbered once per fleet for every entry (so a fresh entry
   // allocates nothing per group); an entry keeps only its classes' groups
@@ -111,7 +105,7 @@ class Explanations {
     uint64_t used = 0;
     std::unordered_map<std::string, Entry> entries;
     std::vector<Group> groups;  // by group number
-    std::unordered_map<ReasonKey, int32_t, KeyHash> by_key;
+    std::unordered_map<ReasonKey, int32_t, ReasonKeyHash> by_key;
     std::unordered_map<std::string, int32_t> by_text;
     void Clear();
     // The group of a key or a text, numbered when new.
