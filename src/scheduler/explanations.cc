@@ -65,13 +65,33 @@ void Explanations::Slot::Clear() {
   entries.clear();
   groups.clear();
   by_key.clear();
+  keys = 0;
   by_text.clear();
 }
 
 int32_t Explanations::Slot::KeyGroup(const ReasonKey& key) {
-  auto [it, added] = by_key.try_emplace(key, static_cast<int32_t>(groups.size()));
-  if (added) groups.push_back({true, ""});
-  return it->second;
+  if (2 * (keys + 1) > by_key.size()) {
+    // Grow (or make the first cells) and file every key again.
+    std::vector<KeyCell> old = std::move(by_key);
+    by_key.assign(std::max<size_t>(64, 2 * old.size()), KeyCell{});
+    const size_t mask = by_key.size() - 1;
+    for (const KeyCell& c : old) {
+      if (c.group < 0) continue;
+      size_t i = ReasonKeyHash()(c.key) & mask;
+      while (by_key[i].group >= 0) i = (i + 1) & mask;
+      by_key[i] = c;
+    }
+  }
+  const size_t mask = by_key.size() - 1;
+  size_t i = ReasonKeyHash()(key) & mask;
+  while (by_key[i].group >= 0) {
+    if (by_key[i].key == key) return by_key[i].group;
+    i = (i + 1) & mask;
+  }
+  by_key[i] = {key, static_cast<int32_t>(groups.size())};
+  ++keys;
+  groups.push_back({true, ""});
+  return by_key[i].group;
 }
 
 int32_t Explanations::Slot::TextGroup(std::string text) {

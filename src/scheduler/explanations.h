@@ -105,7 +105,14 @@ class Explanations {
     uint64_t used = 0;
     std::unordered_map<std::string, Entry> entries;
     std::vector<Group> groups;  // by group number
-    std::unordered_map<ReasonKey, int32_t, ReasonKeyHash> by_key;
+    // Key -> group, open addressing (a fresh entry asks once per class):
+    // a power of two of cells, at most half full; group -1 is an empty cell.
+    struct KeyCell {
+      ReasonKey key;
+      int32_t group = -1;
+    };
+    std::vector<KeyCell> by_key;
+    size_t keys = 0;
     std::unordered_map<std::string, int32_t> by_text;
     void Clear();
     // The group of a key or a text, numbered when new.
