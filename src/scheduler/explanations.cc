@@ -9,12 +9,6 @@ namespace skyrun {
 
 namespace {
 
-// Entries per fleet before they are all dropped (each holds a few bytes per
-// class: a bench of 457 distinct requests on 9,000 classes is ~35 MiB).
-constexpr size_t kMaxEntries = 1024;
-// Groups numbered per fleet before they and its entries are all dropped
-// (why-not texts are a tenant's to vary).
-constexpr size_t kMaxGroups = size_t{1} << 16;
 constexpr size_t kShown = 3;
 
 std::string NumberWithCommas(int64_t n) {
@@ -53,6 +47,16 @@ bool Explanations::FitLastTime(const std::string& request, const Fleet& fleet) c
   if (!s) return false;
   auto it = s->entries.find(request);
   return it != s->entries.end() && it->second.fits > 0;
+}
+
+size_t Explanations::GroupCount(const Fleet& fleet) const {
+  const Slot* s = SlotOf(fleet);
+  return s ? s->groups.size() : 0;
+}
+
+size_t Explanations::EntryCount(const Fleet& fleet) const {
+  const Slot* s = SlotOf(fleet);
+  return s ? s->entries.size() : 0;
 }
 
 const Explanations::Slot* Explanations::SlotOf(const Fleet& fleet) const {

@@ -74,6 +74,12 @@ class Explanations {
   // Why the task waits; "" when no class counted a node. `e` is the entry
   // the last Update on `fleet` returned.
   std::string Text(const Entry& e, const Fleet& fleet, const KeyText& key_text) const;
+  // Why-not groups numbered for `fleet` now (bounded: kMaxGroups), and the
+  // entries kept for it (bounded: kMaxEntries).
+  size_t GroupCount(const Fleet& fleet) const;
+  size_t EntryCount(const Fleet& fleet) const;
+  static constexpr size_t kMaxEntries = 1024;
+  static constexpr size_t kMaxGroups = size_t{1} << 16;
 
   // Per class, the group it counts its nodes in: a group is a why-not key
   // or text, numbered once per fleet for every entry (so a fresh entry

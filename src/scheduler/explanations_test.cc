@@ -142,5 +142,34 @@ TEST(ExplanationsTest, AWaitingJobIsExplainedAsAFreshSchedulerWould) {
   EXPECT_GT(fits, 40);
 }
 
+// Why-not texts are the tenant's to vary (an expression's reason): the
+// groups numbered for a fleet stay bounded, and what is explained after
+// they were dropped still reads right.
+TEST(ExplanationsTest, ATenantCannotGrowTheGroupsWithoutBound) {
+  Fleet fleet;
+  fleet.SetNodes({MakeNode("a", 8, 64, 1), MakeNode("b", 16, 64, 1)});
+  Explanations explanations;
+  auto no_text = [](int, const Explanations::Verdict&) -> std::optional<std::string> { return std::nullopt; };
+  auto key_text = [](int) { return std::string("unused"); };
+  const int requests = static_cast<int>(Explanations::kMaxGroups) + 5000;
+  for (int r = 0; r < requests; ++r) {
+    const std::string text = "requirements: take " + std::to_string(r) + " is FALSE";
+    auto judge = [&text](int) {
+      Explanations::Verdict v;
+      v.kind = Explanations::Verdict::Kind::kText;
+      v.text = text;
+      return v;
+    };
+    Explanations::Entry& e = explanations.Update("request " + std::to_string(r), fleet, judge, no_text);
+    ASSERT_LE(explanations.GroupCount(fleet), Explanations::kMaxGroups + fleet.classes().size()) << r;
+    ASSERT_LE(explanations.EntryCount(fleet), Explanations::kMaxEntries) << r;
+    if (r % 10000 == 0 || r == requests - 1) {
+      EXPECT_FALSE(Explanations::AnyFits(e));
+      EXPECT_EQ(explanations.Text(e, fleet, key_text), "a, b: " + text) << r;
+    }
+  }
+  EXPECT_LT(explanations.GroupCount(fleet), static_cast<size_t>(requests));
+}
+
 }  // namespace
 }  // namespace skyrun
