@@ -89,8 +89,8 @@ class Fleet {
   // What is booked on a node (zeros for an unknown one), for `skyrun nodes`.
   NodeUsage UsageOf(const std::string& name) const;
 
-  MilliCpu FreeCpu(NodeIndex i) const { return MilliCpu(nodes_[i].cpus_milli - used_[i].cpus_milli); }
-  MemoryMiB FreeMemory(NodeIndex i) const { return MemoryMiB(nodes_[i].memory_mib - used_[i].memory_mib); }
+  MilliCpu FreeCpu(NodeIndex i) const { return MilliCpu(free_[i].cpus_milli); }
+  MemoryMiB FreeMemory(NodeIndex i) const { return MemoryMiB(free_[i].memory_mib); }
   // Booked milli-GPU of the device at position `pos` of node i (0..1000).
   MilliGpu GpuUsed(NodeIndex i, size_t pos) const { return MilliGpu(used_[i].gpu_milli_used[pos]); }
   int IdleGpus(NodeIndex i) const { return idle_gpus_[i]; }
@@ -176,6 +176,19 @@ class Fleet {
 
   std::vector<Node> nodes_;
   std::vector<NodeUsage> used_;  // by node index; gpu_milli_used by device position
+  // What each node has free, side by side (a search reads it for node after
+  // node; the Node and its usage are far larger).
+  struct Free {
+    int64_t cpus_milli = 0;
+    int64_t memory_mib = 0;
+  };
+  std::vector<Free> free_;  // by node index
+  void NoteFree(NodeIndex i) {
+    free_[i] = {nodes_[i].cpus_milli - used_[i].cpus_milli, nodes_[i].memory_mib - used_[i].memory_mib};
+  }
+  // Classify's buffers (no allocation per booking).
+  std::string class_key_;
+  std::vector<int64_t> class_gpus_;
   std::vector<int> idle_gpus_;
   std::unordered_map<std::string, NodeIndex> index_;
   std::unordered_map<std::string, NodeUsage> orphans_;  // bookings on nodes not in the fleet now
