@@ -241,21 +241,32 @@ std::string Explanations::Text(const Entry& e, const Fleet& fleet, const KeyText
       continue;
     shown[nshown++] = g;
   }
-  // Each shown group's nodes, its first nodes met in class order, and a class of it.
+  // Each shown group's nodes: a class that counted any has nodes now (a
+  // class that lost its last was judged again), so only those are summed.
   std::vector<WhyGroupText> out(nshown);
+  for (const Fleet::Level& level : fleet.levels()) {
+    for (int ci : level.classes) {
+      const int32_t g = e.group[static_cast<size_t>(ci)];
+      if (g < 0) continue;
+      for (size_t k = 0; k < nshown; ++k)
+        if (g == shown[k]) out[k].count += e.count[static_cast<size_t>(ci)];
+    }
+  }
+  // Its first nodes met in class order, and a class of it.
   std::array<int, kShown> a_class{};
   a_class.fill(-1);
-  for (size_t ci = 0; ci < e.group.size(); ++ci) {
-    const int32_t g = e.group[ci];
-    if (g < 0) continue;
+  size_t full = 0;
+  for (size_t ci = 0; ci < e.group.size() && full < nshown; ++ci) {
     for (size_t k = 0; k < nshown; ++k) {
-      if (g != shown[k]) continue;
-      out[k].count += e.count[ci];
+      if (e.group[ci] != shown[k]) continue;
       if (a_class[k] < 0) a_class[k] = static_cast<int>(ci);
       std::vector<NodeIndex>& names = out[k].shown;
       const auto& members = fleet.classes()[ci].members;
-      for (auto it = members.begin(); it != members.end() && names.size() < kShown; ++it)
-        names.push_back(it->second);
+      if (names.size() < kShown) {
+        for (auto it = members.begin(); it != members.end() && names.size() < kShown; ++it)
+          names.push_back(it->second);
+        if (names.size() == kShown) ++full;
+      }
       break;
     }
   }
