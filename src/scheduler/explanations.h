@@ -7,9 +7,10 @@
 // The scheduler judges one class at a time (Verdict: skipped, fits, or the
 // why-not of its nodes); an entry keeps each class's why-not group and how
 // many nodes it counted, and how many classes fit and nodes were counted
-// (the groups themselves are numbered once per fleet, for every entry). A why-not named by a key
-// (DevicePicker::WhyNot) whose text no other why-not shares (DevicePicker::KeyNamesReason) is grouped by the
-// key and its text written only when the group is shown; every other one is
+// (the groups themselves are numbered once per fleet, for every entry). A
+// why-not named by a key (DevicePicker::WhyNot) whose text no other why-not
+// shares (DevicePicker::KeyNamesReason) is grouped by the key and its text
+// written only when the group is shown; every other one is
 // grouped by its text, as WhySummary does. The text reads exactly as the
 // plain search's (FormatWhyGroups): the three groups with the lowest nodes,
 // each with its first three nodes met in class order, and "and N more".
