@@ -9,9 +9,6 @@ namespace skyrun {
 
 namespace {
 
-// Entries per fleet before they are all dropped (each holds a few bytes per
-// class: a bench of 457 distinct requests on 9,000 classes is ~35 MiB).
-constexpr size_t kMaxEntries = 1024;
 constexpr size_t kShown = 3;
 
 std::string NumberWithCommas(int64_t n) {
@@ -41,18 +38,70 @@ std::string FormatWhyGroups(const Fleet& fleet, const std::vector<WhyGroupText>&
 }
 
 bool Explanations::Has(const std::string& request, const Fleet& fleet) const {
-  for (const Slot& s : slots_)
-    if (s.fleet == fleet.instance_id()) return s.entries.count(request) > 0;
-  return false;
+  const Slot* s = SlotOf(fleet);
+  return s && s->entries.count(request) > 0;
 }
 
 bool Explanations::FitLastTime(const std::string& request, const Fleet& fleet) const {
-  for (const Slot& s : slots_) {
-    if (s.fleet != fleet.instance_id()) continue;
-    auto it = s.entries.find(request);
-    return it != s.entries.end() && it->second.fits > 0;
+  const Slot* s = SlotOf(fleet);
+  if (!s) return false;
+  auto it = s->entries.find(request);
+  return it != s->entries.end() && it->second.fits > 0;
+}
+
+size_t Explanations::GroupCount(const Fleet& fleet) const {
+  const Slot* s = SlotOf(fleet);
+  return s ? s->groups.size() : 0;
+}
+
+size_t Explanations::EntryCount(const Fleet& fleet) const {
+  const Slot* s = SlotOf(fleet);
+  return s ? s->entries.size() : 0;
+}
+
+const Explanations::Slot* Explanations::SlotOf(const Fleet& fleet) const {
+  for (const Slot& s : slots_)
+    if (s.fleet == fleet.instance_id()) return &s;
+  return nullptr;
+}
+
+void Explanations::Slot::Clear() {
+  entries.clear();
+  groups.clear();
+  by_key.clear();
+  keys = 0;
+  by_text.clear();
+}
+
+int32_t Explanations::Slot::KeyGroup(const ReasonKey& key) {
+  if (2 * (keys + 1) > by_key.size()) {
+    // Grow (or make the first cells) and file every key again.
+    std::vector<KeyCell> old = std::move(by_key);
+    by_key.assign(std::max<size_t>(64, 2 * old.size()), KeyCell{});
+    const size_t mask = by_key.size() - 1;
+    for (const KeyCell& c : old) {
+      if (c.group < 0) continue;
+      size_t i = ReasonKeyHash()(c.key) & mask;
+      while (by_key[i].group >= 0) i = (i + 1) & mask;
+      by_key[i] = c;
+    }
   }
-  return false;
+  const size_t mask = by_key.size() - 1;
+  size_t i = ReasonKeyHash()(key) & mask;
+  while (by_key[i].group >= 0) {
+    if (by_key[i].key == key) return by_key[i].group;
+    i = (i + 1) & mask;
+  }
+  by_key[i] = {key, static_cast<int32_t>(groups.size())};
+  ++keys;
+  groups.push_back({true, ""});
+  return by_key[i].group;
+}
+
+int32_t Explanations::Slot::TextGroup(std::string text) {
+  auto [it, added] = by_text.try_emplace(std::move(text), static_cast<int32_t>(groups.size()));
+  if (added) groups.push_back({false, it->first});
+  return it->second;
 }
 
 Explanations::Entry& Explanations::Update(const std::string& request, const Fleet& fleet, const Judge& judge,
@@ -64,24 +113,44 @@ Explanations::Entry& Explanations::Update(const std::string& request, const Flee
   if (!slot) {
     slot = slots_[0].used <= slots_[1].used ? &slots_[0] : &slots_[1];
     slot->fleet = fleet.instance_id();
-    slot->entries.clear();
+    slot->Clear();
   }
   slot->used = tick_;
-  if (slot->entries.size() >= kMaxEntries && !slot->entries.count(request)) slot->entries.clear();
+  if ((slot->entries.size() >= kMaxEntries && !slot->entries.count(request)) ||
+      slot->groups.size() >= kMaxGroups)
+    slot->Clear();
   Entry& e = slot->entries[request];
 
   const int nclasses = static_cast<int>(fleet.classes().size());
-  changed_.clear();
-  bool all = e.fresh || !fleet.ClassesChangedSince(e.journal, &changed_) ||
-             changed_.size() >= static_cast<size_t>(nclasses);
+  size_t live = 0;
+  for (const Fleet::Level& level : fleet.levels()) live += level.classes.size();
+  // The classes changed since, each once; once they are as many as the
+  // classes with nodes, judging those afresh is no more work.
+  bool all = e.fresh;
+  if (!all) {
+    std::optional<std::span<const int>> since = fleet.ClassJournalSince(e.journal);
+    all = !since;
+    if (since) {
+      ++update_;
+      stamp_.resize(static_cast<size_t>(nclasses), 0);
+      changed_.clear();
+      for (int ci : *since) {
+        uint64_t& s = stamp_[static_cast<size_t>(ci)];
+        if (s == update_) continue;
+        s = update_;
+        changed_.push_back(ci);
+        if (changed_.size() >= live) {
+          all = true;
+          break;
+        }
+      }
+    }
+  }
   if (all) {
     // Afresh, keeping what was allocated.
     e.fresh = false;
     e.fits = 0;
     e.total = 0;
-    e.groups.clear();
-    e.by_key.clear();
-    e.by_text.clear();
     e.by_keyed_text.clear();
     e.group.assign(static_cast<size_t>(nclasses), kSkipped);
     e.count.assign(static_cast<size_t>(nclasses), 0);
@@ -96,36 +165,20 @@ Explanations::Entry& Explanations::Update(const std::string& request, const Flee
     // groups by their nodes, and a key or shape names the same text on
     // every class.
     for (const Fleet::Level& level : fleet.levels())
-      for (int ci : level.classes) Set(e, ci, fleet, judge(ci), text);
+      for (int ci : level.classes) Set(*slot, e, ci, fleet, judge(ci), text);
   } else {
-    ++update_;
-    stamp_.resize(static_cast<size_t>(nclasses), 0);
-    for (int ci : changed_) {
-      uint64_t& s = stamp_[static_cast<size_t>(ci)];
-      if (s == update_) continue;
-      s = update_;
-      Set(e, ci, fleet, judge(ci), text);
-    }
+    for (int ci : changed_) Set(*slot, e, ci, fleet, judge(ci), text);
   }
   e.journal = fleet.journal_end();
   return e;
 }
 
-int32_t Explanations::TextGroup(Entry& e, std::string text) {
-  auto [it, added] = e.by_text.try_emplace(std::move(text), static_cast<int32_t>(e.groups.size()));
-  if (added) e.groups.push_back({0, false, it->first});
-  return it->second;
-}
-
-void Explanations::Set(Entry& e, int ci, const Fleet& fleet, Verdict v, const LazyText& text) {
+void Explanations::Set(Slot& slot, Entry& e, int ci, const Fleet& fleet, Verdict v, const LazyText& text) {
   const size_t c = static_cast<size_t>(ci);
   // Take back what the class said before.
   int32_t old = e.group[c];
   if (old == kFitting) --e.fits;
-  if (old >= 0) {
-    e.groups[static_cast<size_t>(old)].count -= e.count[c];
-    e.total -= e.count[c];
-  }
+  if (old >= 0) e.total -= e.count[c];
   e.group[c] = kSkipped;
   e.count[c] = 0;
   int32_t g = kSkipped;
@@ -135,44 +188,35 @@ void Explanations::Set(Entry& e, int ci, const Fleet& fleet, Verdict v, const La
       e.group[c] = kFitting;
       ++e.fits;
       return;
-    case Verdict::Kind::kKey: {
-      auto [it, added] = e.by_key.try_emplace(v.key, static_cast<int32_t>(e.groups.size()));
-      if (added) e.groups.push_back({0, true, ""});
-      g = it->second;
-      break;
-    }
-    case Verdict::Kind::kText: g = TextGroup(e, std::move(v.text)); break;
+    case Verdict::Kind::kKey: g = slot.KeyGroup(v.key); break;
+    case Verdict::Kind::kText: g = slot.TextGroup(std::move(v.text)); break;
     case Verdict::Kind::kKeyedText:
     case Verdict::Kind::kShapeText: {
       const bool by_shape = v.kind == Verdict::Kind::kShapeText;
-      int32_t* known = nullptr;
       if (by_shape) {
-        known = &e.by_shape[static_cast<size_t>(v.shape)];
-      } else if (auto it = e.by_keyed_text.find(v.key); it != e.by_keyed_text.end()) {
-        known = &it->second;
+        g = e.by_shape[static_cast<size_t>(v.shape)];
+      } else {
+        for (const auto& [key, known] : e.by_keyed_text)
+          if (key == v.key) g = known;
       }
-      if (known && *known >= 0) {
-        g = *known;
-        break;
-      }
+      if (g >= 0) break;
       std::optional<std::string> t = text(ci, v);
       if (!t) {  // it fits after all
         e.group[c] = kFitting;
         ++e.fits;
         return;
       }
-      g = TextGroup(e, std::move(*t));
+      g = slot.TextGroup(std::move(*t));
       if (by_shape)
-        *known = g;
+        e.by_shape[static_cast<size_t>(v.shape)] = g;
       else
-        e.by_keyed_text.emplace(v.key, g);
+        e.by_keyed_text.emplace_back(v.key, g);
       break;
     }
   }
   int32_t n = static_cast<int32_t>(fleet.classes()[c].members.size());
   e.group[c] = g;
   e.count[c] = n;
-  e.groups[static_cast<size_t>(g)].count += n;
   e.total += n;
 }
 
@@ -180,8 +224,10 @@ bool Explanations::AnyFits(const Entry& e) {
   return e.fits > 0;
 }
 
-std::string Explanations::Text(const Entry& e, const Fleet& fleet, const KeyText& key_text) {
+std::string Explanations::Text(const Entry& e, const Fleet& fleet, const KeyText& key_text) const {
   if (e.total == 0) return "";
+  const Slot* slot = SlotOf(fleet);
+  if (!slot) return "";
   // Groups never share a node, so the groups with the lowest nodes are the
   // first met walking the nodes by index.
   std::array<int32_t, kShown> shown{};
@@ -195,8 +241,18 @@ std::string Explanations::Text(const Entry& e, const Fleet& fleet, const KeyText
       continue;
     shown[nshown++] = g;
   }
-  // Each shown group's first nodes met in class order, and a class of it.
+  // Each shown group's nodes: a class that counted any has nodes now (a
+  // class that lost its last was judged again), so only those are summed.
   std::vector<WhyGroupText> out(nshown);
+  for (const Fleet::Level& level : fleet.levels()) {
+    for (int ci : level.classes) {
+      const int32_t g = e.group[static_cast<size_t>(ci)];
+      if (g < 0) continue;
+      for (size_t k = 0; k < nshown; ++k)
+        if (g == shown[k]) out[k].count += e.count[static_cast<size_t>(ci)];
+    }
+  }
+  // Its first nodes met in class order, and a class of it.
   std::array<int, kShown> a_class{};
   a_class.fill(-1);
   size_t full = 0;
@@ -216,11 +272,10 @@ std::string Explanations::Text(const Entry& e, const Fleet& fleet, const KeyText
   }
   int64_t more = e.total;
   for (size_t k = 0; k < nshown; ++k) {
-    const Group& g = e.groups[static_cast<size_t>(shown[k])];
-    out[k].count = g.count;
+    const Group& g = slot->groups[static_cast<size_t>(shown[k])];
     std::sort(out[k].shown.begin(), out[k].shown.end());
     out[k].reason = g.by_key ? key_text(a_class[k]) : g.text;
-    more -= g.count;
+    more -= out[k].count;
   }
   return FormatWhyGroups(fleet, out, more);
 }

@@ -5,11 +5,12 @@
 // about 9,000 classes once they fill up).
 //
 // The scheduler judges one class at a time (Verdict: skipped, fits, or the
-// why-not of its nodes); an entry keeps each class's verdict and how many
-// nodes it counted, the why-not groups with their node counts, and how many
-// classes fit. A why-not named by a key (DevicePicker::WhyNot) whose text
-// no other why-not shares (DevicePicker::KeyNamesReason) is grouped by the
-// key and its text written only when the group is shown; every other one is
+// why-not of its nodes); an entry keeps each class's why-not group and how
+// many nodes it counted, and how many classes fit and nodes were counted
+// (the groups themselves are numbered once per fleet, for every entry). A
+// why-not named by a key (DevicePicker::WhyNot) whose text no other why-not
+// shares (DevicePicker::KeyNamesReason) is grouped by the key and its text
+// written only when the group is shown; every other one is
 // grouped by its text, as WhySummary does. The text reads exactly as the
 // plain search's (FormatWhyGroups): the three groups with the lowest nodes,
 // each with its first three nodes met in class order, and "and N more".
@@ -71,52 +72,67 @@ class Explanations {
   Entry& Update(const std::string& request, const Fleet& fleet, const Judge& judge, const LazyText& text);
   // Whether some class may take the task (then search; else it waits).
   static bool AnyFits(const Entry& e);
-  // Why the task waits; "" when no class counted a node.
-  static std::string Text(const Entry& e, const Fleet& fleet, const KeyText& key_text);
+  // Why the task waits; "" when no class counted a node. `e` is the entry
+  // the last Update on `fleet` returned.
+  std::string Text(const Entry& e, const Fleet& fleet, const KeyText& key_text) const;
+  // Why-not groups numbered for `fleet` now (bounded: kMaxGroups), and the
+  // entries kept for it (bounded: kMaxEntries).
+  size_t GroupCount(const Fleet& fleet) const;
+  size_t EntryCount(const Fleet& fleet) const;
+  static constexpr size_t kMaxEntries = 1024;
+  static constexpr size_t kMaxGroups = size_t{1} << 16;
 
-  struct KeyHash {
-    size_t operator()(const ReasonKey& k) const {
-      auto u = [](int64_t v) { return static_cast<uint64_t>(v); };
-      return std::hash<uint64_t>()(u(k.kind) * 1000003 ^ u(k.a) * 7919 ^ u(k.b));
-    }
-  };
-  struct Group {
-    int64_t count = 0;
-    bool by_key = false;
-    std::string text;  // when not by key
-  };
+  // Per class, the group it counts its nodes in: a group is a why-not key
+  // or text, numbered once per fleet for every entry (so a fresh entry
+  // allocates nothing per group); an entry keeps only its classes' groups
+  // and node counts, and Text counts the nodes of the groups it shows.
   struct Entry {
     uint64_t journal = 0;
     bool fresh = true;
-    std::vector<int32_t> group;  // by class: kSkipped, kFitting or a group
-    std::vector<int32_t> count;  // by class: the nodes it counted
-    int64_t fits = 0;            // classes that fit
-    int64_t total = 0;           // nodes counted in all groups
-    std::vector<Group> groups;
-    std::unordered_map<ReasonKey, int32_t, KeyHash> by_key;
-    std::unordered_map<std::string, int32_t> by_text;
-    std::unordered_map<ReasonKey, int32_t, KeyHash> by_keyed_text;  // kKeyedText's group
-    std::vector<int32_t> by_shape;                                  // kShapeText's group, -1 unknown
+    std::vector<int32_t> group;                                // by class: kSkipped, kFitting or a group
+    std::vector<int32_t> count;                                // by class: the nodes it counted
+    int64_t fits = 0;                                          // classes that fit
+    int64_t total = 0;                                         // nodes counted in all groups
+    std::vector<std::pair<ReasonKey, int32_t>> by_keyed_text;  // kKeyedText's group (a few keys)
+    std::vector<int32_t> by_shape;                             // kShapeText's group, -1 unknown
   };
   static constexpr int32_t kSkipped = -1;
   static constexpr int32_t kFitting = -2;
 
  private:
-  static void Set(Entry& e, int ci, const Fleet& fleet, Verdict v, const LazyText& text);
-  // The group of a text, made when new.
-  static int32_t TextGroup(Entry& e, std::string text);
-
-  // One fleet object's entries (a cycle uses the fleet and, for
+  // What a group says: its key's text (written when shown) or a text.
+  struct Group {
+    bool by_key = false;
+    std::string text;  // when not by key
+  };
+  // One fleet object's entries and groups (a cycle uses the fleet and, for
   // reservations, an empty copy of it: two are kept).
   struct Slot {
     uint64_t fleet = 0;
     uint64_t used = 0;
     std::unordered_map<std::string, Entry> entries;
+    std::vector<Group> groups;  // by group number
+    // Key -> group, open addressing (a fresh entry asks once per class):
+    // a power of two of cells, at most half full; group -1 is an empty cell.
+    struct KeyCell {
+      ReasonKey key;
+      int32_t group = -1;
+    };
+    std::vector<KeyCell> by_key;
+    size_t keys = 0;
+    std::unordered_map<std::string, int32_t> by_text;
+    void Clear();
+    // The group of a key or a text, numbered when new.
+    int32_t KeyGroup(const ReasonKey& key);
+    int32_t TextGroup(std::string text);
   };
+  static void Set(Slot& slot, Entry& e, int ci, const Fleet& fleet, Verdict v, const LazyText& text);
+  const Slot* SlotOf(const Fleet& fleet) const;
+
   Slot slots_[2];
   uint64_t tick_ = 0;
   std::vector<int> changed_;     // reused
-  std::vector<uint64_t> stamp_;  // by class: the update that last judged it
+  std::vector<uint64_t> stamp_;  // by class: the update that last listed it
   uint64_t update_ = 0;
 };
 

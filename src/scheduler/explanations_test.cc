@@ -27,26 +27,29 @@ TEST(FleetJournalTest, NamesTheClassesABookingChanges) {
   ASSERT_EQ(fleet.ClassOf(1), shared);
   fleet.Reserve(GpuBooking("a", 0, 1000));
   ASSERT_NE(fleet.ClassOf(0), shared);
-  std::vector<int> changed;
-  ASSERT_TRUE(fleet.ClassesChangedSince(start, &changed));
+  std::optional<std::span<const int>> since = fleet.ClassJournalSince(start);
+  ASSERT_TRUE(since.has_value());
+  std::vector<int> changed(since->begin(), since->end());
   EXPECT_NE(std::find(changed.begin(), changed.end(), shared), changed.end());
   EXPECT_NE(std::find(changed.begin(), changed.end(), fleet.ClassOf(0)), changed.end());
   EXPECT_EQ(std::find(changed.begin(), changed.end(), fleet.ClassOf(2)), changed.end());
 
-  changed.clear();
-  ASSERT_TRUE(fleet.ClassesChangedSince(fleet.journal_end(), &changed));
-  EXPECT_TRUE(changed.empty());
+  since = fleet.ClassJournalSince(fleet.journal_end());
+  ASSERT_TRUE(since.has_value());
+  EXPECT_TRUE(since->empty());
+  // A position past the end was never given out.
+  EXPECT_FALSE(fleet.ClassJournalSince(fleet.journal_end() + 1).has_value());
 
   // What a share books on a backend changes every class's fit at once.
   const uint64_t before_caps = fleet.journal_end();
   BackendCapabilities whole;
   whole.gpu_granularity_milli = 1000;
   fleet.SetCapabilities("local", whole);
-  EXPECT_FALSE(fleet.ClassesChangedSince(before_caps, &changed));
+  EXPECT_FALSE(fleet.ClassJournalSince(before_caps).has_value());
 
   // Other nodes: class indices start over, so no earlier position holds.
   fleet.SetNodes({MakeNode("a", 8, 64, 1)});
-  EXPECT_FALSE(fleet.ClassesChangedSince(start, &changed));
+  EXPECT_FALSE(fleet.ClassJournalSince(start).has_value());
   // A copy books apart from the original: it is another fleet.
   Fleet copy = fleet;
   EXPECT_NE(copy.instance_id(), fleet.instance_id());
@@ -137,6 +140,35 @@ TEST(ExplanationsTest, AWaitingJobIsExplainedAsAFreshSchedulerWould) {
   }
   EXPECT_GT(waits, 40);
   EXPECT_GT(fits, 40);
+}
+
+// Why-not texts are the tenant's to vary (an expression's reason): the
+// groups numbered for a fleet stay bounded, and what is explained after
+// they were dropped still reads right.
+TEST(ExplanationsTest, ATenantCannotGrowTheGroupsWithoutBound) {
+  Fleet fleet;
+  fleet.SetNodes({MakeNode("a", 8, 64, 1), MakeNode("b", 16, 64, 1)});
+  Explanations explanations;
+  auto no_text = [](int, const Explanations::Verdict&) -> std::optional<std::string> { return std::nullopt; };
+  auto key_text = [](int) { return std::string("unused"); };
+  const int requests = static_cast<int>(Explanations::kMaxGroups) + 5000;
+  for (int r = 0; r < requests; ++r) {
+    const std::string text = "requirements: take " + std::to_string(r) + " is FALSE";
+    auto judge = [&text](int) {
+      Explanations::Verdict v;
+      v.kind = Explanations::Verdict::Kind::kText;
+      v.text = text;
+      return v;
+    };
+    Explanations::Entry& e = explanations.Update("request " + std::to_string(r), fleet, judge, no_text);
+    ASSERT_LE(explanations.GroupCount(fleet), Explanations::kMaxGroups + fleet.classes().size()) << r;
+    ASSERT_LE(explanations.EntryCount(fleet), Explanations::kMaxEntries) << r;
+    if (r % 10000 == 0 || r == requests - 1) {
+      EXPECT_FALSE(Explanations::AnyFits(e));
+      EXPECT_EQ(explanations.Text(e, fleet, key_text), "a, b: " + text) << r;
+    }
+  }
+  EXPECT_LT(explanations.GroupCount(fleet), static_cast<size_t>(requests));
 }
 
 }  // namespace

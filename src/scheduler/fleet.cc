@@ -74,11 +74,9 @@ void Fleet::Note(int c) {
   journal_.push_back(c);
 }
 
-bool Fleet::ClassesChangedSince(uint64_t position, std::vector<int>* out) const {
-  if (position < journal_base_ || position > journal_end()) return false;
-  out->insert(out->end(), journal_.begin() + static_cast<ptrdiff_t>(position - journal_base_),
-              journal_.end());
-  return true;
+std::optional<std::span<const int>> Fleet::ClassJournalSince(uint64_t position) const {
+  if (position < journal_base_ || position > journal_end()) return std::nullopt;
+  return std::span<const int>(journal_).subspan(static_cast<size_t>(position - journal_base_));
 }
 
 void Fleet::SetNodes(std::vector<Node> nodes) {
@@ -90,6 +88,7 @@ void Fleet::SetNodes(std::vector<Node> nodes) {
   for (NodeIndex i = 0; i < size(); ++i) orphans_[nodes_[i].name] = std::move(used_[i]);
   nodes_ = std::move(nodes);
   used_.assign(nodes_.size(), NodeUsage{});
+  free_.assign(nodes_.size(), Free{});
   idle_gpus_.assign(nodes_.size(), 0);
   index_.clear();
   index_.reserve(nodes_.size());
@@ -114,6 +113,7 @@ void Fleet::SetNodes(std::vector<Node> nodes) {
       orphans_.erase(it);
     }
     used_[i].gpu_milli_used.resize(n.gpus.size(), 0);
+    NoteFree(i);
     int idle = 0;
     for (int64_t u : used_[i].gpu_milli_used) idle += u == 0;
     idle_gpus_[i] = idle;
@@ -220,6 +220,7 @@ void Fleet::Apply(const TaskPlacement& task, int sign) {
     }
   }
   SKYRUN_CHECK(u.cpus_milli >= 0 && u.memory_mib >= 0);
+  NoteFree(i);
   Classify(i);
 }
 
@@ -292,7 +293,7 @@ void Fleet::Enlist(int c) {
     level.of_shape.resize(s + 1);
     level.shape_pos.resize(s + 1, -1);
   }
-  std::set<std::pair<int64_t, int>>& same = level.of_shape[s];
+  FlatSet<std::pair<int64_t, int>>& same = level.of_shape[s];
   if (same.empty()) {
     level.shape_pos[s] = static_cast<int32_t>(level.shapes.size());
     level.shapes.push_back(cls.shape);
@@ -313,28 +314,29 @@ void Fleet::Delist(int c, int64_t most_cpu) {
   };
   take_out(level.classes, live_pos_[static_cast<size_t>(c)], live_pos_);
   const size_t s = static_cast<size_t>(cls.shape);
-  std::set<std::pair<int64_t, int>>& same = level.of_shape[s];
+  FlatSet<std::pair<int64_t, int>>& same = level.of_shape[s];
   same.erase({most_cpu, c});
   if (same.empty()) take_out(level.shapes, level.shape_pos[s], level.shape_pos);
 }
 
 void Fleet::Refile(int c, int64_t most_cpu) {
   const NodeClass& cls = classes_[static_cast<size_t>(c)];
-  std::set<std::pair<int64_t, int>>& same =
+  FlatSet<std::pair<int64_t, int>>& same =
       levels_[static_cast<size_t>(cls.idle_gpus)].of_shape[static_cast<size_t>(cls.shape)];
   same.erase({most_cpu, c});
   same.insert({cls.most_free_cpu, c});
 }
 
 void Fleet::Classify(NodeIndex i) {
-  std::string key;
-  key.reserve(32 + 8 * used_[i].gpu_milli_used.size());
+  std::string& key = class_key_;
+  key.clear();
   Put(key, shape_of_[i]);
   // The multiset of bookings per GPU model: which device of a model holds
   // what does not change a fit, which model does (a node may mix models).
   const std::vector<int64_t>& used = used_[i].gpu_milli_used;
   const std::vector<int64_t>& model_of = shape_models_[static_cast<size_t>(shape_of_[i])];
-  std::vector<int64_t> gpu(used.size());
+  std::vector<int64_t>& gpu = class_gpus_;
+  gpu.resize(used.size());
   int64_t least_used = kMilliPerUnit;
   for (size_t p = 0; p < used.size(); ++p) {
     gpu[p] = model_of[p] * (kMilliPerUnit + 1) + used[p];
@@ -342,7 +344,9 @@ void Fleet::Classify(NodeIndex i) {
   }
   std::sort(gpu.begin(), gpu.end());
   for (int64_t g : gpu) Put(key, g);
-  auto [it, added] = class_index_.emplace(std::move(key), static_cast<int>(classes_.size()));
+  auto it = class_index_.find(key);
+  const bool added = it == class_index_.end();
+  if (added) it = class_index_.emplace(key, static_cast<int>(classes_.size())).first;
   int c = it->second;
   if (added) {
     NodeClass& cls = classes_.emplace_back();

@@ -37,6 +37,7 @@
 #include <cstdint>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -48,6 +49,7 @@
 #include "drivers/driver.h"
 #include "model/node.h"
 #include "model/placement.h"
+#include "scheduler/flat_set.h"
 
 namespace skyrun {
 
@@ -60,7 +62,7 @@ class Fleet {
     int shape = 0;  // equal shapes = equal static facts (see ShapeKey)
     // By (free milli-CPU, index): the tightest node on CPU that still fits is
     // a lower_bound away, and ties go to the lowest index.
-    std::set<std::pair<int64_t, NodeIndex>> members;
+    FlatSet<std::pair<int64_t, NodeIndex>> members;
     // What the bookings (the same on every member) leave, so a search can
     // skip a class that cannot fit without looking at a node: idle GPUs and
     // the milli-GPU free on the emptiest GPU (0 on a node without GPUs).
@@ -87,8 +89,8 @@ class Fleet {
   // What is booked on a node (zeros for an unknown one), for `skyrun nodes`.
   NodeUsage UsageOf(const std::string& name) const;
 
-  MilliCpu FreeCpu(NodeIndex i) const { return MilliCpu(nodes_[i].cpus_milli - used_[i].cpus_milli); }
-  MemoryMiB FreeMemory(NodeIndex i) const { return MemoryMiB(nodes_[i].memory_mib - used_[i].memory_mib); }
+  MilliCpu FreeCpu(NodeIndex i) const { return MilliCpu(free_[i].cpus_milli); }
+  MemoryMiB FreeMemory(NodeIndex i) const { return MemoryMiB(free_[i].memory_mib); }
   // Booked milli-GPU of the device at position `pos` of node i (0..1000).
   MilliGpu GpuUsed(NodeIndex i, size_t pos) const { return MilliGpu(used_[i].gpu_milli_used[pos]); }
   int IdleGpus(NodeIndex i) const { return idle_gpus_[i]; }
@@ -131,12 +133,13 @@ class Fleet {
 
   // Tells this fleet object apart from every other, copies included.
   uint64_t instance_id() const { return instance_.value; }
-  // The journal's end: pass it to ClassesChangedSince later.
+  // The journal's end: pass it to ClassJournalSince later.
   uint64_t journal_end() const { return journal_base_ + journal_.size(); }
-  // Appends the classes whose members changed since `position` (repeats
-  // possible); false when the journal no longer reaches back that far (the
-  // classes were rebuilt): then treat every class as changed.
-  bool ClassesChangedSince(uint64_t position, std::vector<int>* out) const;
+  // The classes whose members changed since `position`, oldest first
+  // (repeats possible; a view valid until the fleet changes); nullopt when
+  // the journal no longer reaches back that far (the classes were rebuilt):
+  // then treat every class as changed.
+  std::optional<std::span<const int>> ClassJournalSince(uint64_t position) const;
 
   const std::vector<NodeClass>& classes() const { return classes_; }
   // The fleet by the idle GPUs its nodes have (bookings are part of a class,
@@ -152,7 +155,7 @@ class Fleet {
     std::vector<int> classes;
     std::set<std::pair<int64_t, NodeIndex>> nodes;
     std::vector<int> shapes;
-    std::vector<std::set<std::pair<int64_t, int>>> of_shape;  // by shape; empty for a shape not here
+    std::vector<FlatSet<std::pair<int64_t, int>>> of_shape;  // by shape; empty for a shape not here
     std::vector<int32_t> shape_pos;  // by shape: its position in `shapes`, -1 when absent
   };
   // Indexed by idle GPUs; a level may be empty.
@@ -173,6 +176,19 @@ class Fleet {
 
   std::vector<Node> nodes_;
   std::vector<NodeUsage> used_;  // by node index; gpu_milli_used by device position
+  // What each node has free, side by side (a search reads it for node after
+  // node; the Node and its usage are far larger).
+  struct Free {
+    int64_t cpus_milli = 0;
+    int64_t memory_mib = 0;
+  };
+  std::vector<Free> free_;  // by node index
+  void NoteFree(NodeIndex i) {
+    free_[i] = {nodes_[i].cpus_milli - used_[i].cpus_milli, nodes_[i].memory_mib - used_[i].memory_mib};
+  }
+  // Classify's buffers (no allocation per booking).
+  std::string class_key_;
+  std::vector<int64_t> class_gpus_;
   std::vector<int> idle_gpus_;
   std::unordered_map<std::string, NodeIndex> index_;
   std::unordered_map<std::string, NodeUsage> orphans_;  // bookings on nodes not in the fleet now

@@ -160,6 +160,22 @@ struct ReasonKey {
   int64_t kind = 0, a = 0, b = 0;
   bool operator==(const ReasonKey&) const = default;
 };
+// Mixes every bit of the three figures (free CPUs of nearby amounts must not
+// crowd into a few buckets).
+struct ReasonKeyHash {
+  size_t operator()(const ReasonKey& k) const {
+    auto mix = [](uint64_t h) {
+      h ^= h >> 30;
+      h *= 0xbf58476d1ce4e5b9ULL;
+      h ^= h >> 27;
+      h *= 0x94d049bb133111ebULL;
+      return h ^ (h >> 31);
+    };
+    uint64_t h = mix(static_cast<uint64_t>(k.kind));
+    h = mix(h ^ static_cast<uint64_t>(k.a));
+    return static_cast<size_t>(mix(h ^ static_cast<uint64_t>(k.b)));
+  }
+};
 
 class DevicePicker : public virtual Plugin {
  public:

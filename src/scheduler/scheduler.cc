@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 #include <limits>
+#include <memory>
 #include <set>
 #include <unordered_map>
 
@@ -14,17 +16,43 @@ namespace skyrun {
 
 namespace {
 
-// What makes two jobs ask exactly the same of the fleet (no expressions).
-std::string Signature(const JobSpec& spec) {
+// What makes two jobs ask exactly the same of the fleet (no expressions):
+// every figure the scheduler reads, each string with its length, in one
+// allocation.
+std::string Signature(const JobSpec& spec, const std::optional<Micros>& time_limit) {
   if (spec.mode == JobMode::kPsWorker) return "";
   const ResourceRequest& r = spec.resources;
-  std::string s = std::to_string(std::max(1, spec.num_nodes)) + "/" + std::to_string(spec.tasks_per_node) +
-                  "/" + std::to_string(r.cpus_milli) + "/" + std::to_string(r.memory_mib) + "/" +
-                  std::to_string(r.gpu_milli) + "/" + std::to_string(static_cast<int>(spec.mode)) + "/" +
-                  (r.max_hourly_cost ? std::to_string(*r.max_hourly_cost) : "-");
-  for (const auto& [m, n] : r.accelerators) s += "|" + m + ":" + std::to_string(n);
-  s += "|";
-  for (const auto& i : r.infra) s += i + ",";
+  std::string s;
+  s.reserve(128);
+  auto put = [&s](int64_t v) { s.append(reinterpret_cast<const char*>(&v), sizeof v); };
+  auto put_string = [&](const std::string& v) {
+    put(static_cast<int64_t>(v.size()));
+    s += v;
+  };
+  put(std::max(1, spec.num_nodes));
+  put(spec.tasks_per_node);
+  put(r.cpus_milli);
+  put(r.memory_mib);
+  put(r.gpu_milli);
+  put(static_cast<int64_t>(spec.mode));
+  if (r.max_hourly_cost) {
+    int64_t bits = 0;
+    static_assert(sizeof bits == sizeof *r.max_hourly_cost);
+    std::memcpy(&bits, &*r.max_hourly_cost, sizeof bits);
+    put(1);
+    put(bits);
+  } else {
+    put(0);
+  }
+  put(static_cast<int64_t>(r.accelerators.size()));
+  for (const auto& [m, n] : r.accelerators) {
+    put_string(m);
+    put(n);
+  }
+  put(static_cast<int64_t>(r.infra.size()));
+  for (const auto& i : r.infra) put_string(i);
+  put(time_limit ? 1 : 0);
+  if (time_limit) put(*time_limit);
   return s;
 }
 
@@ -166,7 +194,7 @@ std::optional<Scheduler::Candidate> Scheduler::BestByLevel(const TaskContext& ct
       // of a shape only the classes with a node with the CPUs asked.
       for (int s : level.shapes) {
         if (!shape_may_fit(s, idle)) continue;
-        const std::set<std::pair<int64_t, int>>& same = level.of_shape[static_cast<size_t>(s)];
+        const FlatSet<std::pair<int64_t, int>>& same = level.of_shape[static_cast<size_t>(s)];
         for (auto it = same.lower_bound({req_cpu, 0}); it != same.end(); ++it) {
           const int ci = it->second;
           if (!may_fit(ci)) continue;
@@ -277,13 +305,7 @@ std::optional<Scheduler::Candidate> Scheduler::BestNode(const TaskContext& ctx, 
   const std::string kHoldsARank = "holds a rank of this job already";
   // Explaining: the picker's why-nots by key, each written once (only when
   // every filter is asked per shape, so the picker has the last word).
-  struct KeyHash {
-    size_t operator()(const ReasonKey& k) const {
-      auto u = [](int64_t v) { return static_cast<uint64_t>(v); };
-      return std::hash<uint64_t>()(u(k.kind) * 1000003 ^ u(k.a) * 7919 ^ u(k.b));
-    }
-  };
-  std::unordered_map<ReasonKey, WhySummary::Group*, KeyHash> by_key;
+  std::unordered_map<ReasonKey, WhySummary::Group*, ReasonKeyHash> by_key;
   const bool explain_by_key = why && shape_filters == profile_.filters.size();
 
   if (!node_specific && !why) {
@@ -512,7 +534,7 @@ std::optional<std::string> Scheduler::Explain(const TaskContext& ctx, Fleet& fle
   };
   Explanations::Entry& e = explanations_.Update(key, fleet, judge, text_of);
   if (Explanations::AnyFits(e)) return std::nullopt;
-  std::string text = Explanations::Text(e, fleet, [&](int ci) {
+  std::string text = explanations_.Text(e, fleet, [&](int ci) {
     std::string why;
     if (picker->Pick(*ctx.task, fleet, rep_of(ci), &why)) why.clear();  // a key's node never fits
     return why;
@@ -694,10 +716,11 @@ std::vector<Decision> Scheduler::Schedule(std::vector<PendingJob> queue, Fleet& 
   std::vector<Decision> out;
   out.reserve(queue.size());
   std::unordered_map<JobId, Waiting> waiting;
+  waiting.reserve(waiting_.size());
   // Per signature, this cycle: why a job asking that did not fit, and
   // whether it got a reservation.
   struct Failed {
-    std::string reason;
+    std::shared_ptr<const std::string> reason;
     bool reserved = false;
   };
   std::unordered_map<std::string, Failed> failed;
@@ -710,7 +733,7 @@ std::vector<Decision> Scheduler::Schedule(std::vector<PendingJob> queue, Fleet& 
     if (it != waiting_.end() && it->second.generation == fleet.generation() &&
         it->second.ahead == book.digest()) {
       // Nothing it depends on changed: it waits as it did, holding what it held.
-      d.reason = it->second.reason;
+      d.reason = *it->second.reason;
       d.evaluated = false;
       if (it->second.reservation) book.Hold(*it->second.reservation, fleet);
       waiting[job.id] = it->second;
@@ -719,8 +742,7 @@ std::vector<Decision> Scheduler::Schedule(std::vector<PendingJob> queue, Fleet& 
       continue;
     }
     const uint64_t ahead = book.digest();
-    std::string sig = job.matcher ? "" : Signature(*job.spec);
-    if (!sig.empty() && job.time_limit) sig += "/" + std::to_string(*job.time_limit);
+    const std::string sig = job.matcher ? "" : Signature(*job.spec, job.time_limit);
     // An identical job did not fit: this one does not either. It is planned
     // only for a reservation of its own: while one is left to give and the
     // other got one (had the other none, with as much held or more since,
@@ -728,8 +750,8 @@ std::vector<Decision> Scheduler::Schedule(std::vector<PendingJob> queue, Fleet& 
     if (!sig.empty()) {
       auto f = failed.find(sig);
       if (f != failed.end() && (book.size() >= max_reserved || !f->second.reserved)) {
-        d.reason = f->second.reason;
-        waiting[job.id] = {fleet.generation(), ahead, d.reason, std::nullopt};
+        d.reason = *f->second.reason;
+        waiting[job.id] = {fleet.generation(), ahead, f->second.reason, std::nullopt};
         ++stats_.equivalent;
         out.push_back(std::move(d));
         continue;
@@ -745,17 +767,19 @@ std::vector<Decision> Scheduler::Schedule(std::vector<PendingJob> queue, Fleet& 
       if (job.time_limit) end = now + *job.time_limit;
       fleet.SetExpectedEnd(job.id, d.placement.tasks, end);
     } else {
-      Waiting w{fleet.generation(), ahead, o.reason, std::nullopt};
+      // One copy of the reason, shared by the jobs that wait like this one.
+      auto reason_now = std::make_shared<const std::string>(std::move(o.reason));
+      Waiting w{fleet.generation(), ahead, reason_now, std::nullopt};
       if (book.size() < max_reserved) {
         auto try_place = [&](Fleet& f) { return Place(job, f).placement; };
         if (std::optional<Reservation> r = book.Plan(job.id, job.spec->name, fleet, now, try_place)) {
-          w.reason = DescribeReservation(*r) + "; now: " + o.reason;
+          w.reason = std::make_shared<const std::string>(DescribeReservation(*r) + "; now: " + *reason_now);
           w.reservation = *r;
           book.Hold(std::move(*r), fleet);
         }
       }
-      if (!sig.empty()) failed[sig] = {o.reason, w.reservation.has_value()};
-      d.reason = w.reason;
+      if (!sig.empty()) failed[sig] = {reason_now, w.reservation.has_value()};
+      d.reason = *w.reason;
       waiting[job.id] = std::move(w);
       for (PostFilterPlugin* p : profile_.post_filters) p->PostFilter(job, fleet, &d.victims);
     }

@@ -31,6 +31,7 @@
 // Thread-safety: none; one owner (the controller under its cycle lock).
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -141,7 +142,7 @@ class Scheduler {
   struct Waiting {
     uint64_t generation = 0;
     uint64_t ahead = 0;
-    std::string reason;
+    std::shared_ptr<const std::string> reason;  // never null; shared by jobs waiting alike
     std::optional<Reservation> reservation;
   };
   // Places a job now, or says why not, with `book`'s reservations held:

@@ -286,6 +286,25 @@ TEST(SchedulerTest, AnUnschedulableJobIsNotPlannedAgainUntilCapacityIsFreed) {
   EXPECT_EQ(freed[0].kind, Decision::Kind::kPlace);
 }
 
+// A tenant names GPU models: a name with the separators of a text signature
+// ("A:1|B" asked once reads as "A" or "B" asked once) must not make a job
+// that fits wait like one that does not.
+TEST(SchedulerTest, ModelNamesCannotMakeTwoDifferentJobsLookTheSame) {
+  Fleet fleet;
+  fleet.SetNodes({MakeNode("n0", 8, 64, 1, "A")});
+  Scheduler sched;
+  JobSpec odd, plain;
+  odd.resources.cpus_milli = plain.resources.cpus_milli = 1000;
+  odd.resources.accelerators["A:1|B"] = 1;
+  plain.resources.accelerators["A"] = 1;
+  plain.resources.accelerators["B"] = 1;
+  std::vector<Decision> d = sched.Schedule({Pending(odd, 1), Pending(plain, 2)}, fleet, 0);
+  ASSERT_EQ(d.size(), 2u);
+  EXPECT_EQ(d[0].kind, Decision::Kind::kWait);
+  EXPECT_EQ(d[1].kind, Decision::Kind::kPlace) << d[1].reason;
+  EXPECT_EQ(sched.last_cycle().equivalent, 0);
+}
+
 TEST(SchedulerTest, JobsAskingTheSameAsOneThatDidNotFitWaitWithoutPlanning) {
   Fleet fleet;
   fleet.SetNodes({MakeNode("n0", 8, 64, 1)});
