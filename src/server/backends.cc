@@ -77,6 +77,9 @@ Result<std::vector<std::unique_ptr<Driver>>> BuildDrivers(const ServerConfig& co
     KubernetesClusterConfig cluster = k;
     // A volume's claim asks for storage.per_volume_bytes unless the cluster says.
     if (cluster.volumes.size_bytes == 0) cluster.volumes.size_bytes = config.storage.per_volume_bytes;
+    // Its claims are recorded in the server's volume store and charged to the tenant.
+    cluster.volumes.store_dir = VolumeStoreDir(config, state_dir);
+    cluster.volumes.per_tenant_bytes = config.storage.per_tenant_bytes;
     drivers.push_back(
         std::make_unique<KubernetesDriver>(cluster, std::make_unique<ProcessKubectlRunner>(), clock));
   }
