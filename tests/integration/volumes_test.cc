@@ -12,9 +12,12 @@
 #include "common/clock.h"
 #include "server_harness.h"
 #include "storage/volume_store.h"
+#include "support/spec_text.h"
 
 namespace skyrun::testing {
 namespace {
+
+using test_support::Quoted;
 
 const char* kVolumesConfig = R"(
 local:
@@ -46,15 +49,6 @@ HttpResult Delete(const ServerHarness& server, const std::string& path, const st
   auto r = cli.Delete(path.c_str(), httplib::Headers{{"Authorization", "Bearer " + token}});
   if (!r) return {};
   return {r->status, r->body};
-}
-
-std::string Quoted(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out + "\"";
 }
 
 class VolumesIntegrationTest : public ::testing::Test {

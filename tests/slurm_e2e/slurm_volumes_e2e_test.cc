@@ -13,19 +13,13 @@
 #include "server_harness.h"
 #include "support/golden.h"
 #include "support/slurm/slurm_cluster_suite.h"
+#include "support/spec_text.h"
 #include "support/temp_dir.h"
 
 namespace skyrun::testing {
 namespace {
 
-std::string Quoted(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out + "\"";
-}
+using test_support::Quoted;
 
 class SlurmVolumesE2eTest : public SlurmClusterSuite {
  protected:
