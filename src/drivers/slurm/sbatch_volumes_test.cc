@@ -13,6 +13,7 @@
 #include "common/clock.h"
 #include "drivers/slurm/command_runner.h"
 #include "drivers/slurm/sbatch_render.h"
+#include "drivers/slurm/sbatch_test_launch.h"
 #include "storage/volume_store.h"
 #include "support/golden.h"
 #include "support/temp_dir.h"
@@ -33,14 +34,7 @@ JobSpec VolumeSpec(const std::string& name) {
 }
 
 AttemptLaunch Launch(const JobSpec* spec, int64_t job, const std::vector<std::string>& images) {
-  AttemptLaunch l;
-  l.job_id = JobId(job);
-  l.attempt_no = 1;
-  l.job_name = spec->name;
-  l.tenant = "research";
-  l.spec = spec;
-  l.job_dir = "/srv/skyrun/jobs/" + std::to_string(job);
-  l.checkpoint_dir = l.job_dir + "/checkpoints";
+  AttemptLaunch l = SbatchTestLaunch(spec, job);
   for (size_t r = 0; r < images.size(); ++r) {
     TaskLaunch t;
     t.rank = static_cast<int>(r);
