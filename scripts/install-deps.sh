@@ -13,6 +13,7 @@ want=(build-essential cmake ninja-build ccache pkg-config git
 if [ "${1:-}" = "--test" ]; then
   want+=(clang clang-format libclang-rt-14-dev python3-torch python3-jsonschema python3-yaml slurm-wlm munge procps
         docker-registry  # a loopback OCI registry for the image tests (tests/image)
+        zstd  # compresses the zstd layers of the image tests (tests/support/oci_registry.h)
         nodejs)  # node + npm (Debian: also the npm package) for the pinned test tools below
 fi
 missing=()

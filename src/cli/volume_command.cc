@@ -95,11 +95,19 @@ int List(const ClientFlags& f) {
     std::cout << "No volumes. Create one with `skyrun volume create NAME`.\n";
     return 0;
   }
-  Table t({"NAME", "USED", "SIZE", "CREATED"});
+  Table t({"NAME", "USED", "SIZE", "CREATED", "CLAIMS"});
   for (const auto& v : (*got)["volumes"]) {
     int64_t size = v.value("size_bytes", int64_t{0});
+    // Each claim a Kubernetes cluster holds for it: "CLUSTER:CLAIM (SIZE)".
+    std::vector<std::string> claims;
+    if (v.contains("claims") && v["claims"].is_array()) {
+      for (const auto& c : v["claims"]) {
+        claims.push_back(FieldText(c, "cluster") + ":" + FieldText(c, "claim") + " (" +
+                         Bytes(c.value("requested_bytes", int64_t{0})) + ")");
+      }
+    }
     t.AddRow({FieldText(v, "name"), Bytes(v.value("used_bytes", int64_t{0})), size > 0 ? Bytes(size) : "-",
-              FieldText(v, "created_at")});
+              FieldText(v, "created_at"), claims.empty() ? "-" : Join(claims, ", ")});
   }
   t.Print(std::cout);
   return 0;
@@ -121,6 +129,14 @@ int Remove(const ClientFlags& f, const std::string& name) {
     return 0;
   }
   std::cout << "volume " << name << " removed, with its data\n";
+  if (removed->contains("claims_left") && (*removed)["claims_left"].is_array()) {
+    for (const auto& c : (*removed)["claims_left"]) {
+      std::cout << "its claim " << FieldText(c, "claim") << " remains on " << FieldText(c, "cluster") << " ("
+                << Bytes(c.value("requested_bytes", int64_t{0}))
+                << ", with its data); delete it there with `kubectl delete pvc " << FieldText(c, "claim")
+                << "`\n";
+    }
+  }
   return 0;
 }
 

@@ -94,6 +94,34 @@ TEST_F(ImageManagerTest, CorruptBlobIsRefetched) {
   EXPECT_EQ(test_support::DigestOf(ReadFile(blob)), test_support::DigestOf(base_));
 }
 
+// A tar+zstd layer is pulled, its digest checked as a gzip one's is (a
+// corrupted copy in the cache is refetched), and unpacked like its gzip twin.
+TEST_F(ImageManagerTest, ZstdLayersArePulledCheckedAndUnpacked) {
+  const std::string zstd = test_support::ZstdCompress(
+      LayerBuilder().Dir("etc").File("etc/os-release", "ID=test\n").File("etc/gone", "x").Build(false));
+  ASSERT_FALSE(zstd.empty());
+  registry_.Push("ml/zst", "v1",
+                 {{zstd, false, "application/vnd.oci.image.layer.v1.tar+zstd"}, {top_, false}});
+  auto m = Open();
+  auto pulled = m->Pull(Ref("ml/zst:v1"), "alice");
+  ASSERT_TRUE(pulled.ok()) << pulled.status().message();
+  auto twin = m->Pull(Ref(), "alice");
+  ASSERT_TRUE(twin.ok()) << twin.status().message();
+  for (const char* rel : {"/etc/os-release", "/hello.txt"}) {
+    EXPECT_EQ(ReadFile(pulled->image.rootfs + rel), ReadFile(twin->image.rootfs + rel)) << rel;
+  }
+  EXPECT_EQ(ReadFile(pulled->image.rootfs + "/etc/os-release"), "ID=test\n");
+  EXPECT_FALSE(fs::exists(pulled->image.rootfs + "/etc/gone"));
+
+  std::string blob = dir_.Sub("images/blobs/sha256/" + test_support::DigestOf(zstd).substr(7));
+  ASSERT_TRUE(fs::exists(blob));
+  std::ofstream(blob, std::ios::binary | std::ios::trunc) << "corrupted";
+  auto again = m->Pull(Ref("ml/zst:v1"), "alice");
+  ASSERT_TRUE(again.ok()) << again.status().message();
+  EXPECT_EQ(again->corrupt_blobs_refetched, 1);
+  EXPECT_EQ(test_support::DigestOf(ReadFile(blob)), test_support::DigestOf(zstd));
+}
+
 TEST_F(ImageManagerTest, MissingImageCarriesTheRegistryAnswer) {
   auto m = Open();
   auto r = m->Pull(Ref("ml/nope:v1"), "alice");

@@ -39,12 +39,15 @@ Status SetCompression(Descriptor& layer, const std::string& where) {
       t == "application/vnd.oci.image.layer.v1.tar+gzip" ||
       t == "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip") {
     layer.compression = LayerCompression::kGzip;
+  } else if (t == "application/vnd.oci.image.layer.v1.tar+zstd" ||
+             t == "application/vnd.oci.image.layer.nondistributable.v1.tar+zstd") {
+    layer.compression = LayerCompression::kZstd;
   } else if (t == "application/vnd.oci.image.layer.v1.tar" ||
              t == "application/vnd.docker.image.rootfs.diff.tar" || t.empty()) {
     layer.compression = LayerCompression::kNone;
   } else {
     return InvalidArgument(where + " has media type '" + t.substr(0, 120) +
-                           "', which skyrun cannot unpack (tar and tar+gzip layers only)");
+                           "', which skyrun cannot unpack (tar, tar+gzip and tar+zstd layers only)");
   }
   return Status::Ok();
 }

@@ -1,8 +1,8 @@
 // Registry documents: image manifests (Docker v2 schema 2, OCI), manifest
 // lists / OCI indexes (resolved to linux/amd64) and the image config (Env,
 // WorkingDir, Entrypoint, Cmd, User). Parsed strictly: a digest that is not
-// sha256, a negative size or a layer compression we cannot unpack (zstd) is
-// refused with where it was found.
+// sha256, a negative size or a layer compression we cannot unpack (only
+// none, gzip and zstd can be) is refused with where it was found.
 // Callers: the image manager. Thread-safety: plain values and pure functions.
 #pragma once
 
@@ -21,7 +21,7 @@ inline constexpr const char* kOciIndex = "application/vnd.oci.image.index.v1+jso
 // What a manifest GET accepts.
 std::string ManifestAccept();
 
-enum class LayerCompression { kNone, kGzip };
+enum class LayerCompression { kNone, kGzip, kZstd };
 
 struct Descriptor {
   std::string media_type;

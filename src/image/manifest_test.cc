@@ -54,8 +54,16 @@ TEST(ManifestTest, RefusesWhatCannotBeUnpackedOrTrusted) {
           R"(","size":1},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+zstd","digest":")" +
           kB + R"(","size":1}]})",
       kOciManifest);
-  ASSERT_FALSE(zstd.ok());
-  EXPECT_NE(zstd.status().message().find("layers[0] has media type"), std::string::npos);
+  ASSERT_TRUE(zstd.ok()) << zstd.status().message();
+  EXPECT_EQ(zstd->layers[0].compression, LayerCompression::kZstd);
+  auto bzip = ParseManifest(
+      R"({"schemaVersion":2,"config":{"digest":")" + kA +
+          R"(","size":1},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+bzip2","digest":")" +
+          kB + R"(","size":1}]})",
+      kOciManifest);
+  ASSERT_FALSE(bzip.ok());
+  EXPECT_NE(bzip.status().message().find("layers[0] has media type"), std::string::npos);
+  EXPECT_NE(bzip.status().message().find("tar, tar+gzip and tar+zstd layers only"), std::string::npos);
   auto md5 =
       ParseManifest(R"({"schemaVersion":2,"config":{"digest":"md5:00","size":1},"layers":[]})", kOciManifest);
   ASSERT_FALSE(md5.ok());

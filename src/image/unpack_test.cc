@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -17,19 +18,24 @@ namespace {
 namespace fs = std::filesystem;
 using test_support::LayerBuilder;
 using test_support::TempDir;
+using test_support::ZstdCompress;
 
 class UnpackTest : public ::testing::Test {
  protected:
   // Writes the layers as blobs and unpacks them into a fresh rootfs.
   Status Unpack(const std::vector<std::string>& tars, bool gzip = false) {
+    return UnpackAs(tars, gzip ? LayerCompression::kGzip : LayerCompression::kNone, rootfs());
+  }
+  // Into `into` (created), every layer compressed as `compression` says.
+  Status UnpackAs(const std::vector<std::string>& blobs, LayerCompression compression,
+                  const std::string& into) {
     std::vector<LayerFile> files;
-    for (size_t i = 0; i < tars.size(); ++i) {
-      std::string path = dir_.Write("layer" + std::to_string(i), tars[i]);
-      files.push_back(
-          {path, "layer" + std::to_string(i), gzip ? LayerCompression::kGzip : LayerCompression::kNone});
+    for (size_t i = 0; i < blobs.size(); ++i) {
+      std::string name = "layer" + std::to_string(i) + "-" + std::to_string(++written_);
+      files.push_back({dir_.Write(name, blobs[i]), name, compression});
     }
-    fs::create_directories(rootfs());
-    return UnpackLayers(files, fs::canonical(rootfs()).string(), max_bytes_);
+    fs::create_directories(into);
+    return UnpackLayers(files, fs::canonical(into).string(), max_bytes_);
   }
   std::string rootfs() const { return dir_.Sub("outside/rootfs"); }
   std::string Read(const std::string& rel) const {
@@ -45,7 +51,29 @@ class UnpackTest : public ::testing::Test {
 
   TempDir dir_{"unpack"};
   int64_t max_bytes_ = 1 << 30;
+  int written_ = 0;
 };
+
+// Every entry under `root`: "path type mode [content or link target]", sorted.
+std::vector<std::string> Tree(const std::string& root) {
+  std::vector<std::string> out;
+  for (auto it = fs::recursive_directory_iterator(root); it != fs::recursive_directory_iterator(); ++it) {
+    struct stat st;
+    if (::lstat(it->path().c_str(), &st) != 0) continue;
+    std::string line = it->path().string().substr(root.size()) + " " + std::to_string(st.st_mode);
+    if (S_ISLNK(st.st_mode)) {
+      line += " -> " + fs::read_symlink(it->path()).string();
+    } else if (S_ISREG(st.st_mode)) {
+      std::ifstream in(it->path(), std::ios::binary);
+      std::stringstream ss;
+      ss << in.rdbuf();
+      line += " " + ss.str();
+    }
+    out.push_back(line);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
 
 TEST_F(UnpackTest, LayersInOrderWithGzip) {
   std::string base = LayerBuilder().Dir("etc").File("etc/a", "one").File("etc/b", "two").Build(true);
@@ -53,6 +81,57 @@ TEST_F(UnpackTest, LayersInOrderWithGzip) {
   ASSERT_TRUE(Unpack({base, top}, true).ok());
   EXPECT_EQ(Read("etc/a"), "uno");
   EXPECT_EQ(Read("etc/b"), "two");
+}
+
+// A layer compressed with zstd (by the zstd program) unpacks to the same
+// tree as its gzip twin, whiteouts, links and modes included.
+TEST_F(UnpackTest, ZstdLayersUnpackToTheSameTreeAsTheirGzipTwins) {
+  LayerBuilder base = LayerBuilder()
+                          .Dir("etc")
+                          .File("etc/a", "one")
+                          .File("etc/b", std::string(100000, 'b'))
+                          .File("bin/tool", "#!/bin/sh\n", 0755)
+                          .Symlink("etc/link", "a")
+                          .Dir("opq")
+                          .File("opq/old", "o");
+  LayerBuilder top = LayerBuilder()
+                         .File("etc/a", "uno")
+                         .File("etc/.wh.b", "")
+                         .File("opq/.wh..wh..opq", "")
+                         .File("opq/new", "n");
+  const std::string gz_root = dir_.Sub("gz/rootfs"), zst_root = dir_.Sub("zst/rootfs");
+  ASSERT_TRUE(UnpackAs({base.Build(true), top.Build(true)}, LayerCompression::kGzip, gz_root).ok());
+  Status zst = UnpackAs({ZstdCompress(base.Build(false)), ZstdCompress(top.Build(false))},
+                        LayerCompression::kZstd, zst_root);
+  ASSERT_TRUE(zst.ok()) << zst.message();
+  std::vector<std::string> tree = Tree(fs::canonical(zst_root).string());
+  EXPECT_EQ(tree, Tree(fs::canonical(gz_root).string()));
+  EXPECT_EQ(tree.size(), 7u);  // /bin /bin/tool /etc /etc/a /etc/link /opq /opq/new; no etc/b
+  std::ifstream a(zst_root + "/etc/a");
+  std::string text;
+  std::getline(a, text);
+  EXPECT_EQ(text, "uno");
+  EXPECT_FALSE(fs::exists(zst_root + "/etc/b"));
+}
+
+// A zstd layer with a damaged frame, one cut short, and one whose media type
+// says zstd but whose bytes are gzip are refused; nothing is guessed.
+TEST_F(UnpackTest, CorruptZstdLayersAreRefused) {
+  std::string tar = LayerBuilder().Dir("d").File("d/f", std::string(50000, 'x') + "tail").Build(false);
+  std::string good = ZstdCompress(tar);
+  ASSERT_GT(good.size(), 20u);
+  ASSERT_TRUE(UnpackAs({good}, LayerCompression::kZstd, dir_.Sub("ok/rootfs")).ok());
+  std::string damaged = good;
+  for (size_t i = damaged.size() / 2; i < damaged.size() / 2 + 8 && i < damaged.size(); ++i)
+    damaged[i] ^= 0x5a;
+  EXPECT_FALSE(UnpackAs({damaged}, LayerCompression::kZstd, dir_.Sub("bad1/rootfs")).ok());
+  EXPECT_FALSE(
+      UnpackAs({good.substr(0, good.size() / 2)}, LayerCompression::kZstd, dir_.Sub("bad2/rootfs")).ok());
+  EXPECT_FALSE(
+      UnpackAs({LayerBuilder().File("f", "x").Build(true)}, LayerCompression::kZstd, dir_.Sub("bad3/rootfs"))
+          .ok());
+  // And the other way: zstd bytes under a gzip media type.
+  EXPECT_FALSE(UnpackAs({good}, LayerCompression::kGzip, dir_.Sub("bad4/rootfs")).ok());
 }
 
 TEST_F(UnpackTest, WhiteoutsRemoveLowerFiles) {

@@ -33,6 +33,12 @@ LocalPoolConfig LocalTaskPool(const ServerConfig& config, const std::string& sta
   return pool;
 }
 
+// Where the server keeps its volume store (server_cli.cc opens it there).
+std::string VolumeStoreDir(const ServerConfig& config, const std::string& state_dir) {
+  if (!config.storage.volumes_dir.empty()) return config.storage.volumes_dir;
+  return state_dir.empty() ? "" : state_dir + "/volumes";
+}
+
 }  // namespace
 
 Result<std::vector<std::unique_ptr<Driver>>> BuildDrivers(const ServerConfig& config,
@@ -58,7 +64,12 @@ Result<std::vector<std::unique_ptr<Driver>>> BuildDrivers(const ServerConfig& co
     drivers.push_back(std::move(local).value());
   }
   for (const auto& s : config.slurm) {
-    drivers.push_back(std::make_unique<SlurmDriver>(s, std::make_unique<ProcessCommandRunner>()));
+    // The server's own volume store: the quotas are checked there before a
+    // job writes a volume on the cluster (its nodes see it at volumes_root).
+    SlurmClusterConfig cluster = s;
+    cluster.volume_store_dir = VolumeStoreDir(config, state_dir);
+    cluster.volumes_per_tenant_bytes = config.storage.per_tenant_bytes;
+    drivers.push_back(std::make_unique<SlurmDriver>(cluster, std::make_unique<ProcessCommandRunner>()));
   }
   for (const auto& k : config.kubernetes) {
     // Without a kubeconfig the driver renders manifests but applies nothing,
@@ -66,6 +77,9 @@ Result<std::vector<std::unique_ptr<Driver>>> BuildDrivers(const ServerConfig& co
     KubernetesClusterConfig cluster = k;
     // A volume's claim asks for storage.per_volume_bytes unless the cluster says.
     if (cluster.volumes.size_bytes == 0) cluster.volumes.size_bytes = config.storage.per_volume_bytes;
+    // Its claims are recorded in the server's volume store and charged to the tenant.
+    cluster.volumes.store_dir = VolumeStoreDir(config, state_dir);
+    cluster.volumes.per_tenant_bytes = config.storage.per_tenant_bytes;
     drivers.push_back(
         std::make_unique<KubernetesDriver>(cluster, std::make_unique<ProcessKubectlRunner>(), clock));
   }

@@ -14,11 +14,19 @@ bool CanWrite(const TokenRecord& who) {
 }  // namespace
 
 json VolumeToJson(const storage::VolumeInfo& v) {
+  json claims = json::array();
+  for (const storage::VolumeClaim& c : v.claims) {
+    claims.push_back(json{{"cluster", c.cluster},
+                          {"claim", c.claim},
+                          {"requested_bytes", c.requested_bytes},
+                          {"created_at", FormatTimestamp(c.created_at)}});
+  }
   return json{{"name", v.name},
               {"tenant", v.tenant},
               {"size_bytes", v.size_bytes},
               {"used_bytes", v.used_bytes},
-              {"created_at", FormatTimestamp(v.created_at)}};
+              {"created_at", FormatTimestamp(v.created_at)},
+              {"claims", claims}};
 }
 
 Result<json> ListVolumesAs(const storage::VolumeStore& volumes, const TokenRecord& who) {
@@ -52,8 +60,11 @@ Result<json> CreateVolumeAs(storage::VolumeStore& volumes, const TokenRecord& wh
 
 Result<json> RemoveVolumeAs(storage::VolumeStore& volumes, const TokenRecord& who, const std::string& name) {
   if (!CanWrite(who)) return PermissionDenied("a viewer token cannot remove volumes");
+  // The claims made for it on Kubernetes clusters stay there (with their
+  // data): the answer names them, for `kubectl delete pvc`.
+  SKYRUN_ASSIGN_OR_RETURN(storage::VolumeInfo v, volumes.Get(who.tenant_name, name));
   SKYRUN_RETURN_IF_ERROR(volumes.Remove(who.tenant_name, name));
-  return json{{"name", name}, {"removed", true}};
+  return json{{"name", name}, {"removed", true}, {"claims_left", VolumeToJson(v)["claims"]}};
 }
 
 Status CheckSpecVolumes(const storage::VolumeStore* volumes, const JobSpec& spec,

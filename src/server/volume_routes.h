@@ -1,7 +1,9 @@
 // Named volumes at the API (storage/volume_store.h):
-//   GET    /v1/volumes          the caller's tenant's volumes, with size and usage
+//   GET    /v1/volumes          the caller's tenant's volumes, with size, usage and
+//                               the claims Kubernetes drivers made for them
 //   POST   /v1/volumes          {"name": "data", "size_bytes": 1073741824} (size optional)
-//   DELETE /v1/volumes/NAME     removes it and its data
+//   DELETE /v1/volumes/NAME     removes it and its data; "claims_left" names its
+//                               claims, which stay in their clusters
 // and the submission check of a spec's `volumes:`. Every call is scoped to
 // the token's tenant: another tenant's volume answers 404, as if it did not
 // exist, for reading, removing and mounting alike. Viewers may list only.

@@ -85,7 +85,36 @@ Result<std::string> ReadMeta(const std::string& path) {
   return out;
 }
 
+// The claims recorded under `dir` (<name>.claims), by cluster; unreadable
+// records are skipped (a task cannot write them: they lie under meta/).
+std::vector<VolumeClaim> ReadClaims(const std::string& dir) {
+  std::vector<VolumeClaim> out;
+  std::error_code ec;
+  if (!fs::is_directory(fs::symlink_status(dir, ec))) return out;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    if (!entry.is_regular_file(ec)) continue;
+    Result<std::string> text = ReadMeta(entry.path().string());
+    if (!text.ok()) continue;
+    json j = json::parse(*text, nullptr, /*allow_exceptions=*/false);
+    if (!j.is_object() || !j.contains("cluster") || !j["cluster"].is_string() || !j.contains("claim") ||
+        !j["claim"].is_string() || !j.contains("requested_bytes") ||
+        !j["requested_bytes"].is_number_integer())
+      continue;
+    out.push_back({j["cluster"].get<std::string>(), j["claim"].get<std::string>(),
+                   j["requested_bytes"].get<int64_t>(), j.value("created_at", Micros{0})});
+  }
+  std::sort(out.begin(), out.end(),
+            [](const VolumeClaim& a, const VolumeClaim& b) { return a.cluster < b.cluster; });
+  return out;
+}
+
 }  // namespace
+
+int64_t VolumeInfo::ChargedBytes() const {
+  int64_t total = used_bytes;
+  for (const VolumeClaim& c : claims) total += c.requested_bytes;
+  return total;
+}
 
 std::string FormatBytes(int64_t bytes) {
   const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
@@ -162,6 +191,7 @@ Result<VolumeInfo> VolumeStore::GetLocked(const std::string& tenant, const std::
   info.tenant = tenant;
   info.name = name;
   SKYRUN_ASSIGN_OR_RETURN(info.used_bytes, DiskUsage(dir + "/data/" + name));
+  info.claims = ReadClaims(dir + "/meta/" + name + ".claims");
   return info;
 }
 
@@ -199,7 +229,7 @@ Result<VolumeInfo> VolumeStore::Create(const std::string& tenant, const std::str
   int64_t committed = 0;
   for (const VolumeInfo& v : existing) {
     if (v.name == name) return AlreadyExists("volume '" + name + "' exists already");
-    committed += std::max(v.size_bytes, v.used_bytes);
+    committed += std::max(v.size_bytes, v.ChargedBytes());
   }
   if (quota_.per_tenant_bytes > 0) {
     int64_t wanted = size_bytes > 0 ? size_bytes : 1;
@@ -254,6 +284,7 @@ Status VolumeStore::Remove(const std::string& tenant, const std::string& name) {
   if (::unlink((dir + "/meta/" + name + ".json").c_str()) != 0) {
     return Internal("cannot remove volume '" + name + "': " + std::strerror(errno));
   }
+  SKYRUN_RETURN_IF_ERROR(RemoveTree(dir + "/meta/" + name + ".claims"));
   return RemoveTree(dir + "/data/" + name);
 }
 
@@ -280,12 +311,72 @@ Status VolumeStore::CheckQuota(const std::string& tenant, const std::string& nam
   if (quota_.per_tenant_bytes > 0) {
     SKYRUN_ASSIGN_OR_RETURN(std::vector<VolumeInfo> all, ListLocked(tenant));
     int64_t used = 0;
-    for (const VolumeInfo& o : all) used += o.used_bytes;
+    for (const VolumeInfo& o : all) used += o.ChargedBytes();
     if (used > quota_.per_tenant_bytes) {
       return ResourceExhausted("tenant " + tenant + "'s volumes hold " + FormatBytes(used) +
-                               ", more than its quota " + FormatBytes(quota_.per_tenant_bytes) +
+                               " (their claims on clusters included), more than its quota " +
+                               FormatBytes(quota_.per_tenant_bytes) +
                                " (storage.per_tenant_bytes); delete data or volumes");
     }
+  }
+  return Status::Ok();
+}
+
+Status VolumeStore::RecordClaim(const std::string& tenant, const std::string& name, VolumeClaim claim,
+                                bool check) {
+  std::lock_guard<std::mutex> lock(mu_);
+  SKYRUN_ASSIGN_OR_RETURN(VolumeInfo v, GetLocked(tenant, name));
+  if (claim.cluster.empty() || claim.claim.empty())
+    return InvalidArgument("a claim needs its cluster and name");
+  if (claim.requested_bytes < 0) return InvalidArgument("a claim's size cannot be negative");
+  for (const VolumeClaim& c : v.claims) {
+    if (c.cluster == claim.cluster) return Status::Ok();  // recorded when it was made
+  }
+  const std::string what =
+      "a claim of " + FormatBytes(claim.requested_bytes) + " for volume '" + name + "' on " + claim.cluster;
+  if (check && v.size_bytes > 0 && claim.requested_bytes > v.size_bytes) {
+    return ResourceExhausted(
+        what + " is larger than the volume's size " + FormatBytes(v.size_bytes) +
+        "; create the volume larger, or set a smaller volumes.size_bytes for the cluster");
+  }
+  if (check && quota_.per_tenant_bytes > 0) {
+    SKYRUN_ASSIGN_OR_RETURN(std::vector<VolumeInfo> all, ListLocked(tenant));
+    int64_t charged = 0;
+    for (const VolumeInfo& o : all) charged += o.ChargedBytes();
+    if (charged + claim.requested_bytes > quota_.per_tenant_bytes) {
+      return ResourceExhausted(what + " would pass tenant " + tenant + "'s storage quota: its volumes hold " +
+                               FormatBytes(charged) + " (claims included) of " +
+                               FormatBytes(quota_.per_tenant_bytes) +
+                               " (storage.per_tenant_bytes); delete data or volumes");
+    }
+  }
+  SKYRUN_ASSIGN_OR_RETURN(std::string dir, TenantDir(tenant));
+  claim.created_at = clock_->Now();
+  json j{{"cluster", claim.cluster},
+         {"claim", claim.claim},
+         {"requested_bytes", claim.requested_bytes},
+         {"created_at", claim.created_at}};
+  SKYRUN_ASSIGN_OR_RETURN(UniqueFd meta_dir, OpenRootDir(dir + "/meta"));
+  Status written =
+      WriteFileBeneath(meta_dir.get(), name + ".claims/" + TenantDirName(claim.cluster) + ".json",
+                       j.dump() + "\n", 0600, "claim record");
+  if (!written.ok()) {
+    // Another store over this root recorded it meanwhile: the same claim.
+    for (const VolumeClaim& c : ReadClaims(dir + "/meta/" + name + ".claims")) {
+      if (c.cluster == claim.cluster) return Status::Ok();
+    }
+  }
+  return written;
+}
+
+Status VolumeStore::ForgetClaim(const std::string& tenant, const std::string& name,
+                                const std::string& cluster) {
+  std::lock_guard<std::mutex> lock(mu_);
+  SKYRUN_RETURN_IF_ERROR(ValidateVolumeName(name));
+  SKYRUN_ASSIGN_OR_RETURN(std::string dir, TenantDir(tenant));
+  const std::string path = dir + "/meta/" + name + ".claims/" + TenantDirName(cluster) + ".json";
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+    return Internal("cannot drop the claim record " + path + ": " + std::strerror(errno));
   }
   return Status::Ok();
 }

@@ -2,6 +2,9 @@
 // server's state directory, with a size quota per volume and per tenant.
 //
 //   <root>/<tenant>/meta/<name>.json   {"name", "size_bytes", "created_at"}
+//   <root>/<tenant>/meta/<name>.claims/<cluster>.json
+//                                      a claim made for the volume on a
+//                                      Kubernetes cluster (VolumeClaim)
 //   <root>/<tenant>/data/<name>/       what tasks see at the volume's path
 //
 // The metadata lies beside the data, never in it, so that a task (which
@@ -31,12 +34,24 @@ struct VolumeQuota {
   int64_t per_volume_bytes = 0;  // 0 = no limit; also the default size of a volume created without one
 };
 
+// A PersistentVolumeClaim a Kubernetes driver made for a volume (one per
+// cluster): its requested size counts against the tenant's quota.
+struct VolumeClaim {
+  std::string cluster;  // the backend: "kubernetes/prod"
+  std::string claim;    // the claim's name in the cluster's namespace
+  int64_t requested_bytes = 0;
+  Micros created_at = 0;
+};
+
 struct VolumeInfo {
   std::string tenant;
   std::string name;
   int64_t size_bytes = 0;  // the volume's own limit (0 = only the tenant's quota applies)
   int64_t used_bytes = 0;
   Micros created_at = 0;
+  std::vector<VolumeClaim> claims;  // by cluster
+  // What the tenant's quota counts for it: its data here and its claims.
+  int64_t ChargedBytes() const;
 };
 
 // A volume name: 1..63 of [a-z0-9_.-], starting with a letter or digit.
@@ -58,20 +73,33 @@ class VolumeStore {
 
   // Refuses a bad name, an existing volume (AlreadyExists), a size above
   // per_volume_bytes, and a size that with the tenant's other volumes'
-  // sizes (or usage, where larger) would pass per_tenant_bytes
+  // sizes (or charges, where larger) would pass per_tenant_bytes
   // (ResourceExhausted, with the numbers). size_bytes 0 = per_volume_bytes.
   Result<VolumeInfo> Create(const std::string& tenant, const std::string& name, int64_t size_bytes);
   // The tenant's volumes, by name, with their usage.
   Result<std::vector<VolumeInfo>> List(const std::string& tenant) const;
   Result<VolumeInfo> Get(const std::string& tenant, const std::string& name) const;
-  // Removes a volume and its data. NotFound if the tenant has none so named
-  // (also when another tenant has one: names are per tenant).
+  // Removes a volume, its data and its claims' records (the claims
+  // themselves stay in their clusters: Get them first to say which). NotFound
+  // if the tenant has none so named (also when another tenant has one:
+  // names are per tenant).
   Status Remove(const std::string& tenant, const std::string& name);
   // The host directory of a volume (NotFound as above).
   Result<std::string> DataDir(const std::string& tenant, const std::string& name) const;
   // OK, or ResourceExhausted saying which limit the volume's data passes
-  // (its own size, or the tenant's total).
+  // (its own size, or the tenant's total, claims included).
   Status CheckQuota(const std::string& tenant, const std::string& name) const;
+
+  // Records the claim `claim.cluster` made for the volume (created_at set
+  // here). With `check`, first refuses (ResourceExhausted, with the figures)
+  // a request larger than the volume's size, or one that with the tenant's
+  // charges (data and claims) would pass per_tenant_bytes; without, records
+  // a claim that exists already. A claim already recorded for that cluster
+  // is left as it is (OK). NotFound without the volume.
+  Status RecordClaim(const std::string& tenant, const std::string& name, VolumeClaim claim, bool check);
+  // Drops the record of the volume's claim on `cluster` (a creation that
+  // failed). OK when there is none.
+  Status ForgetClaim(const std::string& tenant, const std::string& name, const std::string& cluster);
 
   const std::string& root() const { return root_; }
 

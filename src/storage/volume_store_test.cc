@@ -140,5 +140,74 @@ TEST_F(VolumeStoreTest, DataPathInStoreIsDataDirBelowTheRoot) {
   EXPECT_FALSE(VolumeDataPathInStore("", "data").ok());
 }
 
+// Claims made on Kubernetes clusters: recorded beside the data (never in
+// it), listed with the volume, bounded by its size, counted against the
+// tenant's quota (refused with the figures), dropped with the volume.
+TEST_F(VolumeStoreTest, ClaimsAreRecordedListedChargedAndBounded) {
+  VolumeStore store(dir_.Sub("volumes"), {4 << 20, 0}, &clock_);
+  ASSERT_TRUE(store.Create("alpha", "data", 2 << 20).ok());
+  ASSERT_TRUE(store.Create("alpha", "open", 0).ok());  // no size of its own: only the tenant's quota
+  ASSERT_TRUE(store.Create("beta", "data", 2 << 20).ok());
+
+  Status big =
+      store.RecordClaim("alpha", "data", {"kubernetes/prod", "skyrun-alpha-data-1", 3 << 20, 0}, true);
+  EXPECT_EQ(big.code(), StatusCode::kResourceExhausted) << big.message();
+  EXPECT_NE(big.message().find("a claim of 3.0 MiB for volume 'data' on kubernetes/prod is larger than the "
+                               "volume's size 2.0 MiB"),
+            std::string::npos)
+      << big.message();
+  ASSERT_TRUE(
+      store.RecordClaim("alpha", "data", {"kubernetes/prod", "skyrun-alpha-data-1", 2 << 20, 0}, true).ok());
+  // Recorded once per cluster: a second launch finds it, and changes nothing.
+  ASSERT_TRUE(store.RecordClaim("alpha", "data", {"kubernetes/prod", "other", 1, 0}, true).ok());
+  Result<VolumeInfo> v = store.Get("alpha", "data");
+  ASSERT_TRUE(v.ok());
+  ASSERT_EQ(v->claims.size(), 1u);
+  EXPECT_EQ(v->claims[0].cluster, "kubernetes/prod");
+  EXPECT_EQ(v->claims[0].claim, "skyrun-alpha-data-1");
+  EXPECT_EQ(v->claims[0].requested_bytes, 2 << 20);
+  EXPECT_EQ(v->claims[0].created_at, 1000);
+  EXPECT_EQ(v->ChargedBytes(), 2 << 20);
+  // Beside the data, never in it: a task writing the data cannot change it.
+  auto data = store.DataDir("alpha", "data");
+  ASSERT_TRUE(data.ok());
+  EXPECT_TRUE(std::filesystem::is_empty(*data));
+  // Another tenant's volume of that name has no claims.
+  EXPECT_TRUE(store.Get("beta", "data")->claims.empty());
+
+  // The tenant's total: 2 MiB charged; 3 MiB more would pass 4 MiB.
+  Status over =
+      store.RecordClaim("alpha", "open", {"kubernetes/prod", "skyrun-alpha-open-1", 3 << 20, 0}, true);
+  EXPECT_EQ(over.code(), StatusCode::kResourceExhausted) << over.message();
+  EXPECT_NE(over.message().find("its volumes hold 2.0 MiB (claims included) of 4.0 MiB"), std::string::npos)
+      << over.message();
+  // A claim the cluster has already is recorded without the check.
+  ASSERT_TRUE(
+      store.RecordClaim("alpha", "open", {"kubernetes/prod", "skyrun-alpha-open-1", 3 << 20, 0}, false).ok());
+  EXPECT_EQ(store.CheckQuota("alpha", "open").code(), StatusCode::kResourceExhausted);
+  // Creating another volume counts the claims too.
+  EXPECT_EQ(store.Create("alpha", "more", 1).status().code(), StatusCode::kResourceExhausted);
+  ASSERT_TRUE(store.ForgetClaim("alpha", "open", "kubernetes/prod").ok());
+  EXPECT_TRUE(store.ForgetClaim("alpha", "open", "kubernetes/prod").ok());
+  EXPECT_TRUE(store.CheckQuota("alpha", "open").ok());
+
+  // Without the volume, no claim; removed, its claims' records go with it.
+  EXPECT_EQ(store.RecordClaim("alpha", "none", {"kubernetes/prod", "x", 1, 0}, true).code(),
+            StatusCode::kNotFound);
+  ASSERT_TRUE(store.Remove("alpha", "data").ok());
+  ASSERT_TRUE(store.Create("alpha", "data", 2 << 20).ok());
+  EXPECT_TRUE(store.Get("alpha", "data")->claims.empty());
+  // A listing shows them too; a volume whose name ends like the records' folder is its own.
+  ASSERT_TRUE(store.RecordClaim("alpha", "data", {"kubernetes/a.b", "c1", 1024, 0}, true).ok());
+  ASSERT_TRUE(store.Create("alpha", "data.claims", 1024).ok());
+  auto all = store.List("alpha");
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 3u);
+  EXPECT_EQ((*all)[0].name, "data");
+  ASSERT_EQ((*all)[0].claims.size(), 1u);
+  EXPECT_EQ((*all)[0].claims[0].cluster, "kubernetes/a.b");
+  EXPECT_TRUE((*all)[1].claims.empty());
+}
+
 }  // namespace
 }  // namespace skyrun::storage

@@ -157,6 +157,55 @@ TEST_F(ImageE2ETest, TheTaskSeesTheImageNotTheHost) {
   }
 }
 
+// The image's User (numeric, or a name from the image's own /etc/passwd and
+// /etc/group) is what `id` prints in the task, inside a user namespace of
+// its own; on the host the task is still the uid the sandbox dropped to (the
+// uid_map's second column), and its workdir stays writable.
+TEST_F(ImageE2ETest, TheImagesUserIsTheTasksIdInsideNotOnTheHost) {
+  const std::string user_layer =
+      LayerBuilder()
+          .File("etc/passwd",
+                "root:x:0:0:root:/root:/bin/bash\ntrainer:x:1234:1234::/home/trainer:/bin/bash\n")
+          .File("etc/group", "root:x:0:\ntrainer:x:1234:\nml:x:777:\n")
+          .Build(true);
+  registry_.Push("ml/numeric", "1", {{rootfs_layer_, false}, {marker_, true}}, R"({"User":"4242:4343"})");
+  registry_.Push("ml/named", "1", {{rootfs_layer_, false}, {user_layer, true}}, R"({"User":"trainer:ml"})");
+  const std::string run =
+      "\nresources: {cpus: 1}\nrun: |\n"
+      "  echo \"ids $(id -u):$(id -g)\"\n"
+      "  echo \"map $(cat /proc/self/uid_map)\"\n"
+      "  touch $HOME/ok && echo workdir-writable\n";
+  const std::string host_uid = std::to_string(::geteuid() == 0 ? 250000 : ::geteuid());
+
+  int64_t numeric = Run("name: numeric\nimage: " + Image("ml/numeric:1") + run);
+  EXPECT_EQ(server_.WaitForState(numeric, {"SUCCEEDED", "FAILED", "LOST"}, 120), "SUCCEEDED")
+      << Logs(numeric);
+  std::string logs = Logs(numeric);
+  EXPECT_NE(logs.find("ids 4242:4343"), std::string::npos) << logs;
+  EXPECT_NE(logs.find("workdir-writable"), std::string::npos) << logs;
+  // "4242 <host uid> 1": one id mapped, the host's unchanged.
+  std::istringstream map(logs.substr(logs.find("map ") + 4));
+  int64_t inside = -1, outside = -1, count = -1;
+  map >> inside >> outside >> count;
+  EXPECT_EQ(inside, 4242) << logs;
+  EXPECT_NE(outside, 4242) << logs;
+  EXPECT_EQ(count, 1) << logs;
+  if (::geteuid() != 0) {
+    EXPECT_EQ(std::to_string(outside), host_uid) << logs;
+  }
+
+  int64_t named = Run("name: named\nimage: " + Image("ml/named:1") + run);
+  EXPECT_EQ(server_.WaitForState(named, {"SUCCEEDED", "FAILED", "LOST"}, 120), "SUCCEEDED") << Logs(named);
+  EXPECT_NE(Logs(named).find("ids 1234:777"), std::string::npos) << Logs(named);
+
+  // A name the image does not list fails the job with the reason.
+  registry_.Push("ml/ghost", "1", {{rootfs_layer_, false}, {marker_, true}}, R"({"User":"ghost"})");
+  int64_t ghost = Run("name: ghost\nimage: " + Image("ml/ghost:1") + run);
+  EXPECT_EQ(server_.WaitForState(ghost, {"SUCCEEDED", "FAILED", "LOST"}, 120), "FAILED") << Logs(ghost);
+  EXPECT_NE(server_.Job(ghost).dump().find("/etc/passwd has no user 'ghost'"), std::string::npos)
+      << server_.Job(ghost).dump();
+}
+
 TEST_F(ImageE2ETest, EntrypointAndCmdRunWhenTheSpecHasNoRun) {
   int64_t id = Run("name: entry\nimage: " + Image() + "\nresources: {cpus: 1}\n");
   EXPECT_EQ(server_.WaitForState(id, {"SUCCEEDED", "FAILED", "LOST"}, 120), "SUCCEEDED") << Logs(id);

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "server_harness.h"
+#include "support/spec_text.h"
 
 namespace skyrun::testing {
 namespace {
@@ -36,15 +37,7 @@ std::string MemberToken(const ServerHarness& server, const std::string& tenant) 
   return tok.Json().value("token", "");
 }
 
-// YAML double-quoted string.
-std::string Quoted(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out + "\"";
-}
+using test_support::Quoted;  // YAML double-quoted string
 
 struct Victim {
   int64_t id = 0;

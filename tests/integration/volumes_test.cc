@@ -9,10 +9,15 @@
 
 #include <filesystem>
 
+#include "common/clock.h"
 #include "server_harness.h"
+#include "storage/volume_store.h"
+#include "support/spec_text.h"
 
 namespace skyrun::testing {
 namespace {
+
+using test_support::Quoted;
 
 const char* kVolumesConfig = R"(
 local:
@@ -44,15 +49,6 @@ HttpResult Delete(const ServerHarness& server, const std::string& path, const st
   auto r = cli.Delete(path.c_str(), httplib::Headers{{"Authorization", "Bearer " + token}});
   if (!r) return {};
   return {r->status, r->body};
-}
-
-std::string Quoted(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out + "\"";
 }
 
 class VolumesIntegrationTest : public ::testing::Test {
@@ -193,6 +189,48 @@ TEST_F(VolumesIntegrationTest, ARetryResumesFromCheckpointsInAVolume) {
           alpha_, &state);
   EXPECT_EQ(state, "SUCCEEDED") << log;
   EXPECT_NE(log.find("RESUMED-AT-5"), std::string::npos) << log;
+}
+
+// Claims a Kubernetes driver of this server made for a volume (recorded in
+// the server's volume store, as KubernetesDriver::Launch does; no cluster
+// runs here, kubernetes_driver_test drives that path) are listed with the
+// volume by the API and `skyrun volume ls`, never to another tenant, and
+// `skyrun volume rm` says which remain in their clusters.
+TEST_F(VolumesIntegrationTest, ClaimsAreListedWithTheirVolumeAndNamedWhenItIsRemoved) {
+  ASSERT_EQ(server_.Post("/v1/volumes", {{"name", "shared"}, {"size_bytes", 1 << 20}}, alpha_).status, 201);
+  ASSERT_EQ(server_.Post("/v1/volumes", {{"name", "shared"}, {"size_bytes", 1 << 20}}, beta_).status, 201);
+  SystemClock clock;
+  storage::VolumeStore store(server_.state_dir() + "/volumes", {3145728, 2097152}, &clock);
+  ASSERT_TRUE(store
+                  .RecordClaim("alpha", "shared", {"kubernetes/prod", "skyrun-alpha-shared-0123", 524288, 0},
+                               /*check=*/true)
+                  .ok());
+  HttpResult listed = server_.Get("/v1/volumes", alpha_);
+  ASSERT_EQ(listed.status, 200) << listed.body;
+  const nlohmann::json claims = listed.Json()["volumes"][0]["claims"];
+  ASSERT_EQ(claims.size(), 1u) << listed.body;
+  EXPECT_EQ(claims[0]["cluster"], "kubernetes/prod");
+  EXPECT_EQ(claims[0]["claim"], "skyrun-alpha-shared-0123");
+  EXPECT_EQ(claims[0]["requested_bytes"], 524288);
+  HttpResult theirs = server_.Get("/v1/volumes", beta_);
+  EXPECT_TRUE(theirs.Json()["volumes"][0]["claims"].empty()) << theirs.body;
+  // A second claim that would pass the volume's size is refused with the figures.
+  Status big =
+      store.RecordClaim("alpha", "shared", {"kubernetes/eu", "skyrun-alpha-shared-0123", 2 << 20, 0}, true);
+  EXPECT_NE(big.message().find("larger than the volume's size 1.0 MiB"), std::string::npos) << big.message();
+
+  const std::map<std::string, std::string> as_alpha = {{"SKYRUN_SERVER", server_.url()},
+                                                       {"SKYRUN_TOKEN", alpha_}};
+  CommandResult ls = RunCommand({ServerHarness::SkyrunBinary(), "volume", "ls"}, as_alpha, 60);
+  EXPECT_EQ(ls.exit_code, 0) << ls.output;
+  EXPECT_NE(ls.output.find("kubernetes/prod:skyrun-alpha-shared-0123 (512.0 KiB)"), std::string::npos)
+      << ls.output;
+  CommandResult rm = RunCommand({ServerHarness::SkyrunBinary(), "volume", "rm", "shared"}, as_alpha, 60);
+  EXPECT_EQ(rm.exit_code, 0) << rm.output;
+  EXPECT_NE(rm.output.find("its claim skyrun-alpha-shared-0123 remains on kubernetes/prod"),
+            std::string::npos)
+      << rm.output;
+  EXPECT_NE(rm.output.find("kubectl delete pvc skyrun-alpha-shared-0123"), std::string::npos) << rm.output;
 }
 
 }  // namespace

@@ -15,6 +15,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <ctime>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -37,6 +38,20 @@ int FreePort() {
 }
 
 }  // namespace
+
+std::string ZstdCompress(const std::string& bytes) {
+  TempDir dir("zstd");
+  const std::string in = dir.Write("in", bytes);
+  const std::string cmd = "zstd -q -f -19 '" + in + "' -o '" + in + ".zst'";
+  if (std::system(cmd.c_str()) != 0) {
+    ADD_FAILURE() << cmd << " failed: is the zstd package installed (scripts/install-deps.sh --test)?";
+    return "";
+  }
+  std::ifstream f(in + ".zst", std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
 
 std::string DigestOf(const std::string& bytes) {
   unsigned char md[EVP_MAX_MD_SIZE];
@@ -406,10 +421,10 @@ std::string LoopbackRegistry::Push(const std::string& repo, const std::string& t
   for (const PushedLayer& l : layers) {
     std::string digest = PushBlob(repo, l.bytes);
     diff_ids.push_back(digest);  // not the uncompressed digest for gzip layers; skyrun does not read it
-    layer_descs.push_back({{"mediaType", l.gzip ? "application/vnd.oci.image.layer.v1.tar+gzip"
-                                                : "application/vnd.oci.image.layer.v1.tar"},
-                           {"digest", digest},
-                           {"size", l.bytes.size()}});
+    std::string media_type = !l.media_type.empty() ? l.media_type
+                             : l.gzip              ? "application/vnd.oci.image.layer.v1.tar+gzip"
+                                                   : "application/vnd.oci.image.layer.v1.tar";
+    layer_descs.push_back({{"mediaType", media_type}, {"digest", digest}, {"size", l.bytes.size()}});
   }
   nlohmann::json config = {{"architecture", "amd64"},
                            {"os", "linux"},

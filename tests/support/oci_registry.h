@@ -48,10 +48,17 @@ class LayerBuilder {
 struct PushedLayer {
   std::string bytes;
   bool gzip = false;
+  std::string media_type = {};  // "" = OCI tar+gzip or tar, as `gzip` says
 };
 
 // "sha256:<hex>" of bytes.
 std::string DigestOf(const std::string& bytes);
+
+// `bytes` compressed by the `zstd` program (Debian package zstd, in
+// scripts/install-deps.sh --test): an encoder independent of the libarchive
+// that skyrun decodes layers with. Fails the test (and returns "") when the
+// program cannot run.
+std::string ZstdCompress(const std::string& bytes);
 
 class TokenServer;  // oci_registry.cc
 

@@ -10,6 +10,7 @@
 
 #include "support/fake_driver.h"
 #include "support/golden.h"
+#include "support/spec_text.h"
 #include "support/temp_dir.h"
 
 namespace skyrun::test_support {
@@ -31,6 +32,13 @@ TEST(TempDirTest, MadeFreshAndRemovedWithReadOnlyContents) {
     ASSERT_EQ(::chmod(a.Sub("sub/dir").c_str(), 0500), 0);  // as a refusal test might leave it
   }
   EXPECT_FALSE(fs::exists(path));
+}
+
+// A command with quotes, backslashes, '$' and ':' is one double-quoted scalar.
+TEST(SpecTextTest, QuotedEscapesQuotesAndBackslashesOnly) {
+  EXPECT_EQ(Quoted("echo a: $X"), "\"echo a: $X\"");
+  EXPECT_EQ(Quoted("say \"hi\" \\n"), "\"say \\\"hi\\\" \\\\n\"");
+  EXPECT_EQ(Quoted(""), "\"\"");
 }
 
 TEST(GoldenTest, FirstDifferenceNamesTheLine) {

@@ -57,6 +57,13 @@ struct VolumeClaimConfig {
   std::string storage_class;                  // "" = the cluster's default StorageClass
   int64_t size_bytes = 0;                     // the claim's request; 0 = storage.per_volume_bytes, else 1 GiB
   std::string access_mode = "ReadWriteMany";  // ReadWriteMany (a gang on many nodes) | ReadWriteOnce
+  // Set by the server, not by the config file: its volume store
+  // (storage.volumes_dir, else <state_dir>/volumes) and storage.per_tenant_bytes.
+  // With a store, each claim the driver makes is recorded there (listed by
+  // `skyrun volume ls`), bounded by the volume's size and charged to the
+  // tenant's quota; "" = claims are made unrecorded (a driver built alone).
+  std::string store_dir;
+  int64_t per_tenant_bytes = 0;
 };
 
 struct KubernetesClusterConfig {

@@ -64,7 +64,9 @@ BackendCapabilities KubernetesCapabilities(const KubernetesClusterConfig& config
 
 KubernetesDriver::KubernetesDriver(KubernetesClusterConfig config, KubectlRunner* runner, Clock* clock,
                                    Micros status_ttl)
-    : config_(std::move(config)), runner_(runner), clock_(clock), status_ttl_(status_ttl) {}
+    : config_(std::move(config)), runner_(runner), clock_(clock), status_ttl_(status_ttl) {
+  OpenVolumeStore();
+}
 
 KubernetesDriver::KubernetesDriver(KubernetesClusterConfig config, std::unique_ptr<KubectlRunner> runner,
                                    Clock* clock, Micros status_ttl)
@@ -72,7 +74,15 @@ KubernetesDriver::KubernetesDriver(KubernetesClusterConfig config, std::unique_p
       owned_runner_(std::move(runner)),
       runner_(owned_runner_.get()),
       clock_(clock),
-      status_ttl_(status_ttl) {}
+      status_ttl_(status_ttl) {
+  OpenVolumeStore();
+}
+
+void KubernetesDriver::OpenVolumeStore() {
+  if (config_.volumes.store_dir.empty()) return;
+  volume_store_ = std::make_unique<storage::VolumeStore>(
+      config_.volumes.store_dir, storage::VolumeQuota{config_.volumes.per_tenant_bytes, 0}, clock_);
+}
 
 std::vector<std::string> KubernetesDriver::Kubectl(std::vector<std::string> verb,
                                                    std::vector<std::string> tail) const {
@@ -190,22 +200,46 @@ Result<std::vector<std::string>> KubernetesDriver::Launch(const AttemptLaunch& l
 Status KubernetesDriver::EnsureVolumeClaims(const AttemptLaunch& launch) {
   for (const VolumeMount& v : launch.spec->volumes) {
     const std::string claim = VolumeClaimName(launch.tenant, v.name);
+    const storage::VolumeClaim record{Name(), claim, VolumeClaimBytes(config_), 0};
     SKYRUN_ASSIGN_OR_RETURN(KubectlResult got, RunKubectl(Kubectl({"get", "pvc", claim}, {"-o", "name"}),
                                                           "looking up claim " + claim));
-    if (got.exit_code == 0) continue;  // the volume's claim, from an earlier job
+    if (got.exit_code == 0) {
+      // The volume's claim, from an earlier job (recorded then, or now).
+      if (volume_store_ != nullptr)
+        SKYRUN_RETURN_IF_ERROR(
+            volume_store_->RecordClaim(launch.tenant, v.name, record, /*check=*/false).WithContext(Name()));
+      continue;
+    }
     if (got.stderr_text.find("NotFound") == std::string::npos)
       return Unavailable("kubectl get pvc " + claim + " on cluster " + config_.name + " failed (exit " +
                          std::to_string(got.exit_code) + "): " + Brief(got.stderr_text));
+    // Recorded (and so checked against the volume's size and the tenant's
+    // quota) before it exists; the record is dropped if kubectl fails.
+    if (volume_store_ != nullptr)
+      SKYRUN_RETURN_IF_ERROR(
+          volume_store_->RecordClaim(launch.tenant, v.name, record, /*check=*/true).WithContext(Name()));
+    auto forget = [&] {
+      if (volume_store_ != nullptr) (void)volume_store_->ForgetClaim(launch.tenant, v.name, Name());
+    };
     const std::string path = launch.job_dir + "/pvc-" + claim + ".json";
-    SKYRUN_RETURN_IF_ERROR(
-        WriteFileAtomic(path, RenderVolumeClaim(launch.tenant, v.name, config_).dump(2) + "\n"));
-    SKYRUN_ASSIGN_OR_RETURN(KubectlResult made, RunKubectl(Kubectl({"create", "-f", path}, {"-o", "name"}),
-                                                           "creating claim " + claim));
+    Status written = WriteFileAtomic(path, RenderVolumeClaim(launch.tenant, v.name, config_).dump(2) + "\n");
+    if (!written.ok()) {
+      forget();
+      return written;
+    }
+    Result<KubectlResult> made =
+        RunKubectl(Kubectl({"create", "-f", path}, {"-o", "name"}), "creating claim " + claim);
+    if (!made.ok()) {
+      forget();
+      return made.status();
+    }
     // Another attempt may have created it meanwhile: that is the same claim.
-    if (made.exit_code != 0 && made.stderr_text.find("AlreadyExists") == std::string::npos)
+    if (made->exit_code != 0 && made->stderr_text.find("AlreadyExists") == std::string::npos) {
+      forget();
       return Unavailable("kubectl create of volume '" + v.name + "' (" + path + ") on cluster " +
-                         config_.name + " failed (exit " + std::to_string(made.exit_code) +
-                         "): " + Brief(made.stderr_text));
+                         config_.name + " failed (exit " + std::to_string(made->exit_code) +
+                         "): " + Brief(made->stderr_text));
+    }
   }
   return Status::Ok();
 }

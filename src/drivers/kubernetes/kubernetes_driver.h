@@ -12,6 +12,8 @@
 //              (the whole gang: Volcano runs a job all-or-nothing)
 //   LogPath    `kubectl logs POD -c TASK`, copied to <task_dir>/output.log
 //   Inventory  `kubectl get nodes -o json` (kube_inventory.h)
+//   Volumes    one claim per tenant and volume (volume_claims.h), recorded
+//              in the server's volume store when one is configured
 //
 // Every kubectl call carries --kubeconfig, -n and --request-timeout from the
 // cluster config. Without a kubeconfig nothing is applied: Launch writes the
@@ -40,6 +42,7 @@
 #include "drivers/kubernetes/kubernetes_config.h"
 #include "drivers/kubernetes/volcano_names.h"
 #include "drivers/kubernetes/volcano_status.h"
+#include "storage/volume_store.h"
 
 namespace skyrun {
 
@@ -96,8 +99,13 @@ class KubernetesDriver final : public Driver {
   Status NeedKubeconfig(const std::string& to_do) const;
   Result<VolcanoTaskRef> Resolve(const std::string& handle) const;
   // Creates the claim of each volume the launch names that the namespace
-  // lacks (kubectl get pvc, then kubectl create); Unavailable when kubectl fails.
+  // lacks (kubectl get pvc, then kubectl create); Unavailable when kubectl
+  // fails. With the server's volume store, a new claim is first recorded
+  // there (ResourceExhausted, with the figures, past the volume's size or
+  // the tenant's quota: nothing is created), and a claim found in the
+  // cluster but not in the store is recorded as it is.
   Status EnsureVolumeClaims(const AttemptLaunch& launch);
+  void OpenVolumeStore();
   Result<VolcanoObservation> Observe(const VolcanoTaskRef& ref);
   static std::string JobKey(const VolcanoTaskRef& ref) { return ref.k8s_namespace + "/" + ref.job; }
 
@@ -106,6 +114,8 @@ class KubernetesDriver final : public Driver {
   KubectlRunner* runner_;
   Clock* clock_;
   const Micros status_ttl_;
+  // The server's volume store (config volumes.store_dir); null without one.
+  std::unique_ptr<storage::VolumeStore> volume_store_;
 
   std::mutex mu_;                           // guards the members below
   std::map<std::string, Cached> cache_;     // by job key

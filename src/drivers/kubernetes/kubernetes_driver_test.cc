@@ -90,6 +90,16 @@ class KubernetesDriverTest : public ::testing::Test {
     return std::make_unique<KubernetesDriver>(std::move(config), &kubectl_, &clock_, 5 * kMicrosPerSecond);
   }
   std::unique_ptr<KubernetesDriver> MakeDriver() { return MakeDriver(gang_.config); }
+  // The golden "volumes" attempt (tenant Team_A, volumes imagenet and runs) as job `job`.
+  VolcanoCase VolumesCase(int job) const {
+    VolcanoCase vc;
+    for (auto& c : VolcanoGoldenCases())
+      if (c.name == "volumes") vc = c;
+    vc.launch.job_dir = dir_ + "/jobs/" + std::to_string(job);
+    for (auto& t : vc.launch.tasks)
+      t.task_dir = vc.launch.job_dir + "/attempt-1/rank-" + std::to_string(t.rank);
+    return vc;
+  }
 
   // The flags every call carries, after the verb.
   Argv Common() const {
@@ -407,12 +417,7 @@ TEST_F(KubernetesDriverTest, Item6_CanRunRefusesAQueueVolcanoCannotName) {
 // manifest kept beside the job's), then the job is applied; a claim that
 // exists is used as it is; a lookup that fails applies nothing.
 TEST_F(KubernetesDriverTest, LaunchCreatesTheMissingVolumeClaimsBeforeTheJob) {
-  VolcanoCase vc;
-  for (auto& c : VolcanoGoldenCases())
-    if (c.name == "volumes") vc = c;
-  vc.launch.job_dir = dir_ + "/jobs/77";
-  for (auto& t : vc.launch.tasks)
-    t.task_dir = vc.launch.job_dir + "/attempt-1/rank-" + std::to_string(t.rank);
+  VolcanoCase vc = VolumesCase(77);
   auto d = MakeDriver(vc.config);
   const std::string imagenet = VolumeClaimName("Team_A", "imagenet");
   const std::string runs = VolumeClaimName("Team_A", "runs");
@@ -456,6 +461,76 @@ TEST_F(KubernetesDriverTest, CanRunTakesVolumesWhereTheClusterConfiguresClaims) 
   EXPECT_FALSE(d->CanRun(spec).ok());
   spec.volumes = {{"../data", "/data", false}};
   EXPECT_FALSE(d->CanRun(spec).ok());
+}
+
+// With the server's volume store: each claim is recorded beside the volume
+// (one found in the cluster as it is, a new one before it is created),
+// bounded by the volume's size and charged to the tenant's quota; a claim
+// that would pass either is refused with the figures and nothing is created
+// or applied; a creation kubectl refuses leaves no record.
+TEST_F(KubernetesDriverTest, ClaimsAreRecordedInTheVolumeStoreAndChargedToTheTenant) {
+  VolcanoCase vc = VolumesCase(78);
+  const int64_t gib = int64_t{1} << 30;
+  storage::VolumeStore store(dir_ + "/volumes", {}, &clock_);
+  ASSERT_TRUE(store.Create("Team_A", "imagenet", 0).ok());
+  ASSERT_TRUE(store.Create("Team_A", "runs", 0).ok());
+  vc.config.volumes.store_dir = dir_ + "/volumes";
+  vc.config.volumes.per_tenant_bytes = 25 * gib;
+  auto d = MakeDriver(vc.config);
+  const std::string imagenet = VolumeClaimName("Team_A", "imagenet");
+  const std::string runs = VolumeClaimName("Team_A", "runs");
+  const KubectlResult absent = {1, "", "Error from server (NotFound): persistentvolumeclaims not found\n"};
+  kubectl_.On({"get", "pvc", imagenet}, {0, "persistentvolumeclaim/" + imagenet + "\n", ""});
+  kubectl_.On({"get", "pvc", runs}, absent);
+  kubectl_.On({"create"}, {0, "persistentvolumeclaim/" + runs + "\n", ""});
+  kubectl_.On({"apply"}, {0, "job.batch.volcano.sh/x created\n", ""});
+  auto handles = d->Launch(vc.launch);
+  ASSERT_TRUE(handles.ok()) << handles.status().ToString();
+  for (const auto& [volume, claim] : {std::pair{"imagenet", imagenet}, std::pair{"runs", runs}}) {
+    auto v = store.Get("Team_A", volume);
+    ASSERT_TRUE(v.ok());
+    ASSERT_EQ(v->claims.size(), 1u) << volume;
+    EXPECT_EQ(v->claims[0].cluster, d->Name());
+    EXPECT_EQ(v->claims[0].claim, claim);
+    EXPECT_EQ(v->claims[0].requested_bytes, 10 * gib);
+  }
+
+  // A second cluster: 20 GiB charged, 10 GiB more would pass 25 GiB.
+  KubernetesClusterConfig other = vc.config;
+  other.name = "other";
+  auto d2 = MakeDriver(other);
+  kubectl_.On({"get", "pvc", imagenet}, absent);
+  kubectl_.ClearCalls();
+  auto refused = d2->Launch(vc.launch);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_NE(refused.status().message().find("kubernetes/other: a claim of 10.0 GiB for volume 'imagenet' on "
+                                            "kubernetes/other would pass tenant Team_A's storage quota: its "
+                                            "volumes hold 20.0 GiB (claims included) of 25.0 GiB"),
+            std::string::npos)
+      << refused.status().message();
+  EXPECT_EQ(kubectl_.calls().size(), 1u) << "only the lookup: nothing created, nothing applied";
+  EXPECT_EQ(store.Get("Team_A", "imagenet")->claims.size(), 1u);
+
+  // Bounded by the volume's own size, whatever the quota.
+  other.volumes.per_tenant_bytes = 0;
+  ASSERT_TRUE(store.Remove("Team_A", "imagenet").ok());
+  ASSERT_TRUE(store.Create("Team_A", "imagenet", gib).ok());
+  auto d3 = MakeDriver(other);
+  auto small = d3->Launch(vc.launch);
+  ASSERT_FALSE(small.ok());
+  EXPECT_EQ(small.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_NE(small.status().message().find("is larger than the volume's size 1.0 GiB"), std::string::npos)
+      << small.status().message();
+
+  // kubectl refuses the creation: the record is dropped with it.
+  ASSERT_TRUE(store.Remove("Team_A", "imagenet").ok());
+  ASSERT_TRUE(store.Create("Team_A", "imagenet", 0).ok());
+  kubectl_.On({"create"}, {1, "", "Error from server (Forbidden): exceeded quota\n"});
+  auto failed = d3->Launch(vc.launch);
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.status().code(), StatusCode::kUnavailable);
+  EXPECT_TRUE(store.Get("Team_A", "imagenet")->claims.empty());
 }
 
 }  // namespace

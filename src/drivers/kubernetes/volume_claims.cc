@@ -20,10 +20,14 @@ std::string VolumeClaimName(const std::string& tenant, const std::string& name) 
   return out + hash;  // at most 7 + 16 + 23 + 16 = 62 characters
 }
 
+int64_t VolumeClaimBytes(const KubernetesClusterConfig& config) {
+  return config.volumes.size_bytes > 0 ? config.volumes.size_bytes : int64_t{1} << 30;
+}
+
 nlohmann::ordered_json RenderVolumeClaim(const std::string& tenant, const std::string& name,
                                          const KubernetesClusterConfig& config) {
   using Json = nlohmann::ordered_json;
-  int64_t size = config.volumes.size_bytes > 0 ? config.volumes.size_bytes : int64_t{1} << 30;
+  int64_t size = VolumeClaimBytes(config);
   Json spec = {{"accessModes", Json::array({config.volumes.access_mode})}};
   if (!config.volumes.storage_class.empty()) spec["storageClassName"] = config.volumes.storage_class;
   spec["resources"] = {{"requests", {{"storage", std::to_string(size)}}}};

@@ -16,6 +16,7 @@
 // KubernetesDriver::Launch (the claims). Thread-safety: pure functions.
 #pragma once
 
+#include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -29,7 +30,10 @@ namespace skyrun {
 // The claim's name for `tenant`'s volume `name` (a DNS label, <= 63 chars).
 std::string VolumeClaimName(const std::string& tenant, const std::string& name);
 
-// The PersistentVolumeClaim manifest (apiVersion v1). `size_bytes` 0 = 1 GiB.
+// What a claim on this cluster requests: volumes.size_bytes, 0 = 1 GiB.
+int64_t VolumeClaimBytes(const KubernetesClusterConfig& config);
+
+// The PersistentVolumeClaim manifest (apiVersion v1), of VolumeClaimBytes.
 nlohmann::ordered_json RenderVolumeClaim(const std::string& tenant, const std::string& name,
                                          const KubernetesClusterConfig& config);
 

@@ -20,6 +20,7 @@
 #include "drivers/local/staging.h"
 #include "drivers/local/task_files.h"
 #include "image/image_manager.h"
+#include "image/image_user.h"
 #include "storage/object_staging.h"
 
 namespace skyrun {
@@ -406,7 +407,17 @@ Result<std::string> LocalDriver::WriteTask(const AttemptLaunch& launch, const Ta
       sb.writable.push_back(fs::absolute(launch.checkpoint_dir, ec).lexically_normal().string());
     }
     if (!task.placement.gpu_indices.empty()) sb.devices = GpuDevices(task.placement.gpu_indices);
-    if (image != nullptr) sb.rootfs = image->rootfs;
+    if (image != nullptr) {
+      sb.rootfs = image->rootfs;
+      // The image's User: the ids the task sees of itself (a user namespace),
+      // never the host's: on the host it is still the dropped task uid.
+      SKYRUN_ASSIGN_OR_RETURN(std::optional<image::ImageUser> user,
+                              image::ResolveImageUser(image->rootfs, image->config.user));
+      if (user) {
+        sb.image_uid = user->uid;
+        sb.image_gid = user->gid;
+      }
+    }
   } else if (image != nullptr) {
     return FailedPrecondition(
         "images run inside the task sandbox, which is off (local.sandbox.enabled: false)");
@@ -414,7 +425,8 @@ Result<std::string> LocalDriver::WriteTask(const AttemptLaunch& launch, const Ta
   if (image != nullptr) {
     // The image's own shell (bash where it has one, as on the host), its
     // Entrypoint and Cmd when the spec has no `run`, in its WorkingDir.
-    // Its User is not taken: tasks run as their tenant's uid (sandbox.h).
+    // Its User is what the task sees of itself (above); on the host it runs
+    // as its tenant's uid (sandbox.h).
     const std::string shell = ::access((image->rootfs + "/bin/bash").c_str(), F_OK) == 0 ||
                                       ::access((image->rootfs + "/usr/bin/bash").c_str(), F_OK) == 0
                                   ? "/bin/bash"

@@ -197,6 +197,12 @@ void LayOutRootfs(const std::string& rootfs, const std::string& at, const std::s
 std::vector<std::string> ImageBwrapArgv(const TaskSandbox& sandbox, const std::string& cwd,
                                         const std::vector<std::string>& command) {
   std::vector<std::string> argv = {sandbox.bwrap, "--die-with-parent", "--unshare-pid", "--unshare-ipc"};
+  if (sandbox.image_uid >= 0 && sandbox.image_gid >= 0) {
+    // The image's User, seen inside a user namespace of the task's own; on
+    // the host the task is still the (dropped) uid that ran bwrap.
+    argv.insert(argv.end(), {"--unshare-user", "--uid", std::to_string(sandbox.image_uid), "--gid",
+                             std::to_string(sandbox.image_gid)});
+  }
   std::set<std::string> open;
   for (const std::string& dir : sandbox.writable) {
     fs::path p = fs::path(dir).parent_path();

@@ -470,6 +470,14 @@ TEST(SandboxPlanTest, ImageTreeIsTheReadOnlyRootAndNothingOfTheHostIsBound) {
   EXPECT_THAT(argv, Not(HasSubstr("--tmpfs " + dir.Sub("state"))));  // nothing of the host to hide
   EXPECT_THAT(argv, HasSubstr("--proc /proc --tmpfs /tmp --bind " + work + " " + work +
                               " --remount-ro / --chdir " + work + " -- /bin/sh -c x"));
+  EXPECT_THAT(argv, Not(HasSubstr("--unshare-user")));
+  // The image's User: a user namespace of the task's own, with its ids.
+  sb.image_uid = 4242;
+  sb.image_gid = 0;
+  plan = PlanSandbox(sb, /*running_as_root=*/false, work, {"/bin/sh", "-c", "x"});
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  EXPECT_THAT(Join(plan->argv, " "), HasSubstr("--unshare-ipc --unshare-user --uid 4242 --gid 0 "));
+  sb.image_uid = sb.image_gid = -1;
 
   // As root with the state closed to the task's uid: the tree is bound back
   // into the hiding tmpfs, like the writable directories.

@@ -132,6 +132,10 @@ std::string TaskFileToJson(const TaskFile& t) {
                     {"gid", t.sandbox.gid},           {"hidden", t.sandbox.hidden},
                     {"writable", t.sandbox.writable}, {"devices", t.sandbox.devices}};
     if (!t.sandbox.rootfs.empty()) j["sandbox"]["rootfs"] = t.sandbox.rootfs;
+    if (t.sandbox.image_uid >= 0) {
+      j["sandbox"]["image_uid"] = t.sandbox.image_uid;
+      j["sandbox"]["image_gid"] = t.sandbox.image_gid;
+    }
     json binds = json::array();
     for (const SandboxBind& b : t.sandbox.binds) {
       binds.push_back({{"source", b.source}, {"target", b.target}, {"read_only", b.read_only}});
@@ -191,6 +195,15 @@ Result<TaskFile> TaskFileFromJson(const std::string& text) {
       t.sandbox.rootfs = b.value("rootfs", "");
       if (!t.sandbox.rootfs.empty() && t.sandbox.rootfs[0] != '/') {
         return InvalidArgument("task.json: sandbox.rootfs must be an absolute path");
+      }
+      t.sandbox.image_uid = b.value("image_uid", int64_t{-1});
+      t.sandbox.image_gid = b.value("image_gid", int64_t{-1});
+      constexpr int64_t kMaxId = 4294967294;
+      if ((t.sandbox.image_uid < 0) != (t.sandbox.image_gid < 0) || t.sandbox.image_uid > kMaxId ||
+          t.sandbox.image_gid > kMaxId || (t.sandbox.image_uid >= 0 && t.sandbox.rootfs.empty())) {
+        return InvalidArgument(
+            "task.json: sandbox.image_uid/image_gid must both be set (0..4294967294, with a rootfs) or both "
+            "-1");
       }
       for (const json& bind : b.value("binds", json::array())) {
         SandboxBind sb;

@@ -80,6 +80,11 @@ struct TaskSandbox {
   // A container image's unpacked tree (image/image_manager.h), seen as `/`
   // instead of the host's system; "" = the host's system, read-only.
   std::string rootfs;
+  // The image's User as the task sees itself inside a user namespace of its
+  // own (bwrap --unshare-user --uid --gid; image/image_user.h): what `id`
+  // prints there. -1 = none (no user namespace). The host uid is `uid` still.
+  int64_t image_uid = -1;
+  int64_t image_gid = -1;
   std::vector<SandboxBind> binds;  // volumes, bound after the writable directories
 };
 

@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <nlohmann/json.hpp>
+#include <tuple>
 
 #include "drivers/local/local_test_util.h"
 
@@ -168,13 +170,19 @@ TEST(TaskFilesTest, SignalsHaveTheirNames) {
   EXPECT_EQ(SignalName(SIGSEGV), "SIGSEGV");
 }
 
-TEST(TaskFilesTest, SandboxBindsRoundTripAndMustBeAbsolute) {
+// The least task.json a sandboxed task has.
+TaskFile SandboxedTask() {
   TaskFile t;
   t.job_id = "1";
   t.cwd = "/x/work";
   t.log_path = "/x/output.log";
   t.run_argv = {"/bin/true"};
   t.sandbox.enabled = true;
+  return t;
+}
+
+TEST(TaskFilesTest, SandboxBindsRoundTripAndMustBeAbsolute) {
+  TaskFile t = SandboxedTask();
   t.sandbox.binds = {{"/state/volumes/a/data/v", "/x/work/data", true}, {"/s/w", "/x/work/w", false}};
   Result<TaskFile> back = TaskFileFromJson(TaskFileToJson(t));
   ASSERT_TRUE(back.ok()) << back.status().ToString();
@@ -191,6 +199,36 @@ TEST(TaskFilesTest, SandboxBindsRoundTripAndMustBeAbsolute) {
   EXPECT_EQ(back->outputs[0].uri, "s3://results/run1/");
   t.sandbox.binds = {{"relative", "/x", false}};
   EXPECT_FALSE(TaskFileFromJson(TaskFileToJson(t)).ok());
+}
+
+// The image's User travels in task.json; half of it, an id out of range or
+// one without an image tree is refused.
+TEST(TaskFilesTest, ImageUserRoundTripsAndIsChecked) {
+  TaskFile t = SandboxedTask();
+  t.sandbox.rootfs = "/state/images/rootfs/abc";
+  t.sandbox.image_uid = 4242;
+  t.sandbox.image_gid = 0;
+  Result<TaskFile> back = TaskFileFromJson(TaskFileToJson(t));
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->sandbox.image_uid, 4242);
+  EXPECT_EQ(back->sandbox.image_gid, 0);
+  t.sandbox.image_uid = t.sandbox.image_gid = -1;
+  back = TaskFileFromJson(TaskFileToJson(t));
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->sandbox.image_uid, -1);
+  for (auto [uid, gid, rootfs] :
+       std::vector<std::tuple<int64_t, int64_t, std::string>>{{5, -1, "/r"},
+                                                              {-1, 5, "/r"},
+                                                              {int64_t{1} << 32, 1, "/r"},
+                                                              {1, int64_t{1} << 32, "/r"},
+                                                              {1, 1, ""}}) {
+    std::string text = TaskFileToJson(t);
+    nlohmann::json j = nlohmann::json::parse(text);
+    j["sandbox"]["image_uid"] = uid;
+    j["sandbox"]["image_gid"] = gid;
+    j["sandbox"]["rootfs"] = rootfs;
+    EXPECT_FALSE(TaskFileFromJson(j.dump()).ok()) << uid << ":" << gid << " " << rootfs;
+  }
 }
 
 }  // namespace

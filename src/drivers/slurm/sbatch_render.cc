@@ -488,10 +488,12 @@ Result<std::string> RenderSbatch(const AttemptLaunch& launch, const SbatchOption
 
   o << "export SKYRUN_BACKEND=" << ShellQuote(options.backend_name) << "\n";
   o << "export SKYRUN_ATTEMPT_DIR=" << ShellQuote(attempt_dir) << "\n";
-  if (!launch.checkpoint_dir.empty()) {
-    o << "export SKYRUN_CHECKPOINT_DIR=" << ShellQuote(launch.checkpoint_dir) << "\n";
-  }
-  o << "mkdir -p" << (launch.checkpoint_dir.empty() ? "" : " \"$SKYRUN_CHECKPOINT_DIR\"");
+  // checkpoint.dir in a writable volume: each rank is given the path it sees
+  // (below SKYRUN_MOUNT_ROOT), so a retry on any node resumes from it.
+  const std::string volume_ckpt = launch.spec != nullptr ? CheckpointInVolumes(*launch.spec, volumes) : "";
+  const bool job_ckpt = !launch.checkpoint_dir.empty() && volume_ckpt.empty();
+  if (job_ckpt) o << "export SKYRUN_CHECKPOINT_DIR=" << ShellQuote(launch.checkpoint_dir) << "\n";
+  o << "mkdir -p" << (job_ckpt ? " \"$SKYRUN_CHECKPOINT_DIR\"" : "");
   for (const auto& t : launch.tasks) o << " \"$SKYRUN_ATTEMPT_DIR/rank-" << t.rank << "\"";
   o << "\n";
   if (!volumes.empty()) o << "# The job's volumes, on the shared filesystem.\n" << VolumeCheckLines(volumes);
@@ -557,6 +559,10 @@ Result<std::string> RenderSbatch(const AttemptLaunch& launch, const SbatchOption
           "    export SKYRUN_MOUNT_ROOT=\"$dir/mnt\"  # volumes are bound below it by bwrap\n"
           "    mkdir -p \"$SKYRUN_MOUNT_ROOT\"\n"
           "  fi\n";
+    }
+    if (!volume_ckpt.empty()) {
+      mount_root += "  export SKYRUN_CHECKPOINT_DIR=\"$SKYRUN_MOUNT_ROOT\"" + ShellQuote(volume_ckpt) +
+                    "  # checkpoint.dir, in a volume: kept across attempts and nodes\n";
     }
   }
   rank_fn.replace(rank_fn.find("@VOLUMES@"), 9, mount_root);

@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "drivers/slurm/command_runner.h"
+#include "drivers/slurm/sbatch_test_launch.h"
 #include "support/golden.h"
 
 namespace skyrun {
@@ -69,15 +70,7 @@ TaskLaunch Task(int64_t job, const std::string& name, int rank, int world, const
 }
 
 AttemptLaunch Launch(const JobSpec* spec, int64_t job) {
-  AttemptLaunch l;
-  l.job_id = JobId(job);
-  l.attempt_no = 1;
-  l.job_name = spec->name;
-  l.tenant = "research";
-  l.spec = spec;
-  l.job_dir = "/srv/skyrun/jobs/" + std::to_string(job);
-  l.checkpoint_dir = l.job_dir + "/checkpoints";
-  return l;
+  return SbatchTestLaunch(spec, job);
 }
 
 SbatchOptions Options() {

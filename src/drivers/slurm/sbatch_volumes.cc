@@ -2,6 +2,7 @@
 
 #include <filesystem>
 
+#include "common/clock.h"
 #include "drivers/slurm/sbatch_render.h"
 #include "storage/volume_store.h"
 
@@ -88,6 +89,29 @@ Result<std::vector<SlurmVolumeBind>> SlurmVolumeBinds(const JobSpec& spec, const
     out.push_back({v.name, volumes_root + "/" + rel, target, v.read_only});
   }
   return out;
+}
+
+Status CheckSlurmVolumeQuotas(const JobSpec& spec, const std::string& tenant, const std::string& store_dir,
+                              int64_t per_tenant_bytes) {
+  if (spec.volumes.empty() || store_dir.empty()) return Status::Ok();
+  // The clock only stamps volumes the store creates; this one creates none.
+  SystemClock clock;
+  storage::VolumeStore store(store_dir, {per_tenant_bytes, 0}, &clock);
+  for (const VolumeMount& v : spec.volumes) {
+    if (!v.read_only) SKYRUN_RETURN_IF_ERROR(store.CheckQuota(tenant, v.name));
+  }
+  return Status::Ok();
+}
+
+std::string CheckpointInVolumes(const JobSpec& spec, const std::vector<SlurmVolumeBind>& binds) {
+  if (spec.checkpoint_dir.empty() || spec.checkpoint_dir.find('\0') != std::string::npos) return "";
+  // Normalised under "/": '..' cannot climb out of the volume it names.
+  std::string ckpt = fs::path("/" + spec.checkpoint_dir).lexically_normal().string();
+  while (ckpt.size() > 1 && ckpt.back() == '/') ckpt.pop_back();
+  for (const SlurmVolumeBind& b : binds) {
+    if (ckpt == b.target || ckpt.rfind(b.target + "/", 0) == 0) return b.read_only ? "" : ckpt;
+  }
+  return "";
 }
 
 std::string ContainerVolumeBind(const SlurmVolumeBind& bind) {

@@ -15,9 +15,10 @@
 // as the store does) and a validated volume name, never from a path the
 // spec gives; targets are re-checked here ('..', ',' and ':', NUL).
 //
-// Callers: RenderSbatch and SlurmDriver::CanRun. Thread-safety: pure functions.
+// Callers: RenderSbatch, SlurmDriver::CanRun and Launch (quotas). Thread-safety: pure functions.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,13 @@ struct SlurmVolumeBind {
 Result<std::vector<SlurmVolumeBind>> SlurmVolumeBinds(const JobSpec& spec, const std::string& tenant,
                                                       const std::string& volumes_root);
 
+// The spec's checkpoint.dir as a rank sees it when it lies in a volume
+// mounted writable: the bind's target and the rest ("/data/ckpt"; the
+// renderer puts "$SKYRUN_MOUNT_ROOT" before it), so a retry on another node
+// finds what the last attempt saved. "" when it lies in no volume, or in a
+// read-only one (the job's own checkpoint directory is used then).
+std::string CheckpointInVolumes(const JobSpec& spec, const std::vector<SlurmVolumeBind>& binds);
+
 // "SRC:DST" or "SRC:DST:ro": one entry of a container bind list.
 std::string ContainerVolumeBind(const SlurmVolumeBind& bind);
 
@@ -49,6 +57,15 @@ std::string VolumeCheckLines(const std::vector<SlurmVolumeBind>& binds);
 // The bwrap words that run a command with the volumes bound under
 // "$SKYRUN_MOUNT_ROOT" and volumes_root hidden, ending in "--" (the command follows).
 std::string BwrapVolumePrefix(const std::vector<SlurmVolumeBind>& binds, const std::string& volumes_root);
+
+// Before a launch: OK, or ResourceExhausted with the figures when a volume
+// the spec mounts writable already holds more than its size, or `tenant`'s
+// volumes together more than `per_tenant_bytes` (0 = no limit), as measured
+// in the server's volume store at `store_dir` (what the nodes see at
+// volumes_root). Read-only volumes are not checked: nothing more is written.
+// NotFound when the tenant has no such volume.
+Status CheckSlurmVolumeQuotas(const JobSpec& spec, const std::string& tenant, const std::string& store_dir,
+                              int64_t per_tenant_bytes);
 
 // A volumes_root a cluster config may name: absolute, normalised, not "/",
 // no ',' ':' blanks, quotes or control characters. OK or why not.

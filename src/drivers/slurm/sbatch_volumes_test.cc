@@ -8,9 +8,15 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+
+#include "common/clock.h"
 #include "drivers/slurm/command_runner.h"
 #include "drivers/slurm/sbatch_render.h"
+#include "drivers/slurm/sbatch_test_launch.h"
+#include "storage/volume_store.h"
 #include "support/golden.h"
+#include "support/temp_dir.h"
 
 namespace skyrun {
 namespace {
@@ -23,18 +29,12 @@ JobSpec VolumeSpec(const std::string& name) {
   JobSpec spec;
   spec.name = name;
   spec.volumes = {{"data", "/data", false}, {"ref.v1", "/srv/ref set", true}};
+  spec.checkpoint_dir = "/data/ckpt/run1";  // in a volume: every rank is told where it sees it
   return spec;
 }
 
 AttemptLaunch Launch(const JobSpec* spec, int64_t job, const std::vector<std::string>& images) {
-  AttemptLaunch l;
-  l.job_id = JobId(job);
-  l.attempt_no = 1;
-  l.job_name = spec->name;
-  l.tenant = "research";
-  l.spec = spec;
-  l.job_dir = "/srv/skyrun/jobs/" + std::to_string(job);
-  l.checkpoint_dir = l.job_dir + "/checkpoints";
+  AttemptLaunch l = SbatchTestLaunch(spec, job);
   for (size_t r = 0; r < images.size(); ++r) {
     TaskLaunch t;
     t.rank = static_cast<int>(r);
@@ -178,6 +178,82 @@ TEST(SbatchVolumes, VolumesRootMustBeAPlainAbsolutePath) {
                                 "/a'b", "/a$b", "/a\nb"}) {
     EXPECT_FALSE(CheckVolumesRoot(bad).ok()) << bad;
   }
+}
+
+// Quotas before a launch, in the server's store: a writable volume past its
+// size, or its tenant past per_tenant_bytes, is refused with the figures; a
+// read-only one still passes, and so does another tenant's volume.
+TEST(SbatchVolumes, AWritableVolumePastItsQuotaIsRefusedWithTheFigures) {
+  test_support::TempDir dir("skyrun-slurm-quota");
+  SimulatedClock clock(1000);
+  storage::VolumeStore store(dir.path(), {}, &clock);
+  ASSERT_TRUE(store.Create("alpha", "small", 65536).ok());
+  ASSERT_TRUE(store.Create("alpha", "big", 0).ok());
+  ASSERT_TRUE(store.Create("beta", "small", 65536).ok());
+  JobSpec spec;
+  spec.volumes = {{"small", "/s", false}};
+  EXPECT_TRUE(CheckSlurmVolumeQuotas(spec, "alpha", dir.path(), 0).ok());
+  auto small = store.DataDir("alpha", "small");
+  ASSERT_TRUE(small.ok());
+  std::ofstream(*small + "/fill") << std::string(300000, 'x');
+
+  Status refused = CheckSlurmVolumeQuotas(spec, "alpha", dir.path(), 0);
+  EXPECT_EQ(refused.code(), StatusCode::kResourceExhausted) << refused.message();
+  EXPECT_NE(refused.message().find("more than its size 64.0 KiB"), std::string::npos) << refused.message();
+  EXPECT_TRUE(CheckSlurmVolumeQuotas(spec, "beta", dir.path(), 0).ok());
+  spec.volumes[0].read_only = true;
+  EXPECT_TRUE(CheckSlurmVolumeQuotas(spec, "alpha", dir.path(), 0).ok());
+
+  // The tenant's total: "big" has room, but alpha's volumes hold more than 128 KiB.
+  spec.volumes = {{"big", "/b", false}};
+  EXPECT_TRUE(CheckSlurmVolumeQuotas(spec, "alpha", dir.path(), 0).ok());
+  Status tenant = CheckSlurmVolumeQuotas(spec, "alpha", dir.path(), 131072);
+  EXPECT_EQ(tenant.code(), StatusCode::kResourceExhausted) << tenant.message();
+  EXPECT_NE(tenant.message().find("more than its quota 128.0 KiB"), std::string::npos) << tenant.message();
+  // No store configured: nothing to check against.
+  EXPECT_TRUE(CheckSlurmVolumeQuotas(spec, "alpha", "", 131072).ok());
+  // A volume the tenant does not have is not passed over.
+  spec.volumes = {{"none", "/n", false}};
+  EXPECT_EQ(CheckSlurmVolumeQuotas(spec, "alpha", dir.path(), 0).code(), StatusCode::kNotFound);
+}
+
+// checkpoint.dir inside a writable volume is the path the rank sees there;
+// elsewhere, in a read-only volume, or climbing out with '..', it is not.
+TEST(SbatchVolumes, ACheckpointDirInAWritableVolumeIsWhereTheRankSeesIt) {
+  JobSpec spec = VolumeSpec("ckpt");
+  auto binds = SlurmVolumeBinds(spec, "research", "/shared/skyrun/volumes");
+  ASSERT_TRUE(binds.ok()) << binds.status().message();
+  EXPECT_EQ(CheckpointInVolumes(spec, *binds), "/data/ckpt/run1");
+  for (const auto& [dir, want] : std::vector<std::pair<std::string, std::string>>{
+           {"/data", "/data"},
+           {"data/./x/", "/data/x"},
+           {"/database", ""},
+           {"/srv/ref set/c", ""},  // read-only
+           {"/data/../etc", ""},
+           {"/../../data/c", "/data/c"},  // normalised under "/": still in the volume
+           {"/tmp/ckpt", ""},
+           {"", ""}}) {
+    spec.checkpoint_dir = dir;
+    EXPECT_EQ(CheckpointInVolumes(spec, *binds), want) << dir;
+  }
+  // In the script: set per rank below SKYRUN_MOUNT_ROOT, not the job's own directory.
+  spec.checkpoint_dir = "/data/c'$(id)";
+  AttemptLaunch l = Launch(&spec, 36, {""});
+  SbatchOptions o = Options("none");
+  o.volumes_bwrap = true;
+  auto script = RenderSbatch(l, o);
+  ASSERT_TRUE(script.ok()) << script.status().message();
+  EXPECT_NE(script->find("export SKYRUN_CHECKPOINT_DIR=\"$SKYRUN_MOUNT_ROOT\"'/data/c'\\''$(id)'"),
+            std::string::npos)
+      << *script;
+  EXPECT_EQ(script->find("export SKYRUN_CHECKPOINT_DIR='/srv"), std::string::npos) << *script;
+  // Outside any volume: the job's own checkpoint directory, as before.
+  spec.checkpoint_dir = "/ckpt";
+  script = RenderSbatch(l, o);
+  ASSERT_TRUE(script.ok()) << script.status().message();
+  EXPECT_NE(script->find("export SKYRUN_CHECKPOINT_DIR=/srv/skyrun/jobs/36/checkpoints"), std::string::npos)
+      << *script;
+  EXPECT_EQ(script->find("$SKYRUN_MOUNT_ROOT\"/ckpt"), std::string::npos) << *script;
 }
 
 }  // namespace

@@ -38,6 +38,13 @@ struct SlurmClusterConfig {
   // bound under bubblewrap on the node (bwrap must be installed there).
   std::string volumes_root;
   bool volumes_bwrap = false;
+  // Set by the server, not by the config file: where the server itself sees
+  // its volume store (storage.volumes_dir, else <state_dir>/volumes) and the
+  // tenants' quota (storage.per_tenant_bytes). With a store, Launch refuses a
+  // writable volume past its size or its tenant past the quota, with the
+  // figures, as the local pool does; "" = no check (a driver built alone).
+  std::string volume_store_dir;
+  int64_t volumes_per_tenant_bytes = 0;
 };
 
 // Reads one cluster entry of the server config. `file` names the config file

@@ -295,6 +295,14 @@ Result<std::vector<std::string>> SlurmDriver::Launch(const AttemptLaunch& launch
   // The job's workdir, from its upload: copied once per job next to its
   // attempts (the job directory is on the filesystem the cluster shares),
   // so jobs that share an upload never share a directory they write in.
+  // A volume already past its size (or its tenant past its quota) is not
+  // written further: the launch is refused with the figures (final, so the
+  // job fails at once), before anything reaches Slurm.
+  if (launch.spec != nullptr) {
+    SKYRUN_RETURN_IF_ERROR(CheckSlurmVolumeQuotas(*launch.spec, launch.tenant, config_.volume_store_dir,
+                                                  config_.volumes_per_tenant_bytes)
+                               .WithContext(Name()));
+  }
   JobSpec staged_spec;
   AttemptLaunch staged = launch;
   if (launch.spec != nullptr) {

@@ -74,10 +74,7 @@ class SlurmClusterTest : public SlurmClusterSuite {
   void SetUp() override {
     SlurmClusterSuite::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
-    SlurmClusterConfig config;
-    config.name = "hpc1";
-    config.slurm_conf = cluster_->slurm_conf();
-    config.partition = "debug";
+    SlurmClusterConfig config = DriverConfig();
     config.price_per_gpu_hour = 2.5;
     auto runner = std::make_unique<CountingRunner>();
     runner_ = runner.get();

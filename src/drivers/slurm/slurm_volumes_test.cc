@@ -33,10 +33,7 @@ class SlurmVolumesTest : public SlurmClusterSuite {
     if (IsSkipped() || HasFatalFailure()) return;
     root_ = cluster_->dir() + "/volumes";
     store_ = std::make_unique<storage::VolumeStore>(root_, storage::VolumeQuota{}, &clock_);
-    SlurmClusterConfig config;
-    config.name = "hpc1";
-    config.slurm_conf = cluster_->slurm_conf();
-    config.partition = "debug";
+    SlurmClusterConfig config = DriverConfig();
     config.volumes_root = root_;
     config.volumes_bwrap = true;
     driver_ = std::make_unique<SlurmDriver>(config, std::make_unique<ProcessCommandRunner>());

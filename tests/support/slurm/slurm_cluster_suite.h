@@ -16,6 +16,7 @@
 #include <iostream>
 #include <string>
 
+#include "drivers/slurm/slurm_config.h"
 #include "support/slurm/slurm_test_cluster.h"
 
 namespace skyrun {
@@ -52,6 +53,15 @@ class SlurmClusterSuite : public ::testing::Test {
   void SetUp() override {
     if (!unavailable_->empty()) GTEST_SKIP() << "no Slurm test cluster on this machine: " << *unavailable_;
     ASSERT_EQ(start_error_, nullptr) << *start_error_;
+  }
+
+  // A driver's config for this cluster: "hpc1", its slurm.conf, partition debug.
+  static SlurmClusterConfig DriverConfig() {
+    SlurmClusterConfig config;
+    config.name = "hpc1";
+    config.slurm_conf = cluster_->slurm_conf();
+    config.partition = "debug";
+    return config;
   }
 
   static inline SlurmTestCluster* cluster_ = nullptr;
