@@ -4,12 +4,11 @@
 // the calendar period rolls over, or when the budgets are raised live.
 #include <gtest/gtest.h>
 
-#include <filesystem>
-
 #include "controller/controller.h"
 #include "spec/spec_parser.h"
 #include "support/controller_harness.h"
 #include "support/fake_driver.h"
+#include "support/temp_dir.h"
 
 namespace skyrun {
 namespace {
@@ -23,9 +22,7 @@ constexpr const char* kTenMinutes = "resources: {cpus: 1}\ntime_limit: 10m\nrun:
 class BudgetHoldTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/skyrun-budget-hold-XXXXXX";
-    dir_ = ::mkdtemp(tmpl);
-    auto store = Store::Open(dir_, &clock_);
+    auto store = Store::Open(dir_.path(), &clock_);
     ASSERT_TRUE(store.ok()) << store.status().message();
     store_ = std::move(store).value();
     auto tenant = store_->CreateTenant("team");
@@ -40,8 +37,6 @@ class BudgetHoldTest : public ::testing::Test {
   void TearDown() override {
     controller_.reset();
     store_.reset();
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
   }
 
   void Start(const std::string& budgets_yaml) {
@@ -50,7 +45,7 @@ class BudgetHoldTest : public ::testing::Test {
     ASSERT_TRUE(parsed.ok()) << parsed.message();
     book_ = std::make_unique<BudgetBook>(settings);
     ControllerOptions options;
-    options.state_dir = dir_;
+    options.state_dir = dir_.path();
     options.budgets = book_.get();
     controller_ = std::make_unique<Controller>(store_.get(), std::vector<Driver*>{driver_.get()}, &clock_,
                                                DecodeStoredJobSpec, options);
@@ -71,7 +66,7 @@ class BudgetHoldTest : public ::testing::Test {
   JobState State(JobId id) { return store_->GetJob(id)->state; }
   void Cycles(int n) { test_support::RunCycles(*controller_, clock_, n, 100 * kMicrosPerMilli); }
 
-  std::string dir_;
+  test_support::TempDir dir_;
   // 2027-01-15T08:00:00Z.
   SimulatedClock clock_{1'800'000'000LL * kMicrosPerSecond};
   std::unique_ptr<Store> store_;
