@@ -74,7 +74,7 @@ int main(int argc, char** argv) {
     launch.kill_grace_seconds = 5;
     skyrun::TaskLaunch task;
     task.run = spec.run;
-    task.placement.cpus_milli = 1000;
+    task.placement.cpus_milli = skyrun::MilliCpu(1000);
     launch.tasks.push_back(task);
     Micros t0 = clock.MonotonicNow();
     auto handles = (*driver)->Launch(launch);

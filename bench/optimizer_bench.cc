@@ -40,14 +40,14 @@ double ThreadCpuMs() {
 std::vector<JobSpec> Pipeline(const std::string& requirements) {
   JobSpec prep;
   prep.name = "prep";
-  prep.resources.cpus_milli = 8000;
+  prep.resources.cpus_milli = MilliCpu(8000);
   prep.inputs = {DataRef{"s3://corpus/raw", 1000, "aws/us-east-1", ""}};
   prep.outputs = {DataRef{"s3://corpus/shards", 50, "", ""}};
   JobSpec train;
   train.name = "train";
   train.depends_on = {"prep"};
   train.resources.accelerators = {{"A100", 8}, {"H100", 8}};
-  train.resources.cpus_milli = 8000;
+  train.resources.cpus_milli = MilliCpu(8000);
   train.resources.use_spot = true;
   train.checkpoint_dir = "/ckpt";
   train.outputs = {DataRef{"s3://corpus/model", 5, "", ""}};

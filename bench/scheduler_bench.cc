@@ -77,10 +77,10 @@ std::vector<Node> MakeNodes(const std::vector<std::vector<std::string>>& rows) {
     Node n;
     n.name = "node-" + std::to_string(i);
     n.backend = "local";
-    n.cpus_milli = std::stoll(r[1]);
-    n.memory_mib = std::stoll(r[2]);
+    n.cpus_milli = MilliCpu(std::stoll(r[1]));
+    n.memory_mib = MemoryMiB(std::stoll(r[2]));
     int gpus = std::stoi(r[3]);
-    for (int g = 0; g < gpus; ++g) n.gpus.push_back({g, r[4], GpuMemoryOf(r[4])});
+    for (int g = 0; g < gpus; ++g) n.gpus.push_back({g, r[4], MemoryMiB(GpuMemoryOf(r[4]))});
     n.attributes["Country"] = kCountries[(i / static_cast<int>(rows.size())) % 3];
     n.price_per_gpu_hour = 1.0;
     nodes.push_back(std::move(n));
@@ -96,8 +96,8 @@ std::vector<JobSpec> MakeTasks(const std::vector<std::vector<std::string>>& rows
     const auto& r = rows[static_cast<size_t>(i) % rows.size()];
     JobSpec s;
     s.name = "pod-" + std::to_string(i);
-    s.resources.cpus_milli = std::stoll(r[1]);
-    s.resources.memory_mib = std::stoll(r[2]);
+    s.resources.cpus_milli = MilliCpu(std::stoll(r[1]));
+    s.resources.memory_mib = MemoryMiB(std::stoll(r[2]));
     int num_gpu = std::stoi(r[3]);
     int64_t gpu_milli = std::stoll(r[4]);
     std::vector<std::string> allowed;
@@ -107,7 +107,7 @@ std::vector<JobSpec> MakeTasks(const std::vector<std::vector<std::string>>& rows
       while (std::getline(ss, m, '|')) allowed.push_back(m);
     }
     if (num_gpu == 1 && gpu_milli > 0 && gpu_milli < 1000) {
-      s.resources.gpu_milli = static_cast<int>(gpu_milli);
+      s.resources.gpu_milli = MilliGpu(gpu_milli);
       for (const auto& m : allowed) s.resources.accelerators[m] = 1;
     } else if (num_gpu > 0) {
       for (const auto& m : allowed.empty() ? models : allowed) s.resources.accelerators[m] = num_gpu;
@@ -135,7 +135,7 @@ class Digest {
     for (const TaskPlacement& t : placement->tasks) {
       Add(t.node);
       for (int g : t.gpu_indices) Add(std::to_string(g));
-      Add(std::to_string(t.gpu_milli));
+      Add(std::to_string(t.gpu_milli.raw()));
     }
   }
   unsigned long long value() const { return h_; }
@@ -315,7 +315,7 @@ int main(int argc, char** argv) {
     spec.name = "gang";
     spec.mode = JobMode::kGang;
     spec.num_nodes = kGangRanks;
-    spec.resources.cpus_milli = g.cpus_milli;
+    spec.resources.cpus_milli = MilliCpu(g.cpus_milli);
     spec.resources.accelerators = g.accelerators;
     spec.resources.requirements = g.requirements;
     std::unique_ptr<JobMatch> m;

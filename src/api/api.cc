@@ -264,7 +264,7 @@ nlohmann::json NodeToJson(const Node& node, const NodeUsage& usage) {
   nlohmann::json gpus = nlohmann::json::array();
   for (size_t i = 0; i < node.gpus.size(); ++i) {
     const auto& g = node.gpus[i];
-    int64_t used = i < usage.gpu_milli_used.size() ? usage.gpu_milli_used[i] : 0;
+    MilliGpu used = i < usage.gpu_milli_used.size() ? usage.gpu_milli_used[i] : MilliGpu();
     gpus.push_back(
         {{"index", g.index}, {"model", g.model}, {"memory_mb", g.memory_mb}, {"used_milli", used}});
   }

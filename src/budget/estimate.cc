@@ -16,17 +16,18 @@ std::optional<double> TaskPriceOn(const TaskRequest& task, const Node& node) {
   const ResourceRequest& r = task.resources;
   if (node.state == NodeState::kDown) return std::nullopt;
   if (r.cpus_milli > node.cpus_milli) return std::nullopt;
-  if (r.memory_mib > 0 && node.memory_mib > 0 && r.memory_mib > node.memory_mib) return std::nullopt;
+  if (r.memory_mib.IsPositive() && node.memory_mib.IsPositive() && r.memory_mib > node.memory_mib)
+    return std::nullopt;
   TaskPlacement placed;
   placed.cpus_milli = r.cpus_milli;
   if (r.WantsGpu()) {
     // The cheapest accelerator choice the node has enough devices of.
-    std::optional<int64_t> gpu_milli;
-    auto fits = [&](const std::string& model, int64_t milli) {
+    std::optional<MilliGpu> gpu_milli;
+    auto fits = [&](const std::string& model, MilliGpu milli) {
       int64_t devices = 0;
       for (const GpuDevice& g : node.gpus)
         if (model.empty() || ModelMatches(model, g.model)) ++devices;
-      const int64_t needed = milli >= 1000 ? milli / 1000 : 1;
+      const int64_t needed = milli.raw() >= kMilliPerUnit ? milli.raw() / kMilliPerUnit : 1;
       if (devices >= needed && (!gpu_milli || milli < *gpu_milli)) gpu_milli = milli;
     };
     if (r.accelerators.empty()) fits("", r.gpu_milli);

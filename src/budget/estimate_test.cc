@@ -12,9 +12,9 @@ Node GpuNode(const std::string& name, const std::string& backend, const std::str
   Node n;
   n.name = name;
   n.backend = backend;
-  n.cpus_milli = 32000;
-  n.memory_mib = 256 * 1024;
-  for (int i = 0; i < gpus; ++i) n.gpus.push_back({i, model, 16384});
+  n.cpus_milli = MilliCpu(32000);
+  n.memory_mib = MemoryMiB(256 * 1024);
+  for (int i = 0; i < gpus; ++i) n.gpus.push_back({i, model, MemoryMiB(16384)});
   n.price_per_gpu_hour = per_gpu_hour;
   n.price_per_cpu_hour = per_cpu_hour;
   return n;
@@ -22,7 +22,7 @@ Node GpuNode(const std::string& name, const std::string& backend, const std::str
 
 JobSpec Spec(int v100s, std::optional<int64_t> time_limit) {
   JobSpec s;
-  s.resources.cpus_milli = 4000;
+  s.resources.cpus_milli = MilliCpu(4000);
   if (v100s > 0) s.resources.accelerators["V100"] = v100s;
   s.time_limit_seconds = time_limit;
   return s;

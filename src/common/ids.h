@@ -1,5 +1,7 @@
-// Typed ids: a JobId never passes for a TaskId. Values are the integers the
-// state store assigns (0 = unset). Thread-safety: plain values.
+// Typed ids: a JobId never passes for an AttemptId. Values are the integers
+// the state store assigns (0 = unset). Nodes have no id of this kind: a node
+// is named by its backend ("slurm/hpc1/node3") and indexed by the scheduler's
+// fleet (scheduler/fleet.h's NodeIndex). Thread-safety: plain values.
 #pragma once
 
 #include <cstdint>
@@ -26,7 +28,7 @@ class TypedId {
 using JobId = TypedId<struct JobIdTag>;
 using TaskId = TypedId<struct TaskIdTag>;
 using AttemptId = TypedId<struct AttemptIdTag>;
-using NodeId = TypedId<struct NodeIdTag>;
+using EventId = TypedId<struct EventIdTag>;
 using TenantId = TypedId<struct TenantIdTag>;
 using TokenId = TypedId<struct TokenIdTag>;
 

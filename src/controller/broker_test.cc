@@ -31,9 +31,9 @@ class BrokerTest : public ::testing::Test {
     Node n;
     n.name = "gpu-1";
     n.backend = "local";
-    n.cpus_milli = 8000;
-    n.memory_mib = 64 * 1024;
-    n.gpus = {GpuDevice{0, "V100", 16384}};
+    n.cpus_milli = MilliCpu(8000);
+    n.memory_mib = MemoryMiB(64 * 1024);
+    n.gpus = {GpuDevice{0, "V100", MemoryMiB(16384)}};
     n.price_per_gpu_hour = 2.5;
     offers_ = ClusterBrokerOffers({n}, {});
     auto sold = PoolBrokerOffers("simcloud/sim1", {V100("us-east-1", "us-east-1a", "v.east", 3.0, 0.9),
@@ -162,8 +162,8 @@ TEST_F(BrokerTest, InstancesBoughtForAJobAreNoClusterOffer) {
   Node owned;
   owned.name = "simcloud/sim1/i-0001";
   owned.backend = "simcloud/sim1";
-  owned.cpus_milli = 8000;
-  owned.memory_mib = 1024;
+  owned.cpus_milli = MilliCpu(8000);
+  owned.memory_mib = MemoryMiB(1024);
   owned.attributes[kOwnerJobAttribute] = "7";
   Node warm = owned;
   warm.name = "simcloud/sim1/i-0002";
@@ -212,9 +212,9 @@ TEST_F(BrokerTest, AWarmSpotInstanceIsOfferedOnlyToJobsThatAcceptSpot) {
   Node warm;
   warm.name = "simcloud/sim1/i-0003";
   warm.backend = "simcloud/sim1";
-  warm.cpus_milli = 8000;
-  warm.memory_mib = 64 * 1024;
-  warm.gpus = {GpuDevice{0, "V100", 16384}};
+  warm.cpus_milli = MilliCpu(8000);
+  warm.memory_mib = MemoryMiB(64 * 1024);
+  warm.gpus = {GpuDevice{0, "V100", MemoryMiB(16384)}};
   warm.price_per_gpu_hour = 0.5;
   warm.attributes[kOwnerJobAttribute] = "0";
   warm.attributes["Spot"] = "true";
@@ -234,9 +234,9 @@ TEST_F(BrokerTest, CpusAndMemoryAreFloorsAsTheSchedulerReadsThem) {
   // "cpus: 4" parses as exact (SkyPilot's reading for instance types); the
   // broker, like the scheduler, takes an 8-CPU instance or node for it.
   JobSpec job = Job();
-  job.resources.cpus_milli = 4000;
+  job.resources.cpus_milli = MilliCpu(4000);
   job.resources.cpus_exact = true;
-  job.resources.memory_mib = 1024;
+  job.resources.memory_mib = MemoryMiB(1024);
   job.resources.memory_exact = true;
   EXPECT_EQ(Where(Choose(job)), "cluster local");
 }

@@ -39,7 +39,7 @@ class ControllerBrokerTest : public ::testing::Test {
   static std::vector<Node> Nodes() {
     std::vector<Node> nodes = test_support::CpuNodes("local", {"dear", "cheap"});
     for (Node& n : nodes) {
-      n.cpus_milli = 4000;
+      n.cpus_milli = MilliCpu(4000);
       n.price_per_cpu_hour = n.name == "dear" ? 3.0 : 0.25;
     }
     return nodes;

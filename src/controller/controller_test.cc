@@ -40,8 +40,8 @@ class HungDriver final : public Driver {
     Node node;
     node.name = "slurm/hung/n1";
     node.backend = Name();
-    node.cpus_milli = 4000;
-    node.memory_mib = 8192;
+    node.cpus_milli = MilliCpu(4000);
+    node.memory_mib = MemoryMiB(8192);
     return std::vector<Node>{node};
   }
   Result<std::vector<std::string>> Launch(const AttemptLaunch& launch) override {

@@ -367,7 +367,7 @@ TEST_F(ControllerUpkeepTest, AnAttemptVoidedAtRestartIsPlacedAgainWithoutAPoll) 
   a.attempt_no = 1;
   a.node = "n1";
   a.backend = "local";
-  a.cpus_milli = 1000;
+  a.cpus_milli = MilliCpu(1000);
   a.handle = "never-launched";
   a.state = RunState::kLaunching;
   scheduled.new_attempts = {a};

@@ -84,8 +84,9 @@ bool Controller::StartAttempt(LiveJob& job, Placement placement) {
     a.hourly_price = node ? HourlyPrice(*node, tp) : 0;
     if (node && IsOwnedNode(*node)) {
       // The job's own instance: it pays all of it, shared among its tasks there.
-      const double whole = node->price_per_gpu_hour * static_cast<double>(node->gpus.size()) +
-                           node->price_per_cpu_hour * static_cast<double>(node->cpus_milli) / 1000.0;
+      const double whole =
+          node->price_per_gpu_hour * static_cast<double>(node->gpus.size()) +
+          node->price_per_cpu_hour * static_cast<double>(node->cpus_milli.raw()) / kMilliPerUnit;
       const auto on_node = std::count_if(placement.tasks.begin(), placement.tasks.end(),
                                          [&](const TaskPlacement& other) { return other.node == tp.node; });
       a.hourly_price = whole / static_cast<double>(std::max<std::ptrdiff_t>(on_node, 1));

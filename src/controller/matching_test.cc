@@ -9,10 +9,10 @@ Node GpuNode(const std::string& name, int64_t gpu_memory_mb, const std::string& 
   Node n;
   n.name = name;
   n.backend = "local";
-  n.cpus_milli = 8000;
-  n.memory_mib = 65536;
+  n.cpus_milli = MilliCpu(8000);
+  n.memory_mib = MemoryMiB(65536);
   for (int i = 0; i < gpus; ++i)
-    n.gpus.push_back({i, gpu_memory_mb >= 40000 ? "A100-80GB" : "A10G", gpu_memory_mb});
+    n.gpus.push_back({i, gpu_memory_mb >= 40000 ? "A100-80GB" : "A10G", MemoryMiB(gpu_memory_mb)});
   n.attributes["Country"] = country;
   return n;
 }

@@ -85,15 +85,19 @@ partition::DeviceProfile PipelineDevice(const TaskPlacement& task, const Node& n
   partition::DeviceProfile d;
   d.name = "rank-" + std::to_string(task.rank) + "@" + node.name;
   d.slowness_milli = std::max<int64_t>(1000, std::llround(slowness * 1000));
-  int64_t gpu_mb = 0;
+  MemoryMiB gpu_memory;
   for (int idx : task.gpu_indices) {
     for (const GpuDevice& g : node.gpus)
-      if (g.index == idx) gpu_mb += g.memory_mb;
+      if (g.index == idx) gpu_memory += g.memory_mb;
   }
   // A share of a GPU gets its share of the memory.
-  if (task.gpu_milli > 0 && task.gpu_milli < 1000 && task.gpu_indices.size() == 1)
-    gpu_mb = gpu_mb * task.gpu_milli / 1000;
-  d.memory_mib = gpu_mb > 0 ? gpu_mb : task.memory_mib > 0 ? task.memory_mib : node.memory_mib;
+  const int64_t share = task.gpu_milli.raw();
+  if (share > 0 && share < kMilliPerUnit && task.gpu_indices.size() == 1)
+    gpu_memory = gpu_memory * share / kMilliPerUnit;
+  d.memory_mib = (gpu_memory.IsPositive()        ? gpu_memory
+                  : task.memory_mib.IsPositive() ? task.memory_mib
+                                                 : node.memory_mib)
+                     .raw();
   return d;
 }
 

@@ -9,9 +9,9 @@ Node GpuNode(const std::string& name, std::map<std::string, std::string> attribu
   Node n;
   n.name = name;
   n.backend = "local";
-  n.cpus_milli = 8000;
-  n.memory_mib = 65536;
-  n.gpus.push_back({0, "V100", gpu_mb});
+  n.cpus_milli = MilliCpu(8000);
+  n.memory_mib = MemoryMiB(65536);
+  n.gpus.push_back({0, "V100", MemoryMiB(gpu_mb)});
   n.attributes = std::move(attributes);
   return n;
 }
@@ -34,7 +34,7 @@ Placement PlaceOnePerNode(const std::vector<Node>& nodes) {
     t.rank = static_cast<int>(k);
     t.node = nodes[k].name;
     t.gpu_indices = {0};
-    t.gpu_milli = 1000;
+    t.gpu_milli = MilliGpu(1000);
     p.tasks.push_back(t);
   }
   return p;

@@ -60,7 +60,7 @@ class ProvisionerTest : public ::testing::Test {
     order.job = job_;
     order.attempt_no = 1;
     order.request.spec.name = "job";
-    order.request.spec.resources.cpus_milli = 1000;
+    order.request.spec.resources.cpus_milli = MilliCpu(1000);
     order.request.spec.run = "x";
     return order;
   }

@@ -20,9 +20,9 @@ Node Box() {
   Node n;
   n.name = "box";
   n.backend = "local";
-  n.cpus_milli = 8000;
-  n.memory_mib = 32 * 1024;
-  for (int i = 0; i < 4; ++i) n.gpus.push_back(GpuDevice{i, "T4", 16384});
+  n.cpus_milli = MilliCpu(8000);
+  n.memory_mib = MemoryMiB(32 * 1024);
+  for (int i = 0; i < 4; ++i) n.gpus.push_back(GpuDevice{i, "T4", MemoryMiB(16384)});
   n.price_per_gpu_hour = 2.0;
   n.price_per_cpu_hour = 0.10;
   return n;
@@ -59,8 +59,8 @@ TEST(SharePricingTest, TheOptimizerAdmissionAndAccountingAgreeOnAShare) {
   // What accounting bills the task placed there and run its 3 hours.
   TaskPlacement placed;
   placed.node = box.name;
-  placed.gpu_milli = 1000;
-  placed.cpus_milli = 2000;
+  placed.gpu_milli = MilliGpu(1000);
+  placed.cpus_milli = MilliCpu(2000);
   AttemptRecord attempt;
   attempt.hourly_price = HourlyPrice(box, placed);
   attempt.started_at = 1'800'000'000LL * kMicrosPerSecond;

@@ -37,7 +37,7 @@ std::map<std::string, std::string> TaskEnvironment(const JobRecord& job, const P
   env["SKYRUN_CHECKPOINT_DIR"] = checkpoint_dir;
   // GPUs this task holds; a share of one GPU counts as one, as SkyPilot rounds it up.
   int gpus_per_node = static_cast<int>(me.gpu_indices.size());
-  if (gpus_per_node == 0 && me.gpu_milli > 0) gpus_per_node = 1;
+  if (gpus_per_node == 0 && me.gpu_milli.IsPositive()) gpus_per_node = 1;
   env["SKYRUN_NUM_GPUS_PER_NODE"] = std::to_string(gpus_per_node);
   // SkyPilot's task variables with SkyPilot's meanings (issue 15), so that
   // its task YAMLs run unchanged. TASK_ID is the same on every node and
@@ -97,8 +97,8 @@ std::map<std::string, std::string> TaskEnvironment(const JobRecord& job, const P
   env["LOCAL_RANK"] = std::to_string(local_rank);
   // Always set: a task with no GPU must see none, not every GPU of the node.
   env["CUDA_VISIBLE_DEVICES"] = Join(gpus, ",");
-  if (me.gpu_milli > 0 && me.gpu_milli < kMilliPerUnit)
-    env["SKYRUN_GPU_MILLI"] = std::to_string(me.gpu_milli);
+  if (me.gpu_milli.IsPositive() && me.gpu_milli < MilliGpu(kMilliPerUnit))
+    env["SKYRUN_GPU_MILLI"] = std::to_string(me.gpu_milli.raw());
   return env;
 }
 

@@ -12,7 +12,7 @@ TaskPlacement Task(int rank, const std::string& node, const std::string& address
   t.node = node;
   t.node_address = address;
   t.gpu_indices = std::move(gpus);
-  t.gpu_milli = static_cast<int64_t>(t.gpu_indices.size()) * 1000;
+  t.gpu_milli = MilliGpu(static_cast<int64_t>(t.gpu_indices.size()) * 1000);
   return t;
 }
 
@@ -57,7 +57,7 @@ TEST(TaskEnvTest, GpuCountIsZeroWithoutGpusAndOneForAShare) {
   Placement share;
   share.tasks = {Task(0, "n0", "10.0.0.1", {})};
   share.tasks[0].gpu_indices = {0};
-  share.tasks[0].gpu_milli = 500;
+  share.tasks[0].gpu_milli = MilliGpu(500);
   EXPECT_EQ(TaskEnvironment(Job(), share, 0, 1, "")["SKYPILOT_NUM_GPUS_PER_NODE"], "1");
 }
 

@@ -60,13 +60,13 @@ Ad NodeAd(const Node& node, Schema& schema, const std::vector<std::string>* runn
   ad.SetString("Name", node.name);
   ad.SetString("Backend", node.backend);
   ad.SetString("State", NodeStateName(node.state));
-  ad.SetInt("Cpus", node.cpus_milli / 1000);
-  ad.SetInt("CpusMilli", node.cpus_milli);
-  ad.SetInt("MemoryMiB", node.memory_mib);
+  ad.SetInt("Cpus", node.cpus_milli.raw() / kMilliPerUnit);
+  ad.SetInt("CpusMilli", node.cpus_milli.raw());
+  ad.SetInt("MemoryMiB", node.memory_mib.raw());
   ad.SetInt("Gpus", static_cast<int64_t>(node.gpus.size()));
   if (!node.gpus.empty()) {
     ad.SetString("GpuModel", node.gpus[0].model);
-    ad.SetInt("GpuMemoryMB", node.gpus[0].memory_mb);
+    ad.SetInt("GpuMemoryMB", node.gpus[0].memory_mb.raw());
     ad.SetString("GpuClass", GpuClassOf(node.gpus[0].model));
   }
   std::vector<std::string> models;
@@ -79,7 +79,7 @@ Ad NodeAd(const Node& node, Schema& schema, const std::vector<std::string>* runn
   ad.SetBool("NVLink", nvlink);
   ad.SetString("Provider", node.backend.substr(0, node.backend.find('/')));
   double price = node.price_per_gpu_hour * static_cast<double>(node.gpus.size()) +
-                 node.price_per_cpu_hour * static_cast<double>(node.cpus_milli) / 1000.0;
+                 node.price_per_cpu_hour * static_cast<double>(node.cpus_milli.raw()) / kMilliPerUnit;
   ad.SetReal("HourlyPrice", price);
   ad.SetBool("Spot", false);
   ad.SetStringList("Labels", {});
@@ -112,18 +112,18 @@ Ad JobAd(const JobSpec& spec, std::string_view tenant, std::string_view queue, S
   ad.SetString("Mode", JobModeName(spec.mode));
   ad.SetInt("Priority", spec.priority);
   int64_t gpus = 0;
-  if (res.gpu_milli == 0 && !res.accelerators.empty()) {
+  if (res.gpu_milli.IsZero() && !res.accelerators.empty()) {
     gpus = res.accelerators.begin()->second;
     for (const auto& [model, count] : res.accelerators) gpus = std::min<int64_t>(gpus, count);
   }
   ad.SetInt("Gpus", gpus);
-  ad.SetInt("GpuMilli", res.gpu_milli > 0 ? res.gpu_milli : gpus * 1000);
+  ad.SetInt("GpuMilli", res.gpu_milli.IsPositive() ? res.gpu_milli.raw() : gpus * kMilliPerUnit);
   std::vector<std::string> models;
   for (const auto& [model, count] : res.accelerators) models.push_back(model);
   ad.SetStringList("Accelerators", models);
-  ad.SetInt("Cpus", (res.cpus_milli + 999) / 1000);
-  ad.SetInt("CpusMilli", res.cpus_milli);
-  ad.SetInt("MemoryMiB", res.memory_mib);
+  ad.SetInt("Cpus", (res.cpus_milli.raw() + kMilliPerUnit - 1) / kMilliPerUnit);
+  ad.SetInt("CpusMilli", res.cpus_milli.raw());
+  ad.SetInt("MemoryMiB", res.memory_mib.raw());
   ad.SetInt("NumNodes", spec.num_nodes);
   ad.SetInt("Tasks", role ? role->count : spec.TaskCount());
   ad.SetBool("UseSpot", res.use_spot);

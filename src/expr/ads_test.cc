@@ -12,10 +12,12 @@ Node GpuNode() {
   Node n;
   n.name = "slurm/hpc1/node7";
   n.backend = "slurm/hpc1";
-  n.cpus_milli = 64500;
-  n.memory_mib = 524288;
-  n.gpus = {
-      {0, "A100-80GB", 81920}, {1, "A100-80GB", 81920}, {2, "A100-80GB", 81920}, {3, "A100-80GB", 81920}};
+  n.cpus_milli = MilliCpu(64500);
+  n.memory_mib = MemoryMiB(524288);
+  n.gpus = {{0, "A100-80GB", MemoryMiB(81920)},
+            {1, "A100-80GB", MemoryMiB(81920)},
+            {2, "A100-80GB", MemoryMiB(81920)},
+            {3, "A100-80GB", MemoryMiB(81920)}};
   n.links.assign(4, std::vector<GpuLink>(4, GpuLink::kPcieSwitch));
   n.links[0][1] = n.links[1][0] = GpuLink::kNvLink;
   n.price_per_gpu_hour = 2.0;
@@ -75,7 +77,7 @@ TEST(NodeAdTest, NodesWithoutGpusOrAttributes) {
   Node n;
   n.name = "cpu-1";
   n.backend = "local";
-  n.cpus_milli = 4000;
+  n.cpus_milli = MilliCpu(4000);
   Schema schema;
   Ad ad = NodeAd(n, schema);
   EXPECT_EQ(ad.Get("Gpus").ToString(), "0");
@@ -111,8 +113,8 @@ TEST(JobAdTest, PublishesTheJobSide) {
   spec.num_nodes = 2;
   spec.priority = 100;
   spec.resources.accelerators = {{"A100", 8}, {"H100", 4}};
-  spec.resources.cpus_milli = 7500;
-  spec.resources.memory_mib = 65536;
+  spec.resources.cpus_milli = MilliCpu(7500);
+  spec.resources.memory_mib = MemoryMiB(65536);
   spec.resources.use_spot = true;
   spec.resources.max_hourly_cost = 40;
   spec.image = "pytorch:2.3";
@@ -141,7 +143,7 @@ TEST(JobAdTest, PublishesTheJobSide) {
   }
   spec.mode = JobMode::kService;
   spec.resources.accelerators.clear();
-  spec.resources.gpu_milli = 250;
+  spec.resources.gpu_milli = MilliGpu(250);
   Ad serving = JobAd(spec, "acme", "prod", schema);
   EXPECT_EQ(serving.Get("JobClass").ToString(), "\"inference\"");
   EXPECT_EQ(serving.Get("Queue").ToString(), "\"prod\"");
@@ -193,8 +195,8 @@ TEST(AcceptanceTest, RequirementsSelectOnlyMatchingNodesOfThePool) {
     Node n;
     n.name = std::move(name);
     n.backend = "local";
-    n.cpus_milli = 16000;
-    n.gpus = {{0, std::move(model), mem}};
+    n.cpus_milli = MilliCpu(16000);
+    n.gpus = {{0, std::move(model), MemoryMiB(mem)}};
     n.attributes["Country"] = std::move(country);
     return n;
   };

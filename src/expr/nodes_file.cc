@@ -56,23 +56,25 @@ Result<Node> NodeFromJson(const nlohmann::json& j) {
       return InvalidArgument(where + ".state: expected \"UP\", \"DRAIN\" or \"DOWN\"");
   }
   if (j.contains("cpus_milli")) {
-    SKYRUN_ASSIGN_OR_RETURN(node.cpus_milli, IntField(j, "cpus_milli", where));
+    SKYRUN_ASSIGN_OR_RETURN(int64_t milli, IntField(j, "cpus_milli", where));
+    node.cpus_milli = MilliCpu(milli);
   } else if (j.contains("cpus")) {
     const auto& c = j["cpus"];
     if (c.is_string()) {
       auto milli = ParseMilli(c.get<std::string>());
       if (!milli.ok()) return milli.status().WithContext(where + ".cpus");
-      node.cpus_milli = *milli;
+      node.cpus_milli = MilliCpu(*milli);
     } else if (c.is_number()) {
       double cpus = c.get<double>();
       if (!(cpus >= 0 && cpus < 1e12)) return InvalidArgument(where + ".cpus: out of range");
-      node.cpus_milli = std::llround(cpus * 1000);
+      node.cpus_milli = MilliCpu(std::llround(cpus * kMilliPerUnit));
     } else {
       return InvalidArgument(where + ".cpus: expected a number such as 8 or \"8.5\"");
     }
   }
   if (j.contains("memory_mib")) {
-    SKYRUN_ASSIGN_OR_RETURN(node.memory_mib, IntField(j, "memory_mib", where));
+    SKYRUN_ASSIGN_OR_RETURN(int64_t mib, IntField(j, "memory_mib", where));
+    node.memory_mib = MemoryMiB(mib);
   }
   if (j.contains("gpus")) {
     if (!j["gpus"].is_array())
@@ -88,7 +90,8 @@ Result<Node> NodeFromJson(const nlohmann::json& j) {
         d.model = g["model"].get<std::string>();
       }
       if (g.contains("memory_mb")) {
-        SKYRUN_ASSIGN_OR_RETURN(d.memory_mb, IntField(g, "memory_mb", gw));
+        SKYRUN_ASSIGN_OR_RETURN(int64_t mib, IntField(g, "memory_mb", gw));
+        d.memory_mb = MemoryMiB(mib);
       }
       node.gpus.push_back(d);
     }

@@ -12,6 +12,7 @@
 
 #include "common/clock.h"
 #include "common/ids.h"
+#include "common/quantities.h"
 #include "model/job_spec.h"
 #include "model/job_state.h"
 
@@ -62,9 +63,9 @@ struct AttemptRecord {
   std::string node;              // node name the task was placed on
   std::string backend;           // "local", "slurm/hpc1", ...
   std::vector<int> gpu_indices;  // whole or shared GPUs given to the task
-  int64_t gpu_milli = 0;         // total milli-GPU held
-  int64_t cpus_milli = 0;
-  int64_t memory_mib = 0;
+  MilliGpu gpu_milli;            // total milli-GPU held
+  MilliCpu cpus_milli;
+  MemoryMiB memory_mib;
   std::string handle;  // driver-specific: supervisor dir, Slurm job id, ...
   RunState state = RunState::kPending;
   Micros started_at = 0;
@@ -77,7 +78,7 @@ struct AttemptRecord {
 };
 
 struct EventRecord {
-  int64_t id = 0;
+  EventId id;
   JobId job_id;
   Micros time = 0;
   JobState from = JobState::kSubmitted;

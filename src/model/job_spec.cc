@@ -13,11 +13,11 @@ const char* JobModeName(JobMode mode) {
   return "single";
 }
 
-int64_t ResourceRequest::GpuMilliFor(const std::string& model) const {
-  if (gpu_milli > 0) return gpu_milli;
+MilliGpu ResourceRequest::GpuMilliFor(const std::string& model) const {
+  if (gpu_milli.IsPositive()) return gpu_milli;
   auto it = accelerators.find(model);
-  if (it == accelerators.end()) return 0;
-  return static_cast<int64_t>(it->second) * 1000;
+  if (it == accelerators.end()) return MilliGpu(0);
+  return MilliGpu(kMilliPerUnit) * it->second;
 }
 
 int JobSpec::TaskCount() const {

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "common/quantities.h"
+
 namespace skyrun {
 
 enum class JobMode { kSingle, kGang, kPsWorker, kPipeline, kService };
@@ -21,16 +23,16 @@ struct SourcePos {
   int column = 0;
 };
 
-// resources: what one task needs. Quantities are integers.
+// resources: what one task needs. Quantities are typed integers (common/quantities.h).
 struct ResourceRequest {
-  int64_t cpus_milli = 1000;  // at least this many (the "+" form and the plain form both mean a floor)
+  MilliCpu cpus_milli{1000};  // at least this many (the "+" form and the plain form both mean a floor)
   bool cpus_exact = false;    // "8" without "+": exactly this; "8+": at least
-  int64_t memory_mib = 0;     // 0 = no explicit request (the driver uses a small default)
+  MemoryMiB memory_mib;       // 0 = no explicit request (the driver uses a small default)
   bool memory_exact = false;
   // accelerators: any one of these models, with the count for that model.
   // {"A100": 8} or {"A100": 8, "H100": 8}. Empty = no GPU.
   std::map<std::string, int> accelerators;
-  int gpu_milli = 0;  // 1..1000: a share of one GPU; exclusive with accelerators count > 1
+  MilliGpu gpu_milli;  // 1..1000: a share of one GPU; exclusive with accelerators count > 1
   bool use_spot = false;
   std::string requirements;        // expression language (expr/); empty = TRUE
   std::string rank;                // expression language; empty = 0
@@ -45,8 +47,8 @@ struct ResourceRequest {
 
   // GPUs a task needs in milli-units: gpu_milli, or 1000 x the count of the
   // (first) accelerator choice. Multi-GPU tasks take whole GPUs.
-  int64_t GpuMilliFor(const std::string& model) const;
-  bool WantsGpu() const { return !accelerators.empty() || gpu_milli > 0; }
+  MilliGpu GpuMilliFor(const std::string& model) const;
+  bool WantsGpu() const { return !accelerators.empty() || gpu_milli.IsPositive(); }
 };
 
 struct Role {

@@ -1,5 +1,5 @@
-// Nodes: what a backend offers to the scheduler. Quantities are integers
-// (milli-CPU, MiB, milli-GPU per device). Free-form attributes (region,
+// Nodes: what a backend offers to the scheduler. Quantities are typed integers
+// (common/quantities.h: milli-CPU, MiB, milli-GPU per device). Free-form attributes (region,
 // country, provider, labels) are what the expression language reads.
 // Thread-safety: plain values.
 #pragma once
@@ -9,14 +9,16 @@
 #include <string>
 #include <vector>
 
+#include "common/quantities.h"
+
 namespace skyrun {
 
 enum class GpuLink { kNvLink, kPcieSwitch, kSameSocket, kCrossSocket };
 
 struct GpuDevice {
   int index = 0;
-  std::string model;      // "A100-80GB"
-  int64_t memory_mb = 0;  // device memory
+  std::string model;    // "A100-80GB"
+  MemoryMiB memory_mb;  // device memory (MiB, as nvidia-smi reports it)
 };
 
 enum class NodeState { kUp, kDrain, kDown };
@@ -30,8 +32,8 @@ struct Node {
   // other users' jobs hold now is already taken off (cpus_milli, memory_mib,
   // and their GPUs left out of `gpus`); skyrun's own tasks are not, the
   // scheduler books those itself.
-  int64_t cpus_milli = 0;
-  int64_t memory_mib = 0;
+  MilliCpu cpus_milli;
+  MemoryMiB memory_mib;
   std::vector<GpuDevice> gpus;
   // links[i][j] between GPU i and j; empty = unknown (treated as cross-socket).
   std::vector<std::vector<GpuLink>> links;
@@ -45,9 +47,9 @@ struct Node {
 
 // What is in use on a node right now (the scheduler's bookkeeping).
 struct NodeUsage {
-  int64_t cpus_milli = 0;
-  int64_t memory_mib = 0;
-  std::vector<int64_t> gpu_milli_used;  // per device index, 0..1000
+  MilliCpu cpus_milli;
+  MemoryMiB memory_mib;
+  std::vector<MilliGpu> gpu_milli_used;  // per device index, 0..1000
 };
 
 }  // namespace skyrun

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "common/quantities.h"
+
 namespace skyrun {
 
 struct TaskPlacement {
@@ -15,10 +17,10 @@ struct TaskPlacement {
   std::string node;              // Node::name
   std::string node_address;      // for SKYRUN_NODE_IPS / MASTER_ADDR
   std::vector<int> gpu_indices;  // devices on that node
-  int64_t gpu_milli = 0;         // total milli-GPU (1000 per whole GPU, or the share)
+  MilliGpu gpu_milli;            // total milli-GPU (1000 per whole GPU, or the share)
   std::string gpu_model;
-  int64_t cpus_milli = 0;
-  int64_t memory_mib = 0;
+  MilliCpu cpus_milli;
+  MemoryMiB memory_mib;
 };
 
 struct Placement {

@@ -17,13 +17,13 @@ namespace {
 
 // What one instance must hold: tasks_per_node tasks' worth.
 struct InstanceNeed {
-  int64_t cpus_milli = 0;
+  MilliCpu cpus_milli;
   bool cpus_exact = false;
-  int64_t memory_mib = 0;
+  MemoryMiB memory_mib;
   bool memory_exact = false;
   std::vector<std::pair<std::string, int>> accelerators;  // model -> count per instance
   int any_gpu_count = 0;                                  // gpu_milli jobs: this many GPUs of any model
-  int64_t any_gpu_milli = 0;                              // gpu_milli jobs: the share of GPU they pay for
+  MilliGpu any_gpu_milli;                                 // gpu_milli jobs: the share of GPU they pay for
 };
 
 InstanceNeed NeedOf(const JobSpec& stage) {
@@ -36,9 +36,10 @@ InstanceNeed NeedOf(const JobSpec& stage) {
   need.memory_exact = r.memory_exact;
   for (const auto& [model, count] : r.accelerators)
     need.accelerators.emplace_back(model, count * per_instance);
-  if (r.accelerators.empty() && r.gpu_milli > 0)
-    need.any_gpu_count = static_cast<int>((int64_t{r.gpu_milli} * per_instance + 999) / 1000);
-  if (r.accelerators.empty()) need.any_gpu_milli = int64_t{r.gpu_milli} * per_instance;
+  if (r.accelerators.empty() && r.gpu_milli.IsPositive())
+    need.any_gpu_count =
+        static_cast<int>(((r.gpu_milli * per_instance).raw() + kMilliPerUnit - 1) / kMilliPerUnit);
+  if (r.accelerators.empty()) need.any_gpu_milli = r.gpu_milli * per_instance;
   return need;
 }
 
@@ -47,9 +48,9 @@ InstanceNeed NeedOf(const JobSpec& stage) {
 // hour (GPUs x price per GPU-hour + CPUs x price per CPU-hour, as accounting
 // bills a task on it: scheduler/tasks.h HourlyPrice).
 std::optional<double> SharePrice(const InstanceNeed& need, const Offer& offer) {
-  if (offer.cpus.raw() < need.cpus_milli) return std::nullopt;
-  if (need.memory_mib > 0 && offer.memory.raw() < need.memory_mib) return std::nullopt;
-  const double cpu = offer.price_per_cpu_hour * static_cast<double>(need.cpus_milli) / 1000.0;
+  if (offer.cpus < need.cpus_milli) return std::nullopt;
+  if (need.memory_mib.IsPositive() && offer.memory < need.memory_mib) return std::nullopt;
+  const double cpu = offer.price_per_cpu_hour * static_cast<double>(need.cpus_milli.raw()) / kMilliPerUnit;
   if (!need.accelerators.empty()) {
     for (const auto& [model, count] : need.accelerators)
       if (offer.accelerator_count >= count && EqualsIgnoreCase(offer.accelerator, model))
@@ -58,7 +59,7 @@ std::optional<double> SharePrice(const InstanceNeed& need, const Offer& offer) {
   }
   if (need.any_gpu_count > 0) {
     if (offer.accelerator_count < need.any_gpu_count) return std::nullopt;
-    return offer.price_per_gpu_hour * static_cast<double>(need.any_gpu_milli) / 1000.0 + cpu;
+    return offer.price_per_gpu_hour * static_cast<double>(need.any_gpu_milli.raw()) / kMilliPerUnit + cpu;
   }
   if (offer.accelerator_count != 0) return std::nullopt;  // the node's CPU-only offer prices a CPU job
   return cpu;
@@ -66,10 +67,9 @@ std::optional<double> SharePrice(const InstanceNeed& need, const Offer& offer) {
 
 bool Fits(const InstanceNeed& need, const Offer& offer) {
   if (offer.by_share) return SharePrice(need, offer).has_value();
-  if (need.cpus_exact ? offer.cpus.raw() != need.cpus_milli : offer.cpus.raw() < need.cpus_milli)
-    return false;
-  if (need.memory_mib > 0 &&
-      (need.memory_exact ? offer.memory.raw() != need.memory_mib : offer.memory.raw() < need.memory_mib))
+  if (need.cpus_exact ? offer.cpus != need.cpus_milli : offer.cpus < need.cpus_milli) return false;
+  if (need.memory_mib.IsPositive() &&
+      (need.memory_exact ? offer.memory != need.memory_mib : offer.memory < need.memory_mib))
     return false;
   if (!need.accelerators.empty()) {
     // As SkyPilot: A100:8 means an instance with exactly 8 A100s; a model

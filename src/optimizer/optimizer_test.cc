@@ -60,7 +60,7 @@ class OptimizerTest : public ::testing::Test {
     JobSpec job;
     job.name = "train";
     job.resources.accelerators = {{"A100", 8}};
-    job.resources.cpus_milli = 8000;
+    job.resources.cpus_milli = MilliCpu(8000);
     return job;
   }
 
@@ -159,7 +159,7 @@ TEST_F(OptimizerTest, PipelineStagesSplitOnlyWhenTheDataMakesItWorthIt) {
   // prep (CPU, data in aws us-east-1) -> train (A100:8) -> eval (CPU).
   JobSpec prep;
   prep.name = "prep";
-  prep.resources.cpus_milli = 8000;
+  prep.resources.cpus_milli = MilliCpu(8000);
   prep.inputs = {DataRef{"s3://b/raw", 1000, "aws/us-east-1", ""}};
   prep.outputs = {DataRef{"s3://b/shards", 50, "", ""}};
   JobSpec train = A100Job();
@@ -167,7 +167,7 @@ TEST_F(OptimizerTest, PipelineStagesSplitOnlyWhenTheDataMakesItWorthIt) {
   train.outputs = {DataRef{"s3://b/model", 5, "", ""}};
   JobSpec eval;
   eval.name = "eval";
-  eval.resources.cpus_milli = 8000;
+  eval.resources.cpus_milli = MilliCpu(8000);
   eval.depends_on = {"train"};
   // prep in aws us-east-1 (its 1000 GB stay: $0 vs $100 to move); train moves
   // to gcp us-central1 only if 50 GB x $0.10 = $5 < its saving of 10 h x $3 = $30: it does.

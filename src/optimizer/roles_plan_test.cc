@@ -68,12 +68,12 @@ class RolesPlanTest : public ::testing::Test {
     ps.name = "ps";
     ps.stateful = true;
     ps.count = 1;
-    ps.resources.cpus_milli = 8000;
+    ps.resources.cpus_milli = MilliCpu(8000);
     ps.resources.use_spot = true;
     Role worker;
     worker.name = "worker";
     worker.count = 4;
-    worker.resources.cpus_milli = 4000;
+    worker.resources.cpus_milli = MilliCpu(4000);
     worker.resources.accelerators = {{"V100", 1}};
     worker.resources.use_spot = true;
     job.roles = {ps, worker};

@@ -126,20 +126,20 @@ class BestFit final : public DevicePicker, public ScorePlugin {
       if (why) *why = "has " + FormatMilli(node.cpus_milli) + " CPUs in all";
       return std::nullopt;
     }
-    if (MilliCpu(req.cpus_milli) > free_cpu) {
-      if (why) *why = FormatMilli(free_cpu.raw()) + " of " + FormatMilli(node.cpus_milli) + " CPUs free";
+    if (req.cpus_milli > free_cpu) {
+      if (why) *why = FormatMilli(free_cpu) + " of " + FormatMilli(node.cpus_milli) + " CPUs free";
       return std::nullopt;
     }
     if (req.memory_mib > node.memory_mib) {
-      if (why) *why = "has " + std::to_string(node.memory_mib) + " MiB memory in all";
+      if (why) *why = "has " + std::to_string(node.memory_mib.raw()) + " MiB memory in all";
       return std::nullopt;
     }
-    if (MemoryMiB(req.memory_mib) > fleet.FreeMemory(i)) {
+    if (req.memory_mib > fleet.FreeMemory(i)) {
       if (why) *why = std::to_string(fleet.FreeMemory(i).raw()) + " MiB memory free";
       return std::nullopt;
     }
     DeviceChoice c;
-    c.cpu_free_after = free_cpu - MilliCpu(req.cpus_milli);
+    c.cpu_free_after = free_cpu - req.cpus_milli;
     c.idle_gpus_after = fleet.IdleGpus(i);
     auto model_ok = [&](const GpuDevice& g) {
       if (req.accelerators.empty()) return true;
@@ -147,10 +147,10 @@ class BestFit final : public DevicePicker, public ScorePlugin {
         if (ModelMatches(m, g.model)) return true;
       return false;
     };
-    if (req.gpu_milli > 0) {
+    if (req.gpu_milli.IsPositive()) {
       // A share of one GPU: the fullest device that still has room for what
       // the backend books (a whole GPU where the engine hands out no less).
-      MilliGpu booked = fleet.Booked(i, MilliGpu(req.gpu_milli));
+      MilliGpu booked = fleet.Booked(i, req.gpu_milli);
       int best = -1;
       for (size_t p = 0; p < node.gpus.size(); ++p) {
         if (!model_ok(node.gpus[p]) || fleet.GpuUsed(i, p) + booked > MilliGpu(kMilliPerUnit)) continue;
@@ -159,15 +159,14 @@ class BestFit final : public DevicePicker, public ScorePlugin {
       }
       if (best < 0) {
         if (why)
-          *why = node.gpus.empty()
-                     ? "has no GPU"
-                     : "no GPU of a matching model with " + std::to_string(req.gpu_milli) +
-                           " milli-GPU free" +
-                           (booked.raw() > req.gpu_milli ? " (its backend books whole GPUs)" : "");
+          *why = node.gpus.empty() ? "has no GPU"
+                                   : "no GPU of a matching model with " +
+                                         std::to_string(req.gpu_milli.raw()) + " milli-GPU free" +
+                                         (booked > req.gpu_milli ? " (its backend books whole GPUs)" : "");
         return std::nullopt;
       }
       c.positions = {best};
-      c.per_gpu = MilliGpu(req.gpu_milli);
+      c.per_gpu = req.gpu_milli;
       c.model = node.gpus[best].model;
       if (fleet.GpuUsed(i, static_cast<size_t>(best)).IsZero()) --c.idle_gpus_after;
       return c;
@@ -207,7 +206,7 @@ class BestFit final : public DevicePicker, public ScorePlugin {
   bool MayFit(const TaskContext& ctx, const Fleet& fleet, int ci) override {
     const Fleet::NodeClass& cls = fleet.classes()[static_cast<size_t>(ci)];
     const ResourceRequest& req = ctx.task->resources;
-    if (cls.MostFreeCpu() < req.cpus_milli) return false;
+    if (cls.MostFreeCpu() < req.cpus_milli.raw()) return false;
     const ShapeFit& shape = Shape(ctx, fleet, cls.shape);
     return shape.cpu_memory && GpusMayFit(req, shape, cls);
   }
@@ -218,7 +217,7 @@ class BestFit final : public DevicePicker, public ScorePlugin {
   bool ShapeMayFit(const TaskContext& ctx, const Fleet& fleet, int s, int idle_gpus) override {
     const ShapeFit& shape = Shape(ctx, fleet, s);
     if (!shape.cpu_memory || !shape.gpus) return false;
-    return ctx.task->resources.gpu_milli > 0 || idle_gpus >= shape.fewest_gpus;
+    return ctx.task->resources.gpu_milli.IsPositive() || idle_gpus >= shape.fewest_gpus;
   }
 
   // Pick's checks in Pick's order; the GPU ones from the class's bookings
@@ -226,19 +225,19 @@ class BestFit final : public DevicePicker, public ScorePlugin {
   std::optional<ReasonKey> WhyNot(const TaskContext& ctx, const Fleet& fleet, NodeIndex i) override {
     const Node& node = fleet.node(i);
     const ResourceRequest& req = ctx.task->resources;
-    if (req.cpus_milli > node.cpus_milli) return ReasonKey{1, node.cpus_milli, 0};
-    int64_t free_cpu = fleet.FreeCpu(i).raw();
-    if (req.cpus_milli > free_cpu) return ReasonKey{2, free_cpu, node.cpus_milli};
-    if (req.memory_mib > node.memory_mib) return ReasonKey{3, node.memory_mib, 0};
-    int64_t free_memory = fleet.FreeMemory(i).raw();
-    if (req.memory_mib > free_memory) return ReasonKey{4, free_memory, 0};
-    if (req.gpu_milli <= 0 && req.accelerators.empty()) return std::nullopt;  // fits
+    if (req.cpus_milli > node.cpus_milli) return ReasonKey{1, node.cpus_milli.raw(), 0};
+    MilliCpu free_cpu = fleet.FreeCpu(i);
+    if (req.cpus_milli > free_cpu) return ReasonKey{2, free_cpu.raw(), node.cpus_milli.raw()};
+    if (req.memory_mib > node.memory_mib) return ReasonKey{3, node.memory_mib.raw(), 0};
+    MemoryMiB free_memory = fleet.FreeMemory(i);
+    if (req.memory_mib > free_memory) return ReasonKey{4, free_memory.raw(), 0};
+    if (!req.gpu_milli.IsPositive() && req.accelerators.empty()) return std::nullopt;  // fits
     if (node.gpus.empty()) return ReasonKey{5, 0, 0};
     const ShapeFit& shape = Shape(ctx, fleet, fleet.ShapeOf(i));
     if (!shape.one_model) return std::nullopt;
     const Fleet::NodeClass& cls = fleet.classes()[static_cast<size_t>(fleet.ClassOf(i))];
     if (GpusMayFit(req, shape, cls)) return std::nullopt;  // fits
-    if (req.gpu_milli > 0) return ReasonKey{6, shape.booked > req.gpu_milli, 0};
+    if (req.gpu_milli.IsPositive()) return ReasonKey{6, shape.booked > req.gpu_milli, 0};
     return ReasonKey{7, fleet.ShapeOf(i), cls.idle_gpus};
   }
 
@@ -257,7 +256,7 @@ class BestFit final : public DevicePicker, public ScorePlugin {
   std::optional<double> BoundAtIdle(const TaskContext& ctx, int idle_gpus, int64_t free_cpu) const override {
     const ResourceRequest& req = ctx.task->resources;
     int most = 0, fewest = 0;
-    if (req.gpu_milli > 0) {
+    if (req.gpu_milli.IsPositive()) {
       most = 1;
     } else {
       bool first = true;
@@ -270,7 +269,7 @@ class BestFit final : public DevicePicker, public ScorePlugin {
       if (first && !req.accelerators.empty()) return -std::numeric_limits<double>::infinity();
     }
     if (idle_gpus < fewest) return -std::numeric_limits<double>::infinity();
-    int64_t cpu_after = std::max<int64_t>(0, free_cpu - req.cpus_milli);
+    int64_t cpu_after = std::max<int64_t>(0, free_cpu - req.cpus_milli.raw());
     return -(static_cast<double>(std::max(0, idle_gpus - most)) * 1e9 + static_cast<double>(cpu_after));
   }
 
@@ -279,7 +278,7 @@ class BestFit final : public DevicePicker, public ScorePlugin {
     bool cpu_memory = true;  // the node has the CPUs and memory in all
     bool gpus = true;        // its GPUs could serve the request, were they free
     bool one_model = true;   // every GPU is of one model
-    int64_t booked = 0;      // what a share books on a GPU of this shape
+    MilliGpu booked;         // what a share books on a GPU of this shape
     int fewest_gpus = 0;     // idle GPUs the smallest whole-GPU option that could fit needs
   };
 
@@ -287,7 +286,7 @@ class BestFit final : public DevicePicker, public ScorePlugin {
   // GPU also a sufficient one.
   static bool GpusMayFit(const ResourceRequest& req, const ShapeFit& shape, const Fleet::NodeClass& cls) {
     if (!shape.gpus) return false;
-    if (req.gpu_milli > 0) return cls.most_gpu_free >= shape.booked;
+    if (req.gpu_milli.IsPositive()) return cls.most_gpu_free >= shape.booked.raw();
     return cls.idle_gpus >= shape.fewest_gpus;
   }
 
@@ -323,9 +322,9 @@ class BestFit final : public DevicePicker, public ScorePlugin {
   static void RequestKey(const ResourceRequest& req, std::string* key) {
     key->clear();
     auto put = [key](int64_t v) { key->append(reinterpret_cast<const char*>(&v), sizeof v); };
-    put(req.cpus_milli);
-    put(req.memory_mib);
-    put(req.gpu_milli);
+    put(req.cpus_milli.raw());
+    put(req.memory_mib.raw());
+    put(req.gpu_milli.raw());
     for (const auto& [model, count] : req.accelerators) {
       put(static_cast<int64_t>(model.size()));
       key->append(model);
@@ -338,8 +337,8 @@ class BestFit final : public DevicePicker, public ScorePlugin {
     ShapeFit f;
     f.cpu_memory = req.cpus_milli <= node.cpus_milli && req.memory_mib <= node.memory_mib;
     for (const GpuDevice& g : node.gpus) f.one_model &= g.model == node.gpus.front().model;
-    if (req.gpu_milli > 0) {
-      f.booked = fleet.Booked(i, MilliGpu(req.gpu_milli)).raw();
+    if (req.gpu_milli.IsPositive()) {
+      f.booked = fleet.Booked(i, req.gpu_milli);
       bool any = false;
       for (const GpuDevice& g : node.gpus) {
         bool model = req.accelerators.empty();
@@ -385,7 +384,7 @@ class GangCapacity final : public PreFilterPlugin {
                         const Fleet& fleet) override {
     if (tasks.size() < 2 || job.spec->mode == JobMode::kPsWorker) return "";
     const ResourceRequest& req = tasks.front().resources;
-    if (req.gpu_milli > 0 || req.accelerators.empty()) return "";
+    if (req.gpu_milli.IsPositive() || req.accelerators.empty()) return "";
     int per_node_cap = MaxRanksPerNode(*job.spec);
     std::map<std::string, int64_t> room;  // backend -> ranks it could hold
     for (const Fleet::NodeClass& cls : fleet.classes()) {

@@ -70,7 +70,7 @@ class SmallNodesRejected final : public JobMatcher {
  public:
   NodeVerdict Judge(const Node& node, const TaskRequest&) override {
     NodeVerdict v;
-    if (node.cpus_milli < 16000) v.reject = "requirements: Cpus >= 16 is FALSE";
+    if (node.cpus_milli < MilliCpu(16000)) v.reject = "requirements: Cpus >= 16 is FALSE";
     return v;
   }
   bool NodeSpecific() const override { return false; }
@@ -82,14 +82,14 @@ TEST(ExplanationsTest, AWaitingJobIsExplainedAsAFreshSchedulerWould) {
   fleet.SetNodes(Nodes());
   Scheduler kept;  // keeps its explanations from one Place to the next
   JobSpec big;
-  big.resources.cpus_milli = 12000;
+  big.resources.cpus_milli = MilliCpu(12000);
   big.resources.accelerators["A100"] = 3;
   JobSpec share;
-  share.resources.cpus_milli = 2000;
-  share.resources.gpu_milli = 700;
+  share.resources.cpus_milli = MilliCpu(2000);
+  share.resources.gpu_milli = MilliGpu(700);
   JobSpec two;
-  two.resources.cpus_milli = 4000;
-  two.resources.memory_mib = 8192;
+  two.resources.cpus_milli = MilliCpu(4000);
+  two.resources.memory_mib = MemoryMiB(8192);
   two.resources.accelerators["A100"] = 2;
   two.resources.accelerators["V100"] = 2;
   SmallNodesRejected small;
@@ -115,8 +115,8 @@ TEST(ExplanationsTest, AWaitingJobIsExplainedAsAFreshSchedulerWould) {
         const int gpu = static_cast<int>(cursor / 12 % 4);
         TaskPlacement t =
             GpuBooking("n" + std::to_string(cursor * 7 % 12), gpu, cursor % 3 == 0 ? 400 : 1000);
-        t.cpus_milli = 2000;
-        if (fleet.UsageOf(t.node).gpu_milli_used[static_cast<size_t>(gpu)] != 0) continue;
+        t.cpus_milli = MilliCpu(2000);
+        if (!fleet.UsageOf(t.node).gpu_milli_used[static_cast<size_t>(gpu)].IsZero()) continue;
         fleet.Reserve(t);
         booked.push_back(t);
         break;

@@ -19,12 +19,12 @@ std::string ShapeKey(const Node& n) {
   std::string key = n.backend;
   key += '\0';
   Put(key, static_cast<int64_t>(n.state));
-  Put(key, n.cpus_milli);
-  Put(key, n.memory_mib);
+  Put(key, n.cpus_milli.raw());
+  Put(key, n.memory_mib.raw());
   for (const auto& g : n.gpus) {
     key += g.model;
     key += '\0';
-    Put(key, g.memory_mb);
+    Put(key, g.memory_mb.raw());
   }
   key += '\1';
   for (const auto& row : n.links)
@@ -112,10 +112,10 @@ void Fleet::SetNodes(std::vector<Node> nodes) {
       used_[i] = std::move(it->second);
       orphans_.erase(it);
     }
-    used_[i].gpu_milli_used.resize(n.gpus.size(), 0);
+    used_[i].gpu_milli_used.resize(n.gpus.size());
     NoteFree(i);
     int idle = 0;
-    for (int64_t u : used_[i].gpu_milli_used) idle += u == 0;
+    for (MilliGpu u : used_[i].gpu_milli_used) idle += u.IsZero();
     idle_gpus_[i] = idle;
     auto [it, added] = shape_index_.emplace(ShapeKey(n), static_cast<int>(shape_index_.size()));
     shape_of_[i] = it->second;
@@ -187,8 +187,8 @@ void Fleet::Release(const TaskPlacement& task) {
 
 void Fleet::Apply(const TaskPlacement& task, int sign) {
   NodeIndex i = IndexOf(task.node);
-  int64_t per_gpu =
-      task.gpu_indices.empty() ? 0 : task.gpu_milli / static_cast<int64_t>(task.gpu_indices.size());
+  MilliGpu per_gpu =
+      task.gpu_indices.empty() ? MilliGpu() : task.gpu_milli / static_cast<int64_t>(task.gpu_indices.size());
   if (i == kNoNode) {
     // The node left the fleet: keep its books by name until it comes back.
     NodeUsage& u = orphans_[task.node];
@@ -196,7 +196,7 @@ void Fleet::Apply(const TaskPlacement& task, int sign) {
     u.memory_mib += sign * task.memory_mib;
     for (int idx : task.gpu_indices) {
       if (idx < 0) continue;
-      if (static_cast<size_t>(idx) >= u.gpu_milli_used.size()) u.gpu_milli_used.resize(idx + 1, 0);
+      if (static_cast<size_t>(idx) >= u.gpu_milli_used.size()) u.gpu_milli_used.resize(idx + 1);
       u.gpu_milli_used[idx] += sign * per_gpu;
     }
     return;
@@ -206,20 +206,20 @@ void Fleet::Apply(const TaskPlacement& task, int sign) {
   NodeUsage& u = used_[i];
   u.cpus_milli += sign * task.cpus_milli;
   u.memory_mib += sign * task.memory_mib;
-  int64_t booked = per_gpu == 0 ? 0 : Booked(i, MilliGpu(per_gpu)).raw();
+  MilliGpu booked = per_gpu.IsZero() ? MilliGpu() : Booked(i, per_gpu);
   for (int idx : task.gpu_indices) {
     for (size_t pos = 0; pos < n.gpus.size(); ++pos) {
       if (n.gpus[pos].index != idx) continue;
-      int64_t& slot = u.gpu_milli_used[pos];
-      bool was_idle = slot == 0;
+      MilliGpu& slot = u.gpu_milli_used[pos];
+      bool was_idle = slot.IsZero();
       slot += sign * booked;
-      idle_gpus_[i] += (slot == 0) - was_idle;
+      idle_gpus_[i] += slot.IsZero() - was_idle;
       // Bookkeeping must never go negative: that would be a double release.
-      SKYRUN_CHECK(slot >= 0);
+      SKYRUN_CHECK(slot.raw() >= 0);
       break;
     }
   }
-  SKYRUN_CHECK(u.cpus_milli >= 0 && u.memory_mib >= 0);
+  SKYRUN_CHECK(u.cpus_milli.raw() >= 0 && u.memory_mib.raw() >= 0);
   NoteFree(i);
   Classify(i);
 }
@@ -234,9 +234,9 @@ bool Fleet::Holds(const TaskPlacement& task) const {
   const Node& n = nodes_[i];
   const NodeUsage& u = used_[i];
   if (u.cpus_milli < task.cpus_milli || u.memory_mib < task.memory_mib) return false;
-  int64_t per_gpu =
-      task.gpu_indices.empty() ? 0 : task.gpu_milli / static_cast<int64_t>(task.gpu_indices.size());
-  int64_t booked = per_gpu == 0 ? 0 : Booked(i, MilliGpu(per_gpu)).raw();
+  MilliGpu per_gpu =
+      task.gpu_indices.empty() ? MilliGpu() : task.gpu_milli / static_cast<int64_t>(task.gpu_indices.size());
+  MilliGpu booked = per_gpu.IsZero() ? MilliGpu() : Booked(i, per_gpu);
   for (int idx : task.gpu_indices) {
     bool found = false;
     for (size_t pos = 0; pos < n.gpus.size() && !found; ++pos) {
@@ -333,14 +333,14 @@ void Fleet::Classify(NodeIndex i) {
   Put(key, shape_of_[i]);
   // The multiset of bookings per GPU model: which device of a model holds
   // what does not change a fit, which model does (a node may mix models).
-  const std::vector<int64_t>& used = used_[i].gpu_milli_used;
+  const std::vector<MilliGpu>& used = used_[i].gpu_milli_used;
   const std::vector<int64_t>& model_of = shape_models_[static_cast<size_t>(shape_of_[i])];
   std::vector<int64_t>& gpu = class_gpus_;
   gpu.resize(used.size());
   int64_t least_used = kMilliPerUnit;
   for (size_t p = 0; p < used.size(); ++p) {
-    gpu[p] = model_of[p] * (kMilliPerUnit + 1) + used[p];
-    least_used = std::min(least_used, used[p]);
+    gpu[p] = model_of[p] * (kMilliPerUnit + 1) + used[p].raw();
+    least_used = std::min(least_used, used[p].raw());
   }
   std::sort(gpu.begin(), gpu.end());
   for (int64_t g : gpu) Put(key, g);

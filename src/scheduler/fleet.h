@@ -89,10 +89,10 @@ class Fleet {
   // What is booked on a node (zeros for an unknown one), for `skyrun nodes`.
   NodeUsage UsageOf(const std::string& name) const;
 
-  MilliCpu FreeCpu(NodeIndex i) const { return MilliCpu(free_[i].cpus_milli); }
-  MemoryMiB FreeMemory(NodeIndex i) const { return MemoryMiB(free_[i].memory_mib); }
+  MilliCpu FreeCpu(NodeIndex i) const { return free_[i].cpus_milli; }
+  MemoryMiB FreeMemory(NodeIndex i) const { return free_[i].memory_mib; }
   // Booked milli-GPU of the device at position `pos` of node i (0..1000).
-  MilliGpu GpuUsed(NodeIndex i, size_t pos) const { return MilliGpu(used_[i].gpu_milli_used[pos]); }
+  MilliGpu GpuUsed(NodeIndex i, size_t pos) const { return used_[i].gpu_milli_used[pos]; }
   int IdleGpus(NodeIndex i) const { return idle_gpus_[i]; }
   // milli-GPU units the node's backend books a share in (1 or 1000).
   int64_t Granularity(NodeIndex i) const { return CapabilitiesOf(nodes_[i].backend).gpu_granularity_milli; }
@@ -179,8 +179,8 @@ class Fleet {
   // What each node has free, side by side (a search reads it for node after
   // node; the Node and its usage are far larger).
   struct Free {
-    int64_t cpus_milli = 0;
-    int64_t memory_mib = 0;
+    MilliCpu cpus_milli;
+    MemoryMiB memory_mib;
   };
   std::vector<Free> free_;  // by node index
   void NoteFree(NodeIndex i) {

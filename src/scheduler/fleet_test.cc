@@ -17,9 +17,9 @@ TaskPlacement On(const std::string& node, std::vector<int> gpus, int64_t gpu_mil
   TaskPlacement t;
   t.node = node;
   t.gpu_indices = std::move(gpus);
-  t.gpu_milli = gpu_milli;
-  t.cpus_milli = cpus;
-  t.memory_mib = mem;
+  t.gpu_milli = MilliGpu(gpu_milli);
+  t.cpus_milli = MilliCpu(cpus);
+  t.memory_mib = MemoryMiB(mem);
   return t;
 }
 
@@ -231,7 +231,7 @@ TEST(FleetTest, BookingsSurviveANodeLeavingAndComingBack) {
   TaskPlacement t = On("b", {1}, 1000);
   fleet.Reserve(t);
   fleet.SetNodes({MakeNode("a", 8, 64, 2)});
-  EXPECT_EQ(fleet.UsageOf("b").gpu_milli_used, (std::vector<int64_t>{0, 1000}));
+  EXPECT_EQ(fleet.UsageOf("b").gpu_milli_used, (std::vector<MilliGpu>{MilliGpu(0), MilliGpu(1000)}));
   fleet.SetNodes({MakeNode("a", 8, 64, 2), MakeNode("b", 8, 64, 2)});
   EXPECT_EQ(fleet.IdleGpus(fleet.IndexOf("b")), 1);
   fleet.Release(t);

@@ -111,7 +111,8 @@ TEST(ProfileTest, MaxHourlyCostPermitsOnlyCheapEnoughPlans) {
   auto out = sched->Place(Pending(job), fleet);
   EXPECT_FALSE(out.placement);
   EXPECT_NE(out.reason.find("max_hourly_cost"), std::string::npos) << out.reason;
-  EXPECT_EQ(fleet.UsageOf("pricey").gpu_milli_used, (std::vector<int64_t>{0, 0}));  // the plan was undone
+  EXPECT_EQ(fleet.UsageOf("pricey").gpu_milli_used,
+            (std::vector<MilliGpu>{MilliGpu(0), MilliGpu(0)}));  // the plan was undone
   job.resources.max_hourly_cost = 6.0;
   EXPECT_TRUE(sched->Place(Pending(job, 2), fleet).placement);
 }

@@ -19,8 +19,8 @@ TaskPlacement Task(const std::string& node, std::vector<int> gpus, int64_t cpus_
   TaskPlacement t;
   t.node = node;
   t.gpu_indices = std::move(gpus);
-  t.gpu_milli = 1000 * static_cast<int64_t>(t.gpu_indices.size());
-  t.cpus_milli = cpus_milli;
+  t.gpu_milli = MilliGpu(1000 * static_cast<int64_t>(t.gpu_indices.size()));
+  t.cpus_milli = MilliCpu(cpus_milli);
   return t;
 }
 
@@ -44,8 +44,8 @@ std::vector<std::string> Usage(const Fleet& fleet) {
   std::vector<std::string> out;
   for (const Node& n : fleet.nodes()) {
     NodeUsage u = fleet.UsageOf(n.name);
-    std::string s = n.name + ":" + std::to_string(u.cpus_milli);
-    for (int64_t g : u.gpu_milli_used) s += "/" + std::to_string(g);
+    std::string s = n.name + ":" + std::to_string(u.cpus_milli.raw());
+    for (MilliGpu g : u.gpu_milli_used) s += "/" + std::to_string(g.raw());
     out.push_back(s);
   }
   return out;

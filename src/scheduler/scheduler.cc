@@ -31,9 +31,9 @@ std::string Signature(const JobSpec& spec, const std::optional<Micros>& time_lim
   };
   put(std::max(1, spec.num_nodes));
   put(spec.tasks_per_node);
-  put(r.cpus_milli);
-  put(r.memory_mib);
-  put(r.gpu_milli);
+  put(r.cpus_milli.raw());
+  put(r.memory_mib.raw());
+  put(r.gpu_milli.raw());
   put(static_cast<int64_t>(spec.mode));
   if (r.max_hourly_cost) {
     int64_t bits = 0;
@@ -148,8 +148,8 @@ std::optional<Scheduler::Candidate> Scheduler::BestByLevel(const TaskContext& ct
     deciding = score;
   }
   if (!deciding || deciding->Name() != profile_.device_picker->Name()) return std::nullopt;
-  const int64_t req_cpu = ctx.task->resources.cpus_milli;
-  const MemoryMiB req_mem(ctx.task->resources.memory_mib);
+  const int64_t req_cpu = ctx.task->resources.cpus_milli.raw();  // the classes' key
+  const MemoryMiB req_mem = ctx.task->resources.memory_mib;
   const std::vector<Fleet::Level>& levels = fleet.levels();
   level_order_.clear();  // (bound, idle GPUs), most promising first
   for (size_t idle = 0; idle < levels.size(); ++idle) {
@@ -290,8 +290,8 @@ std::optional<Scheduler::Candidate> Scheduler::BestNode(const TaskContext& ctx, 
     return true;
   };
   auto eligible = [&](NodeIndex m) { return max_per_node_ == 0 || ranks_on_[m] < max_per_node_; };
-  const int64_t req_cpu = ctx.task->resources.cpus_milli;
-  const MemoryMiB req_mem(ctx.task->resources.memory_mib);
+  const int64_t req_cpu = ctx.task->resources.cpus_milli.raw();  // the classes' key
+  const MemoryMiB req_mem = ctx.task->resources.memory_mib;
   // The tightest node of a class on CPU that fits the task's CPUs and memory
   // and may take another rank (the class shares everything else).
   auto tightest = [&](const Fleet::NodeClass& cls, bool* any_eligible) {
@@ -434,9 +434,9 @@ std::string Scheduler::ExplanationKey(const PendingJob& job, const std::vector<T
   const ResourceRequest& r = tasks.front().resources;
   std::string key;
   auto put = [&key](int64_t v) { key.append(reinterpret_cast<const char*>(&v), sizeof v); };
-  put(r.cpus_milli);
-  put(r.memory_mib);
-  put(r.gpu_milli);
+  put(r.cpus_milli.raw());
+  put(r.memory_mib.raw());
+  put(r.gpu_milli.raw());
   put((r.cpus_exact ? 1 : 0) | (r.memory_exact ? 2 : 0) | (r.use_spot ? 4 : 0));
   put(r.max_hourly_cost ? static_cast<int64_t>(*r.max_hourly_cost * 1e6) : -1);
   put(MaxRanksPerNode(*job.spec));
@@ -487,8 +487,8 @@ std::optional<std::string> Scheduler::Explain(const TaskContext& ctx, Fleet& fle
     }
     return p == 1;
   };
-  const int64_t req_cpu = ctx.task->resources.cpus_milli;
-  const MemoryMiB req_mem(ctx.task->resources.memory_mib);
+  const int64_t req_cpu = ctx.task->resources.cpus_milli.raw();  // the classes' key
+  const MemoryMiB req_mem = ctx.task->resources.memory_mib;
   // As the search: the tightest node on CPU with room for the CPUs and
   // memory, else the roomiest (every node may take the job's one rank).
   auto rep_of = [&](int ci) {
@@ -613,7 +613,7 @@ PlaceOutcome Scheduler::PlanOn(const PendingJob& job, const std::vector<TaskRequ
     tp.memory_mib = task.resources.memory_mib;
     for (int pos : best->choice.positions)
       tp.gpu_indices.push_back(node.gpus[static_cast<size_t>(pos)].index);
-    tp.gpu_milli = best->choice.per_gpu.raw() * static_cast<int64_t>(best->choice.positions.size());
+    tp.gpu_milli = MilliGpu(best->choice.per_gpu * static_cast<int64_t>(best->choice.positions.size()));
     tp.gpu_model = best->choice.model;
     fleet.Reserve(tp);
     if (ranks_on_[best->node]++ == 0) touched.push_back(best->node);

@@ -38,8 +38,8 @@ TEST(SchedulerTest, GangIsAllOrNothing) {
   JobSpec gang = GpuJob(2, 2);
   auto out = sched.Place(Pending(gang), fleet);
   EXPECT_FALSE(out.placement);
-  EXPECT_EQ(fleet.UsageOf("n0").gpu_milli_used, (std::vector<int64_t>{0, 0}));
-  EXPECT_EQ(fleet.UsageOf("n0").cpus_milli, 0);
+  EXPECT_EQ(fleet.UsageOf("n0").gpu_milli_used, (std::vector<MilliGpu>{MilliGpu(0), MilliGpu(0)}));
+  EXPECT_EQ(fleet.UsageOf("n0").cpus_milli.raw(), 0);
 }
 
 TEST(SchedulerTest, GangRanksLandOnDistinctNodesUnlessTasksPerNodeSaysSo) {
@@ -84,12 +84,12 @@ TEST(SchedulerTest, SharesPackOntoTheFullestGpu) {
   fleet.SetNodes({MakeNode("n0", 8, 64, 2)});
   Scheduler sched;
   JobSpec share;
-  share.resources.gpu_milli = 500;
+  share.resources.gpu_milli = MilliGpu(500);
   auto a = sched.Place(Pending(share), fleet);
   auto b = sched.Place(Pending(share), fleet);
   ASSERT_TRUE(a.placement && b.placement);
   EXPECT_EQ(a.placement->tasks[0].gpu_indices, b.placement->tasks[0].gpu_indices);
-  share.resources.gpu_milli = 600;
+  share.resources.gpu_milli = MilliGpu(600);
   auto c = sched.Place(Pending(share), fleet);
   ASSERT_TRUE(c.placement);
   EXPECT_NE(c.placement->tasks[0].gpu_indices, a.placement->tasks[0].gpu_indices);
@@ -106,16 +106,17 @@ TEST(SchedulerTest, AShareTakesAWholeGpuWhereTheBackendHandsOutWholeGpus) {
   fleet.SetNodes({MakeNode("hpc/a", 8, 64, 1, "A100", "slurm/hpc")});
   Scheduler sched;
   JobSpec share;
-  share.resources.gpu_milli = 500;
+  share.resources.gpu_milli = MilliGpu(500);
   auto a = sched.Place(Pending(share), fleet);
   ASSERT_TRUE(a.placement) << a.reason;
-  EXPECT_EQ(a.placement->tasks[0].gpu_milli, 500);                                 // what the task asked for
-  EXPECT_EQ(fleet.UsageOf("hpc/a").gpu_milli_used, (std::vector<int64_t>{1000}));  // what the books hold
+  EXPECT_EQ(a.placement->tasks[0].gpu_milli.raw(), 500);  // what the task asked for
+  EXPECT_EQ(fleet.UsageOf("hpc/a").gpu_milli_used,
+            (std::vector<MilliGpu>{MilliGpu(1000)}));  // what the books hold
   auto b = sched.Place(Pending(share, 2), fleet);
   EXPECT_FALSE(b.placement);
   EXPECT_NE(b.reason.find("books whole GPUs"), std::string::npos) << b.reason;
   fleet.Release(a.placement->tasks[0]);
-  EXPECT_EQ(fleet.UsageOf("hpc/a").gpu_milli_used, (std::vector<int64_t>{0}));
+  EXPECT_EQ(fleet.UsageOf("hpc/a").gpu_milli_used, (std::vector<MilliGpu>{MilliGpu(0)}));
 }
 
 // What the picker keeps per shape and request holds for one fleet's shapes
@@ -123,7 +124,7 @@ TEST(SchedulerTest, AShareTakesAWholeGpuWhereTheBackendHandsOutWholeGpus) {
 // the same shape index, in another fleet or after the nodes are replaced.
 TEST(SchedulerTest, WhatAShapeSaysIsNotCarriedToOtherNodes) {
   JobSpec share;
-  share.resources.gpu_milli = 500;
+  share.resources.gpu_milli = MilliGpu(500);
   share.resources.accelerators["A100"] = 1;
   Scheduler sched;
   Fleet t4;
@@ -152,8 +153,8 @@ TEST(SchedulerTest, ManyDifferentRequestsStillDecideAlike) {
   Scheduler sched;
   for (int i = 0; i < 1500; ++i) {
     JobSpec share;
-    share.resources.gpu_milli = 100;
-    share.resources.cpus_milli = 1 + i;
+    share.resources.gpu_milli = MilliGpu(100);
+    share.resources.cpus_milli = MilliCpu(1 + i);
     if (i % 2) share.resources.accelerators["A100"] = 1;
     auto out = sched.Place(Pending(share, i + 1), fleet);
     ASSERT_TRUE(out.placement) << i << ": " << out.reason;
@@ -172,8 +173,9 @@ TEST(SchedulerTest, ReleaseUndoesReserve) {
   auto out = sched.Place(Pending(spec), fleet);
   ASSERT_TRUE(out.placement) << out.reason;
   for (const auto& t : out.placement->tasks) fleet.Release(t);
-  EXPECT_EQ(fleet.UsageOf("n0").gpu_milli_used, (std::vector<int64_t>{0, 0, 0, 0}));
-  EXPECT_EQ(fleet.UsageOf("n0").cpus_milli, 0);
+  EXPECT_EQ(fleet.UsageOf("n0").gpu_milli_used,
+            (std::vector<MilliGpu>{MilliGpu(0), MilliGpu(0), MilliGpu(0), MilliGpu(0)}));
+  EXPECT_EQ(fleet.UsageOf("n0").cpus_milli.raw(), 0);
 }
 
 TEST(SchedulerTest, ModelNamesAndFeasibility) {
@@ -294,7 +296,7 @@ TEST(SchedulerTest, ModelNamesCannotMakeTwoDifferentJobsLookTheSame) {
   fleet.SetNodes({MakeNode("n0", 8, 64, 1, "A")});
   Scheduler sched;
   JobSpec odd, plain;
-  odd.resources.cpus_milli = plain.resources.cpus_milli = 1000;
+  odd.resources.cpus_milli = plain.resources.cpus_milli = MilliCpu(1000);
   odd.resources.accelerators["A:1|B"] = 1;
   plain.resources.accelerators["A"] = 1;
   plain.resources.accelerators["B"] = 1;
@@ -358,11 +360,11 @@ TEST(SchedulerTest, VisitingClassesByIdleGpusPicksWhatScoringEveryClassPicks) {
   int placed = 0;
   for (int j = 0; j < 160; ++j) {
     JobSpec spec = GpuJob(j % 11 == 0 ? 2 : 1, 1 << (j % 4), j % 5 == 0 ? "V100" : "A100");
-    spec.resources.cpus_milli = 500 + (j * 300) % 4000;
+    spec.resources.cpus_milli = MilliCpu(500 + (j * 300) % 4000);
     if (j % 3 == 0) {
       spec.resources.accelerators.clear();
       if (j % 2 == 0) {
-        spec.resources.gpu_milli = 250 + (j % 4) * 125;
+        spec.resources.gpu_milli = MilliGpu(250 + (j % 4) * 125);
         spec.resources.accelerators["A100"] = 1;
       }
     }
@@ -395,8 +397,8 @@ TEST(SchedulerTest, AShareMayFitTighterOnANodeWithMoreIdleGpus) {
   fleet.Reserve(testing_nodes::GpuBooking("n0", 0, 600));
   fleet.Reserve(testing_nodes::GpuBooking("n1", 0, 800));
   JobSpec share;
-  share.resources.cpus_milli = 1000;
-  share.resources.gpu_milli = 300;
+  share.resources.cpus_milli = MilliCpu(1000);
+  share.resources.gpu_milli = MilliGpu(300);
   Scheduler sched;
   auto out = sched.Place(Pending(share), fleet);
   ASSERT_TRUE(out.placement) << out.reason;

@@ -75,7 +75,7 @@ class SmallNodesRejected final : public JobMatcher {
  public:
   NodeVerdict Judge(const Node& node, const TaskRequest&) override {
     NodeVerdict v;
-    if (node.cpus_milli < 16000) v.reject = "requirements: Cpus >= 16 is FALSE";
+    if (node.cpus_milli < MilliCpu(16000)) v.reject = "requirements: Cpus >= 16 is FALSE";
     return v;
   }
   bool NodeSpecific() const override { return false; }
@@ -97,14 +97,14 @@ std::vector<Node> MixedNodes() {
 
 JobSpec MixedJob(int j) {
   JobSpec spec;
-  spec.resources.cpus_milli = 500 + (j * 1700) % 9000;
-  spec.resources.memory_mib = 1024 * (1 + (j * 13) % 40);
+  spec.resources.cpus_milli = MilliCpu(500 + (j * 1700) % 9000);
+  spec.resources.memory_mib = MemoryMiB(1024 * (1 + (j * 13) % 40));
   switch (j % 6) {
     case 0:  // a share, any model
-      spec.resources.gpu_milli = 200 + (j % 5) * 150;
+      spec.resources.gpu_milli = MilliGpu(200 + (j % 5) * 150);
       break;
     case 1:  // a share of one model
-      spec.resources.gpu_milli = 300 + (j % 3) * 250;
+      spec.resources.gpu_milli = MilliGpu(300 + (j % 3) * 250);
       spec.resources.accelerators[j % 4 == 1 ? "V100" : "A100"] = 1;
       break;
     case 2:  // whole GPUs, one model
@@ -115,7 +115,7 @@ JobSpec MixedJob(int j) {
       spec.resources.accelerators["V100"] = 2;
       break;
     case 4:  // CPUs and memory only
-      spec.resources.memory_mib *= 3;
+      spec.resources.memory_mib = spec.resources.memory_mib * 3;
       break;
     default:  // a gang
       spec.mode = JobMode::kGang;

@@ -45,23 +45,24 @@ bool ModelMatches(std::string_view requested, std::string_view device) {
 
 std::string DescribeRequest(const ResourceRequest& r) {
   std::vector<std::string> parts;
-  if (r.gpu_milli > 0) {
+  if (r.gpu_milli.IsPositive()) {
     std::string models;
     for (const auto& [m, n] : r.accelerators) models += (models.empty() ? "" : "|") + m;
-    parts.push_back(std::to_string(r.gpu_milli) + " milli-GPU" + (models.empty() ? "" : " of " + models));
+    parts.push_back(std::to_string(r.gpu_milli.raw()) + " milli-GPU" +
+                    (models.empty() ? "" : " of " + models));
   } else if (!r.accelerators.empty()) {
     std::vector<std::string> opts;
     for (const auto& [m, n] : r.accelerators) opts.push_back(m + ":" + std::to_string(n));
     parts.push_back("GPU " + Join(opts, " or "));
   }
   parts.push_back(FormatMilli(r.cpus_milli) + " CPU");
-  if (r.memory_mib > 0) parts.push_back(std::to_string(r.memory_mib) + " MiB memory");
+  if (r.memory_mib.IsPositive()) parts.push_back(std::to_string(r.memory_mib.raw()) + " MiB memory");
   return Join(parts, ", ");
 }
 
 double HourlyPrice(const Node& node, const TaskPlacement& task) {
-  return node.price_per_gpu_hour * static_cast<double>(task.gpu_milli) / 1000.0 +
-         node.price_per_cpu_hour * static_cast<double>(task.cpus_milli) / 1000.0;
+  return node.price_per_gpu_hour * static_cast<double>(task.gpu_milli.raw()) / kMilliPerUnit +
+         node.price_per_cpu_hour * static_cast<double>(task.cpus_milli.raw()) / kMilliPerUnit;
 }
 
 }  // namespace skyrun

@@ -13,9 +13,9 @@ inline Node MakeNode(const std::string& name, int cpus, int64_t mem_gib, int gpu
   Node n;
   n.name = name;
   n.backend = backend;
-  n.cpus_milli = cpus * 1000;
-  n.memory_mib = mem_gib * 1024;
-  for (int i = 0; i < gpus; ++i) n.gpus.push_back({i, model, 81920});
+  n.cpus_milli = MilliCpu(cpus * 1000);
+  n.memory_mib = MemoryMiB(mem_gib * 1024);
+  for (int i = 0; i < gpus; ++i) n.gpus.push_back({i, model, MemoryMiB(81920)});
   return n;
 }
 
@@ -23,7 +23,7 @@ inline JobSpec GpuJob(int nodes, int gpus_per_task, const std::string& model = "
   JobSpec s;
   s.mode = nodes > 1 ? JobMode::kGang : JobMode::kSingle;
   s.num_nodes = nodes;
-  s.resources.cpus_milli = 1000;
+  s.resources.cpus_milli = MilliCpu(1000);
   s.resources.accelerators[model] = gpus_per_task;
   return s;
 }
@@ -54,7 +54,7 @@ inline TaskPlacement GpuBooking(const std::string& node, int gpu, int64_t milli)
   TaskPlacement t;
   t.node = node;
   t.gpu_indices = {gpu};
-  t.gpu_milli = milli;
+  t.gpu_milli = MilliGpu(milli);
   return t;
 }
 

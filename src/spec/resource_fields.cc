@@ -167,7 +167,7 @@ void ReadAccelerators(FieldReader& reader, const Field& field, ResourceRequest* 
   if (reader.problem_count() != problems_before) return;
   out->accelerators = set.counts;
   if (listed) out->accelerator_order = set.order;
-  if (set.share_milli && *set.share_milli > 0) out->gpu_milli = *set.share_milli;
+  if (set.share_milli && *set.share_milli > 0) out->gpu_milli = MilliGpu(*set.share_milli);
   if (out->accelerators.empty() && (field.value.IsMap() || field.value.IsSequence())) {
     reader.Problem(field,
                    "is empty: name a GPU such as A100:1, or leave accelerators out for a CPU-only task");
@@ -200,7 +200,7 @@ void ReadCpus(FieldReader& reader, const Field& field, ResourceRequest* out) {
                    "must be at most " + std::to_string(kMaxCpusMilli / 1000) + " CPUs, got " + Quote(*text));
     return;
   }
-  out->cpus_milli = *milli;
+  out->cpus_milli = MilliCpu(*milli);
   out->cpus_exact = exact;
 }
 
@@ -234,7 +234,7 @@ void ReadMemory(FieldReader& reader, const Field& field, ResourceRequest* out) {
     reader.Problem(field, "must be at most 1 PiB, got " + Quote(*text));
     return;
   }
-  out->memory_mib = *mib;
+  out->memory_mib = MemoryMiB(*mib);
   out->memory_exact = exact;
 }
 
@@ -323,7 +323,7 @@ void ReadResources(FieldReader& reader, const Field& field, ResourceRequest* out
       ReadAccelerators(reader, f, out);
     } else if (f.key == "gpu_milli") {
       if (auto v = reader.Int(f, 1, 1000)) {
-        out->gpu_milli = static_cast<int>(*v);
+        out->gpu_milli = MilliGpu(*v);
         gpu_milli_field.emplace(f);
       }
     } else if (f.key == "cpus") {

@@ -143,7 +143,7 @@ void ReadSbatchScript(std::string_view text, const std::string& file, const std:
       ntasks = count(kMaxTasks);
     } else if (o == "--cpus-per-task") {
       if (auto c = count(1'000'000)) {
-        spec->resources.cpus_milli = int64_t{*c} * 1000;
+        spec->resources.cpus_milli = MilliCpu(kMilliPerUnit) * *c;
         spec->resources.cpus_exact = false;
       }
     } else if (o == "--mem") {
@@ -204,7 +204,7 @@ void ReadSbatchScript(std::string_view text, const std::string& file, const std:
   spec->num_nodes = tasks;
   spec->tasks_per_node = tasks_per_node;
   spec->mode = tasks > 1 ? JobMode::kGang : JobMode::kSingle;
-  if (mem_mib) spec->resources.memory_mib = *mem_mib / tasks_per_node;
+  if (mem_mib) spec->resources.memory_mib = MemoryMiB(*mem_mib / tasks_per_node);
   if (gpus) {
     if (gpus->count % tasks_per_node != 0) {
       problem(gpus_line, "#SBATCH",

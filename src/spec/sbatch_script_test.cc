@@ -34,9 +34,9 @@ TEST(SbatchScriptTest, DirectivesBecomeTheSpec) {
   EXPECT_EQ(s.num_nodes, 4);  // tasks: 2 nodes x 2
   EXPECT_EQ(s.tasks_per_node, 2);
   EXPECT_EQ(s.resources.accelerators.at("A100"), 2);  // 4 per node over 2 tasks
-  EXPECT_EQ(s.resources.cpus_milli, 8000);
-  EXPECT_EQ(s.resources.memory_mib, 32 * 1024);  // 64G per node over 2 tasks
-  EXPECT_EQ(s.time_limit_seconds, 90 * 60);      // a bare --time is minutes
+  EXPECT_EQ(s.resources.cpus_milli.raw(), 8000);
+  EXPECT_EQ(s.resources.memory_mib.raw(), 32 * 1024);  // 64G per node over 2 tasks
+  EXPECT_EQ(s.time_limit_seconds, 90 * 60);            // a bare --time is minutes
   EXPECT_TRUE(s.slurm_env);
   EXPECT_EQ(s.run, kScript);  // the #SBATCH after the first command is not a directive
 }

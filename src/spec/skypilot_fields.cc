@@ -165,7 +165,7 @@ void ReadChoices(FieldReader& reader, const Field& f, bool ordered, ResourceRequ
     out->accelerators = gpus;
     out->accelerator_order = models;
     for (const auto& c : choices)
-      if (c.gpu_milli > 0) out->gpu_milli = c.gpu_milli;
+      if (c.gpu_milli.IsPositive()) out->gpu_milli = c.gpu_milli;
   }
   if (ordered) {
     if (!reader.broker_fields()) {

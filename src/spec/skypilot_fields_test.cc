@@ -53,7 +53,7 @@ TEST(SkyPilotFieldsTest, AcceleratorSetListAndFraction) {
   EXPECT_EQ(list.resources.accelerator_order, (std::vector<std::string>{"V100", "T4"}));
   JobSpec share = ParseOne("resources:\n  accelerators: K80:0.5\nrun: x\n");
   EXPECT_EQ(share.resources.accelerators.at("K80"), 1);
-  EXPECT_EQ(share.resources.gpu_milli, 500);
+  EXPECT_EQ(share.resources.gpu_milli.raw(), 500);
   EXPECT_NE(Problems("resources:\n  accelerators: K80:1.5\nrun: x\n").find("a share of a GPU is below 1"),
             std::string::npos);
   EXPECT_NE(Problems("resources:\n  accelerators: {A100:4, A100:8}\nrun: x\n").find("two counts (4 and 8)"),

@@ -52,9 +52,9 @@ json DataToJson(const std::vector<DataRef>& refs) {
 std::string ResourcesSummary(const ResourceRequest& r) {
   std::vector<std::string> parts;
   parts.push_back(FormatMilli(r.cpus_milli) + (r.cpus_exact ? "" : "+") + " CPU");
-  if (r.memory_mib > 0) {
-    std::string memory = r.memory_mib % 1024 == 0 ? std::to_string(r.memory_mib / 1024) + " GiB"
-                                                  : std::to_string(r.memory_mib) + " MiB";
+  if (r.memory_mib.IsPositive()) {
+    const int64_t mib = r.memory_mib.raw();
+    std::string memory = mib % 1024 == 0 ? std::to_string(mib / 1024) + " GiB" : std::to_string(mib) + " MiB";
     parts.push_back(memory + (r.memory_exact ? "" : "+"));
   }
   std::vector<std::string> gpus, models;
@@ -62,8 +62,8 @@ std::string ResourcesSummary(const ResourceRequest& r) {
     gpus.push_back(model + ":" + std::to_string(count));
     models.push_back(model);
   }
-  if (r.gpu_milli > 0) {
-    parts.push_back(std::to_string(r.gpu_milli) + " milli-GPU of " +
+  if (r.gpu_milli.IsPositive()) {
+    parts.push_back(std::to_string(r.gpu_milli.raw()) + " milli-GPU of " +
                     (models.empty() ? std::string("any GPU") : "one " + Join(models, " or ")));
   } else if (!gpus.empty()) {
     parts.push_back(Join(gpus, " or "));

@@ -59,10 +59,10 @@ TEST(SpecParserTest, DesignExampleSetsEveryField) {
   EXPECT_EQ(s.num_nodes, 2);
   EXPECT_TRUE(s.roles.empty());  // `roles:` with only a comment is empty
   EXPECT_EQ(s.resources.accelerators, (std::map<std::string, int>{{"A100", 1}}));
-  EXPECT_EQ(s.resources.gpu_milli, 500);
-  EXPECT_EQ(s.resources.cpus_milli, 8000);
+  EXPECT_EQ(s.resources.gpu_milli.raw(), 500);
+  EXPECT_EQ(s.resources.cpus_milli.raw(), 8000);
   EXPECT_FALSE(s.resources.cpus_exact);
-  EXPECT_EQ(s.resources.memory_mib, 64 * 1024);
+  EXPECT_EQ(s.resources.memory_mib.raw(), 64 * 1024);
   EXPECT_FALSE(s.resources.memory_exact);
   EXPECT_FALSE(s.resources.use_spot);
   EXPECT_EQ(s.resources.requirements, "GpuMemoryMB >= 40000 && member(Country, {\"US\", \"DE\"})");
@@ -102,7 +102,7 @@ TEST(SpecParserTest, CpuForms) {
         Case{"500m", 500, true}, Case{"2.5+", 2500, false}, Case{"1", 1000, true}}) {
     SCOPED_TRACE(c.text);
     JobSpec spec = ParseOne(std::string("resources: {cpus: ") + c.text + "}\nrun: x\n");
-    EXPECT_EQ(spec.resources.cpus_milli, c.milli);
+    EXPECT_EQ(spec.resources.cpus_milli.raw(), c.milli);
     EXPECT_EQ(spec.resources.cpus_exact, c.exact);
   }
   for (const char* bad : {"0", "-1", "0m", "-500m", "lots", "8++", "+", "1e3", "0.0001"}) {
@@ -123,7 +123,7 @@ TEST(SpecParserTest, MemoryForms) {
         Case{"512MiB", 512, true}, Case{"1.5", 1536, true}, Case{"1TiB+", 1024 * 1024, false}}) {
     SCOPED_TRACE(c.text);
     JobSpec spec = ParseOne(std::string("resources: {memory: ") + c.text + "}\nrun: x\n");
-    EXPECT_EQ(spec.resources.memory_mib, c.mib);
+    EXPECT_EQ(spec.resources.memory_mib.raw(), c.mib);
     EXPECT_EQ(spec.resources.memory_exact, c.exact);
   }
   for (const char* bad : {"0", "-64", "0MiB", "lots", "64 GB of RAM", "+"}) {
@@ -149,13 +149,13 @@ TEST(SpecParserTest, AcceleratorForms) {
 
   // A share of any GPU, and a share of an A100.
   JobSpec any = ParseOne("resources: {gpu_milli: 300}\nrun: x");
-  EXPECT_EQ(any.resources.gpu_milli, 300);
+  EXPECT_EQ(any.resources.gpu_milli.raw(), 300);
   EXPECT_TRUE(any.resources.accelerators.empty());
-  EXPECT_EQ(any.resources.GpuMilliFor("H100"), 300);
+  EXPECT_EQ(any.resources.GpuMilliFor("H100").raw(), 300);
   JobSpec a100 = ParseOne("resources: {gpu_milli: 1000, accelerators: A100:1}\nrun: x");
-  EXPECT_EQ(a100.resources.gpu_milli, 1000);
+  EXPECT_EQ(a100.resources.gpu_milli.raw(), 1000);
   EXPECT_EQ(a100.resources.accelerators, (Gpus{{"A100", 1}}));
-  EXPECT_EQ(ParseOne("resources: {gpu_milli: 1}\nrun: x").resources.gpu_milli, 1);
+  EXPECT_EQ(ParseOne("resources: {gpu_milli: 1}\nrun: x").resources.gpu_milli.raw(), 1);
 }
 
 TEST(SpecParserTest, NegativeGpusArePreciselyLocated) {
@@ -372,12 +372,12 @@ TEST(SpecParserTest, RolesTakeTheJobsResourcesUnlessTheyHaveTheirOwn) {
       "run: python worker.py\n");
   ASSERT_EQ(spec.roles.size(), 2u);
   EXPECT_EQ(spec.roles[0].name, "ps");
-  EXPECT_EQ(spec.roles[0].resources.cpus_milli, 4000);
-  EXPECT_EQ(spec.roles[0].resources.memory_mib, 8192);
+  EXPECT_EQ(spec.roles[0].resources.cpus_milli.raw(), 4000);
+  EXPECT_EQ(spec.roles[0].resources.memory_mib.raw(), 8192);
   EXPECT_EQ(spec.roles[0].run, "python ps.py");
   EXPECT_EQ(spec.roles[1].name, "worker");
   EXPECT_EQ(spec.roles[1].count, 3);
-  EXPECT_EQ(spec.roles[1].resources.cpus_milli, 1000);  // its own resources replace the job's
+  EXPECT_EQ(spec.roles[1].resources.cpus_milli.raw(), 1000);  // its own resources replace the job's
   EXPECT_EQ(spec.roles[1].resources.accelerators.at("A100"), 1);
   EXPECT_EQ(spec.TaskCount(), 4);
   // Without a top-level run, every role needs its own.

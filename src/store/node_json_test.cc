@@ -10,9 +10,9 @@ TEST(NodeJsonTest, EveryFieldRoundTrips) {
   n.name = "hpc1/node7";
   n.backend = "slurm/hpc1";
   n.state = NodeState::kDrain;
-  n.cpus_milli = 96000;
-  n.memory_mib = 1 << 20;
-  n.gpus = {GpuDevice{0, "H100", 81559}, GpuDevice{1, "H100", 81559}};
+  n.cpus_milli = MilliCpu(96000);
+  n.memory_mib = MemoryMiB(1 << 20);
+  n.gpus = {GpuDevice{0, "H100", MemoryMiB(81559)}, GpuDevice{1, "H100", MemoryMiB(81559)}};
   n.links = {{GpuLink::kNvLink, GpuLink::kPcieSwitch}, {GpuLink::kSameSocket, GpuLink::kCrossSocket}};
   n.attributes = {{"Region", "eu-west"}, {"Country", "DE"}, {"label/team", "a b \"c\""}};
   n.price_per_gpu_hour = 2.75;
@@ -31,7 +31,7 @@ TEST(NodeJsonTest, EveryFieldRoundTrips) {
   ASSERT_EQ(back->gpus.size(), 2u);
   EXPECT_EQ(back->gpus[1].index, 1);
   EXPECT_EQ(back->gpus[1].model, "H100");
-  EXPECT_EQ(back->gpus[1].memory_mb, 81559);
+  EXPECT_EQ(back->gpus[1].memory_mb.raw(), 81559);
   EXPECT_EQ(back->links, n.links);
   EXPECT_EQ(back->attributes, n.attributes);
   EXPECT_DOUBLE_EQ(back->price_per_gpu_hour, 2.75);

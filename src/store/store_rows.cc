@@ -80,9 +80,9 @@ Result<AttemptRecord> AttemptFromRow(const SqliteQuery& row) {
   auto gpus = ParseGpuIndices(row.Text(6));
   if (!gpus.ok()) return gpus.status().WithContext("attempt " + a.id.ToString());
   a.gpu_indices = std::move(gpus).value();
-  a.gpu_milli = row.Int(7);
-  a.cpus_milli = row.Int(8);
-  a.memory_mib = row.Int(9);
+  a.gpu_milli = MilliGpu(row.Int(7));
+  a.cpus_milli = MilliCpu(row.Int(8));
+  a.memory_mib = MemoryMiB(row.Int(9));
   a.handle = row.Text(10);
   std::string state = row.Text(11);
   auto parsed = ParseRunState(state);
@@ -109,10 +109,10 @@ Result<AttemptRecord> AttemptFromRow(const SqliteQuery& row) {
 
 Result<EventRecord> EventFromRow(const SqliteQuery& row) {
   EventRecord e;
-  e.id = row.Int(0);
+  e.id = EventId(row.Int(0));
   e.job_id = JobId(row.Int(1));
   e.time = row.Int(2);
-  const std::string what = "event " + std::to_string(e.id);
+  const std::string what = "event " + e.id.ToString();
   SKYRUN_ASSIGN_OR_RETURN(e.from, JobStateAt(row, 3, what));
   SKYRUN_ASSIGN_OR_RETURN(e.to, JobStateAt(row, 4, what));
   e.attempt_no = static_cast<int>(row.Int(5));
@@ -174,9 +174,9 @@ int BindAttemptFields(SqliteQuery& query, int first, const AttemptRecord& a) {
   query.Bind(i++, a.node);
   query.Bind(i++, a.backend);
   query.Bind(i++, FormatGpuIndices(a.gpu_indices));
-  query.Bind(i++, a.gpu_milli);
-  query.Bind(i++, a.cpus_milli);
-  query.Bind(i++, a.memory_mib);
+  query.Bind(i++, a.gpu_milli.raw());
+  query.Bind(i++, a.cpus_milli.raw());
+  query.Bind(i++, a.memory_mib.raw());
   query.Bind(i++, a.handle);
   query.Bind(i++, RunStateName(a.state));
   query.Bind(i++, a.started_at);

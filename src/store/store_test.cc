@@ -70,9 +70,9 @@ class StoreTest : public ::testing::Test {
     a.node = node;
     a.backend = "local";
     a.gpu_indices = {rank * 2, rank * 2 + 1};
-    a.gpu_milli = 2000;
-    a.cpus_milli = 8000;
-    a.memory_mib = 65536;
+    a.gpu_milli = MilliGpu(2000);
+    a.cpus_milli = MilliCpu(8000);
+    a.memory_mib = MemoryMiB(65536);
     a.state = RunState::kLaunching;
     a.hourly_price = 3.5;
     return a;
@@ -275,7 +275,7 @@ TEST_F(StoreTest, TransitionsRecordEventsAttemptsTimesAndCost) {
   EXPECT_EQ(attempts[0].job_id, id);
   EXPECT_EQ(attempts[1].rank, 1);
   EXPECT_EQ(attempts[1].gpu_indices, (std::vector<int>{2, 3}));
-  EXPECT_EQ(attempts[1].memory_mib, 65536);
+  EXPECT_EQ(attempts[1].memory_mib.raw(), 65536);
   EXPECT_EQ(attempts[1].state, RunState::kLaunching);
   EXPECT_FALSE(attempts[1].exit_code.has_value());
   EXPECT_DOUBLE_EQ(attempts[1].hourly_price, 3.5);
@@ -365,7 +365,7 @@ TEST_F(StoreTest, TransitionsRecordEventsAttemptsTimesAndCost) {
     EXPECT_EQ(events[i].reason, reasons[i]) << i;
     EXPECT_EQ(events[i].attempt_no, attempt_nos[i]) << i;
     if (i > 0) {
-      EXPECT_GT(events[i].id, events[i - 1].id);
+      EXPECT_GT(events[i].id.value(), events[i - 1].id.value());
       EXPECT_GT(events[i].time, events[i - 1].time);
     }
   }
@@ -637,9 +637,9 @@ Node MakeNode(const std::string& name, const std::string& backend, int gpus) {
   Node n;
   n.name = name;
   n.backend = backend;
-  n.cpus_milli = 64000;
-  n.memory_mib = 512 * 1024;
-  for (int i = 0; i < gpus; ++i) n.gpus.push_back(GpuDevice{i, "A100-80GB", 81920});
+  n.cpus_milli = MilliCpu(64000);
+  n.memory_mib = MemoryMiB(512 * 1024);
+  for (int i = 0; i < gpus; ++i) n.gpus.push_back(GpuDevice{i, "A100-80GB", MemoryMiB(81920)});
   n.links.assign(gpus, std::vector<GpuLink>(gpus, GpuLink::kNvLink));
   n.attributes = {{"Region", "us-east-1"}, {"Country", "US"}};
   n.price_per_gpu_hour = 2.5;

@@ -216,8 +216,8 @@ Attempt BuildAttempt(const JobSpec& parsed, const std::string& backend) {
       tp.role = role.name;
       tp.node = backend + "/node" + std::to_string(rank + 1);
       tp.node_address = "10.0.0." + std::to_string(rank + 1);
-      tp.cpus_milli = 1000;
-      tp.memory_mib = 1024;
+      tp.cpus_milli = MilliCpu(1000);
+      tp.memory_mib = MemoryMiB(1024);
       placement.tasks.push_back(tp);
     }
   }

@@ -62,11 +62,11 @@ Node NodeFromDecl(const LocalNodeDecl& d, const std::string& backend) {
   Node n;
   n.name = d.name;
   n.backend = backend;
-  n.cpus_milli = d.cpus_milli;
-  n.memory_mib = d.memory_mib;
+  n.cpus_milli = MilliCpu(d.cpus_milli);
+  n.memory_mib = MemoryMiB(d.memory_mib);
   int index = 0;
   for (const GpuDecl& g : d.gpus)
-    for (int k = 0; k < g.count; ++k) n.gpus.push_back({index++, g.model, g.memory_mb});
+    for (int k = 0; k < g.count; ++k) n.gpus.push_back({index++, g.model, MemoryMiB(g.memory_mb)});
   n.attributes = d.attributes;
   n.address = d.address;
   return n;

@@ -185,8 +185,8 @@ std::vector<Node> CpuNodes(const std::string& backend, const std::vector<std::st
     Node n;
     n.name = prefix + name;
     n.backend = backend;
-    n.cpus_milli = 4000;
-    n.memory_mib = 8192;
+    n.cpus_milli = MilliCpu(4000);
+    n.memory_mib = MemoryMiB(8192);
     out.push_back(std::move(n));
   }
   return out;

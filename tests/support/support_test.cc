@@ -196,7 +196,7 @@ TEST(FakeDriverTest, CountedLaunchFailuresFailedCancelsVoidsAndPollBatches) {
   ASSERT_EQ(nodes.size(), 1u);
   EXPECT_EQ(nodes[0].name, "slurm/hpc1/n1");
   EXPECT_EQ(nodes[0].backend, "slurm/hpc1");
-  EXPECT_EQ(nodes[0].cpus_milli, 4000);
+  EXPECT_EQ(nodes[0].cpus_milli.raw(), 4000);
 }
 
 }  // namespace

@@ -85,12 +85,12 @@ Result<std::vector<Node>> ParseKubeNodeList(const nlohmann::json& node_list,
     if (!Str(alloc, "cpu").empty()) {
       auto cpu = ParseKubeQuantityMilli(Str(alloc, "cpu"));
       if (!cpu.ok()) return cpu.status().WithContext(where("allocatable cpu"));
-      n.cpus_milli = *cpu;
+      n.cpus_milli = MilliCpu(*cpu);
     }
     if (!Str(alloc, "memory").empty()) {
       auto mem = ParseKubeQuantityMiB(Str(alloc, "memory"));
       if (!mem.ok()) return mem.status().WithContext(where("allocatable memory"));
-      n.memory_mib = *mem;
+      n.memory_mib = MemoryMiB(*mem);
     }
     int64_t gpu_count = 0;
     if (!Str(alloc, config.gpu_resource.c_str()).empty()) {
@@ -102,7 +102,8 @@ Result<std::vector<Node>> ParseKubeNodeList(const nlohmann::json& node_list,
     const std::string model = product.empty() ? "" : GpuModelFromProduct(product);
     int64_t gpu_memory = 0;
     if (auto m = ParseInt64(Str(labels, config.gpu_memory_label.c_str()))) gpu_memory = *m;
-    for (int64_t i = 0; i < gpu_count; ++i) n.gpus.push_back({static_cast<int>(i), model, gpu_memory});
+    for (int64_t i = 0; i < gpu_count; ++i)
+      n.gpus.push_back({static_cast<int>(i), model, MemoryMiB(gpu_memory)});
 
     for (const auto& [key, value] : labels.items())
       if (value.is_string()) n.attributes[key] = value.get<std::string>();

@@ -60,12 +60,12 @@ TEST(KubeInventoryTest, ParsesTheRecordedNodeList) {
   EXPECT_EQ(a->backend, "kubernetes/prod");
   EXPECT_EQ(a->state, NodeState::kUp)
       << "the nvidia.com/gpu taint is tolerated by default: " << a->limits_note;
-  EXPECT_EQ(a->cpus_milli, 95500);
-  EXPECT_EQ(a->memory_mib, 1056581140LL / 1024);
+  EXPECT_EQ(a->cpus_milli.raw(), 95500);
+  EXPECT_EQ(a->memory_mib.raw(), 1056581140LL / 1024);
   ASSERT_EQ(a->gpus.size(), 8u);
   EXPECT_EQ(a->gpus[7].index, 7);
   EXPECT_EQ(a->gpus[0].model, "A100-80GB");
-  EXPECT_EQ(a->gpus[0].memory_mb, 81920);
+  EXPECT_EQ(a->gpus[0].memory_mb.raw(), 81920);
   EXPECT_EQ(a->address, "10.0.2.21");
   EXPECT_EQ(a->attributes.at("Region"), "us-east-1");
   EXPECT_EQ(a->attributes.at("Zone"), "us-east-1a");
@@ -84,7 +84,7 @@ TEST(KubeInventoryTest, ParsesTheRecordedNodeList) {
   const Node* cpu = Find(*nodes, "kubernetes/prod/cpu-node-1");
   ASSERT_NE(cpu, nullptr);
   EXPECT_TRUE(cpu->gpus.empty());
-  EXPECT_EQ(cpu->cpus_milli, 15890);
+  EXPECT_EQ(cpu->cpus_milli.raw(), 15890);
   EXPECT_EQ(cpu->state, NodeState::kUp);
 
   const Node* cp = Find(*nodes, "kubernetes/prod/control-plane-1");

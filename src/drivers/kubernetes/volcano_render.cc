@@ -75,17 +75,18 @@ bool IsDnsSubdomain(const std::string& s) {
 PodResources ResourcesOf(const TaskLaunch& t, const ResourceRequest& req,
                          const KubernetesClusterConfig& config) {
   PodResources r;
-  r.cpus_milli = t.placement.cpus_milli > 0 ? t.placement.cpus_milli : req.cpus_milli;
-  r.memory_mib = t.placement.memory_mib > 0 ? t.placement.memory_mib
-                 : req.memory_mib > 0       ? req.memory_mib
-                                            : config.default_memory_mib;
-  if (t.placement.gpu_milli > 0) {
-    r.gpu_milli = t.placement.gpu_milli;
-  } else if (req.gpu_milli > 0) {
-    r.gpu_milli = req.gpu_milli;
+  r.cpus_milli = (t.placement.cpus_milli.IsPositive() ? t.placement.cpus_milli : req.cpus_milli).raw();
+  r.memory_mib = t.placement.memory_mib.IsPositive() ? t.placement.memory_mib.raw()
+                 : req.memory_mib.IsPositive()       ? req.memory_mib.raw()
+                                                     : config.default_memory_mib;
+  if (t.placement.gpu_milli.IsPositive()) {
+    r.gpu_milli = t.placement.gpu_milli.raw();
+  } else if (req.gpu_milli.IsPositive()) {
+    r.gpu_milli = req.gpu_milli.raw();
   } else if (!req.accelerators.empty()) {
-    int64_t g = req.GpuMilliFor(t.placement.gpu_model);
-    r.gpu_milli = g > 0 ? g : static_cast<int64_t>(req.accelerators.begin()->second) * kMilliPerUnit;
+    MilliGpu g = req.GpuMilliFor(t.placement.gpu_model);
+    r.gpu_milli =
+        g.IsPositive() ? g.raw() : static_cast<int64_t>(req.accelerators.begin()->second) * kMilliPerUnit;
   }
   return r;
 }

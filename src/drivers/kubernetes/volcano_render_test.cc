@@ -280,7 +280,7 @@ TEST(VolcanoRenderTest, MilliGpuAsksForOneVgpuWithItsShare) {
   EXPECT_FALSE(m["spec"].contains("policies")) << "a single task has no gang policies";
 
   // Share rounding: 333 milli -> 34 percent (never less than asked).
-  c.launch.tasks[0].placement.gpu_milli = 333;
+  c.launch.tasks[0].placement.gpu_milli = MilliGpu(333);
   Json m2 = Render(c);
   EXPECT_EQ(m2["spec"]["tasks"][0]["template"]["spec"]["containers"][0]["resources"]["limits"]
               ["volcano.sh/vgpu-cores"],
@@ -348,7 +348,7 @@ TEST(VolcanoRenderTest, RefusesAJobWithoutRun) {
 
 TEST(VolcanoRenderTest, RefusesReplicasThatCannotShareATemplate) {
   VolcanoCase c = Case("gang");
-  c.launch.tasks[1].placement.memory_mib = 1024;
+  c.launch.tasks[1].placement.memory_mib = MemoryMiB(1024);
   EXPECT_NE(RenderError(c).find("different cpu, memory or GPU"), std::string::npos);
 
   c = Case("gang");

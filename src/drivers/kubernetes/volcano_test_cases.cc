@@ -16,10 +16,10 @@ TaskPlacement Place(int rank, const std::string& role, const std::string& node, 
   t.node = node;
   t.node_address = address;
   t.gpu_indices = std::move(gpus);
-  t.gpu_milli = gpu_milli;
+  t.gpu_milli = MilliGpu(gpu_milli);
   t.gpu_model = model;
-  t.cpus_milli = cpus_milli;
-  t.memory_mib = memory_mib;
+  t.cpus_milli = MilliCpu(cpus_milli);
+  t.memory_mib = MemoryMiB(memory_mib);
   return t;
 }
 
@@ -78,8 +78,8 @@ VolcanoCase Single() {
   s.name = "resnet50 eval";
   s.queue = "default";
   s.mode = JobMode::kSingle;
-  s.resources.cpus_milli = 4000;
-  s.resources.memory_mib = 16 * 1024;
+  s.resources.cpus_milli = MilliCpu(4000);
+  s.resources.memory_mib = MemoryMiB(16 * 1024);
   s.resources.accelerators = {{"T4", 1}};
   s.image = "registry.example.org/vision/eval:1.4";
   s.envs = {{"DATASET", "imagenet-val"}};
@@ -96,8 +96,8 @@ VolcanoCase Gang() {
   s.priority = 100;
   s.mode = JobMode::kGang;
   s.num_nodes = 2;
-  s.resources.cpus_milli = 16000;
-  s.resources.memory_mib = 128 * 1024;
+  s.resources.cpus_milli = MilliCpu(16000);
+  s.resources.memory_mib = MemoryMiB(128 * 1024);
   s.resources.accelerators = {{"A100", 2}};
   s.image = "registry.example.org/ml/pytorch:2.3-cuda12";
   s.envs = {{"MODEL", "bert-large"}, {"NCCL_DEBUG", "WARN"}};
@@ -121,14 +121,14 @@ VolcanoCase PsWorker() {
   Role ps;
   ps.name = "ps";
   ps.count = 1;
-  ps.resources.cpus_milli = 8000;
-  ps.resources.memory_mib = 32 * 1024;
+  ps.resources.cpus_milli = MilliCpu(8000);
+  ps.resources.memory_mib = MemoryMiB(32 * 1024);
   ps.image = "registry.example.org/ads/ps:2.1";
   Role worker;
   worker.name = "worker";
   worker.count = 2;
-  worker.resources.cpus_milli = 4000;
-  worker.resources.memory_mib = 16 * 1024;
+  worker.resources.cpus_milli = MilliCpu(4000);
+  worker.resources.memory_mib = MemoryMiB(16 * 1024);
   worker.resources.accelerators = {{"V100", 1}};
   worker.image = "registry.example.org/ads/worker:2.1";
   worker.run = "python worker.py --ps \"$SKYRUN_NODE_IPS\"";
@@ -147,14 +147,14 @@ VolcanoCase PsWorker() {
       config);
 }
 
-VolcanoCase MilliGpu() {
+VolcanoCase GpuShare() {
   JobSpec s;
   s.name = "notebook_infer";
   s.queue = "default";
   s.mode = JobMode::kSingle;
-  s.resources.cpus_milli = 2500;
-  s.resources.memory_mib = 8 * 1024;
-  s.resources.gpu_milli = 500;
+  s.resources.cpus_milli = MilliCpu(2500);
+  s.resources.memory_mib = MemoryMiB(8 * 1024);
+  s.resources.gpu_milli = MilliGpu(500);
   s.envs = {{"PROMPT_TEMPLATE", "Q: $(question) A:"}};
   s.run = "echo started by $$ && python infer.py --out \"$(pwd)/out\"";
   KubernetesClusterConfig config = ProdCluster();
@@ -172,8 +172,8 @@ VolcanoCase Volumes() {
   s.queue = "default";
   s.mode = JobMode::kGang;
   s.num_nodes = 2;
-  s.resources.cpus_milli = 4000;
-  s.resources.memory_mib = 16 * 1024;
+  s.resources.cpus_milli = MilliCpu(4000);
+  s.resources.memory_mib = MemoryMiB(16 * 1024);
   s.resources.accelerators = {{"A100", 1}};
   s.image = "registry.example.org/ml/pytorch:2.3-cuda12";
   s.volumes = {{"imagenet", "/data", true}, {"runs", "/runs/exp1", false}};
@@ -221,13 +221,14 @@ std::map<std::string, std::string> ControllerLikeEnv(const AttemptLaunch& launch
   env["RANK"] = std::to_string(rank);
   env["LOCAL_RANK"] = std::to_string(local_rank);
   env["CUDA_VISIBLE_DEVICES"] = Join(gpus, ",");
-  if (me.gpu_milli > 0 && me.gpu_milli < 1000) env["SKYRUN_GPU_MILLI"] = std::to_string(me.gpu_milli);
+  if (me.gpu_milli.IsPositive() && me.gpu_milli < MilliGpu(kMilliPerUnit))
+    env["SKYRUN_GPU_MILLI"] = std::to_string(me.gpu_milli.raw());
   for (const auto& [k, v] : user_envs) env[k] = v;
   return env;
 }
 
 std::vector<VolcanoCase> VolcanoGoldenCases() {
-  return {Single(), Gang(), PsWorker(), MilliGpu(), Volumes()};
+  return {Single(), Gang(), PsWorker(), GpuShare(), Volumes()};
 }
 
 }  // namespace skyrun

@@ -125,8 +125,8 @@ Result<std::vector<GpuDevice>> ParseNvidiaSmiGpus(const std::string& csv) {
     }
     GpuDevice gpu;
     gpu.index = static_cast<int>(*index);
-    gpu.memory_mb = *memory;
-    gpu.model = NormalizeGpuModel(Trim(fields[1]), gpu.memory_mb);
+    gpu.memory_mb = MemoryMiB(*memory);
+    gpu.model = NormalizeGpuModel(Trim(fields[1]), gpu.memory_mb.raw());
     gpus.push_back(gpu);
   }
   std::sort(gpus.begin(), gpus.end(),

@@ -27,7 +27,7 @@ TEST(HostProbeTest, NvidiaSmiCsvGivesDevicesByIndex) {
   ASSERT_EQ(gpus->size(), 3u);
   EXPECT_EQ((*gpus)[0].index, 0);
   EXPECT_EQ((*gpus)[0].model, "H100");
-  EXPECT_EQ((*gpus)[0].memory_mb, 81559);
+  EXPECT_EQ((*gpus)[0].memory_mb.raw(), 81559);
   EXPECT_EQ((*gpus)[1].model, "A100-80GB");
   EXPECT_EQ((*gpus)[2].model, "T4");
   EXPECT_TRUE(ParseNvidiaSmiGpus("").ok());

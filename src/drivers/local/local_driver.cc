@@ -143,21 +143,22 @@ Result<std::vector<Node>> BuildNodes(const LocalPoolConfig& config, const Cgroup
   if (config.nodes.empty()) {
     Node node;
     node.name = "local";
-    node.cpus_milli = ProbeCpusMilli();
-    SKYRUN_ASSIGN_OR_RETURN(node.memory_mib, ProbeMemoryMiB());
+    node.cpus_milli = MilliCpu(ProbeCpusMilli());
+    SKYRUN_ASSIGN_OR_RETURN(int64_t memory_mib, ProbeMemoryMiB());
+    node.memory_mib = MemoryMiB(memory_mib);
     SKYRUN_ASSIGN_OR_RETURN(node.gpus, ProbeNvidiaGpus());
     nodes.push_back(std::move(node));
   } else {
     for (const LocalNodeConfig& n : config.nodes) {
       Node node;
       node.name = n.name;
-      node.cpus_milli = n.cpus_milli;
-      node.memory_mib = n.memory_mib;
+      node.cpus_milli = MilliCpu(n.cpus_milli);
+      node.memory_mib = MemoryMiB(n.memory_mib);
       node.attributes = n.attributes;
       node.address = n.address;
       for (const LocalGpuConfig& g : n.gpus) {
         for (int i = 0; i < g.count; ++i) {
-          node.gpus.push_back(GpuDevice{static_cast<int>(node.gpus.size()), g.model, g.memory_mb});
+          node.gpus.push_back(GpuDevice{static_cast<int>(node.gpus.size()), g.model, MemoryMiB(g.memory_mb)});
         }
       }
       nodes.push_back(std::move(node));
@@ -382,8 +383,8 @@ Result<std::string> LocalDriver::WriteTask(const AttemptLaunch& launch, const Ta
   if (!launch.checkpoint_dir.empty()) file.env.emplace("SKYRUN_CHECKPOINT_DIR", launch.checkpoint_dir);
   file.grace_seconds = std::max<int64_t>(0, launch.kill_grace_seconds);
   file.time_limit_seconds = launch.time_limit_seconds;
-  file.limits.cpus_milli = task.placement.cpus_milli;
-  file.limits.memory_mib = task.placement.memory_mib;
+  file.limits.cpus_milli = task.placement.cpus_milli.raw();
+  file.limits.memory_mib = task.placement.memory_mib.raw();
   file.limits.cgroup_parent = cgroup_parent_;
   file.launched_at = clock_.Now();
   file.moved.image_bytes = pulled.image_bytes;
@@ -492,8 +493,8 @@ Result<std::string> LocalDriver::WriteTask(const AttemptLaunch& launch, const Ta
   for (const auto& [name, value] : file.env) ctx.env_names.push_back(name);
   ctx.gpu_indices = task.placement.gpu_indices;
   ctx.mounts = staged.mounts;
-  ctx.cpus_milli = file.limits.cgroup_parent.empty() ? task.placement.cpus_milli : 0;
-  ctx.memory_mib = file.limits.cgroup_parent.empty() ? task.placement.memory_mib : 0;
+  ctx.cpus_milli = file.limits.cgroup_parent.empty() ? task.placement.cpus_milli.raw() : 0;
+  ctx.memory_mib = file.limits.cgroup_parent.empty() ? task.placement.memory_mib.raw() : 0;
   if (!Trim(task.setup).empty()) {
     SKYRUN_ASSIGN_OR_RETURN(file.setup_argv, RenderTaskArgv(ctx, task.setup));
   }

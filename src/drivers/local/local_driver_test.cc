@@ -537,19 +537,19 @@ TEST_F(LocalDriverTest, InventoryListsTheDeclaredNodesAndGpus) {
   const Node& gpu_node = (*nodes)[0];
   EXPECT_EQ(gpu_node.name, "node0");
   EXPECT_EQ(gpu_node.backend, "local");
-  EXPECT_EQ(gpu_node.cpus_milli, 4000);
-  EXPECT_EQ(gpu_node.memory_mib, 8192);
+  EXPECT_EQ(gpu_node.cpus_milli.raw(), 4000);
+  EXPECT_EQ(gpu_node.memory_mib.raw(), 8192);
   ASSERT_EQ(gpu_node.gpus.size(), 3u);
   for (int i = 0; i < 3; ++i) EXPECT_EQ(gpu_node.gpus[i].index, i);
   EXPECT_EQ(gpu_node.gpus[1].model, "A100-80GB");
-  EXPECT_EQ(gpu_node.gpus[1].memory_mb, 81920);
+  EXPECT_EQ(gpu_node.gpus[1].memory_mb.raw(), 81920);
   EXPECT_EQ(gpu_node.gpus[2].model, "T4");
   EXPECT_EQ(gpu_node.attributes.at("Region"), "lab");
   EXPECT_EQ(gpu_node.attributes.at("Provider"), "local");
   EXPECT_DOUBLE_EQ(gpu_node.price_per_gpu_hour, 1.5);
   EXPECT_DOUBLE_EQ(gpu_node.price_per_cpu_hour, 0.05);
   EXPECT_TRUE((*nodes)[1].gpus.empty());
-  EXPECT_EQ((*nodes)[1].cpus_milli, 2500);
+  EXPECT_EQ((*nodes)[1].cpus_milli.raw(), 2500);
   // The note always says where limits stand on this machine.
   CgroupSupport expected = DescribeCgroupSupport(ProbeCgroupFacts("/sys/fs/cgroup"));
   EXPECT_EQ(gpu_node.limits_enforced, expected.enforced);
@@ -571,9 +571,9 @@ TEST_F(LocalDriverTest, WithoutDeclaredNodesTheMachineItselfIsTheNode) {
   EXPECT_EQ(node.name, "local");
   Result<std::string> nproc = RunAndCapture({"nproc"});  // coreutils reads the affinity mask too
   ASSERT_TRUE(nproc.ok());
-  EXPECT_EQ(node.cpus_milli, *ParseInt64(Trim(*nproc)) * 1000);
-  EXPECT_GT(node.memory_mib, 0);
-  EXPECT_EQ(node.memory_mib, *ParseMemInfoTotalMiB(ReadFileOrEmpty("/proc/meminfo")));
+  EXPECT_EQ(node.cpus_milli.raw(), *ParseInt64(Trim(*nproc)) * 1000);
+  EXPECT_GT(node.memory_mib.raw(), 0);
+  EXPECT_EQ(node.memory_mib.raw(), *ParseMemInfoTotalMiB(ReadFileOrEmpty("/proc/meminfo")));
   if (FindOnPath("nvidia-smi").empty()) {
     EXPECT_TRUE(node.gpus.empty());
   }

@@ -60,8 +60,8 @@ std::unique_ptr<LaunchFixture> MakeLaunch(const TempDir& dir, const std::string&
   TaskLaunch task;
   task.rank = 0;
   task.placement.node = "node0";
-  task.placement.cpus_milli = 1000;
-  task.placement.memory_mib = 512;
+  task.placement.cpus_milli = MilliCpu(1000);
+  task.placement.memory_mib = MemoryMiB(512);
   task.run = run;
   task.setup = setup;
   f->launch.tasks.push_back(task);

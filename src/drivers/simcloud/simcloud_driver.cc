@@ -146,10 +146,10 @@ Result<std::vector<Node>> SimCloudDriver::Inventory() {
     n.name = NodeName(in.id);
     n.backend = Name();
     n.state = in.state == InstanceState::kNoticed ? NodeState::kDrain : NodeState::kUp;
-    n.cpus_milli = o.cpus.raw();
-    n.memory_mib = o.memory.raw();
+    n.cpus_milli = o.cpus;
+    n.memory_mib = o.memory;
     for (int i = 0; i < o.accelerator_count; ++i)
-      n.gpus.push_back(GpuDevice{i, o.accelerator, o.gpu_memory_mib});
+      n.gpus.push_back(GpuDevice{i, o.accelerator, MemoryMiB(o.gpu_memory_mib)});
     n.attributes = {{"Provider", o.provider},
                     {"Region", o.region},
                     {"Zone", o.zone},

@@ -77,8 +77,8 @@ TEST_F(SimCloudDriverTest, RunningInstancesAreNodesWithTheirOfferAndPrice) {
   EXPECT_EQ(g.name, "simcloud/test/i-0001");
   EXPECT_EQ(g.backend, "simcloud/test");
   EXPECT_EQ(g.state, NodeState::kUp);
-  EXPECT_EQ(g.cpus_milli, 32000);
-  EXPECT_EQ(g.memory_mib, 244 * 1024);
+  EXPECT_EQ(g.cpus_milli.raw(), 32000);
+  EXPECT_EQ(g.memory_mib.raw(), 244 * 1024);
   ASSERT_EQ(g.gpus.size(), 4u);
   EXPECT_EQ(g.gpus[3].index, 3);
   EXPECT_EQ(g.gpus[3].model, "V100");

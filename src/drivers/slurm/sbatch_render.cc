@@ -87,24 +87,26 @@ TaskShape ShapeOf(const AttemptLaunch& launch, const TaskLaunch& task, const Sba
   const TaskPlacement& p = task.placement;
   const ResourceRequest* req = RequestFor(launch, task);
   TaskShape s;
-  int64_t cpus_milli = p.cpus_milli > 0 ? p.cpus_milli : (req ? req->cpus_milli : 1000);
-  s.cpus = std::max<int64_t>(1, (cpus_milli + 999) / 1000);
-  s.memory_mib = p.memory_mib > 0               ? p.memory_mib
-                 : (req && req->memory_mib > 0) ? req->memory_mib
-                                                : options.default_memory_mib_per_task;
+  const int64_t cpus_milli =
+      p.cpus_milli.IsPositive() ? p.cpus_milli.raw() : (req ? req->cpus_milli.raw() : kMilliPerUnit);
+  s.cpus = std::max<int64_t>(1, (cpus_milli + kMilliPerUnit - 1) / kMilliPerUnit);
+  s.memory_mib = p.memory_mib.IsPositive()               ? p.memory_mib.raw()
+                 : (req && req->memory_mib.IsPositive()) ? req->memory_mib.raw()
+                                                         : options.default_memory_mib_per_task;
   std::string model = p.gpu_model;
+  const int64_t gpu_milli = p.gpu_milli.raw();
   if (!p.gpu_indices.empty()) {
     s.gpus = static_cast<int64_t>(p.gpu_indices.size());
-    if (p.gpu_milli > 0 && p.gpu_milli < 1000) s.gpu_milli = p.gpu_milli;
-  } else if (p.gpu_milli >= 1000) {
-    s.gpus = (p.gpu_milli + 999) / 1000;
-  } else if (p.gpu_milli > 0) {
+    if (gpu_milli > 0 && gpu_milli < kMilliPerUnit) s.gpu_milli = gpu_milli;
+  } else if (gpu_milli >= kMilliPerUnit) {
+    s.gpus = (gpu_milli + kMilliPerUnit - 1) / kMilliPerUnit;
+  } else if (gpu_milli > 0) {
     s.gpus = 1;
-    s.gpu_milli = p.gpu_milli;
+    s.gpu_milli = gpu_milli;
   } else if (req != nullptr && req->WantsGpu()) {
-    if (req->gpu_milli > 0) {
+    if (req->gpu_milli.IsPositive()) {
       s.gpus = 1;
-      s.gpu_milli = req->gpu_milli < 1000 ? req->gpu_milli : 0;
+      s.gpu_milli = req->gpu_milli.raw() < kMilliPerUnit ? req->gpu_milli.raw() : 0;
     } else {
       s.gpus = req->accelerators.begin()->second;
     }

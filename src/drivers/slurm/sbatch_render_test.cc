@@ -61,10 +61,10 @@ TaskLaunch Task(int64_t job, const std::string& name, int rank, int world, const
   t.placement.node = node;
   t.placement.node_address = "10.0.0.1";
   t.placement.gpu_indices = gpus;
-  t.placement.gpu_milli = 1000 * static_cast<int64_t>(gpus.size());
+  t.placement.gpu_milli = MilliGpu(1000 * static_cast<int64_t>(gpus.size()));
   t.placement.gpu_model = gpus.empty() ? "" : model;
-  t.placement.cpus_milli = cpus_milli;
-  t.placement.memory_mib = memory_mib;
+  t.placement.cpus_milli = MilliCpu(cpus_milli);
+  t.placement.memory_mib = MemoryMiB(memory_mib);
   t.env = ControllerEnv(job, name, rank, world, node, gpus);
   return t;
 }
@@ -214,12 +214,12 @@ TEST(SbatchRender, PsWorkerGolden) {
   spec.mode = JobMode::kPsWorker;
   spec.image = "registry.example.org/ml/tf:2.15";
   Role ps{"ps", 1, {}, "", "python ps.py"};
-  ps.resources.cpus_milli = 2000;
-  ps.resources.memory_mib = 4096;
+  ps.resources.cpus_milli = MilliCpu(2000);
+  ps.resources.memory_mib = MemoryMiB(4096);
   Role worker{"worker", 2, {}, "", "python worker.py --ps \"$SKYRUN_NODE_IPS\""};
   worker.resources.accelerators = {{"A100-80GB", 1}};
-  worker.resources.cpus_milli = 4000;
-  worker.resources.memory_mib = 8192;
+  worker.resources.cpus_milli = MilliCpu(4000);
+  worker.resources.memory_mib = MemoryMiB(8192);
   spec.roles = {ps, worker};
   AttemptLaunch l = Launch(&spec, 9);
   // ps and worker 0 share node1; worker 1 is alone on node2.
@@ -250,14 +250,14 @@ TEST(SbatchRender, PsWorkerGolden) {
 TEST(SbatchRender, MilliGpuGolden) {
   JobSpec spec;
   spec.name = "notebook";
-  spec.resources.gpu_milli = 500;
+  spec.resources.gpu_milli = MilliGpu(500);
   spec.image = "nvcr.io/nvidia/pytorch:24.01-py3";
   AttemptLaunch l = Launch(&spec, 10);
   // No node named: Slurm chooses; half a GPU is one whole GPU on Slurm.
   TaskLaunch t = Task(10, spec.name, 0, 1, "", {}, "", 1000, 0);
-  t.placement.gpu_milli = 500;
+  t.placement.gpu_milli = MilliGpu(500);
   t.placement.gpu_model = "T4";
-  t.placement.memory_mib = 0;
+  t.placement.memory_mib = MemoryMiB(0);
   t.env["SKYRUN_GPU_MILLI"] = "500";
   t.image = spec.image;
   t.run = "python serve.py";

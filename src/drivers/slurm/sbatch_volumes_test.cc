@@ -39,8 +39,8 @@ AttemptLaunch Launch(const JobSpec* spec, int64_t job, const std::vector<std::st
     TaskLaunch t;
     t.rank = static_cast<int>(r);
     t.placement.node = "slurm/hpc1/node" + std::to_string(r + 1);
-    t.placement.cpus_milli = 2000;
-    t.placement.memory_mib = 4096;
+    t.placement.cpus_milli = MilliCpu(2000);
+    t.placement.memory_mib = MemoryMiB(4096);
     t.image = images[r];
     t.run = "python train.py --data \"$SKYRUN_MOUNT_ROOT/data\"";
     l.tasks.push_back(t);

@@ -18,10 +18,10 @@ AttemptLaunch ShareLaunch(const JobSpec* spec, int64_t gpu_milli) {
   TaskLaunch t;
   t.placement.node = "slurm/hpc1/node2";
   t.placement.gpu_indices = {0};
-  t.placement.gpu_milli = gpu_milli;
+  t.placement.gpu_milli = MilliGpu(gpu_milli);
   t.placement.gpu_model = "T4";
-  t.placement.cpus_milli = 1000;
-  t.placement.memory_mib = 512;
+  t.placement.cpus_milli = MilliCpu(1000);
+  t.placement.memory_mib = MemoryMiB(512);
   t.run = "python infer.py";
   t.env["CUDA_VISIBLE_DEVICES"] = "0";  // the controller's idea, which Slurm overrides
   l.tasks.push_back(t);

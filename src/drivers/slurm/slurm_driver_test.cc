@@ -104,10 +104,10 @@ class SlurmClusterTest : public SlurmClusterSuite {
       t.placement.node = "slurm/hpc1/" + nodes[r];
       t.placement.node_address = "127.0.0.1";
       for (int g = 0; g < gpus; ++g) t.placement.gpu_indices.push_back(g);
-      t.placement.gpu_milli = 1000LL * gpus;
+      t.placement.gpu_milli = MilliGpu(1000LL * gpus);
       t.placement.gpu_model = gpus > 0 ? "T4" : "";
-      t.placement.cpus_milli = 1000;
-      t.placement.memory_mib = 256;
+      t.placement.cpus_milli = MilliCpu(1000);
+      t.placement.memory_mib = MemoryMiB(256);
       t.env["SKYRUN_JOB_ID"] = std::to_string(job_id);
       t.env["SKYRUN_TASK_ID"] = std::to_string(job_id) + "-" + std::to_string(r);
       t.env["RANK"] = "999";  // the controller's guess; Slurm's SLURM_PROCID must win
@@ -178,8 +178,8 @@ TEST_F(SlurmClusterTest, InventoryShowsTwoNodesWithTheirGpus) {
     EXPECT_EQ(n.name, "slurm/hpc1/node" + std::to_string(i + 1));
     EXPECT_EQ(n.backend, "slurm/hpc1");
     EXPECT_EQ(n.state, NodeState::kUp);
-    EXPECT_EQ(n.cpus_milli, 4000);
-    EXPECT_EQ(n.memory_mib, 4096);
+    EXPECT_EQ(n.cpus_milli.raw(), 4000);
+    EXPECT_EQ(n.memory_mib.raw(), 4096);
     ASSERT_EQ(n.gpus.size(), 2u);
     EXPECT_EQ(n.gpus[0].model, "T4");
     EXPECT_EQ(n.gpus[1].index, 1);
@@ -404,8 +404,8 @@ TEST_F(SlurmClusterTest, InventoryLeavesOutWhatOtherUsersJobsHold) {
   ASSERT_EQ(nodes->size(), 2u);
   const Node& node2 = (*nodes)[1];
   EXPECT_EQ(node2.name, "slurm/hpc1/node2");
-  EXPECT_EQ(node2.cpus_milli, 2000);  // 4 CPUs less the other job's 2; skyrun's 1 stays offered
-  EXPECT_EQ(node2.memory_mib, 4096 - 1000);
+  EXPECT_EQ(node2.cpus_milli.raw(), 2000);  // 4 CPUs less the other job's 2; skyrun's 1 stays offered
+  EXPECT_EQ(node2.memory_mib.raw(), 4096 - 1000);
   EXPECT_EQ(node2.gpus.size(), 1u);  // the other job's GPU is gone, skyrun's is still there
   EXPECT_EQ(node2.attributes.at("CpusTakenByOthers"), "2");
   EXPECT_NE(node2.attributes.at("GpusTakenByOthers"), "none");

@@ -58,8 +58,8 @@ std::vector<const Node*> NodesFor(const ResourceRequest& req, const std::vector<
   // GPU options: any one model with its count; a milli share needs one GPU.
   std::vector<std::pair<std::string, int64_t>> options;
   for (const auto& [model, count] : req.accelerators)
-    options.push_back({model, req.gpu_milli > 0 ? 1 : count});
-  if (options.empty() && req.gpu_milli > 0) options.push_back({"", 1});
+    options.push_back({model, req.gpu_milli.IsPositive() ? 1 : count});
+  if (options.empty() && req.gpu_milli.IsPositive()) options.push_back({"", 1});
   auto gpus_ok = [&](const Node& n) {
     if (options.empty()) return true;
     return std::any_of(options.begin(), options.end(),
@@ -123,8 +123,9 @@ std::vector<const Node*> NodesFor(const ResourceRequest& req, const std::vector<
   if (std::none_of(nodes.begin(), nodes.end(), mem_ok)) {
     const Node* best = &*std::max_element(
         nodes.begin(), nodes.end(), [](const Node& a, const Node& b) { return a.memory_mib < b.memory_mib; });
-    *why = who + " asks for " + std::to_string(req.memory_mib) + " MiB of memory, but the most any node of " +
-           backend + " has is " + std::to_string(best->memory_mib) + " MiB (" + ShortNodeName(*best) +
+    *why = who + " asks for " + std::to_string(req.memory_mib.raw()) +
+           " MiB of memory, but the most any node of " + backend + " has is " +
+           std::to_string(best->memory_mib.raw()) + " MiB (" + ShortNodeName(*best) +
            "). Ask for less memory per task.";
     return fit;
   }
@@ -151,8 +152,8 @@ std::vector<Node> SlurmNodesToInventory(const std::vector<SlurmNodeInfo>& nodes,
       case SlurmNodeHealth::kDrain: n.state = NodeState::kDrain; break;
       case SlurmNodeHealth::kDown: n.state = NodeState::kDown; break;
     }
-    n.cpus_milli = s.cpus * kMilliPerUnit;
-    n.memory_mib = s.memory_mib;
+    n.cpus_milli = MilliCpu(kMilliPerUnit) * s.cpus;
+    n.memory_mib = MemoryMiB(s.memory_mib);
     int index = 0;
     for (const auto& g : s.gres) {
       if (g.name != "gpu") continue;
@@ -160,7 +161,7 @@ std::vector<Node> SlurmNodesToInventory(const std::vector<SlurmNodeInfo>& nodes,
       if (auto it = config.gpu_models.find(g.type); it != config.gpu_models.end()) model = it->second;
       int64_t memory = 0;
       if (auto it = config.gpu_memory_mb.find(model); it != config.gpu_memory_mb.end()) memory = it->second;
-      for (int i = 0; i < g.count; ++i) n.gpus.push_back(GpuDevice{index++, model, memory});
+      for (int i = 0; i < g.count; ++i) n.gpus.push_back(GpuDevice{index++, model, MemoryMiB(memory)});
     }
     n.attributes["Provider"] = "slurm";
     n.attributes["Cluster"] = config.name;

@@ -34,10 +34,10 @@ TEST(SlurmInventory, NodesFromRecordedOutput) {
   EXPECT_EQ(nodes[1].attributes.at("State"), "DOWN+NOT_RESPONDING");
   EXPECT_EQ(nodes[1].attributes.at("SlurmNode"), "node2");
   EXPECT_EQ(nodes[0].attributes.at("CpusAllocated"), "1");
-  EXPECT_EQ(nodes[0].cpus_milli, 4000);
+  EXPECT_EQ(nodes[0].cpus_milli.raw(), 4000);
   ASSERT_EQ(nodes[0].gpus.size(), 2u);
   EXPECT_EQ(nodes[0].gpus[1].index, 1);
-  EXPECT_EQ(nodes[0].gpus[1].memory_mb, 15360);
+  EXPECT_EQ(nodes[0].gpus[1].memory_mb.raw(), 15360);
   EXPECT_DOUBLE_EQ(nodes[0].price_per_gpu_hour, 1.25);
   EXPECT_DOUBLE_EQ(nodes[0].price_per_cpu_hour, 0.05);
 }
@@ -96,20 +96,20 @@ TEST(SlurmFit, MissingModelCpuMemoryAndGangSize) {
       << model.message();
 
   spec.resources.accelerators.clear();
-  spec.resources.cpus_milli = 8000;
+  spec.resources.cpus_milli = MilliCpu(8000);
   Status cpus = CheckFitsOnNodes(spec, nodes, "slurm/hpc1");
   ASSERT_FALSE(cpus.ok());
   EXPECT_NE(cpus.message().find("asks for 8 CPUs, but the most any node of slurm/hpc1 has is 4"),
             std::string::npos)
       << cpus.message();
 
-  spec.resources.cpus_milli = 1000;
-  spec.resources.memory_mib = 8192;
+  spec.resources.cpus_milli = MilliCpu(1000);
+  spec.resources.memory_mib = MemoryMiB(8192);
   Status mem = CheckFitsOnNodes(spec, nodes, "slurm/hpc1");
   ASSERT_FALSE(mem.ok());
   EXPECT_NE(mem.message().find("8192 MiB"), std::string::npos) << mem.message();
 
-  spec.resources.memory_mib = 1024;
+  spec.resources.memory_mib = MemoryMiB(1024);
   spec.mode = JobMode::kGang;
   spec.num_nodes = 2;
   EXPECT_TRUE(CheckFitsOnNodes(spec, nodes, "slurm/hpc1").ok());
@@ -121,7 +121,7 @@ TEST(SlurmFit, MilliGpuNeedsOneGpuAndPsWorkerRolesAreCheckedEach) {
   auto nodes = SlurmNodesToInventory(RecordedNodes("scontrol_show_node_idle.txt"), Config());
   JobSpec spec;
   spec.name = "share";
-  spec.resources.gpu_milli = 250;
+  spec.resources.gpu_milli = MilliGpu(250);
   EXPECT_TRUE(CheckFitsOnNodes(spec, nodes, "slurm/hpc1").ok());
   EXPECT_FALSE(CheckFitsOnNodes(spec, {}, "slurm/hpc1").ok());
 

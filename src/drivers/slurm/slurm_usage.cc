@@ -105,18 +105,18 @@ void SubtractTakenByOthers(const std::vector<SlurmNodeInfo>& nodes,
     const SlurmNodeInfo& info = *it->second;
     const SlurmNodeAllocation& mine = own[info.name];
     const int64_t cpus = std::max<int64_t>(0, info.cpus_alloc - mine.cpus);
-    const int64_t memory = std::max<int64_t>(0, info.memory_alloc_mib - mine.memory_mib);
+    const MemoryMiB memory(std::max<int64_t>(0, info.memory_alloc_mib - mine.memory_mib));
     std::set<int> gpus;
     for (int g : info.gpus_used) {
       if (!mine.gpus.count(g)) gpus.insert(g);
     }
-    node.cpus_milli = std::max<int64_t>(0, node.cpus_milli - cpus * kMilliPerUnit);
-    node.memory_mib = std::max<int64_t>(0, node.memory_mib - memory);
+    node.cpus_milli = std::max(MilliCpu(0), node.cpus_milli - MilliCpu(kMilliPerUnit) * cpus);
+    node.memory_mib = std::max(MemoryMiB(0), node.memory_mib - memory);
     node.gpus.erase(std::remove_if(node.gpus.begin(), node.gpus.end(),
                                    [&](const GpuDevice& d) { return gpus.count(d.index) > 0; }),
                     node.gpus.end());
     node.attributes["CpusTakenByOthers"] = std::to_string(cpus);
-    node.attributes["MemoryTakenByOthersMiB"] = std::to_string(memory);
+    node.attributes["MemoryTakenByOthersMiB"] = std::to_string(memory.raw());
     std::vector<std::string> taken;
     for (int g : gpus) taken.push_back(std::to_string(g));
     node.attributes["GpusTakenByOthers"] =

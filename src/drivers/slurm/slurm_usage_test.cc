@@ -68,16 +68,16 @@ TEST(SlurmUsage, WhatOthersHoldIsTakenOffAndSkyrunsOwnIsNot) {
   SubtractTakenByOthers(*nodes, *jobs, &inventory);
 
   const Node& node1 = inventory[0];
-  EXPECT_EQ(node1.cpus_milli, 2000);  // 4 CPUs, 2 held by the other user
-  EXPECT_EQ(node1.memory_mib, 3396);  // 4096 - 700
-  ASSERT_EQ(node1.gpus.size(), 1u);   // GPU 0 is the other user's
-  EXPECT_EQ(node1.gpus[0].index, 1);  // GPU 1 is skyrun's own: the scheduler books it
+  EXPECT_EQ(node1.cpus_milli.raw(), 2000);  // 4 CPUs, 2 held by the other user
+  EXPECT_EQ(node1.memory_mib.raw(), 3396);  // 4096 - 700
+  ASSERT_EQ(node1.gpus.size(), 1u);         // GPU 0 is the other user's
+  EXPECT_EQ(node1.gpus[0].index, 1);        // GPU 1 is skyrun's own: the scheduler books it
   EXPECT_EQ(node1.attributes.at("GpusTakenByOthers"), "0");
   EXPECT_EQ(node1.attributes.at("CpusTakenByOthers"), "2");
 
   const Node& node2 = inventory[1];  // only skyrun's rank (and finished jobs) there
-  EXPECT_EQ(node2.cpus_milli, 4000);
-  EXPECT_EQ(node2.memory_mib, 4096);
+  EXPECT_EQ(node2.cpus_milli.raw(), 4000);
+  EXPECT_EQ(node2.memory_mib.raw(), 4096);
   EXPECT_EQ(node2.gpus.size(), 2u);
   EXPECT_EQ(node2.attributes.at("GpusTakenByOthers"), "none");
 }
@@ -91,7 +91,7 @@ TEST(SlurmUsage, WithoutGresUsedNoGpuIsTakenAndTheAttributeSaysUnknown) {
   ASSERT_FALSE(inventory.empty());
   EXPECT_EQ(inventory[0].gpus.size(), 2u);
   EXPECT_EQ(inventory[0].attributes.at("GpusTakenByOthers"), "unknown");
-  EXPECT_EQ(inventory[0].cpus_milli, 3000);  // CPUAlloc=1, no skyrun job known
+  EXPECT_EQ(inventory[0].cpus_milli.raw(), 3000);  // CPUAlloc=1, no skyrun job known
 }
 
 TEST(SlurmUsage, GresIndices) {

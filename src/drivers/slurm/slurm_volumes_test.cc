@@ -53,8 +53,8 @@ class SlurmVolumesTest : public SlurmClusterSuite {
     t.rank = 0;
     t.task_dir = SlurmRankDir(launch.job_dir, 1, 0);
     t.placement.node = "slurm/hpc1/" + node;
-    t.placement.cpus_milli = 1000;
-    t.placement.memory_mib = 128;
+    t.placement.cpus_milli = MilliCpu(1000);
+    t.placement.memory_mib = MemoryMiB(128);
     t.run = spec.run;
     launch.tasks.push_back(t);
     TaskStatus st;
