@@ -7,15 +7,6 @@
 
 namespace skyrun {
 
-std::string FormatUsd(double usd) {
-  char buf[64];
-  if (usd != 0 && std::fabs(usd) < 0.01)
-    std::snprintf(buf, sizeof buf, "$%.4f", usd);
-  else
-    std::snprintf(buf, sizeof buf, "$%.2f", usd);
-  return buf;
-}
-
 int64_t BilledSeconds(Micros micros) {
   if (micros <= 0) return 0;
   return (micros + kMicrosPerSecond - 1) / kMicrosPerSecond;

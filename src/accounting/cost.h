@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "common/money.h"  // FormatUsd, for this module's users
 #include "model/billing.h"
 #include "model/job.h"
 
@@ -27,9 +28,6 @@ int64_t BilledSeconds(Micros micros);
 // that has not started costs nothing; one still running is billed to `now`.
 double AttemptCost(const AttemptRecord& attempt, const std::vector<PriceChange>& changes, Micros from,
                    Micros to, Micros now);
-
-// "$12.24" (two decimals; "$0.0042" below a cent so that it is not "$0.00").
-std::string FormatUsd(double usd);
 
 // Its whole run: AttemptCost over all time.
 double WholeAttemptCost(const AttemptRecord& attempt, const std::vector<PriceChange>& changes, Micros now);

@@ -18,24 +18,7 @@ std::optional<double> TaskPriceOn(const TaskRequest& task, const Node& node) {
   if (r.cpus_milli > node.cpus_milli) return std::nullopt;
   if (r.memory_mib.IsPositive() && node.memory_mib.IsPositive() && r.memory_mib > node.memory_mib)
     return std::nullopt;
-  TaskPlacement placed;
-  placed.cpus_milli = r.cpus_milli;
-  if (r.WantsGpu()) {
-    // The cheapest accelerator choice the node has enough devices of.
-    std::optional<MilliGpu> gpu_milli;
-    auto fits = [&](const std::string& model, MilliGpu milli) {
-      int64_t devices = 0;
-      for (const GpuDevice& g : node.gpus)
-        if (model.empty() || ModelMatches(model, g.model)) ++devices;
-      const int64_t needed = milli.raw() >= kMilliPerUnit ? milli.raw() / kMilliPerUnit : 1;
-      if (devices >= needed && (!gpu_milli || milli < *gpu_milli)) gpu_milli = milli;
-    };
-    if (r.accelerators.empty()) fits("", r.gpu_milli);
-    for (const auto& [model, count] : r.accelerators) fits(model, r.GpuMilliFor(model));
-    if (!gpu_milli) return std::nullopt;
-    placed.gpu_milli = *gpu_milli;
-  }
-  return HourlyPrice(node, placed);
+  return LeastHourlyPrice(r, node);
 }
 
 std::string Hours(int64_t seconds) {

@@ -140,12 +140,9 @@ void Controller::OnPlanned(PlanAnswer answer) {
   if (c.kind == PlacementChoice::Kind::kPool) {
     clauses.push_back(std::string(kOwnerJobAttribute) + " == " + std::to_string(job.rec.id.value()));
   } else {
+    // max_hourly_cost is the scheduler's (its max-hourly-cost filter and
+    // permit weigh each task's share of a node, as accounting bills it).
     if (IsPoolBackend(c.backend)) clauses.push_back(std::string(kOwnerJobAttribute) + " == 0");
-    if (spec.resources.max_hourly_cost) {
-      // A node's whole price bounds what the job's share of it costs.
-      const double per_node = *spec.resources.max_hourly_cost / std::max(1, spec.num_nodes);
-      clauses.push_back("HourlyPrice <= " + PriceText(per_node));
-    }
   }
   if (IsPoolBackend(c.backend) && !spec.resources.use_spot) clauses.push_back("Spot == false");
   if (!c.roles.empty()) NarrowRoles(job, c, spec);

@@ -105,6 +105,32 @@ TEST_F(ControllerBrokerTest, MaxHourlyCostKeepsJobsOffNodesAboveTheCap) {
   EXPECT_EQ(local.launched_nodes(), (std::vector<std::string>{"cheap", "cheap"}));
 }
 
+// The cap weighs the job's share of a node, as accounting bills it: one CPU
+// of "dear" costs $3/h, under a $4/h cap, though the whole node costs $12/h
+// (a bound on the node's whole price kept such jobs waiting).
+TEST_F(ControllerBrokerTest, MaxHourlyCostWeighsTheJobsShareOfANodeNotTheWholeNode) {
+  FakeDriver local(LocalBackend(), Nodes());
+  MakeController(&local);
+  // The cheap node is taken (a job with no broker field goes to the scheduler alone).
+  Submit("name: filler\nresources: {cpus: 4, requirements: 'Name == \"cheap\"'}\nrun: sleep 60\n");
+  Cycles(5);
+  ASSERT_EQ(local.launched_nodes(), (std::vector<std::string>{"cheap"}));
+  JobId id = Submit("name: share\nresources: {cpus: 1, max_hourly_cost: 4}\nrun: sleep 60\n");
+  Cycles(40);
+  EXPECT_EQ(local.launched_nodes(), (std::vector<std::string>{"cheap", "dear"}))
+      << controller_->PendingReason(id);
+  auto attempts = store_->ListAttempts(id);
+  ASSERT_TRUE(attempts.ok());
+  ASSERT_EQ(attempts->size(), 1u);
+  EXPECT_DOUBLE_EQ(attempts->front().hourly_price, 3.0);
+  // Two CPUs there would cost $6/h: over the cap, so that job waits and says why.
+  JobId two = Submit("name: two\nresources: {cpus: 2, max_hourly_cost: 4}\nrun: sleep 60\n");
+  Cycles(40);
+  EXPECT_EQ(local.launched_nodes(), (std::vector<std::string>{"cheap", "dear"}));
+  const std::string why = controller_->PendingReason(two);
+  EXPECT_NE(why.find("max_hourly_cost"), std::string::npos) << why;
+}
+
 // A ps-worker job with the broker's fields is planned role by role
 // (optimizer/roles_plan.h) and accepted; one whose ordered preferences the
 // roles would not follow is refused with the reason.

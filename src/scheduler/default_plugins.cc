@@ -5,6 +5,7 @@
 #include <mutex>
 #include <unordered_map>
 
+#include "common/money.h"
 #include "common/strings.h"
 #include "scheduler/plugin.h"
 
@@ -421,16 +422,41 @@ class GangCapacity final : public PreFilterPlugin {
 
 // --- permit ---
 
-// resources.max_hourly_cost: the whole attempt at launch prices.
-class MaxHourlyCost final : public PermitPlugin {
+// resources.max_hourly_cost: what the attempt costs at launch prices, each
+// task at its share of its node (tasks.h's HourlyPrice). As a filter, a node
+// where the task alone would cost more than its part of the cap (the cap over
+// the job's tasks when they all ask the same, else the whole cap) is left
+// out, so that a job looks for a cheaper node rather than waiting on a plan
+// the permit would refuse; node prices and GPU models are static facts, so
+// the answer holds per shape. As a permit, the whole plan.
+class MaxHourlyCost final : public FilterPlugin, public PermitPlugin {
  public:
   std::string_view Name() const override { return "max-hourly-cost"; }
+  bool Filter(const TaskContext& ctx, const Fleet& fleet, NodeIndex node, std::string* why) override {
+    const JobSpec& spec = *ctx.job->spec;
+    const auto& cap = spec.resources.max_hourly_cost;
+    if (!cap) return true;
+    const double part = spec.roles.empty() ? *cap / std::max(1, spec.TaskCount()) : *cap;
+    // No GPU choice fits the node at all: the device picker says so.
+    std::optional<double> least = LeastHourlyPrice(ctx.task->resources, fleet.node(node));
+    if (!least || *least <= part + kPriceSlack) return true;
+    if (why)
+      *why = "costs " + FormatUsd(*least) + "/hour for this task, over its part of max_hourly_cost (" +
+             FormatUsd(part) + "/hour)";
+    return false;
+  }
+  bool ShapeOnly(const TaskContext&) const override { return true; }
+
   std::string Permit(const PendingJob& job, const Placement& plan, const Fleet&) override {
     const auto& cap = job.spec->resources.max_hourly_cost;
-    if (!cap || plan.hourly_price <= *cap) return "";
-    return "the placement costs " + std::to_string(plan.hourly_price) + " USD/hour, over max_hourly_cost " +
-           std::to_string(*cap);
+    if (!cap || plan.hourly_price <= *cap + kPriceSlack) return "";
+    return "the placement costs " + FormatUsd(plan.hourly_price) + "/hour, over max_hourly_cost (" +
+           FormatUsd(*cap) + "/hour)";
   }
+
+ private:
+  // A cap split over tasks and summed again may differ in the last bits.
+  static constexpr double kPriceSlack = 1e-9;
 };
 
 template <typename T>

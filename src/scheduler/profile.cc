@@ -6,7 +6,7 @@ namespace skyrun {
 
 ProfileSpec DefaultProfileSpec() {
   ProfileSpec s;
-  s.plugins = {{"gang-capacity"}, {"expression"}, {"node-state"}};
+  s.plugins = {{"gang-capacity"}, {"expression"}, {"node-state"}, {"max-hourly-cost"}};
   // The job's rank outweighs any packing preference (weights 10^4 : 1 over
   // scores normalised to 0..100), as before the framework.
   s.scores = {{"expression-rank", 10000}, {"best-fit", 1}};

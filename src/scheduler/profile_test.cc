@@ -19,7 +19,7 @@ TEST(ProfileTest, TheDefaultProfileBuilds) {
   EXPECT_EQ(p->queue_sort->Name(), "priority-fifo");
   EXPECT_EQ(p->device_picker->Name(), "best-fit");
   ASSERT_EQ(p->scores.size(), 2u);
-  EXPECT_EQ(p->filters.size(), 2u);
+  EXPECT_EQ(p->filters.size(), 3u);
   EXPECT_EQ(p->pre_filters.size(), 1u);
 }
 
@@ -98,9 +98,7 @@ TEST(ProfileTest, ScoresAreNormalisedSoScaleDoesNotMatter) {
 }
 
 TEST(ProfileTest, MaxHourlyCostPermitsOnlyCheapEnoughPlans) {
-  ProfileSpec s = DefaultProfileSpec();
-  s.plugins.push_back({"max-hourly-cost"});
-  auto sched = Scheduler::Create(s);
+  auto sched = Scheduler::Create(DefaultProfileSpec());
   ASSERT_TRUE(sched.ok());
   Node pricey = MakeNode("pricey", 8, 64, 2);
   pricey.price_per_gpu_hour = 3.0;
@@ -115,6 +113,62 @@ TEST(ProfileTest, MaxHourlyCostPermitsOnlyCheapEnoughPlans) {
             (std::vector<MilliGpu>{MilliGpu(0), MilliGpu(0)}));  // the plan was undone
   job.resources.max_hourly_cost = 6.0;
   EXPECT_TRUE(sched->Place(Pending(job, 2), fleet).placement);
+}
+
+// The cap as a filter: best-fit would take the pricier node (it leaves fewer
+// idle GPUs there), but a node over the task's part of the cap is left out.
+TEST(ProfileTest, MaxHourlyCostSendsAJobToANodeItCanAffordInsteadOfWaiting) {
+  auto sched = Scheduler::Create(DefaultProfileSpec());
+  ASSERT_TRUE(sched.ok());
+  Node pricey = MakeNode("pricey", 8, 64, 1);
+  pricey.price_per_gpu_hour = 4.0;
+  Node cheap = MakeNode("cheap", 8, 64, 4);
+  cheap.price_per_gpu_hour = 1.0;
+  Fleet fleet;
+  fleet.SetNodes({pricey, cheap});
+  JobSpec free_to_spend = GpuJob(1, 1);
+  auto out = sched->Place(Pending(free_to_spend), fleet);
+  ASSERT_TRUE(out.placement);
+  EXPECT_EQ(out.placement->tasks[0].node, "pricey");  // best-fit alone
+  fleet.Release(out.placement->tasks[0]);
+
+  JobSpec capped = GpuJob(1, 1);
+  capped.resources.max_hourly_cost = 2.0;
+  out = sched->Place(Pending(capped, 2), fleet);
+  ASSERT_TRUE(out.placement) << out.reason;
+  EXPECT_EQ(out.placement->tasks[0].node, "cheap");
+  EXPECT_DOUBLE_EQ(out.placement->hourly_price, 1.0);
+}
+
+// Share pricing: one GPU of an 8-GPU node whose whole price is far over the
+// cap fits under it; a gang of two splits the cap between its ranks.
+TEST(ProfileTest, MaxHourlyCostWeighsTheTasksShareNotTheWholeNode) {
+  auto sched = Scheduler::Create(DefaultProfileSpec());
+  ASSERT_TRUE(sched.ok());
+  Node big = MakeNode("big", 64, 512, 8);
+  big.price_per_gpu_hour = 3.0;
+  big.price_per_cpu_hour = 0.05;
+  Node big2 = big;
+  big2.name = "big2";
+  Fleet fleet;
+  fleet.SetNodes({big, big2});
+  JobSpec one = GpuJob(1, 1);  // 1 GPU, 1 CPU: $3.05/hour of a $27.20/hour node
+  one.resources.max_hourly_cost = 3.10;
+  auto out = sched->Place(Pending(one), fleet);
+  ASSERT_TRUE(out.placement) << out.reason;
+  EXPECT_NEAR(out.placement->hourly_price, 3.05, 1e-9);
+  fleet.Release(out.placement->tasks[0]);
+
+  JobSpec gang = GpuJob(2, 1);  // two ranks at $3.05 each: $6.10 in all
+  gang.resources.max_hourly_cost = 6.00;
+  out = sched->Place(Pending(gang, 2), fleet);
+  EXPECT_FALSE(out.placement);
+  EXPECT_NE(out.reason.find("over its part of max_hourly_cost ($3.00/hour)"), std::string::npos)
+      << out.reason;
+  gang.resources.max_hourly_cost = 6.10;
+  out = sched->Place(Pending(gang, 3), fleet);
+  ASSERT_TRUE(out.placement) << out.reason;
+  EXPECT_NEAR(out.placement->hourly_price, 6.10, 1e-9);
 }
 
 }  // namespace

@@ -427,10 +427,11 @@ std::optional<Scheduler::Candidate> Scheduler::BestNode(const TaskContext& ctx, 
 
 std::string Scheduler::ExplanationKey(const PendingJob& job, const std::vector<TaskRequest>& tasks) const {
   // The built-in filters read only static facts here (expressions that read
-  // no node's identity), and their reasons never read like the picker's.
+  // no node's identity; the cap below is part of the key), and their reasons
+  // never read like the picker's.
   if (tasks.size() != 1 || (job.matcher && job.matcher->NodeSpecific())) return "";
   for (FilterPlugin* f : profile_.filters)
-    if (f->Name() != "node-state" && f->Name() != "expression") return "";
+    if (f->Name() != "node-state" && f->Name() != "expression" && f->Name() != "max-hourly-cost") return "";
   const ResourceRequest& r = tasks.front().resources;
   std::string key;
   auto put = [&key](int64_t v) { key.append(reinterpret_cast<const char*>(&v), sizeof v); };
@@ -790,8 +791,13 @@ std::vector<Decision> Scheduler::Schedule(std::vector<PendingJob> queue, Fleet& 
   return out;
 }
 
-Status Scheduler::CheckFeasible(const JobSpec& spec, const std::vector<Node>& nodes, JobMatcher* matcher,
+Status Scheduler::CheckFeasible(const JobSpec& job_spec, const std::vector<Node>& nodes, JobMatcher* matcher,
                                 const std::unordered_map<std::string, BackendCapabilities>& caps) {
+  // Prices are not weighed here: a job capped below every node now is
+  // admitted and waits, saying why (prices and nodes change).
+  JobSpec spec = job_spec;
+  spec.resources.max_hourly_cost.reset();
+  for (Role& role : spec.roles) role.resources.max_hourly_cost.reset();
   std::vector<Node> copy = nodes;
   for (Node& n : copy)
     if (n.state == NodeState::kDown) n.state = NodeState::kUp;  // down now, may come back

@@ -65,4 +65,23 @@ double HourlyPrice(const Node& node, const TaskPlacement& task) {
          node.price_per_cpu_hour * static_cast<double>(task.cpus_milli.raw()) / kMilliPerUnit;
 }
 
+std::optional<double> LeastHourlyPrice(const ResourceRequest& r, const Node& node) {
+  TaskPlacement placed;
+  placed.cpus_milli = r.cpus_milli;
+  if (r.WantsGpu()) {
+    std::optional<MilliGpu> least;
+    auto consider = [&](const std::string& model, MilliGpu milli) {
+      int64_t devices = 0;
+      for (const GpuDevice& g : node.gpus) devices += model.empty() || ModelMatches(model, g.model);
+      const int64_t needed = std::max<int64_t>(1, milli.raw() / kMilliPerUnit);
+      if (devices >= needed && (!least || milli < *least)) least = milli;
+    };
+    if (r.accelerators.empty()) consider("", r.gpu_milli);
+    for (const auto& [model, count] : r.accelerators) consider(model, r.GpuMilliFor(model));
+    if (!least) return std::nullopt;
+    placed.gpu_milli = *least;
+  }
+  return HourlyPrice(node, placed);
+}
+
 }  // namespace skyrun

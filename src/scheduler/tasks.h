@@ -6,6 +6,7 @@
 // Thread-safety: plain functions over values.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -40,5 +41,11 @@ std::string DescribeRequest(const ResourceRequest& r);
 
 // USD per hour of one placed task on `node` at its list prices.
 double HourlyPrice(const Node& node, const TaskPlacement& task);
+
+// USD per hour that a task asking `r` costs on `node` at the least: its CPUs
+// and the cheapest GPU choice the node has enough devices of (a share counts
+// as its milli-GPU of one device). nullopt when the node has too few GPUs for
+// every choice; CPUs, memory and what is booked are not looked at.
+std::optional<double> LeastHourlyPrice(const ResourceRequest& r, const Node& node);
 
 }  // namespace skyrun
